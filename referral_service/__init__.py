@@ -1,0 +1,62 @@
+"""BUP referral coordination service: create_app builds the web application."""
+
+from __future__ import annotations
+
+from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
+
+from flask import Flask
+from flask_smorest import Api
+
+from config import BaseConfig, load_config
+from referral_service.db import Database
+from referral_service.logging_setup import configure_logging
+from referral_service.services.rules import rules_from_config
+
+try:
+    __version__ = version("referral-service")
+except PackageNotFoundError:  # running from a source tree that is not installed
+    __version__ = "0.0.0"
+
+
+def _openapi_settings() -> dict[str, object]:
+    return {
+        "API_TITLE": "BUP referral coordination service",
+        "API_VERSION": "v1",
+        "OPENAPI_VERSION": "3.0.3",
+        "OPENAPI_URL_PREFIX": "/api",
+        "OPENAPI_JSON_PATH": "v1/openapi.json",
+        "OPENAPI_SWAGGER_UI_PATH": "docs",
+        # Served from the flask-swagger-ui wheel by our own route: no outside network.
+        "OPENAPI_SWAGGER_UI_URL": "/api/docs-assets/",
+        "API_SPEC_OPTIONS": {"security": [{"bearerAuth": []}]},
+    }
+
+
+def create_app(config: BaseConfig | None = None) -> Flask:
+    """Build the web application for `config` (default: from REFERRAL_* variables)."""
+    config = config or load_config()
+    configure_logging(config.LOG_LEVEL)
+    app = Flask(__name__)
+    app.config.update(config.as_flask_config())
+    app.config.update(_openapi_settings())
+    app.config["REFERRAL_CONFIG"] = config
+    Path(config.DATA_DIR).mkdir(parents=True, exist_ok=True)
+
+    database = Database()
+    database.configure(config.DATABASE_URL)
+    app.extensions["referral_db"] = database
+    app.extensions["referral_rules"] = rules_from_config(config)
+
+    from referral_service.api import register_api
+    from referral_service.api.context import close_db_session
+    from referral_service.api.problems import register_problem_handlers
+    from referral_service.ops import blp as ops_blp
+
+    api = Api(app)
+    register_api(api)
+    app.register_blueprint(ops_blp)
+    # After Api(app), so that our problem+json handlers replace flask-smorest's own.
+    register_problem_handlers(app)
+    app.teardown_appcontext(close_db_session)
+    return app

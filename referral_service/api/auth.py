@@ -1,0 +1,22 @@
+"""POST /api/v1/auth/token: exchange e-mail and password for a bearer token."""
+
+from __future__ import annotations
+
+from flask_smorest import Blueprint
+
+from referral_service.api.context import db_session, rules
+from referral_service.api.docs import problems
+from referral_service.schemas.admin import TokenRequest, TokenResponse
+from referral_service.services.auth import issue_token
+
+blp = Blueprint("auth", __name__, description="Authentication")
+
+
+@blp.route("/auth/token", methods=["POST"])
+@blp.arguments(TokenRequest)
+@blp.response(200, TokenResponse)
+@blp.doc(security=[])
+@problems(blp, 400, 401, 413, 429)
+def create_token(body: dict) -> dict:
+    token, expires_at = issue_token(db_session(), rules(), email=body["email"], password=body["password"])
+    return {"access_token": token, "token_type": "Bearer", "expires_at": expires_at}

@@ -1,0 +1,42 @@
+"""Per-request access to the database session, the rules, and the authenticated actor."""
+
+from __future__ import annotations
+
+from flask import current_app, g, request
+from sqlmodel import Session
+
+from referral_service.errors import Unauthenticated
+from referral_service.security.actor import Actor
+from referral_service.services.auth import actor_for_token
+from referral_service.services.rules import ServiceRules
+
+
+def db_session() -> Session:
+    if "db_session" not in g:
+        g.db_session = current_app.extensions["referral_db"].new_session()
+    return g.db_session
+
+
+def rules() -> ServiceRules:
+    return current_app.extensions["referral_rules"]
+
+
+def close_db_session(_exc: BaseException | None = None) -> None:
+    session = g.pop("db_session", None)
+    if session is not None:
+        session.close()
+
+
+def current_actor() -> Actor:
+    """The actor behind the request's bearer token, or 401."""
+    if "actor" not in g:
+        header = request.headers.get("Authorization", "")
+        scheme, _, token = header.partition(" ")
+        if scheme.lower() != "bearer" or not token.strip():
+            raise Unauthenticated("Send a bearer token: Authorization: Bearer <token>.")
+        g.actor = actor_for_token(db_session(), rules(), token.strip())
+    return g.actor
+
+
+def if_match() -> str | None:
+    return request.headers.get("If-Match")

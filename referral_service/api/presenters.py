@@ -1,0 +1,32 @@
+"""Turning service results into the dictionaries the response schemas dump."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from referral_service.services.referral_views import ReferralView, masked_national_id
+
+
+def referral_payload(view: ReferralView) -> dict[str, Any]:
+    r, child = view.referral, view.child
+    return {
+        **r.model_dump(),
+        "child": {
+            "id": child.id,
+            "given_name": child.given_name,
+            "family_name": child.family_name,
+            "birth_date": child.birth_date,
+            "national_id_masked": masked_national_id(child.birth_date),
+            "home_municipality": child.home_municipality,
+            "guardians": child.guardians,
+        },
+        "consent": view.consent.model_dump() if view.consent else None,
+        "municipal_contacts": [c.model_dump() for c in view.municipal_contacts],
+        "co_referrers": [c.model_dump() for c in view.co_referrers],
+        "handover_id": view.handover_id,
+    }
+
+
+def page_payload(page: Any, present=lambda item: item) -> dict[str, Any]:
+    return {"items": [present(item) for item in page.items], "total": page.total, "page": page.page,
+            "per_page": page.per_page}

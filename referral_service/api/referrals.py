@@ -1,0 +1,93 @@
+"""Referrals: create, list, read, edit a draft, completeness, events, co-referrers."""
+
+from __future__ import annotations
+
+from flask import request
+from flask_smorest import Blueprint
+
+from referral_service.api.context import current_actor, db_session, if_match, rules
+from referral_service.api.docs import authenticated, problems
+from referral_service.api.presenters import page_payload, referral_payload
+from referral_service.schemas.referrals import (
+    CompletenessOut,
+    CoReferrerIn,
+    EventList,
+    ReferralIn,
+    ReferralListArgs,
+    ReferralOut,
+    ReferralPage,
+    ReferralPatch,
+)
+from referral_service.services import referrals
+
+blp = Blueprint("referrals", __name__, description="Referrals (henvisninger)")
+authenticated(blp)
+
+
+def with_etag(view):
+    return referral_payload(view), {"ETag": view.etag}
+
+
+@blp.route("/referrals", methods=["POST"])
+@blp.arguments(ReferralIn)
+@blp.response(201, ReferralOut)
+@blp.doc(parameters=[{"in": "header", "name": "Idempotency-Key", "required": False,
+                      "schema": {"type": "string", "maxLength": 200}}])
+@problems(blp, 400, 401, 403, 413, 422)
+def create_referral(body: dict):
+    key = request.headers.get("Idempotency-Key") or None
+    view, _created = referrals.create_referral(
+        db_session(), rules(), actor=current_actor(), data=body, idempotency_key=key and key[:200]
+    )
+    return with_etag(view)
+
+
+@blp.route("/referrals", methods=["GET"])
+@blp.arguments(ReferralListArgs, location="query")
+@blp.response(200, ReferralPage)
+@problems(blp, 401)
+def list_referrals(args: dict):
+    page = referrals.list_referrals(db_session(), rules(), actor=current_actor(), **args)
+    return page_payload(page, referral_payload)
+
+
+@blp.route("/referrals/<referral_id>", methods=["GET"])
+@blp.response(200, ReferralOut)
+@problems(blp, 401, 404)
+def get_referral(referral_id: str):
+    return with_etag(referrals.get_referral(db_session(), actor=current_actor(), referral_id=referral_id))
+
+
+@blp.route("/referrals/<referral_id>", methods=["PATCH"])
+@blp.arguments(ReferralPatch)
+@blp.response(200, ReferralOut)
+@problems(blp, 400, 401, 403, 404, 409, 412, 413, 422)
+def update_referral(body: dict, referral_id: str):
+    view = referrals.update_draft(db_session(), rules(), actor=current_actor(), referral_id=referral_id,
+                                  data=body, if_match=if_match())
+    return with_etag(view)
+
+
+@blp.route("/referrals/<referral_id>/completeness", methods=["GET"])
+@blp.response(200, CompletenessOut)
+@problems(blp, 401, 404)
+def completeness(referral_id: str):
+    missing = referrals.check_completeness(db_session(), rules(), actor=current_actor(), referral_id=referral_id)
+    return {"complete": not missing, "missing": missing}
+
+
+@blp.route("/referrals/<referral_id>/events", methods=["GET"])
+@blp.response(200, EventList)
+@problems(blp, 401, 404)
+def list_events(referral_id: str):
+    return {"items": referrals.list_events(db_session(), actor=current_actor(), referral_id=referral_id)}
+
+
+@blp.route("/referrals/<referral_id>/co-referrers", methods=["POST"])
+@blp.arguments(CoReferrerIn)
+@blp.response(200, ReferralOut)
+@problems(blp, 400, 401, 403, 404, 409, 413, 422)
+def invite_co_referrer(body: dict, referral_id: str):
+    view = referrals.invite_co_referrer(db_session(), rules(), actor=current_actor(), referral_id=referral_id,
+                                        organisation_id=body["organisation_id"])
+    return with_etag(view)

@@ -1,0 +1,109 @@
+"""The `referral-service` command line."""
+
+from __future__ import annotations
+
+import logging
+
+import click
+
+from config import ConfigurationError, load_config
+
+log = logging.getLogger(__name__)
+
+
+def _config():
+    try:
+        return load_config()
+    except ConfigurationError as exc:
+        raise click.ClickException(str(exc)) from None
+
+
+@click.group()
+def main() -> None:
+    """BUP referral coordination service."""
+
+
+@main.group()
+def db() -> None:
+    """Database commands."""
+
+
+@db.command("upgrade")
+def db_upgrade() -> None:
+    """Apply database migrations."""
+    from referral_service.migrations import upgrade
+
+    config = _config()
+    from pathlib import Path
+
+    Path(config.DATA_DIR).mkdir(parents=True, exist_ok=True)
+    upgrade(config.DATABASE_URL)
+    click.echo("Database is up to date.")
+
+
+@main.command("create-admin")
+@click.option("--email", required=True)
+@click.option("--name", default="Administrator")
+@click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True)
+@click.option("--organisation-id", default=None, help="Default: the operator organisation.")
+def create_admin(email: str, name: str, password: str, organisation_id: str | None) -> None:
+    """Create an administrator."""
+    from sqlmodel import select
+
+    from referral_service.db import Database
+    from referral_service.domain.enums import OrganisationKind, Role
+    from referral_service.domain.organisation import Organisation
+    from referral_service.errors import DomainError
+    from referral_service.services.admin import create_user
+
+    database = Database()
+    database.configure(_config().DATABASE_URL)
+    with database.session() as session:
+        if organisation_id is None:
+            operator = session.exec(
+                select(Organisation).where(Organisation.kind == OrganisationKind.OPERATOR)).first()
+            if operator is None:
+                operator = Organisation(kind=OrganisationKind.OPERATOR, name="Driftsorganisasjonen")
+                session.add(operator)
+                session.commit()
+            organisation_id = operator.id
+        try:
+            user = create_user(session, actor=None, email=email, name=name, password=password,
+                               organisation_id=organisation_id, roles=[Role.ADMIN])
+        except DomainError as exc:
+            raise click.ClickException(f"{exc.detail} {exc.errors or ''}") from None
+        click.echo(f"Administrator {user.email} created.")
+
+
+@main.command("seed-demo")
+def seed_demo_command() -> None:
+    """Create demo organisations and users (synthetic data); print the logins."""
+    from referral_service.db import Database
+    from referral_service.demo import DEMO_PASSWORD, seed_demo
+
+    config = _config()
+    if config.is_production:
+        raise click.ClickException("Demo data is never created in production.")
+    database = Database()
+    database.configure(config.DATABASE_URL)
+    with database.session() as session:
+        logins = seed_demo(session)
+    click.echo(f"Demo logins (password for all: {DEMO_PASSWORD}):")
+    for login in logins:
+        click.echo(f"  {login.email:34} {', '.join(login.roles):24} {login.organisation}")
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8080, show_default=True, type=int)
+@click.option("--threads", default=8, show_default=True, type=int)
+def serve(host: str, port: int, threads: int) -> None:
+    """Run the whole service on the embedded default (no outside server)."""
+    from waitress import serve as waitress_serve
+
+    from referral_service import create_app
+
+    app = create_app(_config())
+    log.info("serving", extra={"host": host, "port": port})
+    click.echo(f"Serving on http://{host}:{port}  (API docs: http://{host}:{port}/api/docs)")
+    waitress_serve(app, host=host, port=port, threads=threads, ident="referral-service")

@@ -1,0 +1,80 @@
+"""Demo data: organisations, one user per role, and referral rights as in the national trials."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from sqlmodel import Session, select
+
+from referral_service.domain.enums import OrganisationKind as K
+from referral_service.domain.enums import Profession as P
+from referral_service.domain.enums import Role as R
+from referral_service.domain.organisation import Organisation, ReferralRightGrant, User
+from referral_service.services.admin import create_user, grant_referral_right
+
+DEMO_PASSWORD = "demo-passord-2026"  # noqa: S105 - synthetic demo logins, refused in production
+
+#: (key, kind, name, municipality number)
+ORGANISATIONS = [
+    ("bergen", K.MUNICIPALITY, "Bergen kommune", "4601"),
+    ("askoy", K.MUNICIPALITY, "Askøy kommune", "4627"),
+    ("bup", K.BUP_CLINIC, "BUP Bergen sentrum", None),
+    ("bup2", K.BUP_CLINIC, "BUP Øyane", None),
+    ("ppt", K.PPT_OFFICE, "PPT Bergen", "4601"),
+    ("school_bergen", K.SCHOOL_HEALTH_SERVICE, "Skolehelsetjenesten i Bergen", "4601"),
+    ("school_askoy", K.SCHOOL_HEALTH_SERVICE, "Skolehelsetjenesten på Askøy", "4627"),
+    ("gp", K.GP_OFFICE, "Askøy legesenter", "4627"),
+    ("operator", K.OPERATOR, "Driftsorganisasjonen", None),
+]
+
+#: (e-mail, name, organisation key, roles, profession)
+USERS = [
+    ("admin@demo.example", "Ada Administrator", "operator", [R.ADMIN], P.OTHER),
+    ("revisor@demo.example", "Reidar Revisor", "operator", [R.AUDITOR], P.OTHER),
+    ("fastlege@askoy.example", "Frida Fastlege", "gp", [R.REFERRER], P.DOCTOR),
+    ("ppt@bergen.example", "Per PP-rådgiver", "ppt", [R.REFERRER], P.PPT_ADVISER),
+    ("helsesykepleier@bergen.example", "Hanne Helsesykepleier", "school_bergen", [R.REFERRER], P.SCHOOL_NURSE),
+    ("helsesykepleier@askoy.example", "Heidi Helsesykepleier", "school_askoy", [R.REFERRER], P.SCHOOL_NURSE),
+    ("inntak@bup.example", "Ingrid Inntak", "bup", [R.BUP_INTAKE], P.PSYCHOLOGIST),
+    ("inntak@bup-oyane.example", "Ivar Inntak", "bup2", [R.BUP_INTAKE], P.PSYCHOLOGIST),
+    ("koordinator@bergen.example", "Kari Koordinator", "bergen", [R.MUNICIPAL_COORDINATOR], P.OTHER),
+    ("leder@bergen.example", "Lars Leder", "bergen", [R.MUNICIPAL_LEAD], P.OTHER),
+    ("koordinator@askoy.example", "Knut Koordinator", "askoy", [R.MUNICIPAL_COORDINATOR], P.OTHER),
+    ("leder@askoy.example", "Lise Leder", "askoy", [R.MUNICIPAL_LEAD], P.OTHER),
+]
+
+
+@dataclass(frozen=True)
+class DemoLogin:
+    email: str
+    name: str
+    organisation: str
+    roles: list[str]
+
+
+def seed_demo(session: Session) -> list[DemoLogin]:
+    """Create the demo data if it is not there yet; safe to run again. Returns the logins."""
+    orgs: dict[str, Organisation] = {}
+    for key, kind, name, number in ORGANISATIONS:
+        org = session.exec(select(Organisation).where(Organisation.name == name)).first()
+        if org is None:
+            org = Organisation(kind=kind, name=name, municipality_number=number)
+            session.add(org)
+            session.commit()
+        orgs[key] = org
+    # Bergen takes part in the trial: PPT and school nurses may refer. Askøy does not.
+    for profession in (P.PPT_ADVISER, P.SCHOOL_NURSE):
+        if not session.exec(select(ReferralRightGrant).where(
+                ReferralRightGrant.municipality_number == "4601",
+                ReferralRightGrant.profession == profession)).first():
+            grant_referral_right(session, grant=ReferralRightGrant(
+                municipality_number="4601", profession=profession, valid_from=date(2025, 1, 1),
+                basis="Nasjonal utprøving: henvisningsrett for PPT og helsesykepleiere"))
+    logins = []
+    for email, name, org_key, roles, profession in USERS:
+        if session.exec(select(User).where(User.email == email)).first() is None:
+            create_user(session, actor=None, email=email, name=name, password=DEMO_PASSWORD,
+                        organisation_id=orgs[org_key].id, roles=list(roles), profession=profession)
+        logins.append(DemoLogin(email, name, orgs[org_key].name, [str(r) for r in roles]))
+    return logins

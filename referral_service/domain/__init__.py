@@ -1,0 +1,1 @@
+"""The domain: tables, enums, identity numbers and pure value rules."""

@@ -1,0 +1,122 @@
+"""The domain's vocabularies."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class OrganisationKind(StrEnum):
+    MUNICIPALITY = "municipality"
+    BUP_CLINIC = "bup_clinic"
+    PPT_OFFICE = "ppt_office"
+    SCHOOL_HEALTH_SERVICE = "school_health_service"
+    GP_OFFICE = "gp_office"
+    CHILD_WELFARE = "child_welfare"
+    #: The organisation that runs the service; holds administrators only, never child data.
+    OPERATOR = "operator"
+
+
+#: The kinds a client may register through the API.
+REGISTRABLE_ORGANISATION_KINDS = tuple(k.value for k in OrganisationKind if k is not OrganisationKind.OPERATOR)
+
+
+class Role(StrEnum):
+    REFERRER = "referrer"
+    BUP_INTAKE = "bup_intake"
+    MUNICIPAL_COORDINATOR = "municipal_coordinator"
+    MUNICIPAL_LEAD = "municipal_lead"
+    ADMIN = "admin"
+    AUDITOR = "auditor"
+
+
+class Profession(StrEnum):
+    """What a user is by training; decides the right to refer (henvisningsrett)."""
+
+    DOCTOR = "doctor"
+    PSYCHOLOGIST = "psychologist"
+    CHILD_WELFARE_LEADER = "child_welfare_leader"
+    PPT_ADVISER = "ppt_adviser"
+    SCHOOL_NURSE = "school_nurse"
+    OTHER = "other"
+
+
+class ReferralStatus(StrEnum):
+    DRAFT = "draft"
+    SUBMITTED = "submitted"
+    INFORMATION_REQUESTED = "information_requested"
+    ACCEPTED = "accepted"
+    IN_TREATMENT = "in_treatment"
+    DISCHARGED = "discharged"
+    REJECTED = "rejected"
+    FORWARDED = "forwarded"
+    WITHDRAWN = "withdrawn"
+
+
+class ReferralAction(StrEnum):
+    CREATE = "create"
+    SUBMIT = "submit"
+    REQUEST_INFORMATION = "request-information"
+    SUPPLEMENT = "supplement"
+    ACCEPT = "accept"
+    REJECT = "reject"
+    FORWARD = "forward"
+    START_TREATMENT = "start-treatment"
+    DISCHARGE = "discharge"
+    WITHDRAW = "withdraw"
+    RECEIVE_FORWARDED = "receive-forwarded"
+    INVITE_CO_REFERRER = "invite-co-referrer"
+
+
+class Urgency(StrEnum):
+    NORMAL = "normal"
+    URGENT = "urgent"
+
+
+class ConsentGiver(StrEnum):
+    GUARDIAN = "guardian"
+    CHILD = "child"
+    CHILD_WELFARE = "child_welfare"
+
+
+class ShareWith(StrEnum):
+    BUP = "bup"
+    MUNICIPALITY = "municipality"
+    SCHOOL = "school"
+
+
+class ReasonCode(StrEnum):
+    """Structured referral reasons (henvisningsgrunn)."""
+
+    ANXIETY = "anxiety"
+    DEPRESSION = "depression"
+    SELF_HARM = "self_harm"
+    SUICIDAL_THOUGHTS = "suicidal_thoughts"
+    EATING_DISORDER = "eating_disorder"
+    ADHD_ASSESSMENT = "adhd_assessment"
+    AUTISM_ASSESSMENT = "autism_assessment"
+    TRAUMA = "trauma"
+    BEHAVIOUR = "behaviour"
+    SCHOOL_REFUSAL = "school_refusal"
+    PSYCHOSIS = "psychosis"
+    OTHER = "other"
+
+
+class RejectionReason(StrEnum):
+    """Why BUP rejects (avslagsgrunn)."""
+
+    NOT_SPECIALIST_NEED = "not_specialist_need"
+    INSUFFICIENT_INFORMATION = "insufficient_information"
+    MUNICIPAL_MEASURES_NOT_TRIED = "municipal_measures_not_tried"
+    WRONG_SERVICE = "wrong_service"
+    OTHER = "other"
+
+
+OPEN_REFERRAL_STATUSES = frozenset(
+    {
+        ReferralStatus.DRAFT,
+        ReferralStatus.SUBMITTED,
+        ReferralStatus.INFORMATION_REQUESTED,
+        ReferralStatus.ACCEPTED,
+        ReferralStatus.IN_TREATMENT,
+    }
+)

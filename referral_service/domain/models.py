@@ -1,0 +1,30 @@
+"""Every table, imported in one place so that metadata and migrations see them all."""
+
+from referral_service.domain.access_log import AccessLogEntry
+from referral_service.domain.child import Child
+from referral_service.domain.organisation import ApiToken, Organisation, ReferralRightGrant, User
+from referral_service.domain.outbox import OutboxMessage
+from referral_service.domain.referral import (
+    Consent,
+    CoReferrer,
+    IdempotencyRecord,
+    MunicipalContact,
+    Referral,
+    ReferralEvent,
+)
+
+__all__ = [
+    "AccessLogEntry",
+    "ApiToken",
+    "Child",
+    "Consent",
+    "CoReferrer",
+    "IdempotencyRecord",
+    "MunicipalContact",
+    "Organisation",
+    "OutboxMessage",
+    "Referral",
+    "ReferralEvent",
+    "ReferralRightGrant",
+    "User",
+]

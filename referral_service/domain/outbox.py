@@ -1,0 +1,23 @@
+"""The transactional outbox: events leave the database only through these rows."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import Column, Index
+from sqlmodel import Field, SQLModel
+
+from referral_service.domain.types import JSONType, UTCDateTime, new_id, utcnow
+
+
+class OutboxMessage(SQLModel, table=True):
+    __tablename__ = "outbox_message"
+    __table_args__ = (Index("ix_outbox_pending", "dispatched_at", "created_at"),)
+
+    id: str = Field(default_factory=new_id, primary_key=True, max_length=36)
+    topic: str = Field(max_length=64)
+    event_id: str | None = Field(default=None, unique=True, max_length=36)
+    payload: dict = Field(default_factory=dict, sa_column=Column(JSONType, nullable=False))
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    dispatched_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    attempts: int = 0

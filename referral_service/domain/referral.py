@@ -1,0 +1,115 @@
+"""The referral (henvisning), its events, consent, the people around the child and co-referrers."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import Column, Index, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+from referral_service.domain.types import JSONType, UTCDateTime, new_id, utcnow
+
+
+class Referral(SQLModel, table=True):
+    __tablename__ = "referral"
+    __table_args__ = (
+        Index("ix_referral_clinic_status_due", "clinic_id", "status", "assessment_due"),
+        Index("ix_referral_referrer_org_created", "referrer_org_id", "created_at"),
+    )
+
+    id: str = Field(default_factory=new_id, primary_key=True, max_length=36)
+    child_id: str = Field(foreign_key="child.id", index=True, max_length=36)
+    status: str = Field(default="draft", max_length=32, index=True)
+    referrer_user_id: str = Field(foreign_key="app_user.id", max_length=36)
+    referrer_org_id: str = Field(foreign_key="organisation.id", max_length=36)
+    referrer_kind: str = Field(max_length=32)
+    submitted_by_user_id: str | None = Field(default=None, foreign_key="app_user.id", max_length=36)
+    clinic_id: str = Field(foreign_key="organisation.id", max_length=36)
+    reasons: list[str] = Field(default_factory=list, sa_column=Column(JSONType, nullable=False))
+    description: str = Field(default="", max_length=10_000)
+    urgency: str = Field(default="normal", max_length=16)
+    measures_tried: str = Field(default="", max_length=10_000)
+    child_view: str = Field(default="", max_length=10_000)
+    attachments: list[dict] = Field(default_factory=list, sa_column=Column(JSONType, nullable=False))
+    received_on: date | None = None
+    assessment_due: date | None = Field(default=None, index=True)
+    care_start_due: date | None = None
+    priority: str | None = Field(default=None, max_length=32)
+    first_appointment_on: date | None = None
+    forwarded_from_id: str | None = Field(default=None, foreign_key="referral.id", max_length=36)
+    forwarded_to_id: str | None = Field(default=None, foreign_key="referral.id", max_length=36)
+    version: int = 1
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class ReferralEvent(SQLModel, table=True):
+    """One transition of a referral: who did what, when, with which data."""
+
+    __tablename__ = "referral_event"
+    __table_args__ = (Index("ix_referral_event_referral_at", "referral_id", "at"),)
+
+    id: str = Field(default_factory=new_id, primary_key=True, max_length=36)
+    referral_id: str = Field(foreign_key="referral.id", max_length=36)
+    action: str = Field(max_length=32)
+    from_status: str | None = Field(default=None, max_length=32)
+    to_status: str = Field(max_length=32)
+    actor_id: str = Field(foreign_key="app_user.id", max_length=36)
+    actor_org_id: str = Field(foreign_key="organisation.id", max_length=36)
+    at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    data: dict = Field(default_factory=dict, sa_column=Column(JSONType, nullable=False))
+
+
+class Consent(SQLModel, table=True):
+    """A consent record; the newest one not superseded is in force."""
+
+    __tablename__ = "consent"
+
+    id: str = Field(default_factory=new_id, primary_key=True, max_length=36)
+    referral_id: str = Field(foreign_key="referral.id", index=True, max_length=36)
+    given_by: list[str] = Field(default_factory=list, sa_column=Column(JSONType, nullable=False))
+    share_with: list[str] = Field(default_factory=list, sa_column=Column(JSONType, nullable=False))
+    recorded_on: date | None = None
+    withhold_from_guardians: bool = False
+    recorded_by_user_id: str = Field(foreign_key="app_user.id", max_length=36)
+    recorded_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    superseded_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class MunicipalContact(SQLModel, table=True):
+    """Someone in the municipality already around the child (laget rundt barnet)."""
+
+    __tablename__ = "municipal_contact"
+
+    id: str = Field(default_factory=new_id, primary_key=True, max_length=36)
+    referral_id: str = Field(foreign_key="referral.id", index=True, max_length=36)
+    role: str = Field(max_length=100)
+    name: str = Field(max_length=200)
+    organisation_id: str | None = Field(default=None, foreign_key="organisation.id", max_length=36)
+
+
+class CoReferrer(SQLModel, table=True):
+    """An organisation taking part in a referral as medhenviser."""
+
+    __tablename__ = "co_referrer"
+    __table_args__ = (UniqueConstraint("referral_id", "organisation_id"),)
+
+    id: str = Field(default_factory=new_id, primary_key=True, max_length=36)
+    referral_id: str = Field(foreign_key="referral.id", index=True, max_length=36)
+    organisation_id: str = Field(foreign_key="organisation.id", index=True, max_length=36)
+    invited_by_user_id: str = Field(foreign_key="app_user.id", max_length=36)
+    invited_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class IdempotencyRecord(SQLModel, table=True):
+    """The first result of a referral creation, keyed by the caller's Idempotency-Key."""
+
+    __tablename__ = "idempotency_record"
+    __table_args__ = (UniqueConstraint("user_id", "key"),)
+
+    id: str = Field(default_factory=new_id, primary_key=True, max_length=36)
+    user_id: str = Field(foreign_key="app_user.id", max_length=36)
+    key: str = Field(max_length=200)
+    request_hash: str = Field(max_length=64)
+    referral_id: str = Field(foreign_key="referral.id", max_length=36)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)

@@ -1,0 +1,62 @@
+"""Authentication, organisations and users."""
+
+from __future__ import annotations
+
+from marshmallow import Schema, fields, validate
+
+from referral_service.domain.enums import REGISTRABLE_ORGANISATION_KINDS, Profession, Role
+from referral_service.schemas.common import MUNICIPALITY_NUMBER, PageArgs, PageSchema, required_text
+
+
+class TokenRequest(Schema):
+    email = fields.String(required=True, validate=validate.Length(min=1, max=254))
+    password = fields.String(required=True, validate=validate.Length(min=1, max=1000), load_only=True)
+
+
+class TokenResponse(Schema):
+    access_token = fields.String()
+    token_type = fields.String()
+    expires_at = fields.DateTime()
+
+
+class OrganisationIn(Schema):
+    kind = fields.String(required=True, validate=validate.OneOf(REGISTRABLE_ORGANISATION_KINDS))
+    name = required_text(200)
+    municipality_number = fields.String(allow_none=True, validate=MUNICIPALITY_NUMBER)
+    her_id = fields.String(allow_none=True, validate=validate.Regexp(r"^[0-9]{1,20}$"))
+
+
+class OrganisationOut(Schema):
+    id = fields.String()
+    kind = fields.String()
+    name = fields.String()
+    municipality_number = fields.String(allow_none=True)
+    her_id = fields.String(allow_none=True)
+
+
+class OrganisationListArgs(PageArgs):
+    kind = fields.String(validate=validate.OneOf(REGISTRABLE_ORGANISATION_KINDS))
+
+
+class OrganisationPage(PageSchema):
+    items = fields.List(fields.Nested(OrganisationOut))
+
+
+class UserIn(Schema):
+    email = fields.Email(required=True, validate=validate.Length(max=254))
+    name = required_text(200)
+    password = fields.String(required=True, load_only=True, validate=validate.Length(min=10, max=1000))
+    organisation_id = fields.String(required=True, validate=validate.Length(min=1, max=36))
+    roles = fields.List(fields.String(validate=validate.OneOf([r.value for r in Role])), required=True,
+                        validate=validate.Length(min=1))
+    profession = fields.String(load_default=Profession.OTHER.value,
+                               validate=validate.OneOf([p.value for p in Profession]))
+
+
+class UserOut(Schema):
+    id = fields.String()
+    email = fields.String()
+    name = fields.String()
+    organisation_id = fields.String()
+    roles = fields.List(fields.String())
+    profession = fields.String()

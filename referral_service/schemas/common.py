@@ -1,0 +1,39 @@
+"""Shapes shared across resources: problems, pagination, ids."""
+
+from __future__ import annotations
+
+from marshmallow import Schema, fields, validate
+
+from referral_service.services.pagination import MAX_PER_PAGE
+
+MUNICIPALITY_NUMBER = validate.Regexp(r"^[0-9]{4}$", error="Must be a 4-digit municipality number.")
+ID = fields.String  # ids are opaque strings
+
+
+def text(max_length: int = 10_000, **kwargs) -> fields.String:
+    return fields.String(validate=validate.Length(max=max_length), **kwargs)
+
+
+def required_text(max_length: int = 10_000) -> fields.String:
+    return fields.String(required=True, validate=validate.Length(min=1, max=max_length))
+
+
+class ProblemSchema(Schema):
+    """RFC 9457 problem details."""
+
+    type = fields.String()
+    title = fields.String()
+    status = fields.Integer()
+    detail = fields.String()
+    errors = fields.Dict(keys=fields.String(), values=fields.List(fields.String()))
+
+
+class PageArgs(Schema):
+    page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=1_000_000))
+    per_page = fields.Integer(load_default=50, validate=validate.Range(min=1, max=MAX_PER_PAGE))
+
+
+class PageSchema(Schema):
+    total = fields.Integer()
+    page = fields.Integer()
+    per_page = fields.Integer()

@@ -1,0 +1,219 @@
+"""Referrals: what a referrer writes, what the API answers, and each action's body."""
+
+from __future__ import annotations
+
+from marshmallow import Schema, fields, validate
+
+from referral_service.domain.enums import (
+    ConsentGiver,
+    ReasonCode,
+    ReferralStatus,
+    RejectionReason,
+    ShareWith,
+    Urgency,
+)
+from referral_service.schemas.common import MUNICIPALITY_NUMBER, PageArgs, PageSchema, required_text, text
+
+
+def one_of(enum) -> validate.OneOf:
+    return validate.OneOf([member.value for member in enum])
+
+
+class GuardianIn(Schema):
+    name = required_text(200)
+    phone = fields.String(allow_none=True, validate=validate.Length(max=30))
+    email = fields.Email(allow_none=True, validate=validate.Length(max=254))
+
+
+class ChildIn(Schema):
+    # The pattern lets clients and schema tools see the shape; the check digits are verified on load.
+    national_id = fields.String(required=True, load_only=True,
+                                validate=validate.Regexp(r"^[0-9]{11}$", error="Must be 11 digits."))
+    given_name = required_text(200)
+    family_name = required_text(200)
+    home_municipality = fields.String(required=True, validate=MUNICIPALITY_NUMBER)
+    guardians = fields.List(fields.Nested(GuardianIn), load_default=list, validate=validate.Length(max=10))
+
+
+class ConsentIn(Schema):
+    given_by = fields.List(fields.String(validate=one_of(ConsentGiver)), load_default=list)
+    share_with = fields.List(fields.String(validate=one_of(ShareWith)), load_default=list)
+    recorded_on = fields.Date(allow_none=True)
+    withhold_from_guardians = fields.Boolean(load_default=False)
+
+
+class ContactIn(Schema):
+    role = required_text(100)
+    name = required_text(200)
+    organisation_id = fields.String(allow_none=True, validate=validate.Length(max=36))
+
+
+class AttachmentIn(Schema):
+    title = required_text(200)
+    text = required_text(50_000)
+
+
+class ReferralIn(Schema):
+    child = fields.Nested(ChildIn, required=True)
+    clinic_id = fields.String(required=True, validate=validate.Length(min=1, max=36))
+    reasons = fields.List(fields.String(validate=one_of(ReasonCode)), load_default=list,
+                          validate=validate.Length(max=len(ReasonCode)))
+    description = text()
+    urgency = fields.String(load_default=Urgency.NORMAL.value, validate=one_of(Urgency))
+    measures_tried = text()
+    child_view = text()
+    consent = fields.Nested(ConsentIn, load_default=dict)
+    municipal_contacts = fields.List(fields.Nested(ContactIn), load_default=list, validate=validate.Length(max=30))
+    attachments = fields.List(fields.Nested(AttachmentIn), load_default=list, validate=validate.Length(max=20))
+
+
+class ReferralPatch(Schema):
+    """A draft's content; only the fields given change."""
+
+    child = fields.Nested(ChildIn)
+    clinic_id = fields.String(validate=validate.Length(min=1, max=36))
+    reasons = fields.List(fields.String(validate=one_of(ReasonCode)), validate=validate.Length(max=len(ReasonCode)))
+    description = text()
+    urgency = fields.String(validate=one_of(Urgency))
+    measures_tried = text()
+    child_view = text()
+    consent = fields.Nested(ConsentIn)
+    municipal_contacts = fields.List(fields.Nested(ContactIn), validate=validate.Length(max=30))
+    attachments = fields.List(fields.Nested(AttachmentIn), validate=validate.Length(max=20))
+
+
+class ChildOut(Schema):
+    id = fields.String()
+    given_name = fields.String()
+    family_name = fields.String()
+    birth_date = fields.Date()
+    national_id_masked = fields.String()
+    home_municipality = fields.String()
+    guardians = fields.List(fields.Dict())
+
+
+class ConsentOut(Schema):
+    given_by = fields.List(fields.String())
+    share_with = fields.List(fields.String())
+    recorded_on = fields.Date(allow_none=True)
+    withhold_from_guardians = fields.Boolean()
+    recorded_at = fields.DateTime()
+
+
+class ContactOut(Schema):
+    role = fields.String()
+    name = fields.String()
+    organisation_id = fields.String(allow_none=True)
+
+
+class CoReferrerOut(Schema):
+    organisation_id = fields.String()
+    invited_at = fields.DateTime()
+
+
+class ReferralOut(Schema):
+    id = fields.String()
+    status = fields.String()
+    child = fields.Nested(ChildOut)
+    clinic_id = fields.String()
+    referrer_user_id = fields.String()
+    referrer_org_id = fields.String()
+    referrer_kind = fields.String()
+    submitted_by_user_id = fields.String(allow_none=True)
+    reasons = fields.List(fields.String())
+    description = fields.String()
+    urgency = fields.String()
+    measures_tried = fields.String()
+    child_view = fields.String()
+    attachments = fields.List(fields.Dict())
+    consent = fields.Nested(ConsentOut, allow_none=True)
+    municipal_contacts = fields.List(fields.Nested(ContactOut))
+    co_referrers = fields.List(fields.Nested(CoReferrerOut))
+    received_on = fields.Date(allow_none=True)
+    assessment_due = fields.Date(allow_none=True)
+    care_start_due = fields.Date(allow_none=True)
+    priority = fields.String(allow_none=True)
+    first_appointment_on = fields.Date(allow_none=True)
+    forwarded_from_id = fields.String(allow_none=True)
+    forwarded_to_id = fields.String(allow_none=True)
+    handover_id = fields.String(allow_none=True)
+    version = fields.Integer()
+    created_at = fields.DateTime()
+    updated_at = fields.DateTime()
+
+
+class ReferralListArgs(PageArgs):
+    status = fields.String(validate=one_of(ReferralStatus))
+    overdue = fields.Boolean(load_default=False)
+    sort = fields.String(load_default="created_at", validate=validate.OneOf(["created_at", "assessment_due"]))
+
+
+class ReferralPage(PageSchema):
+    items = fields.List(fields.Nested(ReferralOut))
+
+
+class EventOut(Schema):
+    id = fields.String()
+    action = fields.String()
+    from_status = fields.String(allow_none=True)
+    to_status = fields.String()
+    actor_id = fields.String()
+    at = fields.DateTime()
+    data = fields.Dict()
+
+
+class EventList(Schema):
+    items = fields.List(fields.Nested(EventOut))
+
+
+class MissingItem(Schema):
+    field = fields.String()
+    message = fields.String()
+
+
+class CompletenessOut(Schema):
+    complete = fields.Boolean()
+    missing = fields.List(fields.Nested(MissingItem))
+
+
+class CoReferrerIn(Schema):
+    organisation_id = fields.String(required=True, validate=validate.Length(min=1, max=36))
+
+
+# Action bodies, one per action (API.md's table).
+class RequestInformationIn(Schema):
+    questions = required_text()
+
+
+class SupplementIn(Schema):
+    text = required_text()
+
+
+class AcceptIn(Schema):
+    care_start_due = fields.Date(required=True)
+    priority = fields.String(allow_none=True, validate=validate.Length(max=32))
+
+
+class RejectIn(Schema):
+    reason_code = fields.String(required=True, validate=one_of(RejectionReason))
+    explanation = required_text()
+    municipal_advice = required_text()
+
+
+class ForwardIn(Schema):
+    clinic_id = fields.String(required=True, validate=validate.Length(min=1, max=36))
+    reason = required_text()
+
+
+class StartTreatmentIn(Schema):
+    first_appointment_on = fields.Date(required=True)
+
+
+class DischargeIn(Schema):
+    summary = required_text()
+    follow_up_recommendations = required_text()
+    epikrise_sent = fields.Boolean(required=True)
+
+
+class WithdrawIn(Schema):
+    reason = required_text()

@@ -1,0 +1,1 @@
+"""Authentication, need-to-know rules and the access log."""

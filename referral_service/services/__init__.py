@@ -1,0 +1,1 @@
+"""Use cases: one function each; load, apply the workflow, log access, commit once."""

@@ -1,0 +1,70 @@
+"""A referral with what belongs to it, loaded in a few queries for one or many referrals."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date
+
+from sqlmodel import Session, select
+
+from referral_service.domain.child import Child
+from referral_service.domain.referral import Consent, CoReferrer, MunicipalContact, Referral
+
+
+@dataclass
+class ReferralView:
+    referral: Referral
+    child: Child
+    consent: Consent | None
+    municipal_contacts: list[MunicipalContact] = field(default_factory=list)
+    co_referrers: list[CoReferrer] = field(default_factory=list)
+    handover_id: str | None = None
+
+    @property
+    def etag(self) -> str:
+        return etag_for(self.referral)
+
+
+def etag_for(referral: Referral) -> str:
+    return f'"{referral.id}.{referral.version}"'
+
+
+def masked_national_id(birth_date: date) -> str:
+    """What is shown instead of the number: the birth date and a mask."""
+    return f"{birth_date:%d.%m.%y} *****"
+
+
+def build_views(session: Session, referrals: list[Referral]) -> list[ReferralView]:
+    """Views for many referrals with one query per related table."""
+    if not referrals:
+        return []
+    ids = [r.id for r in referrals]
+    children = {c.id: c for c in session.exec(select(Child).where(Child.id.in_({r.child_id for r in referrals})))}
+    consents: dict[str, Consent] = {}
+    for consent in session.exec(
+        select(Consent).where(Consent.referral_id.in_(ids), Consent.superseded_at.is_(None))
+        .order_by(Consent.recorded_at)
+    ):
+        consents[consent.referral_id] = consent
+    contacts: dict[str, list[MunicipalContact]] = defaultdict(list)
+    for contact in session.exec(select(MunicipalContact).where(MunicipalContact.referral_id.in_(ids))):
+        contacts[contact.referral_id].append(contact)
+    co_referrers: dict[str, list[CoReferrer]] = defaultdict(list)
+    for co in session.exec(select(CoReferrer).where(CoReferrer.referral_id.in_(ids))):
+        co_referrers[co.referral_id].append(co)
+    return [
+        ReferralView(
+            referral=r,
+            child=children[r.child_id],
+            consent=consents.get(r.id),
+            municipal_contacts=contacts[r.id],
+            co_referrers=co_referrers[r.id],
+        )
+        for r in referrals
+    ]
+
+
+def build_view(session: Session, referral: Referral) -> ReferralView:
+    return build_views(session, [referral])[0]
+

@@ -1,0 +1,296 @@
+"""Referral use cases: create, edit a draft, read, list, completeness, co-referrers."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from typing import Any
+
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, select
+
+from referral_service.domain.child import Child
+from referral_service.domain.enums import OrganisationKind, ReferralAction, ReferralStatus, Role
+from referral_service.domain.national_id import InvalidNationalId, age_on, parse_national_id
+from referral_service.domain.organisation import Organisation
+from referral_service.domain.referral import (
+    Consent,
+    CoReferrer,
+    IdempotencyRecord,
+    MunicipalContact,
+    Referral,
+    ReferralEvent,
+)
+from referral_service.errors import Conflict, Forbidden, InvalidData
+from referral_service.security.access_log import record_access
+from referral_service.security.actor import Actor
+from referral_service.security.visibility import visible_referrals
+from referral_service.services.events import record_event
+from referral_service.services.guards import check_if_match, claim_version, require_party
+from referral_service.services.pagination import Page, paginate
+from referral_service.services.referral_queries import (
+    child_of,
+    current_consent,
+    events_of,
+    load_visible_referral,
+    overdue_clause,
+)
+from referral_service.services.referral_views import ReferralView, build_view, build_views
+from referral_service.services.rules import ServiceRules
+from referral_service.workflows.completeness import Missing, ReferralDraft, missing_items
+from referral_service.workflows.referral_lifecycle import Party
+
+#: Content fields a referrer may change while the referral is a draft.
+DRAFT_FIELDS = ("reasons", "description", "urgency", "measures_tried", "child_view", "attachments")
+
+
+def _require_referrer(actor: Actor) -> None:
+    if not actor.has_role(Role.REFERRER):
+        raise Forbidden("Only referrers write referrals.")
+
+
+def _request_hash(body: dict[str, Any]) -> str:
+    return hashlib.sha256(json.dumps(body, sort_keys=True, default=str).encode()).hexdigest()
+
+
+def _check_organisations(session: Session, data: dict[str, Any]) -> None:
+    errors: dict[str, list[str]] = {}
+    if "clinic_id" in data:
+        clinic = session.get(Organisation, data["clinic_id"])
+        if clinic is None or clinic.kind != OrganisationKind.BUP_CLINIC:
+            errors["clinic_id"] = ["No BUP clinic with this id."]
+    for i, contact in enumerate(data.get("municipal_contacts") or []):
+        if contact.get("organisation_id") and session.get(Organisation, contact["organisation_id"]) is None:
+            errors[f"municipal_contacts.{i}.organisation_id"] = ["No organisation with this id."]
+    if errors:
+        raise InvalidData("The referral refers to organisations that do not exist.", errors=errors)
+
+
+def _find_or_register_child(session: Session, rules: ServiceRules, child_data: dict[str, Any]) -> Child:
+    try:
+        national_id = parse_national_id(
+            child_data["national_id"], allow_synthetic=rules.allow_synthetic_ids, today=rules.today()
+        )
+    except InvalidNationalId as exc:
+        # The message names the fault, never the number.
+        raise InvalidData("The identity number is not valid.",
+                          errors={"child.national_id": [str(exc)]}) from None
+    index = rules.vault.blind_index(national_id.value)
+    child = session.exec(select(Child).where(Child.national_id_index == index)).first()
+    if child is None:
+        child = Child(
+            national_id_ciphertext=rules.vault.encrypt(national_id.value),
+            national_id_index=index,
+            national_id_kind=national_id.kind,
+            synthetic=national_id.synthetic,
+            birth_date=national_id.birth_date,
+            given_name="",
+            family_name="",
+            home_municipality=child_data["home_municipality"],
+        )
+        session.add(child)
+    # The newest referral carries the newest facts about names, home and guardians.
+    child.given_name = child_data["given_name"].strip()
+    child.family_name = child_data["family_name"].strip()
+    child.home_municipality = child_data["home_municipality"]
+    child.guardians = child_data.get("guardians") or []
+    return child
+
+
+def _record_consent(session: Session, *, referral: Referral, actor: Actor, consent: dict[str, Any],
+                    now) -> None:
+    old = current_consent(session, referral.id)
+    if old is not None:
+        old.superseded_at = now
+    session.add(
+        Consent(
+            referral_id=referral.id,
+            given_by=sorted(set(consent.get("given_by") or [])),
+            share_with=sorted(set(consent.get("share_with") or [])),
+            recorded_on=consent.get("recorded_on"),
+            withhold_from_guardians=bool(consent.get("withhold_from_guardians")),
+            recorded_by_user_id=actor.user_id,
+            recorded_at=now,
+        )
+    )
+
+
+def _replace_contacts(session: Session, *, referral: Referral, contacts: list[dict[str, Any]]) -> None:
+    for old in session.exec(select(MunicipalContact).where(MunicipalContact.referral_id == referral.id)):
+        session.delete(old)
+    for contact in contacts:
+        session.add(MunicipalContact(referral_id=referral.id, role=contact["role"], name=contact["name"],
+                                     organisation_id=contact.get("organisation_id")))
+
+
+def create_referral(session: Session, rules: ServiceRules, *, actor: Actor, data: dict[str, Any],
+                    idempotency_key: str | None = None) -> tuple[ReferralView, bool]:
+    """A new draft referral; returns the view and whether it was created now (not replayed)."""
+    _require_referrer(actor)
+    request_hash = _request_hash(data)
+    if idempotency_key:
+        replay = _replay(session, actor=actor, key=idempotency_key, request_hash=request_hash)
+        if replay is not None:
+            return replay, False
+    _check_organisations(session, data)
+    child = _find_or_register_child(session, rules, data["child"])
+    session.flush()
+    now = rules.now()
+    referral = Referral(
+        child_id=child.id,
+        status=ReferralStatus.DRAFT,
+        referrer_user_id=actor.user_id,
+        referrer_org_id=actor.organisation_id,
+        referrer_kind=actor.organisation_kind,
+        clinic_id=data["clinic_id"],
+        created_at=now,
+        updated_at=now,
+        **{name: data[name] for name in DRAFT_FIELDS if name in data},
+    )
+    session.add(referral)
+    session.flush()
+    _record_consent(session, referral=referral, actor=actor, consent=data.get("consent") or {}, now=now)
+    _replace_contacts(session, referral=referral, contacts=data.get("municipal_contacts") or [])
+    record_event(session, rules, referral=referral, action=ReferralAction.CREATE, from_status=None, actor=actor)
+    record_access(session, actor=actor, action="create", referrals=[referral])
+    if idempotency_key:
+        session.add(IdempotencyRecord(user_id=actor.user_id, key=idempotency_key, request_hash=request_hash,
+                                      referral_id=referral.id))
+    try:
+        session.commit()
+    except IntegrityError:
+        # A concurrent request with the same key won; answer with its result.
+        session.rollback()
+        replay = idempotency_key and _replay(session, actor=actor, key=idempotency_key,
+                                             request_hash=request_hash)
+        if replay:
+            return replay, False
+        raise
+    return build_view(session, referral), True
+
+
+def _replay(session: Session, *, actor: Actor, key: str, request_hash: str) -> ReferralView | None:
+    record = session.exec(
+        select(IdempotencyRecord).where(IdempotencyRecord.user_id == actor.user_id, IdempotencyRecord.key == key)
+    ).first()
+    if record is None:
+        return None
+    if record.request_hash != request_hash:
+        raise InvalidData("This Idempotency-Key was used with a different request body.",
+                          errors={"Idempotency-Key": ["Already used for another request."]})
+    referral = session.get(Referral, record.referral_id)
+    return build_view(session, referral)
+
+
+def update_draft(session: Session, rules: ServiceRules, *, actor: Actor, referral_id: str,
+                 data: dict[str, Any], if_match: str | None) -> ReferralView:
+    """Change a draft's content; only the referring side, only while it is a draft."""
+    _require_referrer(actor)
+    referral = load_visible_referral(session, actor=actor, referral_id=referral_id)
+    require_party(session, actor=actor, referral=referral, party=Party.REFERRER)
+    check_if_match(referral, if_match)
+    if referral.status != ReferralStatus.DRAFT:
+        raise Conflict("Only a draft can be edited.")
+    _check_organisations(session, data)
+    claim_version(session, referral)
+    if "child" in data:
+        child = _find_or_register_child(session, rules, data["child"])
+        session.flush()
+        referral.child_id = child.id
+    for name in (*DRAFT_FIELDS, "clinic_id"):
+        if name in data:
+            setattr(referral, name, data[name])
+    if "consent" in data:
+        _record_consent(session, referral=referral, actor=actor, consent=data["consent"], now=rules.now())
+    if "municipal_contacts" in data:
+        _replace_contacts(session, referral=referral, contacts=data["municipal_contacts"])
+    referral.updated_at = rules.now()
+    record_access(session, actor=actor, action="update", referrals=[referral])
+    session.commit()
+    return build_view(session, referral)
+
+
+def get_referral(session: Session, *, actor: Actor, referral_id: str) -> ReferralView:
+    referral = load_visible_referral(session, actor=actor, referral_id=referral_id)
+    view = build_view(session, referral)
+    record_access(session, actor=actor, action="read", referrals=[referral])
+    session.commit()
+    return view
+
+
+def list_referrals(session: Session, rules: ServiceRules, *, actor: Actor, page: int, per_page: int,
+                   status: str | None = None, overdue: bool = False,
+                   sort: str = "created_at") -> Page[ReferralView]:
+    """The referrals the actor's organisation takes part in; each one shown is access-logged."""
+    query = select(Referral).where(visible_referrals(actor))
+    if status:
+        query = query.where(Referral.status == status)
+    if overdue:
+        query = query.where(overdue_clause(rules.today()))
+    if sort == "assessment_due":
+        query = query.order_by(Referral.assessment_due.asc().nulls_last(), Referral.id)
+    else:
+        query = query.order_by(Referral.created_at.desc(), Referral.id)
+    result = paginate(session, query, page=page, per_page=per_page)
+    record_access(session, actor=actor, action="list", referrals=result.items)
+    session.commit()
+    return Page(items=build_views(session, result.items), total=result.total, page=page, per_page=per_page)
+
+
+def list_events(session: Session, *, actor: Actor, referral_id: str) -> list[ReferralEvent]:
+    referral = load_visible_referral(session, actor=actor, referral_id=referral_id)
+    events = events_of(session, referral.id)
+    record_access(session, actor=actor, action="read_events", referrals=[referral])
+    session.commit()
+    return events
+
+
+def draft_of(session: Session, rules: ServiceRules, referral: Referral) -> ReferralDraft:
+    """The referral's content as the completeness check sees it."""
+    child = child_of(session, referral)
+    consent = current_consent(session, referral.id)
+    return ReferralDraft(
+        age=age_on(child.birth_date, rules.today()),
+        reasons=list(referral.reasons),
+        description=referral.description,
+        measures_tried=referral.measures_tried,
+        child_view=referral.child_view,
+        guardians=list(child.guardians),
+        consent_given_by=list(consent.given_by) if consent else [],
+        consent_share_with=list(consent.share_with) if consent else [],
+        withhold_from_guardians=bool(consent and consent.withhold_from_guardians),
+    )
+
+
+def check_completeness(session: Session, rules: ServiceRules, *, actor: Actor,
+                       referral_id: str) -> list[Missing]:
+    referral = load_visible_referral(session, actor=actor, referral_id=referral_id)
+    missing = missing_items(draft_of(session, rules, referral))
+    record_access(session, actor=actor, action="check_completeness", referrals=[referral])
+    session.commit()
+    return missing
+
+
+def invite_co_referrer(session: Session, rules: ServiceRules, *, actor: Actor, referral_id: str,
+                       organisation_id: str) -> ReferralView:
+    """Let another organisation around the child take part as medhenviser."""
+    _require_referrer(actor)
+    referral = load_visible_referral(session, actor=actor, referral_id=referral_id)
+    require_party(session, actor=actor, referral=referral, party=Party.REFERRER)
+    organisation = session.get(Organisation, organisation_id)
+    if organisation is None or organisation.kind == OrganisationKind.BUP_CLINIC:
+        raise InvalidData("No such municipal organisation.", errors={"organisation_id": ["No such organisation."]})
+    if referral.status not in (ReferralStatus.DRAFT, ReferralStatus.INFORMATION_REQUESTED,
+                               ReferralStatus.SUBMITTED):
+        raise Conflict("Co-referrers can only be added while the referral is open for the referrer.")
+    exists = session.exec(select(CoReferrer).where(CoReferrer.referral_id == referral.id,
+                                                   CoReferrer.organisation_id == organisation_id)).first()
+    if exists is None and organisation_id != referral.referrer_org_id:
+        session.add(CoReferrer(referral_id=referral.id, organisation_id=organisation_id,
+                               invited_by_user_id=actor.user_id, invited_at=rules.now()))
+        record_event(session, rules, referral=referral, action=ReferralAction.INVITE_CO_REFERRER,
+                     from_status=referral.status, actor=actor, data={"organisation_id": organisation_id})
+        record_access(session, actor=actor, action="invite_co_referrer", referrals=[referral])
+        session.commit()
+    return build_view(session, referral)
+

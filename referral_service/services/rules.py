@@ -1,0 +1,47 @@
+"""The settings-derived rules and outside systems (clock, calendar, key vault) services need."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+from referral_service.domain.types import utcnow
+from referral_service.security.identity_crypto import IdentityVault, master_key_from
+from referral_service.workflows.calendar import WorkingDayCalendar
+
+
+@dataclass(frozen=True)
+class ServiceRules:
+    calendar: WorkingDayCalendar
+    vault: IdentityVault
+    allow_synthetic_ids: bool
+    assessment_working_days: int
+    always_referring: tuple[str, ...]
+    conditionally_referring: tuple[str, ...]
+    token_lifetime_minutes: int
+    timezone: ZoneInfo = field(default_factory=lambda: ZoneInfo("Europe/Oslo"))
+    clock: Callable[[], datetime] = utcnow
+
+    def now(self) -> datetime:
+        return self.clock()
+
+    def today(self) -> date:
+        """Today's date in Norway."""
+        return self.clock().astimezone(self.timezone).date()
+
+
+def rules_from_config(config: object, *, clock: Callable[[], datetime] = utcnow) -> ServiceRules:
+    get = lambda name: getattr(config, name)  # noqa: E731
+    return ServiceRules(
+        calendar=WorkingDayCalendar(saturday_is_working_day=get("SATURDAY_IS_WORKING_DAY")),
+        vault=IdentityVault(master_key_from(config)),
+        allow_synthetic_ids=get("ALLOW_SYNTHETIC_IDS"),
+        assessment_working_days=get("ASSESSMENT_WORKING_DAYS"),
+        always_referring=tuple(get("ALWAYS_REFERRING_PROFESSIONS")),
+        conditionally_referring=tuple(get("CONDITIONALLY_REFERRING_PROFESSIONS")),
+        token_lifetime_minutes=get("TOKEN_LIFETIME_MINUTES"),
+        timezone=ZoneInfo(get("TIMEZONE")),
+        clock=clock,
+    )

@@ -1,0 +1,1 @@
+"""The rules of the domain as tables and pure functions: lifecycle, consent, deadlines."""

@@ -1,0 +1,54 @@
+"""What BUP will miss in a referral: the completeness check shown before submitting."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from referral_service.workflows.consent import AGE_CHILD_IS_HEARD, consent_problems
+
+#: Below this many characters a description tells BUP too little to assess.
+MIN_DESCRIPTION_LENGTH = 30
+
+
+@dataclass(frozen=True)
+class Missing:
+    field: str
+    message: str
+
+
+@dataclass(frozen=True)
+class ReferralDraft:
+    """The parts of a referral the completeness check looks at."""
+
+    age: int
+    reasons: list[str]
+    description: str
+    measures_tried: str
+    child_view: str
+    guardians: list[dict]
+    consent_given_by: list[str]
+    consent_share_with: list[str]
+    withhold_from_guardians: bool = False
+
+
+def missing_items(draft: ReferralDraft) -> list[Missing]:
+    """Every item BUP would miss, in the order the form asks for them."""
+    missing: list[Missing] = []
+    if draft.age < 18 and not draft.guardians:
+        missing.append(Missing("child.guardians", "Foresatte er ikke oppgitt."))
+    if not draft.reasons:
+        missing.append(Missing("reasons", "Henvisningsgrunn er ikke valgt."))
+    if len(draft.description.strip()) < MIN_DESCRIPTION_LENGTH:
+        missing.append(Missing("description", "Beskrivelsen av vanskene er for kort."))
+    if not draft.measures_tried.strip():
+        missing.append(Missing("measures_tried", "Det står ikke hva som er prøvd i kommunen."))
+    if draft.age >= AGE_CHILD_IS_HEARD and not draft.child_view.strip():
+        missing.append(Missing("child_view", "Barnets stemme mangler."))
+    for problem in consent_problems(
+        age=draft.age,
+        given_by=draft.consent_given_by,
+        share_with=draft.consent_share_with,
+        withhold_from_guardians=draft.withhold_from_guardians,
+    ):
+        missing.append(Missing("consent", problem))
+    return missing

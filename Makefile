@@ -1,0 +1,41 @@
+# The README's two commands: `make run` and `make test`. Both set up what they need first.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+export REFERRAL_DATA_DIR ?= $(CURDIR)/var
+
+.PHONY: run test setup system lint bench clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e '.[test]'
+	touch $@
+
+setup: $(VENV)/.installed
+
+## Debian packages the tests need (PostgreSQL, Redis, Chromium); does nothing when they are there
+system:
+	bash .ci/setup-system
+
+## Set up and run the whole service on the embedded default (SQLite in ./var) at http://127.0.0.1:8080
+run: setup
+	$(BIN)/referral-service db upgrade
+	$(BIN)/referral-service seed-demo
+	$(BIN)/referral-service serve --host 127.0.0.1 --port 8080
+
+## Set up and run every test (starts its own PostgreSQL; needs the system packages of .ci/setup-system)
+test: system setup
+	$(BIN)/ruff check .
+	$(BIN)/python -m pytest tests
+
+lint: setup
+	$(BIN)/ruff check .
+
+bench: setup
+	$(BIN)/python -m bench
+
+clean:
+	rm -rf $(VENV) var .pytest_cache .ruff_cache

@@ -1,0 +1,76 @@
+"""Integration fixtures: the app on a real database (SQLite file and a real PostgreSQL server),
+seeded once per session with the demo organisations and users; each test starts with no referrals."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import pytest
+from sqlalchemy import text
+from sqlmodel import SQLModel
+
+from config import load_config
+from referral_service import create_app
+from referral_service.migrations import upgrade
+from tests.support.clock import TestClock
+from tests.support.servers import start_postgres
+from tests.support.world import World, build_world
+
+#: Directory data kept between tests; everything else is emptied before each test.
+KEPT_TABLES = {"organisation", "app_user", "api_token", "referral_right_grant", "alembic_version"}
+
+
+@pytest.fixture(scope="session")
+def postgres_server():
+    server = start_postgres()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session", params=["sqlite", "postgres"])
+def database_url(request, tmp_path_factory) -> str:
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path_factory.mktemp('sqlite') / 'referrals.sqlite'}"
+    server = request.getfixturevalue("postgres_server")
+    return server.create_database(f"referrals_{tmp_path_factory.mktemp('pg').name.replace('-', '_')}")
+
+
+@pytest.fixture(scope="session")
+def test_clock() -> TestClock:
+    return TestClock()
+
+
+@pytest.fixture(scope="session")
+def app(database_url, tmp_path_factory, test_clock):
+    upgrade(database_url)
+    config = load_config("test", DATABASE_URL=database_url, DATA_DIR=str(tmp_path_factory.mktemp("data")))
+    application = create_app(config)
+    rules = application.extensions["referral_rules"]
+    application.extensions["referral_rules"] = dataclasses.replace(rules, clock=test_clock)
+    return application
+
+
+@pytest.fixture(scope="session")
+def seeded_world(app) -> World:
+    return build_world(app)
+
+
+def empty_case_tables(app) -> None:
+    engine = app.extensions["referral_db"].engine
+    with engine.begin() as connection:
+        for table in reversed(SQLModel.metadata.sorted_tables):
+            if table.name not in KEPT_TABLES:
+                connection.execute(text(f'DELETE FROM "{table.name}"'))
+
+
+@pytest.fixture
+def world(app, seeded_world, test_clock) -> World:
+    empty_case_tables(app)
+    test_clock.reset()
+    yield seeded_world
+    test_clock.reset()
+
+
+@pytest.fixture
+def clock(test_clock) -> TestClock:
+    return test_clock

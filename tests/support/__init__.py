@@ -1,0 +1,1 @@
+"""Helpers for the tests: real servers on loopback, factories, API clients."""

@@ -1,0 +1,23 @@
+"""A clock the tests can set; real time until they do."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+
+class TestClock:
+    __test__ = False  # not a test class
+
+    def __init__(self) -> None:
+        self._fixed: datetime | None = None
+
+    def __call__(self) -> datetime:
+        return self._fixed or datetime.now(UTC)
+
+    def set(self, moment: datetime) -> None:
+        if moment.tzinfo is None:
+            raise ValueError("give the clock a timezone-aware moment")
+        self._fixed = moment
+
+    def reset(self) -> None:
+        self._fixed = None

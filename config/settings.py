@@ -19,6 +19,8 @@ def _env(name: str, default: Any) -> Any:
         return raw.strip().lower() in {"1", "true", "yes", "on"}
     if isinstance(default, int):
         return int(raw)
+    if isinstance(default, float):
+        return float(raw)
     if isinstance(default, tuple):
         return tuple(part.strip() for part in raw.split(",") if part.strip())
     return raw
@@ -51,6 +53,13 @@ class BaseConfig:
     # where their municipality has been given the right for a period.
     ALWAYS_REFERRING_PROFESSIONS = ("doctor", "psychologist", "child_welfare_leader")
     CONDITIONALLY_REFERRING_PROFESSIONS = ("ppt_adviser", "school_nurse")
+    # Background work: the relay's tick, the sweeps, and how long the reconciler leaves the normal path.
+    RELAY_INTERVAL_SECONDS = 1.0
+    SWEEP_INTERVAL_SECONDS = 60.0
+    RECONCILE_INTERVAL_SECONDS = 30.0
+    RECONCILE_GRACE_SECONDS = 60
+    EMAIL_MAX_RETRIES = 5
+    EMAIL_RETRY_BASE_SECONDS = 5
     TIMEZONE = "Europe/Oslo"
     LOG_LEVEL = "INFO"
 
@@ -85,6 +94,7 @@ class DevelopmentConfig(BaseConfig):
 
     ENV = "development"
     SECRET_KEY = "development-only-secret-not-for-production"
+    SMTP_HOST = ""  # no server needed: alert e-mails are written to DATA_DIR/mail as .eml files
 
 
 class TestConfig(BaseConfig):
@@ -107,7 +117,7 @@ class ProductionConfig(BaseConfig):
     def validate(self) -> None:
         missing = [
             f"REFERRAL_{name}"
-            for name in ("SECRET_KEY", "ID_ENCRYPTION_KEY", "BROKER_URL")
+            for name in ("SECRET_KEY", "ID_ENCRYPTION_KEY", "BROKER_URL", "SMTP_HOST")
             if not getattr(self, name)
         ]
         if self.DATABASE_URL.startswith("sqlite"):

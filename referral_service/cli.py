@@ -98,12 +98,63 @@ def seed_demo_command() -> None:
 @click.option("--port", default=8080, show_default=True, type=int)
 @click.option("--threads", default=8, show_default=True, type=int)
 def serve(host: str, port: int, threads: int) -> None:
-    """Run the whole service on the embedded default (no outside server)."""
+    """Run the whole service on the embedded default: web, worker and scheduler, no outside server."""
+    import signal
+
     from waitress import serve as waitress_serve
 
     from referral_service import create_app
+    from referral_service.tasks.embedded import EmbeddedWorker
 
-    app = create_app(_config())
+    config = _config()
+    app = create_app(config)
+    worker = EmbeddedWorker(config)
+    worker.start()
+    # SIGTERM ends the web server like Ctrl-C, so the worker is stopped with it.
+    signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
     log.info("serving", extra={"host": host, "port": port})
     click.echo(f"Serving on http://{host}:{port}  (API docs: http://{host}:{port}/api/docs)")
-    waitress_serve(app, host=host, port=port, threads=threads, ident="referral-service")
+    try:
+        waitress_serve(app, host=host, port=port, threads=threads, ident="referral-service")
+    except KeyboardInterrupt:
+        pass
+    finally:
+        worker.stop()
+
+
+@main.command()
+@click.option("--at", "at", default=None, help="ISO time to run the sweeps as of (not in production).")
+def sweep(at: str | None) -> None:
+    """Run the deadline, escalation and reconciliation sweeps once."""
+    import dataclasses
+    from datetime import datetime, timedelta
+
+    from referral_service.db import Database
+    from referral_service.services.reconcile import reconcile
+    from referral_service.services.rules import rules_from_config
+    from referral_service.services.sweeps import run_sweeps
+
+    config = _config()
+    rules = rules_from_config(config)
+    if at is not None:
+        if not config.ALLOW_SWEEP_AT:
+            raise click.ClickException("--at is refused in production.")
+        try:
+            moment = datetime.fromisoformat(at)
+        except ValueError:
+            raise click.ClickException("--at must be an ISO time, e.g. 2026-04-08T09:00:00+02:00") from None
+        if moment.tzinfo is None:
+            moment = moment.replace(tzinfo=rules.timezone)
+        rules = dataclasses.replace(rules, clock=lambda: moment)
+    database = Database()
+    database.configure(config.DATABASE_URL)
+    with database.session() as session:
+        repairs = reconcile(session, rules, grace=timedelta(seconds=config.RECONCILE_GRACE_SECONDS))
+        result = run_sweeps(session, rules)
+    click.echo(f"Sweep as of {rules.now().astimezone(rules.timezone).isoformat()}:")
+    for kind, count in sorted(result.marks.items()):
+        click.echo(f"  {kind}: {count}")
+    if not result.marks:
+        click.echo("  nothing new")
+    click.echo(f"Reconciler repaired {repairs.missing_handovers} missing handover(s) and re-sent "
+               f"{repairs.stuck_messages} stuck message(s).")

@@ -1,7 +1,9 @@
 """Every table, imported in one place so that metadata and migrations see them all."""
 
 from referral_service.domain.access_log import AccessLogEntry
+from referral_service.domain.alert import Alert
 from referral_service.domain.child import Child
+from referral_service.domain.handover import DeadlineMark, Handover, HandoverEvent, RepairReport
 from referral_service.domain.organisation import ApiToken, Organisation, ReferralRightGrant, User
 from referral_service.domain.outbox import OutboxMessage
 from referral_service.domain.referral import (
@@ -15,6 +17,11 @@ from referral_service.domain.referral import (
 
 __all__ = [
     "AccessLogEntry",
+    "Alert",
+    "DeadlineMark",
+    "Handover",
+    "HandoverEvent",
+    "RepairReport",
     "ApiToken",
     "Child",
     "Consent",

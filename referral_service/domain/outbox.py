@@ -12,12 +12,18 @@ from referral_service.domain.types import JSONType, UTCDateTime, new_id, utcnow
 
 class OutboxMessage(SQLModel, table=True):
     __tablename__ = "outbox_message"
-    __table_args__ = (Index("ix_outbox_pending", "dispatched_at", "created_at"),)
+    __table_args__ = (
+        Index("ix_outbox_pending", "dispatched_at", "created_at"),
+        Index("ix_outbox_unprocessed", "processed_at", "created_at"),
+    )
 
     id: str = Field(default_factory=new_id, primary_key=True, max_length=36)
     topic: str = Field(max_length=64)
     event_id: str | None = Field(default=None, unique=True, max_length=36)
     payload: dict = Field(default_factory=dict, sa_column=Column(JSONType, nullable=False))
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    #: Handed to the broker (may still be lost there: the reconciler replays what is not processed).
     dispatched_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    #: Its effects are committed; set in the same transaction as those effects.
+    processed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     attempts: int = 0

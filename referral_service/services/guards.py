@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import update
 from sqlmodel import Session
 
@@ -18,27 +20,34 @@ def require_party(session: Session, *, actor: Actor, referral: Referral, party: 
         raise Forbidden(f"Only the {party} side may do this.")
 
 
-def check_if_match(referral: Referral, if_match: str | None) -> None:
-    """412 when the client's copy is stale; no header means the client does not ask."""
+def if_match_fails(etag: str, if_match: str | None) -> bool:
+    """True when the client sent If-Match and its copy is stale; no header means it does not ask."""
     if if_match is None or if_match.strip() == "*":
-        return
-    offered = {tag.strip().removeprefix("W/") for tag in if_match.split(",")}
-    if etag_for(referral) not in offered:
+        return False
+    return etag not in {tag.strip().removeprefix("W/") for tag in if_match.split(",")}
+
+
+def check_if_match(referral: Referral, if_match: str | None) -> None:
+    if if_match_fails(etag_for(referral), if_match):
         raise PreconditionFailed("The referral has changed since you read it. Fetch it again.")
 
 
-def claim_version(session: Session, referral: Referral) -> None:
+def claim_row_version(session: Session, table: Any, row: Any) -> None:
     """Bump the version if nobody else has; the loser of a race gets 409, never a second decision.
 
     The conditional UPDATE also takes the row's write lock until this transaction ends.
     """
     claimed = session.execute(
-        update(Referral)
-        .where(Referral.id == referral.id, Referral.version == referral.version)
-        .values(version=referral.version + 1)
+        update(table)
+        .where(table.id == row.id, table.version == row.version)
+        .values(version=row.version + 1)
         .execution_options(synchronize_session=False)
     ).rowcount
     if claimed != 1:
         session.rollback()
-        raise Conflict("Another decision on this referral was made at the same time.")
-    referral.version += 1
+        raise Conflict("Another change to this record was made at the same time.")
+    row.version += 1
+
+
+def claim_version(session: Session, referral: Referral) -> None:
+    claim_row_version(session, Referral, referral)

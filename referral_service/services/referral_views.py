@@ -9,6 +9,7 @@ from datetime import date
 from sqlmodel import Session, select
 
 from referral_service.domain.child import Child
+from referral_service.domain.handover import Handover
 from referral_service.domain.referral import Consent, CoReferrer, MunicipalContact, Referral
 
 
@@ -50,6 +51,7 @@ def build_views(session: Session, referrals: list[Referral]) -> list[ReferralVie
     contacts: dict[str, list[MunicipalContact]] = defaultdict(list)
     for contact in session.exec(select(MunicipalContact).where(MunicipalContact.referral_id.in_(ids))):
         contacts[contact.referral_id].append(contact)
+    handovers = dict(session.exec(select(Handover.referral_id, Handover.id).where(Handover.referral_id.in_(ids))).all())
     co_referrers: dict[str, list[CoReferrer]] = defaultdict(list)
     for co in session.exec(select(CoReferrer).where(CoReferrer.referral_id.in_(ids))):
         co_referrers[co.referral_id].append(co)
@@ -60,6 +62,7 @@ def build_views(session: Session, referrals: list[Referral]) -> list[ReferralVie
             consent=consents.get(r.id),
             municipal_contacts=contacts[r.id],
             co_referrers=co_referrers[r.id],
+            handover_id=handovers.get(r.id),
         )
         for r in referrals
     ]

@@ -21,6 +21,9 @@ class ServiceRules:
     always_referring: tuple[str, ...]
     conditionally_referring: tuple[str, ...]
     token_lifetime_minutes: int
+    assessment_warning_working_days: int = 2
+    handover_acknowledge_days: int = 2
+    handover_first_contact_days: int = 10
     timezone: ZoneInfo = field(default_factory=lambda: ZoneInfo("Europe/Oslo"))
     clock: Callable[[], datetime] = utcnow
 
@@ -42,6 +45,9 @@ def rules_from_config(config: object, *, clock: Callable[[], datetime] = utcnow)
         always_referring=tuple(get("ALWAYS_REFERRING_PROFESSIONS")),
         conditionally_referring=tuple(get("CONDITIONALLY_REFERRING_PROFESSIONS")),
         token_lifetime_minutes=get("TOKEN_LIFETIME_MINUTES"),
+        assessment_warning_working_days=get("ASSESSMENT_WARNING_WORKING_DAYS"),
+        handover_acknowledge_days=get("HANDOVER_ACKNOWLEDGE_WORKING_DAYS"),
+        handover_first_contact_days=get("HANDOVER_FIRST_CONTACT_WORKING_DAYS"),
         timezone=ZoneInfo(get("TIMEZONE")),
         clock=clock,
     )

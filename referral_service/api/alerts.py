@@ -1,0 +1,38 @@
+"""The caller's alert inbox, and the operations view for administrators."""
+
+from __future__ import annotations
+
+from flask_smorest import Blueprint
+
+from referral_service.api.context import current_actor, db_session, rules
+from referral_service.api.docs import authenticated, problems
+from referral_service.api.presenters import page_payload
+from referral_service.schemas import handovers as s
+from referral_service.services import alerts, operations
+
+blp = Blueprint("alerts", __name__, description="Alerts and operations")
+authenticated(blp)
+
+
+@blp.route("/alerts", methods=["GET"])
+@blp.arguments(s.AlertListArgs, location="query")
+@blp.response(200, s.AlertPage)
+@problems(blp, 401)
+def list_alerts(args: dict):
+    actor = current_actor()
+    page = alerts.list_alerts(db_session(), actor=actor, **args)
+    return {**page_payload(page), "unread": alerts.unread_count(db_session(), actor=actor)}
+
+
+@blp.route("/alerts/<alert_id>/read", methods=["POST"])
+@blp.response(200, s.AlertOut)
+@problems(blp, 401, 404)
+def read_alert(alert_id: str):
+    return alerts.mark_read(db_session(), rules(), actor=current_actor(), alert_id=alert_id)
+
+
+@blp.route("/admin/operations", methods=["GET"])
+@blp.response(200, s.OperationsOut)
+@problems(blp, 401, 403)
+def operations_view():
+    return operations.operations_status(db_session(), rules(), actor=current_actor())

@@ -1,0 +1,36 @@
+"""Alerts: one row per recipient, with the state of its e-mail delivery."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import Index, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+from referral_service.domain.types import UTCDateTime, new_id, utcnow
+
+
+class Alert(SQLModel, table=True):
+    __tablename__ = "alert"
+    __table_args__ = (
+        # Redelivery never gives a person the same alert twice.
+        UniqueConstraint("user_id", "dedupe_key"),
+        Index("ix_alert_user_read_created", "user_id", "read_at", "created_at"),
+        Index("ix_alert_email_state", "email_state", "created_at"),
+    )
+
+    id: str = Field(default_factory=new_id, primary_key=True, max_length=36)
+    user_id: str = Field(foreign_key="app_user.id", max_length=36)
+    kind: str = Field(max_length=40)
+    dedupe_key: str = Field(max_length=200)
+    referral_id: str | None = Field(default=None, foreign_key="referral.id", max_length=36)
+    handover_id: str | None = Field(default=None, foreign_key="handover.id", max_length=36)
+    #: Shown in the inbox; names no child and no identity number.
+    message: str = Field(max_length=500)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    read_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    #: pending -> sent | failed
+    email_state: str = Field(default="pending", max_length=16)
+    email_attempts: int = 0
+    email_error: str | None = Field(default=None, max_length=300)
+    email_sent_at: datetime | None = Field(default=None, sa_type=UTCDateTime)

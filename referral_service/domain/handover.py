@@ -1,0 +1,84 @@
+"""The handover task (tilbakehenvisning) and the marks that make deadlines and escalations happen once."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import Column, Index
+from sqlmodel import Field, SQLModel
+
+from referral_service.domain.types import JSONType, UTCDateTime, new_id, utcnow
+
+
+class Handover(SQLModel, table=True):
+    __tablename__ = "handover"
+    __table_args__ = (
+        Index("ix_handover_municipality_status", "municipality_number", "status", "acknowledge_due"),
+    )
+
+    id: str = Field(default_factory=new_id, primary_key=True, max_length=36)
+    referral_id: str = Field(foreign_key="referral.id", unique=True, max_length=36)
+    # At most one handover per triggering event: a constraint, not a check-then-insert.
+    trigger_event_id: str = Field(foreign_key="referral_event.id", unique=True, max_length=36)
+    trigger: str = Field(max_length=16)
+    municipality_number: str = Field(max_length=4)
+    municipality_org_id: str | None = Field(default=None, foreign_key="organisation.id", max_length=36)
+    #: "municipality" with consent to share with it; otherwise "referrer" (the referrer and the GP only).
+    addressed_to: str = Field(max_length=16)
+    status: str = Field(default="open", max_length=24, index=True)
+    acknowledge_due: date
+    first_contact_due: date
+    escalation_level: int = 0
+    content: dict = Field(default_factory=dict, sa_column=Column(JSONType, nullable=False))
+    acknowledged_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    acknowledged_by_user_id: str | None = Field(default=None, foreign_key="app_user.id", max_length=36)
+    assignee_user_id: str | None = Field(default=None, foreign_key="app_user.id", max_length=36)
+    assigned_service: str | None = Field(default=None, max_length=200)
+    first_contact_on: date | None = None
+    plan: str | None = Field(default=None, max_length=10_000)
+    outcome: str | None = Field(default=None, max_length=10_000)
+    closed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    version: int = 1
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class HandoverEvent(SQLModel, table=True):
+    """One step of a handover task: who did what, when."""
+
+    __tablename__ = "handover_event"
+
+    id: str = Field(default_factory=new_id, primary_key=True, max_length=36)
+    handover_id: str = Field(foreign_key="handover.id", index=True, max_length=36)
+    action: str = Field(max_length=32)
+    from_status: str | None = Field(default=None, max_length=24)
+    to_status: str = Field(max_length=24)
+    actor_id: str | None = Field(default=None, foreign_key="app_user.id", max_length=36)
+    at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    data: dict = Field(default_factory=dict, sa_column=Column(JSONType, nullable=False))
+
+
+class DeadlineMark(SQLModel, table=True):
+    """A warning, breach (fristbrudd) or escalation, recorded once under its stable key."""
+
+    __tablename__ = "deadline_mark"
+
+    id: str = Field(default_factory=new_id, primary_key=True, max_length=36)
+    key: str = Field(max_length=200, unique=True)
+    kind: str = Field(max_length=40, index=True)
+    referral_id: str | None = Field(default=None, foreign_key="referral.id", index=True, max_length=36)
+    handover_id: str | None = Field(default=None, foreign_key="handover.id", index=True, max_length=36)
+    level: int = 0
+    due: date | None = None
+    at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class RepairReport(SQLModel, table=True):
+    """What one reconciler run found and repaired."""
+
+    __tablename__ = "repair_report"
+
+    id: str = Field(default_factory=new_id, primary_key=True, max_length=36)
+    at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, index=True)
+    missing_handovers: int = 0
+    stuck_messages: int = 0

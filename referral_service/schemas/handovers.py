@@ -1,0 +1,99 @@
+"""Handover tasks and alerts."""
+
+from __future__ import annotations
+
+from marshmallow import Schema, ValidationError, fields, validate, validates_schema
+
+from referral_service.schemas.common import PageArgs, PageSchema, required_text
+from referral_service.workflows.handover_lifecycle import HandoverStatus
+
+
+class HandoverEventOut(Schema):
+    id = fields.String()
+    action = fields.String()
+    from_status = fields.String(allow_none=True)
+    to_status = fields.String()
+    actor_id = fields.String(allow_none=True)
+    at = fields.DateTime()
+    data = fields.Dict()
+
+
+class HandoverOut(Schema):
+    id = fields.String()
+    referral_id = fields.String()
+    trigger = fields.String()
+    municipality_number = fields.String()
+    addressed_to = fields.String()
+    status = fields.String()
+    acknowledge_due = fields.Date()
+    first_contact_due = fields.Date()
+    escalation_level = fields.Integer()
+    content = fields.Dict()
+    acknowledged_at = fields.DateTime(allow_none=True)
+    assignee_user_id = fields.String(allow_none=True)
+    assigned_service = fields.String(allow_none=True)
+    first_contact_on = fields.Date(allow_none=True)
+    plan = fields.String(allow_none=True)
+    outcome = fields.String(allow_none=True)
+    closed_at = fields.DateTime(allow_none=True)
+    version = fields.Integer()
+    created_at = fields.DateTime()
+    events = fields.List(fields.Nested(HandoverEventOut))
+
+
+class HandoverListArgs(PageArgs):
+    status = fields.String(validate=validate.OneOf([s.value for s in HandoverStatus]))
+    overdue = fields.Boolean(load_default=False)
+
+
+class HandoverPage(PageSchema):
+    items = fields.List(fields.Nested(HandoverOut))
+
+
+class AssignIn(Schema):
+    assignee_user_id = fields.String(validate=validate.Length(min=1, max=36))
+    service = fields.String(validate=validate.Length(min=1, max=200))
+
+    @validates_schema
+    def one_target(self, data, **_kwargs):
+        if bool(data.get("assignee_user_id")) == bool(data.get("service")):
+            raise ValidationError("Give either assignee_user_id or service.", field_name="assignee_user_id")
+
+
+class PlanIn(Schema):
+    first_contact_on = fields.Date(required=True)
+    plan = required_text()
+
+
+class CloseIn(Schema):
+    outcome = required_text()
+
+
+class AlertOut(Schema):
+    id = fields.String()
+    kind = fields.String()
+    created_at = fields.DateTime()
+    read_at = fields.DateTime(allow_none=True)
+    referral_id = fields.String(allow_none=True)
+    handover_id = fields.String(allow_none=True)
+    message = fields.String()
+    email_state = fields.String()
+
+
+class AlertListArgs(PageArgs):
+    unread = fields.Boolean(load_default=False)
+
+
+class AlertPage(PageSchema):
+    items = fields.List(fields.Nested(AlertOut))
+    unread = fields.Integer()
+
+
+class OperationsOut(Schema):
+    outbox_pending = fields.Integer()
+    outbox_unprocessed = fields.Integer()
+    oldest_pending_seconds = fields.Float(allow_none=True)
+    alerts_failed = fields.Integer()
+    alerts_pending_email = fields.Integer()
+    repairs_last_24h = fields.Integer()
+    last_repair_at = fields.DateTime(allow_none=True)

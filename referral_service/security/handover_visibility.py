@@ -1,0 +1,36 @@
+"""Need-to-know for handover tasks: the municipality it is addressed to, the referring side, and BUP."""
+
+from __future__ import annotations
+
+from sqlalchemy import ColumnElement, false, or_, select
+
+from referral_service.domain.enums import Role
+from referral_service.domain.handover import Handover
+from referral_service.domain.referral import Referral
+from referral_service.security.actor import Actor
+from referral_service.security.visibility import visible_referrals
+from referral_service.workflows.handover_rules import ADDRESSED_TO_MUNICIPALITY, ADDRESSED_TO_REFERRER
+
+MUNICIPAL_ROLES = (Role.MUNICIPAL_COORDINATOR, Role.MUNICIPAL_LEAD)
+
+
+def is_municipal(actor: Actor) -> bool:
+    return actor.organisation_kind == "municipality" and any(actor.has_role(r) for r in MUNICIPAL_ROLES)
+
+
+def visible_handovers(actor: Actor) -> ColumnElement[bool]:
+    """Municipal staff see tasks addressed to their municipality; referral parties see their referrals' tasks."""
+    clauses: list[ColumnElement[bool]] = []
+    if is_municipal(actor):
+        clauses.append((Handover.addressed_to == ADDRESSED_TO_MUNICIPALITY)
+                       & (Handover.municipality_org_id == actor.organisation_id))
+    if actor.has_role(Role.REFERRER) or actor.has_role(Role.BUP_INTAKE):
+        clauses.append(Handover.referral_id.in_(select(Referral.id).where(visible_referrals(actor))))
+    return or_(*clauses) if clauses else false()
+
+
+def may_work_on(actor: Actor, handover: Handover, *, referrer_side: bool) -> bool:
+    """Who acts on the task: the municipality it is addressed to, or, without consent, the referrer side."""
+    if handover.addressed_to == ADDRESSED_TO_MUNICIPALITY:
+        return is_municipal(actor) and handover.municipality_org_id == actor.organisation_id
+    return handover.addressed_to == ADDRESSED_TO_REFERRER and referrer_side and actor.has_role(Role.REFERRER)

@@ -1,0 +1,36 @@
+"""What follows a referral event: the handover for a rejection, discharge or late withdrawal, and
+alerts to the referrer about BUP's answers. Runs in a worker, never in the web request."""
+
+from __future__ import annotations
+
+from sqlmodel import Session
+
+from referral_service.domain.enums import ReferralAction
+from referral_service.domain.organisation import Organisation
+from referral_service.domain.referral import Referral, ReferralEvent
+from referral_service.services.alerts import raise_alerts
+from referral_service.services.handover_creation import ensure_handover, trigger_of
+from referral_service.services.recipients import referrer_side
+from referral_service.services.rules import ServiceRules
+
+#: BUP's answers that the referrer is told about when no handover carries them.
+REFERRER_NOTICES = {
+    ReferralAction.REQUEST_INFORMATION: "{clinic} ber om mer informasjon om en henvisning.",
+    ReferralAction.ACCEPT: "{clinic} har gitt rett til helsehjelp for en henvisning.",
+    ReferralAction.FORWARD: "{clinic} har videresendt en henvisning til en annen poliklinikk.",
+}
+
+
+def handle_referral_event(session: Session, rules: ServiceRules, *, event: ReferralEvent) -> None:
+    """Apply the event's consequences in the caller's transaction; safe to run twice."""
+    if trigger_of(event) is not None:
+        ensure_handover(session, rules, event=event)
+        return
+    template = REFERRER_NOTICES.get(event.action)
+    if template is None:
+        return
+    referral = session.get(Referral, event.referral_id)
+    clinic = session.get(Organisation, referral.clinic_id)
+    raise_alerts(session, rules, users=referrer_side(session, referral), kind=f"referral_{event.action}",
+                 dedupe_key=f"referral-event:{event.id}", message=template.format(clinic=clinic.name),
+                 referral_id=referral.id)

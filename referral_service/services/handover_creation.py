@@ -1,0 +1,102 @@
+"""Closing the loop: the handover task for a rejected, discharged or withdrawn child, and its alerts.
+
+Called by the worker for each referral event, and by the reconciler for any gap. Safe to call twice.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, select
+
+from referral_service.domain.enums import Role
+from referral_service.domain.handover import Handover, HandoverEvent
+from referral_service.domain.organisation import Organisation
+from referral_service.domain.referral import Referral, ReferralEvent
+from referral_service.services.alerts import raise_alerts
+from referral_service.services.recipients import administrators, municipality_of, referrer_side, users_with_role
+from referral_service.services.referral_queries import child_of, contacts_of, current_consent
+from referral_service.services.rules import ServiceRules
+from referral_service.workflows import handover_rules
+from referral_service.workflows.referral_lifecycle import handover_trigger
+
+log = logging.getLogger(__name__)
+
+TRIGGER_WORDS = {"rejected": "avslag", "discharged": "utskrevet", "withdrawn": "trukket etter oppstart"}
+
+
+def trigger_of(event: ReferralEvent) -> str | None:
+    if event.from_status is None:
+        return None
+    return handover_trigger(status=event.from_status, action=event.action)
+
+
+def ensure_handover(session: Session, rules: ServiceRules, *, event: ReferralEvent) -> Handover | None:
+    """The handover for this event, created with its alerts if it does not exist yet; no commit."""
+    trigger = trigger_of(event)
+    if trigger is None:
+        return None
+    existing = session.exec(select(Handover).where(Handover.trigger_event_id == event.id)).first()
+    if existing is not None:
+        return existing
+    referral = session.get(Referral, event.referral_id)
+    child = child_of(session, referral)
+    consent = current_consent(session, referral.id)
+    addressing = handover_rules.address_handover(consent.share_with if consent else [])
+    municipality = municipality_of(session, child.home_municipality)
+    clinic = session.get(Organisation, referral.clinic_id)
+    created_on = rules.today()
+    ack_days = (municipality and municipality.handover_acknowledge_days) or rules.handover_acknowledge_days
+    contact_days = ((municipality and municipality.handover_first_contact_days)
+                    or rules.handover_first_contact_days)
+    handover = Handover(
+        referral_id=referral.id,
+        trigger_event_id=event.id,
+        trigger=trigger,
+        municipality_number=child.home_municipality,
+        municipality_org_id=municipality.id if municipality else None,
+        addressed_to=addressing.addressed_to,
+        acknowledge_due=rules.calendar.add_working_days(created_on, ack_days),
+        first_contact_due=rules.calendar.add_working_days(created_on, contact_days),
+        content=handover_rules.handover_content(
+            trigger=trigger, decision=event.data, clinic_name=clinic.name if clinic else "",
+            municipal_contacts=[{"role": c.role, "name": c.name, "organisation_id": c.organisation_id}
+                                for c in contacts_of(session, referral.id)],
+            addressing=addressing),
+        created_at=rules.now(),
+        updated_at=rules.now(),
+    )
+    try:
+        with session.begin_nested():
+            session.add(handover)
+            session.add(HandoverEvent(handover_id=handover.id, action="create", to_status=handover.status,
+                                      at=rules.now(), data={"trigger": trigger}))
+    except IntegrityError:
+        # A concurrent worker created it first; the constraint, not a check, keeps it to one.
+        return session.exec(select(Handover).where(Handover.trigger_event_id == event.id)).one()
+    _alert_about_new_handover(session, rules, handover=handover, referral=referral, clinic=clinic,
+                              municipality=municipality)
+    return handover
+
+
+def _alert_about_new_handover(session: Session, rules: ServiceRules, *, handover: Handover, referral: Referral,
+                              clinic: Organisation | None, municipality: Organisation | None) -> None:
+    clinic_name = clinic.name if clinic else "BUP"
+    word = TRIGGER_WORDS[handover.trigger]
+    key = f"handover:{handover.id}:created"
+    if handover.addressed_to == handover_rules.ADDRESSED_TO_MUNICIPALITY:
+        coordinators = users_with_role(session, organisation_id=handover.municipality_org_id,
+                                       role=Role.MUNICIPAL_COORDINATOR)
+        raise_alerts(session, rules, users=coordinators, kind="handover_created", dedupe_key=key,
+                     message=f"Ny tilbakehenvisning fra {clinic_name} ({word}). Bekreft mottak innen "
+                             f"{handover.acknowledge_due:%d.%m.%Y}.",
+                     referral_id=referral.id, handover_id=handover.id)
+        if municipality is None or not coordinators:
+            raise_alerts(session, rules, users=administrators(session), kind="handover_unrouted",
+                         dedupe_key=f"handover:{handover.id}:unrouted",
+                         message=f"En tilbakehenvisning til kommune {handover.municipality_number} har ingen "
+                                 "koordinator å gå til.", handover_id=handover.id)
+    raise_alerts(session, rules, users=referrer_side(session, referral), kind="referral_decision",
+                 dedupe_key=key, message=f"{clinic_name} har svart på henvisningen: {word}.",
+                 referral_id=referral.id, handover_id=handover.id)

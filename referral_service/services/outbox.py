@@ -1,0 +1,92 @@
+"""The outbox relay and the processing of what it relays.
+
+The relay hands pending rows to the broker and marks them dispatched; processing commits the
+effects and marks the row processed in one transaction. A row dispatched but never processed
+(a lost message, a killed worker) is found by the reconciler and dispatched again.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from datetime import datetime
+
+from sqlalchemy import update
+from sqlmodel import Session, select
+
+from referral_service.domain.outbox import OutboxMessage
+from referral_service.domain.referral import ReferralEvent
+from referral_service.services.event_handling import handle_referral_event
+from referral_service.services.events import REFERRAL_EVENT_TOPIC
+from referral_service.services.rules import ServiceRules
+
+log = logging.getLogger(__name__)
+
+
+def _lock_rows(query, session: Session):
+    """Row locks where the database has them, skipping rows another relay or worker holds."""
+    if session.get_bind().dialect.name == "postgresql":
+        return query.with_for_update(skip_locked=True)
+    return query  # SQLite serialises writers with BEGIN IMMEDIATE
+
+
+def relay_outbox(session: Session, rules: ServiceRules, *, publish: Callable[[OutboxMessage], None],
+                 limit: int = 200) -> int:
+    """Publish pending rows in order; stop at the first broker failure. Returns how many were handed over."""
+    query = select(OutboxMessage).where(OutboxMessage.dispatched_at.is_(None)).order_by(
+        OutboxMessage.created_at, OutboxMessage.id).limit(limit)
+    handed = 0
+    for message in session.exec(_lock_rows(query, session)).all():
+        try:
+            publish(message)
+        except Exception as exc:  # noqa: BLE001 - any broker failure leaves the rest pending
+            log.warning("outbox relay: broker unavailable", extra={"error_type": type(exc).__name__,
+                                                                   "pending_from": message.id})
+            break
+        message.dispatched_at = rules.now()
+        message.attempts += 1
+        handed += 1
+    session.commit()
+    return handed
+
+
+def lock_unprocessed(session: Session, message_id: str) -> OutboxMessage | None:
+    """The message if it still needs processing, locked against a twin delivery."""
+    query = select(OutboxMessage).where(OutboxMessage.id == message_id, OutboxMessage.processed_at.is_(None))
+    if session.get_bind().dialect.name == "postgresql":
+        query = query.with_for_update()
+    return session.exec(query).first()
+
+
+def process_referral_event_message(session: Session, rules: ServiceRules, *, message_id: str) -> bool:
+    """Commit the effects of one referral event; False when it was already processed (a redelivery)."""
+    message = lock_unprocessed(session, message_id)
+    if message is None:
+        session.rollback()
+        return False
+    assert message.topic == REFERRAL_EVENT_TOPIC
+    event = session.get(ReferralEvent, message.payload["event_id"])
+    handle_referral_event(session, rules, event=event)
+    message.processed_at = rules.now()
+    session.commit()
+    log.info("referral event processed", extra={
+        "event_id": event.id, "action": event.action,
+        "commit_to_processed_ms": round((message.processed_at - event.at).total_seconds() * 1000, 1)})
+    return True
+
+
+def mark_processed(session: Session, rules: ServiceRules, *, message_id: str) -> None:
+    session.execute(update(OutboxMessage).where(OutboxMessage.id == message_id,
+                                                OutboxMessage.processed_at.is_(None))
+                    .values(processed_at=rules.now()))
+
+
+def redispatch_stuck(session: Session, *, older_than: datetime) -> int:
+    """Rows dispatched long ago but never processed go back to the relay; returns how many."""
+    stuck = session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.processed_at.is_(None), OutboxMessage.dispatched_at.is_not(None),
+               OutboxMessage.dispatched_at < older_than)
+        .values(dispatched_at=None)
+    ).rowcount
+    return stuck or 0

@@ -1,0 +1,44 @@
+"""Who should know: the people an alert goes to, found from organisations and roles."""
+
+from __future__ import annotations
+
+from sqlmodel import Session, select
+
+from referral_service.domain.enums import OrganisationKind, Role
+from referral_service.domain.organisation import Organisation, User
+from referral_service.domain.referral import CoReferrer, Referral
+
+
+def users_with_role(session: Session, *, organisation_id: str | None, role: Role) -> list[User]:
+    if organisation_id is None:
+        return []
+    users = session.exec(select(User).where(User.organisation_id == organisation_id, User.active.is_(True)))
+    return sorted((u for u in users if role.value in u.roles), key=lambda u: u.id)
+
+
+def administrators(session: Session) -> list[User]:
+    return sorted((u for u in session.exec(select(User).where(User.active.is_(True))) if Role.ADMIN in u.roles),
+                  key=lambda u: u.id)
+
+
+def municipality_of(session: Session, municipality_number: str) -> Organisation | None:
+    return session.exec(
+        select(Organisation)
+        .where(Organisation.kind == OrganisationKind.MUNICIPALITY,
+               Organisation.municipality_number == municipality_number)
+        .order_by(Organisation.created_at)
+    ).first()
+
+
+def referrer_side(session: Session, referral: Referral) -> list[User]:
+    """The referring user and the referrers at co-referring GP offices (the child's GP)."""
+    people = {referral.referrer_user_id: session.get(User, referral.referrer_user_id)}
+    gp_orgs = session.exec(
+        select(Organisation.id)
+        .join(CoReferrer, CoReferrer.organisation_id == Organisation.id)
+        .where(CoReferrer.referral_id == referral.id, Organisation.kind == OrganisationKind.GP_OFFICE)
+    ).all()
+    for org_id in gp_orgs:
+        for user in users_with_role(session, organisation_id=org_id, role=Role.REFERRER):
+            people[user.id] = user
+    return [u for u in people.values() if u is not None and u.active]

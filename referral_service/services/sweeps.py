@@ -1,0 +1,121 @@
+"""Deadline and escalation sweeps: warnings, breaches (fristbrudd) and escalations, each once.
+
+Nothing is ever closed automatically; a sweep only records and alerts.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, select
+
+from referral_service.domain.enums import ReferralStatus, Role
+from referral_service.domain.handover import DeadlineMark, Handover
+from referral_service.domain.organisation import User
+from referral_service.domain.referral import Referral
+from referral_service.services.alerts import raise_alerts
+from referral_service.services.recipients import referrer_side, users_with_role
+from referral_service.services.rules import ServiceRules
+from referral_service.workflows import escalation
+from referral_service.workflows.handover_lifecycle import AWAITING_FIRST_CONTACT, HandoverStatus
+from referral_service.workflows.handover_rules import ADDRESSED_TO_MUNICIPALITY
+
+log = logging.getLogger(__name__)
+
+MESSAGES = {
+    "assessment_warning": "Vurderingsfristen for en henvisning går ut {due:%d.%m.%Y}.",
+    "assessment_breach": "Fristbrudd: vurderingsfristen for en henvisning gikk ut {due:%d.%m.%Y}.",
+    "care_start_breach": "Fristbrudd: fristen for start av helsehjelp gikk ut {due:%d.%m.%Y}.",
+    "handover_unacknowledged": "Eskalert (nivå {level}): en tilbakehenvisning er ikke bekreftet mottatt. "
+                               "Fristen var {due:%d.%m.%Y}.",
+    "handover_no_first_contact": "Eskalert (nivå {level}): første kontakt er ikke planlagt for en "
+                                 "tilbakehenvisning. Fristen var {due:%d.%m.%Y}.",
+}
+
+
+@dataclass
+class SweepResult:
+    marks: dict[str, int] = field(default_factory=dict)
+
+    def count(self, kind: str) -> None:
+        self.marks[kind] = self.marks.get(kind, 0) + 1
+
+
+def _record(session: Session, rules: ServiceRules, mark: escalation.Mark, *, users: list[User],
+            referral_id: str | None, handover_id: str | None) -> bool:
+    """Record the mark and alert once; False if another sweep already did."""
+    if session.exec(select(DeadlineMark.id).where(DeadlineMark.key == mark.key)).first():
+        return False
+    try:
+        with session.begin_nested():
+            session.add(DeadlineMark(key=mark.key, kind=mark.kind, referral_id=referral_id,
+                                     handover_id=handover_id, level=mark.level, due=mark.due, at=rules.now()))
+    except IntegrityError:
+        return False
+    raise_alerts(session, rules, users=users, kind=mark.kind, dedupe_key=mark.key,
+                 message=MESSAGES[mark.kind].format(due=mark.due, level=mark.level),
+                 referral_id=referral_id, handover_id=handover_id)
+    return True
+
+
+def sweep_referral_deadlines(session: Session, rules: ServiceRules, result: SweepResult) -> None:
+    today, calendar = rules.today(), rules.calendar
+    horizon = calendar.add_working_days(today, rules.assessment_warning_working_days)
+    waiting = session.exec(select(Referral).where(
+        Referral.status.in_([ReferralStatus.SUBMITTED, ReferralStatus.INFORMATION_REQUESTED]),
+        Referral.assessment_due <= horizon)).all()
+    for referral in waiting:
+        for mark in escalation.assessment_marks(referral_id=referral.id, assessment_due=referral.assessment_due,
+                                                today=today, warning_days=rules.assessment_warning_working_days,
+                                                calendar=calendar):
+            intake = users_with_role(session, organisation_id=referral.clinic_id, role=Role.BUP_INTAKE)
+            if _record(session, rules, mark, users=intake, referral_id=referral.id, handover_id=None):
+                result.count(mark.kind)
+    late = session.exec(select(Referral).where(Referral.status == ReferralStatus.ACCEPTED,
+                                               Referral.care_start_due < today)).all()
+    for referral in late:
+        for mark in escalation.care_start_marks(referral_id=referral.id, care_start_due=referral.care_start_due,
+                                                today=today):
+            intake = users_with_role(session, organisation_id=referral.clinic_id, role=Role.BUP_INTAKE)
+            if _record(session, rules, mark, users=intake, referral_id=referral.id, handover_id=None):
+                result.count(mark.kind)
+
+
+def _escalation_recipients(session: Session, handover: Handover) -> list[User]:
+    if handover.addressed_to == ADDRESSED_TO_MUNICIPALITY:
+        leads = users_with_role(session, organisation_id=handover.municipality_org_id, role=Role.MUNICIPAL_LEAD)
+        if leads:
+            return leads
+    return referrer_side(session, session.get(Referral, handover.referral_id))
+
+
+def sweep_handovers(session: Session, rules: ServiceRules, result: SweepResult) -> None:
+    today = rules.today()
+    overdue = session.exec(select(Handover).where(
+        Handover.status != HandoverStatus.CLOSED,
+        (Handover.acknowledge_due < today) | (Handover.first_contact_due < today))).all()
+    for handover in overdue:
+        marks = escalation.handover_marks(
+            handover_id=handover.id, acknowledged=handover.status != HandoverStatus.OPEN,
+            first_contact_planned=handover.status not in AWAITING_FIRST_CONTACT,
+            acknowledge_due=handover.acknowledge_due, first_contact_due=handover.first_contact_due,
+            today=today, calendar=rules.calendar)
+        for mark in marks:
+            recipients = _escalation_recipients(session, handover)
+            if _record(session, rules, mark, users=recipients, referral_id=handover.referral_id,
+                       handover_id=handover.id):
+                handover.escalation_level = max(handover.escalation_level, mark.level)
+                result.count(mark.kind)
+
+
+def run_sweeps(session: Session, rules: ServiceRules) -> SweepResult:
+    """All deadline and escalation sweeps as of the rules' clock, in one transaction."""
+    result = SweepResult()
+    sweep_referral_deadlines(session, rules, result)
+    sweep_handovers(session, rules, result)
+    session.commit()
+    if result.marks:
+        log.info("deadline sweep", extra={"marks": result.marks, "as_of": rules.now().isoformat()})
+    return result

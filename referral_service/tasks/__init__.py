@@ -1,0 +1,64 @@
+"""Celery: the app, its schedule, and thin tasks that take ids and call a service."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from celery import Celery
+
+from config import BaseConfig
+
+
+def broker_settings(config: BaseConfig) -> dict[str, object]:
+    """Redis (or any URL) when configured; otherwise the embedded filesystem transport in DATA_DIR."""
+    if config.BROKER_URL:
+        return {"broker_url": config.BROKER_URL,
+                "broker_transport_options": {"visibility_timeout": 3600}}
+    queue = Path(config.DATA_DIR) / "broker"
+    folders = {name: queue / name for name in ("queue", "processed", "control")}
+    for folder in folders.values():
+        folder.mkdir(parents=True, exist_ok=True)
+    return {
+        "broker_url": "filesystem://",
+        "broker_transport_options": {
+            # In and out must be the same folder for the filesystem transport.
+            "data_folder_in": str(folders["queue"]), "data_folder_out": str(folders["queue"]),
+            "processed_folder": str(folders["processed"]), "store_processed": False,
+            "control_folder": str(folders["control"]), "polling_interval": 0.1,
+        },
+    }
+
+
+def create_celery(config: BaseConfig) -> Celery:
+    """The Celery app for these settings, with the beat schedule of the background work."""
+    from referral_service.tasks import runtime
+
+    runtime.configure(config)
+    app = Celery("referral_service")
+    app.conf.update(
+        **broker_settings(config),
+        task_ignore_result=True,
+        task_serializer="json",
+        accept_content=["json"],
+        # A task is acknowledged after it ran: a worker killed mid-task leaves it to be delivered again.
+        task_acks_late=True,
+        task_reject_on_worker_lost=True,
+        worker_prefetch_multiplier=1,
+        broker_connection_retry_on_startup=True,
+        # The relay must not hang on a dead broker: fail fast, the rows stay pending.
+        task_publish_retry=True,
+        task_publish_retry_policy={"max_retries": 2, "interval_start": 0.2, "interval_step": 0.5,
+                                   "interval_max": 1},
+        broker_connection_timeout=3,
+        worker_hijack_root_logger=False,
+        beat_schedule={
+            "relay-outbox": {"task": "outbox.relay", "schedule": config.RELAY_INTERVAL_SECONDS},
+            "sweep-deadlines": {"task": "deadlines.sweep", "schedule": config.SWEEP_INTERVAL_SECONDS},
+            "reconcile": {"task": "outbox.reconcile", "schedule": config.RECONCILE_INTERVAL_SECONDS},
+        },
+        beat_schedule_filename=str(Path(config.DATA_DIR) / "celerybeat-schedule"),
+    )
+    app.set_default()
+    import referral_service.tasks.jobs  # noqa: F401  (registers the tasks)
+
+    return app

@@ -1,0 +1,67 @@
+"""The worker and scheduler of the embedded default, run beside the web server by `serve`."""
+
+from __future__ import annotations
+
+import logging
+import subprocess
+import sys
+import threading
+from pathlib import Path
+
+from kombu import Connection
+
+from config import BaseConfig
+from referral_service.tasks import broker_settings
+
+log = logging.getLogger(__name__)
+
+
+def broker_answers(config: BaseConfig, timeout: float = 2.0) -> bool:
+    """Whether the broker accepts a connection now."""
+    settings = broker_settings(config)
+    try:
+        with Connection(settings["broker_url"], transport_options=settings["broker_transport_options"],
+                        connect_timeout=timeout) as connection:
+            connection.ensure_connection(max_retries=1, timeout=timeout)
+        return True
+    except Exception:  # noqa: BLE001 - any failure means the broker does not answer
+        return False
+
+
+class EmbeddedWorker:
+    """A Celery worker with its beat scheduler in a child process, restarted if it dies."""
+
+    def __init__(self, config: BaseConfig) -> None:
+        self.config = config
+        self.process: subprocess.Popen | None = None
+        self._stopping = threading.Event()
+        self._watcher = threading.Thread(target=self._watch, name="embedded-worker-watch", daemon=True)
+
+    def command(self) -> list[str]:
+        schedule = Path(self.config.DATA_DIR) / "celerybeat-schedule"
+        return [sys.executable, "-m", "celery", "-A", "referral_service.tasks.main", "worker", "--beat",
+                "--pool=threads", "--concurrency=2", "--without-mingle", "--without-gossip",
+                "--without-heartbeat", f"--loglevel={self.config.LOG_LEVEL}", f"--schedule={schedule}",
+                f"--hostname=embedded@{Path(self.config.DATA_DIR).name}"]
+
+    def start(self) -> None:
+        self.process = subprocess.Popen(self.command())  # noqa: S603 - our own interpreter and arguments
+        if not self._watcher.is_alive():
+            self._watcher.start()
+
+    def _watch(self) -> None:
+        while not self._stopping.wait(2.0):
+            if self.process is not None and self.process.poll() is not None:
+                log.error("embedded worker exited; restarting", extra={"returncode": self.process.returncode})
+                self.start()
+
+    def stop(self) -> None:
+        self._stopping.set()
+        if self.process is None or self.process.poll() is not None:
+            return
+        self.process.terminate()
+        try:
+            self.process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()

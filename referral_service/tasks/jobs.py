@@ -1,0 +1,64 @@
+"""The tasks: thin adapters that take ids, open their own session and call one service."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from celery import shared_task
+
+from referral_service.domain.outbox import OutboxMessage
+from referral_service.notify.mailer import TransientDeliveryError
+from referral_service.services import outbox, reconcile, sweeps
+from referral_service.services.alert_delivery import deliver_alert_email
+from referral_service.services.alerts import ALERT_EMAIL_TOPIC
+from referral_service.services.events import REFERRAL_EVENT_TOPIC
+from referral_service.tasks.runtime import current
+
+
+def publish(message: OutboxMessage) -> None:
+    """Hand one outbox row to the broker as the task for its topic."""
+    task = {REFERRAL_EVENT_TOPIC: process_referral_event, ALERT_EMAIL_TOPIC: deliver_email}[message.topic]
+    task.apply_async(args=[message.id])
+
+
+@shared_task(name="outbox.relay")
+def relay_outbox() -> int:
+    rt = current()
+    with rt.database.session() as session:
+        return outbox.relay_outbox(session, rt.rules, publish=publish)
+
+
+@shared_task(name="outbox.process_referral_event")
+def process_referral_event(message_id: str) -> bool:
+    rt = current()
+    with rt.database.session() as session:
+        return outbox.process_referral_event_message(session, rt.rules, message_id=message_id)
+
+
+@shared_task(name="alerts.deliver_email", bind=True, max_retries=None)
+def deliver_email(self, message_id: str) -> str:
+    rt = current()
+    attempt, limit = self.request.retries, rt.config.EMAIL_MAX_RETRIES
+    with rt.database.session() as session:
+        try:
+            return deliver_alert_email(session, rt.rules, message_id=message_id, mailer=rt.mailer,
+                                       settings=rt.email, final_attempt=attempt >= limit)
+        except TransientDeliveryError as exc:
+            # Only transient failures come here; exponential backoff between attempts.
+            raise self.retry(exc=exc, countdown=rt.config.EMAIL_RETRY_BASE_SECONDS * 2**attempt) from None
+
+
+@shared_task(name="deadlines.sweep")
+def sweep_deadlines() -> dict[str, int]:
+    rt = current()
+    with rt.database.session() as session:
+        return sweeps.run_sweeps(session, rt.rules).marks
+
+
+@shared_task(name="outbox.reconcile")
+def reconcile_loop() -> int:
+    rt = current()
+    with rt.database.session() as session:
+        repairs = reconcile.reconcile(session, rt.rules,
+                                      grace=timedelta(seconds=rt.config.RECONCILE_GRACE_SECONDS))
+    return repairs.total

@@ -1,0 +1,59 @@
+"""Deadline warnings, breaches and escalations as pure functions of dates, with stable keys.
+
+A sweep may run any number of times, at any moment; the keys make each alert happen once.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from referral_service.workflows.calendar import WorkingDayCalendar
+
+
+@dataclass(frozen=True)
+class Mark:
+    key: str
+    kind: str
+    level: int
+    due: date
+
+
+def assessment_marks(*, referral_id: str, assessment_due: date, today: date, warning_days: int,
+                     calendar: WorkingDayCalendar) -> list[Mark]:
+    """BUP is warned `warning_days` working days before the assessment deadline; a breach after it."""
+    marks = []
+    if today > assessment_due:
+        marks.append(Mark(f"referral:{referral_id}:assessment_breach", "assessment_breach", 0, assessment_due))
+    elif today >= calendar.add_working_days(assessment_due, -warning_days):
+        marks.append(Mark(f"referral:{referral_id}:assessment_warning", "assessment_warning", 0, assessment_due))
+    return marks
+
+
+def care_start_marks(*, referral_id: str, care_start_due: date, today: date) -> list[Mark]:
+    """A passed start-of-care deadline is a fristbrudd."""
+    if today > care_start_due:
+        return [Mark(f"referral:{referral_id}:care_start_breach", "care_start_breach", 0, care_start_due)]
+    return []
+
+
+def escalation_level(*, due: date, today: date, calendar: WorkingDayCalendar) -> int:
+    """0 until the due date has passed; then 1 on the first working day after it, +1 each working day."""
+    return calendar.working_days_between(due, today) if today > due else 0
+
+
+def handover_marks(*, handover_id: str, acknowledged: bool, first_contact_planned: bool, acknowledge_due: date,
+                   first_contact_due: date, today: date, calendar: WorkingDayCalendar) -> list[Mark]:
+    """Escalations of a handover nobody has taken, or whose first contact is not planned in time."""
+    marks = []
+    if not acknowledged:
+        level = escalation_level(due=acknowledge_due, today=today, calendar=calendar)
+        if level:
+            marks.append(Mark(f"handover:{handover_id}:unacknowledged:{level}", "handover_unacknowledged",
+                              level, acknowledge_due))
+    if not first_contact_planned:
+        level = escalation_level(due=first_contact_due, today=today, calendar=calendar)
+        if level:
+            marks.append(Mark(f"handover:{handover_id}:no_first_contact:{level}", "handover_no_first_contact",
+                              level, first_contact_due))
+    return marks

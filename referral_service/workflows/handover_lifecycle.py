@@ -1,0 +1,48 @@
+"""The handover task's lifecycle: open -> acknowledged -> assigned -> follow_up_planned -> closed."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from referral_service.errors import Conflict
+
+
+class HandoverStatus(StrEnum):
+    OPEN = "open"
+    ACKNOWLEDGED = "acknowledged"
+    ASSIGNED = "assigned"
+    FOLLOW_UP_PLANNED = "follow_up_planned"
+    CLOSED = "closed"
+
+
+class HandoverAction(StrEnum):
+    ACKNOWLEDGE = "acknowledge"
+    ASSIGN = "assign"
+    PLAN = "plan"
+    CLOSE = "close"
+
+
+S, A = HandoverStatus, HandoverAction
+
+TRANSITIONS: dict[tuple[HandoverStatus, HandoverAction], HandoverStatus] = {
+    (S.OPEN, A.ACKNOWLEDGE): S.ACKNOWLEDGED,
+    (S.ACKNOWLEDGED, A.ASSIGN): S.ASSIGNED,
+    # Re-assigning to another person or service keeps the task assigned.
+    (S.ASSIGNED, A.ASSIGN): S.ASSIGNED,
+    (S.ACKNOWLEDGED, A.PLAN): S.FOLLOW_UP_PLANNED,
+    (S.ASSIGNED, A.PLAN): S.FOLLOW_UP_PLANNED,
+    (S.ACKNOWLEDGED, A.CLOSE): S.CLOSED,
+    (S.ASSIGNED, A.CLOSE): S.CLOSED,
+    (S.FOLLOW_UP_PLANNED, A.CLOSE): S.CLOSED,
+}
+
+#: Statuses in which nobody has yet planned the first contact with the child.
+AWAITING_FIRST_CONTACT = frozenset({S.OPEN, S.ACKNOWLEDGED, S.ASSIGNED})
+
+
+def next_handover_status(*, status: HandoverStatus, action: HandoverAction) -> HandoverStatus:
+    """The state after `action`, or 409."""
+    try:
+        return TRANSITIONS[(status, action)]
+    except KeyError:
+        raise Conflict(f"A handover task that is {status} cannot {action}.") from None

@@ -158,3 +158,26 @@ def sweep(at: str | None) -> None:
         click.echo("  nothing new")
     click.echo(f"Reconciler repaired {repairs.missing_handovers} missing handover(s) and re-sent "
                f"{repairs.stuck_messages} stuck message(s).")
+
+
+@main.group()
+def audit() -> None:
+    """Access-log commands."""
+
+
+@audit.command("verify")
+def audit_verify() -> None:
+    """Check the access log's hash chain; exit 1 and name the first broken row if it was tampered with."""
+    from referral_service.db import Database
+    from referral_service.services.audit import verify_access_log
+
+    database = Database()
+    database.configure(_config().DATABASE_URL)
+    with database.session() as session:
+        result = verify_access_log(session, actor=None)
+    if result.ok:
+        click.echo(f"The access log is intact: {result.checked} rows checked.")
+        return
+    click.echo(f"The access log is broken at row {result.first_broken_seq} (id {result.first_broken_id}): "
+               f"{result.reason}. {result.checked} rows before it are intact.", err=True)
+    raise SystemExit(1)

@@ -32,13 +32,12 @@ def with_etag(view):
 @blp.arguments(ReferralIn)
 @blp.response(201, ReferralOut)
 @blp.doc(parameters=[{"in": "header", "name": "Idempotency-Key", "required": False,
-                      "schema": {"type": "string", "maxLength": 200}}])
+                      "schema": {"type": "string", "maxLength": 1000}}])
 @problems(blp, 400, 401, 403, 413, 422)
 def create_referral(body: dict):
     key = request.headers.get("Idempotency-Key") or None
-    view, _created = referrals.create_referral(
-        db_session(), rules(), actor=current_actor(), data=body, idempotency_key=key and key[:200]
-    )
+    view, _created = referrals.create_referral(db_session(), rules(), actor=current_actor(), data=body,
+                                               idempotency_key=key)
     return with_etag(view)
 
 
@@ -86,8 +85,9 @@ def list_events(referral_id: str):
 @blp.route("/referrals/<referral_id>/co-referrers", methods=["POST"])
 @blp.arguments(CoReferrerIn)
 @blp.response(200, ReferralOut)
+@blp.doc(parameters=[{"in": "header", "name": "If-Match", "required": False, "schema": {"type": "string"}}])
 @problems(blp, 400, 401, 403, 404, 409, 413, 422)
 def invite_co_referrer(body: dict, referral_id: str):
     view = referrals.invite_co_referrer(db_session(), rules(), actor=current_actor(), referral_id=referral_id,
-                                        organisation_id=body["organisation_id"])
+                                        organisation_id=body["organisation_id"], if_match=if_match())
     return with_etag(view)

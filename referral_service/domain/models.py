@@ -1,6 +1,6 @@
 """Every table, imported in one place so that metadata and migrations see them all."""
 
-from referral_service.domain.access_log import AccessLogEntry
+from referral_service.domain.access_log import AccessLogEntry, AccessLogHead
 from referral_service.domain.alert import Alert
 from referral_service.domain.child import Child
 from referral_service.domain.handover import DeadlineMark, Handover, HandoverEvent, RepairReport
@@ -17,6 +17,7 @@ from referral_service.domain.referral import (
 
 __all__ = [
     "AccessLogEntry",
+    "AccessLogHead",
     "Alert",
     "DeadlineMark",
     "Handover",

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from marshmallow import Schema, fields, validate
+from marshmallow import Schema, ValidationError, fields, validate
 
 from referral_service.services.pagination import MAX_PER_PAGE
 
@@ -14,8 +14,13 @@ def text(max_length: int = 10_000, **kwargs) -> fields.String:
     return fields.String(validate=validate.Length(max=max_length), **kwargs)
 
 
+def not_blank(value: str) -> None:
+    if not value.strip():
+        raise ValidationError("Must not be blank.")
+
+
 def required_text(max_length: int = 10_000) -> fields.String:
-    return fields.String(required=True, validate=validate.Length(min=1, max=max_length))
+    return fields.String(required=True, validate=[validate.Length(min=1, max=max_length), not_blank])
 
 
 class ProblemSchema(Schema):

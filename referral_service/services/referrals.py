@@ -49,6 +49,11 @@ def _require_referrer(actor: Actor) -> None:
         raise Forbidden("Only referrers write referrals.")
 
 
+def _key_digest(key: str) -> str:
+    """Keys are stored hashed: any length, and two keys never collide by truncation."""
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
 def _request_hash(body: dict[str, Any]) -> str:
     return hashlib.sha256(json.dumps(body, sort_keys=True, default=str).encode()).hexdigest()
 
@@ -128,6 +133,7 @@ def create_referral(session: Session, rules: ServiceRules, *, actor: Actor, data
     """A new draft referral; returns the view and whether it was created now (not replayed)."""
     _require_referrer(actor)
     request_hash = _request_hash(data)
+    idempotency_key = _key_digest(idempotency_key) if idempotency_key else None
     if idempotency_key:
         replay = _replay(session, actor=actor, key=idempotency_key, request_hash=request_hash)
         if replay is not None:
@@ -272,11 +278,12 @@ def check_completeness(session: Session, rules: ServiceRules, *, actor: Actor,
 
 
 def invite_co_referrer(session: Session, rules: ServiceRules, *, actor: Actor, referral_id: str,
-                       organisation_id: str) -> ReferralView:
+                       organisation_id: str, if_match: str | None = None) -> ReferralView:
     """Let another organisation around the child take part as medhenviser."""
     _require_referrer(actor)
     referral = load_visible_referral(session, actor=actor, referral_id=referral_id)
     require_party(session, actor=actor, referral=referral, party=Party.REFERRER)
+    check_if_match(referral, if_match)
     organisation = session.get(Organisation, organisation_id)
     if organisation is None or organisation.kind == OrganisationKind.BUP_CLINIC:
         raise InvalidData("No such municipal organisation.", errors={"organisation_id": ["No such organisation."]})
@@ -286,6 +293,7 @@ def invite_co_referrer(session: Session, rules: ServiceRules, *, actor: Actor, r
     exists = session.exec(select(CoReferrer).where(CoReferrer.referral_id == referral.id,
                                                    CoReferrer.organisation_id == organisation_id)).first()
     if exists is None and organisation_id != referral.referrer_org_id:
+        claim_version(session, referral)
         session.add(CoReferrer(referral_id=referral.id, organisation_id=organisation_id,
                                invited_by_user_id=actor.user_id, invited_at=rules.now()))
         record_event(session, rules, referral=referral, action=ReferralAction.INVITE_CO_REFERRER,

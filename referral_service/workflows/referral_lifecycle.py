@@ -42,8 +42,8 @@ TRANSITIONS: dict[tuple[S, A], Transition] = {
     (S.SUBMITTED, A.FORWARD): _t(S.FORWARDED, C),
     (S.ACCEPTED, A.START_TREATMENT): _t(S.IN_TREATMENT, C),
     (S.IN_TREATMENT, A.DISCHARGE): _t(S.DISCHARGED, C),
-    # Withdrawal from any open state; a draft is only the referrer's to withdraw.
-    (S.DRAFT, A.WITHDRAW): _t(S.WITHDRAWN, R),
+    # Withdrawal from any open state, by either side (BUP never sees a draft, so it cannot reach one).
+    (S.DRAFT, A.WITHDRAW): _t(S.WITHDRAWN, R, C),
     (S.SUBMITTED, A.WITHDRAW): _t(S.WITHDRAWN, R, C),
     (S.INFORMATION_REQUESTED, A.WITHDRAW): _t(S.WITHDRAWN, R, C),
     (S.ACCEPTED, A.WITHDRAW): _t(S.WITHDRAWN, R, C),

@@ -101,16 +101,18 @@ class World:
         """A referral brought to `status` through the API by the usual people."""
         referral = self.create_referral(who)
         rid = referral["id"]
-        later = (date.today() + timedelta(days=30)).isoformat()
+        today = self.app.extensions["referral_rules"].today()  # Norway's date, as the service sees it
+        later = (today + timedelta(days=30)).isoformat()
         paths = {
             "draft": [],
             "submitted": [(who, "submit", None)],
-            "information_requested": [(who, "submit", None), ("bup", "request-information", {"questions": "Hvor lenge?"})],
+            "information_requested": [(who, "submit", None),
+                                      ("bup", "request-information", {"questions": "Hvor lenge?"})],
             "accepted": [(who, "submit", None), ("bup", "accept", {"care_start_due": later})],
             "in_treatment": [(who, "submit", None), ("bup", "accept", {"care_start_due": later}),
-                             ("bup", "start-treatment", {"first_appointment_on": date.today().isoformat()})],
+                             ("bup", "start-treatment", {"first_appointment_on": today.isoformat()})],
             "discharged": [(who, "submit", None), ("bup", "accept", {"care_start_due": later}),
-                           ("bup", "start-treatment", {"first_appointment_on": date.today().isoformat()}),
+                           ("bup", "start-treatment", {"first_appointment_on": today.isoformat()}),
                            ("bup", "discharge", {"summary": "Bedre.", "follow_up_recommendations": "Samtaler.",
                                                  "epikrise_sent": True})],
             "rejected": [(who, "submit", None), ("bup", "reject", {
@@ -127,7 +129,8 @@ class World:
 
 
 def build_world(app: Flask) -> World:
-    from referral_service.demo import ORGANISATIONS, USERS as DEMO_USERS  # noqa: N811
+    from referral_service.demo import ORGANISATIONS  # noqa: N811
+    from referral_service.demo import USERS as DEMO_USERS
 
     world = World(app=app, client=app.test_client())
     with app.extensions["referral_db"].session() as session:

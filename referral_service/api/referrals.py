@@ -10,6 +10,7 @@ from referral_service.api.docs import authenticated, problems
 from referral_service.api.presenters import page_payload, referral_payload
 from referral_service.schemas.referrals import (
     CompletenessOut,
+    ConsentIn,
     CoReferrerIn,
     EventList,
     ReferralIn,
@@ -18,7 +19,7 @@ from referral_service.schemas.referrals import (
     ReferralPage,
     ReferralPatch,
 )
-from referral_service.services import referrals
+from referral_service.services import consent_changes, referrals
 
 blp = Blueprint("referrals", __name__, description="Referrals (henvisninger)")
 authenticated(blp)
@@ -90,4 +91,16 @@ def list_events(referral_id: str):
 def invite_co_referrer(body: dict, referral_id: str):
     view = referrals.invite_co_referrer(db_session(), rules(), actor=current_actor(), referral_id=referral_id,
                                         organisation_id=body["organisation_id"], if_match=if_match())
+    return with_etag(view)
+
+
+@blp.route("/referrals/<referral_id>/consent", methods=["POST"])
+@blp.arguments(ConsentIn)
+@blp.response(200, ReferralOut)
+@blp.doc(parameters=[{"in": "header", "name": "If-Match", "required": False, "schema": {"type": "string"}}])
+@problems(blp, 400, 401, 403, 404, 412, 413, 422)
+def change_consent(body: dict, referral_id: str):
+    """Withdraw or narrow (or widen) the consent; views and alerts follow the new scope."""
+    view = consent_changes.change_consent(db_session(), rules(), actor=current_actor(), referral_id=referral_id,
+                                          consent=body, if_match=if_match())
     return with_etag(view)

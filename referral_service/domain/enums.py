@@ -65,6 +65,7 @@ class ReferralAction(StrEnum):
     WITHDRAW = "withdraw"
     RECEIVE_FORWARDED = "receive-forwarded"
     INVITE_CO_REFERRER = "invite-co-referrer"
+    CHANGE_CONSENT = "change-consent"
 
 
 class Urgency(StrEnum):

@@ -31,6 +31,9 @@ class Referral(SQLModel, table=True):
     measures_tried: str = Field(default="", max_length=10_000)
     child_view: str = Field(default="", max_length=10_000)
     attachments: list[dict] = Field(default_factory=list, sa_column=Column(JSONType, nullable=False))
+    # The consent in force, kept beside the referral so that every list can filter on it.
+    shared_with_municipality: bool = False
+    shared_with_school: bool = False
     received_on: date | None = None
     assessment_due: date | None = Field(default=None, index=True)
     care_start_due: date | None = None

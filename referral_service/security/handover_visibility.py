@@ -1,4 +1,5 @@
-"""Need-to-know for handover tasks: the municipality it is addressed to, the referring side, and BUP."""
+"""Need-to-know for handover tasks: the municipality it is addressed to (while consent allows),
+the referring side, and BUP."""
 
 from __future__ import annotations
 
@@ -8,14 +9,8 @@ from referral_service.domain.enums import Role
 from referral_service.domain.handover import Handover
 from referral_service.domain.referral import Referral
 from referral_service.security.actor import Actor
-from referral_service.security.visibility import visible_referrals
+from referral_service.security.visibility import is_municipal, visible_referrals
 from referral_service.workflows.handover_rules import ADDRESSED_TO_MUNICIPALITY, ADDRESSED_TO_REFERRER
-
-MUNICIPAL_ROLES = (Role.MUNICIPAL_COORDINATOR, Role.MUNICIPAL_LEAD)
-
-
-def is_municipal(actor: Actor) -> bool:
-    return actor.organisation_kind == "municipality" and any(actor.has_role(r) for r in MUNICIPAL_ROLES)
 
 
 def visible_handovers(actor: Actor) -> ColumnElement[bool]:
@@ -23,7 +18,9 @@ def visible_handovers(actor: Actor) -> ColumnElement[bool]:
     clauses: list[ColumnElement[bool]] = []
     if is_municipal(actor):
         clauses.append((Handover.addressed_to == ADDRESSED_TO_MUNICIPALITY)
-                       & (Handover.municipality_org_id == actor.organisation_id))
+                       & (Handover.municipality_org_id == actor.organisation_id)
+                       & Handover.referral_id.in_(select(Referral.id).where(
+                           Referral.shared_with_municipality.is_(True))))
     if actor.has_role(Role.REFERRER) or actor.has_role(Role.BUP_INTAKE):
         clauses.append(Handover.referral_id.in_(select(Referral.id).where(visible_referrals(actor))))
     return or_(*clauses) if clauses else false()

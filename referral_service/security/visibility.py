@@ -8,33 +8,51 @@ from __future__ import annotations
 from sqlalchemy import ColumnElement, false, or_, select
 from sqlmodel import Session
 
-from referral_service.domain.enums import ReferralStatus, Role
+from referral_service.domain.enums import OrganisationKind, ReferralStatus, Role
+from referral_service.domain.handover import Handover
 from referral_service.domain.referral import CoReferrer, Referral
 from referral_service.security.actor import Actor
+from referral_service.security.consent_scope import consent_allows, consent_clause
+from referral_service.workflows.handover_rules import ADDRESSED_TO_MUNICIPALITY
 from referral_service.workflows.referral_lifecycle import Party
+
+MUNICIPAL_ROLES = (Role.MUNICIPAL_COORDINATOR, Role.MUNICIPAL_LEAD)
+
+
+def is_municipal(actor: Actor) -> bool:
+    return actor.organisation_kind == OrganisationKind.MUNICIPALITY and any(actor.has_role(r) for r in MUNICIPAL_ROLES)
 
 
 def _co_referred_by(organisation_id: str):
     return select(CoReferrer.referral_id).where(CoReferrer.organisation_id == organisation_id)
 
 
+def _handed_over_to(organisation_id: str):
+    return select(Handover.referral_id).where(Handover.addressed_to == ADDRESSED_TO_MUNICIPALITY,
+                                              Handover.municipality_org_id == organisation_id)
+
+
 def visible_referrals(actor: Actor) -> ColumnElement[bool]:
     """A WHERE clause that keeps only the referrals this actor may see."""
     clauses: list[ColumnElement[bool]] = []
     if actor.has_role(Role.REFERRER):
-        clauses.append(Referral.referrer_org_id == actor.organisation_id)
-        clauses.append(Referral.id.in_(_co_referred_by(actor.organisation_id)))
+        takes_part = (Referral.referrer_org_id == actor.organisation_id) | Referral.id.in_(
+            _co_referred_by(actor.organisation_id))
+        clauses.append(takes_part & consent_clause(actor.organisation_kind))
     if actor.has_role(Role.BUP_INTAKE):
         clauses.append(
             (Referral.clinic_id == actor.organisation_id) & (Referral.status != ReferralStatus.DRAFT)
         )
+    if is_municipal(actor):
+        clauses.append(Referral.id.in_(_handed_over_to(actor.organisation_id))
+                       & Referral.shared_with_municipality.is_(True))
     return or_(*clauses) if clauses else false()
 
 
 def parties_of(session: Session, *, actor: Actor, referral: Referral) -> frozenset[Party]:
     """The sides of this referral the actor acts for."""
     parties: set[Party] = set()
-    if actor.has_role(Role.REFERRER):
+    if actor.has_role(Role.REFERRER) and consent_allows(actor.organisation_kind, referral):
         if referral.referrer_org_id == actor.organisation_id or session.exec(
             select(CoReferrer.id).where(
                 CoReferrer.referral_id == referral.id,
@@ -53,4 +71,6 @@ def access_basis(actor: Actor, referral: Referral) -> str:
         return "receiving_clinic"
     if referral.referrer_org_id == actor.organisation_id:
         return "referring_organisation"
+    if actor.organisation_kind == OrganisationKind.MUNICIPALITY:
+        return "handover_with_consent"
     return "co_referrer"

@@ -7,6 +7,7 @@ from sqlmodel import Session, select
 from referral_service.domain.enums import OrganisationKind, Role
 from referral_service.domain.organisation import Organisation, User
 from referral_service.domain.referral import CoReferrer, Referral
+from referral_service.security.consent_scope import consent_allows
 
 
 def users_with_role(session: Session, *, organisation_id: str | None, role: Role) -> list[User]:
@@ -41,4 +42,8 @@ def referrer_side(session: Session, referral: Referral) -> list[User]:
     for org_id in gp_orgs:
         for user in users_with_role(session, organisation_id=org_id, role=Role.REFERRER):
             people[user.id] = user
-    return [u for u in people.values() if u is not None and u.active]
+    # Consent decides who is told: PPT without consent to share with the school hears nothing more.
+    kinds = dict(session.exec(select(Organisation.id, Organisation.kind).where(
+        Organisation.id.in_({u.organisation_id for u in people.values() if u is not None}))).all())
+    return [u for u in people.values()
+            if u is not None and u.active and consent_allows(kinds.get(u.organisation_id, ""), referral)]

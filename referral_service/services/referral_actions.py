@@ -103,7 +103,8 @@ def _forward(ctx: ActionContext, data: dict[str, Any]) -> dict[str, Any]:
     new = Referral(
         **{name: getattr(old, name) for name in (
             "child_id", "referrer_user_id", "referrer_org_id", "referrer_kind", "submitted_by_user_id",
-            "reasons", "description", "urgency", "measures_tried", "child_view", "attachments")},
+            "reasons", "description", "urgency", "measures_tried", "child_view", "attachments",
+            "shared_with_municipality", "shared_with_school")},
         status=ReferralStatus.SUBMITTED, clinic_id=clinic.id, forwarded_from_id=old.id,
         created_at=ctx.rules.now(), updated_at=ctx.rules.now(),
     )

@@ -10,7 +10,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
 from referral_service.domain.child import Child
-from referral_service.domain.enums import OrganisationKind, ReferralAction, ReferralStatus, Role
+from referral_service.domain.enums import OrganisationKind, ReferralAction, ReferralStatus, Role, ShareWith
 from referral_service.domain.national_id import InvalidNationalId, age_on, parse_national_id
 from referral_service.domain.organisation import Organisation
 from referral_service.domain.referral import (
@@ -102,11 +102,15 @@ def _find_or_register_child(session: Session, rules: ServiceRules, child_data: d
     return child
 
 
-def _record_consent(session: Session, *, referral: Referral, actor: Actor, consent: dict[str, Any],
-                    now) -> None:
+def record_consent(session: Session, *, referral: Referral, actor: Actor, consent: dict[str, Any],
+                   now) -> None:
+    """The new consent record supersedes the old one; what is shared follows it from now on."""
     old = current_consent(session, referral.id)
     if old is not None:
         old.superseded_at = now
+    scope = set(consent.get("share_with") or [])
+    referral.shared_with_municipality = ShareWith.MUNICIPALITY in scope
+    referral.shared_with_school = ShareWith.SCHOOL in scope
     session.add(
         Consent(
             referral_id=referral.id,
@@ -155,7 +159,7 @@ def create_referral(session: Session, rules: ServiceRules, *, actor: Actor, data
     )
     session.add(referral)
     session.flush()
-    _record_consent(session, referral=referral, actor=actor, consent=data.get("consent") or {}, now=now)
+    record_consent(session, referral=referral, actor=actor, consent=data.get("consent") or {}, now=now)
     _replace_contacts(session, referral=referral, contacts=data.get("municipal_contacts") or [])
     record_event(session, rules, referral=referral, action=ReferralAction.CREATE, from_status=None, actor=actor)
     record_access(session, actor=actor, action="create", referrals=[referral])
@@ -207,7 +211,7 @@ def update_draft(session: Session, rules: ServiceRules, *, actor: Actor, referra
         if name in data:
             setattr(referral, name, data[name])
     if "consent" in data:
-        _record_consent(session, referral=referral, actor=actor, consent=data["consent"], now=rules.now())
+        record_consent(session, referral=referral, actor=actor, consent=data["consent"], now=rules.now())
     if "municipal_contacts" in data:
         _replace_contacts(session, referral=referral, contacts=data["municipal_contacts"])
     referral.updated_at = rules.now()
@@ -265,6 +269,7 @@ def draft_of(session: Session, rules: ServiceRules, referral: Referral) -> Refer
         consent_given_by=list(consent.given_by) if consent else [],
         consent_share_with=list(consent.share_with) if consent else [],
         withhold_from_guardians=bool(consent and consent.withhold_from_guardians),
+        referrer_kind=referral.referrer_kind,
     )
 
 

@@ -84,11 +84,12 @@ def sweep_referral_deadlines(session: Session, rules: ServiceRules, result: Swee
 
 
 def _escalation_recipients(session: Session, handover: Handover) -> list[User]:
-    if handover.addressed_to == ADDRESSED_TO_MUNICIPALITY:
+    referral = session.get(Referral, handover.referral_id)
+    if handover.addressed_to == ADDRESSED_TO_MUNICIPALITY and referral.shared_with_municipality:
         leads = users_with_role(session, organisation_id=handover.municipality_org_id, role=Role.MUNICIPAL_LEAD)
         if leads:
             return leads
-    return referrer_side(session, session.get(Referral, handover.referral_id))
+    return referrer_side(session, referral)
 
 
 def sweep_handovers(session: Session, rules: ServiceRules, result: SweepResult) -> None:

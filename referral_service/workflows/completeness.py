@@ -29,6 +29,7 @@ class ReferralDraft:
     consent_given_by: list[str]
     consent_share_with: list[str]
     withhold_from_guardians: bool = False
+    referrer_kind: str = ""
 
 
 def missing_items(draft: ReferralDraft) -> list[Missing]:
@@ -49,6 +50,7 @@ def missing_items(draft: ReferralDraft) -> list[Missing]:
         given_by=draft.consent_given_by,
         share_with=draft.consent_share_with,
         withhold_from_guardians=draft.withhold_from_guardians,
+        referrer_kind=draft.referrer_kind,
     ):
         missing.append(Missing("consent", problem))
     return missing

@@ -51,8 +51,10 @@ def app(database_url, tmp_path_factory, test_clock):
 
 
 @pytest.fixture(scope="session")
-def seeded_world(app) -> World:
-    return build_world(app)
+def seeded_world(app, test_clock) -> World:
+    world = build_world(app)
+    world.clock = test_clock
+    return world
 
 
 def empty_case_tables(app) -> None:

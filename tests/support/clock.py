@@ -10,6 +10,8 @@ class TestClock:
 
     def __init__(self) -> None:
         self._fixed: datetime | None = None
+        #: Changes whenever the clock is set, so that cached logins made at another time are dropped.
+        self.generation = 0
 
     def __call__(self) -> datetime:
         return self._fixed or datetime.now(UTC)
@@ -18,6 +20,9 @@ class TestClock:
         if moment.tzinfo is None:
             raise ValueError("give the clock a timezone-aware moment")
         self._fixed = moment
+        self.generation += 1
 
     def reset(self) -> None:
+        if self._fixed is not None:
+            self.generation += 1
         self._fixed = None

@@ -41,8 +41,14 @@ class World:
     users: dict[str, User] = field(default_factory=dict)
     _tokens: dict[str, str] = field(default_factory=dict)
     _seq: int = 0
+    clock: object | None = None
+    _token_generation: int = 0
 
     def headers(self, who: str, **extra: str) -> dict[str, str]:
+        generation = getattr(self.clock, "generation", 0)
+        if generation != self._token_generation:
+            self._tokens.clear()  # tokens expire by the service's clock, which has moved
+            self._token_generation = generation
         if who not in self._tokens:
             response = self.client.post("/api/v1/auth/token",
                                         json={"email": USERS[who], "password": DEMO_PASSWORD})

@@ -42,6 +42,8 @@ class BaseConfig:
     ALLOW_SYNTHETIC_IDS = True
     ALLOW_SWEEP_AT = True
     TOKEN_LIFETIME_MINUTES = 480
+    MAX_FAILED_LOGINS = 10
+    LOCKOUT_MINUTES = 15
     MAX_CONTENT_LENGTH = 1_000_000
     # Deadlines in working days; law changes move these numbers, so they are settings.
     ASSESSMENT_WORKING_DAYS = 10

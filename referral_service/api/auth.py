@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from flask import request
 from flask_smorest import Blueprint
 
-from referral_service.api.context import db_session, rules
+from referral_service.api.context import current_actor, db_session, rules
 from referral_service.api.docs import problems
 from referral_service.schemas.admin import TokenRequest, TokenResponse
 from referral_service.services.auth import issue_token
+from referral_service.services.auth import revoke_token as revoke_token_service
 
 blp = Blueprint("auth", __name__, description="Authentication")
 
@@ -20,3 +22,14 @@ blp = Blueprint("auth", __name__, description="Authentication")
 def create_token(body: dict) -> dict:
     token, expires_at = issue_token(db_session(), rules(), email=body["email"], password=body["password"])
     return {"access_token": token, "token_type": "Bearer", "expires_at": expires_at}
+
+
+@blp.route("/auth/revoke", methods=["POST"])
+@blp.response(204)
+@problems(blp, 401)
+def revoke_token():
+    """Log out: revoke the bearer token this request carries."""
+    current_actor()
+    _scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+    revoke_token_service(db_session(), rules(), token.strip())
+    return ""

@@ -60,7 +60,8 @@ def _validation_errors(exc: HTTPException) -> dict[str, list[str]] | None:
 
 
 def handle_domain_error(exc: DomainError) -> Response:
-    return problem_response(status=exc.status, title=exc.title, detail=exc.detail, errors=exc.errors)
+    return problem_response(status=exc.status, title=exc.title, detail=exc.detail, errors=exc.errors,
+                            headers=exc.headers)
 
 
 def handle_http_exception(exc: HTTPException) -> Response:

@@ -13,6 +13,7 @@ from referral_service.schemas.referrals import (
     ConsentIn,
     CoReferrerIn,
     EventList,
+    NationalIdOut,
     ReferralIn,
     ReferralListArgs,
     ReferralOut,
@@ -104,3 +105,12 @@ def change_consent(body: dict, referral_id: str):
     view = consent_changes.change_consent(db_session(), rules(), actor=current_actor(), referral_id=referral_id,
                                           consent=body, if_match=if_match())
     return with_etag(view)
+
+
+@blp.route("/referrals/<referral_id>/national-id", methods=["POST"])
+@blp.response(200, NationalIdOut)
+@problems(blp, 401, 403, 404)
+def reveal_national_id(referral_id: str):
+    """The child's full identity number (POST, so it never sits in a URL or a cache); the reveal is logged."""
+    number = referrals.reveal_national_id(db_session(), rules(), actor=current_actor(), referral_id=referral_id)
+    return {"national_id": number}

@@ -4,6 +4,7 @@ from referral_service.domain.access_log import AccessLogEntry, AccessLogHead
 from referral_service.domain.alert import Alert
 from referral_service.domain.child import Child
 from referral_service.domain.handover import DeadlineMark, Handover, HandoverEvent, RepairReport
+from referral_service.domain.login_throttle import LoginThrottle
 from referral_service.domain.organisation import ApiToken, Organisation, ReferralRightGrant, User
 from referral_service.domain.outbox import OutboxMessage
 from referral_service.domain.referral import (
@@ -28,6 +29,7 @@ __all__ = [
     "Consent",
     "CoReferrer",
     "IdempotencyRecord",
+    "LoginThrottle",
     "MunicipalContact",
     "Organisation",
     "OutboxMessage",

@@ -217,3 +217,7 @@ class DischargeIn(Schema):
 
 class WithdrawIn(Schema):
     reason = required_text()
+
+
+class NationalIdOut(Schema):
+    national_id = fields.String()

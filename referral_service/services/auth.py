@@ -8,30 +8,70 @@ from datetime import datetime, timedelta
 
 from sqlmodel import Session, select
 
+from referral_service.domain.login_throttle import LoginThrottle
 from referral_service.domain.organisation import ApiToken, Organisation, User
-from referral_service.errors import Unauthenticated
+from referral_service.errors import RateLimited, Unauthenticated
 from referral_service.security.actor import Actor
 from referral_service.security.passwords import verify_password
 from referral_service.services.rules import ServiceRules
 
 #: The same words whatever went wrong, so the answer never tells whether the e-mail exists.
 LOGIN_FAILED = "The e-mail address or password is wrong."
+LOCKED = "Too many failed log-ins. Wait a while and try again."
 
 
 def _hash_token(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
+def _refuse_while_locked(throttle: LoginThrottle, rules: ServiceRules) -> None:
+    if throttle.locked_until and throttle.locked_until > rules.now():
+        wait = int((throttle.locked_until - rules.now()).total_seconds()) + 1
+        raise RateLimited(LOCKED, headers={"Retry-After": str(wait)})
+
+
+def check_credentials(session: Session, rules: ServiceRules, *, email: str, password: str) -> User:
+    """The user for valid credentials; failures count per e-mail address, known or not, and lock it.
+
+    Commits the count. The answer is the same whether or not the address exists.
+    """
+    email = email.strip().lower()
+    key = hashlib.sha256(email.encode()).hexdigest()
+    stored = session.get(LoginThrottle, key)
+    throttle = stored or LoginThrottle(key=key)
+    _refuse_while_locked(throttle, rules)
+    user = session.exec(select(User).where(User.email == email)).first()
+    if verify_password(user.password_hash if user else None, password) and user and user.active:
+        if stored is not None:
+            session.delete(stored)  # a success starts the count again
+        return user
+    throttle.failures += 1
+    throttle.last_failure_at = rules.now()
+    if throttle.failures >= rules.max_failed_logins:
+        throttle.failures = 0
+        throttle.locked_until = rules.now() + timedelta(minutes=rules.lockout_minutes)
+    session.add(throttle)
+    session.commit()
+    _refuse_while_locked(throttle, rules)
+    raise Unauthenticated(LOGIN_FAILED)
+
+
 def issue_token(session: Session, rules: ServiceRules, *, email: str, password: str) -> tuple[str, datetime]:
     """A new bearer token for valid credentials; commits."""
-    user = session.exec(select(User).where(User.email == email.strip().lower())).first()
-    if not verify_password(user.password_hash if user else None, password) or not user or not user.active:
-        raise Unauthenticated(LOGIN_FAILED)
+    user = check_credentials(session, rules, email=email, password=password)
     token = secrets.token_urlsafe(32)
     expires_at = rules.now() + timedelta(minutes=rules.token_lifetime_minutes)
     session.add(ApiToken(user_id=user.id, token_hash=_hash_token(token), expires_at=expires_at))
     session.commit()
     return token, expires_at
+
+
+def revoke_token(session: Session, rules: ServiceRules, token: str) -> None:
+    """Log out: the token stops working at once."""
+    api_token = session.exec(select(ApiToken).where(ApiToken.token_hash == _hash_token(token))).first()
+    if api_token is not None and api_token.revoked_at is None:
+        api_token.revoked_at = rules.now()
+        session.commit()
 
 
 def actor_for_token(session: Session, rules: ServiceRules, token: str) -> Actor:

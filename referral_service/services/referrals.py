@@ -24,7 +24,7 @@ from referral_service.domain.referral import (
 from referral_service.errors import Conflict, Forbidden, InvalidData
 from referral_service.security.access_log import record_access
 from referral_service.security.actor import Actor
-from referral_service.security.visibility import visible_referrals
+from referral_service.security.visibility import parties_of, visible_referrals
 from referral_service.services.events import record_event
 from referral_service.services.guards import check_if_match, claim_version, require_party
 from referral_service.services.pagination import Page, paginate
@@ -307,3 +307,14 @@ def invite_co_referrer(session: Session, rules: ServiceRules, *, actor: Actor, r
         session.commit()
     return build_view(session, referral)
 
+
+
+def reveal_national_id(session: Session, rules: ServiceRules, *, actor: Actor, referral_id: str) -> str:
+    """The child's full identity number, for the referring side and BUP only; the reveal is logged."""
+    referral = load_visible_referral(session, actor=actor, referral_id=referral_id)
+    if not parties_of(session, actor=actor, referral=referral):
+        raise Forbidden("Only the referring side and the receiving clinic may see the full identity number.")
+    number = rules.vault.decrypt(child_of(session, referral).national_id_ciphertext)
+    record_access(session, actor=actor, action="reveal_national_id", referrals=[referral])
+    session.commit()
+    return number

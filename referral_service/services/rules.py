@@ -24,6 +24,8 @@ class ServiceRules:
     assessment_warning_working_days: int = 2
     handover_acknowledge_days: int = 2
     handover_first_contact_days: int = 10
+    max_failed_logins: int = 10
+    lockout_minutes: int = 15
     timezone: ZoneInfo = field(default_factory=lambda: ZoneInfo("Europe/Oslo"))
     clock: Callable[[], datetime] = utcnow
 
@@ -48,6 +50,8 @@ def rules_from_config(config: object, *, clock: Callable[[], datetime] = utcnow)
         assessment_warning_working_days=get("ASSESSMENT_WARNING_WORKING_DAYS"),
         handover_acknowledge_days=get("HANDOVER_ACKNOWLEDGE_WORKING_DAYS"),
         handover_first_contact_days=get("HANDOVER_FIRST_CONTACT_WORKING_DAYS"),
+        max_failed_logins=get("MAX_FAILED_LOGINS"),
+        lockout_minutes=get("LOCKOUT_MINUTES"),
         timezone=ZoneInfo(get("TIMEZONE")),
         clock=clock,
     )

@@ -53,10 +53,12 @@ def create_app(config: BaseConfig | None = None) -> Flask:
     from referral_service.api.problems import register_problem_handlers
     from referral_service.ops import blp as ops_blp
     from referral_service.security.headers import install_security_headers
+    from referral_service.web import register_web
 
     api = Api(app)
     register_api(api)
     app.register_blueprint(ops_blp)
+    register_web(app)
     # After Api(app), so that our problem+json handlers replace flask-smorest's own.
     register_problem_handlers(app)
     install_security_headers(app, production=config.is_production)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from flask import Flask, Response, json
+from flask import Flask, Response, has_request_context, json, render_template, request
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 from referral_service.errors import DomainError
@@ -59,12 +59,41 @@ def _validation_errors(exc: HTTPException) -> dict[str, list[str]] | None:
     return merged
 
 
+#: Paths answered in JSON; everything else is a page for people, in Norwegian.
+MACHINE_PATHS = ("/api/", "/health", "/ready")
+
+PAGE_TITLES = {400: "Noe gikk galt", 403: "Du har ikke tilgang", 404: "Fant ikke siden", 405: "Noe gikk galt",
+               409: "Saken er endret", 413: "For mye tekst", 422: "Noe gikk galt", 429: "For mange forsøk",
+               500: "Noe gikk galt hos oss"}
+PAGE_MESSAGES = {403: "Du har ikke tilgang til dette.",
+                 404: "Siden finnes ikke, eller du har ikke tilgang til den.",
+                 409: "Noen andre har endret saken samtidig. Last siden på nytt.",
+                 413: "Det du sendte var for stort. Kort ned teksten og prøv igjen.",
+                 500: "Det oppstod en feil. Prøv igjen om litt."}
+
+
+def wants_page() -> bool:
+    return has_request_context() and not request.path.startswith(MACHINE_PATHS)
+
+
+def page_response(status: int, message: str | None = None) -> Response:
+    body = render_template("error.html", title=PAGE_TITLES.get(status, "Noe gikk galt"),
+                           message=message or PAGE_MESSAGES.get(status, "Noe gikk galt. Prøv igjen."))
+    return Response(body, status=status, mimetype="text/html")
+
+
 def handle_domain_error(exc: DomainError) -> Response:
+    if wants_page():
+        return page_response(exc.status)
     return problem_response(status=exc.status, title=exc.title, detail=exc.detail, errors=exc.errors,
                             headers=exc.headers)
 
 
 def handle_http_exception(exc: HTTPException) -> Response:
+    if wants_page():
+        # Our own Norwegian descriptions (e.g. the CSRF refusal) are shown; Werkzeug's English ones are not.
+        own = exc.description if exc.code == 400 and exc.description and "Skjema" in exc.description else None
+        return page_response(exc.code or 500, own)
     errors = _validation_errors(exc)
     status = exc.code or 500
     detail = "The request body or parameters are not valid." if errors else (exc.description or exc.name)

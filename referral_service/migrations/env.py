@@ -18,7 +18,8 @@ def run_migrations() -> None:
         from config import load_config
 
         url = load_config().DATABASE_URL
-    engine = build_engine(url)
+    # SQLite migrations rebuild tables (batch mode); foreign keys are checked again by the app.
+    engine = build_engine(url, foreign_keys=False)
     with engine.connect() as connection:
         context.configure(connection=connection, target_metadata=target_metadata,
                           render_as_batch=connection.dialect.name == "sqlite")

@@ -1,0 +1,41 @@
+"""Everything the referral page shows in one read: the referral, its timeline, BUP's questions and
+decision, and the handover with who holds it in the municipality. One access-log row."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlmodel import Session, select
+
+from referral_service.domain.handover import Handover, HandoverEvent
+from referral_service.domain.organisation import Organisation, User
+from referral_service.security.access_log import record_access
+from referral_service.security.actor import Actor
+from referral_service.security.visibility import parties_of
+from referral_service.services.referral_queries import events_of, load_visible_referral
+from referral_service.services.referral_views import build_view
+from referral_service.services.rules import ServiceRules
+from referral_service.workflows.referral_lifecycle import TRANSITIONS
+
+
+def referral_page(session: Session, rules: ServiceRules, *, actor: Actor, referral_id: str) -> dict[str, Any]:
+    referral = load_visible_referral(session, actor=actor, referral_id=referral_id)
+    view = build_view(session, referral)
+    events = events_of(session, referral.id)
+    people = {u.id: u for u in session.exec(select(User).where(User.id.in_({e.actor_id for e in events})))}
+    organisations = {o.id: o for o in session.exec(select(Organisation))}
+    handover = session.exec(select(Handover).where(Handover.referral_id == referral.id)).first()
+    handover_events = list(session.exec(select(HandoverEvent).where(HandoverEvent.handover_id == handover.id)
+                                        .order_by(HandoverEvent.at))) if handover else []
+    holder = session.get(User, handover.assignee_user_id) if handover and handover.assignee_user_id else None
+    parties = parties_of(session, actor=actor, referral=referral)
+    actions = sorted({action for (state, action), t in TRANSITIONS.items()
+                      if state == referral.status and t.parties & parties})
+    record_access(session, actor=actor, action="read", referrals=[referral])
+    session.commit()
+    questions = [e for e in events if e.action == "request-information"]
+    decision = next((e for e in reversed(events) if e.action in {"reject", "accept", "discharge", "forward"}), None)
+    return {"view": view, "referral": referral, "child": view.child, "events": events, "people": people,
+            "organisations": organisations, "handover": handover, "handover_events": handover_events,
+            "holder": holder, "actions": actions, "questions": questions, "decision": decision,
+            "parties": {p.value for p in parties}}

@@ -1,0 +1,86 @@
+"""The Norwegian words on screen for the domain's codes (UI.md, "Words")."""
+
+from __future__ import annotations
+
+REFERRAL_STATUS = {
+    "draft": "Utkast",
+    "submitted": "Sendt – venter på vurdering",
+    "information_requested": "BUP ber om mer informasjon",
+    "accepted": "Rett til helsehjelp – venter på oppstart",
+    "rejected": "Avslag",
+    "forwarded": "Videresendt",
+    "in_treatment": "Under behandling i BUP",
+    "discharged": "Avsluttet i BUP",
+    "withdrawn": "Trukket tilbake",
+}
+
+HANDOVER_STATUS = {
+    "open": "Ny",
+    "acknowledged": "Mottatt",
+    "assigned": "Tildelt",
+    "follow_up_planned": "Oppfølging planlagt",
+    "closed": "Avsluttet",
+}
+
+HANDOVER_TRIGGER = {"rejected": "Avslag", "discharged": "Utskrevet", "withdrawn": "Trukket etter oppstart"}
+
+REASON = {
+    "anxiety": "Angst",
+    "depression": "Depresjon",
+    "self_harm": "Selvskading",
+    "suicidal_thoughts": "Selvmordstanker",
+    "eating_disorder": "Spiseforstyrrelse",
+    "adhd_assessment": "Utredning for ADHD",
+    "autism_assessment": "Utredning for autisme",
+    "trauma": "Traumer",
+    "behaviour": "Atferdsvansker",
+    "school_refusal": "Skolevegring",
+    "psychosis": "Psykose",
+    "other": "Annet",
+}
+
+REJECTION_REASON = {
+    "not_specialist_need": "Ikke behov for spesialisthelsetjeneste",
+    "insufficient_information": "For lite informasjon",
+    "municipal_measures_not_tried": "Kommunale tiltak er ikke prøvd",
+    "wrong_service": "Feil tjeneste",
+    "other": "Annet",
+}
+
+EVENT_ACTION = {
+    "create": "Henvisningen ble opprettet",
+    "submit": "Sendt til BUP",
+    "request-information": "BUP ba om mer informasjon",
+    "supplement": "Henviser svarte BUP",
+    "accept": "BUP ga rett til helsehjelp",
+    "reject": "BUP ga avslag",
+    "forward": "Videresendt til en annen poliklinikk",
+    "receive-forwarded": "Mottatt fra en annen poliklinikk",
+    "start-treatment": "Behandling startet",
+    "discharge": "Skrevet ut fra BUP",
+    "withdraw": "Trukket tilbake",
+    "invite-co-referrer": "Medhenviser invitert",
+    "change-consent": "Samtykket ble endret",
+}
+
+HANDOVER_ACTION = {
+    "create": "Tilbakehenvisningen ble opprettet",
+    "acknowledge": "Bekreftet mottatt",
+    "assign": "Tildelt",
+    "plan": "Første kontakt planlagt",
+    "close": "Avsluttet",
+}
+
+ORGANISATION_KIND = {
+    "municipality": "Kommune",
+    "bup_clinic": "BUP-poliklinikk",
+    "ppt_office": "PPT",
+    "school_health_service": "Skolehelsetjenesten",
+    "gp_office": "Fastlegekontor",
+    "child_welfare": "Barnevernstjenesten",
+    "operator": "Driftsorganisasjon",
+}
+
+CONSENT_GIVER = {"guardian": "Foresatte", "child": "Barnet/ungdommen selv", "child_welfare": "Barnevernstjenesten"}
+SHARE_WITH = {"bup": "BUP", "municipality": "Kommunale tjenester", "school": "Skole og PPT"}
+URGENCY = {"normal": "Vanlig", "urgent": "Haster"}

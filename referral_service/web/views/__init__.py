@@ -1,0 +1,11 @@
+"""The pages, one module per audience; each view parses a form, calls a service and renders."""
+
+from referral_service.web.views import (  # noqa: F401
+    alerts,
+    auth,
+    bup,
+    dashboard,
+    handovers,
+    referral_form,
+    referrals,
+)

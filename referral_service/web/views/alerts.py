@@ -1,0 +1,24 @@
+"""Varsler: the alert inbox, unread first."""
+
+from __future__ import annotations
+
+from flask import redirect, render_template, url_for
+
+from referral_service.api.context import db_session, rules
+from referral_service.services import alerts as alert_service
+from referral_service.web.blueprint import web
+from referral_service.web.session_auth import login_required, web_actor
+
+
+@web.get("/varsler")
+@login_required
+def alerts():
+    page = alert_service.list_alerts(db_session(), actor=web_actor(), page=1, per_page=100)
+    return render_template("alerts.html", page=page)
+
+
+@web.post("/varsler/<alert_id>/lest")
+@login_required
+def read_alert(alert_id: str):
+    alert_service.mark_read(db_session(), rules(), actor=web_actor(), alert_id=alert_id)
+    return redirect(url_for("web.alerts"))

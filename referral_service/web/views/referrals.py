@@ -1,0 +1,34 @@
+"""Mine henvisninger and Henvisning: the referrer's list, and a referral's timeline for everyone with access."""
+
+from __future__ import annotations
+
+from flask import abort, render_template, request
+
+from referral_service.api.context import db_session, rules
+from referral_service.domain.enums import ReferralStatus
+from referral_service.errors import NotFound
+from referral_service.services import referrals as referral_service
+from referral_service.services.referral_page import referral_page
+from referral_service.web.blueprint import web
+from referral_service.web.session_auth import login_required, web_actor
+
+
+@web.get("/henvisninger")
+@login_required
+def my_referrals():
+    status = request.args.get("status") or None
+    if status and status not in set(ReferralStatus):
+        status = None
+    page = referral_service.list_referrals(db_session(), rules(), actor=web_actor(), page=1, per_page=200,
+                                           status=status)
+    return render_template("referrals/list.html", page=page, status=status)
+
+
+@web.get("/henvisninger/<referral_id>")
+@login_required
+def referral_detail(referral_id: str):
+    try:
+        page = referral_page(db_session(), rules(), actor=web_actor(), referral_id=referral_id)
+    except NotFound:
+        abort(404)
+    return render_template("referrals/detail.html", **page)

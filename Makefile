@@ -15,6 +15,7 @@ $(VENV)/.installed: pyproject.toml | $(BIN)/python
 	touch $@
 
 node_modules/.installed: package.json package-lock.json
+	@command -v npm >/dev/null 2>&1 || bash .ci/setup-system nodejs npm
 	npm ci --no-audit --no-fund --loglevel=error
 	touch $@
 

@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
+import logging
 from datetime import timedelta
 
 from celery import shared_task
 
 from referral_service.domain.outbox import OutboxMessage
 from referral_service.notify.mailer import TransientDeliveryError
-from referral_service.services import outbox, reconcile, sweeps
+from referral_service.services import operations, outbox, reconcile, sweeps
 from referral_service.services.alert_delivery import deliver_alert_email
 from referral_service.services.alerts import ALERT_EMAIL_TOPIC
 from referral_service.services.events import REFERRAL_EVENT_TOPIC
 from referral_service.tasks.runtime import current
+
+log = logging.getLogger(__name__)
 
 
 def publish(message: OutboxMessage) -> None:
@@ -61,4 +64,5 @@ def reconcile_loop() -> int:
     with rt.database.session() as session:
         repairs = reconcile.reconcile(session, rt.rules,
                                       grace=timedelta(seconds=rt.config.RECONCILE_GRACE_SECONDS))
+        log.info("outbox backlog", extra=operations.backlog(session, rt.rules))
     return repairs.total

@@ -35,6 +35,9 @@ class SmtpMailer:
             if 400 <= exc.smtp_code < 500:
                 raise TransientDeliveryError(f"SMTP {exc.smtp_code}") from None
             raise PermanentDeliveryError(f"SMTP {exc.smtp_code}") from None
+        except smtplib.SMTPRecipientsRefused as exc:  # RCPT TO refused (an OSError): 4xx try again, 5xx never
+            transient = all(400 <= code < 500 for code, _reply in exc.recipients.values())
+            raise (TransientDeliveryError if transient else PermanentDeliveryError)("SMTP recipient refused") from None
         except (smtplib.SMTPServerDisconnected, OSError) as exc:  # refused, reset, timed out
             raise TransientDeliveryError(type(exc).__name__) from None
 

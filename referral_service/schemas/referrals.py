@@ -67,10 +67,17 @@ class ReferralIn(Schema):
     attachments = fields.List(fields.Nested(AttachmentIn), load_default=list, validate=validate.Length(max=20))
 
 
+class ChildPatchIn(ChildIn):
+    """Without a national_id the draft keeps its child and only the details change."""
+
+    national_id = fields.String(load_only=True,
+                                validate=validate.Regexp(r"^[0-9]{11}$", error="Must be 11 digits."))
+
+
 class ReferralPatch(Schema):
     """A draft's content; only the fields given change."""
 
-    child = fields.Nested(ChildIn)
+    child = fields.Nested(ChildPatchIn)
     clinic_id = fields.String(validate=validate.Length(min=1, max=36))
     reasons = fields.List(fields.String(validate=one_of(ReasonCode)), validate=validate.Length(max=len(ReasonCode)))
     description = text()

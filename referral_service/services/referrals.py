@@ -94,12 +94,16 @@ def _find_or_register_child(session: Session, rules: ServiceRules, child_data: d
             home_municipality=child_data["home_municipality"],
         )
         session.add(child)
-    # The newest referral carries the newest facts about names, home and guardians.
+    _update_child_details(child, child_data)
+    return child
+
+
+def _update_child_details(child: Child, child_data: dict[str, Any]) -> None:
+    """The newest referral carries the newest facts about names, home and guardians."""
     child.given_name = child_data["given_name"].strip()
     child.family_name = child_data["family_name"].strip()
     child.home_municipality = child_data["home_municipality"]
     child.guardians = child_data.get("guardians") or []
-    return child
 
 
 def record_consent(session: Session, *, referral: Referral, actor: Actor, consent: dict[str, Any],
@@ -195,18 +199,22 @@ def _replay(session: Session, *, actor: Actor, key: str, request_hash: str) -> R
 def update_draft(session: Session, rules: ServiceRules, *, actor: Actor, referral_id: str,
                  data: dict[str, Any], if_match: str | None) -> ReferralView:
     """Change a draft's content; only the referring side, only while it is a draft."""
-    _require_referrer(actor)
+    # Visibility first: a referral the actor may not see answers 404 whatever their role (rule 5).
     referral = load_visible_referral(session, actor=actor, referral_id=referral_id)
+    _require_referrer(actor)
     require_party(session, actor=actor, referral=referral, party=Party.REFERRER)
     check_if_match(referral, if_match)
     if referral.status != ReferralStatus.DRAFT:
         raise Conflict("Only a draft can be edited.")
     _check_organisations(session, data)
     claim_version(session, referral)
-    if "child" in data:
+    if data.get("child", {}).get("national_id"):
         child = _find_or_register_child(session, rules, data["child"])
         session.flush()
         referral.child_id = child.id
+    elif "child" in data:
+        # Without a number the child stays the same one; only the details change.
+        _update_child_details(child_of(session, referral), data["child"])
     for name in (*DRAFT_FIELDS, "clinic_id"):
         if name in data:
             setattr(referral, name, data[name])
@@ -285,8 +293,9 @@ def check_completeness(session: Session, rules: ServiceRules, *, actor: Actor,
 def invite_co_referrer(session: Session, rules: ServiceRules, *, actor: Actor, referral_id: str,
                        organisation_id: str, if_match: str | None = None) -> ReferralView:
     """Let another organisation around the child take part as medhenviser."""
-    _require_referrer(actor)
+    # Visibility first: a referral the actor may not see answers 404 whatever their role (rule 5).
     referral = load_visible_referral(session, actor=actor, referral_id=referral_id)
+    _require_referrer(actor)
     require_party(session, actor=actor, referral=referral, party=Party.REFERRER)
     check_if_match(referral, if_match)
     organisation = session.get(Organisation, organisation_id)

@@ -8,4 +8,5 @@ from referral_service.web.views import (  # noqa: F401
     handovers,
     referral_form,
     referrals,
+    referrer_actions,
 )

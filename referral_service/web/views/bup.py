@@ -1,24 +1,140 @@
-"""Inntak: BUP's queue of referrals to assess, most urgent first."""
+"""Inntak and Vurder henvisning: BUP's queue, a referral in full, and one form per decision."""
 
 from __future__ import annotations
 
-from flask import render_template
+from flask import flash, redirect, render_template, request, url_for
 
 from referral_service.api.context import db_session, rules
+from referral_service.domain.enums import OrganisationKind, ReferralStatus
+from referral_service.errors import Conflict, InvalidData, PreconditionFailed
 from referral_service.services import referrals as referral_service
+from referral_service.services.admin import list_organisations
+from referral_service.services.pagination import MAX_PER_PAGE
+from referral_service.services.referral_actions import take_action
+from referral_service.services.referral_page import referral_page
 from referral_service.web.blueprint import web
+from referral_service.web.forms import decisions
+from referral_service.web.forms.decisions import ActionForm, FilledForm
 from referral_service.web.session_auth import login_required, web_actor
 
 #: Referrals with this many working days or fewer left are marked.
 CLOSE_TO_DEADLINE = 2
+#: The hidden field that carries the version the user saw, so a decision on a stale page is refused.
+VERSION_FIELD = "versjon"
+
+
+#: Where each decision form posts.
+ENDPOINTS = {
+    decisions.ACCEPT.action: "web.accept_referral",
+    decisions.REQUEST_INFORMATION.action: "web.request_information",
+    decisions.REJECT.action: "web.reject_referral",
+    decisions.FORWARD.action: "web.forward_referral",
+    decisions.START_TREATMENT.action: "web.start_treatment",
+    decisions.DISCHARGE.action: "web.discharge_referral",
+}
+
+
+def _referrals_in(*statuses: str, sort: str = "assessment_due") -> list:
+    found = []
+    for status in statuses:
+        found += referral_service.list_referrals(db_session(), rules(), actor=web_actor(), page=1,
+                                                 per_page=MAX_PER_PAGE, status=status, sort=sort).items
+    return found
 
 
 @web.get("/inntak")
 @login_required
 def intake():
-    waiting = []
-    for status in ("submitted", "information_requested"):
-        waiting += referral_service.list_referrals(db_session(), rules(), actor=web_actor(), page=1, per_page=200,
-                                                   status=status, sort="assessment_due").items
+    waiting = _referrals_in(ReferralStatus.SUBMITTED, ReferralStatus.INFORMATION_REQUESTED)
     waiting.sort(key=lambda v: (v.referral.urgency != "urgent", v.referral.assessment_due or rules().today()))
-    return render_template("bup/intake.html", items=waiting, close_to_deadline=CLOSE_TO_DEADLINE)
+    starting = sorted(_referrals_in(ReferralStatus.ACCEPTED, sort="created_at"),
+                      key=lambda v: v.referral.care_start_due or rules().today())
+    treating = _referrals_in(ReferralStatus.IN_TREATMENT, sort="created_at")
+    return render_template("bup/intake.html", items=waiting, starting=starting, treating=treating,
+                           close_to_deadline=CLOSE_TO_DEADLINE)
+
+
+def _other_clinics() -> list[tuple[str, str]]:
+    """The BUP clinics a referral can be forwarded to, as (id, name)."""
+    actor = web_actor()
+    clinics = list_organisations(db_session(), actor=actor, page=1, per_page=MAX_PER_PAGE,
+                                 kind=OrganisationKind.BUP_CLINIC).items
+    return [(c.id, c.name) for c in clinics if c.id != actor.organisation_id]
+
+
+def _assessment_page(referral_id: str, *, filled: FilledForm | None = None, changed: bool = False,
+                     status: int = 200):
+    page = referral_page(db_session(), rules(), actor=web_actor(), referral_id=referral_id)
+    if "clinic" not in page["parties"]:
+        return redirect(url_for("web.referral_detail", referral_id=referral_id))
+    forms = [(form, url_for(ENDPOINTS[action], referral_id=referral_id))
+             for action, form in decisions.DECISIONS.items() if action in page["actions"]]
+    body = render_template(
+        "bup/assess.html", **page, forms=forms, version=page["view"].etag, version_field=VERSION_FIELD,
+        options={"clinic_id": _other_clinics()} if "forward" in page["actions"] else {},
+        failed=filled.form.action if filled else None, values=filled.values if filled else {},
+        errors=filled.errors if filled else {}, changed=changed, priority=decisions.PRIORITY)
+    return body, status
+
+
+@web.get("/inntak/<referral_id>")
+@login_required
+def assess_referral(referral_id: str):
+    return _assessment_page(referral_id)
+
+
+def _decide(referral_id: str, form: ActionForm):
+    """Parse the decision, let the service take it, and show the result (POST/redirect/GET)."""
+    session = db_session()
+    options = {"clinic_id": [key for key, _ in _other_clinics()]} if form is decisions.FORWARD else {}
+    filled = form.parse(request.form, options=options)
+    if filled.valid:
+        try:
+            take_action(session, rules(), actor=web_actor(), referral_id=referral_id, action=form.action,
+                        data=filled.data, if_match=request.form.get(VERSION_FIELD) or None)
+        except InvalidData as error:
+            session.rollback()
+            filled.refused(error)
+        except (Conflict, PreconditionFailed):
+            session.rollback()
+            return _assessment_page(referral_id, changed=True, status=409)
+        else:
+            flash(form.done, "ok")
+            return redirect(url_for("web.assess_referral", referral_id=referral_id), code=303)
+    return _assessment_page(referral_id, filled=filled, status=422)
+
+
+@web.post("/inntak/<referral_id>/gi-rett")
+@login_required
+def accept_referral(referral_id: str):
+    return _decide(referral_id, decisions.ACCEPT)
+
+
+@web.post("/inntak/<referral_id>/be-om-informasjon")
+@login_required
+def request_information(referral_id: str):
+    return _decide(referral_id, decisions.REQUEST_INFORMATION)
+
+
+@web.post("/inntak/<referral_id>/avslag")
+@login_required
+def reject_referral(referral_id: str):
+    return _decide(referral_id, decisions.REJECT)
+
+
+@web.post("/inntak/<referral_id>/videresend")
+@login_required
+def forward_referral(referral_id: str):
+    return _decide(referral_id, decisions.FORWARD)
+
+
+@web.post("/inntak/<referral_id>/start-behandling")
+@login_required
+def start_treatment(referral_id: str):
+    return _decide(referral_id, decisions.START_TREATMENT)
+
+
+@web.post("/inntak/<referral_id>/skriv-ut")
+@login_required
+def discharge_referral(referral_id: str):
+    return _decide(referral_id, decisions.DISCHARGE)

@@ -1,13 +1,40 @@
-"""Tilbakehenvisninger: the municipality's handover tasks, new and overdue first."""
+"""Tilbakehenvisninger and Tilbakehenvisning: the municipality's handover tasks, one task in full,
+and one form per step (bekreft mottatt, tildel, planlegg første kontakt, avslutt)."""
 
 from __future__ import annotations
 
-from flask import render_template
+from flask import flash, redirect, render_template, request, url_for
 
 from referral_service.api.context import db_session, rules
+from referral_service.domain.enums import Role
+from referral_service.domain.handover import Handover
+from referral_service.errors import Conflict, InvalidData, NotFound, PreconditionFailed
+from referral_service.security.actor import Actor
+from referral_service.security.handover_visibility import may_work_on
+from referral_service.security.visibility import parties_of
 from referral_service.services import handovers as handover_service
+from referral_service.services import referrals as referral_service
+from referral_service.services.admin import list_organisations
+from referral_service.services.pagination import MAX_PER_PAGE
+from referral_service.services.recipients import users_with_role
+from referral_service.services.referral_views import ReferralView
 from referral_service.web.blueprint import web
+from referral_service.web.forms import decisions
+from referral_service.web.forms.decisions import ActionForm, FilledForm
 from referral_service.web.session_auth import login_required, web_actor
+from referral_service.workflows.handover_lifecycle import TRANSITIONS
+from referral_service.workflows.referral_lifecycle import Party
+
+#: The hidden field that carries the version the user saw, so a step on a stale page is refused.
+VERSION_FIELD = "versjon"
+
+#: Where each step's form posts.
+ENDPOINTS = {
+    decisions.ACKNOWLEDGE.action: "web.acknowledge_handover",
+    decisions.ASSIGN.action: "web.assign_handover",
+    decisions.PLAN.action: "web.plan_handover",
+    decisions.CLOSE.action: "web.close_handover",
+}
 
 
 @web.get("/tilbakehenvisninger")
@@ -15,3 +42,96 @@ from referral_service.web.session_auth import login_required, web_actor
 def handovers():
     page = handover_service.list_handovers(db_session(), rules(), actor=web_actor(), page=1, per_page=200)
     return render_template("handovers/list.html", page=page)
+
+
+def _colleagues(actor: Actor) -> dict[str, str]:
+    """The people in the user's own organisation who can hold a task, by id: their names."""
+    people = {}
+    for role in (Role.MUNICIPAL_COORDINATOR, Role.MUNICIPAL_LEAD):
+        for user in users_with_role(db_session(), organisation_id=actor.organisation_id, role=role):
+            people[user.id] = user.name
+    return dict(sorted(people.items(), key=lambda item: item[1]))
+
+
+def _steps_open_to(actor: Actor, handover: Handover, referral: ReferralView | None) -> list[str]:
+    """The steps the task's status allows, when this user works on it; the service decides again on post."""
+    referrer_side = referral is not None and Party.REFERRER in parties_of(db_session(), actor=actor,
+                                                                          referral=referral.referral)
+    if not may_work_on(actor, handover, referrer_side=referrer_side):
+        return []
+    return [str(action) for (status, action) in TRANSITIONS if status == handover.status]
+
+
+def _handover_page(handover_id: str, *, filled: FilledForm | None = None, changed: bool = False,
+                   status: int = 200):
+    session, actor = db_session(), web_actor()
+    view = handover_service.get_handover(session, actor=actor, handover_id=handover_id)
+    try:
+        referral = referral_service.get_referral(session, actor=actor, referral_id=view.handover.referral_id)
+    except NotFound:
+        referral = None  # the task is visible, the referral behind it is not: show the task only
+    allowed = _steps_open_to(actor, view.handover, referral)
+    people = _colleagues(actor)
+    organisations = {o.id: o.name for o in list_organisations(session, actor=actor, page=1,
+                                                              per_page=MAX_PER_PAGE).items}
+    forms = [(form, url_for(ENDPOINTS[action], handover_id=handover_id))
+             for action, form in decisions.HANDOVER_STEPS.items() if action in allowed]
+    body = render_template(
+        "handovers/detail.html", handover=view.handover, events=view.events, referral=referral,
+        people=people, organisations=organisations, forms=forms, version=view.etag,
+        version_field=VERSION_FIELD, options={"assignee_user_id": list(people.items())},
+        failed=filled.form.action if filled else None, values=filled.values if filled else {},
+        errors=filled.errors if filled else {}, changed=changed)
+    return body, status
+
+
+@web.get("/tilbakehenvisninger/<handover_id>")
+@login_required
+def handover_detail(handover_id: str):
+    return _handover_page(handover_id)
+
+
+def _take_step(handover_id: str, form: ActionForm):
+    """Parse the step, let the service take it, and show the result (POST/redirect/GET)."""
+    session, actor = db_session(), web_actor()
+    options = {"assignee_user_id": list(_colleagues(actor))} if form is decisions.ASSIGN else {}
+    filled = form.parse(request.form, options=options)
+    if filled.valid:
+        try:
+            handover_service.act_on_handover(session, rules(), actor=actor, handover_id=handover_id,
+                                             action=form.action, data=filled.data,
+                                             if_match=request.form.get(VERSION_FIELD) or None)
+        except InvalidData as error:
+            session.rollback()
+            filled.refused(error)
+        except (Conflict, PreconditionFailed):
+            session.rollback()
+            return _handover_page(handover_id, changed=True, status=409)
+        else:
+            flash(form.done, "ok")
+            return redirect(url_for("web.handover_detail", handover_id=handover_id), code=303)
+    return _handover_page(handover_id, filled=filled, status=422)
+
+
+@web.post("/tilbakehenvisninger/<handover_id>/bekreft-mottatt")
+@login_required
+def acknowledge_handover(handover_id: str):
+    return _take_step(handover_id, decisions.ACKNOWLEDGE)
+
+
+@web.post("/tilbakehenvisninger/<handover_id>/tildel")
+@login_required
+def assign_handover(handover_id: str):
+    return _take_step(handover_id, decisions.ASSIGN)
+
+
+@web.post("/tilbakehenvisninger/<handover_id>/planlegg")
+@login_required
+def plan_handover(handover_id: str):
+    return _take_step(handover_id, decisions.PLAN)
+
+
+@web.post("/tilbakehenvisninger/<handover_id>/avslutt")
+@login_required
+def close_handover(handover_id: str):
+    return _take_step(handover_id, decisions.CLOSE)

@@ -1,20 +1,161 @@
-"""Ny henvisning: the referral form in steps, saved as a draft at every step."""
+"""Ny henvisning: the referral form in six steps. Step 1 creates the draft, later steps change it, and the
+last step sends it; every step can be saved as a draft."""
 
 from __future__ import annotations
 
-from flask import render_template
+import secrets
+from typing import Any
 
+from flask import abort, flash, redirect, render_template, request, url_for
+
+from referral_service.api.context import db_session, rules
+from referral_service.domain.enums import OrganisationKind, ReferralAction, ReferralStatus, Role
+from referral_service.errors import Conflict, Forbidden, InvalidData, NotFound, PreconditionFailed
+from referral_service.services import admin as admin_service
+from referral_service.services import referrals as referral_service
+from referral_service.services.pagination import MAX_PER_PAGE
+from referral_service.services.referral_actions import take_action
+from referral_service.services.referral_views import ReferralView
 from referral_service.web.blueprint import web
-from referral_service.web.session_auth import login_required
+from referral_service.web.forms import referral as form
+from referral_service.web.session_auth import login_required, web_actor
+
+SAVED = "Utkastet er lagret."
+SENT = "Henvisningen er sendt til BUP."
+NOT_A_DRAFT = "Henvisningen er allerede sendt eller trukket tilbake, og kan ikke endres her."
+CHANGED_MEANWHILE = ("Noen andre har endret utkastet mens du skrev. Det du skrev står fortsatt i skjemaet: "
+                     "se over og lagre på nytt.")
+CO_REFERRER_FIELDS = {"organisation_id": "co_referrer"}
 
 
-@web.get("/henvisninger/ny")
+@web.route("/henvisninger/ny", methods=["GET", "POST"])
 @login_required
 def new_referral():
-    return render_template("referrals/form.html")
+    if not web_actor().has_role(Role.REFERRER):
+        abort(403)
+    if request.method == "GET":
+        return _render(1, view=None, values={"urgency": "normal", "skjema_id": secrets.token_urlsafe(16)})
+    parsed = form.parse_step(1, request.form, rules=rules(), creating=True)
+    if not parsed.valid:
+        return _render(1, view=None, values=parsed.values, errors=parsed.errors, status=422)
+    try:
+        view, _created = referral_service.create_referral(
+            db_session(), rules(), actor=web_actor(), data=parsed.data,
+            idempotency_key=request.form.get("skjema_id") or None)
+    except InvalidData as exc:
+        db_session().rollback()
+        return _render(1, view=None, values=parsed.values, errors=form.refusal_errors(exc.errors), status=422)
+    return _go_on(view.referral.id, step=1)
 
 
-@web.get("/henvisninger/<referral_id>/steg/<int:step>")
+@web.route("/henvisninger/<referral_id>/steg/<int:step>", methods=["GET", "POST"])
 @login_required
 def edit_referral(referral_id: str, step: int):
-    return render_template("referrals/form.html")
+    if not 1 <= step <= form.LAST_STEP:
+        abort(404)
+    view = _load(referral_id)
+    if view.referral.status != ReferralStatus.DRAFT:
+        flash(NOT_A_DRAFT, "info")
+        return redirect(url_for("web.referral_detail", referral_id=referral_id))
+    if request.method == "GET":
+        return _render(step, view=view, values=form.values_from_view(view))
+    if step == form.LAST_STEP:
+        if request.form.get(form.BUTTON) == form.SUBMIT:
+            return _submit(view)
+        return _go_on(referral_id, step=step)
+    parsed = form.parse_step(step, request.form, rules=rules(), creating=False)
+    if not parsed.valid:
+        return _render(step, view=view, values=parsed.values, errors=parsed.errors, status=422)
+    try:
+        _save(referral_id, parsed)
+    except InvalidData as exc:
+        db_session().rollback()
+        return _render(step, view=view, values=parsed.values, status=422,
+                       errors=form.refusal_errors(exc.errors, field_names=CO_REFERRER_FIELDS))
+    except PreconditionFailed:
+        db_session().rollback()
+        return _render(step, view=_load(referral_id), values=parsed.values, notice=CHANGED_MEANWHILE,
+                       status=409)
+    except Conflict:
+        db_session().rollback()
+        flash(NOT_A_DRAFT, "info")
+        return redirect(url_for("web.referral_detail", referral_id=referral_id))
+    return _go_on(referral_id, step=step)
+
+
+def _load(referral_id: str) -> ReferralView:
+    try:
+        return referral_service.get_referral(db_session(), actor=web_actor(), referral_id=referral_id)
+    except NotFound:
+        abort(404)
+
+
+def _save(referral_id: str, parsed: form.ParsedStep) -> None:
+    """Change the draft with what the step holds, and invite the medhenviser chosen in step 5."""
+    session, actor = db_session(), web_actor()
+    if parsed.keep_national_id:
+        # The number is never put back on the page; without one the draft keeps its child.
+        parsed.data["child"].pop("national_id", None)
+    referral_service.update_draft(session, rules(), actor=actor, referral_id=referral_id, data=parsed.data,
+                                  if_match=request.form.get("versjon") or None)
+    if parsed.invite_organisation_id:
+        referral_service.invite_co_referrer(session, rules(), actor=actor, referral_id=referral_id,
+                                            organisation_id=parsed.invite_organisation_id)
+
+
+def _submit(view: ReferralView):
+    referral_id = view.referral.id
+    try:
+        take_action(db_session(), rules(), actor=web_actor(), referral_id=referral_id,
+                    action=ReferralAction.SUBMIT, data={}, if_match=None)
+    except Forbidden:
+        db_session().rollback()
+        return _render(form.LAST_STEP, view=view, values={}, no_right_to_refer=True, status=403)
+    except InvalidData as exc:
+        db_session().rollback()
+        return _render(form.LAST_STEP, view=view, values={}, status=422,
+                       refused_missing=form.missing_from_refusal(exc.errors))
+    except Conflict:
+        db_session().rollback()
+        flash(NOT_A_DRAFT, "info")
+        return redirect(url_for("web.referral_detail", referral_id=referral_id))
+    flash(SENT, "ok")
+    return redirect(url_for("web.referral_detail", referral_id=referral_id))
+
+
+def _go_on(referral_id: str, *, step: int):
+    """Where the pressed button leads once the step is saved."""
+    button = request.form.get(form.BUTTON)
+    if button == form.NEXT and step < form.LAST_STEP:
+        return redirect(url_for("web.edit_referral", referral_id=referral_id, step=step + 1))
+    if button == form.PREVIOUS and step > 1:
+        return redirect(url_for("web.edit_referral", referral_id=referral_id, step=step - 1))
+    flash(SAVED, "ok")
+    return redirect(url_for("web.referral_detail", referral_id=referral_id))
+
+
+def _render(step: int, *, view: ReferralView | None, values: dict[str, Any],
+            errors: dict[str, list[str]] | None = None, status: int = 200, **extra: Any):
+    session, actor = db_session(), web_actor()
+    missing = None
+    if view is not None:
+        missing = form.missing_links(referral_service.check_completeness(
+            session, rules(), actor=actor, referral_id=view.referral.id))
+    organisations = admin_service.list_organisations(session, actor=actor, page=1, per_page=MAX_PER_PAGE).items
+    page = render_template(
+        "referrals/form.html",
+        step=form.STEPS[step - 1], steps=form.STEPS, last_step=form.LAST_STEP, view=view, values=values,
+        errors=errors or {}, missing=missing, form=form,
+        organisation_names={o.id: o.name for o in organisations},
+        clinics=[(o.id, o.name) for o in organisations if o.kind == OrganisationKind.BUP_CLINIC],
+        # Anyone around the child but a BUP clinic (and the service's operator) may be named or invited.
+        partners=[(o.id, o.name) for o in organisations
+                  if o.kind not in (OrganisationKind.BUP_CLINIC, OrganisationKind.OPERATOR)
+                  and o.id != actor.organisation_id],
+        contact_organisations=[(o.id, o.name) for o in organisations
+                               if o.kind not in (OrganisationKind.BUP_CLINIC, OrganisationKind.OPERATOR)],
+        guardian_rows=form.row_count(values, "child.guardians", minimum=form.MIN_GUARDIAN_ROWS),
+        contact_rows=form.row_count(values, "municipal_contacts", minimum=form.MIN_CONTACT_ROWS),
+        **extra,
+    )
+    return page, status

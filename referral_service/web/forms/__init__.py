@@ -1,0 +1,1 @@
+"""Posted web forms into the services' data, with field errors in Norwegian."""

@@ -1,0 +1,265 @@
+"""BUP's decision forms and the municipality's handover forms: what each form posts, read into the
+body its service expects, with Norwegian messages beside the fields.
+
+The rules (what date is too early, which clinic may receive) stay in the services; this module only
+checks that a field is filled in and well formed, and says in Norwegian what a service refused.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
+
+from referral_service.domain.enums import ReferralAction
+from referral_service.errors import InvalidData
+from referral_service.web import labels
+from referral_service.workflows.handover_lifecycle import HandoverAction
+
+#: BUP's priority when granting the right to care (the priority guide's severity); stored as the code.
+PRIORITY = {"severe": "Alvorlig", "moderate": "Moderat", "mild": "Lett"}
+
+TEXT_LIMIT = 10_000
+DATE_FORMATS = ("%Y-%m-%d", "%d.%m.%Y")  # type="date" posts ISO; a browser without it sends what was typed
+CHECKED = "ja"
+DATE_HINT = "Skriv datoen som dd.mm.åååå, for eksempel 17.03.2027."
+NOT_AN_OPTION = "Velg et av alternativene i listen."
+NOT_ACCEPTED = "Dette ble ikke godtatt. Se over og prøv igjen."
+
+
+@dataclass(frozen=True)
+class Field:
+    """One input: its name on the page (unique on the page), its key in the service body, its label."""
+
+    name: str
+    label: str
+    missing: str = ""  # the message when a required field is empty
+    key: str = ""  # the service body's key; the name when left out
+    kind: str = "text"  # text | textarea | date | choice | flag
+    required: bool = True
+    description: str | None = None
+    options: tuple[tuple[str, str], ...] = ()  # fixed (code, label) pairs for a choice
+    max_length: int = TEXT_LIMIT
+    rows: int = 4
+
+    @property
+    def body_key(self) -> str:
+        return self.key or self.name
+
+
+@dataclass(frozen=True)
+class ActionForm:
+    """A form with one button that performs one action."""
+
+    action: str
+    heading: str
+    button: str
+    done: str  # the confirmation shown after the action
+    intro: str = ""
+    fields: tuple[Field, ...] = ()
+    #: Norwegian words for what the service may refuse, by the service body's key.
+    refusals: Mapping[str, str] = field(default_factory=dict)
+    #: Two fields of which exactly one must be filled in, and the message when not.
+    either: tuple[str, str, str] | None = None
+
+    def parse(self, posted: Mapping[str, str], *,
+              options: Mapping[str, Iterable[str]] | None = None) -> FilledForm:
+        """Read what was posted: the service body, what was typed, and Norwegian errors by field name."""
+        filled = FilledForm(form=self)
+        for f in self.fields:
+            raw = posted.get(f.name, "")
+            filled.values[f.name] = raw
+            allowed = None if f.kind != "choice" else (
+                {code for code, _ in f.options} if f.options else set((options or {}).get(f.name, ())))
+            value, message = _read(f, raw, allowed)
+            if message:
+                filled.errors[f.name] = [message]
+            elif value is not None:
+                filled.data[f.body_key] = value
+        if self.either and not filled.errors:
+            first, second, message = self.either
+            if bool(filled.values.get(first, "").strip()) == bool(filled.values.get(second, "").strip()):
+                filled.errors[first] = [message]
+        return filled
+
+
+@dataclass
+class FilledForm:
+    form: ActionForm
+    values: dict[str, str] = field(default_factory=dict)
+    data: dict[str, Any] = field(default_factory=dict)
+    errors: dict[str, list[str]] = field(default_factory=dict)
+
+    @property
+    def valid(self) -> bool:
+        return not self.errors
+
+    def refused(self, error: InvalidData) -> FilledForm:
+        """Put a service's refusal (English, by body key) beside the field, in Norwegian."""
+        by_key = {f.body_key: f.name for f in self.form.fields}
+        fallback = self.form.fields[0].name if self.form.fields else "_"
+        for key in (error.errors or {"": []}):
+            name = by_key.get(key, fallback)
+            message = self.form.refusals.get(key, NOT_ACCEPTED)
+            if message not in self.errors.get(name, []):
+                self.errors.setdefault(name, []).append(message)
+        return self
+
+
+def _read(f: Field, raw: str, allowed: set[str] | None) -> tuple[Any, str | None]:
+    """The field's value for the service body, or the Norwegian message why it cannot be used."""
+    text = raw.strip()
+    if f.kind == "flag":
+        return text == CHECKED, None
+    if not text:
+        return None, (f.missing or f"Fyll ut «{f.label}».") if f.required else None
+    if f.kind == "date":
+        parsed = _parse_date(text)
+        return (parsed, None) if parsed else (None, DATE_HINT)
+    if f.kind == "choice":
+        return (text, None) if allowed is not None and text in allowed else (None, NOT_AN_OPTION)
+    if len(text) > f.max_length:
+        return None, f"Teksten kan være høyst {f.max_length} tegn. Nå er den {len(text)} tegn."
+    return text, None
+
+
+def _parse_date(text: str) -> date | None:
+    for fmt in DATE_FORMATS:
+        try:
+            return datetime.strptime(text, fmt).date()
+        except ValueError:
+            continue
+    return None
+
+
+def _pairs(mapping: Mapping[str, str]) -> tuple[tuple[str, str], ...]:
+    return tuple(mapping.items())
+
+
+# BUP's decisions on "Vurder henvisning", by lifecycle action.
+ACCEPT = ActionForm(
+    action=ReferralAction.ACCEPT, heading="Gi rett til nødvendig helsehjelp", button="Gi rett til helsehjelp",
+    intro="Barnet får rett til helsehjelp i BUP, med en frist for når helsehjelpen skal starte.",
+    done="Barnet har fått rett til helsehjelp. Henviser er varslet.",
+    fields=(
+        Field("care_start_due", "Frist for start av helsehjelp", kind="date",
+              missing="Skriv fristen for start av helsehjelp.",
+              description="Den juridisk bindende datoen helsehjelpen senest skal starte."),
+        Field("priority", "Prioritet", kind="choice", required=False, options=_pairs(PRIORITY),
+              description="Valgfritt. Alvorlighet etter prioriteringsveilederen."),
+    ),
+    refusals={"care_start_due": "Fristen for start av helsehjelp må være etter i dag."},
+)
+
+REQUEST_INFORMATION = ActionForm(
+    action=ReferralAction.REQUEST_INFORMATION, heading="Be henviser om mer informasjon",
+    button="Be om mer informasjon",
+    intro="Henviser får spørsmålene og kan svare i tjenesten.",
+    done="Spørsmålene er sendt til henviser. Vurderingsfristen løper videre.",
+    fields=(
+        Field("questions", "Spørsmål til henviser", kind="textarea", missing="Skriv hva BUP trenger å vite.",
+              description="Skriv hva som mangler for at BUP kan vurdere henvisningen."),
+    ),
+)
+
+REJECT = ActionForm(
+    action=ReferralAction.REJECT, heading="Avslå henvisningen", button="Avslå",
+    intro="Alle feltene må fylles ut. Kommunen får begrunnelsen og rådene i en tilbakehenvisning, "
+          "så langt samtykket tillater.",
+    done="Henvisningen er avslått. Kommunen får en tilbakehenvisning med begrunnelsen og rådene.",
+    fields=(
+        Field("reason_code", "Begrunnelse", kind="choice", options=_pairs(labels.REJECTION_REASON),
+              missing="Velg en begrunnelse for avslaget."),
+        Field("explanation", "Forklaring", kind="textarea", missing="Skriv en forklaring til henviser og familien.",
+              description="Forklar avslaget med enkle ord. Henviser og familien leser dette."),
+        Field("municipal_advice", "Råd til kommunen", kind="textarea",
+              missing="Skriv hva kommunen bør gjøre videre.",
+              description="Hva bør kommunen tilby barnet nå? Rådene følger tilbakehenvisningen."),
+    ),
+)
+
+FORWARD = ActionForm(
+    action=ReferralAction.FORWARD, heading="Videresend til en annen poliklinikk", button="Videresend",
+    intro="Den andre poliklinikken får henvisningen med ny vurderingsfrist.",
+    done="Henvisningen er videresendt. Den andre poliklinikken har fått en ny vurderingsfrist.",
+    fields=(
+        Field("clinic_id", "Send til poliklinikk", kind="choice", missing="Velg poliklinikken henvisningen skal til."),
+        Field("forward_reason", "Hvorfor videresendes henvisningen", key="reason", kind="textarea", rows=3,
+              missing="Skriv hvorfor henvisningen videresendes."),
+    ),
+    refusals={"clinic_id": "Velg en annen BUP-poliklinikk enn den henvisningen er hos nå."},
+)
+
+START_TREATMENT = ActionForm(
+    action=ReferralAction.START_TREATMENT, heading="Start behandling", button="Start behandling",
+    done="Behandlingen er registrert som startet.",
+    fields=(
+        Field("first_appointment_on", "Dato for første time", kind="date",
+              missing="Skriv datoen for første time."),
+    ),
+    refusals={"first_appointment_on": "Første time kan ikke være før BUP mottok henvisningen."},
+)
+
+DISCHARGE = ActionForm(
+    action=ReferralAction.DISCHARGE, heading="Skriv ut fra BUP", button="Skriv ut",
+    intro="Kommunen får en tilbakehenvisning med oppsummeringen og anbefalt oppfølging, "
+          "så langt samtykket tillater.",
+    done="Barnet er skrevet ut. Kommunen får en tilbakehenvisning med anbefalt oppfølging.",
+    fields=(
+        Field("summary", "Oppsummering", kind="textarea", missing="Skriv en oppsummering av behandlingen."),
+        Field("follow_up_recommendations", "Anbefalt oppfølging", kind="textarea",
+              missing="Skriv hvilken oppfølging BUP anbefaler.",
+              description="Følger tilbakehenvisningen til kommunen, så langt samtykket tillater."),
+        Field("epikrise_sent", "Epikrise er sendt", kind="flag", required=False),
+    ),
+)
+
+#: The decision forms in the order they are shown, by action code.
+DECISIONS: dict[str, ActionForm] = {form.action: form for form in (
+    ACCEPT, REQUEST_INFORMATION, REJECT, FORWARD, START_TREATMENT, DISCHARGE)}
+
+
+# The municipality's steps on "Tilbakehenvisning", by handover action.
+ACKNOWLEDGE = ActionForm(
+    action=HandoverAction.ACKNOWLEDGE, heading="Bekreft at kommunen har mottatt tilbakehenvisningen",
+    button="Bekreft mottatt",
+    intro="BUP og henviser ser at kommunen har tatt imot saken.",
+    done="Tilbakehenvisningen er bekreftet mottatt.",
+)
+
+ASSIGN = ActionForm(
+    action=HandoverAction.ASSIGN, heading="Tildel oppfølgingen", button="Tildel",
+    intro="Velg en person i din organisasjon, eller skriv navnet på tjenesten som skal følge opp.",
+    done="Tilbakehenvisningen er tildelt.",
+    fields=(
+        Field("assignee_user_id", "Person i din organisasjon", kind="choice", required=False),
+        Field("service", "Eller en tjeneste", required=False, max_length=200,
+              description="For eksempel «Helsestasjon for ungdom» eller «Kommunepsykolog»."),
+    ),
+    either=("assignee_user_id", "service", "Velg én person, eller skriv navnet på én tjeneste."),
+    refusals={"assignee_user_id": "Velg en person i din egen organisasjon."},
+)
+
+PLAN = ActionForm(
+    action=HandoverAction.PLAN, heading="Planlegg første kontakt", button="Planlegg første kontakt",
+    done="Første kontakt er planlagt.",
+    fields=(
+        Field("first_contact_on", "Dato for første kontakt", kind="date",
+              missing="Skriv datoen for første kontakt."),
+        Field("plan", "Plan", kind="textarea", missing="Skriv planen for oppfølgingen.",
+              description="Hvem tar kontakt med barnet og familien, og hva skal skje?"),
+    ),
+    refusals={"first_contact_on": "Første kontakt kan ikke være før tilbakehenvisningen kom."},
+)
+
+CLOSE = ActionForm(
+    action=HandoverAction.CLOSE, heading="Avslutt tilbakehenvisningen", button="Avslutt",
+    done="Tilbakehenvisningen er avsluttet.",
+    fields=(
+        Field("outcome", "Utfall", kind="textarea", missing="Skriv utfallet av oppfølgingen.",
+              description="Hva ble resultatet for barnet?"),
+    ),
+)
+
+HANDOVER_STEPS: dict[str, ActionForm] = {form.action: form for form in (ACKNOWLEDGE, ASSIGN, PLAN, CLOSE)}

@@ -1,0 +1,365 @@
+"""The referral form in six steps: what each step posts, read into the data the referral services take,
+with Norwegian messages beside the fields.
+
+Shape checks come from the API's own schemas (so the UI accepts exactly what the API accepts) and the
+identity number from the domain's validator; this module only puts their verdicts into Norwegian. The
+rules of the referral (what BUP will miss, who may send) stay in the services.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+from marshmallow import Schema, ValidationError
+from werkzeug.datastructures import MultiDict
+
+from referral_service.domain.national_id import InvalidNationalId, parse_national_id
+from referral_service.schemas.referrals import ReferralIn, ReferralPatch, SupplementIn, WithdrawIn
+from referral_service.services.referral_views import ReferralView
+from referral_service.services.rules import ServiceRules
+from referral_service.workflows import completeness
+from referral_service.workflows import consent as consent_rules
+
+
+@dataclass(frozen=True)
+class Step:
+    number: int
+    title: str  # in the list of steps and the page title
+    heading: str  # the step's own heading
+
+
+STEPS = (
+    Step(1, "Barnet", "Om barnet"),
+    Step(2, "Hvorfor", "Hvorfor henvises barnet?"),
+    Step(3, "Barnets stemme", "Barnets stemme"),
+    Step(4, "Samtykke", "Samtykke"),
+    Step(5, "Laget rundt barnet", "Laget rundt barnet"),
+    Step(6, "Se over og send", "Se over og send"),
+)
+LAST_STEP = len(STEPS)
+
+#: The step that asks for a field, by the field's first part (for links from "BUP vil mangle").
+STEP_OF_FIELD = {"child": 1, "clinic_id": 1, "reasons": 2, "description": 2, "urgency": 2, "measures_tried": 2,
+                 "child_view": 3, "consent": 4, "municipal_contacts": 5, "co_referrer": 5}
+
+#: Multi-valued inputs (checkbox groups).
+LIST_FIELDS = ("reasons", "consent.given_by", "consent.share_with")
+#: Empty rows shown so that people can add one more without JavaScript.
+MIN_GUARDIAN_ROWS = 2
+MIN_CONTACT_ROWS = 2
+GUARDIAN_FIELDS = ("name", "phone", "email")
+CONTACT_FIELDS = ("role", "name", "organisation_id")
+CHECKED = "ja"
+
+# The rules' own numbers, for the hints on the page (the rules live in workflows/).
+MIN_DESCRIPTION_LENGTH = completeness.MIN_DESCRIPTION_LENGTH
+AGE_CHILD_IS_HEARD = consent_rules.AGE_CHILD_IS_HEARD
+AGE_MAY_WITHHOLD_FROM_GUARDIANS = consent_rules.AGE_MAY_WITHHOLD_FROM_GUARDIANS
+AGE_OF_CONSENT = consent_rules.AGE_OF_CONSENT
+
+# The buttons: one name, one value each.
+BUTTON = "handling"
+NEXT, SAVE, PREVIOUS, SUBMIT = "neste", "lagre", "forrige", "send"
+
+NATIONAL_ID = "child.national_id"
+NATIONAL_ID_INVALID = "Fødselsnummeret er ikke gyldig: {reason}"
+NATIONAL_ID_MISSING = "Skriv barnets fødselsnummer eller D-nummer."
+
+#: What to say when a required field is empty, by field (row numbers as *).
+REQUIRED = {
+    "child.given_name": "Skriv barnets fornavn.",
+    "child.family_name": "Skriv barnets etternavn.",
+    "child.home_municipality": "Skriv kommunenummeret der barnet bor (fire sifre).",
+    "child.guardians.*.name": "Skriv navnet på den foresatte.",
+    "clinic_id": "Velg hvilken BUP-poliklinikk henvisningen skal til.",
+    "municipal_contacts.*.role": "Skriv rollen til kontaktpersonen, for eksempel lærer.",
+    "municipal_contacts.*.name": "Skriv navnet på kontaktpersonen.",
+    "text": "Skriv svaret til BUP.",
+    "reason": "Skriv hvorfor henvisningen trekkes tilbake.",
+}
+#: What to say when a service refuses a value, by field (row numbers as *).
+REFUSED = {
+    "clinic_id": "Velg en BUP-poliklinikk fra listen.",
+    "municipal_contacts.*.organisation_id": "Velg en virksomhet fra listen.",
+    "co_referrer": "Velg en virksomhet fra listen.",
+    "Idempotency-Key": "Skjemaet er allerede sendt. Åpne utkastet fra «Mine henvisninger».",
+}
+CHECK_FIELD = "Sjekk det du har skrevet her."
+_REQUIRED_MESSAGES = {"Missing data for required field.", "Must not be blank.", "Field may not be null.",
+                      "Shorter than minimum length 1."}
+#: Too long (an empty field also breaks a 1..N length rule, but it says "blank" or "missing" too).
+_TOO_LONG = re.compile(r"(?:Longer than maximum length|Length must be between 1 and) (\d+)\.")
+
+
+@dataclass
+class ParsedStep:
+    """A posted step: the service's data, what was typed, and the errors beside the fields."""
+
+    data: dict[str, Any] = field(default_factory=dict)
+    values: dict[str, Any] = field(default_factory=dict)
+    errors: dict[str, list[str]] = field(default_factory=dict)
+    #: Step 1 of a saved draft with the number left empty: the registered number is kept.
+    keep_national_id: bool = False
+    #: Step 5: the organisation to invite as medhenviser.
+    invite_organisation_id: str | None = None
+
+    @property
+    def valid(self) -> bool:
+        return not self.errors
+
+
+@dataclass(frozen=True)
+class MissingLink:
+    """One thing BUP will miss, and where in the form it is filled in."""
+
+    message: str
+    step: int
+    field_name: str
+
+
+def step_of(field_name: str) -> int:
+    return STEP_OF_FIELD.get(field_name.split(".")[0], 1)
+
+
+def missing_links(missing: list[Any]) -> list[MissingLink]:
+    """The completeness check's items (field, message), each with the step that asks for it."""
+    return [MissingLink(item.message, step_of(item.field), item.field) for item in missing]
+
+
+def missing_from_refusal(errors: Mapping[str, list[str]] | None) -> list[MissingLink]:
+    """A refused submit's errors: the completeness check's own (Norwegian) messages by field."""
+    return [MissingLink(message, step_of(name), name)
+            for name, messages in (errors or {}).items() for message in messages]
+
+
+# ---- reading what was posted -------------------------------------------------------------------------
+
+def posted_values(form: MultiDict) -> dict[str, Any]:
+    """What was typed, to show again: lists for checkbox groups, text for the rest."""
+    values: dict[str, Any] = {name: form.get(name, "") for name in form if name not in LIST_FIELDS}
+    for name in LIST_FIELDS:
+        values[name] = form.getlist(name)
+    values.pop("csrf_token", None)
+    return values
+
+
+def _text(form: MultiDict, name: str) -> str:
+    return form.get(name, "").strip()
+
+
+def _rows(form: MultiDict, prefix: str, names: tuple[str, ...]) -> list[tuple[int, dict[str, str | None]]]:
+    """The filled-in rows of a repeated group, with their row numbers on the page."""
+    pattern = re.compile(rf"^{re.escape(prefix)}\.(\d+)\.(\w+)$")
+    numbers = sorted({int(m.group(1)) for name in form if (m := pattern.match(name))})
+    rows = []
+    for number in numbers:
+        row = {name: _text(form, f"{prefix}.{number}.{name}") or None for name in names}
+        if any(row.values()):
+            rows.append((number, row))
+    return rows
+
+
+def _date_text(text: str) -> str | None:
+    """dd.mm.åååå (what people type) as ISO for the schema; anything else is left for it to refuse."""
+    if not text:
+        return None
+    match = re.fullmatch(r"(\d{1,2})\.(\d{1,2})\.(\d{4})", text)
+    if match:
+        day, month, year = (int(part) for part in match.groups())
+        try:
+            return date(year, month, day).isoformat()
+        except ValueError:
+            return text
+    return text
+
+
+def parse_step(step: int, form: MultiDict, *, rules: ServiceRules, creating: bool) -> ParsedStep:
+    """Read one step's fields into the service's data; errors in Norwegian by field name."""
+    parsed = ParsedStep(values=posted_values(form))
+    row_numbers: dict[str, list[int]] = {}
+    if step == 1:
+        parsed.data, row_numbers["child.guardians"] = _child_data(form, parsed, rules=rules, creating=creating)
+        schema: Schema = ReferralIn(only=("child", "clinic_id"))
+    elif step == 2:
+        parsed.data = {"reasons": form.getlist("reasons"), "description": _text(form, "description"),
+                       "urgency": _text(form, "urgency") or "normal",
+                       "measures_tried": _text(form, "measures_tried")}
+        schema = ReferralPatch(only=tuple(parsed.data))
+    elif step == 3:
+        parsed.data = {"child_view": _text(form, "child_view")}
+        schema = ReferralPatch(only=tuple(parsed.data))
+    elif step == 4:
+        parsed.data = {"consent": {
+            "given_by": form.getlist("consent.given_by"), "share_with": form.getlist("consent.share_with"),
+            "recorded_on": _date_text(_text(form, "consent.recorded_on")),
+            "withhold_from_guardians": form.get("consent.withhold_from_guardians") == CHECKED}}
+        schema = ReferralPatch(only=tuple(parsed.data))
+    elif step == 5:
+        rows = _rows(form, "municipal_contacts", CONTACT_FIELDS)
+        row_numbers["municipal_contacts"] = [number for number, _ in rows]
+        parsed.data = {"municipal_contacts": [row for _, row in rows]}
+        parsed.invite_organisation_id = _text(form, "co_referrer") or None
+        schema = ReferralPatch(only=tuple(parsed.data))
+    else:
+        return parsed
+    partial = (NATIONAL_ID,) if parsed.keep_national_id else ()
+    try:
+        parsed.data = schema.load(parsed.data, partial=partial)
+    except ValidationError as exc:
+        for name, messages in _flatten(exc.messages).items():
+            if name == NATIONAL_ID:
+                continue  # the domain's validator has said it better
+            name = _page_row(name, row_numbers)
+            parsed.errors[name] = _norwegian_messages(name, messages)
+    return parsed
+
+
+def _child_data(form: MultiDict, parsed: ParsedStep, *, rules: ServiceRules,
+                creating: bool) -> tuple[dict[str, Any], list[int]]:
+    number = "".join(form.get(NATIONAL_ID, "").split())
+    child: dict[str, Any] = {"given_name": _text(form, "child.given_name"),
+                             "family_name": _text(form, "child.family_name"),
+                             "home_municipality": _text(form, "child.home_municipality")}
+    if number:
+        child["national_id"] = number
+        try:
+            parse_national_id(number, allow_synthetic=rules.allow_synthetic_ids, today=rules.today())
+        except InvalidNationalId as exc:
+            parsed.errors[NATIONAL_ID] = [national_id_message(str(exc))]
+    elif creating:
+        parsed.errors[NATIONAL_ID] = [NATIONAL_ID_MISSING]
+    else:
+        parsed.keep_national_id = True
+    rows = _rows(form, "child.guardians", GUARDIAN_FIELDS)
+    child["guardians"] = [row for _, row in rows]
+    data: dict[str, Any] = {"child": child}
+    if _text(form, "clinic_id"):
+        data["clinic_id"] = _text(form, "clinic_id")
+    return data, [number for number, _ in rows]
+
+
+def national_id_message(reason: str) -> str:
+    """The validator's reason (which never holds the number) after the common lead."""
+    return NATIONAL_ID_INVALID.format(reason=reason[:1].lower() + reason[1:])
+
+
+def parse_answer(form: MultiDict) -> ParsedStep:
+    """The referrer's answer to BUP's questions (action `supplement`)."""
+    return _parse_action(form, SupplementIn(), {"text": _text(form, "text")})
+
+
+def parse_withdrawal(form: MultiDict) -> ParsedStep:
+    """Why the referral is withdrawn (action `withdraw`)."""
+    return _parse_action(form, WithdrawIn(), {"reason": _text(form, "reason")})
+
+
+def _parse_action(form: MultiDict, schema: Schema, data: dict[str, Any]) -> ParsedStep:
+    parsed = ParsedStep(values=posted_values(form))
+    try:
+        parsed.data = schema.load(data)
+    except ValidationError as exc:
+        for name, messages in _flatten(exc.messages).items():
+            parsed.errors[name] = _norwegian_messages(name, messages)
+    return parsed
+
+
+# ---- errors in Norwegian -----------------------------------------------------------------------------
+
+def _flatten(messages: Any, prefix: str = "") -> dict[str, list[str]]:
+    """marshmallow's nested messages as {"child.guardians.0.email": [...]}."""
+    if isinstance(messages, dict):
+        flat: dict[str, list[str]] = {}
+        for key, value in messages.items():
+            flat.update(_flatten(value, f"{prefix}.{key}" if prefix else str(key)))
+        return flat
+    if isinstance(messages, list) and all(isinstance(m, str) for m in messages):
+        return {prefix: list(messages)}
+    return {prefix: [str(messages)]}
+
+
+def _page_row(name: str, row_numbers: Mapping[str, list[int]]) -> str:
+    """Empty rows are skipped; point an error at the row on the page, not at the n-th filled row."""
+    for prefix, numbers in row_numbers.items():
+        match = re.match(rf"^{re.escape(prefix)}\.(\d+)(\..*)?$", name)
+        if match and int(match.group(1)) < len(numbers):
+            return f"{prefix}.{numbers[int(match.group(1))]}{match.group(2) or ''}"
+    return name
+
+
+def _pattern(name: str) -> str:
+    return re.sub(r"\.\d+(?=\.|$)", ".*", name)
+
+
+def _norwegian_messages(name: str, messages: list[str]) -> list[str]:
+    """One field's schema messages in Norwegian: an empty field is only told that it is empty."""
+    empty = [m for m in messages if m in _REQUIRED_MESSAGES]
+    return list(dict.fromkeys(_norwegian(name, m) for m in (empty[:1] or messages)))
+
+
+def _norwegian(name: str, message: str) -> str:
+    """A schema's English message for this field, in Norwegian."""
+    if message in _REQUIRED_MESSAGES:
+        return REQUIRED.get(_pattern(name), "Dette feltet må fylles ut.")
+    if too_long := _TOO_LONG.fullmatch(message):
+        return f"Teksten er for lang. Den kan ha høyst {int(too_long.group(1)):,} tegn.".replace(",", " ")
+    if message == "Not a valid email address.":
+        return "Skriv en gyldig e-postadresse, for eksempel navn@eksempel.no."
+    if message == "Not a valid date.":
+        return "Skriv datoen som dd.mm.åååå, for eksempel 02.11.2026."
+    if message.startswith("Must be a 4-digit municipality"):
+        return "Kommunenummeret må ha fire sifre, for eksempel 4601 for Bergen."
+    if message.startswith("Must be one of"):
+        return "Velg et av alternativene i listen."
+    return CHECK_FIELD
+
+
+def refusal_errors(errors: Mapping[str, list[str]] | None, *, field_names: Mapping[str, str] | None = None
+                   ) -> dict[str, list[str]]:
+    """A service's refusal (messages may be English) beside the fields, in Norwegian.
+
+    `field_names` renames the service's keys to the page's field names where they differ.
+    """
+    out: dict[str, list[str]] = {}
+    for key, messages in (errors or {}).items():
+        name = (field_names or {}).get(key, key)
+        if name == NATIONAL_ID:
+            # The domain's reasons are Norwegian and never hold the number.
+            out[name] = [national_id_message(m) for m in messages]
+        else:
+            out[name] = [REFUSED.get(_pattern(name), CHECK_FIELD)]
+    return out or {"_form": [CHECK_FIELD]}
+
+
+# ---- what a saved draft holds, as the form shows it --------------------------------------------------
+
+def values_from_view(view: ReferralView) -> dict[str, Any]:
+    """A saved draft as the form's values (the identity number is never put back on the page)."""
+    r, child, consent = view.referral, view.child, view.consent
+    values: dict[str, Any] = {
+        "child.given_name": child.given_name, "child.family_name": child.family_name,
+        "child.home_municipality": child.home_municipality, "clinic_id": r.clinic_id,
+        "reasons": list(r.reasons), "description": r.description, "urgency": r.urgency,
+        "measures_tried": r.measures_tried, "child_view": r.child_view,
+        "consent.given_by": list(consent.given_by) if consent else [],
+        "consent.share_with": list(consent.share_with) if consent else [],
+        "consent.recorded_on": f"{consent.recorded_on:%d.%m.%Y}" if consent and consent.recorded_on else "",
+        "consent.withhold_from_guardians": CHECKED if consent and consent.withhold_from_guardians else "",
+    }
+    for i, guardian in enumerate(child.guardians or []):
+        for name in GUARDIAN_FIELDS:
+            values[f"child.guardians.{i}.{name}"] = guardian.get(name) or ""
+    for i, contact in enumerate(view.municipal_contacts):
+        for name in CONTACT_FIELDS:
+            values[f"municipal_contacts.{i}.{name}"] = getattr(contact, name) or ""
+    return values
+
+
+def row_count(values: Mapping[str, Any], prefix: str, *, minimum: int) -> int:
+    """Rows to show: every row with something in it, one empty row more, and never fewer than `minimum`."""
+    pattern = re.compile(rf"^{re.escape(prefix)}\.(\d+)\.")
+    filled = [int(m.group(1)) for name, value in values.items() if value and (m := pattern.match(name))]
+    return max(minimum, (max(filled) + 2) if filled else 0)

@@ -84,3 +84,6 @@ ORGANISATION_KIND = {
 CONSENT_GIVER = {"guardian": "Foresatte", "child": "Barnet/ungdommen selv", "child_welfare": "Barnevernstjenesten"}
 SHARE_WITH = {"bup": "BUP", "municipality": "Kommunale tjenester", "school": "Skole og PPT"}
 URGENCY = {"normal": "Vanlig", "urgent": "Haster"}
+
+#: BUP's priority when granting the right to care (the priority guide's severity).
+PRIORITY = {"severe": "Alvorlig", "moderate": "Moderat", "mild": "Lett"}

@@ -17,8 +17,7 @@ from referral_service.errors import InvalidData
 from referral_service.web import labels
 from referral_service.workflows.handover_lifecycle import HandoverAction
 
-#: BUP's priority when granting the right to care (the priority guide's severity); stored as the code.
-PRIORITY = {"severe": "Alvorlig", "moderate": "Moderat", "mild": "Lett"}
+PRIORITY = labels.PRIORITY
 
 TEXT_LIMIT = 10_000
 DATE_FORMATS = ("%Y-%m-%d", "%d.%m.%Y")  # type="date" posts ISO; a browser without it sends what was typed

@@ -1,0 +1,187 @@
+"""DESIGN.md rule 1 under random schedules: whatever order decisions, relays, deliveries, duplicate and lost
+messages, crashed workers and reconciler runs come in, no referral ever gets two handovers and nobody the
+same alert twice; and once the reconciler and the workers have settled, every rejected, discharged or
+late-withdrawn referral has exactly one handover and every other referral has none."""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import timedelta
+
+from hypothesis import HealthCheck, settings
+from hypothesis import strategies as st
+from hypothesis.stateful import (
+    RuleBasedStateMachine,
+    initialize,
+    invariant,
+    precondition,
+    rule,
+    run_state_machine_as_test,
+)
+from sqlmodel import select
+
+from referral_service.domain.alert import Alert
+from referral_service.domain.handover import Handover
+from referral_service.domain.outbox import OutboxMessage
+from referral_service.domain.referral import ReferralEvent
+from referral_service.services.event_handling import handle_referral_event
+from referral_service.services.events import REFERRAL_EVENT_TOPIC
+from referral_service.services.reconcile import reconcile
+from tests.integration.conftest import empty_case_tables
+from tests.support.loop import InProcessWorker
+
+#: Statuses whose referral must end with a handover (withdrawn counts only after acceptance; see below).
+HANDOVER_STATUSES = {"rejected", "discharged"}
+LATE_WITHDRAWAL_FROM = {"accepted", "in_treatment"}
+#: Few referrals, so that the steps go to deciding on them and to the background work.
+MAX_REFERRALS = 4
+
+
+def decisions(world) -> dict[str, list[tuple[str, str, dict | None]]]:
+    """BUP's (and the referrer's) possible next steps per status: (who, action, body)."""
+    today = world.app.extensions["referral_rules"].today()
+    withdraw = {"reason": "Familien ønsker det ikke lenger."}
+    return {
+        "submitted": [
+            ("bup", "reject", {"reason_code": "not_specialist_need", "explanation": "Ikke behov for spesialist.",
+                               "municipal_advice": "Tilbud hos kommunepsykolog."}),
+            ("bup", "accept", {"care_start_due": (today + timedelta(days=30)).isoformat()}),
+            ("gp", "withdraw", withdraw),
+        ],
+        "accepted": [
+            ("bup", "start-treatment", {"first_appointment_on": today.isoformat()}),
+            ("bup", "withdraw", withdraw),
+        ],
+        "in_treatment": [
+            ("bup", "discharge", {"summary": "Bedre.", "follow_up_recommendations": "Samtaler i kommunen.",
+                                  "epikrise_sent": True}),
+            ("bup", "withdraw", withdraw),
+        ],
+    }
+
+
+def loop_machine(app, world):
+    database = app.extensions["referral_db"]
+    rules = app.extensions["referral_rules"]
+    steps = decisions(world)
+
+    class LoopClosure(RuleBasedStateMachine):
+        def __init__(self) -> None:
+            super().__init__()
+            empty_case_tables(app)  # each example starts with no referrals
+            self.worker = InProcessWorker(app)
+            #: referral id -> status, in creation order
+            self.status: dict[str, str] = {}
+            self.must_have_handover: set[str] = set()
+
+        def open_referrals(self) -> list[str]:
+            return [rid for rid, status in self.status.items() if status in steps]
+
+        def referral_messages(self) -> list[int]:
+            return [i for i, item in enumerate(self.worker.queue) if item[0] == REFERRAL_EVENT_TOPIC]
+
+        # --- what people do ---------------------------------------------------------------------------
+
+        @initialize(count=st.integers(1, 2))
+        def some_referrals_are_waiting(self, count: int) -> None:
+            for _ in range(count):
+                self.create_and_submit()
+
+        @precondition(lambda self: len(self.status) < MAX_REFERRALS)
+        @rule()
+        def create_and_submit(self) -> None:
+            referral = world.create_referral("gp")
+            self.status[referral["id"]] = world.act("gp", referral["id"], "submit")["status"]
+
+        @precondition(lambda self: self.open_referrals())
+        @rule(data=st.data(), relay_ticks=st.booleans())
+        def decide(self, data, relay_ticks: bool) -> None:
+            rid = data.draw(st.sampled_from(self.open_referrals()), label="referral")
+            who, action, body = data.draw(st.sampled_from(steps[self.status[rid]]), label="decision")
+            before = self.status[rid]
+            self.status[rid] = world.act(who, rid, action, body)["status"]
+            if self.status[rid] in HANDOVER_STATUSES or (action == "withdraw" and before in LATE_WITHDRAWAL_FROM):
+                self.must_have_handover.add(rid)
+            if relay_ticks:  # the relay runs every second: often it has handed the event over already
+                self.worker.relay()
+
+        # --- what the background machinery does, and how it fails --------------------------------------
+
+        @rule()
+        def relay(self) -> None:
+            self.worker.relay()
+
+        @precondition(lambda self: self.worker.queue)
+        @rule(data=st.data(), twice=st.booleans(), again_later=st.booleans())
+        def deliver(self, data, twice: bool, again_later: bool) -> None:
+            index = data.draw(st.integers(0, len(self.worker.queue) - 1), label="message")
+            item = self.worker.queue.pop(index)
+            self.worker.process(*item)
+            if twice:  # the broker delivers the same message twice in a row
+                self.worker.process(*item)
+            if again_later:  # ... or redelivers it later
+                self.worker.queue.append(item)
+
+        @precondition(lambda self: self.worker.queue)
+        @rule(data=st.data())
+        def broker_loses_a_message(self, data) -> None:
+            self.worker.queue.pop(data.draw(st.integers(0, len(self.worker.queue) - 1), label="message"))
+
+        @precondition(lambda self: self.referral_messages())
+        @rule(data=st.data(), redelivered=st.booleans())
+        def worker_crashes_while_processing(self, data, redelivered: bool) -> None:
+            index = data.draw(st.sampled_from(self.referral_messages()), label="message")
+            _topic, message_id, *_ = item = self.worker.queue.pop(index)
+            with database.session() as session:
+                message = session.get(OutboxMessage, message_id)
+                event = session.get(ReferralEvent, message.payload["event_id"])
+                handle_referral_event(session, rules, event=event)
+                session.rollback()  # the process died before it could commit
+            if redelivered:
+                self.worker.queue.append(item)
+
+        @rule()
+        def a_healthy_moment_the_workers_catch_up(self) -> None:
+            self.worker.run()
+
+        @rule()
+        def reconciler_runs(self) -> None:
+            with database.session() as session:
+                reconcile(session, rules, grace=timedelta(0))
+
+        # --- rule 1 ----------------------------------------------------------------------------------------
+
+        @invariant()
+        def never_two_handovers_for_one_referral(self) -> None:
+            with database.session() as session:
+                per_referral = Counter(session.exec(select(Handover.referral_id)).all())
+            assert all(count == 1 for count in per_referral.values()), per_referral
+            assert set(per_referral) <= self.must_have_handover
+
+        @invariant()
+        def never_the_same_alert_twice_to_one_person(self) -> None:
+            with database.session() as session:
+                keys = Counter(session.exec(select(Alert.user_id, Alert.dedupe_key)).all())
+            assert all(count == 1 for count in keys.values()), keys
+
+        def teardown(self) -> None:
+            # Settle: the reconciler repairs what was lost, the workers finish what is queued.
+            with database.session() as session:
+                reconcile(session, rules, grace=timedelta(0))
+            self.worker.run()
+            with database.session() as session:
+                per_referral = Counter(session.exec(select(Handover.referral_id)).all())
+                pending = session.exec(select(OutboxMessage.id).where(OutboxMessage.processed_at.is_(None))).all()
+            assert per_referral == Counter(self.must_have_handover), (per_referral, self.must_have_handover)
+            assert pending == []
+            self.never_the_same_alert_twice_to_one_person()
+
+    return LoopClosure
+
+
+def test_the_loop_closes_exactly_once_whatever_the_background_work_goes_through(app, world):
+    run_state_machine_as_test(
+        loop_machine(app, world),
+        settings=settings(max_examples=25, stateful_step_count=30, deadline=None,
+                          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow]),
+    )

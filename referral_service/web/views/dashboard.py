@@ -1,14 +1,106 @@
-"""Oversikt: the figures Barneombudet and Ukom ask for."""
+"""Oversikt: the figures Barneombudet and Ukom ask for, as a page and as CSV for Excel.
+
+Aggregates only, so neither view writes to the access log (no child's data is read or shown).
+"""
 
 from __future__ import annotations
 
-from flask import render_template
+import csv
+import io
 
+from flask import Response, render_template, request
+
+from referral_service.api.context import db_session, rules
+from referral_service.errors import InvalidData
+from referral_service.services import dashboard as dashboard_service
+from referral_service.services.dashboard import Dashboard, Durations
+from referral_service.web import labels
 from referral_service.web.blueprint import web
-from referral_service.web.session_auth import login_required
+from referral_service.web.formatting import norwegian_date
+from referral_service.web.session_auth import login_required, web_actor
+from referral_service.workflows.statistics import Figure
+
+#: The waits measured, as the page and the CSV name them: BUP's, and then the municipality's.
+WAITS = (("assessment", "Fra mottatt til vurdert i BUP"),
+         ("to_acknowledged", "Fra avslag eller utskriving til bekreftet mottatt i kommunen"),
+         ("to_first_contact", "Fra avslag eller utskriving til planlagt første kontakt"))
+BREACHES = {"assessment_breach": "Vurderingsfrist", "care_start_breach": "Frist for start av helsehjelp"}
+
+
+def _asked_period() -> dict[str, str]:
+    return {"fra": request.args.get("fra", ""), "til": request.args.get("til", "")}
 
 
 @web.get("/oversikt")
 @login_required
 def dashboard():
-    return render_template("dashboard.html")
+    today, asked = rules().today(), _asked_period()
+    errors: dict[str, list[str]] = {}
+    try:
+        period = dashboard_service.parse_period(first=asked["fra"], last=asked["til"], today=today)
+    except InvalidData as invalid:
+        errors, period = invalid.errors or {}, dashboard_service.default_period(today)
+    figures = dashboard_service.build_dashboard(db_session(), rules(), actor=web_actor(), period=period)
+    form = asked if errors else {"fra": period.first.isoformat(), "til": period.last.isoformat()}
+    return render_template("dashboard.html", d=figures, errors=errors, form=form, waits=WAITS, breaches=BREACHES)
+
+
+@web.get("/oversikt.csv")
+@login_required
+def dashboard_csv():
+    asked = _asked_period()
+    period = dashboard_service.parse_period(first=asked["fra"], last=asked["til"], today=rules().today())
+    figures = dashboard_service.build_dashboard(db_session(), rules(), actor=web_actor(), period=period)
+    out = io.StringIO()
+    writer = csv.writer(out, delimiter=";", lineterminator="\r\n")
+    writer.writerow(["Tabell", "Gruppe", "Mål", "Verdi"])
+    writer.writerows([[_inert(cell) for cell in row] for row in csv_rows(figures)])
+    filename = f"oversikt-{period.first.isoformat()}-{period.last.isoformat()}.csv"
+    # The byte-order mark tells Excel in Norway that the file is UTF-8, so that æøå survive.
+    return Response(out.getvalue().encode("utf-8-sig"), mimetype="text/csv",
+                    headers={"Content-Disposition": f'attachment; filename="{filename}"',
+                             "Cache-Control": "no-store"})
+
+
+def csv_rows(d: Dashboard) -> list[list[str]]:
+    """The dashboard as (table, group, measure, value) rows, with the page's words and the page's figures."""
+    rows = [["Utvalg", "", "Gjelder", d.scope_name], ["Utvalg", "", "Fra og med", norwegian_date(d.period.first)],
+            ["Utvalg", "", "Til og med", norwegian_date(d.period.last)],
+            ["Utvalg", "", "Tilbakehenvisninger nå per", norwegian_date(d.as_of)],
+            ["Utvalg", "", "Tegnforklaring", "<3: 1 eller 2 barn; ':' vises ikke fordi færre enn 3 barn; tom: "
+                                                     "ingenting å regne ut"]]
+    r, h = d.referrals, d.handovers
+    henvisninger = [("Mottatt", r.received), ("Sendt fra henviser", r.submitted),
+                    ("Videresendt fra annen BUP", r.forwarded_in), ("Avslått", r.rejection.rejected),
+                    ("Andel avslått (%)", r.rejection.share), ("Venter på vurdering", r.awaiting_assessment)]
+    rows += [["Henvisninger", "Alle", measure, f.csv_text] for measure, f in henvisninger]
+    for row in r.by_referrer_kind:
+        group = labels.ORGANISATION_KIND.get(row.code, row.code)
+        rows += [["Avslag etter henviser", group, measure, f.csv_text] for measure, f in
+                 (("Mottatt", row.received), ("Avslått", row.rejected), ("Andel avslått (%)", row.share))]
+    for reason in r.by_reason:
+        group = labels.REJECTION_REASON.get(reason.code, reason.code)
+        rows += [["Avslag etter grunn", group, "Avslag", reason.rejected.csv_text],
+                 ["Avslag etter grunn", group, "Andel av avslagene (%)", reason.share.csv_text]]
+    for name, title in WAITS:
+        rows += [["Ventetid", title, measure, f.csv_text] for measure, f in _wait_cells(d.waits[name])]
+    handovers = [("Opprettet i perioden", h.created), ("Fra perioden, ikke bekreftet mottatt", h.unacknowledged),
+                 ("Åpne nå", h.open), ("Over frist nå", h.overdue),
+                 ("Over frist nå: ikke bekreftet mottatt", h.overdue_unacknowledged),
+                 ("Over frist nå: første kontakt ikke planlagt", h.overdue_no_first_contact)]
+    rows += [["Tilbakehenvisninger", "Alle", measure, f.csv_text] for measure, f in handovers]
+    rows += [["Fristbrudd", BREACHES[kind], "Antall", f.csv_text] for kind, f in d.breaches.items()]
+    return rows
+
+
+def _inert(cell: str) -> str:
+    """A cell Excel will not run as a formula (an organisation's name is typed by people)."""
+    return f"'{cell}" if cell[:1] in ("=", "+", "-", "@") else cell
+
+
+def _wait_cells(durations: Durations) -> list[tuple[str, Figure]]:
+    return [("Antall barn", durations.count),
+            ("Median, kalenderdager", durations.calendar_median),
+            ("90-persentil, kalenderdager", durations.calendar_p90),
+            ("Median, virkedager", durations.working_median),
+            ("90-persentil, virkedager", durations.working_p90)]

@@ -1,0 +1,362 @@
+"""Oversikt: the figures Barneombudet and Ukom ask for, counted from the events, for the user's part of
+the country. Aggregates only: no child is named, and figures about 1 or 2 children are hidden
+(`workflows/statistics.py`). Nothing here reads a child's identity, so nothing is written to the access log.
+
+Definitions (the page's "Slik er tallene regnet ut" says the same in Norwegian):
+- received: a referral whose assessment clock started in the period — its submit event, or its
+  receive-forwarded event at the clinic it was forwarded to;
+- rejected: a received referral with a reject event (at any time); share = rejected / received;
+- days to assessment: from that start event to its first accept, reject or forward event;
+- days to acknowledged / to first contact: from the event that triggered the handover (rejection, discharge,
+  withdrawal after acceptance) in the period, to the handover's acknowledgement and to its planned first contact;
+- open and overdue handovers: as of today, whenever they were created;
+- deadline breaches: breach marks recorded in the period.
+Days are dates in Norway; working days skip weekends and public holidays.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+
+from sqlalchemy import ColumnElement, case, func, select, true
+from sqlmodel import Session
+
+from referral_service.domain.child import Child
+from referral_service.domain.enums import OrganisationKind, ReferralAction, ReferralStatus, RejectionReason, Role
+from referral_service.domain.handover import DeadlineMark, Handover
+from referral_service.domain.organisation import Organisation
+from referral_service.domain.referral import Referral, ReferralEvent
+from referral_service.errors import Forbidden, InvalidData
+from referral_service.security.actor import Actor
+from referral_service.security.visibility import is_municipal
+from referral_service.services.handovers import overdue_handovers
+from referral_service.services.rules import ServiceRules
+from referral_service.workflows.handover_lifecycle import AWAITING_FIRST_CONTACT, HandoverStatus
+from referral_service.workflows.statistics import Figure, count_figure, days_figures, share_figure
+
+DEFAULT_PERIOD_DAYS = 365
+START_ACTIONS = (ReferralAction.SUBMIT, ReferralAction.RECEIVE_FORWARDED)
+DECISION_ACTIONS = (ReferralAction.ACCEPT, ReferralAction.REJECT, ReferralAction.FORWARD)
+BREACH_KINDS = ("assessment_breach", "care_start_breach")
+#: Always listed, so that the table keeps its shape; other kinds appear when they have referred.
+REFERRING_KINDS = (OrganisationKind.GP_OFFICE, OrganisationKind.SCHOOL_HEALTH_SERVICE,
+                   OrganisationKind.PPT_OFFICE, OrganisationKind.CHILD_WELFARE)
+WAITING_STATUSES = (ReferralStatus.SUBMITTED, ReferralStatus.INFORMATION_REQUESTED)
+
+
+# --- period and scope --------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Period:
+    """From and to dates, both included, as dates in Norway."""
+
+    first: date
+    last: date
+
+    def bounds(self, rules: ServiceRules) -> tuple[datetime, datetime]:
+        """The period as [start, end) instants in UTC."""
+        start = datetime.combine(self.first, time.min, tzinfo=rules.timezone)
+        end = datetime.combine(self.last + timedelta(days=1), time.min, tzinfo=rules.timezone)
+        return start.astimezone(UTC), end.astimezone(UTC)
+
+
+def default_period(today: date) -> Period:
+    """The last 365 days, today included."""
+    return Period(today - timedelta(days=DEFAULT_PERIOD_DAYS - 1), today)
+
+
+def _parse_date(text: str) -> date | None:
+    for parse in (date.fromisoformat, lambda t: datetime.strptime(t, "%d.%m.%Y").date()):
+        try:
+            day = parse(text)
+        except ValueError:
+            continue
+        return day if date(2000, 1, 1) <= day <= date(2999, 12, 31) else None
+    return None
+
+
+def parse_period(*, first: str | None, last: str | None, today: date) -> Period:
+    """The period the user asked for; a missing date takes its default. 422 with field errors if invalid."""
+    default = default_period(today)
+    errors: dict[str, list[str]] = {}
+    days: dict[str, date] = {}
+    for name, text, fallback in (("fra", first, default.first), ("til", last, default.last)):
+        if not (text or "").strip():
+            days[name] = fallback
+        elif (day := _parse_date(text.strip())) is not None:
+            days[name] = day
+        else:
+            errors[name] = ["Skriv en gyldig dato, for eksempel 01.01.2026."]
+    if not errors and days["fra"] > days["til"]:
+        errors["til"] = ["Til-datoen kan ikke være før fra-datoen."]
+    if errors:
+        raise InvalidData("The period is not valid.", errors=errors)
+    return Period(days["fra"], days["til"])
+
+
+@dataclass(frozen=True)
+class Scope:
+    """Whose figures: a clinic, a municipality, a referring organisation, or the whole country."""
+
+    kind: str
+    name: str
+    referrals: ColumnElement[bool]
+    handovers: ColumnElement[bool]
+
+
+def _referral_scope(kind: str, name: str, clause: ColumnElement[bool]) -> Scope:
+    return Scope(kind, name, clause, Handover.referral_id.in_(select(Referral.id).where(clause)))
+
+
+def scope_for(session: Session, *, actor: Actor) -> Scope:
+    """Administrators and auditors see the country; BUP its clinic; the municipality its children and
+    tasks; a referrer its own organisation's referrals. 403 for anyone else."""
+    if actor.has_role(Role.ADMIN) or actor.has_role(Role.AUDITOR):
+        return Scope("national", "Hele landet", true(), true())
+    organisation = session.get(Organisation, actor.organisation_id)
+    name = organisation.name if organisation else ""
+    if actor.has_role(Role.BUP_INTAKE) and actor.organisation_kind == OrganisationKind.BUP_CLINIC:
+        return _referral_scope("clinic", name, Referral.clinic_id == actor.organisation_id)
+    if is_municipal(actor) and actor.municipality_number:
+        children = select(Child.id).where(Child.home_municipality == actor.municipality_number)
+        return Scope("municipality", name, Referral.child_id.in_(children),
+                     Handover.municipality_org_id == actor.organisation_id)
+    if actor.has_role(Role.REFERRER):
+        return _referral_scope("referrer", name, Referral.referrer_org_id == actor.organisation_id)
+    raise Forbidden("The dashboard is for referrers, BUP, municipalities, administrators and auditors.")
+
+
+# --- what the page shows -----------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class RejectionRow:
+    """Received and rejected referrals for one group (code: a referrer kind, or "all")."""
+
+    code: str
+    received: Figure
+    rejected: Figure
+    share: Figure
+
+
+@dataclass(frozen=True)
+class ReasonRow:
+    code: str
+    rejected: Figure
+    share: Figure
+
+
+@dataclass(frozen=True)
+class Durations:
+    """How many children a duration is about, and its median and 90th percentile in both kinds of days."""
+
+    count: Figure
+    calendar_median: Figure
+    calendar_p90: Figure
+    working_median: Figure
+    working_p90: Figure
+
+
+@dataclass(frozen=True)
+class ReferralFigures:
+    """Referrals received in the period: how many, how many rejected and why, and how long BUP took."""
+
+    received: Figure
+    submitted: Figure
+    forwarded_in: Figure
+    rejection: RejectionRow
+    by_referrer_kind: list[RejectionRow]
+    by_reason: list[ReasonRow]
+    awaiting_assessment: Figure
+    assessment: Durations
+
+
+@dataclass(frozen=True)
+class HandoverFigures:
+    """Handovers triggered in the period and how long the municipality took; and the open and overdue ones today."""
+
+    created: Figure
+    unacknowledged: Figure
+    to_acknowledged: Durations
+    to_first_contact: Durations
+    open: Figure
+    overdue: Figure
+    overdue_unacknowledged: Figure
+    overdue_no_first_contact: Figure
+
+
+@dataclass(frozen=True)
+class Dashboard:
+    scope_kind: str
+    scope_name: str
+    period: Period
+    as_of: date
+    referrals: ReferralFigures
+    handovers: HandoverFigures
+    #: Deadline breaches recorded in the period, by kind (BREACH_KINDS).
+    breaches: dict[str, Figure]
+
+    @property
+    def waits(self) -> dict[str, Durations]:
+        return {"assessment": self.referrals.assessment, "to_acknowledged": self.handovers.to_acknowledged,
+                "to_first_contact": self.handovers.to_first_contact}
+
+
+@dataclass(frozen=True)
+class Span:
+    """One child's wait: from a date to a date, in calendar and working days."""
+
+    calendar: int
+    working: int
+
+
+def _local(rules: ServiceRules, at: datetime) -> date:
+    """The date in Norway of an instant."""
+    return at.astimezone(rules.timezone).date()
+
+
+def _span(start: date, end: date, rules: ServiceRules) -> Span:
+    return Span((end - start).days, rules.calendar.working_days_between(start, end))
+
+
+def _durations(spans: list[Span]) -> Durations:
+    calendar_median, calendar_p90 = days_figures([s.calendar for s in spans])
+    working_median, working_p90 = days_figures([s.working for s in spans])
+    return Durations(count_figure(len(spans)), calendar_median, calendar_p90, working_median, working_p90)
+
+
+# --- counting ----------------------------------------------------------------------------------------------
+
+@dataclass
+class _Received:
+    kind: str
+    action: str
+    started: date
+    status: str
+    decided: date | None = None
+    rejection_reason: str | None = None
+
+
+def _received_referrals(session: Session, rules: ServiceRules, scope: Scope, period: Period) -> dict[str, _Received]:
+    """Each referral received in the period, with its first decision and rejection reason."""
+    start, end = period.bounds(rules)
+    started = (select(ReferralEvent.referral_id, ReferralEvent.action, ReferralEvent.at, Referral.referrer_kind,
+                      Referral.status)
+               .join(Referral, Referral.id == ReferralEvent.referral_id)
+               .where(ReferralEvent.action.in_(START_ACTIONS), ReferralEvent.at >= start, ReferralEvent.at < end,
+                      scope.referrals))
+    received = {rid: _Received(kind, action, _local(rules, at), status)
+                for rid, action, at, kind, status in session.execute(started).all()}
+    decisions = session.execute(
+        select(ReferralEvent.referral_id, ReferralEvent.action, ReferralEvent.at, ReferralEvent.data)
+        .where(ReferralEvent.action.in_(DECISION_ACTIONS),
+               ReferralEvent.referral_id.in_(started.with_only_columns(ReferralEvent.referral_id)))
+        .order_by(ReferralEvent.at, ReferralEvent.id)).all()
+    for rid, action, at, data in decisions:
+        referral = received[rid]
+        if referral.decided is None:
+            referral.decided = _local(rules, at)
+        if action == ReferralAction.REJECT:
+            referral.rejection_reason = (data or {}).get("reason_code") or RejectionReason.OTHER
+    return received
+
+
+def _rejection_row(code: str, referrals: list[_Received]) -> RejectionRow:
+    rejected = sum(r.rejection_reason is not None for r in referrals)
+    return RejectionRow(code, count_figure(len(referrals)), count_figure(rejected),
+                        share_figure(rejected, len(referrals)))
+
+
+def _reason_row(code: str, rejected: list[_Received]) -> ReasonRow:
+    count = sum(r.rejection_reason == code for r in rejected)
+    return ReasonRow(code, count_figure(count), share_figure(count, len(rejected)))
+
+
+def _in_order(codes: Iterable[str], known: Iterable[str]) -> list[str]:
+    """The known codes in their own order, then any others alphabetically; never ordered by a count."""
+    known = list(known)
+    return known + sorted(set(codes) - set(known))
+
+
+def _referral_figures(session: Session, rules: ServiceRules, scope: Scope, period: Period) -> ReferralFigures:
+    referrals = list(_received_referrals(session, rules, scope, period).values())
+    kinds = _in_order((r.kind for r in referrals), REFERRING_KINDS)
+    rejected = [r for r in referrals if r.rejection_reason is not None]
+    reasons = _in_order((r.rejection_reason for r in rejected), RejectionReason)
+    return ReferralFigures(
+        received=count_figure(len(referrals)),
+        submitted=count_figure(sum(r.action == ReferralAction.SUBMIT for r in referrals)),
+        forwarded_in=count_figure(sum(r.action == ReferralAction.RECEIVE_FORWARDED for r in referrals)),
+        rejection=_rejection_row("all", referrals),
+        by_referrer_kind=[_rejection_row(kind, [r for r in referrals if r.kind == kind]) for kind in kinds],
+        by_reason=[_reason_row(code, rejected) for code in reasons],
+        awaiting_assessment=count_figure(sum(r.decided is None and r.status in WAITING_STATUSES
+                                             for r in referrals)),
+        assessment=_durations([_span(r.started, r.decided, rules) for r in referrals if r.decided is not None]),
+    )
+
+
+def _handover_waits(session: Session, rules: ServiceRules, scope: Scope,
+                    period: Period) -> tuple[int, list[Span], list[Span]]:
+    """Handovers triggered in the period, and the waits from the rejection or discharge to the municipality's
+    acknowledgement and to the planned first contact."""
+    start, end = period.bounds(rules)
+    rows = session.execute(
+        select(ReferralEvent.at, Handover.acknowledged_at, Handover.first_contact_on)
+        .join(ReferralEvent, ReferralEvent.id == Handover.trigger_event_id)
+        .where(ReferralEvent.at >= start, ReferralEvent.at < end, scope.handovers)).all()
+    acknowledged, first_contact = [], []
+    for triggered_at, acknowledged_at, first_contact_on in rows:
+        triggered = _local(rules, triggered_at)
+        if acknowledged_at is not None:
+            acknowledged.append(_span(triggered, _local(rules, acknowledged_at), rules))
+        if first_contact_on is not None:
+            first_contact.append(_span(triggered, first_contact_on, rules))
+    return len(rows), acknowledged, first_contact
+
+
+def _handovers_now(session: Session, rules: ServiceRules, scope: Scope) -> tuple[int, int, int, int]:
+    """Open, overdue, and overdue for each reason, today, however old (the rule of the municipality's task list)."""
+    today = rules.today()
+    flag = lambda clause: func.coalesce(func.sum(case((clause, 1), else_=0)), 0)  # noqa: E731
+    open_count, overdue, unacknowledged, no_first_contact = session.execute(
+        select(func.count(), flag(overdue_handovers(today)),
+               flag((Handover.status == HandoverStatus.OPEN) & (Handover.acknowledge_due < today)),
+               flag(Handover.status.in_(list(AWAITING_FIRST_CONTACT)) & (Handover.first_contact_due < today)))
+        .select_from(Handover)
+        .where(Handover.status != HandoverStatus.CLOSED, scope.handovers)).one()
+    return open_count, overdue, unacknowledged, no_first_contact
+
+
+def _handover_figures(session: Session, rules: ServiceRules, scope: Scope, period: Period) -> HandoverFigures:
+    created, acknowledged, first_contact = _handover_waits(session, rules, scope, period)
+    open_count, overdue, unacknowledged, no_first_contact = _handovers_now(session, rules, scope)
+    return HandoverFigures(
+        created=count_figure(created), unacknowledged=count_figure(created - len(acknowledged)),
+        to_acknowledged=_durations(acknowledged), to_first_contact=_durations(first_contact),
+        open=count_figure(open_count), overdue=count_figure(overdue),
+        overdue_unacknowledged=count_figure(unacknowledged), overdue_no_first_contact=count_figure(no_first_contact),
+    )
+
+
+def _breaches(session: Session, rules: ServiceRules, scope: Scope, period: Period) -> dict[str, Figure]:
+    start, end = period.bounds(rules)
+    counts = dict(session.execute(
+        select(DeadlineMark.kind, func.count())
+        .join(Referral, Referral.id == DeadlineMark.referral_id)
+        .where(DeadlineMark.kind.in_(BREACH_KINDS), DeadlineMark.at >= start, DeadlineMark.at < end,
+               scope.referrals)
+        .group_by(DeadlineMark.kind)).all())
+    return {kind: count_figure(counts.get(kind, 0)) for kind in BREACH_KINDS}
+
+
+def build_dashboard(session: Session, rules: ServiceRules, *, actor: Actor, period: Period) -> Dashboard:
+    """The dashboard for the actor's scope and the period; reads only, commits nothing."""
+    scope = scope_for(session, actor=actor)
+    return Dashboard(
+        scope_kind=scope.kind, scope_name=scope.name, period=period, as_of=rules.today(),
+        referrals=_referral_figures(session, rules, scope, period),
+        handovers=_handover_figures(session, rules, scope, period),
+        breaches=_breaches(session, rules, scope, period),
+    )

@@ -50,7 +50,10 @@ class ReferralEvent(SQLModel, table=True):
     """One transition of a referral: who did what, when, with which data."""
 
     __tablename__ = "referral_event"
-    __table_args__ = (Index("ix_referral_event_referral_at", "referral_id", "at"),)
+    __table_args__ = (
+        Index("ix_referral_event_referral_at", "referral_id", "at"),
+        Index("ix_referral_event_action_at", "action", "at"),  # dashboard and reconciler scans
+    )
 
     id: str = Field(default_factory=new_id, primary_key=True, max_length=36)
     referral_id: str = Field(foreign_key="referral.id", max_length=36)

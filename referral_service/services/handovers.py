@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import case
@@ -21,6 +21,7 @@ from referral_service.services.pagination import Page, paginate
 from referral_service.services.rules import ServiceRules
 from referral_service.workflows.handover_lifecycle import (
     AWAITING_FIRST_CONTACT,
+    TRANSITIONS,
     HandoverAction,
     HandoverStatus,
     next_handover_status,
@@ -34,6 +35,8 @@ NOT_FOUND = "No such handover task, or it is not visible to you."
 class HandoverView:
     handover: Handover
     events: list[HandoverEvent]
+    #: The steps the reader may take now (empty for those who only read the task).
+    actions: list[str] = field(default_factory=list)
 
     @property
     def etag(self) -> str:
@@ -81,11 +84,22 @@ def list_handovers(session: Session, rules: ServiceRules, *, actor: Actor, page:
     return result
 
 
+def allowed_actions(session: Session, *, actor: Actor, handover: Handover, referral: Referral) -> list[str]:
+    """The steps the task's status allows, when this actor works on the task."""
+    referrer_side = Party.REFERRER in parties_of(session, actor=actor, referral=referral)
+    if not may_work_on(actor, handover, referrer_side=referrer_side):
+        return []
+    return [str(action) for (status, action) in TRANSITIONS if status == handover.status]
+
+
 def get_handover(session: Session, *, actor: Actor, handover_id: str) -> HandoverView:
     handover, referral = _load(session, actor=actor, handover_id=handover_id)
+    actions = allowed_actions(session, actor=actor, handover=handover, referral=referral)
     record_access(session, actor=actor, action="read_handover", referrals=[referral])
     session.commit()
-    return _view(session, handover)
+    view = _view(session, handover)
+    view.actions = actions
+    return view
 
 
 def _apply(handover: Handover, action: HandoverAction, data: dict[str, Any], *, actor: Actor,

@@ -7,23 +7,17 @@ from flask import flash, redirect, render_template, request, url_for
 
 from referral_service.api.context import db_session, rules
 from referral_service.domain.enums import Role
-from referral_service.domain.handover import Handover
 from referral_service.errors import Conflict, InvalidData, NotFound, PreconditionFailed
 from referral_service.security.actor import Actor
-from referral_service.security.handover_visibility import may_work_on
-from referral_service.security.visibility import parties_of
 from referral_service.services import handovers as handover_service
 from referral_service.services import referrals as referral_service
 from referral_service.services.admin import list_organisations
 from referral_service.services.pagination import MAX_PER_PAGE
 from referral_service.services.recipients import users_with_role
-from referral_service.services.referral_views import ReferralView
 from referral_service.web.blueprint import web
 from referral_service.web.forms import decisions
 from referral_service.web.forms.decisions import ActionForm, FilledForm
 from referral_service.web.session_auth import login_required, web_actor
-from referral_service.workflows.handover_lifecycle import TRANSITIONS
-from referral_service.workflows.referral_lifecycle import Party
 
 #: The hidden field that carries the version the user saw, so a step on a stale page is refused.
 VERSION_FIELD = "versjon"
@@ -53,15 +47,6 @@ def _colleagues(actor: Actor) -> dict[str, str]:
     return dict(sorted(people.items(), key=lambda item: item[1]))
 
 
-def _steps_open_to(actor: Actor, handover: Handover, referral: ReferralView | None) -> list[str]:
-    """The steps the task's status allows, when this user works on it; the service decides again on post."""
-    referrer_side = referral is not None and Party.REFERRER in parties_of(db_session(), actor=actor,
-                                                                          referral=referral.referral)
-    if not may_work_on(actor, handover, referrer_side=referrer_side):
-        return []
-    return [str(action) for (status, action) in TRANSITIONS if status == handover.status]
-
-
 def _handover_page(handover_id: str, *, filled: FilledForm | None = None, changed: bool = False,
                    status: int = 200):
     session, actor = db_session(), web_actor()
@@ -70,7 +55,7 @@ def _handover_page(handover_id: str, *, filled: FilledForm | None = None, change
         referral = referral_service.get_referral(session, actor=actor, referral_id=view.handover.referral_id)
     except NotFound:
         referral = None  # the task is visible, the referral behind it is not: show the task only
-    allowed = _steps_open_to(actor, view.handover, referral)
+    allowed = view.actions
     people = _colleagues(actor)
     organisations = {o.id: o.name for o in list_organisations(session, actor=actor, page=1,
                                                               per_page=MAX_PER_PAGE).items}

@@ -181,3 +181,7 @@ def audit_verify() -> None:
     click.echo(f"The access log is broken at row {result.first_broken_seq} (id {result.first_broken_id}): "
                f"{result.reason}. {result.checked} rows before it are intact.", err=True)
     raise SystemExit(1)
+
+
+if __name__ == "__main__":
+    main()

@@ -14,6 +14,9 @@ from sqlmodel import Session, create_engine
 
 def build_engine(url: str, *, foreign_keys: bool = True, **kwargs: Any) -> Engine:
     """An engine for `url`; SQLite gets WAL, foreign keys (unless turned off) and a busy timeout."""
+    # A database error's message would otherwise carry the statement's values (a child's name, say)
+    # into the log line of the unhandled error (rule 5).
+    kwargs.setdefault("hide_parameters", True)
     parsed = make_url(url)
     if parsed.get_backend_name() != "sqlite":
         return create_engine(url, pool_pre_ping=True, **kwargs)

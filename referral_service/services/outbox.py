@@ -33,7 +33,8 @@ def _lock_rows(query, session: Session):
 def relay_outbox(session: Session, rules: ServiceRules, *, publish: Callable[[OutboxMessage], None],
                  limit: int = 200) -> int:
     """Publish pending rows in order; stop at the first broker failure. Returns how many were handed over."""
-    query = select(OutboxMessage).where(OutboxMessage.dispatched_at.is_(None)).order_by(
+    query = select(OutboxMessage).where(OutboxMessage.dispatched_at.is_(None),
+                                        OutboxMessage.processed_at.is_(None)).order_by(
         OutboxMessage.created_at, OutboxMessage.id).limit(limit)
     handed = 0
     for message in session.exec(_lock_rows(query, session)).all():

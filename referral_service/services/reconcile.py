@@ -48,21 +48,41 @@ def events_without_handover(session: Session, *, older_than) -> list[ReferralEve
     ).all())
 
 
+def _repair(session: Session, rules: ServiceRules, *, event: ReferralEvent) -> bool:
+    """Create the event's handover and mark its outbox row done, in one transaction.
+
+    The outbox row is locked first, in the same order a worker takes its locks; a row a worker
+    holds right now is left to that worker.
+    """
+    query = select(OutboxMessage).where(OutboxMessage.event_id == event.id,
+                                        OutboxMessage.topic == REFERRAL_EVENT_TOPIC)
+    if session.get_bind().dialect.name == "postgresql":
+        total = len(session.exec(query).all())
+        messages = session.exec(query.with_for_update(skip_locked=True)).all()
+        if len(messages) < total:
+            session.rollback()
+            return False
+    else:
+        messages = session.exec(query).all()
+    handle_referral_event(session, rules, event=event)
+    for message in messages:
+        message.processed_at = message.processed_at or rules.now()
+    session.commit()
+    return True
+
+
 def reconcile(session: Session, rules: ServiceRules, *, grace: timedelta) -> Repairs:
     """Create any missing handover (with its alerts) and send stuck outbox rows back to the relay.
 
     `grace` leaves the normal path time to work before the reconciler steps in.
     """
     cutoff = rules.now() - grace
-    missing = events_without_handover(session, older_than=cutoff)
-    for event in missing:
-        handle_referral_event(session, rules, event=event)
-        # Its outbox row's work is done now; a later delivery of it finds nothing to do.
-        for message in session.exec(select(OutboxMessage).where(OutboxMessage.event_id == event.id,
-                                                                OutboxMessage.topic == REFERRAL_EVENT_TOPIC)):
-            message.processed_at = message.processed_at or rules.now()
+    repaired = 0
+    for event in events_without_handover(session, older_than=cutoff):
+        if _repair(session, rules, event=event):
+            repaired += 1
     stuck = redispatch_stuck(session, older_than=cutoff)
-    repairs = Repairs(missing_handovers=len(missing), stuck_messages=stuck)
+    repairs = Repairs(missing_handovers=repaired, stuck_messages=stuck)
     if repairs.total:
         session.add(RepairReport(at=rules.now(), missing_handovers=repairs.missing_handovers,
                                  stuck_messages=repairs.stuck_messages))

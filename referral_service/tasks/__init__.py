@@ -7,6 +7,7 @@ from pathlib import Path
 from celery import Celery
 
 from config import BaseConfig
+from referral_service.tasks import fs_transport
 
 
 def broker_settings(config: BaseConfig) -> dict[str, object]:
@@ -19,7 +20,7 @@ def broker_settings(config: BaseConfig) -> dict[str, object]:
     for folder in folders.values():
         folder.mkdir(parents=True, exist_ok=True)
     return {
-        "broker_url": "filesystem://",
+        "broker_url": f"{fs_transport.ALIAS}://",
         "broker_transport_options": {
             # In and out must be the same folder for the filesystem transport.
             "data_folder_in": str(folders["queue"]), "data_folder_out": str(folders["queue"]),

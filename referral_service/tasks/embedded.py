@@ -40,7 +40,7 @@ class EmbeddedWorker:
     def command(self) -> list[str]:
         schedule = Path(self.config.DATA_DIR) / "celerybeat-schedule"
         return [sys.executable, "-m", "celery", "-A", "referral_service.tasks.main", "worker", "--beat",
-                "--pool=threads", "--concurrency=2", "--without-mingle", "--without-gossip",
+                "--pool=threads", "--concurrency=4", "--without-mingle", "--without-gossip",
                 "--without-heartbeat", f"--loglevel={self.config.LOG_LEVEL}", f"--schedule={schedule}",
                 f"--hostname=embedded@{Path(self.config.DATA_DIR).name}"]
 

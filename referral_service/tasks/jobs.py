@@ -35,7 +35,11 @@ def relay_outbox() -> int:
 def process_referral_event(message_id: str) -> bool:
     rt = current()
     with rt.database.session() as session:
-        return outbox.process_referral_event_message(session, rt.rules, message_id=message_id)
+        processed = outbox.process_referral_event_message(session, rt.rules, message_id=message_id)
+    if processed:
+        # The alerts it made wait in the outbox; relay them now rather than at the next tick.
+        relay_outbox.apply_async()
+    return processed
 
 
 @shared_task(name="alerts.deliver_email", bind=True, max_retries=None)

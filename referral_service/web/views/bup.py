@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from flask import flash, redirect, render_template, request, url_for
+from flask import redirect, render_template, request, url_for
 
 from referral_service.api.context import db_session, rules
 from referral_service.domain.enums import OrganisationKind, ReferralStatus
-from referral_service.errors import Conflict, InvalidData, PreconditionFailed
 from referral_service.services import referrals as referral_service
 from referral_service.services.admin import list_organisations
 from referral_service.services.pagination import MAX_PER_PAGE
@@ -15,6 +14,7 @@ from referral_service.services.referral_page import referral_page
 from referral_service.web.blueprint import web
 from referral_service.web.forms import decisions
 from referral_service.web.forms.decisions import ActionForm, FilledForm
+from referral_service.web.forms.submission import submit_form
 from referral_service.web.session_auth import login_required, web_actor
 
 #: Referrals with this many working days or fewer left are marked.
@@ -85,23 +85,15 @@ def assess_referral(referral_id: str):
 
 def _decide(referral_id: str, form: ActionForm):
     """Parse the decision, let the service take it, and show the result (POST/redirect/GET)."""
-    session = db_session()
     options = {"clinic_id": [key for key, _ in _other_clinics()]} if form is decisions.FORWARD else {}
     filled = form.parse(request.form, options=options)
-    if filled.valid:
-        try:
-            take_action(session, rules(), actor=web_actor(), referral_id=referral_id, action=form.action,
-                        data=filled.data, if_match=request.form.get(VERSION_FIELD) or None)
-        except InvalidData as error:
-            session.rollback()
-            filled.refused(error)
-        except (Conflict, PreconditionFailed):
-            session.rollback()
-            return _assessment_page(referral_id, changed=True, status=409)
-        else:
-            flash(form.done, "ok")
-            return redirect(url_for("web.assess_referral", referral_id=referral_id), code=303)
-    return _assessment_page(referral_id, filled=filled, status=422)
+    return submit_form(
+        filled,
+        call=lambda: take_action(db_session(), rules(), actor=web_actor(), referral_id=referral_id,
+                                 action=form.action, data=filled.data,
+                                 if_match=request.form.get(VERSION_FIELD) or None),
+        page=lambda **kwargs: _assessment_page(referral_id, **kwargs),
+        done_url=url_for("web.assess_referral", referral_id=referral_id), done_message=form.done)
 
 
 @web.post("/inntak/<referral_id>/gi-rett")

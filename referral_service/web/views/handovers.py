@@ -3,11 +3,11 @@ and one form per step (bekreft mottatt, tildel, planlegg første kontakt, avslut
 
 from __future__ import annotations
 
-from flask import flash, redirect, render_template, request, url_for
+from flask import render_template, request, url_for
 
 from referral_service.api.context import db_session, rules
 from referral_service.domain.enums import Role
-from referral_service.errors import Conflict, InvalidData, NotFound, PreconditionFailed
+from referral_service.errors import NotFound
 from referral_service.security.actor import Actor
 from referral_service.services import handovers as handover_service
 from referral_service.services import referrals as referral_service
@@ -17,6 +17,7 @@ from referral_service.services.recipients import users_with_role
 from referral_service.web.blueprint import web
 from referral_service.web.forms import decisions
 from referral_service.web.forms.decisions import ActionForm, FilledForm
+from referral_service.web.forms.submission import submit_form
 from referral_service.web.session_auth import login_required, web_actor
 
 #: The hidden field that carries the version the user saw, so a step on a stale page is refused.
@@ -81,21 +82,13 @@ def _take_step(handover_id: str, form: ActionForm):
     session, actor = db_session(), web_actor()
     options = {"assignee_user_id": list(_colleagues(actor))} if form is decisions.ASSIGN else {}
     filled = form.parse(request.form, options=options)
-    if filled.valid:
-        try:
-            handover_service.act_on_handover(session, rules(), actor=actor, handover_id=handover_id,
-                                             action=form.action, data=filled.data,
-                                             if_match=request.form.get(VERSION_FIELD) or None)
-        except InvalidData as error:
-            session.rollback()
-            filled.refused(error)
-        except (Conflict, PreconditionFailed):
-            session.rollback()
-            return _handover_page(handover_id, changed=True, status=409)
-        else:
-            flash(form.done, "ok")
-            return redirect(url_for("web.handover_detail", handover_id=handover_id), code=303)
-    return _handover_page(handover_id, filled=filled, status=422)
+    return submit_form(
+        filled,
+        call=lambda: handover_service.act_on_handover(session, rules(), actor=actor, handover_id=handover_id,
+                                                      action=form.action, data=filled.data,
+                                                      if_match=request.form.get(VERSION_FIELD) or None),
+        page=lambda **kwargs: _handover_page(handover_id, **kwargs),
+        done_url=url_for("web.handover_detail", handover_id=handover_id), done_message=form.done)
 
 
 @web.post("/tilbakehenvisninger/<handover_id>/bekreft-mottatt")

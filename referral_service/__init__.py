@@ -6,7 +6,6 @@ from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
 from flask import Flask
-from flask_smorest import Api
 
 from config import BaseConfig, load_config
 from referral_service.db import Database
@@ -51,16 +50,19 @@ def create_app(config: BaseConfig | None = None) -> Flask:
     from referral_service.api import register_api
     from referral_service.api.context import close_db_session
     from referral_service.api.problems import register_problem_handlers
+    from referral_service.api.spec import ProblemApi
     from referral_service.ops import blp as ops_blp
     from referral_service.security.headers import install_security_headers
+    from referral_service.security.input_guard import install_input_guard
     from referral_service.web import register_web
 
-    api = Api(app)
+    api = ProblemApi(app)
     register_api(api)
     app.register_blueprint(ops_blp)
     register_web(app)
     # After Api(app), so that our problem+json handlers replace flask-smorest's own.
     register_problem_handlers(app)
     install_security_headers(app, production=config.is_production)
+    install_input_guard(app)
     app.teardown_appcontext(close_db_session)
     return app

@@ -88,7 +88,7 @@ def list_events(referral_id: str):
 @blp.arguments(CoReferrerIn)
 @blp.response(200, ReferralOut)
 @blp.doc(parameters=[{"in": "header", "name": "If-Match", "required": False, "schema": {"type": "string"}}])
-@problems(blp, 400, 401, 403, 404, 409, 413, 422)
+@problems(blp, 400, 401, 403, 404, 409, 412, 413, 422)
 def invite_co_referrer(body: dict, referral_id: str):
     view = referrals.invite_co_referrer(db_session(), rules(), actor=current_actor(), referral_id=referral_id,
                                         organisation_id=body["organisation_id"], if_match=if_match())

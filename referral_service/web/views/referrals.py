@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import abort, render_template, request
+from flask import abort, make_response, render_template, request
 
 from referral_service.api.context import db_session, rules
 from referral_service.domain.enums import ReferralStatus
@@ -32,3 +32,18 @@ def referral_detail(referral_id: str):
     except NotFound:
         abort(404)
     return render_template("referrals/detail.html", **page)
+
+
+@web.post("/henvisninger/<referral_id>/vis-fodselsnummer")
+@login_required
+def reveal_national_id(referral_id: str):
+    """The full number, on request, to the referring side and the clinic; logged, and never in a URL."""
+    try:
+        number = referral_service.reveal_national_id(db_session(), rules(), actor=web_actor(),
+                                                     referral_id=referral_id)
+        page = referral_page(db_session(), rules(), actor=web_actor(), referral_id=referral_id)
+    except NotFound:
+        abort(404)
+    response = make_response(render_template("referrals/detail.html", revealed_national_id=number, **page))
+    response.headers["Cache-Control"] = "no-store"
+    return response

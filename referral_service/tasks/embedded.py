@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import ctypes
 import logging
+import signal
 import subprocess
 import sys
 import threading
@@ -14,6 +16,15 @@ from config import BaseConfig
 from referral_service.tasks import broker_settings
 
 log = logging.getLogger(__name__)
+
+
+def _stop_with_parent() -> None:
+    """On Linux, the worker gets SIGTERM if `serve` dies, even by SIGKILL, so it is never left behind."""
+    try:
+        libc = ctypes.CDLL("libc.so.6", use_errno=True)
+        libc.prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+    except OSError:
+        pass  # not Linux: stop() still ends the worker on a normal shutdown
 
 
 def broker_answers(config: BaseConfig, timeout: float = 2.0) -> bool:
@@ -45,7 +56,7 @@ class EmbeddedWorker:
                 f"--hostname=embedded@{Path(self.config.DATA_DIR).name}"]
 
     def start(self) -> None:
-        self.process = subprocess.Popen(self.command())  # noqa: S603 - our own interpreter and arguments
+        self.process = subprocess.Popen(self.command(), preexec_fn=_stop_with_parent)  # noqa: S603, PLW1509
         if not self._watcher.is_alive():
             self._watcher.start()
 

@@ -20,7 +20,8 @@ blp = Blueprint("auth", __name__, description="Authentication")
 @blp.doc(security=[])
 @problems(blp, 400, 401, 413, 429)
 def create_token(body: dict) -> dict:
-    token, expires_at = issue_token(db_session(), rules(), email=body["email"], password=body["password"])
+    token, expires_at = issue_token(db_session(), rules(), email=body["email"], password=body["password"],
+                                    client_address=request.remote_addr)
     return {"access_token": token, "token_type": "Bearer", "expires_at": expires_at}
 
 

@@ -30,35 +30,61 @@ def _refuse_while_locked(throttle: LoginThrottle, rules: ServiceRules) -> None:
         raise RateLimited(LOCKED, headers={"Retry-After": str(wait)})
 
 
-def check_credentials(session: Session, rules: ServiceRules, *, email: str, password: str) -> User:
-    """The user for valid credentials; failures count per e-mail address, known or not, and lock it.
+#: Failures from one network address, over every e-mail address (password spraying), lock that
+#: address too, at this many times the per-address limit.
+ADDRESS_LIMIT_FACTOR = 5
+
+
+def _throttle(session: Session, name: str) -> LoginThrottle:
+    key = hashlib.sha256(name.encode()).hexdigest()
+    return session.get(LoginThrottle, key) or LoginThrottle(key=key)
+
+
+def _count_failure(throttle: LoginThrottle, rules: ServiceRules, *, limit: int) -> None:
+    window = timedelta(minutes=rules.lockout_minutes)
+    if throttle.last_failure_at and rules.now() - throttle.last_failure_at > window:
+        throttle.failures = 0  # old failures are forgiven
+    throttle.failures += 1
+    throttle.last_failure_at = rules.now()
+    if throttle.failures >= limit:
+        throttle.failures = 0
+        throttle.locked_until = rules.now() + window
+
+
+def check_credentials(session: Session, rules: ServiceRules, *, email: str, password: str,
+                      client_address: str | None = None) -> User:
+    """The user for valid credentials; failures count per e-mail address, known or not, and per
+    network address, and lock them for a while.
 
     Commits the count. The answer is the same whether or not the address exists.
     """
     email = email.strip().lower()
-    key = hashlib.sha256(email.encode()).hexdigest()
-    stored = session.get(LoginThrottle, key)
-    throttle = stored or LoginThrottle(key=key)
-    _refuse_while_locked(throttle, rules)
+    by_email = _throttle(session, email)
+    by_address = _throttle(session, f"address:{client_address}") if client_address else None
+    for throttle in (by_email, by_address):
+        if throttle is not None:
+            _refuse_while_locked(throttle, rules)
     user = session.exec(select(User).where(User.email == email)).first()
     if verify_password(user.password_hash if user else None, password) and user and user.active:
-        if stored is not None:
-            session.delete(stored)  # a success starts the count again
+        if by_email in session:
+            session.delete(by_email)  # a success starts the count for this e-mail again
         return user
-    throttle.failures += 1
-    throttle.last_failure_at = rules.now()
-    if throttle.failures >= rules.max_failed_logins:
-        throttle.failures = 0
-        throttle.locked_until = rules.now() + timedelta(minutes=rules.lockout_minutes)
-    session.add(throttle)
+    _count_failure(by_email, rules, limit=rules.max_failed_logins)
+    session.add(by_email)
+    if by_address is not None:
+        _count_failure(by_address, rules, limit=rules.max_failed_logins * ADDRESS_LIMIT_FACTOR)
+        session.add(by_address)
     session.commit()
-    _refuse_while_locked(throttle, rules)
+    for throttle in (by_email, by_address):
+        if throttle is not None:
+            _refuse_while_locked(throttle, rules)
     raise Unauthenticated(LOGIN_FAILED)
 
 
-def issue_token(session: Session, rules: ServiceRules, *, email: str, password: str) -> tuple[str, datetime]:
+def issue_token(session: Session, rules: ServiceRules, *, email: str, password: str,
+                client_address: str | None = None) -> tuple[str, datetime]:
     """A new bearer token for valid credentials; commits."""
-    user = check_credentials(session, rules, email=email, password=password)
+    user = check_credentials(session, rules, email=email, password=password, client_address=client_address)
     token = secrets.token_urlsafe(32)
     expires_at = rules.now() + timedelta(minutes=rules.token_lifetime_minutes)
     session.add(ApiToken(user_id=user.id, token_hash=_hash_token(token), expires_at=expires_at))

@@ -29,7 +29,8 @@ def login():
         return render_template("login.html", next=_safe_next(request.args.get("next")), email="")
     email = request.form.get("email", "")
     try:
-        user = check_credentials(db_session(), rules(), email=email, password=request.form.get("password", ""))
+        user = check_credentials(db_session(), rules(), email=email, password=request.form.get("password", ""),
+                                 client_address=request.remote_addr)
     except RateLimited:
         return render_template("login.html", error=LOCKED, email=email), 429
     except Unauthenticated:

@@ -42,6 +42,8 @@ class BaseConfig:
     ALLOW_SYNTHETIC_IDS = True
     ALLOW_SWEEP_AT = True
     TOKEN_LIFETIME_MINUTES = 480
+    # Load balancers in front of the web processes; their X-Forwarded-For gives the client's address.
+    TRUSTED_PROXY_HOPS = 0
     MAX_FAILED_LOGINS = 10
     LOCKOUT_MINUTES = 15
     MAX_CONTENT_LENGTH = 1_000_000

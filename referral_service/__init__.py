@@ -6,6 +6,7 @@ from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
 from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from config import BaseConfig, load_config
 from referral_service.db import Database
@@ -65,4 +66,7 @@ def create_app(config: BaseConfig | None = None) -> Flask:
     install_security_headers(app, production=config.is_production)
     install_input_guard(app)
     app.teardown_appcontext(close_db_session)
+    if config.TRUSTED_PROXY_HOPS:
+        hops = int(config.TRUSTED_PROXY_HOPS)
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
     return app

@@ -130,3 +130,5 @@ class ProductionConfig(BaseConfig):
             raise ConfigurationError("production refuses to start without " + ", ".join(missing))
         if self.ALLOW_SYNTHETIC_IDS:
             raise ConfigurationError("synthetic identity numbers are never allowed in production")
+        if self.ALLOW_SWEEP_AT:
+            raise ConfigurationError("sweeps as of another time (--at) are never allowed in production")

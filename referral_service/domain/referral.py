@@ -19,6 +19,12 @@ class Referral(SQLModel, table=True):
 
     id: str = Field(default_factory=new_id, primary_key=True, max_length=36)
     child_id: str = Field(foreign_key="child.id", index=True, max_length=36)
+    # The child as this referral describes it. The child row is shared by every referral of the
+    # child; one organisation's referral must not change what another's says (or where it goes).
+    child_given_name: str = Field(default="", max_length=200)
+    child_family_name: str = Field(default="", max_length=200)
+    child_home_municipality: str = Field(default="", max_length=4, index=True)
+    child_guardians: list[dict] = Field(default_factory=list, sa_column=Column(JSONType, nullable=False))
     status: str = Field(default="draft", max_length=32, index=True)
     referrer_user_id: str = Field(foreign_key="app_user.id", max_length=36)
     referrer_org_id: str = Field(foreign_key="organisation.id", max_length=36)

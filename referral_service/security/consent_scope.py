@@ -9,18 +9,22 @@ from referral_service.domain.referral import Referral
 from referral_service.workflows.consent import scope_needed
 
 
-def consent_allows(kind: str, referral: Referral) -> bool:
-    """Whether the consent in force lets an organisation of this kind see the referral."""
+def consent_allows(kind: str, referral: Referral, organisation_id: str) -> bool:
+    """Whether the consent in force lets this organisation see the referral.
+
+    A draft has no consent in force yet: only the organisation writing it sees it regardless.
+    """
     scope = scope_needed(kind)
-    if scope is None or referral.status == ReferralStatus.DRAFT:
+    if scope is None or (referral.status == ReferralStatus.DRAFT and referral.referrer_org_id == organisation_id):
         return True
     return referral.shared_with_school if scope is ShareWith.SCHOOL else referral.shared_with_municipality
 
 
-def consent_clause(kind: str) -> ColumnElement[bool]:
-    """The same rule as a WHERE clause; a draft is still being written and has no consent in force."""
+def consent_clause(kind: str, organisation_id: str) -> ColumnElement[bool]:
+    """The same rule as a WHERE clause."""
     scope = scope_needed(kind)
     if scope is None:
         return true()
     column = Referral.shared_with_school if scope is ShareWith.SCHOOL else Referral.shared_with_municipality
-    return column.is_(True) | (Referral.status == ReferralStatus.DRAFT)
+    return column.is_(True) | ((Referral.status == ReferralStatus.DRAFT)
+                               & (Referral.referrer_org_id == organisation_id))

@@ -11,6 +11,10 @@ DOCS_CSP = ("default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-
             "script-src 'self' 'unsafe-inline'; frame-ancestors 'none'; base-uri 'none'; object-src 'none'")
 
 
+#: Assets that hold no data and may be cached.
+STATIC_PATHS = ("/static/", "/assets/", "/api/docs-assets/")
+
+
 def install_security_headers(app: Flask, *, production: bool) -> None:
     @app.after_request
     def _secure(response: Response) -> Response:
@@ -21,8 +25,8 @@ def install_security_headers(app: Flask, *, production: bool) -> None:
         headers.setdefault("Referrer-Policy", "no-referrer")
         headers.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
         headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
-        if request.path.startswith("/api/v1"):
-            headers.setdefault("Cache-Control", "no-store")  # child data never lands in a shared cache
+        if not request.path.startswith(STATIC_PATHS):
+            headers.setdefault("Cache-Control", "no-store")  # child data never lands in a browser or shared cache
         if production:
             headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
         return response

@@ -38,7 +38,7 @@ def visible_referrals(actor: Actor) -> ColumnElement[bool]:
     if actor.has_role(Role.REFERRER):
         takes_part = (Referral.referrer_org_id == actor.organisation_id) | Referral.id.in_(
             _co_referred_by(actor.organisation_id))
-        clauses.append(takes_part & consent_clause(actor.organisation_kind))
+        clauses.append(takes_part & consent_clause(actor.organisation_kind, actor.organisation_id))
     if actor.has_role(Role.BUP_INTAKE):
         clauses.append(
             (Referral.clinic_id == actor.organisation_id) & (Referral.status != ReferralStatus.DRAFT)
@@ -52,7 +52,7 @@ def visible_referrals(actor: Actor) -> ColumnElement[bool]:
 def parties_of(session: Session, *, actor: Actor, referral: Referral) -> frozenset[Party]:
     """The sides of this referral the actor acts for."""
     parties: set[Party] = set()
-    if actor.has_role(Role.REFERRER) and consent_allows(actor.organisation_kind, referral):
+    if actor.has_role(Role.REFERRER) and consent_allows(actor.organisation_kind, referral, actor.organisation_id):
         if referral.referrer_org_id == actor.organisation_id or session.exec(
             select(CoReferrer.id).where(
                 CoReferrer.referral_id == referral.id,

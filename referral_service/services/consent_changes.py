@@ -4,20 +4,25 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlmodel import Session
+from sqlmodel import Session, select
 
 from referral_service.domain.enums import ReferralAction, ReferralStatus, ShareWith
+from referral_service.domain.handover import Handover, HandoverEvent
 from referral_service.domain.national_id import age_on
 from referral_service.errors import InvalidData
 from referral_service.security.access_log import record_access
 from referral_service.security.actor import Actor
 from referral_service.services.events import record_event
 from referral_service.services.guards import check_if_match, claim_version, require_party
+from referral_service.services.handover_creation import alert_unrouted
+from referral_service.services.recipients import referrer_side
 from referral_service.services.referral_queries import child_of, load_visible_referral
 from referral_service.services.referral_views import ReferralView, build_view
 from referral_service.services.referrals import record_consent
 from referral_service.services.rules import ServiceRules
 from referral_service.workflows.consent import consent_problems
+from referral_service.workflows.handover_lifecycle import HandoverStatus
+from referral_service.workflows.handover_rules import ADDRESSED_TO_MUNICIPALITY, ADDRESSED_TO_REFERRER
 from referral_service.workflows.referral_lifecycle import Party
 
 
@@ -43,6 +48,24 @@ def change_consent(session: Session, rules: ServiceRules, *, actor: Actor, refer
                  from_status=referral.status, actor=actor,
                  data={"share_with": sorted(scope), "given_by": sorted(set(consent.get("given_by") or [])),
                        "withhold_from_guardians": bool(consent.get("withhold_from_guardians"))})
+    _readdress_open_handover(session, rules, referral=referral, actor=actor)
     record_access(session, actor=actor, action="change_consent", referrals=[referral])
     session.commit()
     return build_view(session, referral)
+
+
+def _readdress_open_handover(session: Session, rules: ServiceRules, *, referral, actor: Actor) -> None:
+    """Without consent to share with the municipality any more, an open task goes back to the
+    referrer side, and reveals nothing more to the municipality."""
+    handover = session.exec(select(Handover).where(Handover.referral_id == referral.id)).first()
+    if (handover is None or handover.status == HandoverStatus.CLOSED or referral.shared_with_municipality
+            or handover.addressed_to != ADDRESSED_TO_MUNICIPALITY):
+        return
+    handover.addressed_to = ADDRESSED_TO_REFERRER
+    handover.content = {**handover.content, "municipal_contacts": []}
+    handover.version += 1
+    session.add(HandoverEvent(handover_id=handover.id, action="readdress", from_status=handover.status,
+                              to_status=handover.status, actor_id=actor.user_id, at=rules.now(),
+                              data={"addressed_to": ADDRESSED_TO_REFERRER, "reason": "consent_changed"}))
+    if not referrer_side(session, referral):
+        alert_unrouted(session, rules, handover=handover)

@@ -23,7 +23,6 @@ from datetime import UTC, date, datetime, time, timedelta
 from sqlalchemy import ColumnElement, case, func, select, true
 from sqlmodel import Session
 
-from referral_service.domain.child import Child
 from referral_service.domain.enums import OrganisationKind, ReferralAction, ReferralStatus, RejectionReason, Role
 from referral_service.domain.handover import DeadlineMark, Handover
 from referral_service.domain.organisation import Organisation
@@ -120,8 +119,9 @@ def scope_for(session: Session, *, actor: Actor) -> Scope:
     if actor.has_role(Role.BUP_INTAKE) and actor.organisation_kind == OrganisationKind.BUP_CLINIC:
         return _referral_scope("clinic", name, Referral.clinic_id == actor.organisation_id)
     if is_municipal(actor) and actor.municipality_number:
-        children = select(Child.id).where(Child.home_municipality == actor.municipality_number)
-        return Scope("municipality", name, Referral.child_id.in_(children),
+        # Children living here, whose families consented to sharing with the municipality.
+        return Scope("municipality", name, (Referral.child_home_municipality == actor.municipality_number)
+                     & Referral.shared_with_municipality.is_(True),
                      Handover.municipality_org_id == actor.organisation_id)
     if actor.has_role(Role.REFERRER):
         return _referral_scope("referrer", name, Referral.referrer_org_id == actor.organisation_id)

@@ -16,7 +16,7 @@ from referral_service.domain.organisation import Organisation
 from referral_service.domain.referral import Referral, ReferralEvent
 from referral_service.services.alerts import raise_alerts
 from referral_service.services.recipients import administrators, municipality_of, referrer_side, users_with_role
-from referral_service.services.referral_queries import child_of, contacts_of, current_consent
+from referral_service.services.referral_queries import contacts_of, current_consent
 from referral_service.services.rules import ServiceRules
 from referral_service.workflows import handover_rules
 from referral_service.workflows.referral_lifecycle import handover_trigger
@@ -41,10 +41,10 @@ def ensure_handover(session: Session, rules: ServiceRules, *, event: ReferralEve
     if existing is not None:
         return existing
     referral = session.get(Referral, event.referral_id)
-    child = child_of(session, referral)
     consent = current_consent(session, referral.id)
-    addressing = handover_rules.address_handover(consent.share_with if consent else [])
-    municipality = municipality_of(session, child.home_municipality)
+    municipality = municipality_of(session, referral.child_home_municipality)
+    # A municipality not registered in the service cannot take the task: the referrer side does.
+    addressing = handover_rules.address_handover(consent.share_with if consent and municipality else [])
     clinic = session.get(Organisation, referral.clinic_id)
     created_on = rules.today()
     ack_days = (municipality and municipality.handover_acknowledge_days) or rules.handover_acknowledge_days
@@ -54,7 +54,7 @@ def ensure_handover(session: Session, rules: ServiceRules, *, event: ReferralEve
         referral_id=referral.id,
         trigger_event_id=event.id,
         trigger=trigger,
-        municipality_number=child.home_municipality,
+        municipality_number=referral.child_home_municipality,
         municipality_org_id=municipality.id if municipality else None,
         addressed_to=addressing.addressed_to,
         acknowledge_due=rules.calendar.add_working_days(created_on, ack_days),
@@ -85,18 +85,26 @@ def _alert_about_new_handover(session: Session, rules: ServiceRules, *, handover
     clinic_name = clinic.name if clinic else "BUP"
     word = TRIGGER_WORDS[handover.trigger]
     key = f"handover:{handover.id}:created"
+    holders = []
     if handover.addressed_to == handover_rules.ADDRESSED_TO_MUNICIPALITY:
-        coordinators = users_with_role(session, organisation_id=handover.municipality_org_id,
-                                       role=Role.MUNICIPAL_COORDINATOR)
-        raise_alerts(session, rules, users=coordinators, kind="handover_created", dedupe_key=key,
+        holders = users_with_role(session, organisation_id=handover.municipality_org_id,
+                                  role=Role.MUNICIPAL_COORDINATOR)
+        raise_alerts(session, rules, users=holders, kind="handover_created", dedupe_key=key,
                      message=f"Ny tilbakehenvisning fra {clinic_name} ({word}). Bekreft mottak innen "
                              f"{handover.acknowledge_due:%d.%m.%Y}.",
                      referral_id=referral.id, handover_id=handover.id)
-        if municipality is None or not coordinators:
-            raise_alerts(session, rules, users=administrators(session), kind="handover_unrouted",
-                         dedupe_key=f"handover:{handover.id}:unrouted",
-                         message=f"En tilbakehenvisning til kommune {handover.municipality_number} har ingen "
-                                 "koordinator å gå til.", handover_id=handover.id)
-    raise_alerts(session, rules, users=referrer_side(session, referral), kind="referral_decision",
+    referrers = referrer_side(session, referral)
+    raise_alerts(session, rules, users=referrers, kind="referral_decision",
                  dedupe_key=key, message=f"{clinic_name} har svart på henvisningen: {word}.",
                  referral_id=referral.id, handover_id=handover.id)
+    if not (holders if handover.addressed_to == handover_rules.ADDRESSED_TO_MUNICIPALITY else referrers):
+        alert_unrouted(session, rules, handover=handover)
+
+
+def alert_unrouted(session: Session, rules: ServiceRules, *, handover: Handover) -> None:
+    """Nobody who can take the task would hear of it: administrators must find someone."""
+    raise_alerts(session, rules, users=administrators(session), kind="handover_unrouted",
+                 dedupe_key=f"handover:{handover.id}:unrouted",
+                 message=f"En tilbakehenvisning til kommune {handover.municipality_number} har ingen å gå til. "
+                         "Registrer kommunen og en koordinator, eller kontakt henviseren.",
+                 handover_id=handover.id)

@@ -45,5 +45,5 @@ def referrer_side(session: Session, referral: Referral) -> list[User]:
     # Consent decides who is told: PPT without consent to share with the school hears nothing more.
     kinds = dict(session.exec(select(Organisation.id, Organisation.kind).where(
         Organisation.id.in_({u.organisation_id for u in people.values() if u is not None}))).all())
-    return [u for u in people.values()
-            if u is not None and u.active and consent_allows(kinds.get(u.organisation_id, ""), referral)]
+    return [u for u in people.values() if u is not None and u.active
+            and consent_allows(kinds.get(u.organisation_id, ""), referral, u.organisation_id)]

@@ -79,8 +79,12 @@ def reconcile(session: Session, rules: ServiceRules, *, grace: timedelta) -> Rep
     cutoff = rules.now() - grace
     repaired = 0
     for event in events_without_handover(session, older_than=cutoff):
-        if _repair(session, rules, event=event):
-            repaired += 1
+        try:
+            repaired += _repair(session, rules, event=event)
+        except Exception as exc:  # noqa: BLE001 - one bad event must not stop every other repair
+            session.rollback()
+            log.error("reconciler could not repair an event", extra={"event_id": event.id,
+                                                                     "error_type": type(exc).__name__})
     stuck = redispatch_stuck(session, older_than=cutoff)
     repairs = Repairs(missing_handovers=repaired, stuck_messages=stuck)
     if repairs.total:

@@ -25,8 +25,10 @@ from referral_service.services.referral_queries import load_visible_referral
 from referral_service.services.referral_views import ReferralView, build_view
 from referral_service.services.referrals import draft_of
 from referral_service.services.rules import ServiceRules
+from referral_service.services.sweeps import insert_mark
 from referral_service.workflows import referral_lifecycle as lifecycle
 from referral_service.workflows.completeness import missing_items
+from referral_service.workflows.escalation import Mark
 from referral_service.workflows.referral_rights import GrantPeriod, may_refer
 
 
@@ -102,7 +104,8 @@ def _forward(ctx: ActionContext, data: dict[str, Any]) -> dict[str, Any]:
         raise InvalidData("Forward to another BUP clinic.", errors={"clinic_id": ["Not another BUP clinic."]})
     new = Referral(
         **{name: getattr(old, name) for name in (
-            "child_id", "referrer_user_id", "referrer_org_id", "referrer_kind", "submitted_by_user_id",
+            "child_id", "child_given_name", "child_family_name", "child_home_municipality", "child_guardians",
+            "referrer_user_id", "referrer_org_id", "referrer_kind", "submitted_by_user_id",
             "reasons", "description", "urgency", "measures_tried", "child_view", "attachments",
             "shared_with_municipality", "shared_with_school")},
         status=ReferralStatus.SUBMITTED, clinic_id=clinic.id, forwarded_from_id=old.id,
@@ -115,6 +118,7 @@ def _forward(ctx: ActionContext, data: dict[str, Any]) -> dict[str, Any]:
     old.forwarded_to_id = new.id
     record_event(session, ctx.rules, referral=new, action=ReferralAction.RECEIVE_FORWARDED, from_status=None,
                  actor=ctx.actor, data={"forwarded_from_id": old.id, "reason": data["reason"]})
+    record_access(session, actor=ctx.actor, action="forward_create", referrals=[new])
     return {**data, "new_referral_id": new.id}
 
 
@@ -163,6 +167,24 @@ def take_action(session: Session, rules: ServiceRules, *, actor: Actor, referral
     referral.updated_at = rules.now()
     record_event(session, rules, referral=referral, action=action, from_status=from_status, actor=actor,
                  data=event_data, handover_trigger=lifecycle.handover_trigger(status=from_status, action=action))
+    record_late_decision(session, rules, referral=referral, action=action)
     record_access(session, actor=actor, action=str(action), referrals=[referral])
     session.commit()
     return build_view(session, referral)
+
+
+#: Decisions that end BUP's assessment.
+ASSESSMENTS = {ReferralAction.ACCEPT, ReferralAction.REJECT, ReferralAction.FORWARD}
+
+
+def record_late_decision(session: Session, rules: ServiceRules, *, referral: Referral,
+                         action: ReferralAction) -> None:
+    """A deadline missed by the decision itself is a breach even if no sweep ran in between."""
+    today = rules.today()
+    if action in ASSESSMENTS and referral.assessment_due and today > referral.assessment_due:
+        insert_mark(session, rules, Mark(f"referral:{referral.id}:assessment_breach", "assessment_breach", 0,
+                                         referral.assessment_due), referral_id=referral.id, handover_id=None)
+    if (action is ReferralAction.START_TREATMENT and referral.care_start_due
+            and referral.first_appointment_on > referral.care_start_due):
+        insert_mark(session, rules, Mark(f"referral:{referral.id}:care_start_breach", "care_start_breach", 0,
+                                         referral.care_start_due), referral_id=referral.id, handover_id=None)

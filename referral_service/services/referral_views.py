@@ -13,10 +13,28 @@ from referral_service.domain.handover import Handover
 from referral_service.domain.referral import Consent, CoReferrer, MunicipalContact, Referral
 
 
+@dataclass(frozen=True)
+class ChildDetails:
+    """The child as one referral describes it, with the birth date from the identity number."""
+
+    id: str
+    given_name: str
+    family_name: str
+    birth_date: date
+    home_municipality: str
+    guardians: list[dict]
+
+
+def child_details(referral: Referral, child: Child) -> ChildDetails:
+    return ChildDetails(id=child.id, given_name=referral.child_given_name, family_name=referral.child_family_name,
+                        birth_date=child.birth_date, home_municipality=referral.child_home_municipality,
+                        guardians=list(referral.child_guardians))
+
+
 @dataclass
 class ReferralView:
     referral: Referral
-    child: Child
+    child: ChildDetails
     consent: Consent | None
     municipal_contacts: list[MunicipalContact] = field(default_factory=list)
     co_referrers: list[CoReferrer] = field(default_factory=list)
@@ -58,7 +76,7 @@ def build_views(session: Session, referrals: list[Referral]) -> list[ReferralVie
     return [
         ReferralView(
             referral=r,
-            child=children[r.child_id],
+            child=child_details(r, children[r.child_id]),
             consent=consents.get(r.id),
             municipal_contacts=contacts[r.id],
             co_referrers=co_referrers[r.id],

@@ -93,17 +93,29 @@ def _find_or_register_child(session: Session, rules: ServiceRules, child_data: d
             family_name="",
             home_municipality=child_data["home_municipality"],
         )
-        session.add(child)
-    _update_child_details(child, child_data)
+        _describe(child, child_data)  # the first description stays on the shared row
+        try:
+            # A concurrent request may register the same child: the unique index decides, not a check.
+            with session.begin_nested():
+                session.add(child)
+        except IntegrityError:
+            child = session.exec(select(Child).where(Child.national_id_index == index)).one()
     return child
 
 
-def _update_child_details(child: Child, child_data: dict[str, Any]) -> None:
-    """The newest referral carries the newest facts about names, home and guardians."""
+def _describe(child: Child, child_data: dict[str, Any]) -> None:
     child.given_name = child_data["given_name"].strip()
     child.family_name = child_data["family_name"].strip()
     child.home_municipality = child_data["home_municipality"]
     child.guardians = child_data.get("guardians") or []
+
+
+def _describe_child_on(referral: Referral, child_data: dict[str, Any]) -> None:
+    """What this referral says about the child; it changes no other referral of the same child."""
+    referral.child_given_name = child_data["given_name"].strip()
+    referral.child_family_name = child_data["family_name"].strip()
+    referral.child_home_municipality = child_data["home_municipality"]
+    referral.child_guardians = child_data.get("guardians") or []
 
 
 def record_consent(session: Session, *, referral: Referral, actor: Actor, consent: dict[str, Any],
@@ -161,6 +173,7 @@ def create_referral(session: Session, rules: ServiceRules, *, actor: Actor, data
         updated_at=now,
         **{name: data[name] for name in DRAFT_FIELDS if name in data},
     )
+    _describe_child_on(referral, data["child"])
     session.add(referral)
     session.flush()
     record_consent(session, referral=referral, actor=actor, consent=data.get("consent") or {}, now=now)
@@ -193,7 +206,10 @@ def _replay(session: Session, *, actor: Actor, key: str, request_hash: str) -> R
         raise InvalidData("This Idempotency-Key was used with a different request body.",
                           errors={"Idempotency-Key": ["Already used for another request."]})
     referral = session.get(Referral, record.referral_id)
-    return build_view(session, referral)
+    view = build_view(session, referral)
+    record_access(session, actor=actor, action="read", referrals=[referral])
+    session.commit()
+    return view
 
 
 def update_draft(session: Session, rules: ServiceRules, *, actor: Actor, referral_id: str,
@@ -212,9 +228,9 @@ def update_draft(session: Session, rules: ServiceRules, *, actor: Actor, referra
         child = _find_or_register_child(session, rules, data["child"])
         session.flush()
         referral.child_id = child.id
-    elif "child" in data:
-        # Without a number the child stays the same one; only the details change.
-        _update_child_details(child_of(session, referral), data["child"])
+    if "child" in data:
+        # Without a number the child stays the same one; only what this referral says changes.
+        _describe_child_on(referral, data["child"])
     for name in (*DRAFT_FIELDS, "clinic_id"):
         if name in data:
             setattr(referral, name, data[name])
@@ -273,7 +289,7 @@ def draft_of(session: Session, rules: ServiceRules, referral: Referral) -> Refer
         description=referral.description,
         measures_tried=referral.measures_tried,
         child_view=referral.child_view,
-        guardians=list(child.guardians),
+        guardians=list(referral.child_guardians),
         consent_given_by=list(consent.given_by) if consent else [],
         consent_share_with=list(consent.share_with) if consent else [],
         withhold_from_guardians=bool(consent and consent.withhold_from_guardians),

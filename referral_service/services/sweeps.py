@@ -16,7 +16,7 @@ from referral_service.domain.handover import DeadlineMark, Handover
 from referral_service.domain.organisation import User
 from referral_service.domain.referral import Referral
 from referral_service.services.alerts import raise_alerts
-from referral_service.services.recipients import referrer_side, users_with_role
+from referral_service.services.recipients import administrators, referrer_side, users_with_role
 from referral_service.services.rules import ServiceRules
 from referral_service.workflows import escalation
 from referral_service.workflows.handover_lifecycle import AWAITING_FIRST_CONTACT, HandoverStatus
@@ -43,9 +43,9 @@ class SweepResult:
         self.marks[kind] = self.marks.get(kind, 0) + 1
 
 
-def _record(session: Session, rules: ServiceRules, mark: escalation.Mark, *, users: list[User],
-            referral_id: str | None, handover_id: str | None) -> bool:
-    """Record the mark and alert once; False if another sweep already did."""
+def insert_mark(session: Session, rules: ServiceRules, mark: escalation.Mark, *, referral_id: str | None,
+                handover_id: str | None) -> bool:
+    """Record the mark under its stable key; False if it was recorded before."""
     if session.exec(select(DeadlineMark.id).where(DeadlineMark.key == mark.key)).first():
         return False
     try:
@@ -53,6 +53,14 @@ def _record(session: Session, rules: ServiceRules, mark: escalation.Mark, *, use
             session.add(DeadlineMark(key=mark.key, kind=mark.kind, referral_id=referral_id,
                                      handover_id=handover_id, level=mark.level, due=mark.due, at=rules.now()))
     except IntegrityError:
+        return False
+    return True
+
+
+def _record(session: Session, rules: ServiceRules, mark: escalation.Mark, *, users: list[User],
+            referral_id: str | None, handover_id: str | None) -> bool:
+    """Record the mark and alert once; False if another sweep already did."""
+    if not insert_mark(session, rules, mark, referral_id=referral_id, handover_id=handover_id):
         return False
     raise_alerts(session, rules, users=users, kind=mark.kind, dedupe_key=mark.key,
                  message=MESSAGES[mark.kind].format(due=mark.due, level=mark.level),
@@ -89,7 +97,8 @@ def _escalation_recipients(session: Session, handover: Handover) -> list[User]:
         leads = users_with_role(session, organisation_id=handover.municipality_org_id, role=Role.MUNICIPAL_LEAD)
         if leads:
             return leads
-    return referrer_side(session, referral)
+    # Nobody left to escalate to on the task's side: administrators are told instead of no one.
+    return referrer_side(session, referral) or administrators(session)
 
 
 def sweep_handovers(session: Session, rules: ServiceRules, result: SweepResult) -> None:

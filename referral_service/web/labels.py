@@ -69,6 +69,7 @@ HANDOVER_ACTION = {
     "assign": "Tildelt",
     "plan": "Første kontakt planlagt",
     "close": "Avsluttet",
+    "readdress": "Sendt tilbake til henviser fordi samtykket ble endret",
 }
 
 ORGANISATION_KIND = {

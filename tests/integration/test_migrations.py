@@ -53,6 +53,10 @@ def test_a_first_release_database_upgrades_with_its_data(empty_database):
         school, municipality = connection.execute(sa.text(
             "SELECT shared_with_school, shared_with_municipality FROM referral WHERE id = 'r1'")).one()
     assert (bool(school), bool(municipality)) == (True, False)
+    with engine.connect() as connection:
+        described = connection.execute(sa.text(
+            "SELECT child_given_name, child_home_municipality FROM referral WHERE id = 'r1'")).one()
+    assert tuple(described) == ("G", "4627")  # each referral starts with the shared child's details
     from sqlmodel import Session
 
     with Session(engine) as session:

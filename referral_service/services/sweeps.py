@@ -104,8 +104,8 @@ def _escalation_recipients(session: Session, handover: Handover) -> list[User]:
 def sweep_handovers(session: Session, rules: ServiceRules, result: SweepResult) -> None:
     today = rules.today()
     overdue = session.exec(select(Handover).where(
-        Handover.status != HandoverStatus.CLOSED,
-        (Handover.acknowledge_due < today) | (Handover.first_contact_due < today))).all()
+        ((Handover.status == HandoverStatus.OPEN) & (Handover.acknowledge_due < today))
+        | (Handover.status.in_(list(AWAITING_FIRST_CONTACT)) & (Handover.first_contact_due < today)))).all()
     for handover in overdue:
         marks = escalation.handover_marks(
             handover_id=handover.id, acknowledged=handover.status != HandoverStatus.OPEN,

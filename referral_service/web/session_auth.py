@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from functools import wraps
 from typing import Any
 
@@ -17,6 +17,8 @@ from referral_service.services.auth import actor_for_user
 
 SESSION_USER = "user_id"
 SESSION_SINCE = "signed_in_at"
+#: However active, a session ends this long after signing in (a shared office PC is left signed in).
+MAX_SESSION_AGE = timedelta(hours=10)
 
 
 def sign_in(user: User) -> None:
@@ -36,6 +38,10 @@ def web_actor() -> Actor | None:
     if "web_actor" not in g:
         g.web_actor = None
         user_id = session.get(SESSION_USER)
+        since = session.get(SESSION_SINCE)
+        if user_id and (not since or datetime.now(UTC) - datetime.fromisoformat(since) > MAX_SESSION_AGE):
+            session.clear()
+            user_id = None
         if user_id:
             row = db_session().exec(select(User, Organisation)
                                     .join(Organisation, Organisation.id == User.organisation_id)

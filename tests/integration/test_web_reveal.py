@@ -41,3 +41,12 @@ def test_someone_without_access_cannot_reveal_the_number(world, app):
     client, token = signed_in(app, "ppt")
     response = client.post(f"/henvisninger/{created['id']}/vis-fodselsnummer", data={"csrf_token": token})
     assert response.status_code == 404
+
+
+def test_a_web_session_ends_some_hours_after_signing_in_however_active(world, app):
+    client, _token = signed_in(app, "gp")
+    assert client.get("/varsler").status_code == 200
+    with client.session_transaction() as session:
+        session["signed_in_at"] = "2020-01-01T08:00:00+00:00"
+    response = client.get("/varsler")
+    assert response.status_code == 302 and "/logg-inn" in response.headers["Location"]

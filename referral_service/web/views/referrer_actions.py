@@ -39,7 +39,7 @@ def _act(referral_id: str, action: ReferralAction, *, parse: Callable[..., form.
         return _page_with_errors(referral_id, parsed, parsed.errors)
     try:
         take_action(db_session(), rules(), actor=web_actor(), referral_id=referral_id, action=action,
-                    data=parsed.data, if_match=None)
+                    data=parsed.data, if_match=request.form.get("versjon") or None)
     except InvalidData as exc:
         db_session().rollback()
         return _page_with_errors(referral_id, parsed, form.refusal_errors(exc.errors))

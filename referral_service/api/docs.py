@@ -41,3 +41,26 @@ def authenticated(blp: Blueprint) -> None:
     @blp.before_request
     def _require_token() -> None:
         current_actor()
+
+
+#: The If-Match header every state-changing action accepts (412 when stale).
+IF_MATCH = {"in": "header", "name": "If-Match", "required": False, "schema": {"type": "string"}}
+
+
+def register_action(blp: Blueprint, *, rule: str, name: str, doc: str, body: Any, response: Any,
+                    act: Callable[..., Any]) -> None:
+    """One POST operation per lifecycle action: its own body schema in the document, one view.
+
+    `act(data, **path_args)` returns the response payload and its headers.
+    """
+
+    def view(*args: Any, **path_args: Any) -> Any:
+        return act(args[0] if args else {}, **path_args)
+
+    view.__name__, view.__doc__ = name, doc
+    decorated = problems(blp, 400, 401, 403, 404, 409, 412, 413, 422)(view)
+    decorated = blp.doc(parameters=[IF_MATCH])(decorated)
+    decorated = blp.response(200, response)(decorated)
+    if body is not None:
+        decorated = blp.arguments(body)(decorated)
+    blp.route(rule, methods=["POST"])(decorated)

@@ -6,7 +6,7 @@ from flask_smorest import Blueprint
 from marshmallow import Schema
 
 from referral_service.api.context import current_actor, db_session, if_match, rules
-from referral_service.api.docs import authenticated, problems
+from referral_service.api.docs import authenticated, problems, register_action
 from referral_service.api.presenters import page_payload
 from referral_service.schemas import handovers as s
 from referral_service.services import handovers
@@ -14,9 +14,6 @@ from referral_service.workflows.handover_lifecycle import HandoverAction
 
 blp = Blueprint("handovers", __name__, description="Handover tasks (tilbakehenvisninger)")
 authenticated(blp)
-
-IF_MATCH = {"in": "header", "name": "If-Match", "required": False, "schema": {"type": "string"}}
-
 
 def handover_payload(view: handovers.HandoverView) -> dict:
     return {**view.handover.model_dump(), "events": [e.model_dump() for e in view.events]}
@@ -47,21 +44,16 @@ BODIES: dict[HandoverAction, type[Schema] | None] = {
 }
 
 
-def _register(action: HandoverAction, body: type[Schema] | None) -> None:
-    def view(*args, handover_id: str):
+def _act(action: HandoverAction):
+    def act(data: dict, *, handover_id: str):
         result = handovers.act_on_handover(db_session(), rules(), actor=current_actor(), handover_id=handover_id,
-                                           action=action, data=args[0] if args else {}, if_match=if_match())
+                                           action=action, data=data, if_match=if_match())
         return handover_payload(result), {"ETag": result.etag}
 
-    view.__name__ = f"handover_{action.value}"
-    view.__doc__ = f"{action.value.capitalize()} the handover task."
-    decorated = problems(blp, 400, 401, 403, 404, 409, 412, 413, 422)(view)
-    decorated = blp.doc(parameters=[IF_MATCH])(decorated)
-    decorated = blp.response(200, s.HandoverOut)(decorated)
-    if body is not None:
-        decorated = blp.arguments(body)(decorated)
-    blp.route(f"/handovers/<handover_id>/{action.value}", methods=["POST"])(decorated)
+    return act
 
 
 for _action, _body in BODIES.items():
-    _register(_action, _body)
+    register_action(blp, rule=f"/handovers/<handover_id>/{_action.value}", name=f"handover_{_action.value}",
+                    doc=f"{_action.value.capitalize()} the handover task.", body=_body, response=s.HandoverOut,
+                    act=_act(_action))

@@ -6,7 +6,7 @@ from flask_smorest import Blueprint
 from marshmallow import Schema
 
 from referral_service.api.context import current_actor, db_session, if_match, rules
-from referral_service.api.docs import authenticated, problems
+from referral_service.api.docs import authenticated, register_action
 from referral_service.api.presenters import referral_payload
 from referral_service.domain.enums import ReferralAction
 from referral_service.schemas import referrals as s
@@ -14,8 +14,6 @@ from referral_service.services.referral_actions import take_action
 
 blp = Blueprint("referral_actions", __name__, description="Referral lifecycle actions")
 authenticated(blp)
-
-IF_MATCH = {"in": "header", "name": "If-Match", "required": False, "schema": {"type": "string"}}
 
 BODIES: dict[ReferralAction, type[Schema] | None] = {
     ReferralAction.SUBMIT: None,
@@ -30,22 +28,17 @@ BODIES: dict[ReferralAction, type[Schema] | None] = {
 }
 
 
-def _register(action: ReferralAction, body: type[Schema] | None) -> None:
-    def view(*args, referral_id: str):
-        data = args[0] if args else {}
+def _act(action: ReferralAction):
+    def act(data: dict, *, referral_id: str):
         result = take_action(db_session(), rules(), actor=current_actor(), referral_id=referral_id,
                              action=action, data=data, if_match=if_match())
         return referral_payload(result), {"ETag": result.etag}
 
-    view.__name__ = "referral_" + action.value.replace("-", "_")
-    view.__doc__ = f"{action.value.replace('-', ' ').capitalize()} the referral."
-    decorated = problems(blp, 400, 401, 403, 404, 409, 412, 413, 422)(view)
-    decorated = blp.doc(parameters=[IF_MATCH])(decorated)
-    decorated = blp.response(200, s.ReferralOut)(decorated)
-    if body is not None:
-        decorated = blp.arguments(body)(decorated)
-    blp.route(f"/referrals/<referral_id>/{action.value}", methods=["POST"])(decorated)
+    return act
 
 
 for _action, _body in BODIES.items():
-    _register(_action, _body)
+    register_action(blp, rule=f"/referrals/<referral_id>/{_action.value}",
+                    name="referral_" + _action.value.replace("-", "_"),
+                    doc=f"{_action.value.replace('-', ' ').capitalize()} the referral.",
+                    body=_body, response=s.ReferralOut, act=_act(_action))

@@ -6,7 +6,7 @@ from flask import request
 from flask_smorest import Blueprint
 
 from referral_service.api.context import current_actor, db_session, if_match, rules
-from referral_service.api.docs import authenticated, problems
+from referral_service.api.docs import IF_MATCH, authenticated, problems
 from referral_service.api.presenters import page_payload, referral_payload
 from referral_service.schemas.referrals import (
     CompletenessOut,
@@ -62,6 +62,7 @@ def get_referral(referral_id: str):
 @blp.route("/referrals/<referral_id>", methods=["PATCH"])
 @blp.arguments(ReferralPatch)
 @blp.response(200, ReferralOut)
+@blp.doc(parameters=[IF_MATCH])
 @problems(blp, 400, 401, 403, 404, 409, 412, 413, 422)
 def update_referral(body: dict, referral_id: str):
     view = referrals.update_draft(db_session(), rules(), actor=current_actor(), referral_id=referral_id,
@@ -87,7 +88,7 @@ def list_events(referral_id: str):
 @blp.route("/referrals/<referral_id>/co-referrers", methods=["POST"])
 @blp.arguments(CoReferrerIn)
 @blp.response(200, ReferralOut)
-@blp.doc(parameters=[{"in": "header", "name": "If-Match", "required": False, "schema": {"type": "string"}}])
+@blp.doc(parameters=[IF_MATCH])
 @problems(blp, 400, 401, 403, 404, 409, 412, 413, 422)
 def invite_co_referrer(body: dict, referral_id: str):
     view = referrals.invite_co_referrer(db_session(), rules(), actor=current_actor(), referral_id=referral_id,
@@ -98,7 +99,7 @@ def invite_co_referrer(body: dict, referral_id: str):
 @blp.route("/referrals/<referral_id>/consent", methods=["POST"])
 @blp.arguments(ConsentIn)
 @blp.response(200, ReferralOut)
-@blp.doc(parameters=[{"in": "header", "name": "If-Match", "required": False, "schema": {"type": "string"}}])
+@blp.doc(parameters=[IF_MATCH])
 @problems(blp, 400, 401, 403, 404, 412, 413, 422)
 def change_consent(body: dict, referral_id: str):
     """Withdraw or narrow (or widen) the consent; views and alerts follow the new scope."""

@@ -72,3 +72,11 @@ def grant_referral_right(session: Session, *, grant: ReferralRightGrant) -> Refe
     session.add(grant)
     session.commit()
     return grant
+
+
+def organisations_by_id(session: Session, ids: set[str | None]) -> dict[str, Organisation]:
+    """The named organisations only, for showing names on a page (directory data, not child data)."""
+    wanted = {i for i in ids if i}
+    if not wanted:
+        return {}
+    return {o.id: o for o in session.exec(select(Organisation).where(Organisation.id.in_(wanted)))}

@@ -8,10 +8,12 @@ from typing import Any
 from sqlmodel import Session, select
 
 from referral_service.domain.handover import Handover, HandoverEvent
-from referral_service.domain.organisation import Organisation, User
+from referral_service.domain.organisation import User
 from referral_service.security.access_log import record_access
 from referral_service.security.actor import Actor
 from referral_service.security.visibility import parties_of
+from referral_service.services.admin import organisations_by_id
+from referral_service.services.recipients import municipality_of
 from referral_service.services.referral_queries import events_of, load_visible_referral
 from referral_service.services.referral_views import build_view
 from referral_service.services.rules import ServiceRules
@@ -22,9 +24,12 @@ def referral_page(session: Session, rules: ServiceRules, *, actor: Actor, referr
     referral = load_visible_referral(session, actor=actor, referral_id=referral_id)
     view = build_view(session, referral)
     events = events_of(session, referral.id)
-    people = {u.id: u for u in session.exec(select(User).where(User.id.in_({e.actor_id for e in events})))}
-    organisations = {o.id: o for o in session.exec(select(Organisation))}
     handover = session.exec(select(Handover).where(Handover.referral_id == referral.id)).first()
+    people = {u.id: u for u in session.exec(select(User).where(User.id.in_({e.actor_id for e in events})))}
+    organisations = organisations_by_id(session, {
+        referral.clinic_id, referral.referrer_org_id, handover.municipality_org_id if handover else None,
+        *(e.actor_org_id for e in events), *(c.organisation_id for c in view.municipal_contacts),
+        *(c.organisation_id for c in view.co_referrers)})
     handover_events = list(session.exec(select(HandoverEvent).where(HandoverEvent.handover_id == handover.id)
                                         .order_by(HandoverEvent.at))) if handover else []
     holder = session.get(User, handover.assignee_user_id) if handover and handover.assignee_user_id else None
@@ -36,6 +41,8 @@ def referral_page(session: Session, rules: ServiceRules, *, actor: Actor, referr
     questions = [e for e in events if e.action == "request-information"]
     decision = next((e for e in reversed(events) if e.action in {"reject", "accept", "discharge", "forward"}), None)
     return {"view": view, "referral": referral, "child": view.child, "events": events, "people": people,
-            "organisations": organisations, "handover": handover, "handover_events": handover_events,
+            "organisations": organisations,
+            "home_municipality": municipality_of(session, referral.child_home_municipality),
+            "handover": handover, "handover_events": handover_events,
             "holder": holder, "actions": actions, "questions": questions, "decision": decision,
             "parties": {p.value for p in parties}}

@@ -11,8 +11,7 @@ from referral_service.errors import NotFound
 from referral_service.security.actor import Actor
 from referral_service.services import handovers as handover_service
 from referral_service.services import referrals as referral_service
-from referral_service.services.admin import list_organisations
-from referral_service.services.pagination import MAX_PER_PAGE
+from referral_service.services.admin import organisations_by_id
 from referral_service.services.recipients import users_with_role
 from referral_service.web.blueprint import web
 from referral_service.web.forms import decisions
@@ -58,8 +57,8 @@ def _handover_page(handover_id: str, *, filled: FilledForm | None = None, change
         referral = None  # the task is visible, the referral behind it is not: show the task only
     allowed = view.actions
     people = _colleagues(actor)
-    organisations = {o.id: o.name for o in list_organisations(session, actor=actor, page=1,
-                                                              per_page=MAX_PER_PAGE).items}
+    contact_orgs = {c.get("organisation_id") for c in view.handover.content.get("municipal_contacts", [])}
+    organisations = {i: o.name for i, o in organisations_by_id(session, contact_orgs).items()}
     forms = [(form, url_for(ENDPOINTS[action], handover_id=handover_id))
              for action, form in decisions.HANDOVER_STEPS.items() if action in allowed]
     body = render_template(

@@ -66,10 +66,12 @@ class BaseConfig:
     EMAIL_RETRY_BASE_SECONDS = 5
     TIMEZONE = "Europe/Oslo"
     LOG_LEVEL = "INFO"
+    #: The service's clock: None is real time. Tests pass a settable clock here; never read from the environment.
+    CLOCK = None
 
     def __init__(self, overrides: dict[str, object] | None = None) -> None:
         for name in dir(type(self)):
-            if name.isupper():
+            if name.isupper() and name != "CLOCK":
                 setattr(self, name, _env(name, getattr(type(self), name)))
         for name, value in (overrides or {}).items():
             setattr(self, name.upper(), value)

@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 from importlib.metadata import PackageNotFoundError, version
-from pathlib import Path
 
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from config import BaseConfig, load_config
-from referral_service.db import Database
+from referral_service.bootstrap import EXTENSION, build
 from referral_service.logging_setup import configure_logging
-from referral_service.services.rules import rules_from_config
+from referral_service.tasks import create_celery
 
 try:
     __version__ = version("referral-service")
@@ -41,12 +40,11 @@ def create_app(config: BaseConfig | None = None) -> Flask:
     app.config.update(config.as_flask_config())
     app.config.update(_openapi_settings())
     app.config["REFERRAL_CONFIG"] = config
-    Path(config.DATA_DIR).mkdir(parents=True, exist_ok=True)
-
-    database = Database()
-    database.configure(config.DATABASE_URL)
-    app.extensions["referral_db"] = database
-    app.extensions["referral_rules"] = rules_from_config(config)
+    deps = build(config)
+    app.extensions[EXTENSION] = deps
+    app.extensions["referral_db"] = deps.database
+    app.extensions["referral_rules"] = deps.rules
+    app.extensions["celery"] = create_celery(deps)
 
     from referral_service.api import register_api
     from referral_service.api.context import close_db_session

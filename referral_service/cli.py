@@ -3,19 +3,30 @@
 from __future__ import annotations
 
 import logging
+from typing import TYPE_CHECKING
 
 import click
 
-from config import ConfigurationError, load_config
+from config import BaseConfig, ConfigurationError, load_config
+
+if TYPE_CHECKING:
+    from referral_service.bootstrap import Dependencies
 
 log = logging.getLogger(__name__)
 
 
-def _config():
+def _config(**overrides: object) -> BaseConfig:
     try:
-        return load_config()
+        return load_config(**overrides)
     except ConfigurationError as exc:
         raise click.ClickException(str(exc)) from None
+
+
+def _dependencies(config: BaseConfig | None = None) -> Dependencies:
+    """What the service is made of, from the composition root (the same the web app and the worker use)."""
+    from referral_service.bootstrap import build
+
+    return build(config or _config())
 
 
 @click.group()
@@ -50,44 +61,38 @@ def create_admin(email: str, name: str, password: str, organisation_id: str | No
     """Create an administrator."""
     from sqlmodel import select
 
-    from referral_service.db import Database
     from referral_service.domain.enums import OrganisationKind, Role
     from referral_service.domain.organisation import Organisation
     from referral_service.errors import DomainError
     from referral_service.services.admin import create_user
 
-    database = Database()
-    database.configure(_config().DATABASE_URL)
-    with database.session() as session:
-        if organisation_id is None:
-            operator = session.exec(
+    deps = _dependencies()
+    if organisation_id is None:
+        with deps.unit_of_work() as uow:
+            operator = uow.session.exec(
                 select(Organisation).where(Organisation.kind == OrganisationKind.OPERATOR)).first()
             if operator is None:
                 operator = Organisation(kind=OrganisationKind.OPERATOR, name="Driftsorganisasjonen")
-                session.add(operator)
-                session.commit()
+                uow.add(operator)
+                uow.commit()
             organisation_id = operator.id
-        try:
-            user = create_user(session, actor=None, email=email, name=name, password=password,
-                               organisation_id=organisation_id, roles=[Role.ADMIN])
-        except DomainError as exc:
-            raise click.ClickException(f"{exc.detail} {exc.errors or ''}") from None
-        click.echo(f"Administrator {user.email} created.")
+    try:
+        user = create_user(deps.unit_of_work(), actor=None, email=email, name=name, password=password,
+                           organisation_id=organisation_id, roles=[Role.ADMIN])
+    except DomainError as exc:
+        raise click.ClickException(f"{exc.detail} {exc.errors or ''}") from None
+    click.echo(f"Administrator {user.email} created.")
 
 
 @main.command("seed-demo")
 def seed_demo_command() -> None:
     """Create demo organisations and users (synthetic data); print the logins."""
-    from referral_service.db import Database
     from referral_service.demo import DEMO_PASSWORD, seed_demo
 
     config = _config()
     if config.is_production:
         raise click.ClickException("Demo data is never created in production.")
-    database = Database()
-    database.configure(config.DATABASE_URL)
-    with database.session() as session:
-        logins = seed_demo(session)
+    logins = seed_demo(_dependencies(config).unit_of_work())
     click.echo(f"Demo logins (password for all: {DEMO_PASSWORD}):")
     for login in logins:
         click.echo(f"  {login.email:34} {', '.join(login.roles):24} {login.organisation}")
@@ -126,16 +131,13 @@ def serve(host: str, port: int, threads: int) -> None:
 @click.option("--at", "at", default=None, help="ISO time to run the sweeps as of (not in production).")
 def sweep(at: str | None) -> None:
     """Run the deadline, escalation and reconciliation sweeps once."""
-    import dataclasses
     from datetime import datetime, timedelta
+    from zoneinfo import ZoneInfo
 
-    from referral_service.db import Database
     from referral_service.services.reconcile import reconcile
-    from referral_service.services.rules import rules_from_config
     from referral_service.services.sweeps import run_sweeps
 
     config = _config()
-    rules = rules_from_config(config)
     if at is not None:
         if not config.ALLOW_SWEEP_AT:
             raise click.ClickException("--at is refused in production.")
@@ -144,13 +146,12 @@ def sweep(at: str | None) -> None:
         except ValueError:
             raise click.ClickException("--at must be an ISO time, e.g. 2026-04-08T09:00:00+02:00") from None
         if moment.tzinfo is None:
-            moment = moment.replace(tzinfo=rules.timezone)
-        rules = dataclasses.replace(rules, clock=lambda: moment)
-    database = Database()
-    database.configure(config.DATABASE_URL)
-    with database.session() as session:
-        repairs = reconcile(session, rules, grace=timedelta(seconds=config.RECONCILE_GRACE_SECONDS))
-        result = run_sweeps(session, rules)
+            moment = moment.replace(tzinfo=ZoneInfo(config.TIMEZONE))
+        config.CLOCK = lambda: moment
+    deps = _dependencies(config)
+    rules = deps.rules
+    repairs = reconcile(deps.unit_of_work(), rules, grace=timedelta(seconds=config.RECONCILE_GRACE_SECONDS))
+    result = run_sweeps(deps.unit_of_work(), rules)
     click.echo(f"Sweep as of {rules.now().astimezone(rules.timezone).isoformat()}:")
     for kind, count in sorted(result.marks.items()):
         click.echo(f"  {kind}: {count}")
@@ -168,12 +169,9 @@ def audit() -> None:
 @audit.command("verify")
 def audit_verify() -> None:
     """Check the access log's hash chain; exit 1 and name the first broken row if it was tampered with."""
-    from referral_service.db import Database
     from referral_service.services.audit import verify_access_log
 
-    database = Database()
-    database.configure(_config().DATABASE_URL)
-    with database.session() as session:
+    with _dependencies().database.session() as session:
         result = verify_access_log(session, actor=None)
     if result.ok:
         click.echo(f"The access log is intact: {result.checked} rows checked.")

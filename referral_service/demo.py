@@ -5,13 +5,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-from sqlmodel import Session, select
+from sqlmodel import select
 
 from referral_service.domain.enums import OrganisationKind as K
 from referral_service.domain.enums import Profession as P
 from referral_service.domain.enums import Role as R
 from referral_service.domain.organisation import Organisation, ReferralRightGrant, User
 from referral_service.services.admin import create_user, grant_referral_right
+from referral_service.services.unit_of_work import SqlUnitOfWork
 
 DEMO_PASSWORD = "demo-passord-2026"  # noqa: S105 - synthetic demo logins, refused in production
 
@@ -53,28 +54,33 @@ class DemoLogin:
     roles: list[str]
 
 
-def seed_demo(session: Session) -> list[DemoLogin]:
+def seed_demo(uow: SqlUnitOfWork) -> list[DemoLogin]:
     """Create the demo data if it is not there yet; safe to run again. Returns the logins."""
     orgs: dict[str, Organisation] = {}
-    for key, kind, name, number in ORGANISATIONS:
-        org = session.exec(select(Organisation).where(Organisation.name == name)).first()
-        if org is None:
-            org = Organisation(kind=kind, name=name, municipality_number=number)
-            session.add(org)
-            session.commit()
-        orgs[key] = org
+    with uow:
+        for key, kind, name, number in ORGANISATIONS:
+            org = uow.session.exec(select(Organisation).where(Organisation.name == name)).first()
+            if org is None:
+                org = Organisation(kind=kind, name=name, municipality_number=number)
+                uow.add(org)
+            orgs[key] = org
+        uow.commit()
     # Bergen takes part in the trial: PPT and school nurses may refer. Askøy does not.
     for profession in (P.PPT_ADVISER, P.SCHOOL_NURSE):
-        if not session.exec(select(ReferralRightGrant).where(
+        with uow:
+            granted = uow.session.exec(select(ReferralRightGrant).where(
                 ReferralRightGrant.municipality_number == "4601",
-                ReferralRightGrant.profession == profession)).first():
-            grant_referral_right(session, grant=ReferralRightGrant(
+                ReferralRightGrant.profession == profession)).first()
+        if not granted:
+            grant_referral_right(uow, grant=ReferralRightGrant(
                 municipality_number="4601", profession=profession, valid_from=date(2025, 1, 1),
                 basis="Nasjonal utprøving: henvisningsrett for PPT og helsesykepleiere"))
     logins = []
     for email, name, org_key, roles, profession in USERS:
-        if session.exec(select(User).where(User.email == email)).first() is None:
-            create_user(session, actor=None, email=email, name=name, password=DEMO_PASSWORD,
+        with uow:
+            known = uow.session.exec(select(User).where(User.email == email)).first() is not None
+        if not known:
+            create_user(uow, actor=None, email=email, name=name, password=DEMO_PASSWORD,
                         organisation_id=orgs[org_key].id, roles=list(roles), profession=profession)
         logins.append(DemoLogin(email, name, orgs[org_key].name, [str(r) for r in roles]))
     return logins

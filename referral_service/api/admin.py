@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask_smorest import Blueprint
 
-from referral_service.api.context import current_actor, db_session
+from referral_service.api.context import current_actor, db_session, unit_of_work
 from referral_service.api.docs import authenticated, problems
 from referral_service.schemas.admin import (
     OrganisationIn,
@@ -25,7 +25,7 @@ authenticated(blp)
 @blp.response(201, OrganisationOut)
 @problems(blp, 400, 401, 403, 413)
 def create_organisation(body: dict):
-    return admin.create_organisation(db_session(), actor=current_actor(), **body)
+    return admin.create_organisation(unit_of_work(), actor=current_actor(), **body)
 
 
 @blp.route("/organisations", methods=["GET"])
@@ -41,4 +41,4 @@ def list_organisations(args: dict):
 @blp.response(201, UserOut)
 @problems(blp, 400, 401, 403, 413)
 def create_user(body: dict):
-    return admin.create_user(db_session(), actor=current_actor(), **body)
+    return admin.create_user(unit_of_work(), actor=current_actor(), **body)

@@ -9,12 +9,18 @@ from referral_service.errors import Unauthenticated
 from referral_service.security.actor import Actor
 from referral_service.services.auth import actor_for_token
 from referral_service.services.rules import ServiceRules
+from referral_service.services.unit_of_work import SqlUnitOfWork
 
 
 def db_session() -> Session:
     if "db_session" not in g:
         g.db_session = current_app.extensions["referral_db"].new_session()
     return g.db_session
+
+
+def unit_of_work() -> SqlUnitOfWork:
+    """A unit of work on the request's session, for one use case."""
+    return SqlUnitOfWork(db_session, close=False)
 
 
 def rules() -> ServiceRules:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from referral_service.services.referral_views import ReferralView, masked_national_id
+from referral_service.services.views import ReferralView, masked_national_id
 
 
 def referral_payload(view: ReferralView) -> dict[str, Any]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import request
 from flask_smorest import Blueprint
 
-from referral_service.api.context import current_actor, db_session, if_match, rules
+from referral_service.api.context import current_actor, if_match, rules, unit_of_work
 from referral_service.api.docs import IF_MATCH, authenticated, problems
 from referral_service.api.presenters import page_payload, referral_payload
 from referral_service.schemas.referrals import (
@@ -38,7 +38,7 @@ def with_etag(view):
 @problems(blp, 400, 401, 403, 413, 422)
 def create_referral(body: dict):
     key = request.headers.get("Idempotency-Key") or None
-    view, _created = referrals.create_referral(db_session(), rules(), actor=current_actor(), data=body,
+    view, _created = referrals.create_referral(unit_of_work(), rules(), actor=current_actor(), data=body,
                                                idempotency_key=key)
     return with_etag(view)
 
@@ -48,7 +48,7 @@ def create_referral(body: dict):
 @blp.response(200, ReferralPage)
 @problems(blp, 401)
 def list_referrals(args: dict):
-    page = referrals.list_referrals(db_session(), rules(), actor=current_actor(), **args)
+    page = referrals.list_referrals(unit_of_work(), rules(), actor=current_actor(), **args)
     return page_payload(page, referral_payload)
 
 
@@ -56,7 +56,7 @@ def list_referrals(args: dict):
 @blp.response(200, ReferralOut)
 @problems(blp, 401, 404)
 def get_referral(referral_id: str):
-    return with_etag(referrals.get_referral(db_session(), actor=current_actor(), referral_id=referral_id))
+    return with_etag(referrals.get_referral(unit_of_work(), actor=current_actor(), referral_id=referral_id))
 
 
 @blp.route("/referrals/<referral_id>", methods=["PATCH"])
@@ -65,7 +65,7 @@ def get_referral(referral_id: str):
 @blp.doc(parameters=[IF_MATCH])
 @problems(blp, 400, 401, 403, 404, 409, 412, 413, 422)
 def update_referral(body: dict, referral_id: str):
-    view = referrals.update_draft(db_session(), rules(), actor=current_actor(), referral_id=referral_id,
+    view = referrals.update_draft(unit_of_work(), rules(), actor=current_actor(), referral_id=referral_id,
                                   data=body, if_match=if_match())
     return with_etag(view)
 
@@ -74,7 +74,7 @@ def update_referral(body: dict, referral_id: str):
 @blp.response(200, CompletenessOut)
 @problems(blp, 401, 404)
 def completeness(referral_id: str):
-    missing = referrals.check_completeness(db_session(), rules(), actor=current_actor(), referral_id=referral_id)
+    missing = referrals.check_completeness(unit_of_work(), rules(), actor=current_actor(), referral_id=referral_id)
     return {"complete": not missing, "missing": missing}
 
 
@@ -82,7 +82,7 @@ def completeness(referral_id: str):
 @blp.response(200, EventList)
 @problems(blp, 401, 404)
 def list_events(referral_id: str):
-    return {"items": referrals.list_events(db_session(), actor=current_actor(), referral_id=referral_id)}
+    return {"items": referrals.list_events(unit_of_work(), actor=current_actor(), referral_id=referral_id)}
 
 
 @blp.route("/referrals/<referral_id>/co-referrers", methods=["POST"])
@@ -91,7 +91,7 @@ def list_events(referral_id: str):
 @blp.doc(parameters=[IF_MATCH])
 @problems(blp, 400, 401, 403, 404, 409, 412, 413, 422)
 def invite_co_referrer(body: dict, referral_id: str):
-    view = referrals.invite_co_referrer(db_session(), rules(), actor=current_actor(), referral_id=referral_id,
+    view = referrals.invite_co_referrer(unit_of_work(), rules(), actor=current_actor(), referral_id=referral_id,
                                         organisation_id=body["organisation_id"], if_match=if_match())
     return with_etag(view)
 
@@ -103,7 +103,7 @@ def invite_co_referrer(body: dict, referral_id: str):
 @problems(blp, 400, 401, 403, 404, 412, 413, 422)
 def change_consent(body: dict, referral_id: str):
     """Withdraw or narrow (or widen) the consent; views and alerts follow the new scope."""
-    view = consent_changes.change_consent(db_session(), rules(), actor=current_actor(), referral_id=referral_id,
+    view = consent_changes.change_consent(unit_of_work(), rules(), actor=current_actor(), referral_id=referral_id,
                                           consent=body, if_match=if_match())
     return with_etag(view)
 
@@ -113,5 +113,5 @@ def change_consent(body: dict, referral_id: str):
 @problems(blp, 401, 403, 404)
 def reveal_national_id(referral_id: str):
     """The child's full identity number (POST, so it never sits in a URL or a cache); the reveal is logged."""
-    number = referrals.reveal_national_id(db_session(), rules(), actor=current_actor(), referral_id=referral_id)
+    number = referrals.reveal_national_id(unit_of_work(), rules(), actor=current_actor(), referral_id=referral_id)
     return {"national_id": number}

@@ -112,12 +112,16 @@ class RejectionReason(StrEnum):
     OTHER = "other"
 
 
-OPEN_REFERRAL_STATUSES = frozenset(
-    {
-        ReferralStatus.DRAFT,
-        ReferralStatus.SUBMITTED,
-        ReferralStatus.INFORMATION_REQUESTED,
-        ReferralStatus.ACCEPTED,
-        ReferralStatus.IN_TREATMENT,
-    }
-)
+class HandoverTrigger(StrEnum):
+    """Why the child is handed back to the municipality (the tilbakehenvisning's cause)."""
+
+    REJECTED = "rejected"
+    DISCHARGED = "discharged"
+    WITHDRAWN = "withdrawn"
+
+
+class HandoverAddressee(StrEnum):
+    """Who a handover task is addressed to: the municipality with consent, otherwise the referrer side."""
+
+    MUNICIPALITY = "municipality"
+    REFERRER = "referrer"

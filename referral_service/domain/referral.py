@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import Column, Index, UniqueConstraint
+from sqlalchemy import Column, Index, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
 
 from referral_service.domain.types import JSONType, UTCDateTime, new_id, utcnow
@@ -58,7 +58,9 @@ class ReferralEvent(SQLModel, table=True):
     __tablename__ = "referral_event"
     __table_args__ = (
         Index("ix_referral_event_referral_at", "referral_id", "at"),
-        Index("ix_referral_event_action_at", "action", "at"),  # dashboard and reconciler scans
+        Index("ix_referral_event_action_at", "action", "at"),  # dashboard scans
+        Index("ix_referral_event_handover_trigger_at", "at", postgresql_where=text("handover_trigger IS NOT NULL"),
+              sqlite_where=text("handover_trigger IS NOT NULL")),  # the reconciler's scan
     )
 
     id: str = Field(default_factory=new_id, primary_key=True, max_length=36)
@@ -70,6 +72,9 @@ class ReferralEvent(SQLModel, table=True):
     actor_org_id: str = Field(foreign_key="organisation.id", max_length=36)
     at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     data: dict = Field(default_factory=dict, sa_column=Column(JSONType, nullable=False))
+    #: Set by the lifecycle's decision when this event hands the child back; read by the worker, the
+    #: reconciler, the dashboard and the pages, which never work it out again.
+    handover_trigger: str | None = Field(default=None, max_length=32)
 
 
 class Consent(SQLModel, table=True):

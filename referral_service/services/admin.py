@@ -11,6 +11,7 @@ from referral_service.errors import Forbidden, InvalidData
 from referral_service.security.actor import Actor
 from referral_service.security.passwords import MIN_PASSWORD_LENGTH, hash_password
 from referral_service.services.pagination import Page, paginate
+from referral_service.services.unit_of_work import SqlUnitOfWork
 
 
 def require_admin(actor: Actor) -> None:
@@ -18,20 +19,22 @@ def require_admin(actor: Actor) -> None:
         raise Forbidden("Only administrators manage organisations and users.")
 
 
-def create_organisation(session: Session, *, actor: Actor, kind: str, name: str,
+def create_organisation(uow: SqlUnitOfWork, *, actor: Actor, kind: str, name: str,
                         municipality_number: str | None = None, her_id: str | None = None) -> Organisation:
     """Register an organisation; every kind but a BUP clinic belongs to one municipality."""
-    require_admin(actor)
-    if kind != OrganisationKind.BUP_CLINIC and not municipality_number:
-        raise InvalidData(
-            "This kind of organisation belongs to a municipality.",
-            errors={"municipality_number": ["Required for every kind but bup_clinic."]},
-        )
-    organisation = Organisation(kind=kind, name=name.strip(), municipality_number=municipality_number,
-                                her_id=her_id)
-    session.add(organisation)
-    session.commit()
-    return organisation
+    with uow:
+        session = uow.session
+        require_admin(actor)
+        if kind != OrganisationKind.BUP_CLINIC and not municipality_number:
+            raise InvalidData(
+                "This kind of organisation belongs to a municipality.",
+                errors={"municipality_number": ["Required for every kind but bup_clinic."]},
+            )
+        organisation = Organisation(kind=kind, name=name.strip(), municipality_number=municipality_number,
+                                    her_id=her_id)
+        session.add(organisation)
+        uow.commit()
+        return organisation
 
 
 def list_organisations(session: Session, *, actor: Actor, page: int, per_page: int,
@@ -43,35 +46,39 @@ def list_organisations(session: Session, *, actor: Actor, page: int, per_page: i
     return paginate(session, query, page=page, per_page=per_page)
 
 
-def create_user(session: Session, *, actor: Actor | None, email: str, name: str, password: str,
+def create_user(uow: SqlUnitOfWork, *, actor: Actor | None, email: str, name: str, password: str,
                 organisation_id: str, roles: list[str], profession: str = Profession.OTHER) -> User:
     """Create a user; `actor` None is the command line (create-admin, seed-demo)."""
-    if actor is not None:
-        require_admin(actor)
-    email = email.strip().lower()
-    errors: dict[str, list[str]] = {}
-    if session.get(Organisation, organisation_id) is None:
-        errors["organisation_id"] = ["No such organisation."]
-    if session.exec(select(func.count()).select_from(User).where(User.email == email)).one():
-        errors["email"] = ["A user with this e-mail address already exists."]
-    if len(password) < MIN_PASSWORD_LENGTH:
-        errors["password"] = [f"At least {MIN_PASSWORD_LENGTH} characters."]
-    if not roles or any(role not in set(Role) for role in roles):
-        errors["roles"] = ["Give one or more of: " + ", ".join(Role) + "."]
-    if errors:
-        raise InvalidData("The user cannot be created.", errors=errors)
-    user = User(email=email, name=name.strip(), password_hash=hash_password(password),
-                organisation_id=organisation_id, roles=sorted(set(roles)), profession=profession)
-    session.add(user)
-    session.commit()
-    return user
+    with uow:
+        session = uow.session
+        if actor is not None:
+            require_admin(actor)
+        email = email.strip().lower()
+        errors: dict[str, list[str]] = {}
+        if session.get(Organisation, organisation_id) is None:
+            errors["organisation_id"] = ["No such organisation."]
+        if session.exec(select(func.count()).select_from(User).where(User.email == email)).one():
+            errors["email"] = ["A user with this e-mail address already exists."]
+        if len(password) < MIN_PASSWORD_LENGTH:
+            errors["password"] = [f"At least {MIN_PASSWORD_LENGTH} characters."]
+        if not roles or any(role not in set(Role) for role in roles):
+            errors["roles"] = ["Give one or more of: " + ", ".join(Role) + "."]
+        if errors:
+            raise InvalidData("The user cannot be created.", errors=errors)
+        user = User(email=email, name=name.strip(), password_hash=hash_password(password),
+                    organisation_id=organisation_id, roles=sorted(set(roles)), profession=profession)
+        session.add(user)
+        uow.commit()
+        return user
 
 
-def grant_referral_right(session: Session, *, grant: ReferralRightGrant) -> ReferralRightGrant:
+def grant_referral_right(uow: SqlUnitOfWork, *, grant: ReferralRightGrant) -> ReferralRightGrant:
     """Give a municipality's PPT or school nurses the right to refer for a period."""
-    session.add(grant)
-    session.commit()
-    return grant
+    with uow:
+        session = uow.session
+        session.add(grant)
+        uow.commit()
+        return grant
 
 
 def organisations_by_id(session: Session, ids: set[str | None]) -> dict[str, Organisation]:

@@ -9,18 +9,20 @@ from sqlmodel import Session, select
 
 from referral_service.domain.alert import Alert
 from referral_service.domain.organisation import User
-from referral_service.domain.outbox import OutboxMessage
 from referral_service.errors import NotFound
 from referral_service.security.actor import Actor
 from referral_service.services.pagination import Page, paginate
 from referral_service.services.rules import ServiceRules
+from referral_service.services.unit_of_work import SqlUnitOfWork
 
-ALERT_EMAIL_TOPIC = "alert.email"
 
-
-def raise_alerts(session: Session, rules: ServiceRules, *, users: Iterable[User], kind: str, dedupe_key: str,
+def raise_alerts(uow: SqlUnitOfWork, rules: ServiceRules, *, users: Iterable[User], kind: str, dedupe_key: str,
                  message: str, referral_id: str | None = None, handover_id: str | None = None) -> list[Alert]:
-    """Alert each user once for this key, in the caller's transaction; returns the alerts made now."""
+    """Alert each user once for this key, in the caller's unit of work; returns the alerts made now.
+
+    Each alert is raised as an event, so its e-mail leaves through the outbox when the work commits.
+    """
+    session = uow.session
     made = []
     for user in users:
         if session.exec(select(Alert.id).where(Alert.user_id == user.id, Alert.dedupe_key == dedupe_key)).first():
@@ -31,10 +33,9 @@ def raise_alerts(session: Session, rules: ServiceRules, *, users: Iterable[User]
             # A savepoint, so a concurrent twin that won the unique constraint costs only this row.
             with session.begin_nested():
                 session.add(alert)
-                session.add(OutboxMessage(topic=ALERT_EMAIL_TOPIC, payload={"alert_id": alert.id},
-                                          created_at=alert.created_at))
         except IntegrityError:
             continue
+        uow.raise_event(alert)
         made.append(alert)
     return made
 
@@ -52,11 +53,12 @@ def unread_count(session: Session, *, actor: Actor) -> int:
     return len(session.exec(select(Alert.id).where(Alert.user_id == actor.user_id, Alert.read_at.is_(None))).all())
 
 
-def mark_read(session: Session, rules: ServiceRules, *, actor: Actor, alert_id: str) -> Alert:
-    alert = session.exec(select(Alert).where(Alert.id == alert_id, Alert.user_id == actor.user_id)).first()
-    if alert is None:
-        raise NotFound("No such alert.")
-    if alert.read_at is None:
-        alert.read_at = rules.now()
-        session.commit()
+def mark_read(uow: SqlUnitOfWork, rules: ServiceRules, *, actor: Actor, alert_id: str) -> Alert:
+    with uow:
+        alert = uow.session.exec(select(Alert).where(Alert.id == alert_id, Alert.user_id == actor.user_id)).first()
+        if alert is None:
+            raise NotFound("No such alert.")
+        if alert.read_at is None:
+            alert.read_at = rules.now()
+        uow.commit()
     return alert

@@ -14,6 +14,7 @@ from referral_service.errors import RateLimited, Unauthenticated
 from referral_service.security.actor import Actor
 from referral_service.security.passwords import verify_password
 from referral_service.services.rules import ServiceRules
+from referral_service.services.unit_of_work import SqlUnitOfWork
 
 #: The same words whatever went wrong, so the answer never tells whether the e-mail exists.
 LOGIN_FAILED = "The e-mail address or password is wrong."
@@ -51,13 +52,21 @@ def _count_failure(throttle: LoginThrottle, rules: ServiceRules, *, limit: int) 
         throttle.locked_until = rules.now() + window
 
 
-def check_credentials(session: Session, rules: ServiceRules, *, email: str, password: str,
+def check_credentials(uow: SqlUnitOfWork, rules: ServiceRules, *, email: str, password: str,
                       client_address: str | None = None) -> User:
     """The user for valid credentials; failures count per e-mail address, known or not, and per
-    network address, and lock them for a while.
-
-    Commits the count. The answer is the same whether or not the address exists.
+    network address, and lock them for a while. The answer is the same whether or not the address exists.
     """
+    with uow:
+        user = _verified_user(uow, rules, email=email, password=password, client_address=client_address)
+        uow.commit()
+    return user
+
+
+def _verified_user(uow: SqlUnitOfWork, rules: ServiceRules, *, email: str, password: str,
+                   client_address: str | None) -> User:
+    """The user, or 401/429 after the failure has been counted and committed."""
+    session = uow.session
     email = email.strip().lower()
     by_email = _throttle(session, email)
     by_address = _throttle(session, f"address:{client_address}") if client_address else None
@@ -74,30 +83,33 @@ def check_credentials(session: Session, rules: ServiceRules, *, email: str, pass
     if by_address is not None:
         _count_failure(by_address, rules, limit=rules.max_failed_logins * ADDRESS_LIMIT_FACTOR)
         session.add(by_address)
-    session.commit()
+    uow.commit()
     for throttle in (by_email, by_address):
         if throttle is not None:
             _refuse_while_locked(throttle, rules)
     raise Unauthenticated(LOGIN_FAILED)
 
 
-def issue_token(session: Session, rules: ServiceRules, *, email: str, password: str,
+def issue_token(uow: SqlUnitOfWork, rules: ServiceRules, *, email: str, password: str,
                 client_address: str | None = None) -> tuple[str, datetime]:
-    """A new bearer token for valid credentials; commits."""
-    user = check_credentials(session, rules, email=email, password=password, client_address=client_address)
-    token = secrets.token_urlsafe(32)
-    expires_at = rules.now() + timedelta(minutes=rules.token_lifetime_minutes)
-    session.add(ApiToken(user_id=user.id, token_hash=_hash_token(token), expires_at=expires_at))
-    session.commit()
+    """A new bearer token for valid credentials."""
+    with uow:
+        user = _verified_user(uow, rules, email=email, password=password, client_address=client_address)
+        token = secrets.token_urlsafe(32)
+        expires_at = rules.now() + timedelta(minutes=rules.token_lifetime_minutes)
+        uow.add(ApiToken(user_id=user.id, token_hash=_hash_token(token), expires_at=expires_at))
+        uow.commit()
     return token, expires_at
 
 
-def revoke_token(session: Session, rules: ServiceRules, token: str) -> None:
+def revoke_token(uow: SqlUnitOfWork, rules: ServiceRules, token: str) -> None:
     """Log out: the token stops working at once."""
-    api_token = session.exec(select(ApiToken).where(ApiToken.token_hash == _hash_token(token))).first()
-    if api_token is not None and api_token.revoked_at is None:
-        api_token.revoked_at = rules.now()
-        session.commit()
+    with uow:
+        session = uow.session
+        api_token = session.exec(select(ApiToken).where(ApiToken.token_hash == _hash_token(token))).first()
+        if api_token is not None and api_token.revoked_at is None:
+            api_token.revoked_at = rules.now()
+            uow.commit()
 
 
 def actor_for_token(session: Session, rules: ServiceRules, token: str) -> Actor:

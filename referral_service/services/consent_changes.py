@@ -4,59 +4,63 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlmodel import Session, select
+from sqlmodel import select
 
 from referral_service.domain.enums import ReferralAction, ReferralStatus, ShareWith
 from referral_service.domain.handover import Handover, HandoverEvent
 from referral_service.domain.national_id import age_on
+from referral_service.domain.referral import Referral
 from referral_service.errors import InvalidData
 from referral_service.security.access_log import record_access
 from referral_service.security.actor import Actor
 from referral_service.services.events import record_event
-from referral_service.services.guards import check_if_match, claim_version, require_party
+from referral_service.services.guards import check_if_match, require_party
 from referral_service.services.handover_creation import alert_unrouted
 from referral_service.services.recipients import referrer_side
-from referral_service.services.referral_queries import child_of, load_visible_referral
-from referral_service.services.referral_views import ReferralView, build_view
 from referral_service.services.referrals import record_consent
 from referral_service.services.rules import ServiceRules
+from referral_service.services.unit_of_work import SqlUnitOfWork
+from referral_service.services.views import ReferralView, build_view
 from referral_service.workflows.consent import consent_problems
 from referral_service.workflows.handover_lifecycle import HandoverStatus
 from referral_service.workflows.handover_rules import ADDRESSED_TO_MUNICIPALITY, ADDRESSED_TO_REFERRER
 from referral_service.workflows.referral_lifecycle import Party
 
 
-def change_consent(session: Session, rules: ServiceRules, *, actor: Actor, referral_id: str,
+def change_consent(uow: SqlUnitOfWork, rules: ServiceRules, *, actor: Actor, referral_id: str,
                    consent: dict[str, Any], if_match: str | None) -> ReferralView:
     """Record a new consent for the referral; the change is an event in its history."""
-    referral = load_visible_referral(session, actor=actor, referral_id=referral_id)
-    require_party(session, actor=actor, referral=referral, party=Party.REFERRER)
-    check_if_match(referral, if_match)
-    scope = set(consent.get("share_with") or [])
-    if referral.status != ReferralStatus.DRAFT and ShareWith.BUP not in scope:
-        raise InvalidData("Without consent to share with BUP the referral must be withdrawn instead.",
-                          errors={"share_with": ["Must include bup while the referral is with BUP."]})
-    problems = consent_problems(age=age_on(child_of(session, referral).birth_date, rules.today()),
-                                given_by=consent.get("given_by") or [], share_with=scope,
-                                withhold_from_guardians=bool(consent.get("withhold_from_guardians")))
-    if problems:
-        raise InvalidData("The consent does not fit the child's age.", errors={"consent": problems})
-    claim_version(session, referral)
-    record_consent(session, referral=referral, actor=actor, consent=consent, now=rules.now())
-    referral.updated_at = rules.now()
-    record_event(session, rules, referral=referral, action=ReferralAction.CHANGE_CONSENT,
-                 from_status=referral.status, actor=actor,
-                 data={"share_with": sorted(scope), "given_by": sorted(set(consent.get("given_by") or [])),
-                       "withhold_from_guardians": bool(consent.get("withhold_from_guardians"))})
-    _readdress_open_handover(session, rules, referral=referral, actor=actor)
-    record_access(session, actor=actor, action="change_consent", referrals=[referral])
-    session.commit()
-    return build_view(session, referral)
+    with uow:
+        session = uow.session
+        referral = uow.referrals.get_visible(actor=actor, referral_id=referral_id)
+        require_party(uow.referrals, actor=actor, referral=referral, party=Party.REFERRER)
+        check_if_match(referral, if_match)
+        scope = set(consent.get("share_with") or [])
+        if referral.status != ReferralStatus.DRAFT and ShareWith.BUP not in scope:
+            raise InvalidData("Without consent to share with BUP the referral must be withdrawn instead.",
+                              errors={"share_with": ["Must include bup while the referral is with BUP."]})
+        problems = consent_problems(age=age_on(uow.referrals.child_of(referral).birth_date, rules.today()),
+                                    given_by=consent.get("given_by") or [], share_with=scope,
+                                    withhold_from_guardians=bool(consent.get("withhold_from_guardians")))
+        if problems:
+            raise InvalidData("The consent does not fit the child's age.", errors={"consent": problems})
+        uow.referrals.claim_version(referral)
+        record_consent(session, referral=referral, actor=actor, consent=consent, now=rules.now())
+        referral.updated_at = rules.now()
+        record_event(uow, rules, referral=referral, action=ReferralAction.CHANGE_CONSENT,
+                     from_status=referral.status, actor=actor,
+                     data={"share_with": sorted(scope), "given_by": sorted(set(consent.get("given_by") or [])),
+                           "withhold_from_guardians": bool(consent.get("withhold_from_guardians"))})
+        _readdress_open_handover(uow, rules, referral=referral, actor=actor)
+        record_access(session, actor=actor, action="change_consent", referrals=[referral])
+        uow.commit()
+        return build_view(session, referral)
 
 
-def _readdress_open_handover(session: Session, rules: ServiceRules, *, referral, actor: Actor) -> None:
+def _readdress_open_handover(uow: SqlUnitOfWork, rules: ServiceRules, *, referral: Referral, actor: Actor) -> None:
     """Without consent to share with the municipality any more, an open task goes back to the
     referrer side, and reveals nothing more to the municipality."""
+    session = uow.session
     handover = session.exec(select(Handover).where(Handover.referral_id == referral.id)).first()
     if (handover is None or handover.status == HandoverStatus.CLOSED or referral.shared_with_municipality
             or handover.addressed_to != ADDRESSED_TO_MUNICIPALITY):
@@ -68,4 +72,4 @@ def _readdress_open_handover(session: Session, rules: ServiceRules, *, referral,
                               to_status=handover.status, actor_id=actor.user_id, at=rules.now(),
                               data={"addressed_to": ADDRESSED_TO_REFERRER, "reason": "consent_changed"}))
     if not referrer_side(session, referral):
-        alert_unrouted(session, rules, handover=handover)
+        alert_unrouted(uow, rules, handover=handover)

@@ -30,14 +30,18 @@ from referral_service.domain.referral import Referral, ReferralEvent
 from referral_service.errors import Forbidden, InvalidData
 from referral_service.security.actor import Actor
 from referral_service.security.visibility import is_municipal
-from referral_service.services.handovers import overdue_handovers
 from referral_service.services.rules import ServiceRules
-from referral_service.workflows.handover_lifecycle import AWAITING_FIRST_CONTACT, HandoverStatus
+from referral_service.workflows.handover_lifecycle import (
+    HandoverStatus,
+    first_contact_past_due,
+    overdue_handovers,
+    unacknowledged_past_due,
+)
+from referral_service.workflows.referral_lifecycle import ASSESSMENT_DECISIONS
 from referral_service.workflows.statistics import Figure, count_figure, days_figures, share_figure
 
 DEFAULT_PERIOD_DAYS = 365
 START_ACTIONS = (ReferralAction.SUBMIT, ReferralAction.RECEIVE_FORWARDED)
-DECISION_ACTIONS = (ReferralAction.ACCEPT, ReferralAction.REJECT, ReferralAction.FORWARD)
 BREACH_KINDS = ("assessment_breach", "care_start_breach")
 #: Always listed, so that the table keeps its shape; other kinds appear when they have referred.
 REFERRING_KINDS = (OrganisationKind.GP_OFFICE, OrganisationKind.SCHOOL_HEALTH_SERVICE,
@@ -250,7 +254,7 @@ def _received_referrals(session: Session, rules: ServiceRules, scope: Scope, per
                 for rid, action, at, kind, status in session.execute(started).all()}
     decisions = session.execute(
         select(ReferralEvent.referral_id, ReferralEvent.action, ReferralEvent.at, ReferralEvent.data)
-        .where(ReferralEvent.action.in_(DECISION_ACTIONS),
+        .where(ReferralEvent.action.in_(list(ASSESSMENT_DECISIONS)),
                ReferralEvent.referral_id.in_(started.with_only_columns(ReferralEvent.referral_id)))
         .order_by(ReferralEvent.at, ReferralEvent.id)).all()
     for rid, action, at, data in decisions:
@@ -305,7 +309,8 @@ def _handover_waits(session: Session, rules: ServiceRules, scope: Scope,
     rows = session.execute(
         select(ReferralEvent.at, Handover.acknowledged_at, Handover.first_contact_on)
         .join(ReferralEvent, ReferralEvent.id == Handover.trigger_event_id)
-        .where(ReferralEvent.at >= start, ReferralEvent.at < end, scope.handovers)).all()
+        .where(ReferralEvent.handover_trigger.is_not(None), ReferralEvent.at >= start, ReferralEvent.at < end,
+               scope.handovers)).all()
     acknowledged, first_contact = [], []
     for triggered_at, acknowledged_at, first_contact_on in rows:
         triggered = _local(rules, triggered_at)
@@ -322,8 +327,7 @@ def _handovers_now(session: Session, rules: ServiceRules, scope: Scope) -> tuple
     flag = lambda clause: func.coalesce(func.sum(case((clause, 1), else_=0)), 0)  # noqa: E731
     open_count, overdue, unacknowledged, no_first_contact = session.execute(
         select(func.count(), flag(overdue_handovers(today)),
-               flag((Handover.status == HandoverStatus.OPEN) & (Handover.acknowledge_due < today)),
-               flag(Handover.status.in_(list(AWAITING_FIRST_CONTACT)) & (Handover.first_contact_due < today)))
+               flag(unacknowledged_past_due(today)), flag(first_contact_past_due(today)))
         .select_from(Handover)
         .where(Handover.status != HandoverStatus.CLOSED, scope.handovers)).one()
     return open_count, overdue, unacknowledged, no_first_contact

@@ -3,15 +3,14 @@ alerts to the referrer about BUP's answers. Runs in a worker, never in the web r
 
 from __future__ import annotations
 
-from sqlmodel import Session
-
 from referral_service.domain.enums import ReferralAction
 from referral_service.domain.organisation import Organisation
 from referral_service.domain.referral import Referral, ReferralEvent
 from referral_service.services.alerts import raise_alerts
-from referral_service.services.handover_creation import ensure_handover, trigger_of
+from referral_service.services.handover_creation import ensure_handover
 from referral_service.services.recipients import referrer_side
 from referral_service.services.rules import ServiceRules
+from referral_service.services.unit_of_work import SqlUnitOfWork
 
 #: BUP's answers that the referrer is told about when no handover carries them.
 REFERRER_NOTICES = {
@@ -21,16 +20,17 @@ REFERRER_NOTICES = {
 }
 
 
-def handle_referral_event(session: Session, rules: ServiceRules, *, event: ReferralEvent) -> None:
-    """Apply the event's consequences in the caller's transaction; safe to run twice."""
-    if trigger_of(event) is not None:
-        ensure_handover(session, rules, event=event)
+def handle_referral_event(uow: SqlUnitOfWork, rules: ServiceRules, *, event: ReferralEvent) -> None:
+    """Apply the event's consequences in the caller's unit of work; safe to run twice."""
+    if event.handover_trigger is not None:
+        ensure_handover(uow, rules, event=event)
         return
+    session = uow.session
     template = REFERRER_NOTICES.get(event.action)
     if template is None:
         return
     referral = session.get(Referral, event.referral_id)
     clinic = session.get(Organisation, referral.clinic_id)
-    raise_alerts(session, rules, users=referrer_side(session, referral), kind=f"referral_{event.action}",
+    raise_alerts(uow, rules, users=referrer_side(session, referral), kind=f"referral_{event.action}",
                  dedupe_key=f"referral-event:{event.id}", message=template.format(clinic=clinic.name),
                  referral_id=referral.id)

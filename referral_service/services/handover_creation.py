@@ -8,7 +8,7 @@ from __future__ import annotations
 import logging
 
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, select
+from sqlmodel import select
 
 from referral_service.domain.enums import Role
 from referral_service.domain.handover import Handover, HandoverEvent
@@ -18,25 +18,24 @@ from referral_service.services.alerts import raise_alerts
 from referral_service.services.recipients import administrators, municipality_of, referrer_side, users_with_role
 from referral_service.services.referral_queries import contacts_of, current_consent
 from referral_service.services.rules import ServiceRules
+from referral_service.services.unit_of_work import SqlUnitOfWork
 from referral_service.workflows import handover_rules
-from referral_service.workflows.referral_lifecycle import handover_trigger
 
 log = logging.getLogger(__name__)
 
 TRIGGER_WORDS = {"rejected": "avslag", "discharged": "utskrevet", "withdrawn": "trukket etter oppstart"}
 
 
-def trigger_of(event: ReferralEvent) -> str | None:
-    if event.from_status is None:
-        return None
-    return handover_trigger(status=event.from_status, action=event.action)
+def ensure_handover(uow: SqlUnitOfWork, rules: ServiceRules, *, event: ReferralEvent) -> Handover | None:
+    """The handover for this event, created with its alerts if it does not exist yet; no commit.
 
-
-def ensure_handover(session: Session, rules: ServiceRules, *, event: ReferralEvent) -> Handover | None:
-    """The handover for this event, created with its alerts if it does not exist yet; no commit."""
-    trigger = trigger_of(event)
+    Whether the event hands the child back was decided when the event was recorded (its
+    `handover_trigger`); this only carries that decision out.
+    """
+    trigger = event.handover_trigger
     if trigger is None:
         return None
+    session = uow.session
     existing = session.exec(select(Handover).where(Handover.trigger_event_id == event.id)).first()
     if existing is not None:
         return existing
@@ -75,13 +74,14 @@ def ensure_handover(session: Session, rules: ServiceRules, *, event: ReferralEve
     except IntegrityError:
         # A concurrent worker created it first; the constraint, not a check, keeps it to one.
         return session.exec(select(Handover).where(Handover.trigger_event_id == event.id)).one()
-    _alert_about_new_handover(session, rules, handover=handover, referral=referral, clinic=clinic,
+    _alert_about_new_handover(uow, rules, handover=handover, referral=referral, clinic=clinic,
                               municipality=municipality)
     return handover
 
 
-def _alert_about_new_handover(session: Session, rules: ServiceRules, *, handover: Handover, referral: Referral,
+def _alert_about_new_handover(uow: SqlUnitOfWork, rules: ServiceRules, *, handover: Handover, referral: Referral,
                               clinic: Organisation | None, municipality: Organisation | None) -> None:
+    session = uow.session
     clinic_name = clinic.name if clinic else "BUP"
     word = TRIGGER_WORDS[handover.trigger]
     key = f"handover:{handover.id}:created"
@@ -89,21 +89,21 @@ def _alert_about_new_handover(session: Session, rules: ServiceRules, *, handover
     if handover.addressed_to == handover_rules.ADDRESSED_TO_MUNICIPALITY:
         holders = users_with_role(session, organisation_id=handover.municipality_org_id,
                                   role=Role.MUNICIPAL_COORDINATOR)
-        raise_alerts(session, rules, users=holders, kind="handover_created", dedupe_key=key,
+        raise_alerts(uow, rules, users=holders, kind="handover_created", dedupe_key=key,
                      message=f"Ny tilbakehenvisning fra {clinic_name} ({word}). Bekreft mottak innen "
                              f"{handover.acknowledge_due:%d.%m.%Y}.",
                      referral_id=referral.id, handover_id=handover.id)
     referrers = referrer_side(session, referral)
-    raise_alerts(session, rules, users=referrers, kind="referral_decision",
+    raise_alerts(uow, rules, users=referrers, kind="referral_decision",
                  dedupe_key=key, message=f"{clinic_name} har svart på henvisningen: {word}.",
                  referral_id=referral.id, handover_id=handover.id)
     if not (holders if handover.addressed_to == handover_rules.ADDRESSED_TO_MUNICIPALITY else referrers):
-        alert_unrouted(session, rules, handover=handover)
+        alert_unrouted(uow, rules, handover=handover)
 
 
-def alert_unrouted(session: Session, rules: ServiceRules, *, handover: Handover) -> None:
+def alert_unrouted(uow: SqlUnitOfWork, rules: ServiceRules, *, handover: Handover) -> None:
     """Nobody who can take the task would hear of it: administrators must find someone."""
-    raise_alerts(session, rules, users=administrators(session), kind="handover_unrouted",
+    raise_alerts(uow, rules, users=administrators(uow.session), kind="handover_unrouted",
                  dedupe_key=f"handover:{handover.id}:unrouted",
                  message=f"En tilbakehenvisning til kommune {handover.municipality_number} har ingen å gå til. "
                          "Registrer kommunen og en koordinator, eller kontakt henviseren.",

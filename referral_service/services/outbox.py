@@ -17,8 +17,8 @@ from sqlmodel import Session, select
 from referral_service.domain.outbox import OutboxMessage
 from referral_service.domain.referral import ReferralEvent
 from referral_service.services.event_handling import handle_referral_event
-from referral_service.services.events import REFERRAL_EVENT_TOPIC
 from referral_service.services.rules import ServiceRules
+from referral_service.services.unit_of_work import REFERRAL_EVENT_TOPIC, SqlUnitOfWork
 
 log = logging.getLogger(__name__)
 
@@ -30,9 +30,16 @@ def _lock_rows(query, session: Session):
     return query  # SQLite serialises writers with BEGIN IMMEDIATE
 
 
-def relay_outbox(session: Session, rules: ServiceRules, *, publish: Callable[[OutboxMessage], None],
+def relay_outbox(uow: SqlUnitOfWork, rules: ServiceRules, *, publish: Callable[[OutboxMessage], None],
                  limit: int = 200) -> int:
     """Publish pending rows in order; stop at the first broker failure. Returns how many were handed over."""
+    with uow:
+        handed = _relay(uow.session, rules, publish=publish, limit=limit)
+        uow.commit()
+    return handed
+
+
+def _relay(session: Session, rules: ServiceRules, *, publish: Callable[[OutboxMessage], None], limit: int) -> int:
     query = select(OutboxMessage).where(OutboxMessage.dispatched_at.is_(None),
                                         OutboxMessage.processed_at.is_(None)).order_by(
         OutboxMessage.created_at, OutboxMessage.id).limit(limit)
@@ -47,7 +54,6 @@ def relay_outbox(session: Session, rules: ServiceRules, *, publish: Callable[[Ou
         message.dispatched_at = rules.now()
         message.attempts += 1
         handed += 1
-    session.commit()
     return handed
 
 
@@ -59,17 +65,17 @@ def lock_unprocessed(session: Session, message_id: str) -> OutboxMessage | None:
     return session.exec(query).first()
 
 
-def process_referral_event_message(session: Session, rules: ServiceRules, *, message_id: str) -> bool:
+def process_referral_event_message(uow: SqlUnitOfWork, rules: ServiceRules, *, message_id: str) -> bool:
     """Commit the effects of one referral event; False when it was already processed (a redelivery)."""
-    message = lock_unprocessed(session, message_id)
-    if message is None:
-        session.rollback()
-        return False
-    assert message.topic == REFERRAL_EVENT_TOPIC
-    event = session.get(ReferralEvent, message.payload["event_id"])
-    handle_referral_event(session, rules, event=event)
-    message.processed_at = rules.now()
-    session.commit()
+    with uow:
+        message = lock_unprocessed(uow.session, message_id)
+        if message is None:
+            return False
+        assert message.topic == REFERRAL_EVENT_TOPIC
+        event = uow.session.get(ReferralEvent, message.payload["event_id"])
+        handle_referral_event(uow, rules, event=event)
+        message.processed_at = rules.now()
+        uow.commit()
     log.info("referral event processed", extra={
         "event_id": event.id, "action": event.action,
         "commit_to_processed_ms": round((message.processed_at - event.at).total_seconds() * 1000, 1)})

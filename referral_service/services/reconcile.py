@@ -4,30 +4,19 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
-from sqlalchemy import and_, or_
 from sqlmodel import Session, select
 
-from referral_service.domain.enums import ReferralAction, ReferralStatus
 from referral_service.domain.handover import Handover, RepairReport
 from referral_service.domain.outbox import OutboxMessage
 from referral_service.domain.referral import ReferralEvent
 from referral_service.services.event_handling import handle_referral_event
-from referral_service.services.events import REFERRAL_EVENT_TOPIC
 from referral_service.services.outbox import redispatch_stuck
 from referral_service.services.rules import ServiceRules
+from referral_service.services.unit_of_work import REFERRAL_EVENT_TOPIC, SqlUnitOfWork
 
 log = logging.getLogger(__name__)
-
-#: Events that must have a handover: rejections, discharges and withdrawals after acceptance.
-TRIGGERING = or_(
-    ReferralEvent.action == ReferralAction.REJECT,
-    ReferralEvent.action == ReferralAction.DISCHARGE,
-    and_(ReferralEvent.action == ReferralAction.WITHDRAW,
-         ReferralEvent.from_status.in_([ReferralStatus.ACCEPTED, ReferralStatus.IN_TREATMENT])),
-)
-
 
 @dataclass(frozen=True)
 class Repairs:
@@ -39,58 +28,65 @@ class Repairs:
         return self.missing_handovers + self.stuck_messages
 
 
-def events_without_handover(session: Session, *, older_than) -> list[ReferralEvent]:
+def events_without_handover(session: Session, *, older_than: datetime) -> list[str]:
+    """The events whose stored decision hands the child back, but which have no handover yet."""
     return list(session.exec(
-        select(ReferralEvent)
+        select(ReferralEvent.id)
         .outerjoin(Handover, Handover.trigger_event_id == ReferralEvent.id)
-        .where(TRIGGERING, Handover.id.is_(None), ReferralEvent.at < older_than)
+        .where(ReferralEvent.handover_trigger.is_not(None), Handover.id.is_(None), ReferralEvent.at < older_than)
         .order_by(ReferralEvent.at)
     ).all())
 
 
-def _repair(session: Session, rules: ServiceRules, *, event: ReferralEvent) -> bool:
+def _repair(uow: SqlUnitOfWork, rules: ServiceRules, *, event_id: str) -> bool:
     """Create the event's handover and mark its outbox row done, in one transaction.
 
     The outbox row is locked first, in the same order a worker takes its locks; a row a worker
     holds right now is left to that worker.
     """
-    query = select(OutboxMessage).where(OutboxMessage.event_id == event.id,
-                                        OutboxMessage.topic == REFERRAL_EVENT_TOPIC)
-    if session.get_bind().dialect.name == "postgresql":
-        total = len(session.exec(query).all())
-        messages = session.exec(query.with_for_update(skip_locked=True)).all()
-        if len(messages) < total:
-            session.rollback()
-            return False
-    else:
-        messages = session.exec(query).all()
-    handle_referral_event(session, rules, event=event)
-    for message in messages:
-        message.processed_at = message.processed_at or rules.now()
-    session.commit()
+    with uow:
+        session = uow.session
+        query = select(OutboxMessage).where(OutboxMessage.event_id == event_id,
+                                            OutboxMessage.topic == REFERRAL_EVENT_TOPIC)
+        if session.get_bind().dialect.name == "postgresql":
+            total = len(session.exec(query).all())
+            messages = session.exec(query.with_for_update(skip_locked=True)).all()
+            if len(messages) < total:
+                return False
+        else:
+            messages = session.exec(query).all()
+        event = session.get(ReferralEvent, event_id)
+        handle_referral_event(uow, rules, event=event)
+        for message in messages:
+            message.processed_at = message.processed_at or rules.now()
+        uow.commit()
     return True
 
 
-def reconcile(session: Session, rules: ServiceRules, *, grace: timedelta) -> Repairs:
+def reconcile(uow: SqlUnitOfWork, rules: ServiceRules, *, grace: timedelta) -> Repairs:
     """Create any missing handover (with its alerts) and send stuck outbox rows back to the relay.
 
-    `grace` leaves the normal path time to work before the reconciler steps in.
+    `grace` leaves the normal path time to work before the reconciler steps in. Each repair is its own
+    unit of work, so one bad event does not stop the others.
     """
     cutoff = rules.now() - grace
+    with uow:
+        missing = events_without_handover(uow.session, older_than=cutoff)
     repaired = 0
-    for event in events_without_handover(session, older_than=cutoff):
+    for event_id in missing:
         try:
-            repaired += _repair(session, rules, event=event)
+            repaired += _repair(uow, rules, event_id=event_id)
         except Exception as exc:  # noqa: BLE001 - one bad event must not stop every other repair
-            session.rollback()
-            log.error("reconciler could not repair an event", extra={"event_id": event.id,
+            log.error("reconciler could not repair an event", extra={"event_id": event_id,
                                                                      "error_type": type(exc).__name__})
-    stuck = redispatch_stuck(session, older_than=cutoff)
-    repairs = Repairs(missing_handovers=repaired, stuck_messages=stuck)
-    if repairs.total:
-        session.add(RepairReport(at=rules.now(), missing_handovers=repairs.missing_handovers,
+    with uow:
+        stuck = redispatch_stuck(uow.session, older_than=cutoff)
+        repairs = Repairs(missing_handovers=repaired, stuck_messages=stuck)
+        if repairs.total:
+            uow.add(RepairReport(at=rules.now(), missing_handovers=repairs.missing_handovers,
                                  stuck_messages=repairs.stuck_messages))
+        uow.commit()
+    if repairs.total:
         log.warning("reconciler repaired gaps", extra={"missing_handovers": repairs.missing_handovers,
                                                        "stuck_messages": repairs.stuck_messages})
-    session.commit()
     return repairs

@@ -10,31 +10,26 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sqlmodel import Session, select
-
 from referral_service.domain.enums import OrganisationKind, ReferralAction, ReferralStatus
-from referral_service.domain.organisation import Organisation, ReferralRightGrant
-from referral_service.domain.referral import Consent, CoReferrer, MunicipalContact, Referral
+from referral_service.domain.national_id import age_on
+from referral_service.domain.referral import Referral, ReferralEvent
 from referral_service.errors import Forbidden, InvalidData
-from referral_service.security.access_log import record_access
 from referral_service.security.actor import Actor
-from referral_service.security.visibility import parties_of
-from referral_service.services.events import record_event
-from referral_service.services.guards import check_if_match, claim_version
-from referral_service.services.referral_queries import load_visible_referral
-from referral_service.services.referral_views import ReferralView, build_view
-from referral_service.services.referrals import draft_of
+from referral_service.services.guards import check_if_match
+from referral_service.services.repositories import ReferralRepository
 from referral_service.services.rules import ServiceRules
-from referral_service.services.sweeps import insert_mark
+from referral_service.services.unit_of_work import UnitOfWork
+from referral_service.services.views import ReferralView
 from referral_service.workflows import referral_lifecycle as lifecycle
-from referral_service.workflows.completeness import missing_items
-from referral_service.workflows.escalation import Mark
-from referral_service.workflows.referral_rights import GrantPeriod, may_refer
+from referral_service.workflows.completeness import ReferralDraft, missing_items
+from referral_service.workflows.escalation import late_decision_marks
+from referral_service.workflows.referral_lifecycle import Decision
+from referral_service.workflows.referral_rights import may_refer
 
 
 @dataclass
 class ActionContext:
-    session: Session
+    uow: UnitOfWork
     rules: ServiceRules
     actor: Actor
     referral: Referral
@@ -55,19 +50,32 @@ def _start_assessment_clock(ctx: ActionContext, referral: Referral) -> None:
     )
 
 
+def draft_of(referrals: ReferralRepository, referral: Referral, *, today: date) -> ReferralDraft:
+    """The referral's content as the completeness check sees it."""
+    child = referrals.child_of(referral)
+    consent = referrals.current_consent(referral.id)
+    return ReferralDraft(
+        age=age_on(child.birth_date, today),
+        reasons=list(referral.reasons),
+        description=referral.description,
+        measures_tried=referral.measures_tried,
+        child_view=referral.child_view,
+        guardians=list(referral.child_guardians),
+        consent_given_by=list(consent.given_by) if consent else [],
+        consent_share_with=list(consent.share_with) if consent else [],
+        withhold_from_guardians=bool(consent and consent.withhold_from_guardians),
+        referrer_kind=referral.referrer_kind,
+    )
+
+
 def _submit(ctx: ActionContext, data: dict[str, Any]) -> dict[str, Any]:
     actor, rules = ctx.actor, ctx.rules
-    grants = [
-        GrantPeriod(g.profession, g.valid_from, g.valid_to)
-        for g in ctx.session.exec(
-            select(ReferralRightGrant).where(ReferralRightGrant.municipality_number == actor.municipality_number)
-        )
-    ]
+    grants = ctx.uow.referrals.referral_right_grants(actor.municipality_number)
     if not may_refer(profession=actor.profession, on=rules.today(), always=rules.always_referring,
                      conditional=rules.conditionally_referring, grants=grants):
         raise Forbidden("You do not have the right to refer (henvisningsrett); a co-referrer who has it "
                         "can submit.")
-    missing = missing_items(draft_of(ctx.session, rules, ctx.referral))
+    missing = missing_items(draft_of(ctx.uow.referrals, ctx.referral, today=rules.today()))
     if missing:
         errors: dict[str, list[str]] = {}
         for item in missing:
@@ -98,8 +106,8 @@ def _start_treatment(ctx: ActionContext, data: dict[str, Any]) -> dict[str, Any]
 
 
 def _forward(ctx: ActionContext, data: dict[str, Any]) -> dict[str, Any]:
-    session, old = ctx.session, ctx.referral
-    clinic = session.get(Organisation, data["clinic_id"])
+    old = ctx.referral
+    clinic = ctx.uow.organisations.get(data["clinic_id"])
     if clinic is None or clinic.kind != OrganisationKind.BUP_CLINIC or clinic.id == old.clinic_id:
         raise InvalidData("Forward to another BUP clinic.", errors={"clinic_id": ["Not another BUP clinic."]})
     new = Referral(
@@ -112,25 +120,14 @@ def _forward(ctx: ActionContext, data: dict[str, Any]) -> dict[str, Any]:
         created_at=ctx.rules.now(), updated_at=ctx.rules.now(),
     )
     _start_assessment_clock(ctx, new)
-    session.add(new)
-    session.flush()
-    _copy_parts(session, source=old, target=new)
+    ctx.uow.referrals.add_forwarded(source=old, target=new)
     old.forwarded_to_id = new.id
-    record_event(session, ctx.rules, referral=new, action=ReferralAction.RECEIVE_FORWARDED, from_status=None,
-                 actor=ctx.actor, data={"forwarded_from_id": old.id, "reason": data["reason"]})
-    record_access(session, actor=ctx.actor, action="forward_create", referrals=[new])
+    ctx.uow.record_event(ReferralEvent(
+        referral_id=new.id, action=ReferralAction.RECEIVE_FORWARDED, from_status=None, to_status=new.status,
+        actor_id=ctx.actor.user_id, actor_org_id=ctx.actor.organisation_id, at=ctx.rules.now(),
+        data={"forwarded_from_id": old.id, "reason": data["reason"]}))
+    ctx.uow.access_log.record(actor=ctx.actor, action="forward_create", referrals=[new])
     return {**data, "new_referral_id": new.id}
-
-
-def _copy_parts(session: Session, *, source: Referral, target: Referral) -> None:
-    """The consent in force, the people around the child and the co-referrers follow a forward."""
-    for consent in session.exec(select(Consent).where(Consent.referral_id == source.id,
-                                                      Consent.superseded_at.is_(None))):
-        session.add(Consent(**consent.model_dump(exclude={"id", "referral_id"}), referral_id=target.id))
-    for contact in session.exec(select(MunicipalContact).where(MunicipalContact.referral_id == source.id)):
-        session.add(MunicipalContact(**contact.model_dump(exclude={"id", "referral_id"}), referral_id=target.id))
-    for co in session.exec(select(CoReferrer).where(CoReferrer.referral_id == source.id)):
-        session.add(CoReferrer(**co.model_dump(exclude={"id", "referral_id"}), referral_id=target.id))
 
 
 def _record_only(ctx: ActionContext, data: dict[str, Any]) -> dict[str, Any]:
@@ -151,40 +148,35 @@ EFFECTS: dict[ReferralAction, Effect] = {
 }
 
 
-def take_action(session: Session, rules: ServiceRules, *, actor: Actor, referral_id: str,
+def take_action(uow: UnitOfWork, rules: ServiceRules, *, actor: Actor, referral_id: str,
                 action: ReferralAction, data: dict[str, Any], if_match: str | None) -> ReferralView:
     """Apply one lifecycle action in one transaction: 404, 403, 412, 409 or 422, or the new state."""
-    referral = load_visible_referral(session, actor=actor, referral_id=referral_id)
-    parties = parties_of(session, actor=actor, referral=referral)
-    if not parties & lifecycle.parties_for(action):
-        raise Forbidden(f"Your role may not {action} a referral.")
-    check_if_match(referral, if_match)
-    from_status = ReferralStatus(referral.status)
-    to_status = lifecycle.next_status(status=from_status, action=action, parties=parties)
-    claim_version(session, referral)
-    event_data = EFFECTS[action](ActionContext(session, rules, actor, referral), data)
-    referral.status = to_status
+    with uow:
+        referral = uow.referrals.get_visible(actor=actor, referral_id=referral_id)
+        parties = uow.referrals.parties_of(actor=actor, referral=referral)
+        if not parties & lifecycle.parties_for(action):
+            raise Forbidden(f"Your role may not {action} a referral.")
+        check_if_match(referral, if_match)
+        decision = lifecycle.decide(status=ReferralStatus(referral.status), action=action, parties=parties)
+        uow.referrals.claim_version(referral)
+        event_data = EFFECTS[action](ActionContext(uow, rules, actor, referral), data)
+        _apply(uow, rules, actor=actor, referral=referral, decision=decision, event_data=event_data)
+        view = uow.referrals.view(referral)
+        uow.commit()
+    return view
+
+
+def _apply(uow: UnitOfWork, rules: ServiceRules, *, actor: Actor, referral: Referral, decision: Decision,
+           event_data: dict[str, Any]) -> None:
+    """The decision's new status, its event (with the handover trigger), its deadline marks and its log row."""
+    referral.status = decision.to_status
     referral.updated_at = rules.now()
-    record_event(session, rules, referral=referral, action=action, from_status=from_status, actor=actor,
-                 data=event_data, handover_trigger=lifecycle.handover_trigger(status=from_status, action=action))
-    record_late_decision(session, rules, referral=referral, action=action)
-    record_access(session, actor=actor, action=str(action), referrals=[referral])
-    session.commit()
-    return build_view(session, referral)
-
-
-#: Decisions that end BUP's assessment.
-ASSESSMENTS = {ReferralAction.ACCEPT, ReferralAction.REJECT, ReferralAction.FORWARD}
-
-
-def record_late_decision(session: Session, rules: ServiceRules, *, referral: Referral,
-                         action: ReferralAction) -> None:
-    """A deadline missed by the decision itself is a breach even if no sweep ran in between."""
-    today = rules.today()
-    if action in ASSESSMENTS and referral.assessment_due and today > referral.assessment_due:
-        insert_mark(session, rules, Mark(f"referral:{referral.id}:assessment_breach", "assessment_breach", 0,
-                                         referral.assessment_due), referral_id=referral.id, handover_id=None)
-    if (action is ReferralAction.START_TREATMENT and referral.care_start_due
-            and referral.first_appointment_on > referral.care_start_due):
-        insert_mark(session, rules, Mark(f"referral:{referral.id}:care_start_breach", "care_start_breach", 0,
-                                         referral.care_start_due), referral_id=referral.id, handover_id=None)
+    uow.record_event(ReferralEvent(
+        referral_id=referral.id, action=decision.action, from_status=decision.from_status,
+        to_status=decision.to_status, actor_id=actor.user_id, actor_org_id=actor.organisation_id, at=rules.now(),
+        data=event_data, handover_trigger=decision.handover_trigger))
+    for mark in late_decision_marks(referral_id=referral.id, decided=decision.action, today=rules.today(),
+                                    assessment_due=referral.assessment_due, care_start_due=referral.care_start_due,
+                                    first_appointment_on=referral.first_appointment_on):
+        uow.marks.add(mark, referral_id=referral.id, handover_id=None, at=rules.now())
+    uow.access_log.record(actor=actor, action=str(decision.action), referrals=[referral])

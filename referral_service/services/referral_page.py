@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlmodel import Session, select
+from sqlmodel import select
 
 from referral_service.domain.handover import Handover, HandoverEvent
 from referral_service.domain.organisation import User
@@ -14,35 +14,39 @@ from referral_service.security.actor import Actor
 from referral_service.security.visibility import parties_of
 from referral_service.services.admin import organisations_by_id
 from referral_service.services.recipients import municipality_of
-from referral_service.services.referral_queries import events_of, load_visible_referral
-from referral_service.services.referral_views import build_view
+from referral_service.services.referral_queries import events_of
 from referral_service.services.rules import ServiceRules
+from referral_service.services.unit_of_work import SqlUnitOfWork
+from referral_service.services.views import build_view
 from referral_service.workflows.referral_lifecycle import TRANSITIONS
 
 
-def referral_page(session: Session, rules: ServiceRules, *, actor: Actor, referral_id: str) -> dict[str, Any]:
-    referral = load_visible_referral(session, actor=actor, referral_id=referral_id)
-    view = build_view(session, referral)
-    events = events_of(session, referral.id)
-    handover = session.exec(select(Handover).where(Handover.referral_id == referral.id)).first()
-    people = {u.id: u for u in session.exec(select(User).where(User.id.in_({e.actor_id for e in events})))}
-    organisations = organisations_by_id(session, {
-        referral.clinic_id, referral.referrer_org_id, handover.municipality_org_id if handover else None,
-        *(e.actor_org_id for e in events), *(c.organisation_id for c in view.municipal_contacts),
-        *(c.organisation_id for c in view.co_referrers)})
-    handover_events = list(session.exec(select(HandoverEvent).where(HandoverEvent.handover_id == handover.id)
-                                        .order_by(HandoverEvent.at))) if handover else []
-    holder = session.get(User, handover.assignee_user_id) if handover and handover.assignee_user_id else None
-    parties = parties_of(session, actor=actor, referral=referral)
-    actions = sorted({action for (state, action), t in TRANSITIONS.items()
-                      if state == referral.status and t.parties & parties})
-    record_access(session, actor=actor, action="read", referrals=[referral])
-    session.commit()
-    questions = [e for e in events if e.action == "request-information"]
-    decision = next((e for e in reversed(events) if e.action in {"reject", "accept", "discharge", "forward"}), None)
-    return {"view": view, "referral": referral, "child": view.child, "events": events, "people": people,
-            "organisations": organisations,
-            "home_municipality": municipality_of(session, referral.child_home_municipality),
-            "handover": handover, "handover_events": handover_events,
-            "holder": holder, "actions": actions, "questions": questions, "decision": decision,
-            "parties": {p.value for p in parties}}
+def referral_page(uow: SqlUnitOfWork, rules: ServiceRules, *, actor: Actor, referral_id: str) -> dict[str, Any]:
+    with uow:
+        session = uow.session
+        referral = uow.referrals.get_visible(actor=actor, referral_id=referral_id)
+        view = build_view(session, referral)
+        events = events_of(session, referral.id)
+        handover = session.exec(select(Handover).where(Handover.referral_id == referral.id)).first()
+        people = {u.id: u for u in session.exec(select(User).where(User.id.in_({e.actor_id for e in events})))}
+        organisations = organisations_by_id(session, {
+            referral.clinic_id, referral.referrer_org_id, handover.municipality_org_id if handover else None,
+            *(e.actor_org_id for e in events), *(c.organisation_id for c in view.municipal_contacts),
+            *(c.organisation_id for c in view.co_referrers)})
+        handover_events = list(session.exec(select(HandoverEvent).where(HandoverEvent.handover_id == handover.id)
+                                            .order_by(HandoverEvent.at))) if handover else []
+        holder = session.get(User, handover.assignee_user_id) if handover and handover.assignee_user_id else None
+        parties = parties_of(session, actor=actor, referral=referral)
+        actions = sorted({action for (state, action), t in TRANSITIONS.items()
+                          if state == referral.status and t.parties & parties})
+        record_access(session, actor=actor, action="read", referrals=[referral])
+        uow.commit()
+        questions = [e for e in events if e.action == "request-information"]
+        decision = next((e for e in reversed(events) if e.action in {"reject", "accept", "discharge", "forward"}), None)
+        return {"view": view, "referral": referral, "child": view.child, "events": events, "people": people,
+                "organisations": organisations,
+                "home_municipality": municipality_of(session, referral.child_home_municipality),
+                "handover": handover, "handover_events": handover_events,
+                "holder": holder, "actions": actions, "questions": questions, "decision": decision,
+                "parties": {p.value for p in parties}}
+

@@ -11,7 +11,7 @@ from sqlmodel import Session, select
 
 from referral_service.domain.child import Child
 from referral_service.domain.enums import OrganisationKind, ReferralAction, ReferralStatus, Role, ShareWith
-from referral_service.domain.national_id import InvalidNationalId, age_on, parse_national_id
+from referral_service.domain.national_id import InvalidNationalId, parse_national_id
 from referral_service.domain.organisation import Organisation
 from referral_service.domain.referral import (
     Consent,
@@ -26,18 +26,18 @@ from referral_service.security.access_log import record_access
 from referral_service.security.actor import Actor
 from referral_service.security.visibility import parties_of, visible_referrals
 from referral_service.services.events import record_event
-from referral_service.services.guards import check_if_match, claim_version, require_party
+from referral_service.services.guards import check_if_match, require_party
 from referral_service.services.pagination import Page, paginate
+from referral_service.services.referral_actions import draft_of
 from referral_service.services.referral_queries import (
-    child_of,
     current_consent,
     events_of,
-    load_visible_referral,
     overdue_clause,
 )
-from referral_service.services.referral_views import ReferralView, build_view, build_views
 from referral_service.services.rules import ServiceRules
-from referral_service.workflows.completeness import Missing, ReferralDraft, missing_items
+from referral_service.services.unit_of_work import SqlUnitOfWork
+from referral_service.services.views import ReferralView, build_view, build_views
+from referral_service.workflows.completeness import Missing, missing_items
 from referral_service.workflows.referral_lifecycle import Party
 
 #: Content fields a referrer may change while the referral is a draft.
@@ -148,55 +148,59 @@ def _replace_contacts(session: Session, *, referral: Referral, contacts: list[di
                                      organisation_id=contact.get("organisation_id")))
 
 
-def create_referral(session: Session, rules: ServiceRules, *, actor: Actor, data: dict[str, Any],
+def create_referral(uow: SqlUnitOfWork, rules: ServiceRules, *, actor: Actor, data: dict[str, Any],
                     idempotency_key: str | None = None) -> tuple[ReferralView, bool]:
     """A new draft referral; returns the view and whether it was created now (not replayed)."""
-    _require_referrer(actor)
-    request_hash = _request_hash(data)
-    idempotency_key = _key_digest(idempotency_key) if idempotency_key else None
-    if idempotency_key:
-        replay = _replay(session, actor=actor, key=idempotency_key, request_hash=request_hash)
-        if replay is not None:
-            return replay, False
-    _check_organisations(session, data)
-    child = _find_or_register_child(session, rules, data["child"])
-    session.flush()
-    now = rules.now()
-    referral = Referral(
-        child_id=child.id,
-        status=ReferralStatus.DRAFT,
-        referrer_user_id=actor.user_id,
-        referrer_org_id=actor.organisation_id,
-        referrer_kind=actor.organisation_kind,
-        clinic_id=data["clinic_id"],
-        created_at=now,
-        updated_at=now,
-        **{name: data[name] for name in DRAFT_FIELDS if name in data},
-    )
-    _describe_child_on(referral, data["child"])
-    session.add(referral)
-    session.flush()
-    record_consent(session, referral=referral, actor=actor, consent=data.get("consent") or {}, now=now)
-    _replace_contacts(session, referral=referral, contacts=data.get("municipal_contacts") or [])
-    record_event(session, rules, referral=referral, action=ReferralAction.CREATE, from_status=None, actor=actor)
-    record_access(session, actor=actor, action="create", referrals=[referral])
-    if idempotency_key:
-        session.add(IdempotencyRecord(user_id=actor.user_id, key=idempotency_key, request_hash=request_hash,
-                                      referral_id=referral.id))
-    try:
-        session.commit()
-    except IntegrityError:
-        # A concurrent request with the same key won; answer with its result.
-        session.rollback()
-        replay = idempotency_key and _replay(session, actor=actor, key=idempotency_key,
-                                             request_hash=request_hash)
-        if replay:
-            return replay, False
-        raise
-    return build_view(session, referral), True
+    with uow:
+        session = uow.session
+        _require_referrer(actor)
+        request_hash = _request_hash(data)
+        idempotency_key = _key_digest(idempotency_key) if idempotency_key else None
+        if idempotency_key:
+            replay = _replay(uow, actor=actor, key=idempotency_key, request_hash=request_hash)
+            if replay is not None:
+                return replay, False
+        _check_organisations(session, data)
+        child = _find_or_register_child(session, rules, data["child"])
+        session.flush()
+        now = rules.now()
+        referral = Referral(
+            child_id=child.id,
+            status=ReferralStatus.DRAFT,
+            referrer_user_id=actor.user_id,
+            referrer_org_id=actor.organisation_id,
+            referrer_kind=actor.organisation_kind,
+            clinic_id=data["clinic_id"],
+            created_at=now,
+            updated_at=now,
+            **{name: data[name] for name in DRAFT_FIELDS if name in data},
+        )
+        _describe_child_on(referral, data["child"])
+        session.add(referral)
+        session.flush()
+        record_consent(session, referral=referral, actor=actor, consent=data.get("consent") or {}, now=now)
+        _replace_contacts(session, referral=referral, contacts=data.get("municipal_contacts") or [])
+        record_event(uow, rules, referral=referral, action=ReferralAction.CREATE, from_status=None, actor=actor)
+        record_access(session, actor=actor, action="create", referrals=[referral])
+        if idempotency_key:
+            session.add(IdempotencyRecord(user_id=actor.user_id, key=idempotency_key, request_hash=request_hash,
+                                          referral_id=referral.id))
+        try:
+            uow.commit()
+        except IntegrityError:
+            # A concurrent request with the same key won; answer with its result.
+            uow.rollback()
+            replay = idempotency_key and _replay(uow, actor=actor, key=idempotency_key,
+                                                 request_hash=request_hash)
+            if replay:
+                return replay, False
+            raise
+        return build_view(session, referral), True
 
 
-def _replay(session: Session, *, actor: Actor, key: str, request_hash: str) -> ReferralView | None:
+def _replay(uow: SqlUnitOfWork, *, actor: Actor, key: str, request_hash: str) -> ReferralView | None:
+    """The referral an earlier request with this key created, read again (and logged as a read)."""
+    session = uow.session
     record = session.exec(
         select(IdempotencyRecord).where(IdempotencyRecord.user_id == actor.user_id, IdempotencyRecord.key == key)
     ).first()
@@ -208,112 +212,118 @@ def _replay(session: Session, *, actor: Actor, key: str, request_hash: str) -> R
     referral = session.get(Referral, record.referral_id)
     view = build_view(session, referral)
     record_access(session, actor=actor, action="read", referrals=[referral])
-    session.commit()
+    uow.commit()
     return view
 
 
-def update_draft(session: Session, rules: ServiceRules, *, actor: Actor, referral_id: str,
-                 data: dict[str, Any], if_match: str | None) -> ReferralView:
-    """Change a draft's content; only the referring side, only while it is a draft."""
-    # Visibility first: a referral the actor may not see answers 404 whatever their role (rule 5).
-    referral = load_visible_referral(session, actor=actor, referral_id=referral_id)
-    _require_referrer(actor)
-    require_party(session, actor=actor, referral=referral, party=Party.REFERRER)
-    check_if_match(referral, if_match)
-    if referral.status != ReferralStatus.DRAFT:
-        raise Conflict("Only a draft can be edited.")
-    _check_organisations(session, data)
-    claim_version(session, referral)
-    if data.get("child", {}).get("national_id"):
-        child = _find_or_register_child(session, rules, data["child"])
-        session.flush()
-        referral.child_id = child.id
-    if "child" in data:
-        # Without a number the child stays the same one; only what this referral says changes.
-        _describe_child_on(referral, data["child"])
-    for name in (*DRAFT_FIELDS, "clinic_id"):
-        if name in data:
-            setattr(referral, name, data[name])
-    if "consent" in data:
-        record_consent(session, referral=referral, actor=actor, consent=data["consent"], now=rules.now())
-    if "municipal_contacts" in data:
-        _replace_contacts(session, referral=referral, contacts=data["municipal_contacts"])
-    referral.updated_at = rules.now()
-    record_access(session, actor=actor, action="update", referrals=[referral])
-    session.commit()
-    return build_view(session, referral)
+def update_draft(uow: SqlUnitOfWork, rules: ServiceRules, *, actor: Actor, referral_id: str,
+                 data: dict[str, Any], if_match: str | None, invite_organisation_id: str | None = None) -> ReferralView:
+    """Change a draft's content (and invite a co-referrer with it); only the referring side, only while it is
+    a draft. All of it is saved, or none of it."""
+    with uow:
+        session = uow.session
+        # Visibility first: a referral the actor may not see answers 404 whatever their role (rule 5).
+        referral = uow.referrals.get_visible(actor=actor, referral_id=referral_id)
+        _require_referrer(actor)
+        require_party(uow.referrals, actor=actor, referral=referral, party=Party.REFERRER)
+        check_if_match(referral, if_match)
+        if referral.status != ReferralStatus.DRAFT:
+            raise Conflict("Only a draft can be edited.")
+        _check_organisations(session, data)
+        uow.referrals.claim_version(referral)
+        if data.get("child", {}).get("national_id"):
+            child = _find_or_register_child(session, rules, data["child"])
+            session.flush()
+            referral.child_id = child.id
+        if "child" in data:
+            # Without a number the child stays the same one; only what this referral says changes.
+            _describe_child_on(referral, data["child"])
+        for name in (*DRAFT_FIELDS, "clinic_id"):
+            if name in data:
+                setattr(referral, name, data[name])
+        if "consent" in data:
+            record_consent(session, referral=referral, actor=actor, consent=data["consent"], now=rules.now())
+        if "municipal_contacts" in data:
+            _replace_contacts(session, referral=referral, contacts=data["municipal_contacts"])
+        referral.updated_at = rules.now()
+        record_access(session, actor=actor, action="update", referrals=[referral])
+        if invite_organisation_id:
+            _invite(uow, rules, actor=actor, referral=referral, organisation_id=invite_organisation_id,
+                    version_claimed=True)
+        uow.commit()
+        return build_view(session, referral)
 
 
-def get_referral(session: Session, *, actor: Actor, referral_id: str) -> ReferralView:
-    referral = load_visible_referral(session, actor=actor, referral_id=referral_id)
-    view = build_view(session, referral)
-    record_access(session, actor=actor, action="read", referrals=[referral])
-    session.commit()
-    return view
+def get_referral(uow: SqlUnitOfWork, *, actor: Actor, referral_id: str) -> ReferralView:
+    with uow:
+        session = uow.session
+        referral = uow.referrals.get_visible(actor=actor, referral_id=referral_id)
+        view = build_view(session, referral)
+        record_access(session, actor=actor, action="read", referrals=[referral])
+        uow.commit()
+        return view
 
 
-def list_referrals(session: Session, rules: ServiceRules, *, actor: Actor, page: int, per_page: int,
+def list_referrals(uow: SqlUnitOfWork, rules: ServiceRules, *, actor: Actor, page: int, per_page: int,
                    status: str | None = None, overdue: bool = False,
                    sort: str = "created_at") -> Page[ReferralView]:
     """The referrals the actor's organisation takes part in; each one shown is access-logged."""
-    query = select(Referral).where(visible_referrals(actor))
-    if status:
-        query = query.where(Referral.status == status)
-    if overdue:
-        query = query.where(overdue_clause(rules.today()))
-    if sort == "assessment_due":
-        query = query.order_by(Referral.assessment_due.asc().nulls_last(), Referral.id)
-    else:
-        query = query.order_by(Referral.created_at.desc(), Referral.id)
-    result = paginate(session, query, page=page, per_page=per_page)
-    record_access(session, actor=actor, action="list", referrals=result.items)
-    session.commit()
-    return Page(items=build_views(session, result.items), total=result.total, page=page, per_page=per_page)
+    with uow:
+        session = uow.session
+        query = select(Referral).where(visible_referrals(actor))
+        if status:
+            query = query.where(Referral.status == status)
+        if overdue:
+            query = query.where(overdue_clause(rules.today()))
+        if sort == "assessment_due":
+            query = query.order_by(Referral.assessment_due.asc().nulls_last(), Referral.id)
+        else:
+            query = query.order_by(Referral.created_at.desc(), Referral.id)
+        result = paginate(session, query, page=page, per_page=per_page)
+        record_access(session, actor=actor, action="list", referrals=result.items)
+        uow.commit()
+        return Page(items=build_views(session, result.items), total=result.total, page=page, per_page=per_page)
 
 
-def list_events(session: Session, *, actor: Actor, referral_id: str) -> list[ReferralEvent]:
-    referral = load_visible_referral(session, actor=actor, referral_id=referral_id)
-    events = events_of(session, referral.id)
-    record_access(session, actor=actor, action="read_events", referrals=[referral])
-    session.commit()
-    return events
+def list_events(uow: SqlUnitOfWork, *, actor: Actor, referral_id: str) -> list[ReferralEvent]:
+    with uow:
+        session = uow.session
+        referral = uow.referrals.get_visible(actor=actor, referral_id=referral_id)
+        events = events_of(session, referral.id)
+        record_access(session, actor=actor, action="read_events", referrals=[referral])
+        uow.commit()
+        return events
 
 
-def draft_of(session: Session, rules: ServiceRules, referral: Referral) -> ReferralDraft:
-    """The referral's content as the completeness check sees it."""
-    child = child_of(session, referral)
-    consent = current_consent(session, referral.id)
-    return ReferralDraft(
-        age=age_on(child.birth_date, rules.today()),
-        reasons=list(referral.reasons),
-        description=referral.description,
-        measures_tried=referral.measures_tried,
-        child_view=referral.child_view,
-        guardians=list(referral.child_guardians),
-        consent_given_by=list(consent.given_by) if consent else [],
-        consent_share_with=list(consent.share_with) if consent else [],
-        withhold_from_guardians=bool(consent and consent.withhold_from_guardians),
-        referrer_kind=referral.referrer_kind,
-    )
-
-
-def check_completeness(session: Session, rules: ServiceRules, *, actor: Actor,
+def check_completeness(uow: SqlUnitOfWork, rules: ServiceRules, *, actor: Actor,
                        referral_id: str) -> list[Missing]:
-    referral = load_visible_referral(session, actor=actor, referral_id=referral_id)
-    missing = missing_items(draft_of(session, rules, referral))
-    record_access(session, actor=actor, action="check_completeness", referrals=[referral])
-    session.commit()
-    return missing
+    with uow:
+        session = uow.session
+        referral = uow.referrals.get_visible(actor=actor, referral_id=referral_id)
+        missing = missing_items(draft_of(uow.referrals, referral, today=rules.today()))
+        record_access(session, actor=actor, action="check_completeness", referrals=[referral])
+        uow.commit()
+        return missing
 
 
-def invite_co_referrer(session: Session, rules: ServiceRules, *, actor: Actor, referral_id: str,
+def invite_co_referrer(uow: SqlUnitOfWork, rules: ServiceRules, *, actor: Actor, referral_id: str,
                        organisation_id: str, if_match: str | None = None) -> ReferralView:
     """Let another organisation around the child take part as medhenviser."""
-    # Visibility first: a referral the actor may not see answers 404 whatever their role (rule 5).
-    referral = load_visible_referral(session, actor=actor, referral_id=referral_id)
-    _require_referrer(actor)
-    require_party(session, actor=actor, referral=referral, party=Party.REFERRER)
-    check_if_match(referral, if_match)
+    with uow:
+        # Visibility first: a referral the actor may not see answers 404 whatever their role (rule 5).
+        referral = uow.referrals.get_visible(actor=actor, referral_id=referral_id)
+        _require_referrer(actor)
+        require_party(uow.referrals, actor=actor, referral=referral, party=Party.REFERRER)
+        check_if_match(referral, if_match)
+        _invite(uow, rules, actor=actor, referral=referral, organisation_id=organisation_id, version_claimed=False)
+        uow.commit()
+        return build_view(uow.session, referral)
+
+
+def _invite(uow: SqlUnitOfWork, rules: ServiceRules, *, actor: Actor, referral: Referral, organisation_id: str,
+            version_claimed: bool) -> None:
+    """Add the co-referrer, unless it takes part already, in the caller's unit of work."""
+    session = uow.session
     organisation = session.get(Organisation, organisation_id)
     if organisation is None or organisation.kind == OrganisationKind.BUP_CLINIC:
         raise InvalidData("No such municipal organisation.", errors={"organisation_id": ["No such organisation."]})
@@ -322,24 +332,26 @@ def invite_co_referrer(session: Session, rules: ServiceRules, *, actor: Actor, r
         raise Conflict("Co-referrers can only be added while the referral is open for the referrer.")
     exists = session.exec(select(CoReferrer).where(CoReferrer.referral_id == referral.id,
                                                    CoReferrer.organisation_id == organisation_id)).first()
-    if exists is None and organisation_id != referral.referrer_org_id:
-        claim_version(session, referral)
-        session.add(CoReferrer(referral_id=referral.id, organisation_id=organisation_id,
-                               invited_by_user_id=actor.user_id, invited_at=rules.now()))
-        record_event(session, rules, referral=referral, action=ReferralAction.INVITE_CO_REFERRER,
-                     from_status=referral.status, actor=actor, data={"organisation_id": organisation_id})
-        record_access(session, actor=actor, action="invite_co_referrer", referrals=[referral])
-        session.commit()
-    return build_view(session, referral)
+    if exists is not None or organisation_id == referral.referrer_org_id:
+        return
+    if not version_claimed:
+        uow.referrals.claim_version(referral)
+    session.add(CoReferrer(referral_id=referral.id, organisation_id=organisation_id,
+                           invited_by_user_id=actor.user_id, invited_at=rules.now()))
+    record_event(uow, rules, referral=referral, action=ReferralAction.INVITE_CO_REFERRER,
+                 from_status=referral.status, actor=actor, data={"organisation_id": organisation_id})
+    record_access(session, actor=actor, action="invite_co_referrer", referrals=[referral])
 
 
-
-def reveal_national_id(session: Session, rules: ServiceRules, *, actor: Actor, referral_id: str) -> str:
+def reveal_national_id(uow: SqlUnitOfWork, rules: ServiceRules, *, actor: Actor, referral_id: str) -> str:
     """The child's full identity number, for the referring side and BUP only; the reveal is logged."""
-    referral = load_visible_referral(session, actor=actor, referral_id=referral_id)
-    if not parties_of(session, actor=actor, referral=referral):
-        raise Forbidden("Only the referring side and the receiving clinic may see the full identity number.")
-    number = rules.vault.decrypt(child_of(session, referral).national_id_ciphertext)
-    record_access(session, actor=actor, action="reveal_national_id", referrals=[referral])
-    session.commit()
-    return number
+    with uow:
+        session = uow.session
+        referral = uow.referrals.get_visible(actor=actor, referral_id=referral_id)
+        if not parties_of(session, actor=actor, referral=referral):
+            raise Forbidden("Only the referring side and the receiving clinic may see the full identity number.")
+        number = rules.vault.decrypt(uow.referrals.child_of(referral).national_id_ciphertext)
+        record_access(session, actor=actor, action="reveal_national_id", referrals=[referral])
+        uow.commit()
+        return number
+

@@ -37,8 +37,10 @@ class ServiceRules:
         return self.clock().astimezone(self.timezone).date()
 
 
-def rules_from_config(config: object, *, clock: Callable[[], datetime] = utcnow) -> ServiceRules:
+def rules_from_config(config: object) -> ServiceRules:
+    """The rules for these settings; the clock is the setting CLOCK when given (tests set it), else real time."""
     get = lambda name: getattr(config, name)  # noqa: E731
+    clock: Callable[[], datetime] = getattr(config, "CLOCK", None) or utcnow
     return ServiceRules(
         calendar=WorkingDayCalendar(saturday_is_working_day=get("SATURDAY_IS_WORKING_DAY")),
         vault=IdentityVault(master_key_from(config)),

@@ -8,18 +8,18 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 
-from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
 from referral_service.domain.enums import ReferralStatus, Role
-from referral_service.domain.handover import DeadlineMark, Handover
+from referral_service.domain.handover import Handover
 from referral_service.domain.organisation import User
 from referral_service.domain.referral import Referral
 from referral_service.services.alerts import raise_alerts
 from referral_service.services.recipients import administrators, referrer_side, users_with_role
 from referral_service.services.rules import ServiceRules
+from referral_service.services.unit_of_work import SqlUnitOfWork
 from referral_service.workflows import escalation
-from referral_service.workflows.handover_lifecycle import AWAITING_FIRST_CONTACT, HandoverStatus
+from referral_service.workflows.handover_lifecycle import AWAITING_FIRST_CONTACT, HandoverStatus, overdue_handovers
 from referral_service.workflows.handover_rules import ADDRESSED_TO_MUNICIPALITY
 
 log = logging.getLogger(__name__)
@@ -43,32 +43,19 @@ class SweepResult:
         self.marks[kind] = self.marks.get(kind, 0) + 1
 
 
-def insert_mark(session: Session, rules: ServiceRules, mark: escalation.Mark, *, referral_id: str | None,
-                handover_id: str | None) -> bool:
-    """Record the mark under its stable key; False if it was recorded before."""
-    if session.exec(select(DeadlineMark.id).where(DeadlineMark.key == mark.key)).first():
-        return False
-    try:
-        with session.begin_nested():
-            session.add(DeadlineMark(key=mark.key, kind=mark.kind, referral_id=referral_id,
-                                     handover_id=handover_id, level=mark.level, due=mark.due, at=rules.now()))
-    except IntegrityError:
-        return False
-    return True
-
-
-def _record(session: Session, rules: ServiceRules, mark: escalation.Mark, *, users: list[User],
+def _record(uow: SqlUnitOfWork, rules: ServiceRules, mark: escalation.Mark, *, users: list[User],
             referral_id: str | None, handover_id: str | None) -> bool:
     """Record the mark and alert once; False if another sweep already did."""
-    if not insert_mark(session, rules, mark, referral_id=referral_id, handover_id=handover_id):
+    if not uow.marks.add(mark, referral_id=referral_id, handover_id=handover_id, at=rules.now()):
         return False
-    raise_alerts(session, rules, users=users, kind=mark.kind, dedupe_key=mark.key,
+    raise_alerts(uow, rules, users=users, kind=mark.kind, dedupe_key=mark.key,
                  message=MESSAGES[mark.kind].format(due=mark.due, level=mark.level),
                  referral_id=referral_id, handover_id=handover_id)
     return True
 
 
-def sweep_referral_deadlines(session: Session, rules: ServiceRules, result: SweepResult) -> None:
+def sweep_referral_deadlines(uow: SqlUnitOfWork, rules: ServiceRules, result: SweepResult) -> None:
+    session = uow.session
     today, calendar = rules.today(), rules.calendar
     horizon = calendar.add_working_days(today, rules.assessment_warning_working_days)
     waiting = session.exec(select(Referral).where(
@@ -79,7 +66,7 @@ def sweep_referral_deadlines(session: Session, rules: ServiceRules, result: Swee
                                                 today=today, warning_days=rules.assessment_warning_working_days,
                                                 calendar=calendar):
             intake = users_with_role(session, organisation_id=referral.clinic_id, role=Role.BUP_INTAKE)
-            if _record(session, rules, mark, users=intake, referral_id=referral.id, handover_id=None):
+            if _record(uow, rules, mark, users=intake, referral_id=referral.id, handover_id=None):
                 result.count(mark.kind)
     late = session.exec(select(Referral).where(Referral.status == ReferralStatus.ACCEPTED,
                                                Referral.care_start_due < today)).all()
@@ -87,7 +74,7 @@ def sweep_referral_deadlines(session: Session, rules: ServiceRules, result: Swee
         for mark in escalation.care_start_marks(referral_id=referral.id, care_start_due=referral.care_start_due,
                                                 today=today):
             intake = users_with_role(session, organisation_id=referral.clinic_id, role=Role.BUP_INTAKE)
-            if _record(session, rules, mark, users=intake, referral_id=referral.id, handover_id=None):
+            if _record(uow, rules, mark, users=intake, referral_id=referral.id, handover_id=None):
                 result.count(mark.kind)
 
 
@@ -101,11 +88,10 @@ def _escalation_recipients(session: Session, handover: Handover) -> list[User]:
     return referrer_side(session, referral) or administrators(session)
 
 
-def sweep_handovers(session: Session, rules: ServiceRules, result: SweepResult) -> None:
+def sweep_handovers(uow: SqlUnitOfWork, rules: ServiceRules, result: SweepResult) -> None:
+    session = uow.session
     today = rules.today()
-    overdue = session.exec(select(Handover).where(
-        ((Handover.status == HandoverStatus.OPEN) & (Handover.acknowledge_due < today))
-        | (Handover.status.in_(list(AWAITING_FIRST_CONTACT)) & (Handover.first_contact_due < today)))).all()
+    overdue = session.exec(select(Handover).where(overdue_handovers(today))).all()
     for handover in overdue:
         marks = escalation.handover_marks(
             handover_id=handover.id, acknowledged=handover.status != HandoverStatus.OPEN,
@@ -114,18 +100,19 @@ def sweep_handovers(session: Session, rules: ServiceRules, result: SweepResult) 
             today=today, calendar=rules.calendar)
         for mark in marks:
             recipients = _escalation_recipients(session, handover)
-            if _record(session, rules, mark, users=recipients, referral_id=handover.referral_id,
+            if _record(uow, rules, mark, users=recipients, referral_id=handover.referral_id,
                        handover_id=handover.id):
                 handover.escalation_level = max(handover.escalation_level, mark.level)
                 result.count(mark.kind)
 
 
-def run_sweeps(session: Session, rules: ServiceRules) -> SweepResult:
-    """All deadline and escalation sweeps as of the rules' clock, in one transaction."""
+def run_sweeps(uow: SqlUnitOfWork, rules: ServiceRules) -> SweepResult:
+    """All deadline and escalation sweeps as of the rules' clock, in one unit of work."""
     result = SweepResult()
-    sweep_referral_deadlines(session, rules, result)
-    sweep_handovers(session, rules, result)
-    session.commit()
+    with uow:
+        sweep_referral_deadlines(uow, rules, result)
+        sweep_handovers(uow, rules, result)
+        uow.commit()
     if result.marks:
         log.info("deadline sweep", extra={"marks": result.marks, "as_of": rules.now().isoformat()})
     return result

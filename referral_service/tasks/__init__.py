@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from celery import Celery
 
 from config import BaseConfig
 from referral_service.tasks import fs_transport
+
+if TYPE_CHECKING:
+    from referral_service.bootstrap import Dependencies
 
 
 def broker_settings(config: BaseConfig) -> dict[str, object]:
@@ -30,11 +34,12 @@ def broker_settings(config: BaseConfig) -> dict[str, object]:
     }
 
 
-def create_celery(config: BaseConfig) -> Celery:
-    """The Celery app for these settings, with the beat schedule of the background work."""
+def create_celery(deps: Dependencies) -> Celery:
+    """The Celery app for the service's dependencies, with the beat schedule of the background work."""
     from referral_service.tasks import runtime
 
-    runtime.configure(config)
+    config = deps.config
+    runtime.install(deps)
     app = Celery("referral_service")
     app.conf.update(
         **broker_settings(config),

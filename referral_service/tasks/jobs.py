@@ -11,8 +11,7 @@ from referral_service.domain.outbox import OutboxMessage
 from referral_service.notify.mailer import TransientDeliveryError
 from referral_service.services import operations, outbox, reconcile, sweeps
 from referral_service.services.alert_delivery import deliver_alert_email
-from referral_service.services.alerts import ALERT_EMAIL_TOPIC
-from referral_service.services.events import REFERRAL_EVENT_TOPIC
+from referral_service.services.unit_of_work import ALERT_EMAIL_TOPIC, REFERRAL_EVENT_TOPIC
 from referral_service.tasks.runtime import current
 
 log = logging.getLogger(__name__)
@@ -27,15 +26,13 @@ def publish(message: OutboxMessage) -> None:
 @shared_task(name="outbox.relay")
 def relay_outbox() -> int:
     rt = current()
-    with rt.database.session() as session:
-        return outbox.relay_outbox(session, rt.rules, publish=publish)
+    return outbox.relay_outbox(rt.unit_of_work(), rt.rules, publish=publish)
 
 
 @shared_task(name="outbox.process_referral_event")
 def process_referral_event(message_id: str) -> bool:
     rt = current()
-    with rt.database.session() as session:
-        processed = outbox.process_referral_event_message(session, rt.rules, message_id=message_id)
+    processed = outbox.process_referral_event_message(rt.unit_of_work(), rt.rules, message_id=message_id)
     if processed:
         # The alerts it made wait in the outbox; relay them now rather than at the next tick.
         relay_outbox.apply_async()
@@ -46,27 +43,25 @@ def process_referral_event(message_id: str) -> bool:
 def deliver_email(self, message_id: str) -> str:
     rt = current()
     attempt, limit = self.request.retries, rt.config.EMAIL_MAX_RETRIES
-    with rt.database.session() as session:
-        try:
-            return deliver_alert_email(session, rt.rules, message_id=message_id, mailer=rt.mailer,
-                                       settings=rt.email, final_attempt=attempt >= limit)
-        except TransientDeliveryError as exc:
-            # Only transient failures come here; exponential backoff between attempts.
-            raise self.retry(exc=exc, countdown=rt.config.EMAIL_RETRY_BASE_SECONDS * 2**attempt) from None
+    try:
+        return deliver_alert_email(rt.unit_of_work(), rt.rules, message_id=message_id, mailer=rt.mailer,
+                                   settings=rt.email, final_attempt=attempt >= limit)
+    except TransientDeliveryError as exc:
+        # Only transient failures come here; exponential backoff between attempts.
+        raise self.retry(exc=exc, countdown=rt.config.EMAIL_RETRY_BASE_SECONDS * 2**attempt) from None
 
 
 @shared_task(name="deadlines.sweep")
 def sweep_deadlines() -> dict[str, int]:
     rt = current()
-    with rt.database.session() as session:
-        return sweeps.run_sweeps(session, rt.rules).marks
+    return sweeps.run_sweeps(rt.unit_of_work(), rt.rules).marks
 
 
 @shared_task(name="outbox.reconcile")
 def reconcile_loop() -> int:
     rt = current()
+    repairs = reconcile.reconcile(rt.unit_of_work(), rt.rules,
+                                  grace=timedelta(seconds=rt.config.RECONCILE_GRACE_SECONDS))
     with rt.database.session() as session:
-        repairs = reconcile.reconcile(session, rt.rules,
-                                      grace=timedelta(seconds=rt.config.RECONCILE_GRACE_SECONDS))
         log.info("outbox backlog", extra=operations.backlog(session, rt.rules))
     return repairs.total

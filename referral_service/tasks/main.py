@@ -1,6 +1,7 @@
-"""The Celery app built from the REFERRAL_* settings; `worker.py` and `serve` point Celery here."""
+"""The Celery app of the service built from the REFERRAL_* settings; `worker.py` and `serve` point Celery here."""
 
-from config import load_config
-from referral_service.tasks import create_celery
+from celery import Celery
 
-celery = create_celery(load_config())
+from referral_service import create_app
+
+celery: Celery = create_app().extensions["celery"]

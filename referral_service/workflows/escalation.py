@@ -8,7 +8,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
+from referral_service.domain.enums import ReferralAction
 from referral_service.workflows.calendar import WorkingDayCalendar
+from referral_service.workflows.referral_lifecycle import ASSESSMENT_DECISIONS
 
 
 @dataclass(frozen=True)
@@ -19,12 +21,20 @@ class Mark:
     due: date
 
 
+def assessment_breach(*, referral_id: str, due: date) -> Mark:
+    return Mark(f"referral:{referral_id}:assessment_breach", "assessment_breach", 0, due)
+
+
+def care_start_breach(*, referral_id: str, due: date) -> Mark:
+    return Mark(f"referral:{referral_id}:care_start_breach", "care_start_breach", 0, due)
+
+
 def assessment_marks(*, referral_id: str, assessment_due: date, today: date, warning_days: int,
                      calendar: WorkingDayCalendar) -> list[Mark]:
     """BUP is warned `warning_days` working days before the assessment deadline; a breach after it."""
     marks = []
     if today > assessment_due:
-        marks.append(Mark(f"referral:{referral_id}:assessment_breach", "assessment_breach", 0, assessment_due))
+        marks.append(assessment_breach(referral_id=referral_id, due=assessment_due))
     elif today >= calendar.add_working_days(assessment_due, -warning_days):
         marks.append(Mark(f"referral:{referral_id}:assessment_warning", "assessment_warning", 0, assessment_due))
     return marks
@@ -33,7 +43,18 @@ def assessment_marks(*, referral_id: str, assessment_due: date, today: date, war
 def care_start_marks(*, referral_id: str, care_start_due: date, today: date) -> list[Mark]:
     """A passed start-of-care deadline is a fristbrudd."""
     if today > care_start_due:
-        return [Mark(f"referral:{referral_id}:care_start_breach", "care_start_breach", 0, care_start_due)]
+        return [care_start_breach(referral_id=referral_id, due=care_start_due)]
+    return []
+
+
+def late_decision_marks(*, referral_id: str, decided: ReferralAction, today: date, assessment_due: date | None,
+                        care_start_due: date | None, first_appointment_on: date | None) -> list[Mark]:
+    """A deadline missed by the decision itself is a breach even if no sweep ran in between."""
+    if decided in ASSESSMENT_DECISIONS and assessment_due and today > assessment_due:
+        return [assessment_breach(referral_id=referral_id, due=assessment_due)]
+    if (decided is ReferralAction.START_TREATMENT and care_start_due and first_appointment_on
+            and first_appointment_on > care_start_due):
+        return [care_start_breach(referral_id=referral_id, due=care_start_due)]
     return []
 
 

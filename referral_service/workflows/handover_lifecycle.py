@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import date
 from enum import StrEnum
 
+from sqlalchemy import ColumnElement
+
+from referral_service.domain.handover import Handover
 from referral_service.errors import Conflict
 
 
@@ -46,3 +50,18 @@ def next_handover_status(*, status: HandoverStatus, action: HandoverAction) -> H
         return TRANSITIONS[(status, action)]
     except KeyError:
         raise Conflict(f"A handover task that is {status} cannot {action}.") from None
+
+
+def unacknowledged_past_due(today: date) -> ColumnElement[bool]:
+    """Nobody has taken the task by its deadline."""
+    return (Handover.status == HandoverStatus.OPEN) & (Handover.acknowledge_due < today)
+
+
+def first_contact_past_due(today: date) -> ColumnElement[bool]:
+    """Nobody has planned the first contact by its deadline."""
+    return Handover.status.in_(list(AWAITING_FIRST_CONTACT)) & (Handover.first_contact_due < today)
+
+
+def overdue_handovers(today: date) -> ColumnElement[bool]:
+    """The one definition of an overdue handover; lists, sweeps and the dashboard all filter with it."""
+    return unacknowledged_past_due(today) | first_contact_past_due(today)

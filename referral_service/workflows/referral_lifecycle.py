@@ -8,6 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
+from referral_service.domain.enums import HandoverTrigger
 from referral_service.domain.enums import ReferralAction as A
 from referral_service.domain.enums import ReferralStatus as S
 from referral_service.errors import Conflict, Forbidden
@@ -53,14 +54,31 @@ TRANSITIONS: dict[tuple[S, A], Transition] = {
 #: The actions a client may ask for by URL.
 REQUESTABLE_ACTIONS = frozenset(action for _, action in TRANSITIONS)
 
-#: Actions whose outcome hands the child back to the municipality (a tilbakehenvisning).
-HANDOVER_TRIGGERS: dict[tuple[S, A], str] = {
-    (S.SUBMITTED, A.REJECT): "rejected",
-    (S.INFORMATION_REQUESTED, A.REJECT): "rejected",
-    (S.IN_TREATMENT, A.DISCHARGE): "discharged",
-    (S.ACCEPTED, A.WITHDRAW): "withdrawn",
-    (S.IN_TREATMENT, A.WITHDRAW): "withdrawn",
+#: Actions whose outcome hands the child back to the municipality (a tilbakehenvisning). The decision
+#: stores the trigger on its event; nothing else works it out again.
+HANDOVER_TRIGGERS: dict[tuple[S, A], HandoverTrigger] = {
+    (S.SUBMITTED, A.REJECT): HandoverTrigger.REJECTED,
+    (S.INFORMATION_REQUESTED, A.REJECT): HandoverTrigger.REJECTED,
+    (S.IN_TREATMENT, A.DISCHARGE): HandoverTrigger.DISCHARGED,
+    (S.ACCEPTED, A.WITHDRAW): HandoverTrigger.WITHDRAWN,
+    (S.IN_TREATMENT, A.WITHDRAW): HandoverTrigger.WITHDRAWN,
 }
+
+#: BUP's decisions that end the assessment (and stop its deadline).
+ASSESSMENT_DECISIONS = frozenset({A.ACCEPT, A.REJECT, A.FORWARD})
+
+#: The events the referral page and the dashboard show as "BUP's decision".
+DECISION_EVENTS = ASSESSMENT_DECISIONS | {A.DISCHARGE}
+
+
+@dataclass(frozen=True)
+class Decision:
+    """What one lifecycle action does to a referral: the service applies it, nobody recomputes it."""
+
+    action: A
+    from_status: S
+    to_status: S
+    handover_trigger: HandoverTrigger | None
 
 
 def parties_for(action: A) -> frozenset[Party]:
@@ -84,6 +102,18 @@ def next_status(*, status: S, action: A, parties: frozenset[Party]) -> S:
     return transition.to
 
 
-def handover_trigger(*, status: S, action: A) -> str | None:
+def handover_trigger(*, status: S, action: A) -> HandoverTrigger | None:
     """The handover trigger this transition fires, if any."""
     return HANDOVER_TRIGGERS.get((status, action))
+
+
+def decide(*, status: S, action: A, parties: frozenset[Party]) -> Decision:
+    """The decision for `action` on a referral in `status`, or the error that refuses it."""
+    to_status = next_status(status=status, action=action, parties=parties)
+    return Decision(action=action, from_status=status, to_status=to_status,
+                    handover_trigger=handover_trigger(status=status, action=action))
+
+
+def actions_open_to(*, status: S, parties: frozenset[Party]) -> list[A]:
+    """The actions these parties may take on a referral in `status`, in a stable order."""
+    return sorted({action for (state, action), t in TRANSITIONS.items() if state == status and t.parties & parties})

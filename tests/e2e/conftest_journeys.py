@@ -13,6 +13,7 @@ from sqlmodel import select
 
 from referral_service.demo import seed_demo
 from referral_service.domain.organisation import User
+from referral_service.services.unit_of_work import SqlUnitOfWork
 from tests.e2e.helpers import CONTEXT_OPTIONS, NURSE, A11yAudit
 from tests.support.loop import InProcessWorker
 
@@ -22,7 +23,7 @@ def demo_data(e2e_app) -> None:
     """The demo organisations and users, seeded once however many modules ask for them."""
     with e2e_app.extensions["referral_db"].session() as session:
         if session.exec(select(User).where(User.email == NURSE)).first() is None:
-            seed_demo(session)
+            seed_demo(SqlUnitOfWork.on(session))
             session.commit()
 
 

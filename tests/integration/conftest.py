@@ -3,8 +3,6 @@ seeded once per session with the demo organisations and users; each test starts 
 
 from __future__ import annotations
 
-import dataclasses
-
 import pytest
 from sqlalchemy import text
 from sqlmodel import SQLModel
@@ -43,11 +41,9 @@ def test_clock() -> TestClock:
 @pytest.fixture(scope="session")
 def app(database_url, tmp_path_factory, test_clock):
     upgrade(database_url)
-    config = load_config("test", DATABASE_URL=database_url, DATA_DIR=str(tmp_path_factory.mktemp("data")))
-    application = create_app(config)
-    rules = application.extensions["referral_rules"]
-    application.extensions["referral_rules"] = dataclasses.replace(rules, clock=test_clock)
-    return application
+    config = load_config("test", DATABASE_URL=database_url, DATA_DIR=str(tmp_path_factory.mktemp("data")),
+                         CLOCK=test_clock)
+    return create_app(config)
 
 
 @pytest.fixture(scope="session")

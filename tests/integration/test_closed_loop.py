@@ -15,6 +15,7 @@ from referral_service.domain.handover import Handover
 from referral_service.domain.outbox import OutboxMessage
 from referral_service.domain.referral import ReferralEvent
 from referral_service.services.reconcile import reconcile
+from referral_service.services.unit_of_work import SqlUnitOfWork
 from tests.support.loop import InProcessWorker
 
 
@@ -108,8 +109,9 @@ def test_the_reconciler_repairs_a_handover_whose_message_was_lost(world, worker,
     worker.queue.clear()  # the broker lost every message
     with app.extensions["referral_db"].session() as session:
         rules = app.extensions["referral_rules"]
-        assert reconcile(session, rules, grace=timedelta(hours=1)).total == 0  # too early to interfere
-        repairs = reconcile(session, rules, grace=timedelta(0))
+        # too early to interfere:
+        assert reconcile(SqlUnitOfWork.on(session), rules, grace=timedelta(hours=1)).total == 0
+        repairs = reconcile(SqlUnitOfWork.on(session), rules, grace=timedelta(0))
     assert repairs.missing_handovers == 1
     assert len(handovers_for(app, referral["id"])) == 1
     assert alert_count(app, user_id=world.users["coordinator_askoy"].id) == 1
@@ -122,7 +124,7 @@ def test_the_reconciler_sends_stuck_messages_back_to_the_relay(world, worker, ap
     worker.relay()
     worker.queue.clear()
     with app.extensions["referral_db"].session() as session:
-        repairs = reconcile(session, app.extensions["referral_rules"], grace=timedelta(0))
+        repairs = reconcile(SqlUnitOfWork.on(session), app.extensions["referral_rules"], grace=timedelta(0))
     assert repairs.stuck_messages == 2  # the create and submit events
     worker.run()
     assert worker.pending_outbox() == []

@@ -36,6 +36,7 @@ from sqlmodel import select
 from referral_service.demo import DEMO_PASSWORD
 from referral_service.domain.handover import Handover
 from referral_service.services.sweeps import run_sweeps
+from referral_service.services.unit_of_work import SqlUnitOfWork
 from tests.integration.conftest import empty_case_tables
 from tests.support.loop import InProcessWorker
 from tests.support.world import USERS
@@ -104,7 +105,7 @@ class KnownSet:
 
     def sweep(self) -> None:
         with self.app.extensions["referral_db"].session() as session:
-            run_sweeps(session, self.app.extensions["referral_rules"])
+            run_sweeps(SqlUnitOfWork.on(session), self.app.extensions["referral_rules"])
 
     def browser(self, who: str) -> FlaskClient:
         """A browser-like client logged in through the login form (one per user)."""

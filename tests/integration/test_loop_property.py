@@ -25,8 +25,8 @@ from referral_service.domain.handover import Handover
 from referral_service.domain.outbox import OutboxMessage
 from referral_service.domain.referral import ReferralEvent
 from referral_service.services.event_handling import handle_referral_event
-from referral_service.services.events import REFERRAL_EVENT_TOPIC
 from referral_service.services.reconcile import reconcile
+from referral_service.services.unit_of_work import REFERRAL_EVENT_TOPIC, SqlUnitOfWork
 from tests.integration.conftest import empty_case_tables
 from tests.support.loop import InProcessWorker
 
@@ -132,11 +132,11 @@ def loop_machine(app, world):
         def worker_crashes_while_processing(self, data, redelivered: bool) -> None:
             index = data.draw(st.sampled_from(self.referral_messages()), label="message")
             _topic, message_id, *_ = item = self.worker.queue.pop(index)
-            with database.session() as session:
+            with database.session() as session, SqlUnitOfWork.on(session) as uow:
                 message = session.get(OutboxMessage, message_id)
                 event = session.get(ReferralEvent, message.payload["event_id"])
-                handle_referral_event(session, rules, event=event)
-                session.rollback()  # the process died before it could commit
+                handle_referral_event(uow, rules, event=event)
+                # the process died before it could commit: leaving the unit of work rolls it back
             if redelivered:
                 self.worker.queue.append(item)
 
@@ -147,7 +147,7 @@ def loop_machine(app, world):
         @rule()
         def reconciler_runs(self) -> None:
             with database.session() as session:
-                reconcile(session, rules, grace=timedelta(0))
+                reconcile(SqlUnitOfWork.on(session), rules, grace=timedelta(0))
 
         # --- rule 1 ----------------------------------------------------------------------------------------
 
@@ -167,7 +167,7 @@ def loop_machine(app, world):
         def teardown(self) -> None:
             # Settle: the reconciler repairs what was lost, the workers finish what is queued.
             with database.session() as session:
-                reconcile(session, rules, grace=timedelta(0))
+                reconcile(SqlUnitOfWork.on(session), rules, grace=timedelta(0))
             self.worker.run()
             with database.session() as session:
                 per_referral = Counter(session.exec(select(Handover.referral_id)).all())

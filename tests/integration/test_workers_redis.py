@@ -37,8 +37,7 @@ from referral_service.domain.outbox import OutboxMessage
 from referral_service.domain.referral import ReferralEvent
 from referral_service.migrations import upgrade
 from referral_service.services import outbox
-from referral_service.services.alerts import ALERT_EMAIL_TOPIC
-from referral_service.services.events import REFERRAL_EVENT_TOPIC
+from referral_service.services.unit_of_work import ALERT_EMAIL_TOPIC, REFERRAL_EVENT_TOPIC, SqlUnitOfWork
 from tests.support.redis_server import RedisServer, start_redis
 from tests.support.world import World, build_world
 
@@ -324,7 +323,7 @@ def template_database(postgres_server) -> str:
     database = Database()
     database.configure(url)
     with database.session() as session:
-        seed_demo(session)
+        seed_demo(SqlUnitOfWork.on(session))
     database.engine.dispose()  # a template must have no connections
     return name
 
@@ -417,7 +416,7 @@ def test_a_flushed_redis_with_messages_queued_loses_nothing(loop):
     broker = producer(loop.redis)
     try:
         with loop.session() as session:
-            handed = outbox.relay_outbox(session, loop.app.extensions["referral_rules"],
+            handed = outbox.relay_outbox(SqlUnitOfWork.on(session), loop.app.extensions["referral_rules"],
                                          publish=lambda m: broker.send_task(TASK_FOR_TOPIC[m.topic], args=[m.id]))
     finally:
         broker.close()

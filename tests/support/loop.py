@@ -10,8 +10,7 @@ from referral_service.domain.outbox import OutboxMessage
 from referral_service.notify.mailer import FakeMailer, Mailer, TransientDeliveryError
 from referral_service.services import outbox
 from referral_service.services.alert_delivery import EmailSettings, deliver_alert_email
-from referral_service.services.alerts import ALERT_EMAIL_TOPIC
-from referral_service.services.events import REFERRAL_EVENT_TOPIC
+from referral_service.services.unit_of_work import ALERT_EMAIL_TOPIC, REFERRAL_EVENT_TOPIC, SqlUnitOfWork
 
 
 @dataclass
@@ -33,17 +32,17 @@ class InProcessWorker:
 
     def relay(self) -> int:
         with self.database.session() as session:
-            return outbox.relay_outbox(session, self.rules,
+            return outbox.relay_outbox(SqlUnitOfWork.on(session), self.rules,
                                        publish=lambda m: self.queue.append((m.topic, m.id)))
 
     def process(self, topic: str, message_id: str, attempt: int = 0) -> None:
         with self.database.session() as session:
             if topic == REFERRAL_EVENT_TOPIC:
-                outbox.process_referral_event_message(session, self.rules, message_id=message_id)
+                outbox.process_referral_event_message(SqlUnitOfWork.on(session), self.rules, message_id=message_id)
             elif topic == ALERT_EMAIL_TOPIC:
                 try:
-                    deliver_alert_email(session, self.rules, message_id=message_id, mailer=self.mailer,
-                                        settings=EmailSettings("ikke-svar@test.example", "http://test.example"),
+                    deliver_alert_email(SqlUnitOfWork.on(session), self.rules, message_id=message_id,
+                                        mailer=self.mailer, settings=EmailSettings("ikke-svar@test.example", "http://test.example"),
                                         final_attempt=attempt + 1 >= self.max_email_attempts)
                 except TransientDeliveryError:
                     self.queue.append((topic, message_id, attempt + 1))

@@ -13,6 +13,7 @@ from sqlmodel import select
 from referral_service.demo import DEMO_PASSWORD, seed_demo
 from referral_service.domain.national_id import make_synthetic_national_id
 from referral_service.domain.organisation import Organisation, User
+from referral_service.services.unit_of_work import SqlUnitOfWork
 
 #: The demo users by what they are in the tests.
 USERS = {
@@ -140,7 +141,7 @@ def build_world(app: Flask) -> World:
 
     world = World(app=app, client=app.test_client())
     with app.extensions["referral_db"].session() as session:
-        seed_demo(session)
+        seed_demo(SqlUnitOfWork.on(session))
         by_name = {o.name: o for o in session.exec(select(Organisation))}
         world.orgs = {key: by_name[name] for key, _kind, name, _number in ORGANISATIONS}
         by_email = {u.email: u for u in session.exec(select(User))}

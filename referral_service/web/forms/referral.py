@@ -19,8 +19,8 @@ from werkzeug.datastructures import MultiDict
 
 from referral_service.domain.national_id import InvalidNationalId, parse_national_id
 from referral_service.schemas.referrals import ReferralIn, ReferralPatch, SupplementIn, WithdrawIn
-from referral_service.services.referral_views import ReferralView
 from referral_service.services.rules import ServiceRules
+from referral_service.services.views import ReferralView
 from referral_service.workflows import completeness
 from referral_service.workflows import consent as consent_rules
 

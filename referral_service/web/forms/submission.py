@@ -7,7 +7,6 @@ from typing import Any
 
 from flask import flash, redirect
 
-from referral_service.api.context import db_session
 from referral_service.errors import Conflict, InvalidData, PreconditionFailed
 from referral_service.web.forms.decisions import FilledForm
 
@@ -15,15 +14,12 @@ from referral_service.web.forms.decisions import FilledForm
 def submit_form(filled: FilledForm, *, call: Callable[[], Any], page: Callable[..., Any], done_url: str,
                 done_message: str) -> Any:
     """POST/redirect/GET on success; 422 with the errors beside the fields; 409 when the case changed."""
-    session = db_session()
     if filled.valid:
         try:
             call()
         except InvalidData as error:
-            session.rollback()
             filled.refused(error)
         except (Conflict, PreconditionFailed):
-            session.rollback()
             return page(changed=True, status=409)
         else:
             flash(done_message, "ok")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import redirect, render_template, request, url_for
 
-from referral_service.api.context import db_session, rules
+from referral_service.api.context import rules, unit_of_work
 from referral_service.errors import RateLimited, Unauthenticated
 from referral_service.services.auth import check_credentials
 from referral_service.web.blueprint import web
@@ -29,14 +29,13 @@ def login():
         return render_template("login.html", next=_safe_next(request.args.get("next")), email="")
     email = request.form.get("email", "")
     try:
-        user = check_credentials(db_session(), rules(), email=email, password=request.form.get("password", ""),
+        user = check_credentials(unit_of_work(), rules(), email=email, password=request.form.get("password", ""),
                                  client_address=request.remote_addr)
     except RateLimited:
         return render_template("login.html", error=LOCKED, email=email), 429
     except Unauthenticated:
         return render_template("login.html", error=LOGIN_FAILED, email=email,
                                next=_safe_next(request.form.get("next"))), 401
-    db_session().commit()
     sign_in(user)
     return redirect(_safe_next(request.form.get("next")) or url_for("web.start"))
 

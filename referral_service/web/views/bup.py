@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import redirect, render_template, request, url_for
 
-from referral_service.api.context import db_session, rules
+from referral_service.api.context import db_session, rules, unit_of_work
 from referral_service.domain.enums import OrganisationKind, ReferralStatus
 from referral_service.services import referrals as referral_service
 from referral_service.services.admin import list_organisations
@@ -37,7 +37,7 @@ ENDPOINTS = {
 def _referrals_in(*statuses: str, sort: str = "assessment_due") -> list:
     found = []
     for status in statuses:
-        found += referral_service.list_referrals(db_session(), rules(), actor=web_actor(), page=1,
+        found += referral_service.list_referrals(unit_of_work(), rules(), actor=web_actor(), page=1,
                                                  per_page=MAX_PER_PAGE, status=status, sort=sort).items
     return found
 
@@ -64,7 +64,7 @@ def _other_clinics() -> list[tuple[str, str]]:
 
 def _assessment_page(referral_id: str, *, filled: FilledForm | None = None, changed: bool = False,
                      status: int = 200):
-    page = referral_page(db_session(), rules(), actor=web_actor(), referral_id=referral_id)
+    page = referral_page(unit_of_work(), rules(), actor=web_actor(), referral_id=referral_id)
     if "clinic" not in page["parties"]:
         return redirect(url_for("web.referral_detail", referral_id=referral_id))
     forms = [(form, url_for(ENDPOINTS[action], referral_id=referral_id))
@@ -89,7 +89,7 @@ def _decide(referral_id: str, form: ActionForm):
     filled = form.parse(request.form, options=options)
     return submit_form(
         filled,
-        call=lambda: take_action(db_session(), rules(), actor=web_actor(), referral_id=referral_id,
+        call=lambda: take_action(unit_of_work(), rules(), actor=web_actor(), referral_id=referral_id,
                                  action=form.action, data=filled.data,
                                  if_match=request.form.get(VERSION_FIELD) or None),
         page=lambda **kwargs: _assessment_page(referral_id, **kwargs),

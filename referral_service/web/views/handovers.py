@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from flask import render_template, request, url_for
 
-from referral_service.api.context import db_session, rules
+from referral_service.api.context import db_session, rules, unit_of_work
 from referral_service.domain.enums import Role
 from referral_service.errors import NotFound
 from referral_service.security.actor import Actor
@@ -34,7 +34,7 @@ ENDPOINTS = {
 @web.get("/tilbakehenvisninger")
 @login_required
 def handovers():
-    page = handover_service.list_handovers(db_session(), rules(), actor=web_actor(), page=1, per_page=200)
+    page = handover_service.list_handovers(unit_of_work(), rules(), actor=web_actor(), page=1, per_page=200)
     return render_template("handovers/list.html", page=page)
 
 
@@ -49,16 +49,16 @@ def _colleagues(actor: Actor) -> dict[str, str]:
 
 def _handover_page(handover_id: str, *, filled: FilledForm | None = None, changed: bool = False,
                    status: int = 200):
-    session, actor = db_session(), web_actor()
-    view = handover_service.get_handover(session, actor=actor, handover_id=handover_id)
+    actor = web_actor()
+    view = handover_service.get_handover(unit_of_work(), actor=actor, handover_id=handover_id)
     try:
-        referral = referral_service.get_referral(session, actor=actor, referral_id=view.handover.referral_id)
+        referral = referral_service.get_referral(unit_of_work(), actor=actor, referral_id=view.handover.referral_id)
     except NotFound:
         referral = None  # the task is visible, the referral behind it is not: show the task only
     allowed = view.actions
     people = _colleagues(actor)
     contact_orgs = {c.get("organisation_id") for c in view.handover.content.get("municipal_contacts", [])}
-    organisations = {i: o.name for i, o in organisations_by_id(session, contact_orgs).items()}
+    organisations = {i: o.name for i, o in organisations_by_id(db_session(), contact_orgs).items()}
     forms = [(form, url_for(ENDPOINTS[action], handover_id=handover_id))
              for action, form in decisions.HANDOVER_STEPS.items() if action in allowed]
     body = render_template(
@@ -78,12 +78,12 @@ def handover_detail(handover_id: str):
 
 def _take_step(handover_id: str, form: ActionForm):
     """Parse the step, let the service take it, and show the result (POST/redirect/GET)."""
-    session, actor = db_session(), web_actor()
+    actor = web_actor()
     options = {"assignee_user_id": list(_colleagues(actor))} if form is decisions.ASSIGN else {}
     filled = form.parse(request.form, options=options)
     return submit_form(
         filled,
-        call=lambda: handover_service.act_on_handover(session, rules(), actor=actor, handover_id=handover_id,
+        call=lambda: handover_service.act_on_handover(unit_of_work(), rules(), actor=actor, handover_id=handover_id,
                                                       action=form.action, data=filled.data,
                                                       if_match=request.form.get(VERSION_FIELD) or None),
         page=lambda **kwargs: _handover_page(handover_id, **kwargs),

@@ -8,14 +8,14 @@ from typing import Any
 
 from flask import abort, flash, redirect, render_template, request, url_for
 
-from referral_service.api.context import db_session, rules
+from referral_service.api.context import db_session, rules, unit_of_work
 from referral_service.domain.enums import OrganisationKind, ReferralAction, ReferralStatus, Role
 from referral_service.errors import Conflict, Forbidden, InvalidData, NotFound, PreconditionFailed
 from referral_service.services import admin as admin_service
 from referral_service.services import referrals as referral_service
 from referral_service.services.pagination import MAX_PER_PAGE
 from referral_service.services.referral_actions import take_action
-from referral_service.services.referral_views import ReferralView
+from referral_service.services.views import ReferralView
 from referral_service.web.blueprint import web
 from referral_service.web.forms import referral as form
 from referral_service.web.session_auth import login_required, web_actor
@@ -40,10 +40,9 @@ def new_referral():
         return _render(1, view=None, values=parsed.values, errors=parsed.errors, status=422)
     try:
         view, _created = referral_service.create_referral(
-            db_session(), rules(), actor=web_actor(), data=parsed.data,
+            unit_of_work(), rules(), actor=web_actor(), data=parsed.data,
             idempotency_key=request.form.get("skjema_id") or None)
     except InvalidData as exc:
-        db_session().rollback()
         return _render(1, view=None, values=parsed.values, errors=form.refusal_errors(exc.errors), status=422)
     return _go_on(view.referral.id, step=1)
 
@@ -69,15 +68,12 @@ def edit_referral(referral_id: str, step: int):
     try:
         _save(referral_id, parsed)
     except InvalidData as exc:
-        db_session().rollback()
         return _render(step, view=view, values=parsed.values, status=422,
                        errors=form.refusal_errors(exc.errors, field_names=CO_REFERRER_FIELDS))
     except PreconditionFailed:
-        db_session().rollback()
         return _render(step, view=_load(referral_id), values=parsed.values, notice=CHANGED_MEANWHILE,
                        status=409)
     except Conflict:
-        db_session().rollback()
         flash(NOT_A_DRAFT, "info")
         return redirect(url_for("web.referral_detail", referral_id=referral_id))
     return _go_on(referral_id, step=step)
@@ -85,38 +81,32 @@ def edit_referral(referral_id: str, step: int):
 
 def _load(referral_id: str) -> ReferralView:
     try:
-        return referral_service.get_referral(db_session(), actor=web_actor(), referral_id=referral_id)
+        return referral_service.get_referral(unit_of_work(), actor=web_actor(), referral_id=referral_id)
     except NotFound:
         abort(404)
 
 
 def _save(referral_id: str, parsed: form.ParsedStep) -> None:
     """Change the draft with what the step holds, and invite the medhenviser chosen in step 5."""
-    session, actor = db_session(), web_actor()
     if parsed.keep_national_id:
         # The number is never put back on the page; without one the draft keeps its child.
         parsed.data["child"].pop("national_id", None)
-    referral_service.update_draft(session, rules(), actor=actor, referral_id=referral_id, data=parsed.data,
-                                  if_match=request.form.get("versjon") or None)
-    if parsed.invite_organisation_id:
-        referral_service.invite_co_referrer(session, rules(), actor=actor, referral_id=referral_id,
-                                            organisation_id=parsed.invite_organisation_id)
+    referral_service.update_draft(unit_of_work(), rules(), actor=web_actor(), referral_id=referral_id,
+                                  data=parsed.data, if_match=request.form.get("versjon") or None,
+                                  invite_organisation_id=parsed.invite_organisation_id)
 
 
 def _submit(view: ReferralView):
     referral_id = view.referral.id
     try:
-        take_action(db_session(), rules(), actor=web_actor(), referral_id=referral_id,
+        take_action(unit_of_work(), rules(), actor=web_actor(), referral_id=referral_id,
                     action=ReferralAction.SUBMIT, data={}, if_match=None)
     except Forbidden:
-        db_session().rollback()
         return _render(form.LAST_STEP, view=view, values={}, no_right_to_refer=True, status=403)
     except InvalidData as exc:
-        db_session().rollback()
         return _render(form.LAST_STEP, view=view, values={}, status=422,
                        refused_missing=form.missing_from_refusal(exc.errors))
     except Conflict:
-        db_session().rollback()
         flash(NOT_A_DRAFT, "info")
         return redirect(url_for("web.referral_detail", referral_id=referral_id))
     flash(SENT, "ok")
@@ -140,7 +130,7 @@ def _render(step: int, *, view: ReferralView | None, values: dict[str, Any],
     missing = None
     if view is not None:
         missing = form.missing_links(referral_service.check_completeness(
-            session, rules(), actor=actor, referral_id=view.referral.id))
+            unit_of_work(), rules(), actor=actor, referral_id=view.referral.id))
     organisations = admin_service.list_organisations(session, actor=actor, page=1, per_page=MAX_PER_PAGE).items
     page = render_template(
         "referrals/form.html",

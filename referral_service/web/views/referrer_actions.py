@@ -6,7 +6,7 @@ from collections.abc import Callable
 
 from flask import flash, redirect, render_template, request, url_for
 
-from referral_service.api.context import db_session, rules
+from referral_service.api.context import rules, unit_of_work
 from referral_service.domain.enums import ReferralAction
 from referral_service.errors import Conflict, InvalidData, PreconditionFailed
 from referral_service.services.referral_actions import take_action
@@ -38,13 +38,11 @@ def _act(referral_id: str, action: ReferralAction, *, parse: Callable[..., form.
     if not parsed.valid:
         return _page_with_errors(referral_id, parsed, parsed.errors)
     try:
-        take_action(db_session(), rules(), actor=web_actor(), referral_id=referral_id, action=action,
+        take_action(unit_of_work(), rules(), actor=web_actor(), referral_id=referral_id, action=action,
                     data=parsed.data, if_match=request.form.get("versjon") or None)
     except InvalidData as exc:
-        db_session().rollback()
         return _page_with_errors(referral_id, parsed, form.refusal_errors(exc.errors))
     except (Conflict, PreconditionFailed):
-        db_session().rollback()
         flash(CHANGED_MEANWHILE, "info")
     else:
         flash(done, "ok")
@@ -52,5 +50,5 @@ def _act(referral_id: str, action: ReferralAction, *, parse: Callable[..., form.
 
 
 def _page_with_errors(referral_id: str, parsed: form.ParsedStep, errors: dict[str, list[str]]):
-    page = referral_page(db_session(), rules(), actor=web_actor(), referral_id=referral_id)
+    page = referral_page(unit_of_work(), rules(), actor=web_actor(), referral_id=referral_id)
     return render_template("referrals/detail.html", **page, action_errors=errors, action_values=parsed.values), 422

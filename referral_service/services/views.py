@@ -1,4 +1,4 @@
-"""A referral with what belongs to it, loaded in a few queries for one or many referrals."""
+"""What a reader is shown of a referral or a handover task, loaded in a few queries for one or many."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from datetime import date
 from sqlmodel import Session, select
 
 from referral_service.domain.child import Child
-from referral_service.domain.handover import Handover
+from referral_service.domain.handover import Handover, HandoverEvent
 from referral_service.domain.referral import Consent, CoReferrer, MunicipalContact, Referral
 
 
@@ -89,3 +89,19 @@ def build_views(session: Session, referrals: list[Referral]) -> list[ReferralVie
 def build_view(session: Session, referral: Referral) -> ReferralView:
     return build_views(session, [referral])[0]
 
+
+
+@dataclass
+class HandoverView:
+    handover: Handover
+    events: list[HandoverEvent]
+    #: The steps the reader may take now (empty for those who only read the task).
+    actions: list[str] = field(default_factory=list)
+
+    @property
+    def etag(self) -> str:
+        return handover_etag(self.handover)
+
+
+def handover_etag(handover: Handover) -> str:
+    return f'"{handover.id}.{handover.version}"'

@@ -1,0 +1,189 @@
+"""Where the decision services find and keep things: small interfaces, with their SQL implementations.
+
+The decision services (a referral's lifecycle action, a handover task's step) use only these, so their
+unit tests run on in-memory fakes with no database (tests/unit/fakes.py).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+from typing import Any, Protocol
+
+from sqlalchemy import update
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, select
+
+from referral_service.domain.child import Child
+from referral_service.domain.handover import DeadlineMark, Handover, HandoverEvent
+from referral_service.domain.organisation import Organisation, ReferralRightGrant, User
+from referral_service.domain.referral import Consent, CoReferrer, MunicipalContact, Referral
+from referral_service.errors import Conflict, NotFound
+from referral_service.security.access_log import record_access
+from referral_service.security.actor import Actor
+from referral_service.security.handover_visibility import visible_handovers
+from referral_service.security.visibility import parties_of, visible_referrals
+from referral_service.services.referral_queries import current_consent
+from referral_service.services.views import HandoverView, ReferralView, build_view
+from referral_service.workflows.escalation import Mark
+from referral_service.workflows.referral_lifecycle import Party
+from referral_service.workflows.referral_rights import GrantPeriod
+
+REFERRAL_NOT_FOUND = "No such referral, or it is not visible to you."
+HANDOVER_NOT_FOUND = "No such handover task, or it is not visible to you."
+RACE_LOST = "Another change to this record was made at the same time."
+
+
+class ReferralRepository(Protocol):
+    def get_visible(self, *, actor: Actor, referral_id: str) -> Referral: ...
+    def parties_of(self, *, actor: Actor, referral: Referral) -> frozenset[Party]: ...
+    def claim_version(self, referral: Referral) -> None: ...
+    def child_of(self, referral: Referral) -> Child: ...
+    def current_consent(self, referral_id: str) -> Consent | None: ...
+    def referral_right_grants(self, municipality_number: str | None) -> list[GrantPeriod]: ...
+    def add_forwarded(self, *, source: Referral, target: Referral) -> None: ...
+    def view(self, referral: Referral) -> ReferralView: ...
+
+
+class HandoverRepository(Protocol):
+    def get_visible(self, *, actor: Actor, handover_id: str) -> tuple[Handover, Referral]: ...
+    def claim_version(self, handover: Handover) -> None: ...
+    def add_event(self, event: HandoverEvent) -> None: ...
+    def view(self, handover: Handover) -> HandoverView: ...
+
+
+class OrganisationRepository(Protocol):
+    def get(self, organisation_id: str) -> Organisation | None: ...
+    def user(self, user_id: str) -> User | None: ...
+
+
+class DeadlineMarkRepository(Protocol):
+    def add(self, mark: Mark, *, referral_id: str | None, handover_id: str | None, at: datetime) -> bool: ...
+
+
+class AccessLogRepository(Protocol):
+    def record(self, *, actor: Actor, action: str, referrals: Iterable[Referral]) -> None: ...
+
+
+def claim_row_version(session: Session, table: Any, row: Any) -> None:
+    """Bump the version if nobody else has; the loser of a race gets 409, never a second decision.
+
+    The conditional UPDATE also takes the row's write lock until this transaction ends.
+    """
+    claimed = session.execute(
+        update(table)
+        .where(table.id == row.id, table.version == row.version)
+        .values(version=row.version + 1)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    if claimed != 1:
+        raise Conflict(RACE_LOST)
+    row.version += 1
+
+
+class SqlReferrals:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def get_visible(self, *, actor: Actor, referral_id: str) -> Referral:
+        """The referral if the actor's organisation takes part in it; 404 otherwise."""
+        referral = self.session.exec(
+            select(Referral).where(Referral.id == referral_id, visible_referrals(actor))).first()
+        if referral is None:
+            raise NotFound(REFERRAL_NOT_FOUND)
+        return referral
+
+    def parties_of(self, *, actor: Actor, referral: Referral) -> frozenset[Party]:
+        return parties_of(self.session, actor=actor, referral=referral)
+
+    def claim_version(self, referral: Referral) -> None:
+        claim_row_version(self.session, Referral, referral)
+
+    def child_of(self, referral: Referral) -> Child:
+        child = self.session.get(Child, referral.child_id)
+        assert child is not None  # a foreign key guarantees it
+        return child
+
+    def current_consent(self, referral_id: str) -> Consent | None:
+        return current_consent(self.session, referral_id)
+
+    def referral_right_grants(self, municipality_number: str | None) -> list[GrantPeriod]:
+        return [GrantPeriod(g.profession, g.valid_from, g.valid_to) for g in self.session.exec(
+            select(ReferralRightGrant).where(ReferralRightGrant.municipality_number == municipality_number))]
+
+    def add_forwarded(self, *, source: Referral, target: Referral) -> None:
+        """The new referral, with the consent in force, the people around the child and the co-referrers."""
+        session = self.session
+        session.add(target)
+        session.flush()
+        for consent in session.exec(select(Consent).where(Consent.referral_id == source.id,
+                                                          Consent.superseded_at.is_(None))):
+            session.add(Consent(**consent.model_dump(exclude={"id", "referral_id"}), referral_id=target.id))
+        for contact in session.exec(select(MunicipalContact).where(MunicipalContact.referral_id == source.id)):
+            session.add(MunicipalContact(**contact.model_dump(exclude={"id", "referral_id"}), referral_id=target.id))
+        for co in session.exec(select(CoReferrer).where(CoReferrer.referral_id == source.id)):
+            session.add(CoReferrer(**co.model_dump(exclude={"id", "referral_id"}), referral_id=target.id))
+
+    def view(self, referral: Referral) -> ReferralView:
+        return build_view(self.session, referral)
+
+
+class SqlHandovers:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def get_visible(self, *, actor: Actor, handover_id: str) -> tuple[Handover, Referral]:
+        handover = self.session.exec(
+            select(Handover).where(Handover.id == handover_id, visible_handovers(actor))).first()
+        if handover is None:
+            raise NotFound(HANDOVER_NOT_FOUND)
+        referral = self.session.get(Referral, handover.referral_id)
+        assert referral is not None  # a foreign key guarantees it
+        return handover, referral
+
+    def claim_version(self, handover: Handover) -> None:
+        claim_row_version(self.session, Handover, handover)
+
+    def add_event(self, event: HandoverEvent) -> None:
+        self.session.add(event)
+
+    def view(self, handover: Handover) -> HandoverView:
+        events = self.session.exec(select(HandoverEvent).where(HandoverEvent.handover_id == handover.id)
+                                   .order_by(HandoverEvent.at, HandoverEvent.id)).all()
+        return HandoverView(handover=handover, events=list(events))
+
+
+class SqlOrganisations:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def get(self, organisation_id: str) -> Organisation | None:
+        return self.session.get(Organisation, organisation_id)
+
+    def user(self, user_id: str) -> User | None:
+        return self.session.get(User, user_id)
+
+
+class SqlDeadlineMarks:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def add(self, mark: Mark, *, referral_id: str | None, handover_id: str | None, at: datetime) -> bool:
+        """Record the mark under its stable key; False if it was recorded before."""
+        if self.session.exec(select(DeadlineMark.id).where(DeadlineMark.key == mark.key)).first():
+            return False
+        try:
+            with self.session.begin_nested():
+                self.session.add(DeadlineMark(key=mark.key, kind=mark.kind, referral_id=referral_id,
+                                              handover_id=handover_id, level=mark.level, due=mark.due, at=at))
+        except IntegrityError:
+            return False
+        return True
+
+
+class SqlAccessLog:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def record(self, *, actor: Actor, action: str, referrals: Iterable[Referral]) -> None:
+        record_access(self.session, actor=actor, action=action, referrals=referrals)

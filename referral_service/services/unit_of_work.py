@@ -1,0 +1,152 @@
+"""The unit of work: one use case, one transaction, and the events it raised written to the outbox in it.
+
+A service does `with uow: ...; uow.commit()`. Leaving the block without `commit()` (an error, a refusal,
+a read that changed nothing) rolls everything back. Nothing else commits or rolls back: not helpers,
+not routes, not views, not tasks.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from types import TracebackType
+from typing import Self
+
+from sqlmodel import Session
+
+from referral_service.domain.alert import Alert
+from referral_service.domain.outbox import OutboxMessage
+from referral_service.domain.referral import ReferralEvent
+from referral_service.services.repositories import (
+    AccessLogRepository,
+    DeadlineMarkRepository,
+    HandoverRepository,
+    OrganisationRepository,
+    ReferralRepository,
+    SqlAccessLog,
+    SqlDeadlineMarks,
+    SqlHandovers,
+    SqlOrganisations,
+    SqlReferrals,
+)
+
+REFERRAL_EVENT_TOPIC = "referral.event"
+ALERT_EMAIL_TOPIC = "alert.email"
+
+#: What a use case may raise: a referral's event (its consequences follow in a worker) or an alert (its e-mail).
+DomainEvent = ReferralEvent | Alert
+
+
+def outbox_message_for(event: DomainEvent) -> OutboxMessage:
+    """The outbox row that carries one domain event to the worker; ids only, the worker reads the rest."""
+    if isinstance(event, ReferralEvent):
+        return OutboxMessage(topic=REFERRAL_EVENT_TOPIC, event_id=event.id, created_at=event.at,
+                             payload={"event_id": event.id})
+    return OutboxMessage(topic=ALERT_EMAIL_TOPIC, created_at=event.created_at, payload={"alert_id": event.id})
+
+
+class UnitOfWork:
+    """The repositories of one use case and its transaction; subclasses say where they are stored."""
+
+    referrals: ReferralRepository
+    handovers: HandoverRepository
+    organisations: OrganisationRepository
+    marks: DeadlineMarkRepository
+    access_log: AccessLogRepository
+
+    def __init__(self) -> None:
+        self._events: list[DomainEvent] = []
+        self._committed = False
+
+    def __enter__(self) -> Self:
+        self._events = []
+        self._committed = False
+        return self
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        if not self._committed:
+            self.rollback()
+        self._events = []
+
+    def raise_event(self, event: DomainEvent) -> None:
+        """Keep the event for the outbox; it is written with the transaction, or not at all."""
+        self._events.append(event)
+
+    def record_event(self, event: ReferralEvent) -> ReferralEvent:
+        """Store a referral event and raise it."""
+        self.add(event)
+        self.raise_event(event)
+        return event
+
+    def commit(self) -> None:
+        for event in self._events:
+            self.add(outbox_message_for(event))
+        self._events = []
+        self._commit()
+        self._committed = True
+
+    @property
+    def raised(self) -> list[DomainEvent]:
+        return list(self._events)
+
+    def add(self, row: object) -> None:
+        raise NotImplementedError
+
+    def _commit(self) -> None:
+        raise NotImplementedError
+
+    def rollback(self) -> None:
+        raise NotImplementedError
+
+
+class SqlUnitOfWork(UnitOfWork):
+    """A unit of work on a database session.
+
+    `session_factory` opens the session; a request passes its own session (closed when the request ends),
+    a worker or the command line a new one, which this unit of work closes again (`close=True`).
+    """
+
+    def __init__(self, session_factory: Callable[[], Session], *, close: bool) -> None:
+        super().__init__()
+        self._session_factory = session_factory
+        self._close = close
+        self._session: Session | None = None
+
+    @classmethod
+    def on(cls, session: Session) -> SqlUnitOfWork:
+        """A unit of work on a session its caller opened and will close."""
+        return cls(lambda: session, close=False)
+
+    @property
+    def session(self) -> Session:
+        if self._session is None:
+            raise RuntimeError("use the unit of work inside `with uow:`")
+        return self._session
+
+    def __enter__(self) -> Self:
+        super().__enter__()
+        self._session = session = self._session_factory()
+        self.referrals = SqlReferrals(session)
+        self.handovers = SqlHandovers(session)
+        self.organisations = SqlOrganisations(session)
+        self.marks = SqlDeadlineMarks(session)
+        self.access_log = SqlAccessLog(session)
+        return self
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        try:
+            super().__exit__(exc_type, exc, tb)
+        finally:
+            if self._close and self._session is not None:
+                self._session.close()
+            self._session = None
+
+    def add(self, row: object) -> None:
+        self.session.add(row)
+
+    def _commit(self) -> None:
+        self.session.commit()
+
+    def rollback(self) -> None:
+        self.session.rollback()

@@ -73,6 +73,14 @@ class Urgency(StrEnum):
     URGENT = "urgent"
 
 
+class Priority(StrEnum):
+    """BUP's priority when granting the right to care (the priority guide's severity)."""
+
+    SEVERE = "severe"
+    MODERATE = "moderate"
+    MILD = "mild"
+
+
 class ConsentGiver(StrEnum):
     GUARDIAN = "guardian"
     CHILD = "child"

@@ -6,6 +6,7 @@ from marshmallow import Schema, fields, validate
 
 from referral_service.domain.enums import (
     ConsentGiver,
+    Priority,
     ReasonCode,
     ReferralStatus,
     RejectionReason,
@@ -198,7 +199,7 @@ class SupplementIn(Schema):
 
 class AcceptIn(Schema):
     care_start_due = fields.Date(required=True)
-    priority = fields.String(allow_none=True, validate=validate.Length(max=32))
+    priority = fields.String(allow_none=True, validate=one_of(Priority))
 
 
 class RejectIn(Schema):

@@ -20,16 +20,15 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
-from sqlalchemy import ColumnElement, case, func, select, true
+from sqlalchemy import case, func, select
 from sqlmodel import Session
 
-from referral_service.domain.enums import OrganisationKind, ReferralAction, ReferralStatus, RejectionReason, Role
+from referral_service.domain.enums import OrganisationKind, ReferralAction, ReferralStatus, RejectionReason
 from referral_service.domain.handover import DeadlineMark, Handover
-from referral_service.domain.organisation import Organisation
 from referral_service.domain.referral import Referral, ReferralEvent
-from referral_service.errors import Forbidden, InvalidData
+from referral_service.errors import InvalidData
 from referral_service.security.actor import Actor
-from referral_service.security.visibility import is_municipal
+from referral_service.security.statistics_scope import Scope, scope_for
 from referral_service.services.rules import ServiceRules
 from referral_service.workflows.handover_lifecycle import (
     HandoverStatus,
@@ -97,39 +96,6 @@ def parse_period(*, first: str | None, last: str | None, today: date) -> Period:
     if errors:
         raise InvalidData("The period is not valid.", errors=errors)
     return Period(days["fra"], days["til"])
-
-
-@dataclass(frozen=True)
-class Scope:
-    """Whose figures: a clinic, a municipality, a referring organisation, or the whole country."""
-
-    kind: str
-    name: str
-    referrals: ColumnElement[bool]
-    handovers: ColumnElement[bool]
-
-
-def _referral_scope(kind: str, name: str, clause: ColumnElement[bool]) -> Scope:
-    return Scope(kind, name, clause, Handover.referral_id.in_(select(Referral.id).where(clause)))
-
-
-def scope_for(session: Session, *, actor: Actor) -> Scope:
-    """Administrators and auditors see the country; BUP its clinic; the municipality its children and
-    tasks; a referrer its own organisation's referrals. 403 for anyone else."""
-    if actor.has_role(Role.ADMIN) or actor.has_role(Role.AUDITOR):
-        return Scope("national", "Hele landet", true(), true())
-    organisation = session.get(Organisation, actor.organisation_id)
-    name = organisation.name if organisation else ""
-    if actor.has_role(Role.BUP_INTAKE) and actor.organisation_kind == OrganisationKind.BUP_CLINIC:
-        return _referral_scope("clinic", name, Referral.clinic_id == actor.organisation_id)
-    if is_municipal(actor) and actor.municipality_number:
-        # Children living here, whose families consented to sharing with the municipality.
-        return Scope("municipality", name, (Referral.child_home_municipality == actor.municipality_number)
-                     & Referral.shared_with_municipality.is_(True),
-                     Handover.municipality_org_id == actor.organisation_id)
-    if actor.has_role(Role.REFERRER):
-        return _referral_scope("referrer", name, Referral.referrer_org_id == actor.organisation_id)
-    raise Forbidden("The dashboard is for referrers, BUP, municipalities, administrators and auditors.")
 
 
 # --- what the page shows -----------------------------------------------------------------------------------

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from referral_service.domain.enums import Priority
+
 REFERRAL_STATUS = {
     "draft": "Utkast",
     "submitted": "Sendt – venter på vurdering",
@@ -87,4 +89,4 @@ SHARE_WITH = {"bup": "BUP", "municipality": "Kommunale tjenester", "school": "Sk
 URGENCY = {"normal": "Vanlig", "urgent": "Haster"}
 
 #: BUP's priority when granting the right to care (the priority guide's severity).
-PRIORITY = {"severe": "Alvorlig", "moderate": "Moderat", "mild": "Lett"}
+PRIORITY = {Priority.SEVERE: "Alvorlig", Priority.MODERATE: "Moderat", Priority.MILD: "Lett"}

@@ -81,7 +81,7 @@ def test_accepting_fires_no_handover(uow):
     referral = a_referral(uow, status=ReferralStatus.SUBMITTED, assessment_due=date(2026, 4, 10))
 
     take_action(uow, rules_at(), actor=BUP, referral_id=referral.id, action=ReferralAction.ACCEPT,
-                data={"care_start_due": date(2026, 5, 1), "priority": "normal"}, if_match=None)
+                data={"care_start_due": date(2026, 5, 1), "priority": "moderate"}, if_match=None)
 
     [event] = events(uow)
     assert event.handover_trigger is None and referral.care_start_due == date(2026, 5, 1)

@@ -18,7 +18,6 @@ from referral_service.web.forms.submission import submit_form
 from referral_service.web.session_auth import login_required, web_actor
 
 #: Referrals with this many working days or fewer left are marked.
-CLOSE_TO_DEADLINE = 2
 #: The hidden field that carries the version the user saw, so a decision on a stale page is refused.
 VERSION_FIELD = "versjon"
 
@@ -51,7 +50,7 @@ def intake():
                       key=lambda v: v.referral.care_start_due or rules().today())
     treating = _referrals_in(ReferralStatus.IN_TREATMENT, sort="created_at")
     return render_template("bup/intake.html", items=waiting, starting=starting, treating=treating,
-                           close_to_deadline=CLOSE_TO_DEADLINE)
+                           close_to_deadline=rules().assessment_warning_working_days)
 
 
 def _other_clinics() -> list[tuple[str, str]]:

@@ -12,6 +12,7 @@ from flask import Response, render_template, request
 
 from referral_service.api.context import db_session, rules
 from referral_service.errors import InvalidData
+from referral_service.security.statistics_scope import NATIONAL
 from referral_service.services import dashboard as dashboard_service
 from referral_service.services.dashboard import Dashboard, Durations
 from referral_service.web import labels
@@ -25,6 +26,11 @@ WAITS = (("assessment", "Fra mottatt til vurdert i BUP"),
          ("to_acknowledged", "Fra avslag eller utskriving til bekreftet mottatt i kommunen"),
          ("to_first_contact", "Fra avslag eller utskriving til planlagt første kontakt"))
 BREACHES = {"assessment_breach": "Vurderingsfrist", "care_start_breach": "Frist for start av helsehjelp"}
+
+
+def scope_label(d: Dashboard) -> str:
+    """Whose figures, in words: the organisation's name, or the whole country."""
+    return "Hele landet" if d.scope_kind == NATIONAL else d.scope_name
 
 
 def _asked_period() -> dict[str, str]:
@@ -42,7 +48,8 @@ def dashboard():
         errors, period = invalid.errors or {}, dashboard_service.default_period(today)
     figures = dashboard_service.build_dashboard(db_session(), rules(), actor=web_actor(), period=period)
     form = asked if errors else {"fra": period.first.isoformat(), "til": period.last.isoformat()}
-    return render_template("dashboard.html", d=figures, errors=errors, form=form, waits=WAITS, breaches=BREACHES)
+    return render_template("dashboard.html", d=figures, scope=scope_label(figures), errors=errors, form=form,
+                           waits=WAITS, breaches=BREACHES)
 
 
 @web.get("/oversikt.csv")
@@ -64,7 +71,7 @@ def dashboard_csv():
 
 def csv_rows(d: Dashboard) -> list[list[str]]:
     """The dashboard as (table, group, measure, value) rows, with the page's words and the page's figures."""
-    rows = [["Utvalg", "", "Gjelder", d.scope_name], ["Utvalg", "", "Fra og med", norwegian_date(d.period.first)],
+    rows = [["Utvalg", "", "Gjelder", scope_label(d)], ["Utvalg", "", "Fra og med", norwegian_date(d.period.first)],
             ["Utvalg", "", "Til og med", norwegian_date(d.period.last)],
             ["Utvalg", "", "Tilbakehenvisninger nå per", norwegian_date(d.as_of)],
             ["Utvalg", "", "Tegnforklaring", "<3: 1 eller 2 barn; ':' vises ikke fordi færre enn 3 barn; tom: "

@@ -128,6 +128,14 @@ class HandoverTrigger(StrEnum):
     WITHDRAWN = "withdrawn"
 
 
+class HandoverStatus(StrEnum):
+    OPEN = "open"
+    ACKNOWLEDGED = "acknowledged"
+    ASSIGNED = "assigned"
+    FOLLOW_UP_PLANNED = "follow_up_planned"
+    CLOSED = "closed"
+
+
 class HandoverAddressee(StrEnum):
     """Who a handover task is addressed to: the municipality with consent, otherwise the referrer side."""
 

@@ -7,7 +7,8 @@ from datetime import date, datetime
 from sqlalchemy import Column, Index
 from sqlmodel import Field, SQLModel
 
-from referral_service.domain.types import JSONType, UTCDateTime, new_id, utcnow
+from referral_service.domain.enums import HandoverAddressee, HandoverStatus, HandoverTrigger
+from referral_service.domain.types import JSONType, UTCDateTime, new_id, stored_enum, utcnow
 
 
 class Handover(SQLModel, table=True):
@@ -20,12 +21,12 @@ class Handover(SQLModel, table=True):
     referral_id: str = Field(foreign_key="referral.id", unique=True, max_length=36)
     # At most one handover per triggering event: a constraint, not a check-then-insert.
     trigger_event_id: str = Field(foreign_key="referral_event.id", unique=True, max_length=36)
-    trigger: str = Field(max_length=16)
+    trigger: HandoverTrigger = Field(sa_type=stored_enum(HandoverTrigger, 16))
     municipality_number: str = Field(max_length=4)
     municipality_org_id: str | None = Field(default=None, foreign_key="organisation.id", max_length=36)
     #: "municipality" with consent to share with it; otherwise "referrer" (the referrer and the GP only).
-    addressed_to: str = Field(max_length=16)
-    status: str = Field(default="open", max_length=24, index=True)
+    addressed_to: HandoverAddressee = Field(sa_type=stored_enum(HandoverAddressee, 16))
+    status: HandoverStatus = Field(default=HandoverStatus.OPEN, sa_type=stored_enum(HandoverStatus, 24), index=True)
     acknowledge_due: date
     first_contact_due: date
     escalation_level: int = 0

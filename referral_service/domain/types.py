@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import uuid
 from datetime import UTC, datetime
+from enum import StrEnum
 from typing import Any
 
+import sqlalchemy as sa
 from sqlalchemy import JSON, DateTime
 from sqlalchemy.types import TypeDecorator
 
@@ -40,3 +42,9 @@ class UTCDateTime(TypeDecorator):
 
 
 JSONType = JSON
+
+
+def stored_enum(enum: type[StrEnum], length: int) -> sa.Enum:
+    """A column that stores the enum's values as plain text (no database enum type) and reads back members."""
+    return sa.Enum(enum, native_enum=False, create_constraint=False, length=length,
+                   values_callable=lambda members: [m.value for m in members])

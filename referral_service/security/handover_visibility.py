@@ -5,19 +5,18 @@ from __future__ import annotations
 
 from sqlalchemy import ColumnElement, false, or_, select
 
-from referral_service.domain.enums import Role
+from referral_service.domain.enums import HandoverAddressee, Role
 from referral_service.domain.handover import Handover
 from referral_service.domain.referral import Referral
 from referral_service.security.actor import Actor
 from referral_service.security.visibility import is_municipal, visible_referrals
-from referral_service.workflows.handover_rules import ADDRESSED_TO_MUNICIPALITY, ADDRESSED_TO_REFERRER
 
 
 def visible_handovers(actor: Actor) -> ColumnElement[bool]:
     """Municipal staff see tasks addressed to their municipality; referral parties see their referrals' tasks."""
     clauses: list[ColumnElement[bool]] = []
     if is_municipal(actor):
-        clauses.append((Handover.addressed_to == ADDRESSED_TO_MUNICIPALITY)
+        clauses.append((Handover.addressed_to == HandoverAddressee.MUNICIPALITY)
                        & (Handover.municipality_org_id == actor.organisation_id)
                        & Handover.referral_id.in_(select(Referral.id).where(
                            Referral.shared_with_municipality.is_(True))))
@@ -28,6 +27,6 @@ def visible_handovers(actor: Actor) -> ColumnElement[bool]:
 
 def may_work_on(actor: Actor, handover: Handover, *, referrer_side: bool) -> bool:
     """Who acts on the task: the municipality it is addressed to, or, without consent, the referrer side."""
-    if handover.addressed_to == ADDRESSED_TO_MUNICIPALITY:
+    if handover.addressed_to == HandoverAddressee.MUNICIPALITY:
         return is_municipal(actor) and handover.municipality_org_id == actor.organisation_id
-    return handover.addressed_to == ADDRESSED_TO_REFERRER and referrer_side and actor.has_role(Role.REFERRER)
+    return handover.addressed_to == HandoverAddressee.REFERRER and referrer_side and actor.has_role(Role.REFERRER)

@@ -8,12 +8,11 @@ from __future__ import annotations
 from sqlalchemy import ColumnElement, false, or_, select
 from sqlmodel import Session
 
-from referral_service.domain.enums import OrganisationKind, ReferralStatus, Role
+from referral_service.domain.enums import HandoverAddressee, OrganisationKind, ReferralStatus, Role
 from referral_service.domain.handover import Handover
 from referral_service.domain.referral import CoReferrer, Referral
 from referral_service.security.actor import Actor
 from referral_service.security.consent_scope import consent_allows, consent_clause
-from referral_service.workflows.handover_rules import ADDRESSED_TO_MUNICIPALITY
 from referral_service.workflows.referral_lifecycle import Party
 
 MUNICIPAL_ROLES = (Role.MUNICIPAL_COORDINATOR, Role.MUNICIPAL_LEAD)
@@ -28,7 +27,7 @@ def _co_referred_by(organisation_id: str):
 
 
 def _handed_over_to(organisation_id: str):
-    return select(Handover.referral_id).where(Handover.addressed_to == ADDRESSED_TO_MUNICIPALITY,
+    return select(Handover.referral_id).where(Handover.addressed_to == HandoverAddressee.MUNICIPALITY,
                                               Handover.municipality_org_id == organisation_id)
 
 

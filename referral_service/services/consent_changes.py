@@ -6,7 +6,7 @@ from typing import Any
 
 from sqlmodel import select
 
-from referral_service.domain.enums import ReferralAction, ReferralStatus, ShareWith
+from referral_service.domain.enums import HandoverAddressee, ReferralAction, ReferralStatus, ShareWith
 from referral_service.domain.handover import Handover, HandoverEvent
 from referral_service.domain.national_id import age_on
 from referral_service.domain.referral import Referral
@@ -23,7 +23,6 @@ from referral_service.services.unit_of_work import SqlUnitOfWork
 from referral_service.services.views import ReferralView, build_view
 from referral_service.workflows.consent import consent_problems
 from referral_service.workflows.handover_lifecycle import HandoverStatus
-from referral_service.workflows.handover_rules import ADDRESSED_TO_MUNICIPALITY, ADDRESSED_TO_REFERRER
 from referral_service.workflows.referral_lifecycle import Party
 
 
@@ -63,13 +62,13 @@ def _readdress_open_handover(uow: SqlUnitOfWork, rules: ServiceRules, *, referra
     session = uow.session
     handover = session.exec(select(Handover).where(Handover.referral_id == referral.id)).first()
     if (handover is None or handover.status == HandoverStatus.CLOSED or referral.shared_with_municipality
-            or handover.addressed_to != ADDRESSED_TO_MUNICIPALITY):
+            or handover.addressed_to != HandoverAddressee.MUNICIPALITY):
         return
-    handover.addressed_to = ADDRESSED_TO_REFERRER
+    handover.addressed_to = HandoverAddressee.REFERRER
     handover.content = {**handover.content, "municipal_contacts": []}
     handover.version += 1
     session.add(HandoverEvent(handover_id=handover.id, action="readdress", from_status=handover.status,
                               to_status=handover.status, actor_id=actor.user_id, at=rules.now(),
-                              data={"addressed_to": ADDRESSED_TO_REFERRER, "reason": "consent_changed"}))
+                              data={"addressed_to": HandoverAddressee.REFERRER, "reason": "consent_changed"}))
     if not referrer_side(session, referral):
         alert_unrouted(uow, rules, handover=handover)

@@ -10,7 +10,7 @@ import logging
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import select
 
-from referral_service.domain.enums import Role
+from referral_service.domain.enums import HandoverAddressee, Role
 from referral_service.domain.handover import Handover, HandoverEvent
 from referral_service.domain.organisation import Organisation
 from referral_service.domain.referral import Referral, ReferralEvent
@@ -86,7 +86,7 @@ def _alert_about_new_handover(uow: SqlUnitOfWork, rules: ServiceRules, *, handov
     word = TRIGGER_WORDS[handover.trigger]
     key = f"handover:{handover.id}:created"
     holders = []
-    if handover.addressed_to == handover_rules.ADDRESSED_TO_MUNICIPALITY:
+    if handover.addressed_to == HandoverAddressee.MUNICIPALITY:
         holders = users_with_role(session, organisation_id=handover.municipality_org_id,
                                   role=Role.MUNICIPAL_COORDINATOR)
         raise_alerts(uow, rules, users=holders, kind="handover_created", dedupe_key=key,
@@ -97,7 +97,7 @@ def _alert_about_new_handover(uow: SqlUnitOfWork, rules: ServiceRules, *, handov
     raise_alerts(uow, rules, users=referrers, kind="referral_decision",
                  dedupe_key=key, message=f"{clinic_name} har svart på henvisningen: {word}.",
                  referral_id=referral.id, handover_id=handover.id)
-    if not (holders if handover.addressed_to == handover_rules.ADDRESSED_TO_MUNICIPALITY else referrers):
+    if not (holders if handover.addressed_to == HandoverAddressee.MUNICIPALITY else referrers):
         alert_unrouted(uow, rules, handover=handover)
 
 

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 
 from sqlmodel import Session, select
 
-from referral_service.domain.enums import ReferralStatus, Role
+from referral_service.domain.enums import HandoverAddressee, ReferralStatus, Role
 from referral_service.domain.handover import Handover
 from referral_service.domain.organisation import User
 from referral_service.domain.referral import Referral
@@ -20,7 +20,6 @@ from referral_service.services.rules import ServiceRules
 from referral_service.services.unit_of_work import SqlUnitOfWork
 from referral_service.workflows import escalation
 from referral_service.workflows.handover_lifecycle import AWAITING_FIRST_CONTACT, HandoverStatus, overdue_handovers
-from referral_service.workflows.handover_rules import ADDRESSED_TO_MUNICIPALITY
 
 log = logging.getLogger(__name__)
 
@@ -80,7 +79,7 @@ def sweep_referral_deadlines(uow: SqlUnitOfWork, rules: ServiceRules, result: Sw
 
 def _escalation_recipients(session: Session, handover: Handover) -> list[User]:
     referral = session.get(Referral, handover.referral_id)
-    if handover.addressed_to == ADDRESSED_TO_MUNICIPALITY and referral.shared_with_municipality:
+    if handover.addressed_to == HandoverAddressee.MUNICIPALITY and referral.shared_with_municipality:
         leads = users_with_role(session, organisation_id=handover.municipality_org_id, role=Role.MUNICIPAL_LEAD)
         if leads:
             return leads

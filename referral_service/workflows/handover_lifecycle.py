@@ -7,16 +7,9 @@ from enum import StrEnum
 
 from sqlalchemy import ColumnElement
 
+from referral_service.domain.enums import HandoverStatus
 from referral_service.domain.handover import Handover
 from referral_service.errors import Conflict
-
-
-class HandoverStatus(StrEnum):
-    OPEN = "open"
-    ACKNOWLEDGED = "acknowledged"
-    ASSIGNED = "assigned"
-    FOLLOW_UP_PLANNED = "follow_up_planned"
-    CLOSED = "closed"
 
 
 class HandoverAction(StrEnum):

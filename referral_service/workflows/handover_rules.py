@@ -6,10 +6,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from referral_service.domain.enums import ShareWith
-
-ADDRESSED_TO_MUNICIPALITY = "municipality"
-ADDRESSED_TO_REFERRER = "referrer"
+from referral_service.domain.enums import HandoverAddressee, ShareWith
 
 #: What BUP wrote that travels with the handover, per trigger.
 CONTENT_FIELDS: dict[str, tuple[str, ...]] = {
@@ -21,15 +18,15 @@ CONTENT_FIELDS: dict[str, tuple[str, ...]] = {
 
 @dataclass(frozen=True)
 class Addressing:
-    addressed_to: str
+    addressed_to: HandoverAddressee
     include_municipal_contacts: bool
 
 
 def address_handover(share_with: Iterable[str]) -> Addressing:
     """With consent to share with the municipality, the task goes there; otherwise to the referrer and GP."""
     if ShareWith.MUNICIPALITY in set(share_with):
-        return Addressing(ADDRESSED_TO_MUNICIPALITY, include_municipal_contacts=True)
-    return Addressing(ADDRESSED_TO_REFERRER, include_municipal_contacts=False)
+        return Addressing(HandoverAddressee.MUNICIPALITY, include_municipal_contacts=True)
+    return Addressing(HandoverAddressee.REFERRER, include_municipal_contacts=False)
 
 
 def handover_content(*, trigger: str, decision: dict[str, Any], clinic_name: str,

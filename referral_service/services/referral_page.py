@@ -3,25 +3,50 @@ decision, and the handover with who holds it in the municipality. One access-log
 
 from __future__ import annotations
 
+from dataclasses import dataclass, fields
 from typing import Any
 
 from sqlmodel import select
 
+from referral_service.domain.enums import ReferralAction, ReferralStatus
 from referral_service.domain.handover import Handover, HandoverEvent
-from referral_service.domain.organisation import User
+from referral_service.domain.organisation import Organisation, User
+from referral_service.domain.referral import Referral, ReferralEvent
 from referral_service.security.access_log import record_access
 from referral_service.security.actor import Actor
-from referral_service.security.visibility import parties_of
 from referral_service.services.admin import organisations_by_id
 from referral_service.services.recipients import municipality_of
 from referral_service.services.referral_queries import events_of
 from referral_service.services.rules import ServiceRules
 from referral_service.services.unit_of_work import SqlUnitOfWork
-from referral_service.services.views import build_view
-from referral_service.workflows.referral_lifecycle import TRANSITIONS
+from referral_service.services.views import ChildDetails, ReferralView, build_view
+from referral_service.workflows.referral_lifecycle import DECISION_EVENTS, actions_open_to
 
 
-def referral_page(uow: SqlUnitOfWork, rules: ServiceRules, *, actor: Actor, referral_id: str) -> dict[str, Any]:
+@dataclass
+class ReferralPage:
+    """What the referral page shows, read once; `context()` gives the template its names."""
+
+    view: ReferralView
+    referral: Referral
+    child: ChildDetails
+    events: list[ReferralEvent]
+    people: dict[str, User]
+    organisations: dict[str, Organisation]
+    home_municipality: Organisation | None
+    handover: Handover | None
+    handover_events: list[HandoverEvent]
+    holder: User | None
+    actions: list[ReferralAction]
+    questions: list[ReferralEvent]
+    decision: ReferralEvent | None
+    parties: set[str]
+
+    def context(self) -> dict[str, Any]:
+        return {f.name: getattr(self, f.name) for f in fields(self)}
+
+
+def referral_page(uow: SqlUnitOfWork, rules: ServiceRules, *, actor: Actor, referral_id: str) -> ReferralPage:
     with uow:
         session = uow.session
         referral = uow.referrals.get_visible(actor=actor, referral_id=referral_id)
@@ -36,17 +61,14 @@ def referral_page(uow: SqlUnitOfWork, rules: ServiceRules, *, actor: Actor, refe
         handover_events = list(session.exec(select(HandoverEvent).where(HandoverEvent.handover_id == handover.id)
                                             .order_by(HandoverEvent.at))) if handover else []
         holder = session.get(User, handover.assignee_user_id) if handover and handover.assignee_user_id else None
-        parties = parties_of(session, actor=actor, referral=referral)
-        actions = sorted({action for (state, action), t in TRANSITIONS.items()
-                          if state == referral.status and t.parties & parties})
+        parties = uow.referrals.parties_of(actor=actor, referral=referral)
         record_access(session, actor=actor, action="read", referrals=[referral])
         uow.commit()
-        questions = [e for e in events if e.action == "request-information"]
-        decision = next((e for e in reversed(events) if e.action in {"reject", "accept", "discharge", "forward"}), None)
-        return {"view": view, "referral": referral, "child": view.child, "events": events, "people": people,
-                "organisations": organisations,
-                "home_municipality": municipality_of(session, referral.child_home_municipality),
-                "handover": handover, "handover_events": handover_events,
-                "holder": holder, "actions": actions, "questions": questions, "decision": decision,
-                "parties": {p.value for p in parties}}
-
+        return ReferralPage(
+            view=view, referral=referral, child=view.child, events=events, people=people,
+            organisations=organisations, home_municipality=municipality_of(session, referral.child_home_municipality),
+            handover=handover, handover_events=handover_events, holder=holder,
+            actions=actions_open_to(status=ReferralStatus(referral.status), parties=parties),
+            questions=[e for e in events if e.action == ReferralAction.REQUEST_INFORMATION],
+            decision=next((e for e in reversed(events) if e.action in DECISION_EVENTS), None),
+            parties={p.value for p in parties})

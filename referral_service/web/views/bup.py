@@ -64,13 +64,13 @@ def _other_clinics() -> list[tuple[str, str]]:
 def _assessment_page(referral_id: str, *, filled: FilledForm | None = None, changed: bool = False,
                      status: int = 200):
     page = referral_page(unit_of_work(), rules(), actor=web_actor(), referral_id=referral_id)
-    if "clinic" not in page["parties"]:
+    if "clinic" not in page.parties:
         return redirect(url_for("web.referral_detail", referral_id=referral_id))
     forms = [(form, url_for(ENDPOINTS[action], referral_id=referral_id))
-             for action, form in decisions.DECISIONS.items() if action in page["actions"]]
+             for action, form in decisions.DECISIONS.items() if action in page.actions]
     body = render_template(
-        "bup/assess.html", **page, forms=forms, version=page["view"].etag, version_field=VERSION_FIELD,
-        options={"clinic_id": _other_clinics()} if "forward" in page["actions"] else {},
+        "bup/assess.html", **page.context(), forms=forms, version=page.view.etag, version_field=VERSION_FIELD,
+        options={"clinic_id": _other_clinics()} if "forward" in page.actions else {},
         failed=filled.form.action if filled else None, values=filled.values if filled else {},
         errors=filled.errors if filled else {}, changed=changed, priority=decisions.PRIORITY)
     return body, status

@@ -31,7 +31,7 @@ def referral_detail(referral_id: str):
         page = referral_page(unit_of_work(), rules(), actor=web_actor(), referral_id=referral_id)
     except NotFound:
         abort(404)
-    return render_template("referrals/detail.html", **page)
+    return render_template("referrals/detail.html", **page.context())
 
 
 @web.post("/henvisninger/<referral_id>/vis-fodselsnummer")
@@ -44,6 +44,6 @@ def reveal_national_id(referral_id: str):
         page = referral_page(unit_of_work(), rules(), actor=web_actor(), referral_id=referral_id)
     except NotFound:
         abort(404)
-    response = make_response(render_template("referrals/detail.html", revealed_national_id=number, **page))
+    response = make_response(render_template("referrals/detail.html", revealed_national_id=number, **page.context()))
     response.headers["Cache-Control"] = "no-store"
     return response

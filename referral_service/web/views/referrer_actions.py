@@ -51,4 +51,5 @@ def _act(referral_id: str, action: ReferralAction, *, parse: Callable[..., form.
 
 def _page_with_errors(referral_id: str, parsed: form.ParsedStep, errors: dict[str, list[str]]):
     page = referral_page(unit_of_work(), rules(), actor=web_actor(), referral_id=referral_id)
-    return render_template("referrals/detail.html", **page, action_errors=errors, action_values=parsed.values), 422
+    return render_template("referrals/detail.html", **page.context(), action_errors=errors,
+                           action_values=parsed.values), 422

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Index, UniqueConstraint
+from sqlalchemy import Column, Index, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
-from referral_service.domain.types import UTCDateTime, new_id, utcnow
+from referral_service.domain.types import JSONType, UTCDateTime, new_id, utcnow
 
 
 class Alert(SQLModel, table=True):
@@ -25,8 +25,10 @@ class Alert(SQLModel, table=True):
     dedupe_key: str = Field(max_length=200)
     referral_id: str | None = Field(default=None, foreign_key="referral.id", max_length=36)
     handover_id: str | None = Field(default=None, foreign_key="handover.id", max_length=36)
-    #: Shown in the inbox; names no child and no identity number.
-    message: str = Field(max_length=500)
+    #: What the alert is about, for the channels to put in words (notify/alert_texts.py); never a child's name.
+    data: dict | None = Field(default=None, sa_column=Column(JSONType, nullable=True))
+    #: The sentence of an alert stored before alerts carried data; empty for every newer one.
+    message: str = Field(default="", max_length=500)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     read_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     #: pending -> sent | failed

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
+from referral_service.notify.alert_texts import alert_text
 from referral_service.schemas.common import PageArgs, PageSchema, required_text
 from referral_service.workflows.handover_lifecycle import HandoverStatus
 
@@ -76,7 +77,8 @@ class AlertOut(Schema):
     read_at = fields.DateTime(allow_none=True)
     referral_id = fields.String(allow_none=True)
     handover_id = fields.String(allow_none=True)
-    message = fields.String()
+    #: The alert's sentence in Norwegian, rendered from its kind and data.
+    message = fields.Function(alert_text, metadata={"type": "string"})
     email_state = fields.String()
 
 

@@ -81,7 +81,6 @@ def _fail(uow: SqlUnitOfWork, rules: ServiceRules, *, alert: Alert, message_id: 
     mark_processed(uow.session, rules, message_id=message_id)
     if alert.kind != DELIVERY_FAILED_KIND:
         raise_alerts(uow, rules, users=administrators(uow.session), kind=DELIVERY_FAILED_KIND,
-                     dedupe_key=f"alert:{alert.id}:email_failed",
-                     message="Et e-postvarsel kunne ikke leveres. Mottakeren har varselet i innboksen sin.")
+                     dedupe_key=f"alert:{alert.id}:email_failed")
     log.warning("alert e-mail failed", extra={"alert_id": alert.id, "attempts": alert.email_attempts,
                                               "error": alert.email_error})

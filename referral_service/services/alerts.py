@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import Any
 
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
@@ -17,7 +18,8 @@ from referral_service.services.unit_of_work import SqlUnitOfWork
 
 
 def raise_alerts(uow: SqlUnitOfWork, rules: ServiceRules, *, users: Iterable[User], kind: str, dedupe_key: str,
-                 message: str, referral_id: str | None = None, handover_id: str | None = None) -> list[Alert]:
+                 data: dict[str, Any] | None = None, referral_id: str | None = None,
+                 handover_id: str | None = None) -> list[Alert]:
     """Alert each user once for this key, in the caller's unit of work; returns the alerts made now.
 
     Each alert is raised as an event, so its e-mail leaves through the outbox when the work commits.
@@ -27,7 +29,7 @@ def raise_alerts(uow: SqlUnitOfWork, rules: ServiceRules, *, users: Iterable[Use
     for user in users:
         if session.exec(select(Alert.id).where(Alert.user_id == user.id, Alert.dedupe_key == dedupe_key)).first():
             continue
-        alert = Alert(user_id=user.id, kind=kind, dedupe_key=dedupe_key, message=message,
+        alert = Alert(user_id=user.id, kind=kind, dedupe_key=dedupe_key, data=data or {},
                       referral_id=referral_id, handover_id=handover_id, created_at=rules.now())
         try:
             # A savepoint, so a concurrent twin that won the unique constraint costs only this row.

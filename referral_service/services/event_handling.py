@@ -13,11 +13,7 @@ from referral_service.services.rules import ServiceRules
 from referral_service.services.unit_of_work import SqlUnitOfWork
 
 #: BUP's answers that the referrer is told about when no handover carries them.
-REFERRER_NOTICES = {
-    ReferralAction.REQUEST_INFORMATION: "{clinic} ber om mer informasjon om en henvisning.",
-    ReferralAction.ACCEPT: "{clinic} har gitt rett til helsehjelp for en henvisning.",
-    ReferralAction.FORWARD: "{clinic} har videresendt en henvisning til en annen poliklinikk.",
-}
+REFERRER_NOTICES = frozenset({ReferralAction.REQUEST_INFORMATION, ReferralAction.ACCEPT, ReferralAction.FORWARD})
 
 
 def handle_referral_event(uow: SqlUnitOfWork, rules: ServiceRules, *, event: ReferralEvent) -> None:
@@ -26,11 +22,10 @@ def handle_referral_event(uow: SqlUnitOfWork, rules: ServiceRules, *, event: Ref
         ensure_handover(uow, rules, event=event)
         return
     session = uow.session
-    template = REFERRER_NOTICES.get(event.action)
-    if template is None:
+    if event.action not in REFERRER_NOTICES:
         return
     referral = session.get(Referral, event.referral_id)
     clinic = session.get(Organisation, referral.clinic_id)
     raise_alerts(uow, rules, users=referrer_side(session, referral), kind=f"referral_{event.action}",
-                 dedupe_key=f"referral-event:{event.id}", message=template.format(clinic=clinic.name),
+                 dedupe_key=f"referral-event:{event.id}", data={"clinic": clinic.name},
                  referral_id=referral.id)

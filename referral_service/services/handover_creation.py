@@ -23,7 +23,6 @@ from referral_service.workflows import handover_rules
 
 log = logging.getLogger(__name__)
 
-TRIGGER_WORDS = {"rejected": "avslag", "discharged": "utskrevet", "withdrawn": "trukket etter oppstart"}
 
 
 def ensure_handover(uow: SqlUnitOfWork, rules: ServiceRules, *, event: ReferralEvent) -> Handover | None:
@@ -83,19 +82,18 @@ def _alert_about_new_handover(uow: SqlUnitOfWork, rules: ServiceRules, *, handov
                               clinic: Organisation | None, municipality: Organisation | None) -> None:
     session = uow.session
     clinic_name = clinic.name if clinic else "BUP"
-    word = TRIGGER_WORDS[handover.trigger]
+    about = {"clinic": clinic_name, "trigger": str(handover.trigger)}
     key = f"handover:{handover.id}:created"
     holders = []
     if handover.addressed_to == HandoverAddressee.MUNICIPALITY:
         holders = users_with_role(session, organisation_id=handover.municipality_org_id,
                                   role=Role.MUNICIPAL_COORDINATOR)
         raise_alerts(uow, rules, users=holders, kind="handover_created", dedupe_key=key,
-                     message=f"Ny tilbakehenvisning fra {clinic_name} ({word}). Bekreft mottak innen "
-                             f"{handover.acknowledge_due:%d.%m.%Y}.",
+                     data={**about, "acknowledge_due": handover.acknowledge_due.isoformat()},
                      referral_id=referral.id, handover_id=handover.id)
     referrers = referrer_side(session, referral)
     raise_alerts(uow, rules, users=referrers, kind="referral_decision",
-                 dedupe_key=key, message=f"{clinic_name} har svart på henvisningen: {word}.",
+                 dedupe_key=key, data=about,
                  referral_id=referral.id, handover_id=handover.id)
     if not (holders if handover.addressed_to == HandoverAddressee.MUNICIPALITY else referrers):
         alert_unrouted(uow, rules, handover=handover)
@@ -105,6 +103,5 @@ def alert_unrouted(uow: SqlUnitOfWork, rules: ServiceRules, *, handover: Handove
     """Nobody who can take the task would hear of it: administrators must find someone."""
     raise_alerts(uow, rules, users=administrators(uow.session), kind="handover_unrouted",
                  dedupe_key=f"handover:{handover.id}:unrouted",
-                 message=f"En tilbakehenvisning til kommune {handover.municipality_number} har ingen å gå til. "
-                         "Registrer kommunen og en koordinator, eller kontakt henviseren.",
+                 data={"municipality_number": handover.municipality_number},
                  handover_id=handover.id)

@@ -23,17 +23,6 @@ from referral_service.workflows.handover_lifecycle import AWAITING_FIRST_CONTACT
 
 log = logging.getLogger(__name__)
 
-MESSAGES = {
-    "assessment_warning": "Vurderingsfristen for en henvisning går ut {due:%d.%m.%Y}.",
-    "assessment_breach": "Fristbrudd: vurderingsfristen for en henvisning gikk ut {due:%d.%m.%Y}.",
-    "care_start_breach": "Fristbrudd: fristen for start av helsehjelp gikk ut {due:%d.%m.%Y}.",
-    "handover_unacknowledged": "Eskalert (nivå {level}): en tilbakehenvisning er ikke bekreftet mottatt. "
-                               "Fristen var {due:%d.%m.%Y}.",
-    "handover_no_first_contact": "Eskalert (nivå {level}): første kontakt er ikke planlagt for en "
-                                 "tilbakehenvisning. Fristen var {due:%d.%m.%Y}.",
-}
-
-
 @dataclass
 class SweepResult:
     marks: dict[str, int] = field(default_factory=dict)
@@ -48,7 +37,7 @@ def _record(uow: SqlUnitOfWork, rules: ServiceRules, mark: escalation.Mark, *, u
     if not uow.marks.add(mark, referral_id=referral_id, handover_id=handover_id, at=rules.now()):
         return False
     raise_alerts(uow, rules, users=users, kind=mark.kind, dedupe_key=mark.key,
-                 message=MESSAGES[mark.kind].format(due=mark.due, level=mark.level),
+                 data={"due": mark.due.isoformat(), "level": mark.level},
                  referral_id=referral_id, handover_id=handover_id)
     return True
 

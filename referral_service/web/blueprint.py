@@ -5,6 +5,8 @@ from __future__ import annotations
 from flask import Blueprint, g
 
 from referral_service.api.context import db_session, rules
+from referral_service.domain.alert import Alert
+from referral_service.notify.alert_texts import alert_text
 from referral_service.security.csrf import check_csrf, csrf_token
 from referral_service.services.alerts import unread_count
 from referral_service.web import formatting, labels
@@ -49,3 +51,8 @@ def _deadline(value) -> str:
 @web.app_template_filter("virkedager_igjen")
 def _days_left(value):
     return formatting.working_days_left(value, today=rules().today(), calendar=rules().calendar)
+
+
+@web.app_template_filter("varseltekst")
+def _alert_text(alert: Alert) -> str:
+    return alert_text(alert)

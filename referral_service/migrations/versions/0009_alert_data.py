@@ -1,0 +1,23 @@
+"""Alerts carry their kind's data; the channels render the words
+
+Revision ID: 0009
+Revises: 0008
+Create Date: 2026-12-02 13:00:00
+"""
+import sqlalchemy as sa
+from alembic import op
+
+revision = '0009'
+down_revision = '0008'
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    with op.batch_alter_table('alert', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('data', sa.JSON(), nullable=True))
+
+
+def downgrade() -> None:
+    with op.batch_alter_table('alert', schema=None) as batch_op:
+        batch_op.drop_column('data')

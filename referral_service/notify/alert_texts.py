@@ -1,0 +1,62 @@
+"""What an alert says, in Norwegian: the inbox, the API and the e-mail render the alert's kind and data here.
+
+Services raise alerts as a kind with data (dates, a clinic's name, a level); no service writes these words.
+An alert names no child and no identity number.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any, Protocol
+
+TRIGGER_WORDS = {"rejected": "avslag", "discharged": "utskrevet", "withdrawn": "trukket etter oppstart"}
+
+TEXTS = {
+    "referral_request-information": "{clinic} ber om mer informasjon om en henvisning.",
+    "referral_accept": "{clinic} har gitt rett til helsehjelp for en henvisning.",
+    "referral_forward": "{clinic} har videresendt en henvisning til en annen poliklinikk.",
+    "handover_created": "Ny tilbakehenvisning fra {clinic} ({trigger}). Bekreft mottak innen {acknowledge_due}.",
+    "referral_decision": "{clinic} har svart på henvisningen: {trigger}.",
+    "handover_unrouted": "En tilbakehenvisning til kommune {municipality_number} har ingen å gå til. "
+                         "Registrer kommunen og en koordinator, eller kontakt henviseren.",
+    "assessment_warning": "Vurderingsfristen for en henvisning går ut {due}.",
+    "assessment_breach": "Fristbrudd: vurderingsfristen for en henvisning gikk ut {due}.",
+    "care_start_breach": "Fristbrudd: fristen for start av helsehjelp gikk ut {due}.",
+    "handover_unacknowledged": "Eskalert (nivå {level}): en tilbakehenvisning er ikke bekreftet mottatt. "
+                               "Fristen var {due}.",
+    "handover_no_first_contact": "Eskalert (nivå {level}): første kontakt er ikke planlagt for en "
+                                 "tilbakehenvisning. Fristen var {due}.",
+    "alert_delivery_failed": "Et e-postvarsel kunne ikke leveres. Mottakeren har varselet i innboksen sin.",
+}
+FALLBACK = "Du har et nytt varsel."
+
+
+class RenderableAlert(Protocol):
+    kind: str
+    message: str
+    data: dict[str, Any] | None
+
+
+def _words(data: dict[str, Any]) -> dict[str, Any]:
+    words = {}
+    for name, value in data.items():
+        if name == "trigger":
+            words[name] = TRIGGER_WORDS.get(value, value)
+        elif isinstance(value, str) and (name == "due" or name.endswith("_due")):
+            words[name] = f"{date.fromisoformat(value):%d.%m.%Y}"
+        else:
+            words[name] = value
+    return words
+
+
+def alert_text(alert: RenderableAlert) -> str:
+    """The alert's sentence; alerts stored before they carried data keep the sentence they were given."""
+    if alert.message:
+        return alert.message
+    template = TEXTS.get(alert.kind)
+    if template is None:
+        return FALLBACK
+    try:
+        return template.format(**_words(alert.data or {}))
+    except (KeyError, ValueError):
+        return FALLBACK

@@ -49,8 +49,8 @@ def a_referral(uow: FakeUnitOfWork, *, status: ReferralStatus, assessment_due: d
     child = Child(national_id_ciphertext="x", national_id_index="i", national_id_kind="fnr", given_name="Ola",
                   family_name="Testesen", birth_date=date(2014, 5, 1), home_municipality="4627")
     referral = Referral(child_id=child.id, status=status, referrer_user_id=GP.user_id,
-                        referrer_org_id=GP.organisation_id, referrer_kind=OrganisationKind.GP_OFFICE, clinic_id=BUP.organisation_id,
-                        child_home_municipality="4627", assessment_due=assessment_due)
+                        referrer_org_id=GP.organisation_id, referrer_kind=OrganisationKind.GP_OFFICE,
+                        clinic_id=BUP.organisation_id, child_home_municipality="4627", assessment_due=assessment_due)
     uow.referrals.children[child.id] = child
     uow.referrals.rows[referral.id] = referral
     return referral

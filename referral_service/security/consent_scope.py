@@ -9,6 +9,16 @@ from referral_service.domain.referral import Referral
 from referral_service.workflows.consent import scope_needed
 
 
+def municipality_may_see(referral: Referral) -> bool:
+    """The one rule for the municipality: it sees a referral while the consent in force shares it with it."""
+    return bool(referral.shared_with_municipality)
+
+
+def shared_with_municipality() -> ColumnElement[bool]:
+    """The same rule as a WHERE clause."""
+    return Referral.shared_with_municipality.is_(True)
+
+
 def consent_allows(kind: str, referral: Referral, organisation_id: str) -> bool:
     """Whether the consent in force lets this organisation see the referral.
 
@@ -17,7 +27,7 @@ def consent_allows(kind: str, referral: Referral, organisation_id: str) -> bool:
     scope = scope_needed(kind)
     if scope is None or (referral.status == ReferralStatus.DRAFT and referral.referrer_org_id == organisation_id):
         return True
-    return referral.shared_with_school if scope is ShareWith.SCHOOL else referral.shared_with_municipality
+    return referral.shared_with_school if scope is ShareWith.SCHOOL else municipality_may_see(referral)
 
 
 def consent_clause(kind: str, organisation_id: str) -> ColumnElement[bool]:
@@ -25,6 +35,6 @@ def consent_clause(kind: str, organisation_id: str) -> ColumnElement[bool]:
     scope = scope_needed(kind)
     if scope is None:
         return true()
-    column = Referral.shared_with_school if scope is ShareWith.SCHOOL else Referral.shared_with_municipality
-    return column.is_(True) | ((Referral.status == ReferralStatus.DRAFT)
+    shared = Referral.shared_with_school.is_(True) if scope is ShareWith.SCHOOL else shared_with_municipality()
+    return shared | ((Referral.status == ReferralStatus.DRAFT)
                                & (Referral.referrer_org_id == organisation_id))

@@ -9,6 +9,7 @@ from referral_service.domain.enums import HandoverAddressee, Role
 from referral_service.domain.handover import Handover
 from referral_service.domain.referral import Referral
 from referral_service.security.actor import Actor
+from referral_service.security.consent_scope import shared_with_municipality
 from referral_service.security.visibility import is_municipal, visible_referrals
 
 
@@ -19,7 +20,7 @@ def visible_handovers(actor: Actor) -> ColumnElement[bool]:
         clauses.append((Handover.addressed_to == HandoverAddressee.MUNICIPALITY)
                        & (Handover.municipality_org_id == actor.organisation_id)
                        & Handover.referral_id.in_(select(Referral.id).where(
-                           Referral.shared_with_municipality.is_(True))))
+                           shared_with_municipality())))
     if actor.has_role(Role.REFERRER) or actor.has_role(Role.BUP_INTAKE):
         clauses.append(Handover.referral_id.in_(select(Referral.id).where(visible_referrals(actor))))
     return or_(*clauses) if clauses else false()

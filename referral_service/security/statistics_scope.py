@@ -16,6 +16,7 @@ from referral_service.domain.organisation import Organisation
 from referral_service.domain.referral import Referral
 from referral_service.errors import Forbidden
 from referral_service.security.actor import Actor
+from referral_service.security.consent_scope import shared_with_municipality
 from referral_service.security.visibility import is_municipal
 
 NATIONAL = "national"
@@ -47,7 +48,7 @@ def scope_for(session: Session, *, actor: Actor) -> Scope:
     if is_municipal(actor) and actor.municipality_number:
         # Children living here, whose families consented to sharing with the municipality.
         return Scope("municipality", name, (Referral.child_home_municipality == actor.municipality_number)
-                     & Referral.shared_with_municipality.is_(True),
+                     & shared_with_municipality(),
                      Handover.municipality_org_id == actor.organisation_id)
     if actor.has_role(Role.REFERRER):
         return _referral_scope("referrer", name, Referral.referrer_org_id == actor.organisation_id)

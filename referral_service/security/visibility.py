@@ -12,7 +12,7 @@ from referral_service.domain.enums import HandoverAddressee, OrganisationKind, R
 from referral_service.domain.handover import Handover
 from referral_service.domain.referral import CoReferrer, Referral
 from referral_service.security.actor import Actor
-from referral_service.security.consent_scope import consent_allows, consent_clause
+from referral_service.security.consent_scope import consent_allows, consent_clause, shared_with_municipality
 from referral_service.workflows.referral_lifecycle import Party
 
 MUNICIPAL_ROLES = (Role.MUNICIPAL_COORDINATOR, Role.MUNICIPAL_LEAD)
@@ -44,7 +44,7 @@ def visible_referrals(actor: Actor) -> ColumnElement[bool]:
         )
     if is_municipal(actor):
         clauses.append(Referral.id.in_(_handed_over_to(actor.organisation_id))
-                       & Referral.shared_with_municipality.is_(True))
+                       & shared_with_municipality())
     return or_(*clauses) if clauses else false()
 
 

@@ -13,6 +13,7 @@ from referral_service.domain.referral import Referral
 from referral_service.errors import InvalidData
 from referral_service.security.access_log import record_access
 from referral_service.security.actor import Actor
+from referral_service.security.consent_scope import municipality_may_see
 from referral_service.services.events import record_event
 from referral_service.services.guards import check_if_match, require_party
 from referral_service.services.handover_creation import alert_unrouted
@@ -61,7 +62,7 @@ def _readdress_open_handover(uow: SqlUnitOfWork, rules: ServiceRules, *, referra
     referrer side, and reveals nothing more to the municipality."""
     session = uow.session
     handover = session.exec(select(Handover).where(Handover.referral_id == referral.id)).first()
-    if (handover is None or handover.status == HandoverStatus.CLOSED or referral.shared_with_municipality
+    if (handover is None or handover.status == HandoverStatus.CLOSED or municipality_may_see(referral)
             or handover.addressed_to != HandoverAddressee.MUNICIPALITY):
         return
     handover.addressed_to = HandoverAddressee.REFERRER

@@ -14,9 +14,10 @@ from referral_service.domain.enums import HandoverAddressee, Role
 from referral_service.domain.handover import Handover, HandoverEvent
 from referral_service.domain.organisation import Organisation
 from referral_service.domain.referral import Referral, ReferralEvent
+from referral_service.security.consent_scope import municipality_may_see
 from referral_service.services.alerts import raise_alerts
 from referral_service.services.recipients import administrators, municipality_of, referrer_side, users_with_role
-from referral_service.services.referral_queries import contacts_of, current_consent
+from referral_service.services.referral_queries import contacts_of
 from referral_service.services.rules import ServiceRules
 from referral_service.services.unit_of_work import SqlUnitOfWork
 from referral_service.workflows import handover_rules
@@ -39,10 +40,9 @@ def ensure_handover(uow: SqlUnitOfWork, rules: ServiceRules, *, event: ReferralE
     if existing is not None:
         return existing
     referral = session.get(Referral, event.referral_id)
-    consent = current_consent(session, referral.id)
     municipality = municipality_of(session, referral.child_home_municipality)
-    # A municipality not registered in the service cannot take the task: the referrer side does.
-    addressing = handover_rules.address_handover(consent.share_with if consent and municipality else [])
+    addressing = handover_rules.address_handover(municipality_may_see=municipality_may_see(referral),
+                                                 municipality_registered=municipality is not None)
     clinic = session.get(Organisation, referral.clinic_id)
     created_on = rules.today()
     ack_days = (municipality and municipality.handover_acknowledge_days) or rules.handover_acknowledge_days

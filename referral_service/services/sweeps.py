@@ -14,6 +14,7 @@ from referral_service.domain.enums import HandoverAddressee, ReferralStatus, Rol
 from referral_service.domain.handover import Handover
 from referral_service.domain.organisation import User
 from referral_service.domain.referral import Referral
+from referral_service.security.consent_scope import municipality_may_see
 from referral_service.services.alerts import raise_alerts
 from referral_service.services.recipients import administrators, referrer_side, users_with_role
 from referral_service.services.rules import ServiceRules
@@ -68,7 +69,7 @@ def sweep_referral_deadlines(uow: SqlUnitOfWork, rules: ServiceRules, result: Sw
 
 def _escalation_recipients(session: Session, handover: Handover) -> list[User]:
     referral = session.get(Referral, handover.referral_id)
-    if handover.addressed_to == HandoverAddressee.MUNICIPALITY and referral.shared_with_municipality:
+    if handover.addressed_to == HandoverAddressee.MUNICIPALITY and municipality_may_see(referral):
         leads = users_with_role(session, organisation_id=handover.municipality_org_id, role=Role.MUNICIPAL_LEAD)
         if leads:
             return leads

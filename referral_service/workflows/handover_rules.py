@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from referral_service.domain.enums import HandoverAddressee, ShareWith
+from referral_service.domain.enums import HandoverAddressee
 
 #: What BUP wrote that travels with the handover, per trigger.
 CONTENT_FIELDS: dict[str, tuple[str, ...]] = {
@@ -22,9 +21,10 @@ class Addressing:
     include_municipal_contacts: bool
 
 
-def address_handover(share_with: Iterable[str]) -> Addressing:
-    """With consent to share with the municipality, the task goes there; otherwise to the referrer and GP."""
-    if ShareWith.MUNICIPALITY in set(share_with):
+def address_handover(*, municipality_may_see: bool, municipality_registered: bool) -> Addressing:
+    """With consent to share with the municipality, the task goes there; otherwise to the referrer and GP.
+    A municipality not registered in the service cannot take the task: the referrer side does."""
+    if municipality_may_see and municipality_registered:
         return Addressing(HandoverAddressee.MUNICIPALITY, include_municipal_contacts=True)
     return Addressing(HandoverAddressee.REFERRER, include_municipal_contacts=False)
 

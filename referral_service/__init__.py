@@ -54,13 +54,14 @@ def create_app(config: BaseConfig | None = None) -> Flask:
     from referral_service.security.headers import install_security_headers
     from referral_service.security.input_guard import install_input_guard
     from referral_service.web import register_web
+    from referral_service.web.error_pages import error_page
 
     api = ProblemApi(app)
     register_api(api)
     app.register_blueprint(ops_blp)
     register_web(app)
     # After Api(app), so that our problem+json handlers replace flask-smorest's own.
-    register_problem_handlers(app)
+    register_problem_handlers(app, render_page=error_page)
     install_security_headers(app, production=config.is_production)
     install_input_guard(app)
     app.teardown_appcontext(close_db_session)

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from typing import Any
 
-from flask import Flask, Response, has_request_context, json, render_template, request
+from flask import Flask, Response, current_app, has_request_context, json, request
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 from referral_service.errors import DomainError
@@ -59,41 +60,33 @@ def _validation_errors(exc: HTTPException) -> dict[str, list[str]] | None:
     return merged
 
 
-#: Paths answered in JSON; everything else is a page for people, in Norwegian.
+#: Paths answered in JSON; everything else is a page for people, rendered by the web's error pages.
 MACHINE_PATHS = ("/api/", "/health", "/ready")
 
-PAGE_TITLES = {400: "Noe gikk galt", 403: "Du har ikke tilgang", 404: "Fant ikke siden", 405: "Noe gikk galt",
-               409: "Saken er endret", 413: "For mye tekst", 422: "Noe gikk galt", 429: "For mange forsøk",
-               500: "Noe gikk galt hos oss"}
-PAGE_MESSAGES = {403: "Du har ikke tilgang til dette.",
-                 404: "Siden finnes ikke, eller du har ikke tilgang til den.",
-                 409: "Noen andre har endret saken samtidig. Last siden på nytt.",
-                 413: "Det du sendte var for stort. Kort ned teksten og prøv igjen.",
-                 500: "Det oppstod en feil. Prøv igjen om litt."}
+PageRenderer = Callable[[int, Exception], Response]
+PAGE_RENDERER = "problem_page_renderer"
 
 
-def wants_page() -> bool:
-    return has_request_context() and not request.path.startswith(MACHINE_PATHS)
-
-
-def page_response(status: int, message: str | None = None) -> Response:
-    body = render_template("error.html", title=PAGE_TITLES.get(status, "Noe gikk galt"),
-                           message=message or PAGE_MESSAGES.get(status, "Noe gikk galt. Prøv igjen."))
-    return Response(body, status=status, mimetype="text/html")
+def _page_renderer() -> PageRenderer | None:
+    """The web's page for errors outside the API, if this request is for a person and the web is installed."""
+    if not has_request_context() or request.path.startswith(MACHINE_PATHS):
+        return None
+    renderer: PageRenderer | None = current_app.extensions.get(PAGE_RENDERER)
+    return renderer
 
 
 def handle_domain_error(exc: DomainError) -> Response:
-    if wants_page():
-        return page_response(exc.status)
+    render_page = _page_renderer()
+    if render_page is not None:
+        return render_page(exc.status, exc)
     return problem_response(status=exc.status, title=exc.title, detail=exc.detail, errors=exc.errors,
                             headers=exc.headers)
 
 
 def handle_http_exception(exc: HTTPException) -> Response:
-    if wants_page():
-        # Our own Norwegian descriptions (e.g. the CSRF refusal) are shown; Werkzeug's English ones are not.
-        own = exc.description if exc.code == 400 and exc.description and "Skjema" in exc.description else None
-        return page_response(exc.code or 500, own)
+    render_page = _page_renderer()
+    if render_page is not None:
+        return render_page(exc.code or 500, exc)
     errors = _validation_errors(exc)
     status = exc.code or 500
     detail = "The request body or parameters are not valid." if errors else (exc.description or exc.name)
@@ -110,7 +103,10 @@ def handle_unexpected(exc: Exception) -> Response:
     return handle_http_exception(InternalServerError())
 
 
-def register_problem_handlers(app: Flask) -> None:
+def register_problem_handlers(app: Flask, *, render_page: PageRenderer | None = None) -> None:
+    """problem+json for the API; `render_page` answers everything else (the web's Norwegian pages)."""
+    if render_page is not None:
+        app.extensions[PAGE_RENDERER] = render_page
     app.register_error_handler(DomainError, handle_domain_error)
     app.register_error_handler(HTTPException, handle_http_exception)
     app.register_error_handler(Exception, handle_unexpected)

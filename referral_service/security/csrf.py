@@ -5,9 +5,16 @@ from __future__ import annotations
 import hmac
 import secrets
 
-from flask import abort, request, session
+from flask import request, session
+from werkzeug.exceptions import BadRequest
 
 FIELD = "csrf_token"
+
+
+class FormExpired(BadRequest):
+    """The form's token is missing or belongs to another session (an expired or forged form)."""
+
+    description = "The form has expired; load the page again."
 
 
 def csrf_token() -> str:
@@ -24,4 +31,4 @@ def check_csrf() -> None:
     sent = request.form.get(FIELD, "")
     expected = session.get(FIELD, "")
     if not expected or not hmac.compare_digest(sent, expected):
-        abort(400, description="Skjemaet er utløpt. Last siden på nytt og prøv igjen.")
+        raise FormExpired()

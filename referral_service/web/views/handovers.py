@@ -17,6 +17,7 @@ from referral_service.web.blueprint import web
 from referral_service.web.forms import decisions
 from referral_service.web.forms.decisions import ActionForm, FilledForm
 from referral_service.web.forms.submission import submit_form
+from referral_service.web.paging import PER_PAGE, requested_page
 from referral_service.web.session_auth import login_required, web_actor
 
 #: The hidden field that carries the version the user saw, so a step on a stale page is refused.
@@ -34,7 +35,8 @@ ENDPOINTS = {
 @web.get("/tilbakehenvisninger")
 @login_required
 def handovers():
-    page = handover_service.list_handovers(unit_of_work(), rules(), actor=web_actor(), page=1, per_page=200)
+    page = handover_service.list_handovers(unit_of_work(), rules(), actor=web_actor(), page=requested_page(),
+                                           per_page=PER_PAGE)
     return render_template("handovers/list.html", page=page)
 
 

@@ -10,6 +10,7 @@ from referral_service.errors import NotFound
 from referral_service.services import referrals as referral_service
 from referral_service.services.referral_page import referral_page
 from referral_service.web.blueprint import web
+from referral_service.web.paging import PER_PAGE, requested_page
 from referral_service.web.session_auth import login_required, web_actor
 
 
@@ -19,8 +20,8 @@ def my_referrals():
     status = request.args.get("status") or None
     if status and status not in set(ReferralStatus):
         status = None
-    page = referral_service.list_referrals(unit_of_work(), rules(), actor=web_actor(), page=1, per_page=200,
-                                           status=status)
+    page = referral_service.list_referrals(unit_of_work(), rules(), actor=web_actor(), page=requested_page(),
+                                           per_page=PER_PAGE, status=status)
     return render_template("referrals/list.html", page=page, status=status)
 
 

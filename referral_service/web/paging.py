@@ -1,0 +1,14 @@
+"""Lists on pages: which page was asked for (?side=N), and how many rows a page shows."""
+
+from __future__ import annotations
+
+from flask import request
+
+#: Rows per page in the web's lists; the API's clients choose their own (at most MAX_PER_PAGE).
+PER_PAGE = 50
+
+
+def requested_page() -> int:
+    """The page asked for; anything that is not a positive number is the first page."""
+    raw = request.args.get("side", "1")
+    return int(raw) if raw.isdigit() and 0 < int(raw) < 100_000 else 1

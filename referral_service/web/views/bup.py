@@ -34,10 +34,17 @@ ENDPOINTS = {
 
 
 def _referrals_in(*statuses: str, sort: str = "assessment_due") -> list:
+    """Every referral of the clinic in these statuses: the queue is worked from in full, never cut short."""
     found = []
     for status in statuses:
-        found += referral_service.list_referrals(unit_of_work(), rules(), actor=web_actor(), page=1,
-                                                 per_page=MAX_PER_PAGE, status=status, sort=sort).items
+        page_number = 1
+        while True:
+            page = referral_service.list_referrals(unit_of_work(), rules(), actor=web_actor(), page=page_number,
+                                                   per_page=MAX_PER_PAGE, status=status, sort=sort)
+            found += page.items
+            if page_number * MAX_PER_PAGE >= page.total:
+                break
+            page_number += 1
     return found
 
 

@@ -34,10 +34,12 @@ run: setup
 ## Set up and run every test (starts its own PostgreSQL; needs the system packages of .ci/setup-system)
 test: system setup
 	$(BIN)/ruff check .
+	$(BIN)/python -m mypy
 	$(BIN)/python -m pytest tests
 
 lint: setup
 	$(BIN)/ruff check .
+	$(BIN)/python -m mypy
 
 bench: setup
 	$(BIN)/python -m bench

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -67,7 +69,7 @@ class BaseConfig:
     TIMEZONE = "Europe/Oslo"
     LOG_LEVEL = "INFO"
     #: The service's clock: None is real time. Tests pass a settable clock here; never read from the environment.
-    CLOCK = None
+    CLOCK: Callable[[], datetime] | None = None
 
     def __init__(self, overrides: dict[str, object] | None = None) -> None:
         for name in dir(type(self)):

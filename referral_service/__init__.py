@@ -67,5 +67,5 @@ def create_app(config: BaseConfig | None = None) -> Flask:
     app.teardown_appcontext(close_db_session)
     if config.TRUSTED_PROXY_HOPS:
         hops = int(config.TRUSTED_PROXY_HOPS)
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)  # type: ignore[method-assign]
     return app

@@ -95,15 +95,8 @@ def _century(individual: int, yy: int) -> int | None:
     return None
 
 
-def parse_national_id(value: str, *, allow_synthetic: bool, today: date | None = None) -> NationalId:
-    """Validate an identity number and decode its kind and birth date."""
-    digits = "".join(value.split())
-    if len(digits) != 11 or not (digits.isascii() and digits.isdigit()):
-        raise InvalidNationalId("length")
-    if _check_digits(digits[:9]) != digits[9:]:
-        raise InvalidNationalId("checksum")
-
-    day, month, yy, individual = int(digits[0:2]), int(digits[2:4]), int(digits[4:6]), int(digits[6:9])
+def _decode_kind(day: int, month: int) -> tuple[NationalIdKind, int, int, bool]:
+    """The number's kind, its real day and month, and whether it is a synthetic (Tenor) number."""
     if day >= 80:  # FH-numbers carry no birth date by design
         raise InvalidNationalId("unsupported")
     kind = NationalIdKind.FODSELSNUMMER
@@ -116,6 +109,19 @@ def parse_national_id(value: str, *, allow_synthetic: bool, today: date | None =
         if kind is NationalIdKind.D_NUMBER:
             raise InvalidNationalId("birth_date")
         kind, month = NationalIdKind.H_NUMBER, month - _H_NUMBER_OFFSET
+    return kind, day, month, synthetic
+
+
+def parse_national_id(value: str, *, allow_synthetic: bool, today: date | None = None) -> NationalId:
+    """Validate an identity number and decode its kind and birth date."""
+    digits = "".join(value.split())
+    if len(digits) != 11 or not (digits.isascii() and digits.isdigit()):
+        raise InvalidNationalId("length")
+    if _check_digits(digits[:9]) != digits[9:]:
+        raise InvalidNationalId("checksum")
+
+    day, month, yy, individual = int(digits[0:2]), int(digits[2:4]), int(digits[4:6]), int(digits[6:9])
+    kind, day, month, synthetic = _decode_kind(day, month)
     if synthetic and not allow_synthetic:
         raise InvalidNationalId("synthetic_not_allowed")
 

@@ -312,7 +312,7 @@ def _handover_figures(session: Session, rules: ServiceRules, scope: Scope, perio
 
 def _breaches(session: Session, rules: ServiceRules, scope: Scope, period: Period) -> dict[str, Figure]:
     start, end = period.bounds(rules)
-    counts = dict(session.execute(
+    counts: dict[str, int] = dict(session.execute(
         select(DeadlineMark.kind, func.count())
         .join(Referral, Referral.id == DeadlineMark.referral_id)
         .where(DeadlineMark.kind.in_(BREACH_KINDS), DeadlineMark.at >= start, DeadlineMark.at < end,

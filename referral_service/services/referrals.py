@@ -190,8 +190,8 @@ def create_referral(uow: SqlUnitOfWork, rules: ServiceRules, *, actor: Actor, da
         except IntegrityError:
             # A concurrent request with the same key won; answer with its result.
             uow.rollback()
-            replay = idempotency_key and _replay(uow, actor=actor, key=idempotency_key,
-                                                 request_hash=request_hash)
+            replay = _replay(uow, actor=actor, key=idempotency_key,
+                             request_hash=request_hash) if idempotency_key else None
             if replay:
                 return replay, False
             raise
@@ -210,6 +210,7 @@ def _replay(uow: SqlUnitOfWork, *, actor: Actor, key: str, request_hash: str) ->
         raise InvalidData("This Idempotency-Key was used with a different request body.",
                           errors={"Idempotency-Key": ["Already used for another request."]})
     referral = session.get(Referral, record.referral_id)
+    assert referral is not None  # a foreign key guarantees it
     view = build_view(session, referral)
     record_access(session, actor=actor, action="read", referrals=[referral])
     uow.commit()

@@ -6,6 +6,7 @@ from datetime import date
 from enum import StrEnum
 
 from sqlalchemy import ColumnElement
+from sqlmodel import col
 
 from referral_service.domain.enums import HandoverStatus
 from referral_service.domain.handover import Handover
@@ -47,12 +48,12 @@ def next_handover_status(*, status: HandoverStatus, action: HandoverAction) -> H
 
 def unacknowledged_past_due(today: date) -> ColumnElement[bool]:
     """Nobody has taken the task by its deadline."""
-    return (Handover.status == HandoverStatus.OPEN) & (Handover.acknowledge_due < today)
+    return (col(Handover.status) == HandoverStatus.OPEN) & (col(Handover.acknowledge_due) < today)
 
 
 def first_contact_past_due(today: date) -> ColumnElement[bool]:
     """Nobody has planned the first contact by its deadline."""
-    return Handover.status.in_(list(AWAITING_FIRST_CONTACT)) & (Handover.first_contact_due < today)
+    return col(Handover.status).in_(list(AWAITING_FIRST_CONTACT)) & (col(Handover.first_contact_due) < today)
 
 
 def overdue_handovers(today: date) -> ColumnElement[bool]:

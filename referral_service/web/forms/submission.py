@@ -5,10 +5,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from flask import flash, redirect
+from flask import Blueprint, flash, redirect
 
 from referral_service.errors import Conflict, InvalidData, PreconditionFailed
-from referral_service.web.forms.decisions import FilledForm
+from referral_service.web.forms.decisions import ActionForm, FilledForm
+from referral_service.web.session_auth import login_required
 
 
 def submit_form(filled: FilledForm, *, call: Callable[[], Any], page: Callable[..., Any], done_url: str,
@@ -25,3 +26,21 @@ def submit_form(filled: FilledForm, *, call: Callable[[], Any], page: Callable[.
             flash(done_message, "ok")
             return redirect(done_url, code=303)
     return page(filled=filled, status=422)
+
+
+def register_form_posts(blueprint: Blueprint, *, path: str, posts: dict[str, tuple[str, ActionForm]],
+                        handle: Callable[[str, ActionForm], Any]) -> dict[str, str]:
+    """One POST route per form: `path` with `<id>` and the form's slug, e.g. `/inntak/<id>/avslag`.
+
+    `posts` maps each slug to (endpoint name, form); `handle(id, form)` does the work. Returns each form's
+    action -> its endpoint, for the pages that show the forms.
+    """
+    endpoints = {}
+    for slug, (endpoint, form) in posts.items():
+        def post(record_id: str, form: ActionForm = form) -> Any:
+            return handle(record_id, form)
+
+        blueprint.add_url_rule(path.format(slug=slug), endpoint=endpoint, view_func=login_required(post),
+                               methods=["POST"])
+        endpoints[form.action] = f"{blueprint.name}.{endpoint}"
+    return endpoints

@@ -14,23 +14,12 @@ from referral_service.services.referral_page import referral_page
 from referral_service.web.blueprint import web
 from referral_service.web.forms import decisions
 from referral_service.web.forms.decisions import ActionForm, FilledForm
-from referral_service.web.forms.submission import submit_form
+from referral_service.web.forms.submission import register_form_posts, submit_form
 from referral_service.web.session_auth import login_required, web_actor
 
-#: Referrals with this many working days or fewer left are marked.
 #: The hidden field that carries the version the user saw, so a decision on a stale page is refused.
 VERSION_FIELD = "versjon"
 
-
-#: Where each decision form posts.
-ENDPOINTS = {
-    decisions.ACCEPT.action: "web.accept_referral",
-    decisions.REQUEST_INFORMATION.action: "web.request_information",
-    decisions.REJECT.action: "web.reject_referral",
-    decisions.FORWARD.action: "web.forward_referral",
-    decisions.START_TREATMENT.action: "web.start_treatment",
-    decisions.DISCHARGE.action: "web.discharge_referral",
-}
 
 
 def _referrals_in(*statuses: str, sort: str = "assessment_due") -> list:
@@ -73,7 +62,7 @@ def _assessment_page(referral_id: str, *, filled: FilledForm | None = None, chan
     page = referral_page(unit_of_work(), rules(), actor=web_actor(), referral_id=referral_id)
     if "clinic" not in page.parties:
         return redirect(url_for("web.referral_detail", referral_id=referral_id))
-    forms = [(form, url_for(ENDPOINTS[action], referral_id=referral_id))
+    forms = [(form, url_for(ENDPOINTS[action], record_id=referral_id))
              for action, form in decisions.DECISIONS.items() if action in page.actions]
     body = render_template(
         "bup/assess.html", **page.context(), forms=forms, version=page.view.etag, version_field=VERSION_FIELD,
@@ -102,37 +91,12 @@ def _decide(referral_id: str, form: ActionForm):
         done_url=url_for("web.assess_referral", referral_id=referral_id), done_message=form.done)
 
 
-@web.post("/inntak/<referral_id>/gi-rett")
-@login_required
-def accept_referral(referral_id: str):
-    return _decide(referral_id, decisions.ACCEPT)
-
-
-@web.post("/inntak/<referral_id>/be-om-informasjon")
-@login_required
-def request_information(referral_id: str):
-    return _decide(referral_id, decisions.REQUEST_INFORMATION)
-
-
-@web.post("/inntak/<referral_id>/avslag")
-@login_required
-def reject_referral(referral_id: str):
-    return _decide(referral_id, decisions.REJECT)
-
-
-@web.post("/inntak/<referral_id>/videresend")
-@login_required
-def forward_referral(referral_id: str):
-    return _decide(referral_id, decisions.FORWARD)
-
-
-@web.post("/inntak/<referral_id>/start-behandling")
-@login_required
-def start_treatment(referral_id: str):
-    return _decide(referral_id, decisions.START_TREATMENT)
-
-
-@web.post("/inntak/<referral_id>/skriv-ut")
-@login_required
-def discharge_referral(referral_id: str):
-    return _decide(referral_id, decisions.DISCHARGE)
+#: Where each decision form posts, and the endpoint's name.
+ENDPOINTS = register_form_posts(web, path="/inntak/<record_id>/{slug}", handle=_decide, posts={
+    "gi-rett": ("accept_referral", decisions.ACCEPT),
+    "be-om-informasjon": ("request_information", decisions.REQUEST_INFORMATION),
+    "avslag": ("reject_referral", decisions.REJECT),
+    "videresend": ("forward_referral", decisions.FORWARD),
+    "start-behandling": ("start_treatment", decisions.START_TREATMENT),
+    "skriv-ut": ("discharge_referral", decisions.DISCHARGE),
+})

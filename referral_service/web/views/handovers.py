@@ -16,20 +16,12 @@ from referral_service.services.recipients import users_with_role
 from referral_service.web.blueprint import web
 from referral_service.web.forms import decisions
 from referral_service.web.forms.decisions import ActionForm, FilledForm
-from referral_service.web.forms.submission import submit_form
+from referral_service.web.forms.submission import register_form_posts, submit_form
 from referral_service.web.paging import PER_PAGE, requested_page
 from referral_service.web.session_auth import login_required, web_actor
 
 #: The hidden field that carries the version the user saw, so a step on a stale page is refused.
 VERSION_FIELD = "versjon"
-
-#: Where each step's form posts.
-ENDPOINTS = {
-    decisions.ACKNOWLEDGE.action: "web.acknowledge_handover",
-    decisions.ASSIGN.action: "web.assign_handover",
-    decisions.PLAN.action: "web.plan_handover",
-    decisions.CLOSE.action: "web.close_handover",
-}
 
 
 @web.get("/tilbakehenvisninger")
@@ -61,7 +53,7 @@ def _handover_page(handover_id: str, *, filled: FilledForm | None = None, change
     people = _colleagues(actor)
     contact_orgs = {c.get("organisation_id") for c in view.handover.content.get("municipal_contacts", [])}
     organisations = {i: o.name for i, o in organisations_by_id(db_session(), contact_orgs).items()}
-    forms = [(form, url_for(ENDPOINTS[action], handover_id=handover_id))
+    forms = [(form, url_for(ENDPOINTS[action], record_id=handover_id))
              for action, form in decisions.HANDOVER_STEPS.items() if action in allowed]
     body = render_template(
         "handovers/detail.html", handover=view.handover, events=view.events, referral=referral,
@@ -92,25 +84,10 @@ def _take_step(handover_id: str, form: ActionForm):
         done_url=url_for("web.handover_detail", handover_id=handover_id), done_message=form.done)
 
 
-@web.post("/tilbakehenvisninger/<handover_id>/bekreft-mottatt")
-@login_required
-def acknowledge_handover(handover_id: str):
-    return _take_step(handover_id, decisions.ACKNOWLEDGE)
-
-
-@web.post("/tilbakehenvisninger/<handover_id>/tildel")
-@login_required
-def assign_handover(handover_id: str):
-    return _take_step(handover_id, decisions.ASSIGN)
-
-
-@web.post("/tilbakehenvisninger/<handover_id>/planlegg")
-@login_required
-def plan_handover(handover_id: str):
-    return _take_step(handover_id, decisions.PLAN)
-
-
-@web.post("/tilbakehenvisninger/<handover_id>/avslutt")
-@login_required
-def close_handover(handover_id: str):
-    return _take_step(handover_id, decisions.CLOSE)
+#: Where each step's form posts, and the endpoint's name.
+ENDPOINTS = register_form_posts(web, path="/tilbakehenvisninger/<record_id>/{slug}", handle=_take_step, posts={
+    "bekreft-mottatt": ("acknowledge_handover", decisions.ACKNOWLEDGE),
+    "tildel": ("assign_handover", decisions.ASSIGN),
+    "planlegg": ("plan_handover", decisions.PLAN),
+    "avslutt": ("close_handover", decisions.CLOSE),
+})

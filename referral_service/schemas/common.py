@@ -38,6 +38,18 @@ class PageArgs(Schema):
     per_page = fields.Integer(load_default=50, validate=validate.Range(min=1, max=MAX_PER_PAGE))
 
 
+class EventSchema(Schema):
+    """One step in a record's history: who did what, when, from which status to which."""
+
+    id = fields.String()
+    action = fields.String()
+    from_status = fields.String(allow_none=True)
+    to_status = fields.String()
+    actor_id = fields.String(allow_none=True)
+    at = fields.DateTime()
+    data = fields.Dict()
+
+
 class PageSchema(Schema):
     total = fields.Integer()
     page = fields.Integer()

@@ -5,18 +5,12 @@ from __future__ import annotations
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from referral_service.notify.alert_texts import alert_text
-from referral_service.schemas.common import PageArgs, PageSchema, required_text
+from referral_service.schemas.common import EventSchema, PageArgs, PageSchema, required_text
 from referral_service.workflows.handover_lifecycle import HandoverStatus
 
 
-class HandoverEventOut(Schema):
-    id = fields.String()
-    action = fields.String()
-    from_status = fields.String(allow_none=True)
-    to_status = fields.String()
-    actor_id = fields.String(allow_none=True)
-    at = fields.DateTime()
-    data = fields.Dict()
+class HandoverEventOut(EventSchema):
+    pass
 
 
 class HandoverOut(Schema):

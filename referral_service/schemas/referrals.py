@@ -13,7 +13,7 @@ from referral_service.domain.enums import (
     ShareWith,
     Urgency,
 )
-from referral_service.schemas.common import MUNICIPALITY_NUMBER, PageArgs, PageSchema, required_text, text
+from referral_service.schemas.common import MUNICIPALITY_NUMBER, EventSchema, PageArgs, PageSchema, required_text, text
 
 
 def one_of(enum) -> validate.OneOf:
@@ -160,14 +160,8 @@ class ReferralPage(PageSchema):
     items = fields.List(fields.Nested(ReferralOut))
 
 
-class EventOut(Schema):
-    id = fields.String()
-    action = fields.String()
-    from_status = fields.String(allow_none=True)
-    to_status = fields.String()
-    actor_id = fields.String()
-    at = fields.DateTime()
-    data = fields.Dict()
+class EventOut(EventSchema):
+    actor_id = fields.String()  # a referral event always has an actor
 
 
 class EventList(Schema):

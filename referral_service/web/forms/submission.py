@@ -2,28 +2,33 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
-from flask import Blueprint, flash, redirect
+from flask import Blueprint, flash, redirect, request
 
 from referral_service.errors import Conflict, InvalidData, PreconditionFailed
-from referral_service.web.forms.decisions import ActionForm, FilledForm
+from referral_service.web.forms.decisions import ActionForm
 from referral_service.web.session_auth import login_required
 
+#: The hidden field that carries the version the user saw, so a decision on a stale page is refused.
+VERSION_FIELD = "versjon"
 
-def submit_form(filled: FilledForm, *, call: Callable[[], Any], page: Callable[..., Any], done_url: str,
-                done_message: str) -> Any:
-    """POST/redirect/GET on success; 422 with the errors beside the fields; 409 when the case changed."""
+
+def submit_form(form: ActionForm, *, act: Callable[[dict[str, Any], str | None], Any], page: Callable[..., Any],
+                done_url: str, options: Mapping[str, Iterable[str]] | None = None) -> Any:
+    """Parse the posted form and `act(data, version)`: POST/redirect/GET on success; 422 with the errors beside
+    the fields; 409 when the case changed meanwhile."""
+    filled = form.parse(request.form, options=options)
     if filled.valid:
         try:
-            call()
+            act(filled.data, request.form.get(VERSION_FIELD) or None)
         except InvalidData as error:
             filled.refused(error)
         except (Conflict, PreconditionFailed):
             return page(changed=True, status=409)
         else:
-            flash(done_message, "ok")
+            flash(form.done, "ok")
             return redirect(done_url, code=303)
     return page(filled=filled, status=422)
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import redirect, render_template, request, url_for
+from flask import redirect, render_template, url_for
 
 from referral_service.api.context import db_session, rules, unit_of_work
 from referral_service.domain.enums import OrganisationKind, ReferralStatus
@@ -14,12 +14,8 @@ from referral_service.services.referral_page import referral_page
 from referral_service.web.blueprint import web
 from referral_service.web.forms import decisions
 from referral_service.web.forms.decisions import ActionForm, FilledForm
-from referral_service.web.forms.submission import register_form_posts, submit_form
+from referral_service.web.forms.submission import VERSION_FIELD, register_form_posts, submit_form
 from referral_service.web.session_auth import login_required, web_actor
-
-#: The hidden field that carries the version the user saw, so a decision on a stale page is refused.
-VERSION_FIELD = "versjon"
-
 
 
 def _referrals_in(*statuses: str, sort: str = "assessment_due") -> list:
@@ -79,16 +75,13 @@ def assess_referral(referral_id: str):
 
 
 def _decide(referral_id: str, form: ActionForm):
-    """Parse the decision, let the service take it, and show the result (POST/redirect/GET)."""
-    options = {"clinic_id": [key for key, _ in _other_clinics()]} if form is decisions.FORWARD else {}
-    filled = form.parse(request.form, options=options)
+    """Take BUP's decision and show the result."""
     return submit_form(
-        filled,
-        call=lambda: take_action(unit_of_work(), rules(), actor=web_actor(), referral_id=referral_id,
-                                 action=form.action, data=filled.data,
-                                 if_match=request.form.get(VERSION_FIELD) or None),
+        form, options={"clinic_id": [key for key, _ in _other_clinics()]} if form is decisions.FORWARD else {},
+        act=lambda data, version: take_action(unit_of_work(), rules(), actor=web_actor(), referral_id=referral_id,
+                                              action=form.action, data=data, if_match=version),
         page=lambda **kwargs: _assessment_page(referral_id, **kwargs),
-        done_url=url_for("web.assess_referral", referral_id=referral_id), done_message=form.done)
+        done_url=url_for("web.assess_referral", referral_id=referral_id))
 
 
 #: Where each decision form posts, and the endpoint's name.

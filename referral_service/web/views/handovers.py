@@ -3,7 +3,7 @@ and one form per step (bekreft mottatt, tildel, planlegg første kontakt, avslut
 
 from __future__ import annotations
 
-from flask import render_template, request, url_for
+from flask import render_template, url_for
 
 from referral_service.api.context import db_session, rules, unit_of_work
 from referral_service.domain.enums import Role
@@ -16,12 +16,9 @@ from referral_service.services.recipients import users_with_role
 from referral_service.web.blueprint import web
 from referral_service.web.forms import decisions
 from referral_service.web.forms.decisions import ActionForm, FilledForm
-from referral_service.web.forms.submission import register_form_posts, submit_form
+from referral_service.web.forms.submission import VERSION_FIELD, register_form_posts, submit_form
 from referral_service.web.paging import PER_PAGE, requested_page
 from referral_service.web.session_auth import login_required, web_actor
-
-#: The hidden field that carries the version the user saw, so a step on a stale page is refused.
-VERSION_FIELD = "versjon"
 
 
 @web.get("/tilbakehenvisninger")
@@ -71,17 +68,16 @@ def handover_detail(handover_id: str):
 
 
 def _take_step(handover_id: str, form: ActionForm):
-    """Parse the step, let the service take it, and show the result (POST/redirect/GET)."""
+    """Take the task's next step and show the result."""
     actor = web_actor()
-    options = {"assignee_user_id": list(_colleagues(actor))} if form is decisions.ASSIGN else {}
-    filled = form.parse(request.form, options=options)
+    colleagues = list(_colleagues(actor)) if form is decisions.ASSIGN else []
     return submit_form(
-        filled,
-        call=lambda: handover_service.act_on_handover(unit_of_work(), rules(), actor=actor, handover_id=handover_id,
-                                                      action=form.action, data=filled.data,
-                                                      if_match=request.form.get(VERSION_FIELD) or None),
+        form, options={"assignee_user_id": colleagues} if colleagues else {},
+        act=lambda data, version: handover_service.act_on_handover(
+            unit_of_work(), rules(), actor=actor, handover_id=handover_id, action=form.action, data=data,
+            if_match=version),
         page=lambda **kwargs: _handover_page(handover_id, **kwargs),
-        done_url=url_for("web.handover_detail", handover_id=handover_id), done_message=form.done)
+        done_url=url_for("web.handover_detail", handover_id=handover_id))
 
 
 #: Where each step's form posts, and the endpoint's name.

@@ -5,10 +5,10 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
-from flask import Blueprint, flash, redirect, request
+from flask import Blueprint, flash, redirect, request, url_for
 
 from referral_service.errors import Conflict, InvalidData, PreconditionFailed
-from referral_service.web.forms.decisions import ActionForm
+from referral_service.web.forms.decisions import ActionForm, FilledForm
 from referral_service.web.session_auth import login_required
 
 #: The hidden field that carries the version the user saw, so a decision on a stale page is refused.
@@ -49,3 +49,15 @@ def register_form_posts(blueprint: Blueprint, *, path: str, posts: dict[str, tup
                                methods=["POST"])
         endpoints[form.action] = f"{blueprint.name}.{endpoint}"
     return endpoints
+
+
+def forms_on_page(endpoints: dict[str, str], forms: dict[str, ActionForm], *, allowed: Iterable[str],
+                  record_id: str, filled: FilledForm | None, changed: bool) -> dict[str, Any]:
+    """What a page with action forms shows of them: the forms the reader may use, each with where it posts,
+    the one that failed with what was typed and its errors, and whether the record changed meanwhile."""
+    allowed = set(allowed)
+    return {"forms": [(form, url_for(endpoints[action], record_id=record_id))
+                      for action, form in forms.items() if action in allowed],
+            "version_field": VERSION_FIELD, "failed": filled.form.action if filled else None,
+            "values": filled.values if filled else {}, "errors": filled.errors if filled else {},
+            "changed": changed}

@@ -14,7 +14,7 @@ from referral_service.services.referral_page import referral_page
 from referral_service.web.blueprint import web
 from referral_service.web.forms import decisions
 from referral_service.web.forms.decisions import ActionForm, FilledForm
-from referral_service.web.forms.submission import VERSION_FIELD, register_form_posts, submit_form
+from referral_service.web.forms.submission import forms_on_page, register_form_posts, submit_form
 from referral_service.web.session_auth import login_required, web_actor
 
 
@@ -58,13 +58,11 @@ def _assessment_page(referral_id: str, *, filled: FilledForm | None = None, chan
     page = referral_page(unit_of_work(), rules(), actor=web_actor(), referral_id=referral_id)
     if "clinic" not in page.parties:
         return redirect(url_for("web.referral_detail", referral_id=referral_id))
-    forms = [(form, url_for(ENDPOINTS[action], record_id=referral_id))
-             for action, form in decisions.DECISIONS.items() if action in page.actions]
     body = render_template(
-        "bup/assess.html", **page.context(), forms=forms, version=page.view.etag, version_field=VERSION_FIELD,
+        "bup/assess.html", **page.context(), version=page.view.etag, priority=decisions.PRIORITY,
         options={"clinic_id": _other_clinics()} if "forward" in page.actions else {},
-        failed=filled.form.action if filled else None, values=filled.values if filled else {},
-        errors=filled.errors if filled else {}, changed=changed, priority=decisions.PRIORITY)
+        **forms_on_page(ENDPOINTS, decisions.DECISIONS, allowed=page.actions, record_id=referral_id, filled=filled,
+                        changed=changed))
     return body, status
 
 

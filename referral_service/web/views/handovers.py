@@ -16,7 +16,7 @@ from referral_service.services.recipients import users_with_role
 from referral_service.web.blueprint import web
 from referral_service.web.forms import decisions
 from referral_service.web.forms.decisions import ActionForm, FilledForm
-from referral_service.web.forms.submission import VERSION_FIELD, register_form_posts, submit_form
+from referral_service.web.forms.submission import forms_on_page, register_form_posts, submit_form
 from referral_service.web.paging import PER_PAGE, requested_page
 from referral_service.web.session_auth import login_required, web_actor
 
@@ -50,14 +50,12 @@ def _handover_page(handover_id: str, *, filled: FilledForm | None = None, change
     people = _colleagues(actor)
     contact_orgs = {c.get("organisation_id") for c in view.handover.content.get("municipal_contacts", [])}
     organisations = {i: o.name for i, o in organisations_by_id(db_session(), contact_orgs).items()}
-    forms = [(form, url_for(ENDPOINTS[action], record_id=handover_id))
-             for action, form in decisions.HANDOVER_STEPS.items() if action in allowed]
     body = render_template(
         "handovers/detail.html", handover=view.handover, events=view.events, referral=referral,
-        people=people, organisations=organisations, forms=forms, version=view.etag,
-        version_field=VERSION_FIELD, options={"assignee_user_id": list(people.items())},
-        failed=filled.form.action if filled else None, values=filled.values if filled else {},
-        errors=filled.errors if filled else {}, changed=changed)
+        people=people, organisations=organisations, version=view.etag,
+        options={"assignee_user_id": list(people.items())},
+        **forms_on_page(ENDPOINTS, decisions.HANDOVER_STEPS, allowed=allowed, record_id=handover_id, filled=filled,
+                        changed=changed))
     return body, status
 
 

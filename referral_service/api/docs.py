@@ -47,6 +47,21 @@ def authenticated(blp: Blueprint) -> None:
 IF_MATCH = {"in": "header", "name": "If-Match", "required": False, "schema": {"type": "string"}}
 
 
+def guarded_change(blp: Blueprint, rule: str, *, method: str, body: Any, response: Any,
+                   statuses: tuple[int, ...] = (400, 401, 403, 404, 409, 412, 413, 422)) -> Callable[[Any], Any]:
+    """An operation that changes a record the client read: its body, its response, If-Match and its problems."""
+
+    def decorate(view: Any) -> Any:
+        view = problems(blp, *statuses)(view)
+        view = blp.doc(parameters=[IF_MATCH])(view)
+        view = blp.response(200, response)(view)
+        if body is not None:
+            view = blp.arguments(body)(view)
+        return blp.route(rule, methods=[method])(view)
+
+    return decorate
+
+
 def register_action(blp: Blueprint, *, rule: str, name: str, doc: str, body: Any, response: Any,
                     act: Callable[..., Any]) -> None:
     """One POST operation per lifecycle action: its own body schema in the document, one view.
@@ -58,9 +73,4 @@ def register_action(blp: Blueprint, *, rule: str, name: str, doc: str, body: Any
         return act(args[0] if args else {}, **path_args)
 
     view.__name__, view.__doc__ = name, doc
-    decorated = problems(blp, 400, 401, 403, 404, 409, 412, 413, 422)(view)
-    decorated = blp.doc(parameters=[IF_MATCH])(decorated)
-    decorated = blp.response(200, response)(decorated)
-    if body is not None:
-        decorated = blp.arguments(body)(decorated)
-    blp.route(rule, methods=["POST"])(decorated)
+    guarded_change(blp, rule, method="POST", body=body, response=response)(view)

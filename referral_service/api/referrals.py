@@ -6,7 +6,7 @@ from flask import request
 from flask_smorest import Blueprint
 
 from referral_service.api.context import current_actor, if_match, rules, unit_of_work
-from referral_service.api.docs import IF_MATCH, authenticated, problems
+from referral_service.api.docs import authenticated, guarded_change, problems
 from referral_service.api.presenters import page_payload, referral_payload
 from referral_service.schemas.referrals import (
     CompletenessOut,
@@ -59,11 +59,7 @@ def get_referral(referral_id: str):
     return with_etag(referrals.get_referral(unit_of_work(), actor=current_actor(), referral_id=referral_id))
 
 
-@blp.route("/referrals/<referral_id>", methods=["PATCH"])
-@blp.arguments(ReferralPatch)
-@blp.response(200, ReferralOut)
-@blp.doc(parameters=[IF_MATCH])
-@problems(blp, 400, 401, 403, 404, 409, 412, 413, 422)
+@guarded_change(blp, "/referrals/<referral_id>", method="PATCH", body=ReferralPatch, response=ReferralOut)
 def update_referral(body: dict, referral_id: str):
     view = referrals.update_draft(unit_of_work(), rules(), actor=current_actor(), referral_id=referral_id,
                                   data=body, if_match=if_match())
@@ -85,22 +81,15 @@ def list_events(referral_id: str):
     return {"items": referrals.list_events(unit_of_work(), actor=current_actor(), referral_id=referral_id)}
 
 
-@blp.route("/referrals/<referral_id>/co-referrers", methods=["POST"])
-@blp.arguments(CoReferrerIn)
-@blp.response(200, ReferralOut)
-@blp.doc(parameters=[IF_MATCH])
-@problems(blp, 400, 401, 403, 404, 409, 412, 413, 422)
+@guarded_change(blp, "/referrals/<referral_id>/co-referrers", method="POST", body=CoReferrerIn, response=ReferralOut)
 def invite_co_referrer(body: dict, referral_id: str):
     view = referrals.invite_co_referrer(unit_of_work(), rules(), actor=current_actor(), referral_id=referral_id,
                                         organisation_id=body["organisation_id"], if_match=if_match())
     return with_etag(view)
 
 
-@blp.route("/referrals/<referral_id>/consent", methods=["POST"])
-@blp.arguments(ConsentIn)
-@blp.response(200, ReferralOut)
-@blp.doc(parameters=[IF_MATCH])
-@problems(blp, 400, 401, 403, 404, 412, 413, 422)
+@guarded_change(blp, "/referrals/<referral_id>/consent", method="POST", body=ConsentIn, response=ReferralOut,
+                statuses=(400, 401, 403, 404, 412, 413, 422))
 def change_consent(body: dict, referral_id: str):
     """Withdraw or narrow (or widen) the consent; views and alerts follow the new scope."""
     view = consent_changes.change_consent(unit_of_work(), rules(), actor=current_actor(), referral_id=referral_id,

@@ -7,7 +7,7 @@ from datetime import datetime
 from sqlalchemy import Column, Index, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
-from referral_service.domain.types import JSONType, UTCDateTime, new_id, utcnow
+from referral_service.domain.types import JSONObject, JSONType, UTCDateTime, new_id, utcnow
 
 
 class Alert(SQLModel, table=True):
@@ -26,7 +26,7 @@ class Alert(SQLModel, table=True):
     referral_id: str | None = Field(default=None, foreign_key="referral.id", max_length=36)
     handover_id: str | None = Field(default=None, foreign_key="handover.id", max_length=36)
     #: What the alert is about, for the channels to put in words (notify/alert_texts.py); never a child's name.
-    data: dict | None = Field(default=None, sa_column=Column(JSONType, nullable=True))
+    data: JSONObject | None = Field(default=None, sa_column=Column(JSONType, nullable=True))
     #: The sentence of an alert stored before alerts carried data; empty for every newer one.
     message: str = Field(default="", max_length=500)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)

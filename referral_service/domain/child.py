@@ -7,7 +7,7 @@ from datetime import date, datetime
 from sqlalchemy import Column
 from sqlmodel import Field, SQLModel
 
-from referral_service.domain.types import JSONType, UTCDateTime, new_id, utcnow
+from referral_service.domain.types import JSONObject, JSONType, UTCDateTime, new_id, utcnow
 
 
 class Child(SQLModel, table=True):
@@ -22,5 +22,5 @@ class Child(SQLModel, table=True):
     family_name: str = Field(max_length=200)
     birth_date: date
     home_municipality: str = Field(max_length=4, index=True)
-    guardians: list[dict] = Field(default_factory=list, sa_column=Column(JSONType, nullable=False))
+    guardians: list[JSONObject] = Field(default_factory=list, sa_column=Column(JSONType, nullable=False))
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)

@@ -8,7 +8,7 @@ from sqlalchemy import Column, Index
 from sqlmodel import Field, SQLModel
 
 from referral_service.domain.enums import HandoverAddressee, HandoverStatus, HandoverTrigger
-from referral_service.domain.types import JSONType, UTCDateTime, new_id, stored_enum, utcnow
+from referral_service.domain.types import JSONObject, JSONType, UTCDateTime, new_id, stored_enum, utcnow
 
 
 class Handover(SQLModel, table=True):
@@ -30,7 +30,7 @@ class Handover(SQLModel, table=True):
     acknowledge_due: date
     first_contact_due: date
     escalation_level: int = 0
-    content: dict = Field(default_factory=dict, sa_column=Column(JSONType, nullable=False))
+    content: JSONObject = Field(default_factory=dict, sa_column=Column(JSONType, nullable=False))
     acknowledged_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     acknowledged_by_user_id: str | None = Field(default=None, foreign_key="app_user.id", max_length=36)
     assignee_user_id: str | None = Field(default=None, foreign_key="app_user.id", max_length=36)
@@ -56,7 +56,7 @@ class HandoverEvent(SQLModel, table=True):
     to_status: str = Field(max_length=24)
     actor_id: str | None = Field(default=None, foreign_key="app_user.id", max_length=36)
     at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
-    data: dict = Field(default_factory=dict, sa_column=Column(JSONType, nullable=False))
+    data: JSONObject = Field(default_factory=dict, sa_column=Column(JSONType, nullable=False))
 
 
 class DeadlineMark(SQLModel, table=True):

@@ -7,7 +7,7 @@ from datetime import datetime
 from sqlalchemy import Column, Index
 from sqlmodel import Field, SQLModel
 
-from referral_service.domain.types import JSONType, UTCDateTime, new_id, utcnow
+from referral_service.domain.types import JSONObject, JSONType, UTCDateTime, new_id, utcnow
 
 
 class OutboxMessage(SQLModel, table=True):
@@ -20,7 +20,7 @@ class OutboxMessage(SQLModel, table=True):
     id: str = Field(default_factory=new_id, primary_key=True, max_length=36)
     topic: str = Field(max_length=64)
     event_id: str | None = Field(default=None, unique=True, max_length=36)
-    payload: dict = Field(default_factory=dict, sa_column=Column(JSONType, nullable=False))
+    payload: JSONObject = Field(default_factory=dict, sa_column=Column(JSONType, nullable=False))
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     #: Handed to the broker (may still be lost there: the reconciler replays what is not processed).
     dispatched_at: datetime | None = Field(default=None, sa_type=UTCDateTime)

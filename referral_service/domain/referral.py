@@ -7,7 +7,7 @@ from datetime import date, datetime
 from sqlalchemy import Column, Index, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
 
-from referral_service.domain.types import JSONType, UTCDateTime, new_id, utcnow
+from referral_service.domain.types import JSONObject, JSONType, UTCDateTime, new_id, utcnow
 
 
 class Referral(SQLModel, table=True):
@@ -24,7 +24,7 @@ class Referral(SQLModel, table=True):
     child_given_name: str = Field(default="", max_length=200)
     child_family_name: str = Field(default="", max_length=200)
     child_home_municipality: str = Field(default="", max_length=4, index=True)
-    child_guardians: list[dict] = Field(default_factory=list, sa_column=Column(JSONType, nullable=False))
+    child_guardians: list[JSONObject] = Field(default_factory=list, sa_column=Column(JSONType, nullable=False))
     status: str = Field(default="draft", max_length=32, index=True)
     referrer_user_id: str = Field(foreign_key="app_user.id", max_length=36)
     referrer_org_id: str = Field(foreign_key="organisation.id", max_length=36)
@@ -36,7 +36,7 @@ class Referral(SQLModel, table=True):
     urgency: str = Field(default="normal", max_length=16)
     measures_tried: str = Field(default="", max_length=10_000)
     child_view: str = Field(default="", max_length=10_000)
-    attachments: list[dict] = Field(default_factory=list, sa_column=Column(JSONType, nullable=False))
+    attachments: list[JSONObject] = Field(default_factory=list, sa_column=Column(JSONType, nullable=False))
     # The consent in force, kept beside the referral so that every list can filter on it.
     shared_with_municipality: bool = False
     shared_with_school: bool = False
@@ -71,7 +71,7 @@ class ReferralEvent(SQLModel, table=True):
     actor_id: str = Field(foreign_key="app_user.id", max_length=36)
     actor_org_id: str = Field(foreign_key="organisation.id", max_length=36)
     at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
-    data: dict = Field(default_factory=dict, sa_column=Column(JSONType, nullable=False))
+    data: JSONObject = Field(default_factory=dict, sa_column=Column(JSONType, nullable=False))
     #: Set by the lifecycle's decision when this event hands the child back; read by the worker, the
     #: reconciler, the dashboard and the pages, which never work it out again.
     handover_trigger: str | None = Field(default=None, max_length=32)

@@ -22,7 +22,7 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
-class UTCDateTime(TypeDecorator):
+class UTCDateTime(TypeDecorator[datetime]):
     """A timestamp stored in UTC that always comes back timezone-aware (SQLite drops the zone)."""
 
     impl = DateTime(timezone=True)
@@ -42,6 +42,8 @@ class UTCDateTime(TypeDecorator):
 
 
 JSONType = JSON
+#: What a JSON column holds: an object, keyed by strings.
+JSONObject = dict[str, Any]
 
 
 def stored_enum(enum: type[StrEnum], length: int) -> sa.Enum:

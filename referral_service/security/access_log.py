@@ -7,7 +7,7 @@ import json
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from referral_service.domain.access_log import GENESIS_HASH, AccessLogEntry, AccessLogHead
 from referral_service.domain.referral import Referral
@@ -79,8 +79,8 @@ def verify_chain(session: Session, *, batch: int = 5000) -> Verification:
     """Walk the chain in order; report the first row that was changed, removed or added out of turn."""
     expected_prev, expected_seq, checked, last_seq = GENESIS_HASH, 1, 0, 0
     while True:
-        rows = session.exec(select(AccessLogEntry).where(AccessLogEntry.seq >= expected_seq)
-                            .order_by(AccessLogEntry.seq).limit(batch)).all()
+        rows = session.exec(select(AccessLogEntry).where(col(AccessLogEntry.seq) >= expected_seq)
+                            .order_by(col(AccessLogEntry.seq)).limit(batch)).all()
         for row in rows:
             if row.seq != expected_seq:
                 return Verification(False, checked, expected_seq, row.id, "a row is missing before this one")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from sqlalchemy import ColumnElement, true
+from sqlmodel import col
 
 from referral_service.domain.enums import ReferralStatus, ShareWith
 from referral_service.domain.referral import Referral
@@ -16,7 +17,7 @@ def municipality_may_see(referral: Referral) -> bool:
 
 def shared_with_municipality() -> ColumnElement[bool]:
     """The same rule as a WHERE clause."""
-    return Referral.shared_with_municipality.is_(True)
+    return col(Referral.shared_with_municipality).is_(True)
 
 
 def consent_allows(kind: str, referral: Referral, organisation_id: str) -> bool:
@@ -35,6 +36,6 @@ def consent_clause(kind: str, organisation_id: str) -> ColumnElement[bool]:
     scope = scope_needed(kind)
     if scope is None:
         return true()
-    shared = Referral.shared_with_school.is_(True) if scope is ShareWith.SCHOOL else shared_with_municipality()
-    return shared | ((Referral.status == ReferralStatus.DRAFT)
-                               & (Referral.referrer_org_id == organisation_id))
+    shared = col(Referral.shared_with_school).is_(True) if scope is ShareWith.SCHOOL else shared_with_municipality()
+    return shared | ((col(Referral.status) == ReferralStatus.DRAFT)
+                     & (col(Referral.referrer_org_id) == organisation_id))

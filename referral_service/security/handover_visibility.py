@@ -4,6 +4,7 @@ the referring side, and BUP."""
 from __future__ import annotations
 
 from sqlalchemy import ColumnElement, false, or_, select
+from sqlmodel import col
 
 from referral_service.domain.enums import HandoverAddressee, Role
 from referral_service.domain.handover import Handover
@@ -17,12 +18,12 @@ def visible_handovers(actor: Actor) -> ColumnElement[bool]:
     """Municipal staff see tasks addressed to their municipality; referral parties see their referrals' tasks."""
     clauses: list[ColumnElement[bool]] = []
     if is_municipal(actor):
-        clauses.append((Handover.addressed_to == HandoverAddressee.MUNICIPALITY)
-                       & (Handover.municipality_org_id == actor.organisation_id)
-                       & Handover.referral_id.in_(select(Referral.id).where(
+        clauses.append((col(Handover.addressed_to) == HandoverAddressee.MUNICIPALITY)
+                       & (col(Handover.municipality_org_id) == actor.organisation_id)
+                       & col(Handover.referral_id).in_(select(col(Referral.id)).where(
                            shared_with_municipality())))
     if actor.has_role(Role.REFERRER) or actor.has_role(Role.BUP_INTAKE):
-        clauses.append(Handover.referral_id.in_(select(Referral.id).where(visible_referrals(actor))))
+        clauses.append(col(Handover.referral_id).in_(select(col(Referral.id)).where(visible_referrals(actor))))
     return or_(*clauses) if clauses else false()
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+from typing import Protocol
 
 from cryptography.fernet import Fernet, InvalidToken
 from cryptography.hazmat.primitives import hashes
@@ -38,7 +39,13 @@ class IdentityVault:
         return hmac.new(self._index_key, national_id.encode(), hashlib.sha256).hexdigest()
 
 
-def master_key_from(config: object) -> str:
+class KeySettings(Protocol):
+    """The settings the key comes from (ID_ENCRYPTION_KEY is optional)."""
+
+    SECRET_KEY: str
+
+
+def master_key_from(config: KeySettings) -> str:
     """The configured key, or outside production one derived from the secret key."""
     key = getattr(config, "ID_ENCRYPTION_KEY", "")
     return key or f"derived:{config.SECRET_KEY}"

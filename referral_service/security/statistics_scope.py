@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from sqlalchemy import ColumnElement, select, true
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from referral_service.domain.enums import OrganisationKind, Role
 from referral_service.domain.handover import Handover
@@ -33,7 +33,7 @@ class Scope:
 
 
 def _referral_scope(kind: str, name: str, clause: ColumnElement[bool]) -> Scope:
-    return Scope(kind, name, clause, Handover.referral_id.in_(select(Referral.id).where(clause)))
+    return Scope(kind, name, clause, col(Handover.referral_id).in_(select(col(Referral.id)).where(clause)))
 
 
 def scope_for(session: Session, *, actor: Actor) -> Scope:
@@ -44,12 +44,12 @@ def scope_for(session: Session, *, actor: Actor) -> Scope:
     organisation = session.get(Organisation, actor.organisation_id)
     name = organisation.name if organisation else ""
     if actor.has_role(Role.BUP_INTAKE) and actor.organisation_kind == OrganisationKind.BUP_CLINIC:
-        return _referral_scope("clinic", name, Referral.clinic_id == actor.organisation_id)
+        return _referral_scope("clinic", name, col(Referral.clinic_id) == actor.organisation_id)
     if is_municipal(actor) and actor.municipality_number:
         # Children living here, whose families consented to sharing with the municipality.
-        return Scope("municipality", name, (Referral.child_home_municipality == actor.municipality_number)
+        return Scope("municipality", name, (col(Referral.child_home_municipality) == actor.municipality_number)
                      & shared_with_municipality(),
-                     Handover.municipality_org_id == actor.organisation_id)
+                     col(Handover.municipality_org_id) == actor.organisation_id)
     if actor.has_role(Role.REFERRER):
-        return _referral_scope("referrer", name, Referral.referrer_org_id == actor.organisation_id)
+        return _referral_scope("referrer", name, col(Referral.referrer_org_id) == actor.organisation_id)
     raise Forbidden("The dashboard is for referrers, BUP, municipalities, administrators and auditors.")

@@ -6,7 +6,7 @@ Every list and every single read goes through these functions, so the rule lives
 from __future__ import annotations
 
 from sqlalchemy import ColumnElement, false, or_, select
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from referral_service.domain.enums import HandoverAddressee, OrganisationKind, ReferralStatus, Role
 from referral_service.domain.handover import Handover
@@ -23,27 +23,27 @@ def is_municipal(actor: Actor) -> bool:
 
 
 def _co_referred_by(organisation_id: str):
-    return select(CoReferrer.referral_id).where(CoReferrer.organisation_id == organisation_id)
+    return select(col(CoReferrer.referral_id)).where(col(CoReferrer.organisation_id) == organisation_id)
 
 
 def _handed_over_to(organisation_id: str):
-    return select(Handover.referral_id).where(Handover.addressed_to == HandoverAddressee.MUNICIPALITY,
-                                              Handover.municipality_org_id == organisation_id)
+    return select(col(Handover.referral_id)).where(col(Handover.addressed_to) == HandoverAddressee.MUNICIPALITY,
+                                                   col(Handover.municipality_org_id) == organisation_id)
 
 
 def visible_referrals(actor: Actor) -> ColumnElement[bool]:
     """A WHERE clause that keeps only the referrals this actor may see."""
     clauses: list[ColumnElement[bool]] = []
     if actor.has_role(Role.REFERRER):
-        takes_part = (Referral.referrer_org_id == actor.organisation_id) | Referral.id.in_(
+        takes_part = (col(Referral.referrer_org_id) == actor.organisation_id) | col(Referral.id).in_(
             _co_referred_by(actor.organisation_id))
         clauses.append(takes_part & consent_clause(actor.organisation_kind, actor.organisation_id))
     if actor.has_role(Role.BUP_INTAKE):
         clauses.append(
-            (Referral.clinic_id == actor.organisation_id) & (Referral.status != ReferralStatus.DRAFT)
+            (col(Referral.clinic_id) == actor.organisation_id) & (col(Referral.status) != ReferralStatus.DRAFT)
         )
     if is_municipal(actor):
-        clauses.append(Referral.id.in_(_handed_over_to(actor.organisation_id))
+        clauses.append(col(Referral.id).in_(_handed_over_to(actor.organisation_id))
                        & shared_with_municipality())
     return or_(*clauses) if clauses else false()
 
@@ -53,9 +53,9 @@ def parties_of(session: Session, *, actor: Actor, referral: Referral) -> frozens
     parties: set[Party] = set()
     if actor.has_role(Role.REFERRER) and consent_allows(actor.organisation_kind, referral, actor.organisation_id):
         if referral.referrer_org_id == actor.organisation_id or session.exec(
-            select(CoReferrer.id).where(
-                CoReferrer.referral_id == referral.id,
-                CoReferrer.organisation_id == actor.organisation_id,
+            select(col(CoReferrer.id)).where(
+                col(CoReferrer.referral_id) == referral.id,
+                col(CoReferrer.organisation_id) == actor.organisation_id,
             )
         ).first():
             parties.add(Party.REFERRER)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from referral_service.domain.types import JSONObject
 from referral_service.workflows.consent import AGE_CHILD_IS_HEARD, consent_problems
 
 #: Below this many characters a description tells BUP too little to assess.
@@ -25,7 +26,7 @@ class ReferralDraft:
     description: str
     measures_tried: str
     child_view: str
-    guardians: list[dict]
+    guardians: list[JSONObject]
     consent_given_by: list[str]
     consent_share_with: list[str]
     withhold_from_guardians: bool = False

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 from config import BaseConfig
 from referral_service.db import Database
 from referral_service.notify.mailer import FileMailer, Mailer, SmtpMailer
-from referral_service.services.alert_delivery import EmailSettings
+from referral_service.services.alerts.delivery import EmailSettings
 from referral_service.services.rules import ServiceRules, rules_from_config
 from referral_service.services.unit_of_work import SqlUnitOfWork
 

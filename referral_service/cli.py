@@ -64,7 +64,7 @@ def create_admin(email: str, name: str, password: str, organisation_id: str | No
     from referral_service.domain.enums import OrganisationKind, Role
     from referral_service.domain.organisation import Organisation
     from referral_service.errors import DomainError
-    from referral_service.services.admin import create_user
+    from referral_service.services.admin.directory import create_user
 
     deps = _dependencies()
     if organisation_id is None:
@@ -134,8 +134,8 @@ def sweep(at: str | None) -> None:
     from datetime import datetime, timedelta
     from zoneinfo import ZoneInfo
 
-    from referral_service.services.reconcile import reconcile
-    from referral_service.services.sweeps import run_sweeps
+    from referral_service.services.loop.reconcile import reconcile
+    from referral_service.services.loop.sweeps import run_sweeps
 
     config = _config()
     if at is not None:
@@ -169,7 +169,7 @@ def audit() -> None:
 @audit.command("verify")
 def audit_verify() -> None:
     """Check the access log's hash chain; exit 1 and name the first broken row if it was tampered with."""
-    from referral_service.services.audit import verify_access_log
+    from referral_service.services.admin.audit import verify_access_log
 
     with _dependencies().database.session() as session:
         result = verify_access_log(session, actor=None)

@@ -11,7 +11,7 @@ from referral_service.domain.enums import OrganisationKind as K
 from referral_service.domain.enums import Profession as P
 from referral_service.domain.enums import Role as R
 from referral_service.domain.organisation import Organisation, ReferralRightGrant, User
-from referral_service.services.admin import create_user, grant_referral_right
+from referral_service.services.admin.directory import create_user, grant_referral_right
 from referral_service.services.unit_of_work import SqlUnitOfWork
 
 DEMO_PASSWORD = "demo-passord-2026"  # noqa: S105 - synthetic demo logins, refused in production

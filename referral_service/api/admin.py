@@ -14,7 +14,7 @@ from referral_service.schemas.admin import (
     UserIn,
     UserOut,
 )
-from referral_service.services import admin
+from referral_service.services.admin import directory as admin
 
 blp = Blueprint("admin", __name__, description="Organisations and users")
 authenticated(blp)

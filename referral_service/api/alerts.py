@@ -8,7 +8,8 @@ from referral_service.api.context import current_actor, db_session, rules, unit_
 from referral_service.api.docs import authenticated, problems
 from referral_service.api.presenters import page_payload
 from referral_service.schemas import handovers as s
-from referral_service.services import alerts, operations
+from referral_service.services.admin import operations
+from referral_service.services.alerts import inbox as alerts
 
 blp = Blueprint("alerts", __name__, description="Alerts and operations")
 authenticated(blp)

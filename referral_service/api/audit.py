@@ -10,7 +10,7 @@ from referral_service.api.context import current_actor, db_session
 from referral_service.api.docs import authenticated, problems
 from referral_service.api.presenters import page_payload
 from referral_service.schemas.audit import AuditListArgs, AuditPage, VerifyOut
-from referral_service.services import audit
+from referral_service.services.admin import audit
 
 blp = Blueprint("audit", __name__, description="Access log (auditors)")
 authenticated(blp)

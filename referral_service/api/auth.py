@@ -8,8 +8,8 @@ from flask_smorest import Blueprint
 from referral_service.api.context import current_actor, rules, unit_of_work
 from referral_service.api.docs import problems
 from referral_service.schemas.admin import TokenRequest, TokenResponse
-from referral_service.services.auth import issue_token
-from referral_service.services.auth import revoke_token as revoke_token_service
+from referral_service.services.admin.auth import issue_token
+from referral_service.services.admin.auth import revoke_token as revoke_token_service
 
 blp = Blueprint("auth", __name__, description="Authentication")
 

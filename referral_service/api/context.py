@@ -7,7 +7,7 @@ from sqlmodel import Session
 
 from referral_service.errors import Unauthenticated
 from referral_service.security.actor import Actor
-from referral_service.services.auth import actor_for_token
+from referral_service.services.admin.auth import actor_for_token
 from referral_service.services.rules import ServiceRules
 from referral_service.services.unit_of_work import SqlUnitOfWork
 

@@ -9,7 +9,7 @@ from referral_service.api.context import current_actor, if_match, rules, unit_of
 from referral_service.api.docs import authenticated, problems, register_action
 from referral_service.api.presenters import page_payload
 from referral_service.schemas import handovers as s
-from referral_service.services import handovers
+from referral_service.services.handovers import tasks as handovers
 from referral_service.workflows.handover_lifecycle import HandoverAction
 
 blp = Blueprint("handovers", __name__, description="Handover tasks (tilbakehenvisninger)")

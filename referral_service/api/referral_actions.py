@@ -10,7 +10,7 @@ from referral_service.api.docs import authenticated, register_action
 from referral_service.api.presenters import referral_payload
 from referral_service.domain.enums import ReferralAction
 from referral_service.schemas import referrals as s
-from referral_service.services.referral_actions import take_action
+from referral_service.services.referrals.actions import take_action
 
 blp = Blueprint("referral_actions", __name__, description="Referral lifecycle actions")
 authenticated(blp)

@@ -20,7 +20,8 @@ from referral_service.schemas.referrals import (
     ReferralPage,
     ReferralPatch,
 )
-from referral_service.services import consent_changes, referrals
+from referral_service.services.referrals import consent as consent_changes
+from referral_service.services.referrals import drafts as referrals
 
 blp = Blueprint("referrals", __name__, description="Referrals (henvisninger)")
 authenticated(blp)

@@ -21,7 +21,8 @@ def csrf_token() -> str:
     """The session's token, made on first use."""
     if FIELD not in session:
         session[FIELD] = secrets.token_urlsafe(32)
-    return session[FIELD]
+    token: str = session[FIELD]
+    return token
 
 
 def check_csrf() -> None:

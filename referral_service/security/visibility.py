@@ -5,7 +5,7 @@ Every list and every single read goes through these functions, so the rule lives
 
 from __future__ import annotations
 
-from sqlalchemy import ColumnElement, false, or_, select
+from sqlalchemy import ColumnElement, Select, false, or_, select
 from sqlmodel import Session, col
 
 from referral_service.domain.enums import HandoverAddressee, OrganisationKind, ReferralStatus, Role
@@ -22,11 +22,11 @@ def is_municipal(actor: Actor) -> bool:
     return actor.organisation_kind == OrganisationKind.MUNICIPALITY and any(actor.has_role(r) for r in MUNICIPAL_ROLES)
 
 
-def _co_referred_by(organisation_id: str):
+def _co_referred_by(organisation_id: str) -> Select[str]:
     return select(col(CoReferrer.referral_id)).where(col(CoReferrer.organisation_id) == organisation_id)
 
 
-def _handed_over_to(organisation_id: str):
+def _handed_over_to(organisation_id: str) -> Select[str]:
     return select(col(Handover.referral_id)).where(col(Handover.addressed_to) == HandoverAddressee.MUNICIPALITY,
                                                    col(Handover.municipality_org_id) == organisation_id)
 
@@ -52,7 +52,7 @@ def parties_of(session: Session, *, actor: Actor, referral: Referral) -> frozens
     """The sides of this referral the actor acts for."""
     parties: set[Party] = set()
     if actor.has_role(Role.REFERRER) and consent_allows(actor.organisation_kind, referral, actor.organisation_id):
-        if referral.referrer_org_id == actor.organisation_id or session.exec(
+        if referral.referrer_org_id == actor.organisation_id or session.execute(
             select(col(CoReferrer.id)).where(
                 col(CoReferrer.referral_id) == referral.id,
                 col(CoReferrer.organisation_id) == actor.organisation_id,

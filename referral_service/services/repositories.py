@@ -23,7 +23,7 @@ from referral_service.security.access_log import record_access
 from referral_service.security.actor import Actor
 from referral_service.security.handover_visibility import visible_handovers
 from referral_service.security.visibility import parties_of, visible_referrals
-from referral_service.services.referral_queries import current_consent
+from referral_service.services.referrals.queries import current_consent
 from referral_service.services.views import HandoverView, ReferralView, build_view
 from referral_service.workflows.escalation import Mark
 from referral_service.workflows.referral_lifecycle import Party

@@ -9,8 +9,10 @@ from celery import shared_task
 
 from referral_service.domain.outbox import OutboxMessage
 from referral_service.notify.mailer import TransientDeliveryError
-from referral_service.services import operations, outbox, reconcile, sweeps
-from referral_service.services.alert_delivery import deliver_alert_email
+from referral_service.services.admin import operations
+from referral_service.services.alerts.delivery import deliver_alert_email
+from referral_service.services.loop import reconcile, sweeps
+from referral_service.services.loop import relay as outbox
 from referral_service.services.unit_of_work import ALERT_EMAIL_TOPIC, REFERRAL_EVENT_TOPIC
 from referral_service.tasks.runtime import current
 

@@ -8,7 +8,7 @@ from referral_service.api.context import db_session, rules
 from referral_service.domain.alert import Alert
 from referral_service.notify.alert_texts import alert_text
 from referral_service.security.csrf import check_csrf, csrf_token
-from referral_service.services.alerts import unread_count
+from referral_service.services.alerts.inbox import unread_count
 from referral_service.web import formatting, labels
 from referral_service.web.session_auth import web_actor
 

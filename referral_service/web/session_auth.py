@@ -13,7 +13,7 @@ from sqlmodel import select
 from referral_service.api.context import db_session
 from referral_service.domain.organisation import Organisation, User
 from referral_service.security.actor import Actor
-from referral_service.services.auth import actor_for_user
+from referral_service.services.admin.auth import actor_for_user
 
 SESSION_USER = "user_id"
 SESSION_SINCE = "signed_in_at"

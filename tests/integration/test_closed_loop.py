@@ -14,7 +14,7 @@ from referral_service.domain.alert import Alert
 from referral_service.domain.handover import Handover
 from referral_service.domain.outbox import OutboxMessage
 from referral_service.domain.referral import ReferralEvent
-from referral_service.services.reconcile import reconcile
+from referral_service.services.loop.reconcile import reconcile
 from referral_service.services.unit_of_work import SqlUnitOfWork
 from tests.support.loop import InProcessWorker
 

@@ -35,7 +35,7 @@ from sqlmodel import select
 
 from referral_service.demo import DEMO_PASSWORD
 from referral_service.domain.handover import Handover
-from referral_service.services.sweeps import run_sweeps
+from referral_service.services.loop.sweeps import run_sweeps
 from referral_service.services.unit_of_work import SqlUnitOfWork
 from tests.integration.conftest import empty_case_tables
 from tests.support.loop import InProcessWorker

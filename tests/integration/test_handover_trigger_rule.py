@@ -11,9 +11,9 @@ from sqlmodel import select
 from referral_service.domain.enums import HandoverTrigger, ReferralAction, ReferralStatus
 from referral_service.domain.handover import Handover
 from referral_service.domain.referral import ReferralEvent
-from referral_service.services.auth import actor_for_user
+from referral_service.services.admin.auth import actor_for_user
 from referral_service.services.dashboard import build_dashboard, default_period
-from referral_service.services.reconcile import reconcile
+from referral_service.services.loop.reconcile import reconcile
 from referral_service.services.unit_of_work import SqlUnitOfWork
 from referral_service.workflows import referral_lifecycle
 from tests.support.loop import InProcessWorker

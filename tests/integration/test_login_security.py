@@ -12,7 +12,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from referral_service.services.auth import LOCKED, LOGIN_FAILED
+from referral_service.services.admin.auth import LOCKED, LOGIN_FAILED
 from tests.integration.test_api_errors import assert_problem
 
 TOKEN = "/api/v1/auth/token"

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from referral_service.demo import DEMO_PASSWORD
-from referral_service.services.auth import ADDRESS_LIMIT_FACTOR
+from referral_service.services.admin.auth import ADDRESS_LIMIT_FACTOR
 
 
 def token_request(world, email: str, password: str, address: str):

@@ -24,8 +24,8 @@ from referral_service.domain.alert import Alert
 from referral_service.domain.handover import Handover
 from referral_service.domain.outbox import OutboxMessage
 from referral_service.domain.referral import ReferralEvent
-from referral_service.services.event_handling import handle_referral_event
-from referral_service.services.reconcile import reconcile
+from referral_service.services.loop.consequences import handle_referral_event
+from referral_service.services.loop.reconcile import reconcile
 from referral_service.services.unit_of_work import REFERRAL_EVENT_TOPIC, SqlUnitOfWork
 from tests.integration.conftest import empty_case_tables
 from tests.support.loop import InProcessWorker

@@ -406,7 +406,7 @@ def test_two_decisions_racing_in_parallel_make_exactly_one_decision(world, monke
     """
     import threading
 
-    from referral_service.services import referral_actions
+    from referral_service.services.referrals import actions as referral_actions
 
     rid = world.referral_in("submitted")["id"]
     etag = snapshot(world, rid, "bup")["etag"]

@@ -36,7 +36,7 @@ from referral_service.domain.handover import Handover, RepairReport
 from referral_service.domain.outbox import OutboxMessage
 from referral_service.domain.referral import ReferralEvent
 from referral_service.migrations import upgrade
-from referral_service.services import outbox
+from referral_service.services.loop import relay as outbox
 from referral_service.services.unit_of_work import ALERT_EMAIL_TOPIC, REFERRAL_EVENT_TOPIC, SqlUnitOfWork
 from tests.support.redis_server import RedisServer, start_redis
 from tests.support.world import World, build_world

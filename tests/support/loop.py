@@ -8,8 +8,8 @@ from flask import Flask
 
 from referral_service.domain.outbox import OutboxMessage
 from referral_service.notify.mailer import FakeMailer, Mailer, TransientDeliveryError
-from referral_service.services import outbox
-from referral_service.services.alert_delivery import EmailSettings, deliver_alert_email
+from referral_service.services.alerts.delivery import EmailSettings, deliver_alert_email
+from referral_service.services.loop import relay as outbox
 from referral_service.services.unit_of_work import ALERT_EMAIL_TOPIC, REFERRAL_EVENT_TOPIC, SqlUnitOfWork
 
 

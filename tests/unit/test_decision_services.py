@@ -15,8 +15,8 @@ from referral_service.domain.referral import Referral, ReferralEvent
 from referral_service.errors import Conflict, Forbidden, InvalidData, PreconditionFailed
 from referral_service.security.actor import Actor
 from referral_service.security.identity_crypto import IdentityVault
-from referral_service.services.handovers import act_on_handover
-from referral_service.services.referral_actions import take_action
+from referral_service.services.handovers.tasks import act_on_handover
+from referral_service.services.referrals.actions import take_action
 from referral_service.services.rules import ServiceRules
 from referral_service.services.unit_of_work import REFERRAL_EVENT_TOPIC
 from referral_service.workflows.calendar import WorkingDayCalendar

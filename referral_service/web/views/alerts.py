@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import redirect, render_template, url_for
 
 from referral_service.api.context import db_session, rules, unit_of_work
-from referral_service.services import alerts as alert_service
+from referral_service.services.alerts import inbox as alert_service
 from referral_service.web.blueprint import web
 from referral_service.web.session_auth import login_required, web_actor
 

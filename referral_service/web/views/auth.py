@@ -6,7 +6,7 @@ from flask import redirect, render_template, request, url_for
 
 from referral_service.api.context import rules, unit_of_work
 from referral_service.errors import RateLimited, Unauthenticated
-from referral_service.services.auth import check_credentials
+from referral_service.services.admin.auth import check_credentials
 from referral_service.web.blueprint import web
 from referral_service.web.session_auth import login_required, sign_in, sign_out, web_actor
 

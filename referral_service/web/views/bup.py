@@ -6,11 +6,11 @@ from flask import redirect, render_template, url_for
 
 from referral_service.api.context import db_session, rules, unit_of_work
 from referral_service.domain.enums import OrganisationKind, ReferralStatus
-from referral_service.services import referrals as referral_service
-from referral_service.services.admin import list_organisations
+from referral_service.services.admin.directory import list_organisations
 from referral_service.services.pagination import MAX_PER_PAGE
-from referral_service.services.referral_actions import take_action
-from referral_service.services.referral_page import referral_page
+from referral_service.services.referrals import drafts as referral_service
+from referral_service.services.referrals.actions import take_action
+from referral_service.services.referrals.page import referral_page
 from referral_service.web.blueprint import web
 from referral_service.web.forms import decisions
 from referral_service.web.forms.decisions import ActionForm, FilledForm

@@ -9,10 +9,10 @@ from referral_service.api.context import db_session, rules, unit_of_work
 from referral_service.domain.enums import Role
 from referral_service.errors import NotFound
 from referral_service.security.actor import Actor
-from referral_service.services import handovers as handover_service
-from referral_service.services import referrals as referral_service
-from referral_service.services.admin import organisations_by_id
-from referral_service.services.recipients import users_with_role
+from referral_service.services.admin.directory import organisations_by_id
+from referral_service.services.alerts.recipients import users_with_role
+from referral_service.services.handovers import tasks as handover_service
+from referral_service.services.referrals import drafts as referral_service
 from referral_service.web.blueprint import web
 from referral_service.web.forms import decisions
 from referral_service.web.forms.decisions import ActionForm, FilledForm

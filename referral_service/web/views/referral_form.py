@@ -11,10 +11,10 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from referral_service.api.context import db_session, rules, unit_of_work
 from referral_service.domain.enums import OrganisationKind, ReferralAction, ReferralStatus, Role
 from referral_service.errors import Conflict, Forbidden, InvalidData, NotFound, PreconditionFailed
-from referral_service.services import admin as admin_service
-from referral_service.services import referrals as referral_service
+from referral_service.services.admin import directory as admin_service
 from referral_service.services.pagination import MAX_PER_PAGE
-from referral_service.services.referral_actions import take_action
+from referral_service.services.referrals import drafts as referral_service
+from referral_service.services.referrals.actions import take_action
 from referral_service.services.views import ReferralView
 from referral_service.web.blueprint import web
 from referral_service.web.forms import referral as form

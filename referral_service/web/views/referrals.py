@@ -7,8 +7,8 @@ from flask import abort, make_response, render_template, request
 from referral_service.api.context import rules, unit_of_work
 from referral_service.domain.enums import ReferralStatus
 from referral_service.errors import NotFound
-from referral_service.services import referrals as referral_service
-from referral_service.services.referral_page import referral_page
+from referral_service.services.referrals import drafts as referral_service
+from referral_service.services.referrals.page import referral_page
 from referral_service.web.blueprint import web
 from referral_service.web.paging import PER_PAGE, requested_page
 from referral_service.web.session_auth import login_required, web_actor

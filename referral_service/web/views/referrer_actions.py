@@ -9,8 +9,8 @@ from flask import flash, redirect, render_template, request, url_for
 from referral_service.api.context import rules, unit_of_work
 from referral_service.domain.enums import ReferralAction
 from referral_service.errors import Conflict, InvalidData, PreconditionFailed
-from referral_service.services.referral_actions import take_action
-from referral_service.services.referral_page import referral_page
+from referral_service.services.referrals.actions import take_action
+from referral_service.services.referrals.page import referral_page
 from referral_service.web.blueprint import web
 from referral_service.web.forms import referral as form
 from referral_service.web.session_auth import login_required, web_actor

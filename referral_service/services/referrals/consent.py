@@ -14,11 +14,11 @@ from referral_service.errors import InvalidData
 from referral_service.security.access_log import record_access
 from referral_service.security.actor import Actor
 from referral_service.security.consent_scope import municipality_may_see
-from referral_service.services.events import record_event
-from referral_service.services.guards import check_if_match, require_party
-from referral_service.services.handover_creation import alert_unrouted
-from referral_service.services.recipients import referrer_side
-from referral_service.services.referrals import record_consent
+from referral_service.services.alerts.recipients import referrer_side
+from referral_service.services.handovers.creation import alert_unrouted
+from referral_service.services.referrals.drafts import record_consent
+from referral_service.services.referrals.events import record_event
+from referral_service.services.referrals.guards import check_if_match, require_party
 from referral_service.services.rules import ServiceRules
 from referral_service.services.unit_of_work import SqlUnitOfWork
 from referral_service.services.views import ReferralView, build_view

@@ -15,8 +15,8 @@ from referral_service.domain.handover import Handover
 from referral_service.domain.organisation import User
 from referral_service.domain.referral import Referral
 from referral_service.security.consent_scope import municipality_may_see
-from referral_service.services.alerts import raise_alerts
-from referral_service.services.recipients import administrators, referrer_side, users_with_role
+from referral_service.services.alerts.inbox import raise_alerts
+from referral_service.services.alerts.recipients import administrators, referrer_side, users_with_role
 from referral_service.services.rules import ServiceRules
 from referral_service.services.unit_of_work import SqlUnitOfWork
 from referral_service.workflows import escalation

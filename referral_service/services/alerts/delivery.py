@@ -8,9 +8,9 @@ from dataclasses import dataclass
 from referral_service.domain.alert import Alert
 from referral_service.domain.organisation import User
 from referral_service.notify.mailer import Mailer, PermanentDeliveryError, TransientDeliveryError, alert_email
-from referral_service.services.alerts import raise_alerts
-from referral_service.services.outbox import lock_unprocessed, mark_processed
-from referral_service.services.recipients import administrators
+from referral_service.services.alerts.inbox import raise_alerts
+from referral_service.services.alerts.recipients import administrators
+from referral_service.services.loop.relay import lock_unprocessed, mark_processed
 from referral_service.services.rules import ServiceRules
 from referral_service.services.unit_of_work import SqlUnitOfWork
 

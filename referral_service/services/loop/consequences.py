@@ -6,9 +6,9 @@ from __future__ import annotations
 from referral_service.domain.enums import ReferralAction
 from referral_service.domain.organisation import Organisation
 from referral_service.domain.referral import Referral, ReferralEvent
-from referral_service.services.alerts import raise_alerts
-from referral_service.services.handover_creation import ensure_handover
-from referral_service.services.recipients import referrer_side
+from referral_service.services.alerts.inbox import raise_alerts
+from referral_service.services.alerts.recipients import referrer_side
+from referral_service.services.handovers.creation import ensure_handover
 from referral_service.services.rules import ServiceRules
 from referral_service.services.unit_of_work import SqlUnitOfWork
 

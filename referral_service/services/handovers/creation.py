@@ -15,9 +15,9 @@ from referral_service.domain.handover import Handover, HandoverEvent
 from referral_service.domain.organisation import Organisation
 from referral_service.domain.referral import Referral, ReferralEvent
 from referral_service.security.consent_scope import municipality_may_see
-from referral_service.services.alerts import raise_alerts
-from referral_service.services.recipients import administrators, municipality_of, referrer_side, users_with_role
-from referral_service.services.referral_queries import contacts_of
+from referral_service.services.alerts.inbox import raise_alerts
+from referral_service.services.alerts.recipients import administrators, municipality_of, referrer_side, users_with_role
+from referral_service.services.referrals.queries import contacts_of
 from referral_service.services.rules import ServiceRules
 from referral_service.services.unit_of_work import SqlUnitOfWork
 from referral_service.workflows import handover_rules

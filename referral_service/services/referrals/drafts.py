@@ -25,11 +25,11 @@ from referral_service.errors import Conflict, Forbidden, InvalidData
 from referral_service.security.access_log import record_access
 from referral_service.security.actor import Actor
 from referral_service.security.visibility import parties_of, visible_referrals
-from referral_service.services.events import record_event
-from referral_service.services.guards import check_if_match, require_party
 from referral_service.services.pagination import Page, paginate
-from referral_service.services.referral_actions import draft_of
-from referral_service.services.referral_queries import (
+from referral_service.services.referrals.actions import draft_of
+from referral_service.services.referrals.events import record_event
+from referral_service.services.referrals.guards import check_if_match, require_party
+from referral_service.services.referrals.queries import (
     current_consent,
     events_of,
     overdue_clause,

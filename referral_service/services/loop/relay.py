@@ -16,7 +16,7 @@ from sqlmodel import Session, select
 
 from referral_service.domain.outbox import OutboxMessage
 from referral_service.domain.referral import ReferralEvent
-from referral_service.services.event_handling import handle_referral_event
+from referral_service.services.loop.consequences import handle_referral_event
 from referral_service.services.rules import ServiceRules
 from referral_service.services.unit_of_work import REFERRAL_EVENT_TOPIC, SqlUnitOfWork
 

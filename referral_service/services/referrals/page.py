@@ -14,9 +14,9 @@ from referral_service.domain.organisation import Organisation, User
 from referral_service.domain.referral import Referral, ReferralEvent
 from referral_service.security.access_log import record_access
 from referral_service.security.actor import Actor
-from referral_service.services.admin import organisations_by_id
-from referral_service.services.recipients import municipality_of
-from referral_service.services.referral_queries import events_of
+from referral_service.services.admin.directory import organisations_by_id
+from referral_service.services.alerts.recipients import municipality_of
+from referral_service.services.referrals.queries import events_of
 from referral_service.services.rules import ServiceRules
 from referral_service.services.unit_of_work import SqlUnitOfWork
 from referral_service.services.views import ChildDetails, ReferralView, build_view

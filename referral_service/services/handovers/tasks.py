@@ -13,8 +13,8 @@ from referral_service.domain.referral import Referral
 from referral_service.errors import Forbidden, InvalidData, PreconditionFailed
 from referral_service.security.actor import Actor
 from referral_service.security.handover_visibility import may_work_on, visible_handovers
-from referral_service.services.guards import if_match_fails
 from referral_service.services.pagination import Page, paginate
+from referral_service.services.referrals.guards import if_match_fails
 from referral_service.services.rules import ServiceRules
 from referral_service.services.unit_of_work import SqlUnitOfWork, UnitOfWork
 from referral_service.services.views import HandoverView, handover_etag

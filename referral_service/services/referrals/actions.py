@@ -15,7 +15,7 @@ from referral_service.domain.national_id import age_on
 from referral_service.domain.referral import Referral, ReferralEvent
 from referral_service.errors import Forbidden, InvalidData
 from referral_service.security.actor import Actor
-from referral_service.services.guards import check_if_match
+from referral_service.services.referrals.guards import check_if_match
 from referral_service.services.repositories import ReferralRepository
 from referral_service.services.rules import ServiceRules
 from referral_service.services.unit_of_work import UnitOfWork

@@ -1,0 +1,1 @@
+"""Referral use cases: drafts, the lifecycle's actions, the referral page, consent changes."""

@@ -15,9 +15,9 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 
-def _config(**overrides: object) -> BaseConfig:
+def _config() -> BaseConfig:
     try:
-        return load_config(**overrides)
+        return load_config()
     except ConfigurationError as exc:
         raise click.ClickException(str(exc)) from None
 

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
+from config import BaseConfig
 from referral_service.domain.types import utcnow
 from referral_service.security.identity_crypto import IdentityVault, master_key_from
 from referral_service.workflows.calendar import WorkingDayCalendar
@@ -37,7 +38,7 @@ class ServiceRules:
         return self.clock().astimezone(self.timezone).date()
 
 
-def rules_from_config(config: object) -> ServiceRules:
+def rules_from_config(config: BaseConfig) -> ServiceRules:
     """The rules for these settings; the clock is the setting CLOCK when given (tests set it), else real time."""
     get = lambda name: getattr(config, name)  # noqa: E731
     clock: Callable[[], datetime] = getattr(config, "CLOCK", None) or utcnow

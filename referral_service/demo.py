@@ -29,20 +29,20 @@ ORGANISATIONS = [
     ("operator", K.OPERATOR, "Driftsorganisasjonen", None),
 ]
 
-#: (e-mail, name, organisation key, roles, profession)
-USERS = [
-    ("admin@demo.example", "Ada Administrator", "operator", [R.ADMIN], P.OTHER),
-    ("revisor@demo.example", "Reidar Revisor", "operator", [R.AUDITOR], P.OTHER),
+#: (e-mail, name, organisation key, roles[, profession]): without one, the profession is "other".
+USERS: list[tuple] = [
+    ("admin@demo.example", "Ada Administrator", "operator", [R.ADMIN]),
+    ("revisor@demo.example", "Reidar Revisor", "operator", [R.AUDITOR]),
     ("fastlege@askoy.example", "Frida Fastlege", "gp", [R.REFERRER], P.DOCTOR),
     ("ppt@bergen.example", "Per PP-rådgiver", "ppt", [R.REFERRER], P.PPT_ADVISER),
     ("helsesykepleier@bergen.example", "Hanne Helsesykepleier", "school_bergen", [R.REFERRER], P.SCHOOL_NURSE),
     ("helsesykepleier@askoy.example", "Heidi Helsesykepleier", "school_askoy", [R.REFERRER], P.SCHOOL_NURSE),
     ("inntak@bup.example", "Ingrid Inntak", "bup", [R.BUP_INTAKE], P.PSYCHOLOGIST),
     ("inntak@bup-oyane.example", "Ivar Inntak", "bup2", [R.BUP_INTAKE], P.PSYCHOLOGIST),
-    ("koordinator@bergen.example", "Kari Koordinator", "bergen", [R.MUNICIPAL_COORDINATOR], P.OTHER),
-    ("leder@bergen.example", "Lars Leder", "bergen", [R.MUNICIPAL_LEAD], P.OTHER),
-    ("koordinator@askoy.example", "Knut Koordinator", "askoy", [R.MUNICIPAL_COORDINATOR], P.OTHER),
-    ("leder@askoy.example", "Lise Leder", "askoy", [R.MUNICIPAL_LEAD], P.OTHER),
+    ("koordinator@bergen.example", "Kari Koordinator", "bergen", [R.MUNICIPAL_COORDINATOR]),
+    ("leder@bergen.example", "Lars Leder", "bergen", [R.MUNICIPAL_LEAD]),
+    ("koordinator@askoy.example", "Knut Koordinator", "askoy", [R.MUNICIPAL_COORDINATOR]),
+    ("leder@askoy.example", "Lise Leder", "askoy", [R.MUNICIPAL_LEAD]),
 ]
 
 
@@ -76,11 +76,12 @@ def seed_demo(uow: SqlUnitOfWork) -> list[DemoLogin]:
                 municipality_number="4601", profession=profession, valid_from=date(2025, 1, 1),
                 basis="Nasjonal utprøving: henvisningsrett for PPT og helsesykepleiere"))
     logins = []
-    for email, name, org_key, roles, profession in USERS:
+    for email, name, org_key, roles, *given in USERS:
         with uow:
             known = uow.session.exec(select(User).where(User.email == email)).first() is not None
         if not known:
             create_user(uow, actor=None, email=email, name=name, password=DEMO_PASSWORD,
-                        organisation_id=orgs[org_key].id, roles=list(roles), profession=profession)
+                        organisation_id=orgs[org_key].id, roles=list(roles),
+                        profession=given[0] if given else P.OTHER)
         logins.append(DemoLogin(email, name, orgs[org_key].name, [str(r) for r in roles]))
     return logins

@@ -9,6 +9,13 @@ class DomainError(Exception):
     status = 400
     title = "Bad request"
 
+    def __init_subclass__(cls, *, status: int | None = None, title: str | None = None, **kwargs: object) -> None:
+        """Each kind of error names its HTTP status and problem title in its class line; a subclass that names
+        none keeps its parent's."""
+        super().__init_subclass__(**kwargs)
+        cls.status = cls.status if status is None else status
+        cls.title = cls.title if title is None else title
+
     def __init__(self, detail: str, *, errors: dict[str, list[str]] | None = None,
                  headers: dict[str, str] | None = None) -> None:
         super().__init__(detail)
@@ -17,38 +24,29 @@ class DomainError(Exception):
         self.headers = headers or {}
 
 
-class Unauthenticated(DomainError):
-    status = 401
-    title = "Unauthenticated"
+class Unauthenticated(DomainError, status=401, title="Unauthenticated"):
+    """No valid token or session came with the request."""
 
 
-class Forbidden(DomainError):
-    status = 403
-    title = "Forbidden"
+class Forbidden(DomainError, status=403, title="Forbidden"):
+    """The actor is known, but their role or organisation may not do this."""
 
 
-class NotFound(DomainError):
-    status = 404
-    title = "Not found"
+class NotFound(DomainError, status=404, title="Not found"):
+    """No such record, or one the actor may not see (the two are not told apart)."""
 
 
-class Conflict(DomainError):
+class Conflict(DomainError, status=409, title="Conflict"):
     """The resource is in the wrong state for the action, or another decision won."""
 
-    status = 409
-    title = "Conflict"
+
+class PreconditionFailed(DomainError, status=412, title="Precondition failed"):
+    """The If-Match version is not the record's current one: the client read a stale copy."""
 
 
-class PreconditionFailed(DomainError):
-    status = 412
-    title = "Precondition failed"
+class InvalidData(DomainError, status=422, title="Invalid data"):
+    """The body is well formed but breaks a rule; `errors` says which field, and why."""
 
 
-class InvalidData(DomainError):
-    status = 422
-    title = "Invalid data"
-
-
-class RateLimited(DomainError):
-    status = 429
-    title = "Too many requests"
+class RateLimited(DomainError, status=429, title="Too many requests"):
+    """Too many attempts in a short time (logins); `headers` may say when to try again."""

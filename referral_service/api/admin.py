@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 from flask_smorest import Blueprint
 
 from referral_service.api.context import current_actor, db_session, unit_of_work
@@ -20,10 +23,19 @@ blp = Blueprint("admin", __name__, description="Organisations and users")
 authenticated(blp)
 
 
-@blp.route("/organisations", methods=["POST"])
-@blp.arguments(OrganisationIn)
-@blp.response(201, OrganisationOut)
-@problems(blp, 400, 401, 403, 413)
+def _creates(rule: str, *, body: type, response: type) -> Callable[[Any], Any]:
+    """A POST that adds a record to the directory: its body, 201 with the new record, and its problems."""
+
+    def decorate(view: Any) -> Any:
+        view = problems(blp, 400, 401, 403, 413)(view)
+        view = blp.response(201, response)(view)
+        view = blp.arguments(body)(view)
+        return blp.route(rule, methods=["POST"])(view)
+
+    return decorate
+
+
+@_creates("/organisations", body=OrganisationIn, response=OrganisationOut)
 def create_organisation(body: dict):
     return admin.create_organisation(unit_of_work(), actor=current_actor(), **body)
 
@@ -36,9 +48,6 @@ def list_organisations(args: dict):
     return admin.list_organisations(db_session(), actor=current_actor(), **args)
 
 
-@blp.route("/users", methods=["POST"])
-@blp.arguments(UserIn)
-@blp.response(201, UserOut)
-@problems(blp, 400, 401, 403, 413)
+@_creates("/users", body=UserIn, response=UserOut)
 def create_user(body: dict):
     return admin.create_user(unit_of_work(), actor=current_actor(), **body)

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 from flask import request
 from flask_smorest import Blueprint
 
@@ -31,6 +34,17 @@ def with_etag(view):
     return referral_payload(view), {"ETag": view.etag}
 
 
+def _reads(rule: str, response: type) -> Callable[[Any], Any]:
+    """A GET of one referral or what belongs to it: 200 with `response`, or 401, or 404 when not visible."""
+
+    def decorate(view: Any) -> Any:
+        view = problems(blp, 401, 404)(view)
+        view = blp.response(200, response)(view)
+        return blp.route(rule, methods=["GET"])(view)
+
+    return decorate
+
+
 @blp.route("/referrals", methods=["POST"])
 @blp.arguments(ReferralIn)
 @blp.response(201, ReferralOut)
@@ -53,9 +67,7 @@ def list_referrals(args: dict):
     return page_payload(page, referral_payload)
 
 
-@blp.route("/referrals/<referral_id>", methods=["GET"])
-@blp.response(200, ReferralOut)
-@problems(blp, 401, 404)
+@_reads("/referrals/<referral_id>", ReferralOut)
 def get_referral(referral_id: str):
     return with_etag(referrals.get_referral(unit_of_work(), actor=current_actor(), referral_id=referral_id))
 
@@ -67,17 +79,13 @@ def update_referral(body: dict, referral_id: str):
     return with_etag(view)
 
 
-@blp.route("/referrals/<referral_id>/completeness", methods=["GET"])
-@blp.response(200, CompletenessOut)
-@problems(blp, 401, 404)
+@_reads("/referrals/<referral_id>/completeness", CompletenessOut)
 def completeness(referral_id: str):
     missing = referrals.check_completeness(unit_of_work(), rules(), actor=current_actor(), referral_id=referral_id)
     return {"complete": not missing, "missing": missing}
 
 
-@blp.route("/referrals/<referral_id>/events", methods=["GET"])
-@blp.response(200, EventList)
-@problems(blp, 401, 404)
+@_reads("/referrals/<referral_id>/events", EventList)
 def list_events(referral_id: str):
     return {"items": referrals.list_events(unit_of_work(), actor=current_actor(), referral_id=referral_id)}
 

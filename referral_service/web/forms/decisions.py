@@ -25,6 +25,8 @@ CHECKED = "ja"
 DATE_HINT = "Skriv datoen som dd.mm.åååå, for eksempel 17.03.2027."
 NOT_AN_OPTION = "Velg et av alternativene i listen."
 NOT_ACCEPTED = "Dette ble ikke godtatt. Se over og prøv igjen."
+#: What a decision's handover tells the municipality is limited by the consent: said the same way on every form.
+WITHIN_CONSENT = "så langt samtykket tillater"
 
 
 @dataclass(frozen=True)
@@ -41,6 +43,7 @@ class Field:
     options: tuple[tuple[str, str], ...] = ()  # fixed (code, label) pairs for a choice
     max_length: int = TEXT_LIMIT
     rows: int = 4
+    refused: str = ""  # what to say, in Norwegian, when the service refuses the value; NOT_ACCEPTED when left out
 
     @property
     def body_key(self) -> str:
@@ -57,8 +60,6 @@ class ActionForm:
     done: str  # the confirmation shown after the action
     intro: str = ""
     fields: tuple[Field, ...] = ()
-    #: Norwegian words for what the service may refuse, by the service body's key.
-    refusals: Mapping[str, str] = field(default_factory=dict)
     #: Two fields of which exactly one must be filled in, and the message when not.
     either: tuple[str, str, str] | None = None
 
@@ -96,11 +97,12 @@ class FilledForm:
 
     def refused(self, error: InvalidData) -> FilledForm:
         """Put a service's refusal (English, by body key) beside the field, in Norwegian."""
-        by_key = {f.body_key: f.name for f in self.form.fields}
+        by_key = {f.body_key: f for f in self.form.fields}
         fallback = self.form.fields[0].name if self.form.fields else "_"
         for key in (error.errors or {"": []}):
-            name = by_key.get(key, fallback)
-            message = self.form.refusals.get(key, NOT_ACCEPTED)
+            f = by_key.get(key)
+            name = f.name if f else fallback
+            message = (f.refused if f else "") or NOT_ACCEPTED
             if message not in self.errors.get(name, []):
                 self.errors.setdefault(name, []).append(message)
         return self
@@ -136,6 +138,11 @@ def _pairs(mapping: Mapping[str, str]) -> tuple[tuple[str, str], ...]:
     return tuple(mapping.items())
 
 
+def _date_field(name: str, what: str, *, refused: str) -> Field:
+    """A required date, named by what happens on it: «Dato for første time», «Skriv datoen for første time.»"""
+    return Field(name, f"Dato for {what}", kind="date", missing=f"Skriv datoen for {what}.", refused=refused)
+
+
 # BUP's decisions on "Vurder henvisning", by lifecycle action.
 ACCEPT = ActionForm(
     action=ReferralAction.ACCEPT, heading="Gi rett til nødvendig helsehjelp", button="Gi rett til helsehjelp",
@@ -144,11 +151,11 @@ ACCEPT = ActionForm(
     fields=(
         Field("care_start_due", "Frist for start av helsehjelp", kind="date",
               missing="Skriv fristen for start av helsehjelp.",
-              description="Den juridisk bindende datoen helsehjelpen senest skal starte."),
+              description="Den juridisk bindende datoen helsehjelpen senest skal starte.",
+              refused="Fristen for start av helsehjelp må være etter i dag."),
         Field("priority", "Prioritet", kind="choice", required=False, options=_pairs(PRIORITY),
               description="Valgfritt. Alvorlighet etter prioriteringsveilederen."),
     ),
-    refusals={"care_start_due": "Fristen for start av helsehjelp må være etter i dag."},
 )
 
 REQUEST_INFORMATION = ActionForm(
@@ -164,8 +171,7 @@ REQUEST_INFORMATION = ActionForm(
 
 REJECT = ActionForm(
     action=ReferralAction.REJECT, heading="Avslå henvisningen", button="Avslå",
-    intro="Alle feltene må fylles ut. Kommunen får begrunnelsen og rådene i en tilbakehenvisning, "
-          "så langt samtykket tillater.",
+    intro=f"Alle feltene må fylles ut. Kommunen får begrunnelsen og rådene i en tilbakehenvisning, {WITHIN_CONSENT}.",
     done="Henvisningen er avslått. Kommunen får en tilbakehenvisning med begrunnelsen og rådene.",
     fields=(
         Field("reason_code", "Begrunnelse", kind="choice", options=_pairs(labels.REJECTION_REASON),
@@ -183,33 +189,29 @@ FORWARD = ActionForm(
     intro="Den andre poliklinikken får henvisningen med ny vurderingsfrist.",
     done="Henvisningen er videresendt. Den andre poliklinikken har fått en ny vurderingsfrist.",
     fields=(
-        Field("clinic_id", "Send til poliklinikk", kind="choice", missing="Velg poliklinikken henvisningen skal til."),
+        Field("clinic_id", "Send til poliklinikk", kind="choice", missing="Velg poliklinikken henvisningen skal til.",
+              refused="Velg en annen BUP-poliklinikk enn den henvisningen er hos nå."),
         Field("forward_reason", "Hvorfor videresendes henvisningen", key="reason", kind="textarea", rows=3,
               missing="Skriv hvorfor henvisningen videresendes."),
     ),
-    refusals={"clinic_id": "Velg en annen BUP-poliklinikk enn den henvisningen er hos nå."},
 )
 
 START_TREATMENT = ActionForm(
     action=ReferralAction.START_TREATMENT, heading="Start behandling", button="Start behandling",
     done="Behandlingen er registrert som startet.",
-    fields=(
-        Field("first_appointment_on", "Dato for første time", kind="date",
-              missing="Skriv datoen for første time."),
-    ),
-    refusals={"first_appointment_on": "Første time kan ikke være før BUP mottok henvisningen."},
+    fields=(_date_field("first_appointment_on", "første time",
+                        refused="Første time kan ikke være før BUP mottok henvisningen."),),
 )
 
 DISCHARGE = ActionForm(
     action=ReferralAction.DISCHARGE, heading="Skriv ut fra BUP", button="Skriv ut",
-    intro="Kommunen får en tilbakehenvisning med oppsummeringen og anbefalt oppfølging, "
-          "så langt samtykket tillater.",
+    intro=f"Kommunen får en tilbakehenvisning med oppsummeringen og anbefalt oppfølging, {WITHIN_CONSENT}.",
     done="Barnet er skrevet ut. Kommunen får en tilbakehenvisning med anbefalt oppfølging.",
     fields=(
         Field("summary", "Oppsummering", kind="textarea", missing="Skriv en oppsummering av behandlingen."),
         Field("follow_up_recommendations", "Anbefalt oppfølging", kind="textarea",
               missing="Skriv hvilken oppfølging BUP anbefaler.",
-              description="Følger tilbakehenvisningen til kommunen, så langt samtykket tillater."),
+              description=f"Følger tilbakehenvisningen til kommunen, {WITHIN_CONSENT}."),
         Field("epikrise_sent", "Epikrise er sendt", kind="flag", required=False),
     ),
 )
@@ -232,24 +234,23 @@ ASSIGN = ActionForm(
     intro="Velg en person i din organisasjon, eller skriv navnet på tjenesten som skal følge opp.",
     done="Tilbakehenvisningen er tildelt.",
     fields=(
-        Field("assignee_user_id", "Person i din organisasjon", kind="choice", required=False),
+        Field("assignee_user_id", "Person i din organisasjon", kind="choice", required=False,
+              refused="Velg en person i din egen organisasjon."),
         Field("service", "Eller en tjeneste", required=False, max_length=200,
               description="For eksempel «Helsestasjon for ungdom» eller «Kommunepsykolog»."),
     ),
     either=("assignee_user_id", "service", "Velg én person, eller skriv navnet på én tjeneste."),
-    refusals={"assignee_user_id": "Velg en person i din egen organisasjon."},
 )
 
 PLAN = ActionForm(
     action=HandoverAction.PLAN, heading="Planlegg første kontakt", button="Planlegg første kontakt",
     done="Første kontakt er planlagt.",
     fields=(
-        Field("first_contact_on", "Dato for første kontakt", kind="date",
-              missing="Skriv datoen for første kontakt."),
+        _date_field("first_contact_on", "første kontakt",
+                    refused="Første kontakt kan ikke være før tilbakehenvisningen kom."),
         Field("plan", "Plan", kind="textarea", missing="Skriv planen for oppfølgingen.",
               description="Hvem tar kontakt med barnet og familien, og hva skal skje?"),
     ),
-    refusals={"first_contact_on": "Første kontakt kan ikke være før tilbakehenvisningen kom."},
 )
 
 CLOSE = ActionForm(

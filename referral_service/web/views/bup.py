@@ -14,7 +14,8 @@ from referral_service.services.referrals.page import referral_page
 from referral_service.web.blueprint import web
 from referral_service.web.forms import decisions
 from referral_service.web.forms.decisions import ActionForm, FilledForm
-from referral_service.web.forms.submission import forms_on_page, register_form_posts, submit_form
+from referral_service.web.forms.record_pages import register_record_page
+from referral_service.web.forms.submission import forms_on_page
 from referral_service.web.session_auth import login_required, web_actor
 
 
@@ -66,28 +67,25 @@ def _assessment_page(referral_id: str, *, filled: FilledForm | None = None, chan
     return body, status
 
 
-@web.get("/inntak/<referral_id>")
-@login_required
-def assess_referral(referral_id: str):
-    return _assessment_page(referral_id)
+def _decide(referral_id: str, form: ActionForm, data: dict, version: str | None):
+    """Take BUP's decision."""
+    return take_action(unit_of_work(), rules(), actor=web_actor(), referral_id=referral_id,
+                       action=form.action, data=data, if_match=version)
 
 
-def _decide(referral_id: str, form: ActionForm):
-    """Take BUP's decision and show the result."""
-    return submit_form(
-        form, options={"clinic_id": [key for key, _ in _other_clinics()]} if form is decisions.FORWARD else {},
-        act=lambda data, version: take_action(unit_of_work(), rules(), actor=web_actor(), referral_id=referral_id,
-                                              action=form.action, data=data, if_match=version),
-        page=lambda **kwargs: _assessment_page(referral_id, **kwargs),
-        done_url=url_for("web.assess_referral", referral_id=referral_id))
+def _clinic_options(form: ActionForm) -> dict[str, list[str]]:
+    """A forward may go to any other clinic; the other decisions offer fixed choices only."""
+    return {"clinic_id": [key for key, _ in _other_clinics()]} if form is decisions.FORWARD else {}
 
 
-#: Where each decision form posts, and the endpoint's name.
-ENDPOINTS = register_form_posts(web, path="/inntak/<record_id>/{slug}", handle=_decide, posts={
-    "gi-rett": ("accept_referral", decisions.ACCEPT),
-    "be-om-informasjon": ("request_information", decisions.REQUEST_INFORMATION),
-    "avslag": ("reject_referral", decisions.REJECT),
-    "videresend": ("forward_referral", decisions.FORWARD),
-    "start-behandling": ("start_treatment", decisions.START_TREATMENT),
-    "skriv-ut": ("discharge_referral", decisions.DISCHARGE),
-})
+#: Vurder henvisning at /inntak/<referral_id>, and where each decision form posts (slug: endpoint, form).
+ENDPOINTS = register_record_page(
+    web, prefix="/inntak", record="referral_id", endpoint="assess_referral", show=_assessment_page, act=_decide,
+    options=_clinic_options, posts={
+        "gi-rett": ("accept_referral", decisions.ACCEPT),
+        "be-om-informasjon": ("request_information", decisions.REQUEST_INFORMATION),
+        "avslag": ("reject_referral", decisions.REJECT),
+        "videresend": ("forward_referral", decisions.FORWARD),
+        "start-behandling": ("start_treatment", decisions.START_TREATMENT),
+        "skriv-ut": ("discharge_referral", decisions.DISCHARGE),
+    })

@@ -3,7 +3,7 @@ and one form per step (bekreft mottatt, tildel, planlegg første kontakt, avslut
 
 from __future__ import annotations
 
-from flask import render_template, url_for
+from flask import render_template
 
 from referral_service.api.context import db_session, rules, unit_of_work
 from referral_service.domain.enums import Role
@@ -16,7 +16,8 @@ from referral_service.services.referrals import drafts as referral_service
 from referral_service.web.blueprint import web
 from referral_service.web.forms import decisions
 from referral_service.web.forms.decisions import ActionForm, FilledForm
-from referral_service.web.forms.submission import forms_on_page, register_form_posts, submit_form
+from referral_service.web.forms.record_pages import register_record_page
+from referral_service.web.forms.submission import forms_on_page
 from referral_service.web.paging import PER_PAGE, requested_page
 from referral_service.web.session_auth import login_required, web_actor
 
@@ -59,29 +60,25 @@ def _handover_page(handover_id: str, *, filled: FilledForm | None = None, change
     return body, status
 
 
-@web.get("/tilbakehenvisninger/<handover_id>")
-@login_required
-def handover_detail(handover_id: str):
-    return _handover_page(handover_id)
-
-
-def _take_step(handover_id: str, form: ActionForm):
-    """Take the task's next step and show the result."""
+def _take_step(handover_id: str, form: ActionForm, data: dict, version: str | None):
+    """Take the task's next step."""
     actor = web_actor()
-    colleagues = list(_colleagues(actor)) if form is decisions.ASSIGN else []
-    return submit_form(
-        form, options={"assignee_user_id": colleagues} if colleagues else {},
-        act=lambda data, version: handover_service.act_on_handover(
-            unit_of_work(), rules(), actor=actor, handover_id=handover_id, action=form.action, data=data,
-            if_match=version),
-        page=lambda **kwargs: _handover_page(handover_id, **kwargs),
-        done_url=url_for("web.handover_detail", handover_id=handover_id))
+    return handover_service.act_on_handover(
+        unit_of_work(), rules(), actor=actor, handover_id=handover_id, action=form.action, data=data,
+        if_match=version)
 
 
-#: Where each step's form posts, and the endpoint's name.
-ENDPOINTS = register_form_posts(web, path="/tilbakehenvisninger/<record_id>/{slug}", handle=_take_step, posts={
-    "bekreft-mottatt": ("acknowledge_handover", decisions.ACKNOWLEDGE),
-    "tildel": ("assign_handover", decisions.ASSIGN),
-    "planlegg": ("plan_handover", decisions.PLAN),
-    "avslutt": ("close_handover", decisions.CLOSE),
-})
+def _assignee_options(form: ActionForm) -> dict[str, list[str]]:
+    """A task is assigned to one of the user's colleagues; the other steps have no choices."""
+    return {"assignee_user_id": list(_colleagues(web_actor()))} if form is decisions.ASSIGN else {}
+
+
+#: Tilbakehenvisning at /tilbakehenvisninger/<handover_id>, and where each step's form posts (slug: endpoint, form).
+ENDPOINTS = register_record_page(
+    web, prefix="/tilbakehenvisninger", record="handover_id", endpoint="handover_detail", show=_handover_page,
+    act=_take_step, options=_assignee_options, posts={
+        "bekreft-mottatt": ("acknowledge_handover", decisions.ACKNOWLEDGE),
+        "tildel": ("assign_handover", decisions.ASSIGN),
+        "planlegg": ("plan_handover", decisions.PLAN),
+        "avslutt": ("close_handover", decisions.CLOSE),
+    })

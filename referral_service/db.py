@@ -56,12 +56,6 @@ class Database:
             self.engine.dispose()
         self.engine = build_engine(url)
 
-    def unit_of_work(self) -> Any:
-        """A unit of work that opens its own session for each use case, and closes it after."""
-        from referral_service.services.unit_of_work import SqlUnitOfWork
-
-        return SqlUnitOfWork(self.new_session, close=True)
-
     def new_session(self) -> Session:
         if self.engine is None:
             raise RuntimeError("the database is not configured")

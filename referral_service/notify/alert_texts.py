@@ -9,6 +9,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any, Protocol
 
+#: The cause of a handover as a word in a sentence (the pages capitalise it: web/labels.py).
 TRIGGER_WORDS = {"rejected": "avslag", "discharged": "utskrevet", "withdrawn": "trukket etter oppstart"}
 
 TEXTS = {

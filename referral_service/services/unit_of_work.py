@@ -85,10 +85,6 @@ class UnitOfWork:
         self._commit()
         self._committed = True
 
-    @property
-    def raised(self) -> list[DomainEvent]:
-        return list(self._events)
-
     def add(self, row: object) -> None:
         raise NotImplementedError
 

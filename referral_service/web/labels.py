@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from referral_service.domain.enums import Priority
+from referral_service.notify.alert_texts import TRIGGER_WORDS
 
 REFERRAL_STATUS = {
     "draft": "Utkast",
@@ -24,7 +25,7 @@ HANDOVER_STATUS = {
     "closed": "Avsluttet",
 }
 
-HANDOVER_TRIGGER = {"rejected": "Avslag", "discharged": "Utskrevet", "withdrawn": "Trukket etter oppstart"}
+HANDOVER_TRIGGER = {trigger: word.capitalize() for trigger, word in TRIGGER_WORDS.items()}
 
 REASON = {
     "anxiety": "Angst",

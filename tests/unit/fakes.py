@@ -10,6 +10,7 @@ from referral_service.domain.child import Child
 from referral_service.domain.enums import Role
 from referral_service.domain.handover import Handover, HandoverEvent
 from referral_service.domain.organisation import Organisation, User
+from referral_service.domain.outbox import OutboxMessage
 from referral_service.domain.referral import Consent, Referral
 from referral_service.errors import Conflict, NotFound
 from referral_service.security.actor import Actor
@@ -136,8 +137,6 @@ class FakeUnitOfWork(UnitOfWork):
         self.rollbacks = 0
 
     def add(self, row: object) -> None:
-        from referral_service.domain.outbox import OutboxMessage
-
         (self.outbox if isinstance(row, OutboxMessage) else self.added).append(row)
 
     def _commit(self) -> None:

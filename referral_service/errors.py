@@ -3,6 +3,21 @@
 from __future__ import annotations
 
 
+class Reason(str):
+    """Why a value was refused: an English sentence for the API, with a code that the channels (web/, notify/)
+    turn into their own words. It is a `str`, so it stands wherever a message does."""
+
+    code: str
+
+    def __new__(cls, code: str, sentence: str) -> Reason:
+        reason = super().__new__(cls, sentence)
+        reason.code = code
+        return reason
+
+    def __reduce__(self) -> tuple[type[Reason], tuple[str, str]]:
+        return type(self), (self.code, str(self))
+
+
 class DomainError(Exception):
     """Base of every error the service raises on purpose."""
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from flask_smorest import Blueprint
-from marshmallow import Schema
 
 from referral_service.api.context import current_actor, if_match, rules, unit_of_work
 from referral_service.api.docs import authenticated, problems, register_action
@@ -36,14 +35,6 @@ def get_handover(handover_id: str):
     return handover_payload(view), {"ETag": view.etag}
 
 
-BODIES: dict[HandoverAction, type[Schema] | None] = {
-    HandoverAction.ACKNOWLEDGE: None,
-    HandoverAction.ASSIGN: s.AssignIn,
-    HandoverAction.PLAN: s.PlanIn,
-    HandoverAction.CLOSE: s.CloseIn,
-}
-
-
 def _act(action: HandoverAction):
     def act(data: dict, *, handover_id: str):
         result = handovers.act_on_handover(unit_of_work(), rules(), actor=current_actor(), handover_id=handover_id,
@@ -53,7 +44,7 @@ def _act(action: HandoverAction):
     return act
 
 
-for _action, _body in BODIES.items():
+for _action, _body in s.STEP_BODIES.items():
     register_action(blp, rule=f"/handovers/<handover_id>/{_action.value}", name=f"handover_{_action.value}",
                     doc=f"{_action.value.capitalize()} the handover task.", body=_body, response=s.HandoverOut,
                     act=_act(_action))

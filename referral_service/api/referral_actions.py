@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from flask_smorest import Blueprint
-from marshmallow import Schema
 
 from referral_service.api.context import current_actor, if_match, rules, unit_of_work
 from referral_service.api.docs import authenticated, register_action
@@ -15,19 +14,6 @@ from referral_service.services.referrals.actions import take_action
 blp = Blueprint("referral_actions", __name__, description="Referral lifecycle actions")
 authenticated(blp)
 
-BODIES: dict[ReferralAction, type[Schema] | None] = {
-    ReferralAction.SUBMIT: None,
-    ReferralAction.REQUEST_INFORMATION: s.RequestInformationIn,
-    ReferralAction.SUPPLEMENT: s.SupplementIn,
-    ReferralAction.ACCEPT: s.AcceptIn,
-    ReferralAction.REJECT: s.RejectIn,
-    ReferralAction.FORWARD: s.ForwardIn,
-    ReferralAction.START_TREATMENT: s.StartTreatmentIn,
-    ReferralAction.DISCHARGE: s.DischargeIn,
-    ReferralAction.WITHDRAW: s.WithdrawIn,
-}
-
-
 def _act(action: ReferralAction):
     def act(data: dict, *, referral_id: str):
         result = take_action(unit_of_work(), rules(), actor=current_actor(), referral_id=referral_id,
@@ -37,7 +23,7 @@ def _act(action: ReferralAction):
     return act
 
 
-for _action, _body in BODIES.items():
+for _action, _body in s.ACTION_BODIES.items():
     register_action(blp, rule=f"/referrals/<referral_id>/{_action.value}",
                     name="referral_" + _action.value.replace("-", "_"),
                     doc=f"{_action.value.replace('-', ' ').capitalize()} the referral.",

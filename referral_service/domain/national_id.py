@@ -6,30 +6,37 @@ from dataclasses import dataclass
 from datetime import date
 from enum import StrEnum
 
+from referral_service.errors import Reason
+
 _K1_WEIGHTS = (3, 7, 6, 1, 8, 9, 4, 5, 2)
 _K2_WEIGHTS = (5, 4, 3, 2, 7, 6, 5, 4, 3, 2)
 _D_NUMBER_OFFSET = 40
 _H_NUMBER_OFFSET = 40
 _SYNTHETIC_OFFSET = 80  # Skatteetaten Tenor test numbers
 
-# Messages are shown to users and logged, so they must never echo the number; they contain no digits at all.
-_MESSAGES: dict[str, str] = {
-    "length": "Fødselsnummeret må bestå av elleve sifre.",
-    "checksum": "Kontrollsifrene stemmer ikke.",
-    "birth_date": "Fødselsdatoen i nummeret finnes ikke.",
-    "individual_number": "Individnummeret passer ikke med fødselsåret.",
-    "future_birth_date": "Fødselsdatoen i nummeret er fram i tid.",
-    "synthetic_not_allowed": "Syntetiske testnumre er ikke tillatt her.",
-    "unsupported": "Denne typen identitetsnummer støttes ikke.",
+# Sentences are shown to API clients and logged, so they must never echo the number; they hold no digits at all.
+# The web says each in Norwegian, by its code.
+SENTENCES: dict[str, str] = {
+    "length": "The identity number must have eleven digits.",
+    "checksum": "The check digits do not match.",
+    "birth_date": "The birth date in the number does not exist.",
+    "individual_number": "The individual number does not fit the year of birth.",
+    "future_birth_date": "The birth date in the number is in the future.",
+    "synthetic_not_allowed": "Synthetic test numbers are not allowed here.",
+    "unsupported": "This kind of identity number is not supported.",
 }
 
 
 class InvalidNationalId(ValueError):
-    """A rejected identity number; the message is Norwegian and never contains the number."""
+    """A rejected identity number, by code (a key of SENTENCES); the message never contains the number."""
 
     def __init__(self, code: str) -> None:
-        super().__init__(_MESSAGES[code])
+        super().__init__(SENTENCES[code])
         self.code = code
+
+    @property
+    def reason(self) -> Reason:
+        return Reason(self.code, SENTENCES[self.code])
 
     def __reduce__(self) -> tuple[type[InvalidNationalId], tuple[str]]:
         # The default pickling would call __init__ with the message instead of the code.

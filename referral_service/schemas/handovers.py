@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
+from referral_service.errors import Reason
 from referral_service.notify.alert_texts import alert_text
 from referral_service.schemas.common import EventSchema, PageArgs, PageSchema, required_text
-from referral_service.workflows.handover_lifecycle import HandoverStatus
+from referral_service.workflows.handover_lifecycle import HandoverAction, HandoverStatus
 
 
 class HandoverEventOut(EventSchema):
@@ -52,7 +53,8 @@ class AssignIn(Schema):
     @validates_schema
     def one_target(self, data, **_kwargs):
         if bool(data.get("assignee_user_id")) == bool(data.get("service")):
-            raise ValidationError("Give either assignee_user_id or service.", field_name="assignee_user_id")
+            raise ValidationError(Reason("assignee_or_service", "Give either assignee_user_id or service."),
+                                  field_name="assignee_user_id")
 
 
 class PlanIn(Schema):
@@ -62,6 +64,15 @@ class PlanIn(Schema):
 
 class CloseIn(Schema):
     outcome = required_text()
+
+
+#: Each handover action's body (None: it takes none), for the API's operations and the web's forms.
+STEP_BODIES: dict[HandoverAction, type[Schema] | None] = {
+    HandoverAction.ACKNOWLEDGE: None,
+    HandoverAction.ASSIGN: AssignIn,
+    HandoverAction.PLAN: PlanIn,
+    HandoverAction.CLOSE: CloseIn,
+}
 
 
 class AlertOut(Schema):

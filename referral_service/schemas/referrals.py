@@ -8,6 +8,7 @@ from referral_service.domain.enums import (
     ConsentGiver,
     Priority,
     ReasonCode,
+    ReferralAction,
     ReferralStatus,
     RejectionReason,
     ShareWith,
@@ -170,6 +171,8 @@ class EventList(Schema):
 
 class MissingItem(Schema):
     field = fields.String()
+    #: What is missing, as a code (the web says it in Norwegian), and as an English sentence.
+    code = fields.String()
     message = fields.String()
 
 
@@ -219,6 +222,20 @@ class DischargeIn(Schema):
 
 class WithdrawIn(Schema):
     reason = required_text()
+
+
+#: Each lifecycle action's body (None: it takes none), for the API's operations and the web's forms.
+ACTION_BODIES: dict[ReferralAction, type[Schema] | None] = {
+    ReferralAction.SUBMIT: None,
+    ReferralAction.REQUEST_INFORMATION: RequestInformationIn,
+    ReferralAction.SUPPLEMENT: SupplementIn,
+    ReferralAction.ACCEPT: AcceptIn,
+    ReferralAction.REJECT: RejectIn,
+    ReferralAction.FORWARD: ForwardIn,
+    ReferralAction.START_TREATMENT: StartTreatmentIn,
+    ReferralAction.DISCHARGE: DischargeIn,
+    ReferralAction.WITHDRAW: WithdrawIn,
+}
 
 
 class NationalIdOut(Schema):

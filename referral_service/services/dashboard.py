@@ -26,7 +26,6 @@ from sqlmodel import Session
 from referral_service.domain.enums import OrganisationKind, ReferralAction, ReferralStatus, RejectionReason
 from referral_service.domain.handover import DeadlineMark, Handover
 from referral_service.domain.referral import Referral, ReferralEvent
-from referral_service.errors import InvalidData
 from referral_service.security.actor import Actor
 from referral_service.security.statistics_scope import Scope, scope_for
 from referral_service.services.rules import ServiceRules
@@ -67,35 +66,6 @@ class Period:
 def default_period(today: date) -> Period:
     """The last 365 days, today included."""
     return Period(today - timedelta(days=DEFAULT_PERIOD_DAYS - 1), today)
-
-
-def _parse_date(text: str) -> date | None:
-    for parse in (date.fromisoformat, lambda t: datetime.strptime(t, "%d.%m.%Y").date()):
-        try:
-            day = parse(text)
-        except ValueError:
-            continue
-        return day if date(2000, 1, 1) <= day <= date(2999, 12, 31) else None
-    return None
-
-
-def parse_period(*, first: str | None, last: str | None, today: date) -> Period:
-    """The period the user asked for; a missing date takes its default. 422 with field errors if invalid."""
-    default = default_period(today)
-    errors: dict[str, list[str]] = {}
-    days: dict[str, date] = {}
-    for name, text, fallback in (("fra", first, default.first), ("til", last, default.last)):
-        if not (text or "").strip():
-            days[name] = fallback
-        elif (day := _parse_date(text.strip())) is not None:
-            days[name] = day
-        else:
-            errors[name] = ["Skriv en gyldig dato, for eksempel 01.01.2026."]
-    if not errors and days["fra"] > days["til"]:
-        errors["til"] = ["Til-datoen kan ikke være før fra-datoen."]
-    if errors:
-        raise InvalidData("The period is not valid.", errors=errors)
-    return Period(days["fra"], days["til"])
 
 
 # --- what the page shows -----------------------------------------------------------------------------------

@@ -5,7 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from referral_service.domain.types import JSONObject
+from referral_service.errors import Reason
 from referral_service.workflows.consent import AGE_CHILD_IS_HEARD, consent_problems
+from referral_service.workflows.gaps import Gap
 
 #: Below this many characters a description tells BUP too little to assess.
 MIN_DESCRIPTION_LENGTH = 30
@@ -13,8 +15,18 @@ MIN_DESCRIPTION_LENGTH = 30
 
 @dataclass(frozen=True)
 class Missing:
+    """One thing BUP will miss: the field that asks for it, and what is missing."""
+
     field: str
-    message: str
+    code: Gap
+
+    @property
+    def reason(self) -> Reason:
+        return self.code.reason
+
+    @property
+    def message(self) -> str:
+        return self.code.sentence
 
 
 @dataclass(frozen=True)
@@ -37,15 +49,15 @@ def missing_items(draft: ReferralDraft) -> list[Missing]:
     """Every item BUP would miss, in the order the form asks for them."""
     missing: list[Missing] = []
     if draft.age < 18 and not draft.guardians:
-        missing.append(Missing("child.guardians", "Foresatte er ikke oppgitt."))
+        missing.append(Missing("child.guardians", Gap.GUARDIANS))
     if not draft.reasons:
-        missing.append(Missing("reasons", "Henvisningsgrunn er ikke valgt."))
+        missing.append(Missing("reasons", Gap.REASONS))
     if len(draft.description.strip()) < MIN_DESCRIPTION_LENGTH:
-        missing.append(Missing("description", "Beskrivelsen av vanskene er for kort."))
+        missing.append(Missing("description", Gap.DESCRIPTION_TOO_SHORT))
     if not draft.measures_tried.strip():
-        missing.append(Missing("measures_tried", "Det står ikke hva som er prøvd i kommunen."))
+        missing.append(Missing("measures_tried", Gap.MEASURES_TRIED))
     if draft.age >= AGE_CHILD_IS_HEARD and not draft.child_view.strip():
-        missing.append(Missing("child_view", "Barnets stemme mangler."))
+        missing.append(Missing("child_view", Gap.CHILD_VIEW))
     for problem in consent_problems(
         age=draft.age,
         given_by=draft.consent_given_by,

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from referral_service.domain.enums import ConsentGiver, OrganisationKind, ShareWith
+from referral_service.workflows.gaps import Gap
 
 #: From this age the young person consents alone (helserettslig myndig).
 AGE_OF_CONSENT = 16
@@ -28,21 +29,21 @@ def scope_needed(kind: str) -> ShareWith | None:
 
 
 def consent_problems(*, age: int, given_by: Iterable[str], share_with: Iterable[str],
-                     withhold_from_guardians: bool = False, referrer_kind: str = "") -> list[str]:
+                     withhold_from_guardians: bool = False, referrer_kind: str = "") -> list[Gap]:
     """Why this consent does not fit a child of this age (empty when it does)."""
     givers, scope = set(given_by), set(share_with)
-    problems: list[str] = []
+    problems: list[Gap] = []
     if not givers:
-        problems.append("Det mangler samtykke.")
+        problems.append(Gap.CONSENT_MISSING)
     elif age >= AGE_OF_CONSENT and ConsentGiver.CHILD not in givers:
-        problems.append("Fra 16 år må ungdommen selv samtykke.")
+        problems.append(Gap.YOUNG_PERSON_MUST_CONSENT)
     elif age < AGE_OF_CONSENT and not givers & {ConsentGiver.GUARDIAN, ConsentGiver.CHILD_WELFARE}:
-        problems.append("Under 16 år må foresatte (eller barnevernet) samtykke.")
+        problems.append(Gap.GUARDIANS_MUST_CONSENT)
     if givers and ShareWith.BUP not in scope:
-        problems.append("Samtykket må omfatte deling med BUP.")
+        problems.append(Gap.MUST_SHARE_WITH_BUP)
     own_scope = scope_needed(referrer_kind)
     if givers and own_scope is not None and own_scope not in scope:
-        problems.append("Samtykket må omfatte deling med henviseren selv (skole/PPT).")
+        problems.append(Gap.MUST_SHARE_WITH_REFERRER)
     if withhold_from_guardians and not AGE_MAY_WITHHOLD_FROM_GUARDIANS <= age < AGE_OF_CONSENT:
-        problems.append("Bare barn fra 12 til 16 år kan be om at foresatte ikke får informasjon.")
+        problems.append(Gap.WITHHOLDING_ONLY_FROM_12_TO_16)
     return problems

@@ -10,6 +10,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from referral_service.domain.national_id import (
+    SENTENCES,
     InvalidNationalId,
     NationalId,
     NationalIdKind,
@@ -18,6 +19,7 @@ from referral_service.domain.national_id import (
     make_synthetic_national_id,
     parse_national_id,
 )
+from referral_service.web.forms.messages import REASONS, national_id_message
 
 TODAY = date(2026, 6, 1)
 
@@ -264,7 +266,8 @@ def test_error_message_never_contains_digits(value: str) -> None:
 def test_exception_survives_pickling() -> None:
     error = pickle.loads(pickle.dumps(InvalidNationalId("checksum")))
     assert error.code == "checksum"
-    assert str(error) == "Kontrollsifrene stemmer ikke."
+    assert str(error) == "The check digits do not match."
+    assert error.reason.code == "checksum"
 
 
 @pytest.mark.parametrize("value", ["17058510068", "57058510051", "17458510040", "17858510023"])
@@ -305,3 +308,13 @@ def test_any_input_either_parses_or_raises_invalid_national_id(value: str, allow
         parse(value, allow_synthetic=allow_synthetic)
     except InvalidNationalId as error:
         assert not any(c.isdigit() for c in str(error))
+
+
+@pytest.mark.parametrize("code", sorted(SENTENCES))
+def test_every_reason_has_norwegian_words_on_the_web(code: str) -> None:
+    assert REASONS[code].endswith(".")
+    assert national_id_message(code).startswith("Fødselsnummeret er ikke gyldig: ")
+
+
+def test_the_web_says_the_check_digit_reason_in_norwegian() -> None:
+    assert national_id_message("checksum") == "Fødselsnummeret er ikke gyldig: kontrollsifrene stemmer ikke."

@@ -79,7 +79,7 @@ def _submit(ctx: ActionContext, data: dict[str, Any]) -> dict[str, Any]:
     if missing:
         errors: dict[str, list[str]] = {}
         for item in missing:
-            errors.setdefault(item.field, []).append(item.message)
+            errors.setdefault(item.field, []).append(item.reason)
         raise InvalidData("The referral is not complete.", errors=errors)
     ctx.referral.submitted_by_user_id = actor.user_id
     _start_assessment_clock(ctx, ctx.referral)

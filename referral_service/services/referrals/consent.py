@@ -43,7 +43,8 @@ def change_consent(uow: SqlUnitOfWork, rules: ServiceRules, *, actor: Actor, ref
                                     given_by=consent.get("given_by") or [], share_with=scope,
                                     withhold_from_guardians=bool(consent.get("withhold_from_guardians")))
         if problems:
-            raise InvalidData("The consent does not fit the child's age.", errors={"consent": problems})
+            raise InvalidData("The consent does not fit the child's age.",
+                              errors={"consent": [problem.reason for problem in problems]})
         uow.referrals.claim_version(referral)
         record_consent(session, referral=referral, actor=actor, consent=consent, now=rules.now())
         referral.updated_at = rules.now()

@@ -79,7 +79,7 @@ def _find_or_register_child(session: Session, rules: ServiceRules, child_data: d
     except InvalidNationalId as exc:
         # The message names the fault, never the number.
         raise InvalidData("The identity number is not valid.",
-                          errors={"child.national_id": [str(exc)]}) from None
+                          errors={"child.national_id": [exc.reason]}) from None
     index = rules.vault.blind_index(national_id.value)
     child = session.exec(select(Child).where(Child.national_id_index == index)).first()
     if child is None:

@@ -1,49 +1,48 @@
-"""BUP's decision forms and the municipality's handover forms: what each form posts, read into the
-body its service expects, with Norwegian messages beside the fields.
+"""BUP's decision forms and the municipality's handover forms: what each form shows, and what it posts read
+by the API's own body schema for the action, with Norwegian messages beside the fields.
 
-The rules (what date is too early, which clinic may receive) stay in the services; this module only
-checks that a field is filled in and well formed, and says in Norwegian what a service refused.
+The rules (what date is too early, which clinic may receive) stay in the services and the schemas; this
+module only says which inputs a form has and what to call them (web/forms/messages.py finds the words).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
-from datetime import date, datetime
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
 from typing import Any
+
+from marshmallow import Schema, ValidationError
 
 from referral_service.domain.enums import ReferralAction
 from referral_service.errors import InvalidData
+from referral_service.schemas.handovers import STEP_BODIES
+from referral_service.schemas.referrals import ACTION_BODIES
 from referral_service.web import labels
+from referral_service.web.forms.dates import iso_date
+from referral_service.web.forms.messages import NOT_ACCEPTED, schema_errors
 from referral_service.workflows.handover_lifecycle import HandoverAction
 
 PRIORITY = labels.PRIORITY
 
-TEXT_LIMIT = 10_000
-DATE_FORMATS = ("%Y-%m-%d", "%d.%m.%Y")  # type="date" posts ISO; a browser without it sends what was typed
 CHECKED = "ja"
-DATE_HINT = "Skriv datoen som dd.mm.åååå, for eksempel 17.03.2027."
-NOT_AN_OPTION = "Velg et av alternativene i listen."
-NOT_ACCEPTED = "Dette ble ikke godtatt. Se over og prøv igjen."
 #: What a decision's handover tells the municipality is limited by the consent: said the same way on every form.
 WITHIN_CONSENT = "så langt samtykket tillater"
 
 
 @dataclass(frozen=True)
 class Field:
-    """One input: its name on the page (unique on the page), its key in the service body, its label."""
+    """One input: its name on the page (unique on the page), its key in the body, and what the page says."""
 
     name: str
     label: str
     missing: str = ""  # the message when a required field is empty
-    key: str = ""  # the service body's key; the name when left out
+    key: str = ""  # the body's key; the name when left out
     kind: str = "text"  # text | textarea | date | choice | flag
-    required: bool = True
     description: str | None = None
     options: tuple[tuple[str, str], ...] = ()  # fixed (code, label) pairs for a choice
-    max_length: int = TEXT_LIMIT
     rows: int = 4
-    refused: str = ""  # what to say, in Norwegian, when the service refuses the value; NOT_ACCEPTED when left out
+    refused: str = ""  # what to say, in Norwegian, when the value is refused; NOT_ACCEPTED when left out
+    required: bool = False  # read from the body schema; only for showing
 
     @property
     def body_key(self) -> str:
@@ -52,7 +51,7 @@ class Field:
 
 @dataclass(frozen=True)
 class ActionForm:
-    """A form with one button that performs one action."""
+    """A form with one button that performs one action; its body schema is the API's for that action."""
 
     action: str
     heading: str
@@ -60,27 +59,38 @@ class ActionForm:
     done: str  # the confirmation shown after the action
     intro: str = ""
     fields: tuple[Field, ...] = ()
-    #: Two fields of which exactly one must be filled in, and the message when not.
-    either: tuple[str, str, str] | None = None
 
-    def parse(self, posted: Mapping[str, str], *,
-              options: Mapping[str, Iterable[str]] | None = None) -> FilledForm:
-        """Read what was posted: the service body, what was typed, and Norwegian errors by field name."""
-        filled = FilledForm(form=self)
-        for f in self.fields:
-            raw = posted.get(f.name, "")
-            filled.values[f.name] = raw
-            allowed = None if f.kind != "choice" else (
-                {code for code, _ in f.options} if f.options else set((options or {}).get(f.name, ())))
-            value, message = _read(f, raw, allowed)
-            if message:
-                filled.errors[f.name] = [message]
-            elif value is not None:
-                filled.data[f.body_key] = value
-        if self.either and not filled.errors:
-            first, second, message = self.either
-            if bool(filled.values.get(first, "").strip()) == bool(filled.values.get(second, "").strip()):
-                filled.errors[first] = [message]
+    def __post_init__(self) -> None:
+        schema = self.body()
+        declared = schema.fields if schema is not None else {}
+        unknown = [f.body_key for f in self.fields if f.body_key not in declared]
+        if unknown:
+            raise TypeError(f"{self.action}: the body schema has no field {unknown}")
+        object.__setattr__(self, "fields", tuple(
+            replace(f, required=declared[f.body_key].required) for f in self.fields))
+
+    def body(self) -> Schema | None:
+        body = (ACTION_BODIES[self.action] if isinstance(self.action, ReferralAction)
+                else STEP_BODIES[HandoverAction(self.action)])
+        return body() if body is not None else None
+
+    def parse(self, posted: Mapping[str, str]) -> FilledForm:
+        """Read what was posted: the body the schema loads, what was typed, and Norwegian errors by field."""
+        filled = FilledForm(form=self, values={f.name: posted.get(f.name, "") for f in self.fields})
+        raw = {f.body_key: value for f in self.fields
+               if (value := _raw(f, filled.values[f.name])) is not None}
+        schema = self.body()
+        if schema is None:
+            return filled
+        try:
+            filled.data = schema.load(raw)
+        except ValidationError as exc:
+            by_key = {f.body_key: f for f in self.fields}
+            words = schema_errors(
+                schema, raw, exc.messages,
+                missing_for=lambda key: by_key[key].missing or f"Fyll ut «{by_key[key].label}».",
+                refused_for=lambda key: by_key[key].refused or NOT_ACCEPTED)
+            filled.errors = {by_key[key].name: messages for key, messages in words.items()}
         return filled
 
 
@@ -96,7 +106,7 @@ class FilledForm:
         return not self.errors
 
     def refused(self, error: InvalidData) -> FilledForm:
-        """Put a service's refusal (English, by body key) beside the field, in Norwegian."""
+        """Put a service's refusal (by body key) beside the field, in Norwegian."""
         by_key = {f.body_key: f for f in self.form.fields}
         fallback = self.form.fields[0].name if self.form.fields else "_"
         for key in (error.errors or {"": []}):
@@ -108,30 +118,14 @@ class FilledForm:
         return self
 
 
-def _read(f: Field, raw: str, allowed: set[str] | None) -> tuple[Any, str | None]:
-    """The field's value for the service body, or the Norwegian message why it cannot be used."""
-    text = raw.strip()
+def _raw(f: Field, typed: str) -> Any:
+    """What the schema gets for one input: a flag as a boolean, a typed date as ISO, nothing for an empty field."""
+    text = typed.strip()
     if f.kind == "flag":
-        return text == CHECKED, None
+        return text == CHECKED
     if not text:
-        return None, (f.missing or f"Fyll ut «{f.label}».") if f.required else None
-    if f.kind == "date":
-        parsed = _parse_date(text)
-        return (parsed, None) if parsed else (None, DATE_HINT)
-    if f.kind == "choice":
-        return (text, None) if allowed is not None and text in allowed else (None, NOT_AN_OPTION)
-    if len(text) > f.max_length:
-        return None, f"Teksten kan være høyst {f.max_length} tegn. Nå er den {len(text)} tegn."
-    return text, None
-
-
-def _parse_date(text: str) -> date | None:
-    for fmt in DATE_FORMATS:
-        try:
-            return datetime.strptime(text, fmt).date()
-        except ValueError:
-            continue
-    return None
+        return None
+    return iso_date(text) if f.kind == "date" else text
 
 
 def _pairs(mapping: Mapping[str, str]) -> tuple[tuple[str, str], ...]:
@@ -153,7 +147,7 @@ ACCEPT = ActionForm(
               missing="Skriv fristen for start av helsehjelp.",
               description="Den juridisk bindende datoen helsehjelpen senest skal starte.",
               refused="Fristen for start av helsehjelp må være etter i dag."),
-        Field("priority", "Prioritet", kind="choice", required=False, options=_pairs(PRIORITY),
+        Field("priority", "Prioritet", kind="choice", options=_pairs(PRIORITY),
               description="Valgfritt. Alvorlighet etter prioriteringsveilederen."),
     ),
 )
@@ -212,7 +206,7 @@ DISCHARGE = ActionForm(
         Field("follow_up_recommendations", "Anbefalt oppfølging", kind="textarea",
               missing="Skriv hvilken oppfølging BUP anbefaler.",
               description=f"Følger tilbakehenvisningen til kommunen, {WITHIN_CONSENT}."),
-        Field("epikrise_sent", "Epikrise er sendt", kind="flag", required=False),
+        Field("epikrise_sent", "Epikrise er sendt", kind="flag"),
     ),
 )
 
@@ -234,12 +228,11 @@ ASSIGN = ActionForm(
     intro="Velg en person i din organisasjon, eller skriv navnet på tjenesten som skal følge opp.",
     done="Tilbakehenvisningen er tildelt.",
     fields=(
-        Field("assignee_user_id", "Person i din organisasjon", kind="choice", required=False,
+        Field("assignee_user_id", "Person i din organisasjon", kind="choice",
               refused="Velg en person i din egen organisasjon."),
-        Field("service", "Eller en tjeneste", required=False, max_length=200,
+        Field("service", "Eller en tjeneste",
               description="For eksempel «Helsestasjon for ungdom» eller «Kommunepsykolog»."),
     ),
-    either=("assignee_user_id", "service", "Velg én person, eller skriv navnet på én tjeneste."),
 )
 
 PLAN = ActionForm(

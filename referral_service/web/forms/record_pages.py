@@ -3,7 +3,7 @@ the record and answers as `submit_form` does (back to the page, or the page agai
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable
 from typing import Any
 
 from flask import Blueprint, url_for
@@ -13,19 +13,13 @@ from referral_service.web.forms.submission import register_form_posts, submit_fo
 from referral_service.web.session_auth import login_required
 
 
-def _fixed_options(_form: ActionForm) -> Mapping[str, Iterable[str]]:
-    return {}
-
-
 def register_record_page(blueprint: Blueprint, *, prefix: str, record: str, endpoint: str,
                          show: Callable[..., Any], act: Callable[[str, ActionForm, dict[str, Any], str | None], Any],
-                         posts: dict[str, tuple[str, ActionForm]],
-                         options: Callable[[ActionForm], Mapping[str, Iterable[str]]] = _fixed_options,
-                         ) -> dict[str, str]:
+                         posts: dict[str, tuple[str, ActionForm]]) -> dict[str, str]:
     """GET `prefix/<record>` is the page, `show(id)`; each form of `posts` (slug -> endpoint name, form) posts
     to `prefix/<record_id>/<slug>`, which calls `act(id, form, data, version)` and then redirects to the page,
-    or answers `show(id, filled=..., changed=..., status=...)`. `options(form)` gives the choices a form's
-    choice fields accept when they are not fixed. Returns each form's action -> its endpoint, for the page."""
+    or answers `show(id, filled=..., changed=..., status=...)`. Returns each form's action -> its endpoint, for the
+    page."""
 
     def page(**path_args: str) -> Any:
         return show(path_args[record])
@@ -34,7 +28,7 @@ def register_record_page(blueprint: Blueprint, *, prefix: str, record: str, endp
 
     def handle(record_id: str, form: ActionForm) -> Any:
         return submit_form(
-            form, options=options(form), act=lambda data, version: act(record_id, form, data, version),
+            form, act=lambda data, version: act(record_id, form, data, version),
             page=lambda **kwargs: show(record_id, **kwargs),
             done_url=url_for(f"{blueprint.name}.{endpoint}", **{record: record_id}))
 

@@ -2,7 +2,7 @@
 with Norwegian messages beside the fields.
 
 Shape checks come from the API's own schemas (so the UI accepts exactly what the API accepts) and the
-identity number from the domain's validator; this module only puts their verdicts into Norwegian. The
+identity number from the domain's validator; web/forms/messages.py puts their verdicts into Norwegian. The
 rules of the referral (what BUP will miss, who may send) stay in the services.
 """
 
@@ -11,7 +11,6 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import date
 from typing import Any
 
 from marshmallow import Schema, ValidationError
@@ -21,8 +20,18 @@ from referral_service.domain.national_id import InvalidNationalId, parse_nationa
 from referral_service.schemas.referrals import ReferralIn, ReferralPatch, SupplementIn, WithdrawIn
 from referral_service.services.rules import ServiceRules
 from referral_service.services.views import ReferralView
+from referral_service.web.forms.dates import iso_date
+from referral_service.web.forms.messages import (
+    CHECK_FIELD,
+    FILL_IN,
+    REASONS,
+    national_id_message,
+    reason_text,
+    schema_errors,
+)
 from referral_service.workflows import completeness
 from referral_service.workflows import consent as consent_rules
+from referral_service.workflows.completeness import Missing
 
 
 @dataclass(frozen=True)
@@ -66,7 +75,6 @@ BUTTON = "handling"
 NEXT, SAVE, PREVIOUS, SUBMIT = "neste", "lagre", "forrige", "send"
 
 NATIONAL_ID = "child.national_id"
-NATIONAL_ID_INVALID = "Fødselsnummeret er ikke gyldig: {reason}"
 NATIONAL_ID_MISSING = "Skriv barnets fødselsnummer eller D-nummer."
 
 #: What to say when a required field is empty, by field (row numbers as *).
@@ -88,11 +96,6 @@ REFUSED = {
     "co_referrer": "Velg en virksomhet fra listen.",
     "Idempotency-Key": "Skjemaet er allerede sendt. Åpne utkastet fra «Mine henvisninger».",
 }
-CHECK_FIELD = "Sjekk det du har skrevet her."
-_REQUIRED_MESSAGES = {"Missing data for required field.", "Must not be blank.", "Field may not be null.",
-                      "Shorter than minimum length 1."}
-#: Too long (an empty field also breaks a 1..N length rule, but it says "blank" or "missing" too).
-_TOO_LONG = re.compile(r"(?:Longer than maximum length|Length must be between 1 and) (\d+)\.")
 
 
 @dataclass
@@ -125,14 +128,14 @@ def step_of(field_name: str) -> int:
     return STEP_OF_FIELD.get(field_name.split(".")[0], 1)
 
 
-def missing_links(missing: list[Any]) -> list[MissingLink]:
-    """The completeness check's items (field, message), each with the step that asks for it."""
-    return [MissingLink(item.message, step_of(item.field), item.field) for item in missing]
+def missing_links(missing: list[Missing]) -> list[MissingLink]:
+    """The completeness check's items, in Norwegian, each with the step that asks for it."""
+    return [MissingLink(REASONS[item.code], step_of(item.field), item.field) for item in missing]
 
 
 def missing_from_refusal(errors: Mapping[str, list[str]] | None) -> list[MissingLink]:
-    """A refused submit's errors: the completeness check's own (Norwegian) messages by field."""
-    return [MissingLink(message, step_of(name), name)
+    """A refused submit's errors (the completeness check's reasons by field), in Norwegian."""
+    return [MissingLink(reason_text(message) or CHECK_FIELD, step_of(name), name)
             for name, messages in (errors or {}).items() for message in messages]
 
 
@@ -163,20 +166,6 @@ def _rows(form: MultiDict, prefix: str, names: tuple[str, ...]) -> list[tuple[in
     return rows
 
 
-def _date_text(text: str) -> str | None:
-    """dd.mm.åååå (what people type) as ISO for the schema; anything else is left for it to refuse."""
-    if not text:
-        return None
-    match = re.fullmatch(r"(\d{1,2})\.(\d{1,2})\.(\d{4})", text)
-    if match:
-        day, month, year = (int(part) for part in match.groups())
-        try:
-            return date(year, month, day).isoformat()
-        except ValueError:
-            return text
-    return text
-
-
 def parse_step(step: int, form: MultiDict, *, rules: ServiceRules, creating: bool) -> ParsedStep:
     """Read one step's fields into the service's data; errors in Norwegian by field name."""
     parsed = ParsedStep(values=posted_values(form))
@@ -195,7 +184,7 @@ def parse_step(step: int, form: MultiDict, *, rules: ServiceRules, creating: boo
     elif step == 4:
         parsed.data = {"consent": {
             "given_by": form.getlist("consent.given_by"), "share_with": form.getlist("consent.share_with"),
-            "recorded_on": _date_text(_text(form, "consent.recorded_on")),
+            "recorded_on": iso_date(_text(form, "consent.recorded_on")) or None,
             "withhold_from_guardians": form.get("consent.withhold_from_guardians") == CHECKED}}
         schema = ReferralPatch(only=tuple(parsed.data))
     elif step == 5:
@@ -210,11 +199,9 @@ def parse_step(step: int, form: MultiDict, *, rules: ServiceRules, creating: boo
     try:
         parsed.data = schema.load(parsed.data, partial=partial)
     except ValidationError as exc:
-        for name, messages in _flatten(exc.messages).items():
-            if name == NATIONAL_ID:
-                continue  # the domain's validator has said it better
-            name = _page_row(name, row_numbers)
-            parsed.errors[name] = _norwegian_messages(name, messages)
+        for name, messages in _in_norwegian(schema, parsed.data, exc.messages).items():
+            if name != NATIONAL_ID:  # the domain's validator has said it better
+                parsed.errors[_page_row(name, row_numbers)] = messages
     return parsed
 
 
@@ -229,7 +216,7 @@ def _child_data(form: MultiDict, parsed: ParsedStep, *, rules: ServiceRules,
         try:
             parse_national_id(number, allow_synthetic=rules.allow_synthetic_ids, today=rules.today())
         except InvalidNationalId as exc:
-            parsed.errors[NATIONAL_ID] = [national_id_message(str(exc))]
+            parsed.errors[NATIONAL_ID] = [national_id_message(exc.code)]
     elif creating:
         parsed.errors[NATIONAL_ID] = [NATIONAL_ID_MISSING]
     else:
@@ -240,11 +227,6 @@ def _child_data(form: MultiDict, parsed: ParsedStep, *, rules: ServiceRules,
     if _text(form, "clinic_id"):
         data["clinic_id"] = _text(form, "clinic_id")
     return data, [number for number, _ in rows]
-
-
-def national_id_message(reason: str) -> str:
-    """The validator's reason (which never holds the number) after the common lead."""
-    return NATIONAL_ID_INVALID.format(reason=reason[:1].lower() + reason[1:])
 
 
 def parse_answer(form: MultiDict) -> ParsedStep:
@@ -262,24 +244,11 @@ def _parse_action(form: MultiDict, schema: Schema, data: dict[str, Any]) -> Pars
     try:
         parsed.data = schema.load(data)
     except ValidationError as exc:
-        for name, messages in _flatten(exc.messages).items():
-            parsed.errors[name] = _norwegian_messages(name, messages)
+        parsed.errors = _in_norwegian(schema, data, exc.messages)
     return parsed
 
 
 # ---- errors in Norwegian -----------------------------------------------------------------------------
-
-def _flatten(messages: Any, prefix: str = "") -> dict[str, list[str]]:
-    """marshmallow's nested messages as {"child.guardians.0.email": [...]}."""
-    if isinstance(messages, dict):
-        flat: dict[str, list[str]] = {}
-        for key, value in messages.items():
-            flat.update(_flatten(value, f"{prefix}.{key}" if prefix else str(key)))
-        return flat
-    if isinstance(messages, list) and all(isinstance(m, str) for m in messages):
-        return {prefix: list(messages)}
-    return {prefix: [str(messages)]}
-
 
 def _page_row(name: str, row_numbers: Mapping[str, list[int]]) -> str:
     """Empty rows are skipped; point an error at the row on the page, not at the n-th filled row."""
@@ -294,32 +263,15 @@ def _pattern(name: str) -> str:
     return re.sub(r"\.\d+(?=\.|$)", ".*", name)
 
 
-def _norwegian_messages(name: str, messages: list[str]) -> list[str]:
-    """One field's schema messages in Norwegian: an empty field is only told that it is empty."""
-    empty = [m for m in messages if m in _REQUIRED_MESSAGES]
-    return list(dict.fromkeys(_norwegian(name, m) for m in (empty[:1] or messages)))
-
-
-def _norwegian(name: str, message: str) -> str:
-    """A schema's English message for this field, in Norwegian."""
-    if message in _REQUIRED_MESSAGES:
-        return REQUIRED.get(_pattern(name), "Dette feltet må fylles ut.")
-    if too_long := _TOO_LONG.fullmatch(message):
-        return f"Teksten er for lang. Den kan ha høyst {int(too_long.group(1)):,} tegn.".replace(",", " ")
-    if message == "Not a valid email address.":
-        return "Skriv en gyldig e-postadresse, for eksempel navn@eksempel.no."
-    if message == "Not a valid date.":
-        return "Skriv datoen som dd.mm.åååå, for eksempel 02.11.2026."
-    if message.startswith("Must be a 4-digit municipality"):
-        return "Kommunenummeret må ha fire sifre, for eksempel 4601 for Bergen."
-    if message.startswith("Must be one of"):
-        return "Velg et av alternativene i listen."
-    return CHECK_FIELD
+def _in_norwegian(schema: Schema, data: Mapping[str, Any], messages: Any) -> dict[str, list[str]]:
+    return schema_errors(schema, data, messages, refused_for=lambda _name: CHECK_FIELD,
+                         missing_for=lambda name: REQUIRED.get(_pattern(name), FILL_IN))
 
 
 def refusal_errors(errors: Mapping[str, list[str]] | None, *, field_names: Mapping[str, str] | None = None
                    ) -> dict[str, list[str]]:
-    """A service's refusal (messages may be English) beside the fields, in Norwegian.
+    """A service's refusal beside the fields, in Norwegian: its reasons by their codes, else what the form says
+    when that field is refused.
 
     `field_names` renames the service's keys to the page's field names where they differ.
     """
@@ -327,10 +279,10 @@ def refusal_errors(errors: Mapping[str, list[str]] | None, *, field_names: Mappi
     for key, messages in (errors or {}).items():
         name = (field_names or {}).get(key, key)
         if name == NATIONAL_ID:
-            # The domain's reasons are Norwegian and never hold the number.
-            out[name] = [national_id_message(m) for m in messages]
+            out[name] = [national_id_message(getattr(m, "code", "")) for m in messages]
         else:
-            out[name] = [REFUSED.get(_pattern(name), CHECK_FIELD)]
+            out[name] = list(dict.fromkeys(reason_text(m) or REFUSED.get(_pattern(name), CHECK_FIELD)
+                                           for m in messages)) or [CHECK_FIELD]
     return out or {"_form": [CHECK_FIELD]}
 
 

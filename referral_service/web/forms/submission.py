@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from flask import Blueprint, flash, redirect, request, url_for
@@ -16,10 +16,10 @@ VERSION_FIELD = "versjon"
 
 
 def submit_form(form: ActionForm, *, act: Callable[[dict[str, Any], str | None], Any], page: Callable[..., Any],
-                done_url: str, options: Mapping[str, Iterable[str]] | None = None) -> Any:
+                done_url: str) -> Any:
     """Parse the posted form and `act(data, version)`: POST/redirect/GET on success; 422 with the errors beside
     the fields; 409 when the case changed meanwhile."""
-    filled = form.parse(request.form, options=options)
+    filled = form.parse(request.form)
     if filled.valid:
         try:
             act(filled.data, request.form.get(VERSION_FIELD) or None)

@@ -73,15 +73,10 @@ def _decide(referral_id: str, form: ActionForm, data: dict, version: str | None)
                        action=form.action, data=data, if_match=version)
 
 
-def _clinic_options(form: ActionForm) -> dict[str, list[str]]:
-    """A forward may go to any other clinic; the other decisions offer fixed choices only."""
-    return {"clinic_id": [key for key, _ in _other_clinics()]} if form is decisions.FORWARD else {}
-
-
 #: Vurder henvisning at /inntak/<referral_id>, and where each decision form posts (slug: endpoint, form).
 ENDPOINTS = register_record_page(
     web, prefix="/inntak", record="referral_id", endpoint="assess_referral", show=_assessment_page, act=_decide,
-    options=_clinic_options, posts={
+    posts={
         "gi-rett": ("accept_referral", decisions.ACCEPT),
         "be-om-informasjon": ("request_information", decisions.REQUEST_INFORMATION),
         "avslag": ("reject_referral", decisions.REJECT),

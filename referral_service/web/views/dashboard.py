@@ -18,6 +18,7 @@ from referral_service.services.dashboard import Dashboard, Durations
 from referral_service.web import labels
 from referral_service.web.blueprint import web
 from referral_service.web.formatting import norwegian_date
+from referral_service.web.forms.period import asked_period
 from referral_service.web.session_auth import login_required, web_actor
 from referral_service.workflows.statistics import Figure
 
@@ -43,7 +44,7 @@ def dashboard():
     today, asked = rules().today(), _asked_period()
     errors: dict[str, list[str]] = {}
     try:
-        period = dashboard_service.parse_period(first=asked["fra"], last=asked["til"], today=today)
+        period = asked_period(asked, today=today)
     except InvalidData as invalid:
         errors, period = invalid.errors or {}, dashboard_service.default_period(today)
     figures = dashboard_service.build_dashboard(db_session(), rules(), actor=web_actor(), period=period)
@@ -56,7 +57,7 @@ def dashboard():
 @login_required
 def dashboard_csv():
     asked = _asked_period()
-    period = dashboard_service.parse_period(first=asked["fra"], last=asked["til"], today=rules().today())
+    period = asked_period(asked, today=rules().today())
     figures = dashboard_service.build_dashboard(db_session(), rules(), actor=web_actor(), period=period)
     out = io.StringIO()
     writer = csv.writer(out, delimiter=";", lineterminator="\r\n")

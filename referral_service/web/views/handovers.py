@@ -68,15 +68,10 @@ def _take_step(handover_id: str, form: ActionForm, data: dict, version: str | No
         if_match=version)
 
 
-def _assignee_options(form: ActionForm) -> dict[str, list[str]]:
-    """A task is assigned to one of the user's colleagues; the other steps have no choices."""
-    return {"assignee_user_id": list(_colleagues(web_actor()))} if form is decisions.ASSIGN else {}
-
-
 #: Tilbakehenvisning at /tilbakehenvisninger/<handover_id>, and where each step's form posts (slug: endpoint, form).
 ENDPOINTS = register_record_page(
     web, prefix="/tilbakehenvisninger", record="handover_id", endpoint="handover_detail", show=_handover_page,
-    act=_take_step, options=_assignee_options, posts={
+    act=_take_step, posts={
         "bekreft-mottatt": ("acknowledge_handover", decisions.ACKNOWLEDGE),
         "tildel": ("assign_handover", decisions.ASSIGN),
         "planlegg": ("plan_handover", decisions.PLAN),

@@ -20,7 +20,7 @@ from referral_service.web.forms.messages import (
     too_long,
 )
 from referral_service.web.forms.period import ENDS_BEFORE_IT_STARTS, NOT_A_DATE, asked_period
-from referral_service.web.forms.referral import parse_answer, parse_step
+from referral_service.web.forms.referral import parse_step
 from referral_service.workflows.gaps import Gap
 
 
@@ -75,7 +75,8 @@ def test_a_flag_is_a_boolean_the_schema_requires():
 
 
 def test_every_form_field_is_a_field_of_its_actions_body_and_required_as_the_schema_says():
-    for form in [*decisions.DECISIONS.values(), *decisions.HANDOVER_STEPS.values()]:
+    for form in [*decisions.DECISIONS.values(), *decisions.HANDOVER_STEPS.values(), decisions.ANSWER,
+                 decisions.WITHDRAW]:
         body = ACTION_BODIES.get(form.action) or STEP_BODIES.get(form.action)
         declared = body().fields if body else {}
         assert {f.body_key for f in form.fields} <= set(declared), form.action
@@ -93,7 +94,7 @@ def test_the_referral_steps_speak_norwegian_from_the_schemas_verdicts():
 
 
 def test_an_empty_answer_is_told_only_that_it_is_empty():
-    assert parse_answer(MultiDict({"text": " "})).errors == {"text": ["Skriv svaret til BUP."]}
+    assert decisions.ANSWER.parse(MultiDict({"text": " "})).errors == {"text": ["Skriv svaret til BUP."]}
 
 
 def test_every_reason_the_rules_give_has_norwegian_words():

@@ -255,4 +255,21 @@ CLOSE = ActionForm(
     ),
 )
 
+# The referrer's actions on the referral page.
+ANSWER = ActionForm(
+    action=ReferralAction.SUPPLEMENT, heading="Svar på spørsmålene fra BUP", button="Send svar",
+    done="Svaret er sendt til BUP. Henvisningen venter igjen på vurdering.",
+    fields=(Field("text", "Svar til BUP", kind="textarea", rows=6, missing="Skriv svaret til BUP.",
+                  description="Svaret sendes til BUP, og henvisningen går tilbake til vurdering."),),
+)
+
+WITHDRAW = ActionForm(
+    action=ReferralAction.WITHDRAW, heading="Trekke tilbake henvisningen?", button="Trekk tilbake henvisningen",
+    done="Henvisningen er trukket tilbake.",
+    fields=(Field("reason", "Hvorfor trekkes henvisningen tilbake?", kind="textarea", rows=3,
+                  missing="Skriv hvorfor henvisningen trekkes tilbake.",
+                  description="Begrunnelsen blir med i tidslinjen. En henvisning som er trukket tilbake, kan ikke "
+                              "sendes igjen."),),
+)
+
 HANDOVER_STEPS: dict[str, ActionForm] = {form.action: form for form in (ACKNOWLEDGE, ASSIGN, PLAN, CLOSE)}

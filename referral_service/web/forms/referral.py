@@ -17,7 +17,7 @@ from marshmallow import Schema, ValidationError
 from werkzeug.datastructures import MultiDict
 
 from referral_service.domain.national_id import InvalidNationalId, parse_national_id
-from referral_service.schemas.referrals import ReferralIn, ReferralPatch, SupplementIn, WithdrawIn
+from referral_service.schemas.referrals import ReferralIn, ReferralPatch
 from referral_service.services.rules import ServiceRules
 from referral_service.services.views import ReferralView
 from referral_service.web.forms.dates import iso_date
@@ -86,8 +86,6 @@ REQUIRED = {
     "clinic_id": "Velg hvilken BUP-poliklinikk henvisningen skal til.",
     "municipal_contacts.*.role": "Skriv rollen til kontaktpersonen, for eksempel lærer.",
     "municipal_contacts.*.name": "Skriv navnet på kontaktpersonen.",
-    "text": "Skriv svaret til BUP.",
-    "reason": "Skriv hvorfor henvisningen trekkes tilbake.",
 }
 #: What to say when a service refuses a value, by field (row numbers as *).
 REFUSED = {
@@ -227,25 +225,6 @@ def _child_data(form: MultiDict, parsed: ParsedStep, *, rules: ServiceRules,
     if _text(form, "clinic_id"):
         data["clinic_id"] = _text(form, "clinic_id")
     return data, [number for number, _ in rows]
-
-
-def parse_answer(form: MultiDict) -> ParsedStep:
-    """The referrer's answer to BUP's questions (action `supplement`)."""
-    return _parse_action(form, SupplementIn(), {"text": _text(form, "text")})
-
-
-def parse_withdrawal(form: MultiDict) -> ParsedStep:
-    """Why the referral is withdrawn (action `withdraw`)."""
-    return _parse_action(form, WithdrawIn(), {"reason": _text(form, "reason")})
-
-
-def _parse_action(form: MultiDict, schema: Schema, data: dict[str, Any]) -> ParsedStep:
-    parsed = ParsedStep(values=posted_values(form))
-    try:
-        parsed.data = schema.load(data)
-    except ValidationError as exc:
-        parsed.errors = _in_norwegian(schema, data, exc.messages)
-    return parsed
 
 
 # ---- errors in Norwegian -----------------------------------------------------------------------------

@@ -12,6 +12,7 @@ from referral_service.services.referrals.page import referral_page
 from referral_service.web.blueprint import web
 from referral_service.web.paging import PER_PAGE, requested_page
 from referral_service.web.session_auth import login_required, web_actor
+from referral_service.web.views.referrer_actions import referral_detail_page
 
 
 @web.get("/henvisninger")
@@ -32,7 +33,7 @@ def referral_detail(referral_id: str):
         page = referral_page(unit_of_work(), rules(), actor=web_actor(), referral_id=referral_id)
     except NotFound:
         abort(404)
-    return render_template("referrals/detail.html", **page.context())
+    return referral_detail_page(page)
 
 
 @web.post("/henvisninger/<referral_id>/vis-fodselsnummer")
@@ -45,6 +46,6 @@ def reveal_national_id(referral_id: str):
         page = referral_page(unit_of_work(), rules(), actor=web_actor(), referral_id=referral_id)
     except NotFound:
         abort(404)
-    response = make_response(render_template("referrals/detail.html", revealed_national_id=number, **page.context()))
+    response = make_response(referral_detail_page(page, revealed_national_id=number))
     response.headers["Cache-Control"] = "no-store"
     return response

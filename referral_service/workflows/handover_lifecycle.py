@@ -11,6 +11,7 @@ from sqlmodel import col
 from referral_service.domain.enums import HandoverStatus
 from referral_service.domain.handover import Handover
 from referral_service.errors import Conflict
+from referral_service.workflows.transition_table import by_status_and_action
 
 
 class HandoverAction(StrEnum):
@@ -22,17 +23,14 @@ class HandoverAction(StrEnum):
 
 S, A = HandoverStatus, HandoverAction
 
-TRANSITIONS: dict[tuple[HandoverStatus, HandoverAction], HandoverStatus] = {
-    (S.OPEN, A.ACKNOWLEDGE): S.ACKNOWLEDGED,
-    (S.ACKNOWLEDGED, A.ASSIGN): S.ASSIGNED,
+#: Each action: the statuses it may be taken from, and the status it leads to.
+TRANSITIONS: dict[tuple[HandoverStatus, HandoverAction], HandoverStatus] = by_status_and_action({
+    A.ACKNOWLEDGE: ({S.OPEN}, S.ACKNOWLEDGED),
     # Re-assigning to another person or service keeps the task assigned.
-    (S.ASSIGNED, A.ASSIGN): S.ASSIGNED,
-    (S.ACKNOWLEDGED, A.PLAN): S.FOLLOW_UP_PLANNED,
-    (S.ASSIGNED, A.PLAN): S.FOLLOW_UP_PLANNED,
-    (S.ACKNOWLEDGED, A.CLOSE): S.CLOSED,
-    (S.ASSIGNED, A.CLOSE): S.CLOSED,
-    (S.FOLLOW_UP_PLANNED, A.CLOSE): S.CLOSED,
-}
+    A.ASSIGN: ({S.ACKNOWLEDGED, S.ASSIGNED}, S.ASSIGNED),
+    A.PLAN: ({S.ACKNOWLEDGED, S.ASSIGNED}, S.FOLLOW_UP_PLANNED),
+    A.CLOSE: ({S.ACKNOWLEDGED, S.ASSIGNED, S.FOLLOW_UP_PLANNED}, S.CLOSED),
+})
 
 #: Statuses in which nobody has yet planned the first contact with the child.
 AWAITING_FIRST_CONTACT = frozenset({S.OPEN, S.ACKNOWLEDGED, S.ASSIGNED})

@@ -12,6 +12,7 @@ from referral_service.domain.enums import HandoverTrigger
 from referral_service.domain.enums import ReferralAction as A
 from referral_service.domain.enums import ReferralStatus as S
 from referral_service.errors import Conflict, Forbidden
+from referral_service.workflows.transition_table import by_status_and_action
 
 
 class Party(StrEnum):
@@ -33,36 +34,31 @@ def _t(to: S, *parties: Party) -> Transition:
 
 R, C = Party.REFERRER, Party.CLINIC
 
-TRANSITIONS: dict[tuple[S, A], Transition] = {
-    (S.DRAFT, A.SUBMIT): _t(S.SUBMITTED, R),
-    (S.SUBMITTED, A.REQUEST_INFORMATION): _t(S.INFORMATION_REQUESTED, C),
-    (S.INFORMATION_REQUESTED, A.SUPPLEMENT): _t(S.SUBMITTED, R),
-    (S.SUBMITTED, A.ACCEPT): _t(S.ACCEPTED, C),
-    (S.SUBMITTED, A.REJECT): _t(S.REJECTED, C),
-    (S.INFORMATION_REQUESTED, A.REJECT): _t(S.REJECTED, C),
-    (S.SUBMITTED, A.FORWARD): _t(S.FORWARDED, C),
-    (S.ACCEPTED, A.START_TREATMENT): _t(S.IN_TREATMENT, C),
-    (S.IN_TREATMENT, A.DISCHARGE): _t(S.DISCHARGED, C),
-    # Withdrawal from any open state, by either side (BUP never sees a draft, so it cannot reach one).
-    (S.DRAFT, A.WITHDRAW): _t(S.WITHDRAWN, R, C),
-    (S.SUBMITTED, A.WITHDRAW): _t(S.WITHDRAWN, R, C),
-    (S.INFORMATION_REQUESTED, A.WITHDRAW): _t(S.WITHDRAWN, R, C),
-    (S.ACCEPTED, A.WITHDRAW): _t(S.WITHDRAWN, R, C),
-    (S.IN_TREATMENT, A.WITHDRAW): _t(S.WITHDRAWN, R, C),
-}
+#: Each action: the statuses it may be taken from, the status it leads to and who may take it (API.md's table).
+TRANSITIONS: dict[tuple[S, A], Transition] = by_status_and_action({
+    A.SUBMIT: ({S.DRAFT}, _t(S.SUBMITTED, R)),
+    A.REQUEST_INFORMATION: ({S.SUBMITTED}, _t(S.INFORMATION_REQUESTED, C)),
+    A.SUPPLEMENT: ({S.INFORMATION_REQUESTED}, _t(S.SUBMITTED, R)),
+    A.ACCEPT: ({S.SUBMITTED}, _t(S.ACCEPTED, C)),
+    A.REJECT: ({S.SUBMITTED, S.INFORMATION_REQUESTED}, _t(S.REJECTED, C)),
+    A.FORWARD: ({S.SUBMITTED}, _t(S.FORWARDED, C)),
+    A.START_TREATMENT: ({S.ACCEPTED}, _t(S.IN_TREATMENT, C)),
+    A.DISCHARGE: ({S.IN_TREATMENT}, _t(S.DISCHARGED, C)),
+    # From any open state, by either side (BUP never sees a draft, so it cannot reach one).
+    A.WITHDRAW: ({S.DRAFT, S.SUBMITTED, S.INFORMATION_REQUESTED, S.ACCEPTED, S.IN_TREATMENT}, _t(S.WITHDRAWN, R, C)),
+})
 
 #: The actions a client may ask for by URL.
 REQUESTABLE_ACTIONS = frozenset(action for _, action in TRANSITIONS)
 
 #: Actions whose outcome hands the child back to the municipality (a tilbakehenvisning). The decision
 #: stores the trigger on its event; nothing else works it out again.
-HANDOVER_TRIGGERS: dict[tuple[S, A], HandoverTrigger] = {
-    (S.SUBMITTED, A.REJECT): HandoverTrigger.REJECTED,
-    (S.INFORMATION_REQUESTED, A.REJECT): HandoverTrigger.REJECTED,
-    (S.IN_TREATMENT, A.DISCHARGE): HandoverTrigger.DISCHARGED,
-    (S.ACCEPTED, A.WITHDRAW): HandoverTrigger.WITHDRAWN,
-    (S.IN_TREATMENT, A.WITHDRAW): HandoverTrigger.WITHDRAWN,
-}
+HANDOVER_TRIGGERS: dict[tuple[S, A], HandoverTrigger] = by_status_and_action({
+    A.REJECT: ({S.SUBMITTED, S.INFORMATION_REQUESTED}, HandoverTrigger.REJECTED),
+    A.DISCHARGE: ({S.IN_TREATMENT}, HandoverTrigger.DISCHARGED),
+    # Only a withdrawal after BUP has accepted the child hands it back (API.md).
+    A.WITHDRAW: ({S.ACCEPTED, S.IN_TREATMENT}, HandoverTrigger.WITHDRAWN),
+})
 
 #: BUP's decisions that end the assessment (and stop its deadline).
 ASSESSMENT_DECISIONS = frozenset({A.ACCEPT, A.REJECT, A.FORWARD})

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask_smorest import Blueprint
 from marshmallow import Schema
 
-from referral_service.api.context import current_actor, if_match, rules, unit_of_work
+from referral_service.api.context import clock, current_actor, if_match, unit_of_work
 from referral_service.api.docs import authenticated, problems, register_action
 from referral_service.api.presenters import page_payload
 from referral_service.schemas import handovers as s
@@ -24,7 +24,7 @@ def handover_payload(view: handovers.HandoverView) -> dict:
 @blp.response(200, s.HandoverPage)
 @problems(blp, 401)
 def list_handovers(args: dict):
-    page = handovers.list_handovers(unit_of_work(), rules(), actor=current_actor(), **args)
+    page = handovers.list_handovers(unit_of_work(), clock(), actor=current_actor(), **args)
     return page_payload(page, lambda h: {**h.model_dump(), "events": []})
 
 
@@ -46,7 +46,7 @@ BODIES: dict[HandoverAction, type[Schema] | None] = {
 
 def _act(action: HandoverAction):
     def act(data: dict, *, handover_id: str):
-        result = handovers.act_on_handover(unit_of_work(), rules(), actor=current_actor(), handover_id=handover_id,
+        result = handovers.act_on_handover(unit_of_work(), clock(), actor=current_actor(), handover_id=handover_id,
                                            action=action, data=data, if_match=if_match())
         return handover_payload(result), {"ETag": result.etag}
 

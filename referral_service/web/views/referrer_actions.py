@@ -6,7 +6,7 @@ from collections.abc import Callable
 
 from flask import flash, redirect, render_template, request, url_for
 
-from referral_service.api.context import rules, unit_of_work
+from referral_service.api.context import clock, deadlines, referrers, unit_of_work
 from referral_service.domain.enums import ReferralAction
 from referral_service.errors import Conflict, InvalidData, PreconditionFailed
 from referral_service.services.referrals.actions import take_action
@@ -38,8 +38,9 @@ def _act(referral_id: str, action: ReferralAction, *, parse: Callable[..., form.
     if not parsed.valid:
         return _page_with_errors(referral_id, parsed, parsed.errors)
     try:
-        take_action(unit_of_work(), rules(), actor=web_actor(), referral_id=referral_id, action=action,
-                    data=parsed.data, if_match=request.form.get("versjon") or None)
+        take_action(unit_of_work(), clock=clock(), deadlines=deadlines(), referrers=referrers(), actor=web_actor(),
+                    referral_id=referral_id, action=action, data=parsed.data,
+                    if_match=request.form.get("versjon") or None)
     except InvalidData as exc:
         return _page_with_errors(referral_id, parsed, form.refusal_errors(exc.errors))
     except (Conflict, PreconditionFailed):
@@ -50,6 +51,6 @@ def _act(referral_id: str, action: ReferralAction, *, parse: Callable[..., form.
 
 
 def _page_with_errors(referral_id: str, parsed: form.ParsedStep, errors: dict[str, list[str]]):
-    page = referral_page(unit_of_work(), rules(), actor=web_actor(), referral_id=referral_id)
+    page = referral_page(unit_of_work(), actor=web_actor(), referral_id=referral_id)
     return render_template("referrals/detail.html", **page.context(), action_errors=errors,
                            action_values=parsed.values), 422

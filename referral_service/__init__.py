@@ -43,7 +43,6 @@ def create_app(config: BaseConfig | None = None) -> Flask:
     deps = build(config)
     app.extensions[EXTENSION] = deps
     app.extensions["referral_db"] = deps.database
-    app.extensions["referral_rules"] = deps.rules
     app.extensions["celery"] = create_celery(deps)
 
     from referral_service.api import register_api

@@ -9,13 +9,21 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
+from zoneinfo import ZoneInfo
 
 from config import BaseConfig
+from referral_service.clock import Clock
 from referral_service.db import Database
+from referral_service.domain.types import utcnow
 from referral_service.notify.mailer import FileMailer, Mailer, SmtpMailer
+from referral_service.security.identity_crypto import IdentityVault, master_key_from
+from referral_service.security.identity_numbers import IdentityNumbers
+from referral_service.services.admin.auth import LoginPolicy
 from referral_service.services.alerts.delivery import EmailSettings
-from referral_service.services.rules import ServiceRules, rules_from_config
 from referral_service.services.unit_of_work import SqlUnitOfWork
+from referral_service.workflows.calendar import WorkingDayCalendar
+from referral_service.workflows.deadlines import DeadlinePolicy
+from referral_service.workflows.referral_rights import ReferrerPolicy
 
 if TYPE_CHECKING:
     from flask import Flask
@@ -25,9 +33,16 @@ EXTENSION = "referral"
 
 @dataclass
 class Dependencies:
+    """Each part is handed on by itself to the services that use it; no service takes this whole."""
+
     config: BaseConfig
     database: Database
-    rules: ServiceRules
+    clock: Clock
+    calendar: WorkingDayCalendar
+    deadlines: DeadlinePolicy
+    identity: IdentityNumbers
+    referrers: ReferrerPolicy
+    logins: LoginPolicy
     mailer: Mailer
     email: EmailSettings
 
@@ -44,14 +59,31 @@ def mailer_for(config: BaseConfig) -> Mailer:
 
 
 def build(config: BaseConfig) -> Dependencies:
-    """The database, the rules with their clock (the setting CLOCK, for tests), and the mailer."""
+    """The database, the clock (the setting CLOCK when given, as tests do; else real time), the calendar,
+    the policies from the settings, the identity vault and the mailer."""
     Path(config.DATA_DIR).mkdir(parents=True, exist_ok=True)
     database = Database()
     database.configure(config.DATABASE_URL)
+    clock = Clock(source=config.CLOCK or utcnow, timezone=ZoneInfo(config.TIMEZONE))
+    calendar = WorkingDayCalendar(saturday_is_working_day=config.SATURDAY_IS_WORKING_DAY)
     return Dependencies(
         config=config,
         database=database,
-        rules=rules_from_config(config),
+        clock=clock,
+        calendar=calendar,
+        deadlines=DeadlinePolicy(
+            calendar=calendar,
+            assessment_working_days=config.ASSESSMENT_WORKING_DAYS,
+            assessment_warning_working_days=config.ASSESSMENT_WARNING_WORKING_DAYS,
+            handover_acknowledge_days=config.HANDOVER_ACKNOWLEDGE_WORKING_DAYS,
+            handover_first_contact_days=config.HANDOVER_FIRST_CONTACT_WORKING_DAYS,
+        ),
+        identity=IdentityNumbers(vault=IdentityVault(master_key_from(config)),
+                                 allow_synthetic_ids=config.ALLOW_SYNTHETIC_IDS, clock=clock),
+        referrers=ReferrerPolicy(always=tuple(config.ALWAYS_REFERRING_PROFESSIONS),
+                                 conditional=tuple(config.CONDITIONALLY_REFERRING_PROFESSIONS)),
+        logins=LoginPolicy(max_failed_logins=config.MAX_FAILED_LOGINS, lockout_minutes=config.LOCKOUT_MINUTES,
+                           token_lifetime_minutes=config.TOKEN_LIFETIME_MINUTES),
         mailer=mailer_for(config),
         email=EmailSettings(sender=config.SMTP_SENDER, base_url=config.PUBLIC_BASE_URL),
     )

@@ -149,10 +149,11 @@ def sweep(at: str | None) -> None:
             moment = moment.replace(tzinfo=ZoneInfo(config.TIMEZONE))
         config.CLOCK = lambda: moment
     deps = _dependencies(config)
-    rules = deps.rules
-    repairs = reconcile(deps.unit_of_work(), rules, grace=timedelta(seconds=config.RECONCILE_GRACE_SECONDS))
-    result = run_sweeps(deps.unit_of_work(), rules)
-    click.echo(f"Sweep as of {rules.now().astimezone(rules.timezone).isoformat()}:")
+    clock = deps.clock
+    repairs = reconcile(deps.unit_of_work(), clock=clock, deadlines=deps.deadlines,
+                        grace=timedelta(seconds=config.RECONCILE_GRACE_SECONDS))
+    result = run_sweeps(deps.unit_of_work(), clock=clock, deadlines=deps.deadlines)
+    click.echo(f"Sweep as of {clock.now().astimezone(clock.timezone).isoformat()}:")
     for kind, count in sorted(result.marks.items()):
         click.echo(f"  {kind}: {count}")
     if not result.marks:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask_smorest import Blueprint
 
-from referral_service.api.context import current_actor, if_match, rules, unit_of_work
+from referral_service.api.context import clock, current_actor, deadlines, if_match, referrers, unit_of_work
 from referral_service.api.docs import authenticated, register_action
 from referral_service.api.presenters import referral_payload
 from referral_service.domain.enums import ReferralAction
@@ -16,8 +16,9 @@ authenticated(blp)
 
 def _act(action: ReferralAction):
     def act(data: dict, *, referral_id: str):
-        result = take_action(unit_of_work(), rules(), actor=current_actor(), referral_id=referral_id,
-                             action=action, data=data, if_match=if_match())
+        result = take_action(unit_of_work(), clock=clock(), deadlines=deadlines(), referrers=referrers(),
+                             actor=current_actor(), referral_id=referral_id, action=action, data=data,
+                             if_match=if_match())
         return referral_payload(result), {"ETag": result.etag}
 
     return act

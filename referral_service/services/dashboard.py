@@ -18,17 +18,18 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta, tzinfo
 
 from sqlalchemy import case, func, select
 from sqlmodel import Session
 
+from referral_service.clock import Clock
 from referral_service.domain.enums import OrganisationKind, ReferralAction, ReferralStatus, RejectionReason
 from referral_service.domain.handover import DeadlineMark, Handover
 from referral_service.domain.referral import Referral, ReferralEvent
 from referral_service.security.actor import Actor
 from referral_service.security.statistics_scope import Scope, scope_for
-from referral_service.services.rules import ServiceRules
+from referral_service.workflows.calendar import WorkingDayCalendar
 from referral_service.workflows.handover_lifecycle import (
     HandoverStatus,
     first_contact_past_due,
@@ -56,10 +57,10 @@ class Period:
     first: date
     last: date
 
-    def bounds(self, rules: ServiceRules) -> tuple[datetime, datetime]:
-        """The period as [start, end) instants in UTC."""
-        start = datetime.combine(self.first, time.min, tzinfo=rules.timezone)
-        end = datetime.combine(self.last + timedelta(days=1), time.min, tzinfo=rules.timezone)
+    def bounds(self, timezone: tzinfo) -> tuple[datetime, datetime]:
+        """The period as [start, end) instants in UTC, its days being dates in `timezone` (Norway's)."""
+        start = datetime.combine(self.first, time.min, tzinfo=timezone)
+        end = datetime.combine(self.last + timedelta(days=1), time.min, tzinfo=timezone)
         return start.astimezone(UTC), end.astimezone(UTC)
 
 
@@ -151,13 +152,8 @@ class Span:
     working: int
 
 
-def _local(rules: ServiceRules, at: datetime) -> date:
-    """The date in Norway of an instant."""
-    return at.astimezone(rules.timezone).date()
-
-
-def _span(start: date, end: date, rules: ServiceRules) -> Span:
-    return Span((end - start).days, rules.calendar.working_days_between(start, end))
+def _span(start: date, end: date, calendar: WorkingDayCalendar) -> Span:
+    return Span((end - start).days, calendar.working_days_between(start, end))
 
 
 def _durations(spans: list[Span]) -> Durations:
@@ -178,15 +174,15 @@ class _Received:
     rejection_reason: str | None = None
 
 
-def _received_referrals(session: Session, rules: ServiceRules, scope: Scope, period: Period) -> dict[str, _Received]:
+def _received_referrals(session: Session, clock: Clock, scope: Scope, period: Period) -> dict[str, _Received]:
     """Each referral received in the period, with its first decision and rejection reason."""
-    start, end = period.bounds(rules)
+    start, end = period.bounds(clock.timezone)
     started = (select(ReferralEvent.referral_id, ReferralEvent.action, ReferralEvent.at, Referral.referrer_kind,
                       Referral.status)
                .join(Referral, Referral.id == ReferralEvent.referral_id)
                .where(ReferralEvent.action.in_(START_ACTIONS), ReferralEvent.at >= start, ReferralEvent.at < end,
                       scope.referrals))
-    received = {rid: _Received(kind, action, _local(rules, at), status)
+    received = {rid: _Received(kind, action, clock.local_date(at), status)
                 for rid, action, at, kind, status in session.execute(started).all()}
     decisions = session.execute(
         select(ReferralEvent.referral_id, ReferralEvent.action, ReferralEvent.at, ReferralEvent.data)
@@ -196,7 +192,7 @@ def _received_referrals(session: Session, rules: ServiceRules, scope: Scope, per
     for rid, action, at, data in decisions:
         referral = received[rid]
         if referral.decided is None:
-            referral.decided = _local(rules, at)
+            referral.decided = clock.local_date(at)
         if action == ReferralAction.REJECT:
             referral.rejection_reason = (data or {}).get("reason_code") or RejectionReason.OTHER
     return received
@@ -219,8 +215,9 @@ def _in_order(codes: Iterable[str], known: Iterable[str]) -> list[str]:
     return known + sorted(set(codes) - set(known))
 
 
-def _referral_figures(session: Session, rules: ServiceRules, scope: Scope, period: Period) -> ReferralFigures:
-    referrals = list(_received_referrals(session, rules, scope, period).values())
+def _referral_figures(session: Session, scope: Scope, period: Period, *, clock: Clock,
+                      calendar: WorkingDayCalendar) -> ReferralFigures:
+    referrals = list(_received_referrals(session, clock, scope, period).values())
     kinds = _in_order((r.kind for r in referrals), REFERRING_KINDS)
     rejected = [r for r in referrals if r.rejection_reason is not None]
     reasons = _in_order((r.rejection_reason for r in rejected), RejectionReason)
@@ -233,15 +230,15 @@ def _referral_figures(session: Session, rules: ServiceRules, scope: Scope, perio
         by_reason=[_reason_row(code, rejected) for code in reasons],
         awaiting_assessment=count_figure(sum(r.decided is None and r.status in WAITING_STATUSES
                                              for r in referrals)),
-        assessment=_durations([_span(r.started, r.decided, rules) for r in referrals if r.decided is not None]),
+        assessment=_durations([_span(r.started, r.decided, calendar) for r in referrals if r.decided is not None]),
     )
 
 
-def _handover_waits(session: Session, rules: ServiceRules, scope: Scope,
-                    period: Period) -> tuple[int, list[Span], list[Span]]:
+def _handover_waits(session: Session, scope: Scope, period: Period, *, clock: Clock,
+                    calendar: WorkingDayCalendar) -> tuple[int, list[Span], list[Span]]:
     """Handovers triggered in the period, and the waits from the rejection or discharge to the municipality's
     acknowledgement and to the planned first contact."""
-    start, end = period.bounds(rules)
+    start, end = period.bounds(clock.timezone)
     rows = session.execute(
         select(ReferralEvent.at, Handover.acknowledged_at, Handover.first_contact_on)
         .join(ReferralEvent, ReferralEvent.id == Handover.trigger_event_id)
@@ -249,17 +246,17 @@ def _handover_waits(session: Session, rules: ServiceRules, scope: Scope,
                scope.handovers)).all()
     acknowledged, first_contact = [], []
     for triggered_at, acknowledged_at, first_contact_on in rows:
-        triggered = _local(rules, triggered_at)
+        triggered = clock.local_date(triggered_at)
         if acknowledged_at is not None:
-            acknowledged.append(_span(triggered, _local(rules, acknowledged_at), rules))
+            acknowledged.append(_span(triggered, clock.local_date(acknowledged_at), calendar))
         if first_contact_on is not None:
-            first_contact.append(_span(triggered, first_contact_on, rules))
+            first_contact.append(_span(triggered, first_contact_on, calendar))
     return len(rows), acknowledged, first_contact
 
 
-def _handovers_now(session: Session, rules: ServiceRules, scope: Scope) -> tuple[int, int, int, int]:
+def _handovers_now(session: Session, clock: Clock, scope: Scope) -> tuple[int, int, int, int]:
     """Open, overdue, and overdue for each reason, today, however old (the rule of the municipality's task list)."""
-    today = rules.today()
+    today = clock.today()
     flag = lambda clause: func.coalesce(func.sum(case((clause, 1), else_=0)), 0)  # noqa: E731
     open_count, overdue, unacknowledged, no_first_contact = session.execute(
         select(func.count(), flag(overdue_handovers(today)),
@@ -269,9 +266,10 @@ def _handovers_now(session: Session, rules: ServiceRules, scope: Scope) -> tuple
     return open_count, overdue, unacknowledged, no_first_contact
 
 
-def _handover_figures(session: Session, rules: ServiceRules, scope: Scope, period: Period) -> HandoverFigures:
-    created, acknowledged, first_contact = _handover_waits(session, rules, scope, period)
-    open_count, overdue, unacknowledged, no_first_contact = _handovers_now(session, rules, scope)
+def _handover_figures(session: Session, scope: Scope, period: Period, *, clock: Clock,
+                      calendar: WorkingDayCalendar) -> HandoverFigures:
+    created, acknowledged, first_contact = _handover_waits(session, scope, period, clock=clock, calendar=calendar)
+    open_count, overdue, unacknowledged, no_first_contact = _handovers_now(session, clock, scope)
     return HandoverFigures(
         created=count_figure(created), unacknowledged=count_figure(created - len(acknowledged)),
         to_acknowledged=_durations(acknowledged), to_first_contact=_durations(first_contact),
@@ -280,8 +278,8 @@ def _handover_figures(session: Session, rules: ServiceRules, scope: Scope, perio
     )
 
 
-def _breaches(session: Session, rules: ServiceRules, scope: Scope, period: Period) -> dict[str, Figure]:
-    start, end = period.bounds(rules)
+def _breaches(session: Session, clock: Clock, scope: Scope, period: Period) -> dict[str, Figure]:
+    start, end = period.bounds(clock.timezone)
     counts: dict[str, int] = dict(session.execute(
         select(DeadlineMark.kind, func.count())
         .join(Referral, Referral.id == DeadlineMark.referral_id)
@@ -291,12 +289,13 @@ def _breaches(session: Session, rules: ServiceRules, scope: Scope, period: Perio
     return {kind: count_figure(counts.get(kind, 0)) for kind in BREACH_KINDS}
 
 
-def build_dashboard(session: Session, rules: ServiceRules, *, actor: Actor, period: Period) -> Dashboard:
+def build_dashboard(session: Session, *, clock: Clock, calendar: WorkingDayCalendar, actor: Actor,
+                    period: Period) -> Dashboard:
     """The dashboard for the actor's scope and the period; reads only, commits nothing."""
     scope = scope_for(session, actor=actor)
     return Dashboard(
-        scope_kind=scope.kind, scope_name=scope.name, period=period, as_of=rules.today(),
-        referrals=_referral_figures(session, rules, scope, period),
-        handovers=_handover_figures(session, rules, scope, period),
-        breaches=_breaches(session, rules, scope, period),
+        scope_kind=scope.kind, scope_name=scope.name, period=period, as_of=clock.today(),
+        referrals=_referral_figures(session, scope, period, clock=clock, calendar=calendar),
+        handovers=_handover_figures(session, scope, period, clock=clock, calendar=calendar),
+        breaches=_breaches(session, clock, scope, period),
     )

@@ -28,13 +28,14 @@ def publish(message: OutboxMessage) -> None:
 @shared_task(name="outbox.relay")
 def relay_outbox() -> int:
     rt = current()
-    return outbox.relay_outbox(rt.unit_of_work(), rt.rules, publish=publish)
+    return outbox.relay_outbox(rt.unit_of_work(), rt.clock, publish=publish)
 
 
 @shared_task(name="outbox.process_referral_event")
 def process_referral_event(message_id: str) -> bool:
     rt = current()
-    processed = outbox.process_referral_event_message(rt.unit_of_work(), rt.rules, message_id=message_id)
+    processed = outbox.process_referral_event_message(rt.unit_of_work(), clock=rt.clock, deadlines=rt.deadlines,
+                                                      message_id=message_id)
     if processed:
         # The alerts it made wait in the outbox; relay them now rather than at the next tick.
         relay_outbox.apply_async()
@@ -46,7 +47,7 @@ def deliver_email(self, message_id: str) -> str:
     rt = current()
     attempt, limit = self.request.retries, rt.config.EMAIL_MAX_RETRIES
     try:
-        return deliver_alert_email(rt.unit_of_work(), rt.rules, message_id=message_id, mailer=rt.mailer,
+        return deliver_alert_email(rt.unit_of_work(), rt.clock, message_id=message_id, mailer=rt.mailer,
                                    settings=rt.email, final_attempt=attempt >= limit)
     except TransientDeliveryError as exc:
         # Only transient failures come here; exponential backoff between attempts.
@@ -56,14 +57,14 @@ def deliver_email(self, message_id: str) -> str:
 @shared_task(name="deadlines.sweep")
 def sweep_deadlines() -> dict[str, int]:
     rt = current()
-    return sweeps.run_sweeps(rt.unit_of_work(), rt.rules).marks
+    return sweeps.run_sweeps(rt.unit_of_work(), clock=rt.clock, deadlines=rt.deadlines).marks
 
 
 @shared_task(name="outbox.reconcile")
 def reconcile_loop() -> int:
     rt = current()
-    repairs = reconcile.reconcile(rt.unit_of_work(), rt.rules,
+    repairs = reconcile.reconcile(rt.unit_of_work(), clock=rt.clock, deadlines=rt.deadlines,
                                   grace=timedelta(seconds=rt.config.RECONCILE_GRACE_SECONDS))
     with rt.database.session() as session:
-        log.info("outbox backlog", extra=operations.backlog(session, rt.rules))
+        log.info("outbox backlog", extra=operations.backlog(session, rt.clock))
     return repairs.total

@@ -8,6 +8,14 @@ from datetime import date
 
 
 @dataclass(frozen=True)
+class ReferrerPolicy:
+    """The professions that always may refer, and those that may where their municipality grants it (settings)."""
+
+    always: tuple[str, ...]
+    conditional: tuple[str, ...]
+
+
+@dataclass(frozen=True)
 class GrantPeriod:
     """A municipality's right for one profession to refer, from a date, until an optional date."""
 

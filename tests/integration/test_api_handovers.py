@@ -14,6 +14,7 @@ import pytest
 from sqlalchemy import select
 from sqlmodel import SQLModel
 
+from referral_service.bootstrap import dependencies
 from tests.integration.conftest import KEPT_TABLES
 from tests.support.loop import InProcessWorker
 
@@ -54,7 +55,7 @@ def two_weeks_ago() -> datetime:
 
 
 def today(world) -> str:
-    return world.app.extensions["referral_rules"].today().isoformat()
+    return dependencies(world.app).clock.today().isoformat()
 
 
 def act(world, who: str, handover_id: str, action: str, body: dict | None = None, **headers: str):
@@ -251,7 +252,7 @@ def test_missing_or_invalid_fields_are_422(world, handover, action, body, field)
 
 def test_a_first_contact_before_the_task_was_created_is_422(world, handover):
     step(world, handover["id"], "acknowledge")
-    yesterday = (world.app.extensions["referral_rules"].today() - timedelta(days=1)).isoformat()
+    yesterday = (dependencies(world.app).clock.today() - timedelta(days=1)).isoformat()
     refused(world, 422, lambda: act(world, "coordinator_askoy", handover["id"], "plan",
                                     {"first_contact_on": yesterday, "plan": "Samtale."}), "first_contact_on")
 

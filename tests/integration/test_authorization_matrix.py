@@ -27,6 +27,7 @@ import pytest
 
 from config import load_config
 from referral_service import create_app
+from referral_service.bootstrap import dependencies
 from referral_service.demo import DEMO_PASSWORD
 from referral_service.migrations import upgrade
 from tests.integration.test_api_errors import UNKNOWN_ID, db_counts
@@ -187,7 +188,7 @@ SCENARIOS: dict[str, Callable[[Any, Any], Case]] = {
 
 def valid_body(world, operation: str) -> dict[str, Any] | None:
     """A body the operation accepts from a user who is allowed to use it."""
-    today = world.app.extensions["referral_rules"].today()
+    today = dependencies(world.app).clock.today()
     action = operation.rsplit("/", 1)[1]
     bodies: dict[str, Any] = {
         f"POST {API}/organisations": {"kind": "gp_office", "name": f"Matriselegene {uuid.uuid4().hex[:8]}",

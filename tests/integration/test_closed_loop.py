@@ -10,6 +10,7 @@ import pytest
 from sqlalchemy import func
 from sqlmodel import select
 
+from referral_service.bootstrap import dependencies
 from referral_service.domain.alert import Alert
 from referral_service.domain.handover import Handover
 from referral_service.domain.outbox import OutboxMessage
@@ -108,10 +109,12 @@ def test_the_reconciler_repairs_a_handover_whose_message_was_lost(world, worker,
     worker.relay()
     worker.queue.clear()  # the broker lost every message
     with app.extensions["referral_db"].session() as session:
-        rules = app.extensions["referral_rules"]
+        deps = dependencies(app)
         # too early to interfere:
-        assert reconcile(SqlUnitOfWork.on(session), rules, grace=timedelta(hours=1)).total == 0
-        repairs = reconcile(SqlUnitOfWork.on(session), rules, grace=timedelta(0))
+        assert reconcile(SqlUnitOfWork.on(session), clock=deps.clock, deadlines=deps.deadlines,
+                         grace=timedelta(hours=1)).total == 0
+        repairs = reconcile(SqlUnitOfWork.on(session), clock=deps.clock, deadlines=deps.deadlines,
+                            grace=timedelta(0))
     assert repairs.missing_handovers == 1
     assert len(handovers_for(app, referral["id"])) == 1
     assert alert_count(app, user_id=world.users["coordinator_askoy"].id) == 1
@@ -124,7 +127,8 @@ def test_the_reconciler_sends_stuck_messages_back_to_the_relay(world, worker, ap
     worker.relay()
     worker.queue.clear()
     with app.extensions["referral_db"].session() as session:
-        repairs = reconcile(SqlUnitOfWork.on(session), app.extensions["referral_rules"], grace=timedelta(0))
+        repairs = reconcile(SqlUnitOfWork.on(session), clock=dependencies(app).clock,
+                            deadlines=dependencies(app).deadlines, grace=timedelta(0))
     assert repairs.stuck_messages == 2  # the create and submit events
     worker.run()
     assert worker.pending_outbox() == []

@@ -33,6 +33,7 @@ import pytest
 from flask.testing import FlaskClient
 from sqlmodel import select
 
+from referral_service.bootstrap import dependencies
 from referral_service.demo import DEMO_PASSWORD
 from referral_service.domain.handover import Handover
 from referral_service.services.loop.sweeps import run_sweeps
@@ -105,7 +106,8 @@ class KnownSet:
 
     def sweep(self) -> None:
         with self.app.extensions["referral_db"].session() as session:
-            run_sweeps(SqlUnitOfWork.on(session), self.app.extensions["referral_rules"])
+            deps = dependencies(self.app)
+            run_sweeps(SqlUnitOfWork.on(session), clock=deps.clock, deadlines=deps.deadlines)
 
     def browser(self, who: str) -> FlaskClient:
         """A browser-like client logged in through the login form (one per user)."""

@@ -8,6 +8,7 @@ from datetime import timedelta
 import pytest
 from sqlmodel import select
 
+from referral_service.bootstrap import dependencies
 from referral_service.domain.enums import HandoverTrigger, ReferralAction, ReferralStatus
 from referral_service.domain.handover import Handover
 from referral_service.domain.referral import ReferralEvent
@@ -44,10 +45,11 @@ def handover_triggers(app, referral_ids: list[str]) -> list[str]:
 
 
 def handovers_on_the_dashboard(world, app) -> float | None:
-    rules = app.extensions["referral_rules"]
+    deps = dependencies(app)
     actor = actor_for_user(world.users["admin"], world.orgs["operator"])
     with app.extensions["referral_db"].session() as session:
-        dashboard = build_dashboard(session, rules, actor=actor, period=default_period(rules.today()))
+        dashboard = build_dashboard(session, clock=deps.clock, calendar=deps.calendar, actor=actor,
+                                    period=default_period(deps.clock.today()))
     return dashboard.handovers.created.value
 
 
@@ -55,8 +57,8 @@ def test_without_a_row_in_the_table_a_withdrawal_before_acceptance_hands_nothing
     rid = withdrawn_by_bup(world)
     worker.run()
     with app.extensions["referral_db"].session() as session:
-        assert reconcile(SqlUnitOfWork.on(session), app.extensions["referral_rules"],
-                         grace=timedelta(0)).missing_handovers == 0
+        assert reconcile(SqlUnitOfWork.on(session), clock=dependencies(app).clock,
+                         deadlines=dependencies(app).deadlines, grace=timedelta(0)).missing_handovers == 0
     assert stored_trigger(app, rid) is None
     assert handover_triggers(app, [rid]) == []
 
@@ -75,7 +77,8 @@ def test_a_new_row_in_the_trigger_table_is_followed_by_the_worker_the_reconciler
     worker.relay()
     worker.queue.clear()  # the broker lost these messages: only the reconciler can find them
     with app.extensions["referral_db"].session() as session:
-        repairs = reconcile(SqlUnitOfWork.on(session), app.extensions["referral_rules"], grace=timedelta(0))
+        repairs = reconcile(SqlUnitOfWork.on(session), clock=dependencies(app).clock,
+                            deadlines=dependencies(app).deadlines, grace=timedelta(0))
     assert repairs.missing_handovers == 2
     assert handover_triggers(app, lost) == ["withdrawn", "withdrawn"]
 

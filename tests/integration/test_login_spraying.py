@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from referral_service.bootstrap import dependencies
 from referral_service.demo import DEMO_PASSWORD
 from referral_service.services.admin.auth import ADDRESS_LIMIT_FACTOR
 
@@ -12,7 +13,7 @@ def token_request(world, email: str, password: str, address: str):
 
 
 def test_failures_over_many_addresses_from_one_place_lock_that_place_only(world, app):
-    limit = app.extensions["referral_rules"].max_failed_logins * ADDRESS_LIMIT_FACTOR
+    limit = dependencies(app).logins.max_failed_logins * ADDRESS_LIMIT_FACTOR
     answers = [token_request(world, f"person{i}@nowhere.example", "wrong-password", "127.0.0.7").status_code
                for i in range(limit)]
     assert answers[:-1] == [401] * (limit - 1) and answers[-1] == 429

@@ -20,6 +20,7 @@ from hypothesis.stateful import (
 )
 from sqlmodel import select
 
+from referral_service.bootstrap import dependencies
 from referral_service.domain.alert import Alert
 from referral_service.domain.handover import Handover
 from referral_service.domain.outbox import OutboxMessage
@@ -39,7 +40,7 @@ MAX_REFERRALS = 4
 
 def decisions(world) -> dict[str, list[tuple[str, str, dict | None]]]:
     """BUP's (and the referrer's) possible next steps per status: (who, action, body)."""
-    today = world.app.extensions["referral_rules"].today()
+    today = dependencies(world.app).clock.today()
     withdraw = {"reason": "Familien ønsker det ikke lenger."}
     return {
         "submitted": [
@@ -62,7 +63,7 @@ def decisions(world) -> dict[str, list[tuple[str, str, dict | None]]]:
 
 def loop_machine(app, world):
     database = app.extensions["referral_db"]
-    rules = app.extensions["referral_rules"]
+    deps = dependencies(app)
     steps = decisions(world)
 
     class LoopClosure(RuleBasedStateMachine):
@@ -135,7 +136,7 @@ def loop_machine(app, world):
             with database.session() as session, SqlUnitOfWork.on(session) as uow:
                 message = session.get(OutboxMessage, message_id)
                 event = session.get(ReferralEvent, message.payload["event_id"])
-                handle_referral_event(uow, rules, event=event)
+                handle_referral_event(uow, clock=deps.clock, deadlines=deps.deadlines, event=event)
                 # the process died before it could commit: leaving the unit of work rolls it back
             if redelivered:
                 self.worker.queue.append(item)
@@ -147,7 +148,7 @@ def loop_machine(app, world):
         @rule()
         def reconciler_runs(self) -> None:
             with database.session() as session:
-                reconcile(SqlUnitOfWork.on(session), rules, grace=timedelta(0))
+                reconcile(SqlUnitOfWork.on(session), clock=deps.clock, deadlines=deps.deadlines, grace=timedelta(0))
 
         # --- rule 1 ----------------------------------------------------------------------------------------
 
@@ -167,7 +168,7 @@ def loop_machine(app, world):
         def teardown(self) -> None:
             # Settle: the reconciler repairs what was lost, the workers finish what is queued.
             with database.session() as session:
-                reconcile(SqlUnitOfWork.on(session), rules, grace=timedelta(0))
+                reconcile(SqlUnitOfWork.on(session), clock=deps.clock, deadlines=deps.deadlines, grace=timedelta(0))
             self.worker.run()
             with database.session() as session:
                 per_referral = Counter(session.exec(select(Handover.referral_id)).all())

@@ -14,6 +14,7 @@ import pytest
 from sqlalchemy import select
 from sqlmodel import SQLModel
 
+from referral_service.bootstrap import dependencies
 from tests.integration.test_api_errors import assert_problem, capture_everything_logged, with_wrong_check_digit
 from tests.support.loop import InProcessWorker
 
@@ -43,7 +44,7 @@ def full_loop(world, app, body: dict) -> tuple[str, InProcessWorker]:
     """Referral, question and answer, rejection, handover worked to the end, identity number revealed,
     and a few refusals on the way; returns the referral id and the worker that sent the e-mails."""
     worker = InProcessWorker(app)
-    today = app.extensions["referral_rules"].today()
+    today = dependencies(app).clock.today()
     created = world.post("gp", API, json=body)
     assert created.status_code == 201
     rid = created.json["id"]

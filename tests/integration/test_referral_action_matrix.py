@@ -11,6 +11,8 @@ from typing import Any
 
 import pytest
 
+from referral_service.bootstrap import dependencies
+
 API = "/api/v1/referrals"
 
 #: API.md: "withdraw | referrer or bup_intake | any open state".
@@ -54,7 +56,7 @@ CLINIC_ONLY = ("request-information", "accept", "reject", "forward", "start-trea
 
 def today(world) -> date:
     """The service's today (Norwegian date), so dates in bodies agree with its checks."""
-    return world.app.extensions["referral_rules"].today()
+    return dependencies(world.app).clock.today()
 
 
 def valid_body(world, action: str) -> dict[str, Any] | None:
@@ -271,7 +273,7 @@ def test_the_forwarded_referral_gets_its_own_assessment_deadline_from_the_day_it
     new = world.get("bup2", f"{API}/{forwarded['forwarded_to_id']}").json
     old = world.get("gp", f"{API}/{rid}").json
 
-    assert old["received_on"] == a_week_ago.astimezone(world.app.extensions["referral_rules"].timezone) \
+    assert old["received_on"] == a_week_ago.astimezone(dependencies(world.app).clock.timezone) \
         .date().isoformat()
     assert new["received_on"] == today(world).isoformat()
     assert new["assessment_due"] is not None

@@ -8,6 +8,7 @@ from html.parser import HTMLParser
 
 import pytest
 
+from referral_service.bootstrap import dependencies
 from referral_service.demo import DEMO_PASSWORD
 from tests.support.loop import InProcessWorker
 from tests.support.world import USERS
@@ -122,7 +123,7 @@ class WebUser:
 
 @pytest.fixture
 def today(app):
-    return app.extensions["referral_rules"].today()
+    return dependencies(app).clock.today()
 
 
 def referral_status(world, rid: str) -> str:

@@ -29,6 +29,7 @@ from sqlmodel import select
 
 from config import load_config
 from referral_service import create_app
+from referral_service.bootstrap import dependencies
 from referral_service.db import Database
 from referral_service.demo import seed_demo
 from referral_service.domain.alert import Alert
@@ -416,7 +417,7 @@ def test_a_flushed_redis_with_messages_queued_loses_nothing(loop):
     broker = producer(loop.redis)
     try:
         with loop.session() as session:
-            handed = outbox.relay_outbox(SqlUnitOfWork.on(session), loop.app.extensions["referral_rules"],
+            handed = outbox.relay_outbox(SqlUnitOfWork.on(session), dependencies(loop.app).clock,
                                          publish=lambda m: broker.send_task(TASK_FOR_TOPIC[m.topic], args=[m.id]))
     finally:
         broker.close()

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 
 from flask import Flask
 
+from referral_service.bootstrap import dependencies
 from referral_service.domain.outbox import OutboxMessage
 from referral_service.notify.mailer import FakeMailer, Mailer, TransientDeliveryError
 from referral_service.services.alerts.delivery import EmailSettings, deliver_alert_email
@@ -27,21 +28,22 @@ class InProcessWorker:
         return self.app.extensions["referral_db"]
 
     @property
-    def rules(self):
-        return self.app.extensions["referral_rules"]
+    def deps(self):
+        return dependencies(self.app)
 
     def relay(self) -> int:
         with self.database.session() as session:
-            return outbox.relay_outbox(SqlUnitOfWork.on(session), self.rules,
+            return outbox.relay_outbox(SqlUnitOfWork.on(session), self.deps.clock,
                                        publish=lambda m: self.queue.append((m.topic, m.id)))
 
     def process(self, topic: str, message_id: str, attempt: int = 0) -> None:
         with self.database.session() as session:
             if topic == REFERRAL_EVENT_TOPIC:
-                outbox.process_referral_event_message(SqlUnitOfWork.on(session), self.rules, message_id=message_id)
+                outbox.process_referral_event_message(SqlUnitOfWork.on(session), clock=self.deps.clock,
+                                                      deadlines=self.deps.deadlines, message_id=message_id)
             elif topic == ALERT_EMAIL_TOPIC:
                 try:
-                    deliver_alert_email(SqlUnitOfWork.on(session), self.rules, message_id=message_id,
+                    deliver_alert_email(SqlUnitOfWork.on(session), self.deps.clock, message_id=message_id,
                                         mailer=self.mailer, settings=EmailSettings("ikke-svar@test.example", "http://test.example"),
                                         final_attempt=attempt + 1 >= self.max_email_attempts)
                 except TransientDeliveryError:

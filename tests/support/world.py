@@ -10,6 +10,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlmodel import select
 
+from referral_service.bootstrap import dependencies
 from referral_service.demo import DEMO_PASSWORD, seed_demo
 from referral_service.domain.national_id import make_synthetic_national_id
 from referral_service.domain.organisation import Organisation, User
@@ -108,7 +109,7 @@ class World:
         """A referral brought to `status` through the API by the usual people."""
         referral = self.create_referral(who)
         rid = referral["id"]
-        today = self.app.extensions["referral_rules"].today()  # Norway's date, as the service sees it
+        today = dependencies(self.app).clock.today()  # Norway's date, as the service sees it
         later = (today + timedelta(days=30)).isoformat()
         paths = {
             "draft": [],

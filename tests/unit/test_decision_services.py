@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
+from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 
+from referral_service.clock import Clock
 from referral_service.domain.child import Child
 from referral_service.domain.enums import HandoverTrigger, OrganisationKind, ReferralAction, ReferralStatus, Role
 from referral_service.domain.handover import Handover
@@ -14,13 +17,13 @@ from referral_service.domain.outbox import OutboxMessage
 from referral_service.domain.referral import Referral, ReferralEvent
 from referral_service.errors import Conflict, Forbidden, InvalidData, PreconditionFailed
 from referral_service.security.actor import Actor
-from referral_service.security.identity_crypto import IdentityVault
 from referral_service.services.handovers.tasks import act_on_handover
 from referral_service.services.referrals.actions import take_action
-from referral_service.services.rules import ServiceRules
 from referral_service.services.unit_of_work import REFERRAL_EVENT_TOPIC
 from referral_service.workflows.calendar import WorkingDayCalendar
+from referral_service.workflows.deadlines import DeadlinePolicy
 from referral_service.workflows.handover_lifecycle import HandoverAction, HandoverStatus
+from referral_service.workflows.referral_rights import ReferrerPolicy
 from tests.unit.fakes import FakeUnitOfWork
 
 NOW = datetime(2026, 3, 31, 9, 0, tzinfo=UTC)  # a Tuesday
@@ -34,10 +37,17 @@ REJECTION = {"reason_code": "not_specialist_need", "explanation": "Kommunen kan 
              "municipal_advice": "Samtaler hos helsesykepleier."}
 
 
-def rules_at(moment: datetime = NOW) -> ServiceRules:
-    return ServiceRules(calendar=WorkingDayCalendar(), vault=IdentityVault("unit-test-key"), allow_synthetic_ids=True,
-                        assessment_working_days=10, always_referring=("doctor",), conditionally_referring=(),
-                        token_lifetime_minutes=60, clock=lambda: moment)
+def clock_at(moment: datetime = NOW) -> Clock:
+    return Clock(source=lambda: moment, timezone=ZoneInfo("Europe/Oslo"))
+
+
+def action_parts(moment: datetime = NOW) -> dict[str, Any]:
+    """What take_action is given: the clock at `moment`, ten working days to assess, doctors refer."""
+    deadlines = DeadlinePolicy(calendar=WorkingDayCalendar(), assessment_working_days=10,
+                               assessment_warning_working_days=2, handover_acknowledge_days=2,
+                               handover_first_contact_days=10)
+    return {"clock": clock_at(moment), "deadlines": deadlines,
+            "referrers": ReferrerPolicy(always=("doctor",), conditional=())}
 
 
 @pytest.fixture
@@ -63,7 +73,7 @@ def events(uow: FakeUnitOfWork) -> list[ReferralEvent]:
 def test_a_rejection_stores_its_handover_trigger_on_the_event_and_sends_it_through_the_outbox(uow):
     referral = a_referral(uow, status=ReferralStatus.SUBMITTED, assessment_due=date(2026, 4, 10))
 
-    view = take_action(uow, rules_at(), actor=BUP, referral_id=referral.id, action=ReferralAction.REJECT,
+    view = take_action(uow, **action_parts(), actor=BUP, referral_id=referral.id, action=ReferralAction.REJECT,
                        data=REJECTION, if_match=None)
 
     assert view.referral.status == ReferralStatus.REJECTED
@@ -80,7 +90,7 @@ def test_a_rejection_stores_its_handover_trigger_on_the_event_and_sends_it_throu
 def test_accepting_fires_no_handover(uow):
     referral = a_referral(uow, status=ReferralStatus.SUBMITTED, assessment_due=date(2026, 4, 10))
 
-    take_action(uow, rules_at(), actor=BUP, referral_id=referral.id, action=ReferralAction.ACCEPT,
+    take_action(uow, **action_parts(), actor=BUP, referral_id=referral.id, action=ReferralAction.ACCEPT,
                 data={"care_start_due": date(2026, 5, 1), "priority": "moderate"}, if_match=None)
 
     [event] = events(uow)
@@ -90,7 +100,7 @@ def test_accepting_fires_no_handover(uow):
 def test_a_rejection_after_the_deadline_is_marked_a_breach_by_the_decision_itself(uow):
     referral = a_referral(uow, status=ReferralStatus.SUBMITTED, assessment_due=date(2026, 3, 27))
 
-    take_action(uow, rules_at(), actor=BUP, referral_id=referral.id, action=ReferralAction.REJECT,
+    take_action(uow, **action_parts(), actor=BUP, referral_id=referral.id, action=ReferralAction.REJECT,
                 data=REJECTION, if_match=None)
 
     assert list(uow.marks.keys) == [f"referral:{referral.id}:assessment_breach"]
@@ -100,7 +110,7 @@ def test_a_stale_copy_changes_nothing_and_raises_no_event(uow):
     referral = a_referral(uow, status=ReferralStatus.SUBMITTED)
 
     with pytest.raises(PreconditionFailed):
-        take_action(uow, rules_at(), actor=BUP, referral_id=referral.id, action=ReferralAction.REJECT,
+        take_action(uow, **action_parts(), actor=BUP, referral_id=referral.id, action=ReferralAction.REJECT,
                     data=REJECTION, if_match=f'"{referral.id}.0"')
 
     assert uow.commits == 0 and uow.rollbacks == 1 and uow.outbox == [] and events(uow) == []
@@ -111,7 +121,7 @@ def test_the_referrer_may_not_reject(uow):
     referral = a_referral(uow, status=ReferralStatus.SUBMITTED)
 
     with pytest.raises(Forbidden):
-        take_action(uow, rules_at(), actor=GP, referral_id=referral.id, action=ReferralAction.REJECT,
+        take_action(uow, **action_parts(), actor=GP, referral_id=referral.id, action=ReferralAction.REJECT,
                     data=REJECTION, if_match=None)
 
     assert uow.commits == 0 and uow.outbox == []
@@ -122,7 +132,7 @@ def test_a_decision_that_loses_a_race_is_refused_not_made_twice(uow):
     uow.referrals.taken_versions.add((referral.id, referral.version))
 
     with pytest.raises(Conflict):
-        take_action(uow, rules_at(), actor=BUP, referral_id=referral.id, action=ReferralAction.REJECT,
+        take_action(uow, **action_parts(), actor=BUP, referral_id=referral.id, action=ReferralAction.REJECT,
                     data=REJECTION, if_match=None)
 
     assert uow.commits == 0 and uow.outbox == [] and events(uow) == []
@@ -132,7 +142,7 @@ def test_an_incomplete_draft_cannot_be_submitted(uow):
     referral = a_referral(uow, status=ReferralStatus.DRAFT)
 
     with pytest.raises(InvalidData) as refused:
-        take_action(uow, rules_at(), actor=GP, referral_id=referral.id, action=ReferralAction.SUBMIT, data={},
+        take_action(uow, **action_parts(), actor=GP, referral_id=referral.id, action=ReferralAction.SUBMIT, data={},
                     if_match=None)
 
     assert "description" in refused.value.errors
@@ -143,7 +153,7 @@ def test_a_forward_creates_the_new_referral_with_its_own_received_event(uow):
     referral = a_referral(uow, status=ReferralStatus.SUBMITTED)
     uow.organisations.rows["o-bup2"] = Organisation(id="o-bup2", kind=OrganisationKind.BUP_CLINIC, name="BUP Øyane")
 
-    take_action(uow, rules_at(), actor=BUP, referral_id=referral.id, action=ReferralAction.FORWARD,
+    take_action(uow, **action_parts(), actor=BUP, referral_id=referral.id, action=ReferralAction.FORWARD,
                 data={"clinic_id": "o-bup2", "reason": "Nærmere hjemmet."}, if_match=None)
 
     new = uow.referrals.rows[referral.forwarded_to_id]
@@ -166,7 +176,7 @@ def a_handover(uow: FakeUnitOfWork) -> Handover:
 def test_the_coordinator_acknowledges_a_handover(uow):
     handover = a_handover(uow)
 
-    view = act_on_handover(uow, rules_at(), actor=COORDINATOR, handover_id=handover.id,
+    view = act_on_handover(uow, clock_at(), actor=COORDINATOR, handover_id=handover.id,
                            action=HandoverAction.ACKNOWLEDGE, data={}, if_match=None)
 
     assert view.handover.status == HandoverStatus.ACKNOWLEDGED
@@ -182,7 +192,7 @@ def test_a_handover_is_assigned_only_to_someone_in_the_municipality(uow):
                                               organisation_id="o-bergen", roles=[Role.MUNICIPAL_COORDINATOR])
 
     with pytest.raises(InvalidData):
-        act_on_handover(uow, rules_at(), actor=COORDINATOR, handover_id=handover.id, action=HandoverAction.ASSIGN,
+        act_on_handover(uow, clock_at(), actor=COORDINATOR, handover_id=handover.id, action=HandoverAction.ASSIGN,
                         data={"assignee_user_id": "u-other"}, if_match=None)
 
     assert uow.commits == 0 and uow.handovers.events == []

@@ -87,7 +87,7 @@ def test_the_referral_steps_speak_norwegian_from_the_schemas_verdicts():
     posted = MultiDict({"child.given_name": "Ola", "child.family_name": "", "child.home_municipality": "46",
                         "child.guardians.0.name": "Mor", "child.guardians.0.email": "ikke-en-adresse",
                         "clinic_id": "c1"})
-    parsed = parse_step(1, posted, rules=None, creating=False)  # no number typed: the identity rules are not read
+    parsed = parse_step(1, posted, identity=None, creating=False)  # no number typed: the identity rules are not read
     assert parsed.errors == {"child.family_name": ["Skriv barnets etternavn."],
                              "child.home_municipality": [MUNICIPALITY],
                              "child.guardians.0.email": [EMAIL]}

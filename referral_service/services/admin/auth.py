@@ -4,16 +4,17 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlmodel import Session, select
 
+from referral_service.clock import Clock
 from referral_service.domain.login_throttle import LoginThrottle
 from referral_service.domain.organisation import ApiToken, Organisation, User
 from referral_service.errors import RateLimited, Unauthenticated
 from referral_service.security.actor import Actor
 from referral_service.security.passwords import verify_password
-from referral_service.services.rules import ServiceRules
 from referral_service.services.unit_of_work import SqlUnitOfWork
 
 #: The same words whatever went wrong, so the answer never tells whether the e-mail exists.
@@ -21,13 +22,22 @@ LOGIN_FAILED = "The e-mail address or password is wrong."
 LOCKED = "Too many failed log-ins. Wait a while and try again."
 
 
+@dataclass(frozen=True)
+class LoginPolicy:
+    """How many failed log-ins lock an e-mail address, for how long, and how long a bearer token lasts (settings)."""
+
+    max_failed_logins: int
+    lockout_minutes: int
+    token_lifetime_minutes: int
+
+
 def _hash_token(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def _refuse_while_locked(throttle: LoginThrottle, rules: ServiceRules) -> None:
-    if throttle.locked_until and throttle.locked_until > rules.now():
-        wait = int((throttle.locked_until - rules.now()).total_seconds()) + 1
+def _refuse_while_locked(throttle: LoginThrottle, clock: Clock) -> None:
+    if throttle.locked_until and throttle.locked_until > clock.now():
+        wait = int((throttle.locked_until - clock.now()).total_seconds()) + 1
         raise RateLimited(LOCKED, headers={"Retry-After": str(wait)})
 
 
@@ -41,29 +51,30 @@ def _throttle(session: Session, name: str) -> LoginThrottle:
     return session.get(LoginThrottle, key) or LoginThrottle(key=key)
 
 
-def _count_failure(throttle: LoginThrottle, rules: ServiceRules, *, limit: int) -> None:
-    window = timedelta(minutes=rules.lockout_minutes)
-    if throttle.last_failure_at and rules.now() - throttle.last_failure_at > window:
+def _count_failure(throttle: LoginThrottle, *, clock: Clock, logins: LoginPolicy, limit: int) -> None:
+    window = timedelta(minutes=logins.lockout_minutes)
+    if throttle.last_failure_at and clock.now() - throttle.last_failure_at > window:
         throttle.failures = 0  # old failures are forgiven
     throttle.failures += 1
-    throttle.last_failure_at = rules.now()
+    throttle.last_failure_at = clock.now()
     if throttle.failures >= limit:
         throttle.failures = 0
-        throttle.locked_until = rules.now() + window
+        throttle.locked_until = clock.now() + window
 
 
-def check_credentials(uow: SqlUnitOfWork, rules: ServiceRules, *, email: str, password: str,
+def check_credentials(uow: SqlUnitOfWork, *, clock: Clock, logins: LoginPolicy, email: str, password: str,
                       client_address: str | None = None) -> User:
     """The user for valid credentials; failures count per e-mail address, known or not, and per
     network address, and lock them for a while. The answer is the same whether or not the address exists.
     """
     with uow:
-        user = _verified_user(uow, rules, email=email, password=password, client_address=client_address)
+        user = _verified_user(uow, clock=clock, logins=logins, email=email, password=password,
+                              client_address=client_address)
         uow.commit()
     return user
 
 
-def _verified_user(uow: SqlUnitOfWork, rules: ServiceRules, *, email: str, password: str,
+def _verified_user(uow: SqlUnitOfWork, *, clock: Clock, logins: LoginPolicy, email: str, password: str,
                    client_address: str | None) -> User:
     """The user, or 401/429 after the failure has been counted and committed."""
     session = uow.session
@@ -72,47 +83,48 @@ def _verified_user(uow: SqlUnitOfWork, rules: ServiceRules, *, email: str, passw
     by_address = _throttle(session, f"address:{client_address}") if client_address else None
     for throttle in (by_email, by_address):
         if throttle is not None:
-            _refuse_while_locked(throttle, rules)
+            _refuse_while_locked(throttle, clock)
     user = session.exec(select(User).where(User.email == email)).first()
     if verify_password(user.password_hash if user else None, password) and user and user.active:
         if by_email in session:
             session.delete(by_email)  # a success starts the count for this e-mail again
         return user
-    _count_failure(by_email, rules, limit=rules.max_failed_logins)
+    _count_failure(by_email, clock=clock, logins=logins, limit=logins.max_failed_logins)
     session.add(by_email)
     if by_address is not None:
-        _count_failure(by_address, rules, limit=rules.max_failed_logins * ADDRESS_LIMIT_FACTOR)
+        _count_failure(by_address, clock=clock, logins=logins, limit=logins.max_failed_logins * ADDRESS_LIMIT_FACTOR)
         session.add(by_address)
     uow.commit()
     for throttle in (by_email, by_address):
         if throttle is not None:
-            _refuse_while_locked(throttle, rules)
+            _refuse_while_locked(throttle, clock)
     raise Unauthenticated(LOGIN_FAILED)
 
 
-def issue_token(uow: SqlUnitOfWork, rules: ServiceRules, *, email: str, password: str,
+def issue_token(uow: SqlUnitOfWork, *, clock: Clock, logins: LoginPolicy, email: str, password: str,
                 client_address: str | None = None) -> tuple[str, datetime]:
     """A new bearer token for valid credentials."""
     with uow:
-        user = _verified_user(uow, rules, email=email, password=password, client_address=client_address)
+        user = _verified_user(uow, clock=clock, logins=logins, email=email, password=password,
+                              client_address=client_address)
         token = secrets.token_urlsafe(32)
-        expires_at = rules.now() + timedelta(minutes=rules.token_lifetime_minutes)
+        expires_at = clock.now() + timedelta(minutes=logins.token_lifetime_minutes)
         uow.add(ApiToken(user_id=user.id, token_hash=_hash_token(token), expires_at=expires_at))
         uow.commit()
     return token, expires_at
 
 
-def revoke_token(uow: SqlUnitOfWork, rules: ServiceRules, token: str) -> None:
+def revoke_token(uow: SqlUnitOfWork, clock: Clock, token: str) -> None:
     """Log out: the token stops working at once."""
     with uow:
         session = uow.session
         api_token = session.exec(select(ApiToken).where(ApiToken.token_hash == _hash_token(token))).first()
         if api_token is not None and api_token.revoked_at is None:
-            api_token.revoked_at = rules.now()
+            api_token.revoked_at = clock.now()
             uow.commit()
 
 
-def actor_for_token(session: Session, rules: ServiceRules, token: str) -> Actor:
+def actor_for_token(session: Session, clock: Clock, token: str) -> Actor:
     """The actor behind a bearer token, or 401."""
     row = session.exec(
         select(ApiToken, User, Organisation)
@@ -123,7 +135,7 @@ def actor_for_token(session: Session, rules: ServiceRules, token: str) -> Actor:
     if row is None:
         raise Unauthenticated("The token is not valid.")
     api_token, user, organisation = row
-    if api_token.revoked_at is not None or api_token.expires_at <= rules.now() or not user.active:
+    if api_token.revoked_at is not None or api_token.expires_at <= clock.now() or not user.active:
         raise Unauthenticated("The token has expired or been revoked.")
     return actor_for_user(user, organisation)
 

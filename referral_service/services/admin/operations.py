@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import func, type_coerce
 from sqlmodel import Session, select
 
+from referral_service.clock import Clock
 from referral_service.domain.alert import Alert
 from referral_service.domain.enums import Role
 from referral_service.domain.handover import RepairReport
@@ -15,31 +16,30 @@ from referral_service.domain.outbox import OutboxMessage
 from referral_service.domain.types import UTCDateTime
 from referral_service.errors import Forbidden
 from referral_service.security.actor import Actor
-from referral_service.services.rules import ServiceRules
 
 
-def backlog(session: Session, rules: ServiceRules) -> dict[str, Any]:
+def backlog(session: Session, clock: Clock) -> dict[str, Any]:
     count = lambda *where: session.exec(select(func.count()).select_from(OutboxMessage).where(*where)).one()  # noqa: E731
     oldest = session.exec(select(type_coerce(func.min(OutboxMessage.created_at), UTCDateTime))
                           .where(OutboxMessage.processed_at.is_(None))).one()
     return {
         "outbox_pending": count(OutboxMessage.dispatched_at.is_(None)),
         "outbox_unprocessed": count(OutboxMessage.processed_at.is_(None)),
-        "oldest_pending_seconds": round((rules.now() - oldest).total_seconds(), 1) if oldest else None,
+        "oldest_pending_seconds": round((clock.now() - oldest).total_seconds(), 1) if oldest else None,
     }
 
 
-def operations_status(session: Session, rules: ServiceRules, *, actor: Actor) -> dict[str, Any]:
+def operations_status(session: Session, clock: Clock, *, actor: Actor) -> dict[str, Any]:
     if not actor.has_role(Role.ADMIN):
         raise Forbidden("Only administrators see the operations view.")
     alerts_by_state = dict(session.exec(select(Alert.email_state, func.count()).group_by(Alert.email_state)).all())
-    since = rules.now() - timedelta(hours=24)
+    since = clock.now() - timedelta(hours=24)
     last = session.exec(select(RepairReport).order_by(RepairReport.at.desc())).first()
     repairs = session.exec(select(func.coalesce(func.sum(RepairReport.missing_handovers
                                                          + RepairReport.stuck_messages), 0))
                            .where(RepairReport.at >= since)).one()
     return {
-        **backlog(session, rules),
+        **backlog(session, clock),
         "alerts_failed": alerts_by_state.get("failed", 0),
         "alerts_pending_email": alerts_by_state.get("pending", 0),
         "repairs_last_24h": int(repairs),

@@ -8,16 +8,16 @@ from typing import Any
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
+from referral_service.clock import Clock
 from referral_service.domain.alert import Alert
 from referral_service.domain.organisation import User
 from referral_service.errors import NotFound
 from referral_service.security.actor import Actor
 from referral_service.services.pagination import Page, paginate
-from referral_service.services.rules import ServiceRules
 from referral_service.services.unit_of_work import SqlUnitOfWork
 
 
-def raise_alerts(uow: SqlUnitOfWork, rules: ServiceRules, *, users: Iterable[User], kind: str, dedupe_key: str,
+def raise_alerts(uow: SqlUnitOfWork, clock: Clock, *, users: Iterable[User], kind: str, dedupe_key: str,
                  data: dict[str, Any] | None = None, referral_id: str | None = None,
                  handover_id: str | None = None) -> list[Alert]:
     """Alert each user once for this key, in the caller's unit of work; returns the alerts made now.
@@ -30,7 +30,7 @@ def raise_alerts(uow: SqlUnitOfWork, rules: ServiceRules, *, users: Iterable[Use
         if session.exec(select(Alert.id).where(Alert.user_id == user.id, Alert.dedupe_key == dedupe_key)).first():
             continue
         alert = Alert(user_id=user.id, kind=kind, dedupe_key=dedupe_key, data=data or {},
-                      referral_id=referral_id, handover_id=handover_id, created_at=rules.now())
+                      referral_id=referral_id, handover_id=handover_id, created_at=clock.now())
         try:
             # A savepoint, so a concurrent twin that won the unique constraint costs only this row.
             with session.begin_nested():
@@ -55,12 +55,12 @@ def unread_count(session: Session, *, actor: Actor) -> int:
     return len(session.exec(select(Alert.id).where(Alert.user_id == actor.user_id, Alert.read_at.is_(None))).all())
 
 
-def mark_read(uow: SqlUnitOfWork, rules: ServiceRules, *, actor: Actor, alert_id: str) -> Alert:
+def mark_read(uow: SqlUnitOfWork, clock: Clock, *, actor: Actor, alert_id: str) -> Alert:
     with uow:
         alert = uow.session.exec(select(Alert).where(Alert.id == alert_id, Alert.user_id == actor.user_id)).first()
         if alert is None:
             raise NotFound("No such alert.")
         if alert.read_at is None:
-            alert.read_at = rules.now()
+            alert.read_at = clock.now()
         uow.commit()
     return alert

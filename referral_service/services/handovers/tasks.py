@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import case
 from sqlmodel import select
 
+from referral_service.clock import Clock
 from referral_service.domain.handover import Handover, HandoverEvent
 from referral_service.domain.referral import Referral
 from referral_service.errors import Forbidden, InvalidData, PreconditionFailed
@@ -15,7 +16,6 @@ from referral_service.security.actor import Actor
 from referral_service.security.handover_visibility import may_work_on, visible_handovers
 from referral_service.services.pagination import Page, paginate
 from referral_service.services.referrals.guards import if_match_fails
-from referral_service.services.rules import ServiceRules
 from referral_service.services.unit_of_work import SqlUnitOfWork, UnitOfWork
 from referral_service.services.views import HandoverView, handover_etag
 from referral_service.workflows.handover_lifecycle import (
@@ -30,11 +30,11 @@ from referral_service.workflows.referral_lifecycle import Party
 __all__ = ["HandoverView", "act_on_handover", "get_handover", "list_handovers"]
 
 
-def list_handovers(uow: SqlUnitOfWork, rules: ServiceRules, *, actor: Actor, page: int, per_page: int,
+def list_handovers(uow: SqlUnitOfWork, clock: Clock, *, actor: Actor, page: int, per_page: int,
                    status: str | None = None, overdue: bool = False) -> Page[Handover]:
     """New and overdue first, then by due date."""
     with uow:
-        result = _list(uow, today=rules.today(), actor=actor, page=page, per_page=per_page, status=status,
+        result = _list(uow, today=clock.today(), actor=actor, page=page, per_page=per_page, status=status,
                        overdue=overdue)
         uow.commit()
     return result
@@ -76,9 +76,9 @@ def get_handover(uow: UnitOfWork, *, actor: Actor, handover_id: str) -> Handover
 
 
 def _apply(handover: Handover, action: HandoverAction, data: dict[str, Any], *, actor: Actor,
-           uow: UnitOfWork, rules: ServiceRules) -> dict[str, Any]:
+           uow: UnitOfWork, clock: Clock) -> dict[str, Any]:
     if action is HandoverAction.ACKNOWLEDGE:
-        handover.acknowledged_at, handover.acknowledged_by_user_id = rules.now(), actor.user_id
+        handover.acknowledged_at, handover.acknowledged_by_user_id = clock.now(), actor.user_id
         return {}
     if action is HandoverAction.ASSIGN:
         assignee = data.get("assignee_user_id")
@@ -90,16 +90,16 @@ def _apply(handover: Handover, action: HandoverAction, data: dict[str, Any], *, 
         handover.assignee_user_id, handover.assigned_service = assignee, data.get("service")
         return {"assignee_user_id": assignee, "service": data.get("service")}
     if action is HandoverAction.PLAN:
-        if data["first_contact_on"] < (handover.created_at.astimezone(rules.timezone).date()):
+        if data["first_contact_on"] < clock.local_date(handover.created_at):
             raise InvalidData("The first contact cannot be before the task was created.",
                               errors={"first_contact_on": ["Before the task was created."]})
         handover.first_contact_on, handover.plan = data["first_contact_on"], data["plan"]
         return {"first_contact_on": data["first_contact_on"].isoformat(), "plan": data["plan"]}
-    handover.outcome, handover.closed_at = data["outcome"], rules.now()
+    handover.outcome, handover.closed_at = data["outcome"], clock.now()
     return {"outcome": data["outcome"]}
 
 
-def act_on_handover(uow: UnitOfWork, rules: ServiceRules, *, actor: Actor, handover_id: str,
+def act_on_handover(uow: UnitOfWork, clock: Clock, *, actor: Actor, handover_id: str,
                     action: HandoverAction, data: dict[str, Any], if_match: str | None) -> HandoverView:
     """One step of the task in one transaction: 404, 403, 412, 409 or 422, or the new state."""
     with uow:
@@ -112,10 +112,10 @@ def act_on_handover(uow: UnitOfWork, rules: ServiceRules, *, actor: Actor, hando
         from_status = HandoverStatus(handover.status)
         to_status = next_handover_status(status=from_status, action=action)
         uow.handovers.claim_version(handover)
-        event_data = _apply(handover, action, data, actor=actor, uow=uow, rules=rules)
-        handover.status, handover.updated_at = to_status, rules.now()
+        event_data = _apply(handover, action, data, actor=actor, uow=uow, clock=clock)
+        handover.status, handover.updated_at = to_status, clock.now()
         uow.handovers.add_event(HandoverEvent(handover_id=handover.id, action=action, from_status=from_status,
-                                              to_status=to_status, actor_id=actor.user_id, at=rules.now(),
+                                              to_status=to_status, actor_id=actor.user_id, at=clock.now(),
                                               data=event_data))
         uow.access_log.record(actor=actor, action=f"handover_{action}", referrals=[referral])
         view = uow.handovers.view(handover)

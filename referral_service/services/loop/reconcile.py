@@ -8,13 +8,14 @@ from datetime import datetime, timedelta
 
 from sqlmodel import Session, select
 
+from referral_service.clock import Clock
 from referral_service.domain.handover import Handover, RepairReport
 from referral_service.domain.outbox import OutboxMessage
 from referral_service.domain.referral import ReferralEvent
 from referral_service.services.loop.consequences import handle_referral_event
 from referral_service.services.loop.relay import redispatch_stuck
-from referral_service.services.rules import ServiceRules
 from referral_service.services.unit_of_work import REFERRAL_EVENT_TOPIC, SqlUnitOfWork
+from referral_service.workflows.deadlines import DeadlinePolicy
 
 log = logging.getLogger(__name__)
 
@@ -38,7 +39,7 @@ def events_without_handover(session: Session, *, older_than: datetime) -> list[s
     ).all())
 
 
-def _repair(uow: SqlUnitOfWork, rules: ServiceRules, *, event_id: str) -> bool:
+def _repair(uow: SqlUnitOfWork, *, clock: Clock, deadlines: DeadlinePolicy, event_id: str) -> bool:
     """Create the event's handover and mark its outbox row done, in one transaction.
 
     The outbox row is locked first, in the same order a worker takes its locks; a row a worker
@@ -56,26 +57,26 @@ def _repair(uow: SqlUnitOfWork, rules: ServiceRules, *, event_id: str) -> bool:
         else:
             messages = session.exec(query).all()
         event = session.get(ReferralEvent, event_id)
-        handle_referral_event(uow, rules, event=event)
+        handle_referral_event(uow, clock=clock, deadlines=deadlines, event=event)
         for message in messages:
-            message.processed_at = message.processed_at or rules.now()
+            message.processed_at = message.processed_at or clock.now()
         uow.commit()
     return True
 
 
-def reconcile(uow: SqlUnitOfWork, rules: ServiceRules, *, grace: timedelta) -> Repairs:
+def reconcile(uow: SqlUnitOfWork, *, clock: Clock, deadlines: DeadlinePolicy, grace: timedelta) -> Repairs:
     """Create any missing handover (with its alerts) and send stuck outbox rows back to the relay.
 
     `grace` leaves the normal path time to work before the reconciler steps in. Each repair is its own
     unit of work, so one bad event does not stop the others.
     """
-    cutoff = rules.now() - grace
+    cutoff = clock.now() - grace
     with uow:
         missing = events_without_handover(uow.session, older_than=cutoff)
     repaired = 0
     for event_id in missing:
         try:
-            repaired += _repair(uow, rules, event_id=event_id)
+            repaired += _repair(uow, clock=clock, deadlines=deadlines, event_id=event_id)
         except Exception as exc:  # noqa: BLE001 - one bad event must not stop every other repair
             log.error("reconciler could not repair an event", extra={"event_id": event_id,
                                                                      "error_type": type(exc).__name__})
@@ -83,7 +84,7 @@ def reconcile(uow: SqlUnitOfWork, rules: ServiceRules, *, grace: timedelta) -> R
         stuck = redispatch_stuck(uow.session, older_than=cutoff)
         repairs = Repairs(missing_handovers=repaired, stuck_messages=stuck)
         if repairs.total:
-            uow.add(RepairReport(at=rules.now(), missing_handovers=repairs.missing_handovers,
+            uow.add(RepairReport(at=clock.now(), missing_handovers=repairs.missing_handovers,
                                  stuck_messages=repairs.stuck_messages))
         uow.commit()
     if repairs.total:

@@ -14,11 +14,12 @@ from datetime import datetime
 from sqlalchemy import update
 from sqlmodel import Session, select
 
+from referral_service.clock import Clock
 from referral_service.domain.outbox import OutboxMessage
 from referral_service.domain.referral import ReferralEvent
 from referral_service.services.loop.consequences import handle_referral_event
-from referral_service.services.rules import ServiceRules
 from referral_service.services.unit_of_work import REFERRAL_EVENT_TOPIC, SqlUnitOfWork
+from referral_service.workflows.deadlines import DeadlinePolicy
 
 log = logging.getLogger(__name__)
 
@@ -30,16 +31,16 @@ def _lock_rows(query, session: Session):
     return query  # SQLite serialises writers with BEGIN IMMEDIATE
 
 
-def relay_outbox(uow: SqlUnitOfWork, rules: ServiceRules, *, publish: Callable[[OutboxMessage], None],
+def relay_outbox(uow: SqlUnitOfWork, clock: Clock, *, publish: Callable[[OutboxMessage], None],
                  limit: int = 200) -> int:
     """Publish pending rows in order; stop at the first broker failure. Returns how many were handed over."""
     with uow:
-        handed = _relay(uow.session, rules, publish=publish, limit=limit)
+        handed = _relay(uow.session, clock, publish=publish, limit=limit)
         uow.commit()
     return handed
 
 
-def _relay(session: Session, rules: ServiceRules, *, publish: Callable[[OutboxMessage], None], limit: int) -> int:
+def _relay(session: Session, clock: Clock, *, publish: Callable[[OutboxMessage], None], limit: int) -> int:
     query = select(OutboxMessage).where(OutboxMessage.dispatched_at.is_(None),
                                         OutboxMessage.processed_at.is_(None)).order_by(
         OutboxMessage.created_at, OutboxMessage.id).limit(limit)
@@ -51,7 +52,7 @@ def _relay(session: Session, rules: ServiceRules, *, publish: Callable[[OutboxMe
             log.warning("outbox relay: broker unavailable", extra={"error_type": type(exc).__name__,
                                                                    "pending_from": message.id})
             break
-        message.dispatched_at = rules.now()
+        message.dispatched_at = clock.now()
         message.attempts += 1
         handed += 1
     return handed
@@ -65,7 +66,8 @@ def lock_unprocessed(session: Session, message_id: str) -> OutboxMessage | None:
     return session.exec(query).first()
 
 
-def process_referral_event_message(uow: SqlUnitOfWork, rules: ServiceRules, *, message_id: str) -> bool:
+def process_referral_event_message(uow: SqlUnitOfWork, *, clock: Clock, deadlines: DeadlinePolicy,
+                                   message_id: str) -> bool:
     """Commit the effects of one referral event; False when it was already processed (a redelivery)."""
     with uow:
         message = lock_unprocessed(uow.session, message_id)
@@ -73,8 +75,8 @@ def process_referral_event_message(uow: SqlUnitOfWork, rules: ServiceRules, *, m
             return False
         assert message.topic == REFERRAL_EVENT_TOPIC
         event = uow.session.get(ReferralEvent, message.payload["event_id"])
-        handle_referral_event(uow, rules, event=event)
-        message.processed_at = rules.now()
+        handle_referral_event(uow, clock=clock, deadlines=deadlines, event=event)
+        message.processed_at = clock.now()
         uow.commit()
     log.info("referral event processed", extra={
         "event_id": event.id, "action": event.action,
@@ -82,10 +84,10 @@ def process_referral_event_message(uow: SqlUnitOfWork, rules: ServiceRules, *, m
     return True
 
 
-def mark_processed(session: Session, rules: ServiceRules, *, message_id: str) -> None:
+def mark_processed(session: Session, clock: Clock, *, message_id: str) -> None:
     session.execute(update(OutboxMessage).where(OutboxMessage.id == message_id,
                                                 OutboxMessage.processed_at.is_(None))
-                    .values(processed_at=rules.now()))
+                    .values(processed_at=clock.now()))
 
 
 def redispatch_stuck(session: Session, *, older_than: datetime) -> int:

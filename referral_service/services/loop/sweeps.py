@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 
 from sqlmodel import Session, select
 
+from referral_service.clock import Clock
 from referral_service.domain.enums import HandoverAddressee, ReferralStatus, Role
 from referral_service.domain.handover import Handover
 from referral_service.domain.organisation import User
@@ -17,9 +18,10 @@ from referral_service.domain.referral import Referral
 from referral_service.security.consent_scope import municipality_may_see
 from referral_service.services.alerts.inbox import raise_alerts
 from referral_service.services.alerts.recipients import administrators, referrer_side, users_with_role
-from referral_service.services.rules import ServiceRules
 from referral_service.services.unit_of_work import SqlUnitOfWork
 from referral_service.workflows import escalation
+from referral_service.workflows.calendar import WorkingDayCalendar
+from referral_service.workflows.deadlines import DeadlinePolicy
 from referral_service.workflows.handover_lifecycle import AWAITING_FIRST_CONTACT, HandoverStatus, overdue_handovers
 
 log = logging.getLogger(__name__)
@@ -32,30 +34,31 @@ class SweepResult:
         self.marks[kind] = self.marks.get(kind, 0) + 1
 
 
-def _record(uow: SqlUnitOfWork, rules: ServiceRules, mark: escalation.Mark, *, users: list[User],
+def _record(uow: SqlUnitOfWork, clock: Clock, mark: escalation.Mark, *, users: list[User],
             referral_id: str | None, handover_id: str | None) -> bool:
     """Record the mark and alert once; False if another sweep already did."""
-    if not uow.marks.add(mark, referral_id=referral_id, handover_id=handover_id, at=rules.now()):
+    if not uow.marks.add(mark, referral_id=referral_id, handover_id=handover_id, at=clock.now()):
         return False
-    raise_alerts(uow, rules, users=users, kind=mark.kind, dedupe_key=mark.key,
+    raise_alerts(uow, clock, users=users, kind=mark.kind, dedupe_key=mark.key,
                  data={"due": mark.due.isoformat(), "level": mark.level},
                  referral_id=referral_id, handover_id=handover_id)
     return True
 
 
-def sweep_referral_deadlines(uow: SqlUnitOfWork, rules: ServiceRules, result: SweepResult) -> None:
+def sweep_referral_deadlines(uow: SqlUnitOfWork, result: SweepResult, *, clock: Clock,
+                             deadlines: DeadlinePolicy) -> None:
     session = uow.session
-    today, calendar = rules.today(), rules.calendar
-    horizon = calendar.add_working_days(today, rules.assessment_warning_working_days)
+    today, calendar = clock.today(), deadlines.calendar
+    horizon = calendar.add_working_days(today, deadlines.assessment_warning_working_days)
     waiting = session.exec(select(Referral).where(
         Referral.status.in_([ReferralStatus.SUBMITTED, ReferralStatus.INFORMATION_REQUESTED]),
         Referral.assessment_due <= horizon)).all()
     for referral in waiting:
         for mark in escalation.assessment_marks(referral_id=referral.id, assessment_due=referral.assessment_due,
-                                                today=today, warning_days=rules.assessment_warning_working_days,
+                                                today=today, warning_days=deadlines.assessment_warning_working_days,
                                                 calendar=calendar):
             intake = users_with_role(session, organisation_id=referral.clinic_id, role=Role.BUP_INTAKE)
-            if _record(uow, rules, mark, users=intake, referral_id=referral.id, handover_id=None):
+            if _record(uow, clock, mark, users=intake, referral_id=referral.id, handover_id=None):
                 result.count(mark.kind)
     late = session.exec(select(Referral).where(Referral.status == ReferralStatus.ACCEPTED,
                                                Referral.care_start_due < today)).all()
@@ -63,7 +66,7 @@ def sweep_referral_deadlines(uow: SqlUnitOfWork, rules: ServiceRules, result: Sw
         for mark in escalation.care_start_marks(referral_id=referral.id, care_start_due=referral.care_start_due,
                                                 today=today):
             intake = users_with_role(session, organisation_id=referral.clinic_id, role=Role.BUP_INTAKE)
-            if _record(uow, rules, mark, users=intake, referral_id=referral.id, handover_id=None):
+            if _record(uow, clock, mark, users=intake, referral_id=referral.id, handover_id=None):
                 result.count(mark.kind)
 
 
@@ -77,31 +80,32 @@ def _escalation_recipients(session: Session, handover: Handover) -> list[User]:
     return referrer_side(session, referral) or administrators(session)
 
 
-def sweep_handovers(uow: SqlUnitOfWork, rules: ServiceRules, result: SweepResult) -> None:
+def sweep_handovers(uow: SqlUnitOfWork, result: SweepResult, *, clock: Clock,
+                    calendar: WorkingDayCalendar) -> None:
     session = uow.session
-    today = rules.today()
+    today = clock.today()
     overdue = session.exec(select(Handover).where(overdue_handovers(today))).all()
     for handover in overdue:
         marks = escalation.handover_marks(
             handover_id=handover.id, acknowledged=handover.status != HandoverStatus.OPEN,
             first_contact_planned=handover.status not in AWAITING_FIRST_CONTACT,
             acknowledge_due=handover.acknowledge_due, first_contact_due=handover.first_contact_due,
-            today=today, calendar=rules.calendar)
+            today=today, calendar=calendar)
         for mark in marks:
             recipients = _escalation_recipients(session, handover)
-            if _record(uow, rules, mark, users=recipients, referral_id=handover.referral_id,
+            if _record(uow, clock, mark, users=recipients, referral_id=handover.referral_id,
                        handover_id=handover.id):
                 handover.escalation_level = max(handover.escalation_level, mark.level)
                 result.count(mark.kind)
 
 
-def run_sweeps(uow: SqlUnitOfWork, rules: ServiceRules) -> SweepResult:
-    """All deadline and escalation sweeps as of the rules' clock, in one unit of work."""
+def run_sweeps(uow: SqlUnitOfWork, *, clock: Clock, deadlines: DeadlinePolicy) -> SweepResult:
+    """All deadline and escalation sweeps as of the clock, in one unit of work."""
     result = SweepResult()
     with uow:
-        sweep_referral_deadlines(uow, rules, result)
-        sweep_handovers(uow, rules, result)
+        sweep_referral_deadlines(uow, result, clock=clock, deadlines=deadlines)
+        sweep_handovers(uow, result, clock=clock, calendar=deadlines.calendar)
         uow.commit()
     if result.marks:
-        log.info("deadline sweep", extra={"marks": result.marks, "as_of": rules.now().isoformat()})
+        log.info("deadline sweep", extra={"marks": result.marks, "as_of": clock.now().isoformat()})
     return result

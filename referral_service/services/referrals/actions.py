@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
+from referral_service.clock import Clock
 from referral_service.domain.enums import OrganisationKind, ReferralAction, ReferralStatus
 from referral_service.domain.national_id import age_on
 from referral_service.domain.referral import Referral, ReferralEvent
@@ -17,20 +18,22 @@ from referral_service.errors import Forbidden, InvalidData
 from referral_service.security.actor import Actor
 from referral_service.services.referrals.guards import check_if_match
 from referral_service.services.repositories import ReferralRepository
-from referral_service.services.rules import ServiceRules
 from referral_service.services.unit_of_work import UnitOfWork
 from referral_service.services.views import ReferralView
 from referral_service.workflows import referral_lifecycle as lifecycle
 from referral_service.workflows.completeness import ReferralDraft, missing_items
+from referral_service.workflows.deadlines import DeadlinePolicy
 from referral_service.workflows.escalation import late_decision_marks
 from referral_service.workflows.referral_lifecycle import Decision
-from referral_service.workflows.referral_rights import may_refer
+from referral_service.workflows.referral_rights import ReferrerPolicy, may_refer
 
 
 @dataclass
 class ActionContext:
     uow: UnitOfWork
-    rules: ServiceRules
+    clock: Clock
+    deadlines: DeadlinePolicy
+    referrers: ReferrerPolicy
     actor: Actor
     referral: Referral
 
@@ -44,9 +47,9 @@ def _json_ready(data: dict[str, Any]) -> dict[str, Any]:
 
 def _start_assessment_clock(ctx: ActionContext, referral: Referral) -> None:
     """Receipt is today; BUP must assess within the legal number of working days."""
-    referral.received_on = ctx.rules.today()
-    referral.assessment_due = ctx.rules.calendar.add_working_days(
-        referral.received_on, ctx.rules.assessment_working_days
+    referral.received_on = ctx.clock.today()
+    referral.assessment_due = ctx.deadlines.calendar.add_working_days(
+        referral.received_on, ctx.deadlines.assessment_working_days
     )
 
 
@@ -69,13 +72,13 @@ def draft_of(referrals: ReferralRepository, referral: Referral, *, today: date) 
 
 
 def _submit(ctx: ActionContext, data: dict[str, Any]) -> dict[str, Any]:
-    actor, rules = ctx.actor, ctx.rules
+    actor, clock, referrers = ctx.actor, ctx.clock, ctx.referrers
     grants = ctx.uow.referrals.referral_right_grants(actor.municipality_number)
-    if not may_refer(profession=actor.profession, on=rules.today(), always=rules.always_referring,
-                     conditional=rules.conditionally_referring, grants=grants):
+    if not may_refer(profession=actor.profession, on=clock.today(), always=referrers.always,
+                     conditional=referrers.conditional, grants=grants):
         raise Forbidden("You do not have the right to refer (henvisningsrett); a co-referrer who has it "
                         "can submit.")
-    missing = missing_items(draft_of(ctx.uow.referrals, ctx.referral, today=rules.today()))
+    missing = missing_items(draft_of(ctx.uow.referrals, ctx.referral, today=clock.today()))
     if missing:
         errors: dict[str, list[str]] = {}
         for item in missing:
@@ -88,7 +91,7 @@ def _submit(ctx: ActionContext, data: dict[str, Any]) -> dict[str, Any]:
 
 
 def _accept(ctx: ActionContext, data: dict[str, Any]) -> dict[str, Any]:
-    if data["care_start_due"] <= ctx.rules.today():
+    if data["care_start_due"] <= ctx.clock.today():
         raise InvalidData("The start-of-care deadline must be after today.",
                           errors={"care_start_due": ["Must be a date after today."]})
     ctx.referral.care_start_due = data["care_start_due"]
@@ -117,14 +120,14 @@ def _forward(ctx: ActionContext, data: dict[str, Any]) -> dict[str, Any]:
             "reasons", "description", "urgency", "measures_tried", "child_view", "attachments",
             "shared_with_municipality", "shared_with_school")},
         status=ReferralStatus.SUBMITTED, clinic_id=clinic.id, forwarded_from_id=old.id,
-        created_at=ctx.rules.now(), updated_at=ctx.rules.now(),
+        created_at=ctx.clock.now(), updated_at=ctx.clock.now(),
     )
     _start_assessment_clock(ctx, new)
     ctx.uow.referrals.add_forwarded(source=old, target=new)
     old.forwarded_to_id = new.id
     ctx.uow.record_event(ReferralEvent(
         referral_id=new.id, action=ReferralAction.RECEIVE_FORWARDED, from_status=None, to_status=new.status,
-        actor_id=ctx.actor.user_id, actor_org_id=ctx.actor.organisation_id, at=ctx.rules.now(),
+        actor_id=ctx.actor.user_id, actor_org_id=ctx.actor.organisation_id, at=ctx.clock.now(),
         data={"forwarded_from_id": old.id, "reason": data["reason"]}))
     ctx.uow.access_log.record(actor=ctx.actor, action="forward_create", referrals=[new])
     return {**data, "new_referral_id": new.id}
@@ -148,8 +151,9 @@ EFFECTS: dict[ReferralAction, Effect] = {
 }
 
 
-def take_action(uow: UnitOfWork, rules: ServiceRules, *, actor: Actor, referral_id: str,
-                action: ReferralAction, data: dict[str, Any], if_match: str | None) -> ReferralView:
+def take_action(uow: UnitOfWork, *, clock: Clock, deadlines: DeadlinePolicy, referrers: ReferrerPolicy,
+                actor: Actor, referral_id: str, action: ReferralAction, data: dict[str, Any],
+                if_match: str | None) -> ReferralView:
     """Apply one lifecycle action in one transaction: 404, 403, 412, 409 or 422, or the new state."""
     with uow:
         referral = uow.referrals.get_visible(actor=actor, referral_id=referral_id)
@@ -159,24 +163,24 @@ def take_action(uow: UnitOfWork, rules: ServiceRules, *, actor: Actor, referral_
         check_if_match(referral, if_match)
         decision = lifecycle.decide(status=ReferralStatus(referral.status), action=action, parties=parties)
         uow.referrals.claim_version(referral)
-        event_data = EFFECTS[action](ActionContext(uow, rules, actor, referral), data)
-        _apply(uow, rules, actor=actor, referral=referral, decision=decision, event_data=event_data)
+        event_data = EFFECTS[action](ActionContext(uow, clock, deadlines, referrers, actor, referral), data)
+        _apply(uow, clock, actor=actor, referral=referral, decision=decision, event_data=event_data)
         view = uow.referrals.view(referral)
         uow.commit()
     return view
 
 
-def _apply(uow: UnitOfWork, rules: ServiceRules, *, actor: Actor, referral: Referral, decision: Decision,
+def _apply(uow: UnitOfWork, clock: Clock, *, actor: Actor, referral: Referral, decision: Decision,
            event_data: dict[str, Any]) -> None:
     """The decision's new status, its event (with the handover trigger), its deadline marks and its log row."""
     referral.status = decision.to_status
-    referral.updated_at = rules.now()
+    referral.updated_at = clock.now()
     uow.record_event(ReferralEvent(
         referral_id=referral.id, action=decision.action, from_status=decision.from_status,
-        to_status=decision.to_status, actor_id=actor.user_id, actor_org_id=actor.organisation_id, at=rules.now(),
+        to_status=decision.to_status, actor_id=actor.user_id, actor_org_id=actor.organisation_id, at=clock.now(),
         data=event_data, handover_trigger=decision.handover_trigger))
-    for mark in late_decision_marks(referral_id=referral.id, decided=decision.action, today=rules.today(),
+    for mark in late_decision_marks(referral_id=referral.id, decided=decision.action, today=clock.today(),
                                     assessment_due=referral.assessment_due, care_start_due=referral.care_start_due,
                                     first_appointment_on=referral.first_appointment_on):
-        uow.marks.add(mark, referral_id=referral.id, handover_id=None, at=rules.now())
+        uow.marks.add(mark, referral_id=referral.id, handover_id=None, at=clock.now())
     uow.access_log.record(actor=actor, action=str(decision.action), referrals=[referral])

@@ -6,6 +6,7 @@ from typing import Any
 
 from sqlmodel import select
 
+from referral_service.clock import Clock
 from referral_service.domain.enums import HandoverAddressee, ReferralAction, ReferralStatus, ShareWith
 from referral_service.domain.handover import Handover, HandoverEvent
 from referral_service.domain.national_id import age_on
@@ -19,7 +20,6 @@ from referral_service.services.handovers.creation import alert_unrouted
 from referral_service.services.referrals.drafts import record_consent
 from referral_service.services.referrals.events import record_event
 from referral_service.services.referrals.guards import check_if_match, require_party
-from referral_service.services.rules import ServiceRules
 from referral_service.services.unit_of_work import SqlUnitOfWork
 from referral_service.services.views import ReferralView, build_view
 from referral_service.workflows.consent import consent_problems
@@ -27,7 +27,7 @@ from referral_service.workflows.handover_lifecycle import HandoverStatus
 from referral_service.workflows.referral_lifecycle import Party
 
 
-def change_consent(uow: SqlUnitOfWork, rules: ServiceRules, *, actor: Actor, referral_id: str,
+def change_consent(uow: SqlUnitOfWork, clock: Clock, *, actor: Actor, referral_id: str,
                    consent: dict[str, Any], if_match: str | None) -> ReferralView:
     """Record a new consent for the referral; the change is an event in its history."""
     with uow:
@@ -39,26 +39,26 @@ def change_consent(uow: SqlUnitOfWork, rules: ServiceRules, *, actor: Actor, ref
         if referral.status != ReferralStatus.DRAFT and ShareWith.BUP not in scope:
             raise InvalidData("Without consent to share with BUP the referral must be withdrawn instead.",
                               errors={"share_with": ["Must include bup while the referral is with BUP."]})
-        problems = consent_problems(age=age_on(uow.referrals.child_of(referral).birth_date, rules.today()),
+        problems = consent_problems(age=age_on(uow.referrals.child_of(referral).birth_date, clock.today()),
                                     given_by=consent.get("given_by") or [], share_with=scope,
                                     withhold_from_guardians=bool(consent.get("withhold_from_guardians")))
         if problems:
             raise InvalidData("The consent does not fit the child's age.",
                               errors={"consent": [problem.reason for problem in problems]})
         uow.referrals.claim_version(referral)
-        record_consent(session, referral=referral, actor=actor, consent=consent, now=rules.now())
-        referral.updated_at = rules.now()
-        record_event(uow, rules, referral=referral, action=ReferralAction.CHANGE_CONSENT,
+        record_consent(session, referral=referral, actor=actor, consent=consent, now=clock.now())
+        referral.updated_at = clock.now()
+        record_event(uow, clock, referral=referral, action=ReferralAction.CHANGE_CONSENT,
                      from_status=referral.status, actor=actor,
                      data={"share_with": sorted(scope), "given_by": sorted(set(consent.get("given_by") or [])),
                            "withhold_from_guardians": bool(consent.get("withhold_from_guardians"))})
-        _readdress_open_handover(uow, rules, referral=referral, actor=actor)
+        _readdress_open_handover(uow, clock, referral=referral, actor=actor)
         record_access(session, actor=actor, action="change_consent", referrals=[referral])
         uow.commit()
         return build_view(session, referral)
 
 
-def _readdress_open_handover(uow: SqlUnitOfWork, rules: ServiceRules, *, referral: Referral, actor: Actor) -> None:
+def _readdress_open_handover(uow: SqlUnitOfWork, clock: Clock, *, referral: Referral, actor: Actor) -> None:
     """Without consent to share with the municipality any more, an open task goes back to the
     referrer side, and reveals nothing more to the municipality."""
     session = uow.session
@@ -70,7 +70,7 @@ def _readdress_open_handover(uow: SqlUnitOfWork, rules: ServiceRules, *, referra
     handover.content = {**handover.content, "municipal_contacts": []}
     handover.version += 1
     session.add(HandoverEvent(handover_id=handover.id, action="readdress", from_status=handover.status,
-                              to_status=handover.status, actor_id=actor.user_id, at=rules.now(),
+                              to_status=handover.status, actor_id=actor.user_id, at=clock.now(),
                               data={"addressed_to": HandoverAddressee.REFERRER, "reason": "consent_changed"}))
     if not referrer_side(session, referral):
-        alert_unrouted(uow, rules, handover=handover)
+        alert_unrouted(uow, clock, handover=handover)

@@ -9,9 +9,10 @@ from typing import Any
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
+from referral_service.clock import Clock
 from referral_service.domain.child import Child
 from referral_service.domain.enums import OrganisationKind, ReferralAction, ReferralStatus, Role, ShareWith
-from referral_service.domain.national_id import InvalidNationalId, parse_national_id
+from referral_service.domain.national_id import InvalidNationalId
 from referral_service.domain.organisation import Organisation
 from referral_service.domain.referral import (
     Consent,
@@ -24,6 +25,7 @@ from referral_service.domain.referral import (
 from referral_service.errors import Conflict, Forbidden, InvalidData
 from referral_service.security.access_log import record_access
 from referral_service.security.actor import Actor
+from referral_service.security.identity_numbers import IdentityNumbers
 from referral_service.security.visibility import parties_of, visible_referrals
 from referral_service.services.pagination import Page, paginate
 from referral_service.services.referrals.actions import draft_of
@@ -34,7 +36,6 @@ from referral_service.services.referrals.queries import (
     events_of,
     overdue_clause,
 )
-from referral_service.services.rules import ServiceRules
 from referral_service.services.unit_of_work import SqlUnitOfWork
 from referral_service.services.views import ReferralView, build_view, build_views
 from referral_service.workflows.completeness import Missing, missing_items
@@ -71,20 +72,18 @@ def _check_organisations(session: Session, data: dict[str, Any]) -> None:
         raise InvalidData("The referral refers to organisations that do not exist.", errors=errors)
 
 
-def _find_or_register_child(session: Session, rules: ServiceRules, child_data: dict[str, Any]) -> Child:
+def _find_or_register_child(session: Session, identity: IdentityNumbers, child_data: dict[str, Any]) -> Child:
     try:
-        national_id = parse_national_id(
-            child_data["national_id"], allow_synthetic=rules.allow_synthetic_ids, today=rules.today()
-        )
+        national_id = identity.parse(child_data["national_id"])
     except InvalidNationalId as exc:
         # The message names the fault, never the number.
         raise InvalidData("The identity number is not valid.",
                           errors={"child.national_id": [exc.reason]}) from None
-    index = rules.vault.blind_index(national_id.value)
+    index = identity.vault.blind_index(national_id.value)
     child = session.exec(select(Child).where(Child.national_id_index == index)).first()
     if child is None:
         child = Child(
-            national_id_ciphertext=rules.vault.encrypt(national_id.value),
+            national_id_ciphertext=identity.vault.encrypt(national_id.value),
             national_id_index=index,
             national_id_kind=national_id.kind,
             synthetic=national_id.synthetic,
@@ -148,8 +147,8 @@ def _replace_contacts(session: Session, *, referral: Referral, contacts: list[di
                                      organisation_id=contact.get("organisation_id")))
 
 
-def create_referral(uow: SqlUnitOfWork, rules: ServiceRules, *, actor: Actor, data: dict[str, Any],
-                    idempotency_key: str | None = None) -> tuple[ReferralView, bool]:
+def create_referral(uow: SqlUnitOfWork, *, clock: Clock, identity: IdentityNumbers, actor: Actor,
+                    data: dict[str, Any], idempotency_key: str | None = None) -> tuple[ReferralView, bool]:
     """A new draft referral; returns the view and whether it was created now (not replayed)."""
     with uow:
         session = uow.session
@@ -161,9 +160,9 @@ def create_referral(uow: SqlUnitOfWork, rules: ServiceRules, *, actor: Actor, da
             if replay is not None:
                 return replay, False
         _check_organisations(session, data)
-        child = _find_or_register_child(session, rules, data["child"])
+        child = _find_or_register_child(session, identity, data["child"])
         session.flush()
-        now = rules.now()
+        now = clock.now()
         referral = Referral(
             child_id=child.id,
             status=ReferralStatus.DRAFT,
@@ -180,7 +179,7 @@ def create_referral(uow: SqlUnitOfWork, rules: ServiceRules, *, actor: Actor, da
         session.flush()
         record_consent(session, referral=referral, actor=actor, consent=data.get("consent") or {}, now=now)
         _replace_contacts(session, referral=referral, contacts=data.get("municipal_contacts") or [])
-        record_event(uow, rules, referral=referral, action=ReferralAction.CREATE, from_status=None, actor=actor)
+        record_event(uow, clock, referral=referral, action=ReferralAction.CREATE, from_status=None, actor=actor)
         record_access(session, actor=actor, action="create", referrals=[referral])
         if idempotency_key:
             session.add(IdempotencyRecord(user_id=actor.user_id, key=idempotency_key, request_hash=request_hash,
@@ -217,7 +216,7 @@ def _replay(uow: SqlUnitOfWork, *, actor: Actor, key: str, request_hash: str) ->
     return view
 
 
-def update_draft(uow: SqlUnitOfWork, rules: ServiceRules, *, actor: Actor, referral_id: str,
+def update_draft(uow: SqlUnitOfWork, *, clock: Clock, identity: IdentityNumbers, actor: Actor, referral_id: str,
                  data: dict[str, Any], if_match: str | None, invite_organisation_id: str | None = None) -> ReferralView:
     """Change a draft's content (and invite a co-referrer with it); only the referring side, only while it is
     a draft. All of it is saved, or none of it."""
@@ -233,7 +232,7 @@ def update_draft(uow: SqlUnitOfWork, rules: ServiceRules, *, actor: Actor, refer
         _check_organisations(session, data)
         uow.referrals.claim_version(referral)
         if data.get("child", {}).get("national_id"):
-            child = _find_or_register_child(session, rules, data["child"])
+            child = _find_or_register_child(session, identity, data["child"])
             session.flush()
             referral.child_id = child.id
         if "child" in data:
@@ -243,13 +242,13 @@ def update_draft(uow: SqlUnitOfWork, rules: ServiceRules, *, actor: Actor, refer
             if name in data:
                 setattr(referral, name, data[name])
         if "consent" in data:
-            record_consent(session, referral=referral, actor=actor, consent=data["consent"], now=rules.now())
+            record_consent(session, referral=referral, actor=actor, consent=data["consent"], now=clock.now())
         if "municipal_contacts" in data:
             _replace_contacts(session, referral=referral, contacts=data["municipal_contacts"])
-        referral.updated_at = rules.now()
+        referral.updated_at = clock.now()
         record_access(session, actor=actor, action="update", referrals=[referral])
         if invite_organisation_id:
-            _invite(uow, rules, actor=actor, referral=referral, organisation_id=invite_organisation_id,
+            _invite(uow, clock, actor=actor, referral=referral, organisation_id=invite_organisation_id,
                     version_claimed=True)
         uow.commit()
         return build_view(session, referral)
@@ -265,7 +264,7 @@ def get_referral(uow: SqlUnitOfWork, *, actor: Actor, referral_id: str) -> Refer
         return view
 
 
-def list_referrals(uow: SqlUnitOfWork, rules: ServiceRules, *, actor: Actor, page: int, per_page: int,
+def list_referrals(uow: SqlUnitOfWork, clock: Clock, *, actor: Actor, page: int, per_page: int,
                    status: str | None = None, overdue: bool = False,
                    sort: str = "created_at") -> Page[ReferralView]:
     """The referrals the actor's organisation takes part in; each one shown is access-logged."""
@@ -275,7 +274,7 @@ def list_referrals(uow: SqlUnitOfWork, rules: ServiceRules, *, actor: Actor, pag
         if status:
             query = query.where(Referral.status == status)
         if overdue:
-            query = query.where(overdue_clause(rules.today()))
+            query = query.where(overdue_clause(clock.today()))
         if sort == "assessment_due":
             query = query.order_by(Referral.assessment_due.asc().nulls_last(), Referral.id)
         else:
@@ -296,18 +295,18 @@ def list_events(uow: SqlUnitOfWork, *, actor: Actor, referral_id: str) -> list[R
         return events
 
 
-def check_completeness(uow: SqlUnitOfWork, rules: ServiceRules, *, actor: Actor,
+def check_completeness(uow: SqlUnitOfWork, clock: Clock, *, actor: Actor,
                        referral_id: str) -> list[Missing]:
     with uow:
         session = uow.session
         referral = uow.referrals.get_visible(actor=actor, referral_id=referral_id)
-        missing = missing_items(draft_of(uow.referrals, referral, today=rules.today()))
+        missing = missing_items(draft_of(uow.referrals, referral, today=clock.today()))
         record_access(session, actor=actor, action="check_completeness", referrals=[referral])
         uow.commit()
         return missing
 
 
-def invite_co_referrer(uow: SqlUnitOfWork, rules: ServiceRules, *, actor: Actor, referral_id: str,
+def invite_co_referrer(uow: SqlUnitOfWork, clock: Clock, *, actor: Actor, referral_id: str,
                        organisation_id: str, if_match: str | None = None) -> ReferralView:
     """Let another organisation around the child take part as medhenviser."""
     with uow:
@@ -316,12 +315,12 @@ def invite_co_referrer(uow: SqlUnitOfWork, rules: ServiceRules, *, actor: Actor,
         _require_referrer(actor)
         require_party(uow.referrals, actor=actor, referral=referral, party=Party.REFERRER)
         check_if_match(referral, if_match)
-        _invite(uow, rules, actor=actor, referral=referral, organisation_id=organisation_id, version_claimed=False)
+        _invite(uow, clock, actor=actor, referral=referral, organisation_id=organisation_id, version_claimed=False)
         uow.commit()
         return build_view(uow.session, referral)
 
 
-def _invite(uow: SqlUnitOfWork, rules: ServiceRules, *, actor: Actor, referral: Referral, organisation_id: str,
+def _invite(uow: SqlUnitOfWork, clock: Clock, *, actor: Actor, referral: Referral, organisation_id: str,
             version_claimed: bool) -> None:
     """Add the co-referrer, unless it takes part already, in the caller's unit of work."""
     session = uow.session
@@ -338,20 +337,20 @@ def _invite(uow: SqlUnitOfWork, rules: ServiceRules, *, actor: Actor, referral: 
     if not version_claimed:
         uow.referrals.claim_version(referral)
     session.add(CoReferrer(referral_id=referral.id, organisation_id=organisation_id,
-                           invited_by_user_id=actor.user_id, invited_at=rules.now()))
-    record_event(uow, rules, referral=referral, action=ReferralAction.INVITE_CO_REFERRER,
+                           invited_by_user_id=actor.user_id, invited_at=clock.now()))
+    record_event(uow, clock, referral=referral, action=ReferralAction.INVITE_CO_REFERRER,
                  from_status=referral.status, actor=actor, data={"organisation_id": organisation_id})
     record_access(session, actor=actor, action="invite_co_referrer", referrals=[referral])
 
 
-def reveal_national_id(uow: SqlUnitOfWork, rules: ServiceRules, *, actor: Actor, referral_id: str) -> str:
+def reveal_national_id(uow: SqlUnitOfWork, identity: IdentityNumbers, *, actor: Actor, referral_id: str) -> str:
     """The child's full identity number, for the referring side and BUP only; the reveal is logged."""
     with uow:
         session = uow.session
         referral = uow.referrals.get_visible(actor=actor, referral_id=referral_id)
         if not parties_of(session, actor=actor, referral=referral):
             raise Forbidden("Only the referring side and the receiving clinic may see the full identity number.")
-        number = rules.vault.decrypt(uow.referrals.child_of(referral).national_id_ciphertext)
+        number = identity.vault.decrypt(uow.referrals.child_of(referral).national_id_ciphertext)
         record_access(session, actor=actor, action="reveal_national_id", referrals=[referral])
         uow.commit()
         return number

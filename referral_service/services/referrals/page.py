@@ -17,7 +17,6 @@ from referral_service.security.actor import Actor
 from referral_service.services.admin.directory import organisations_by_id
 from referral_service.services.alerts.recipients import municipality_of
 from referral_service.services.referrals.queries import events_of
-from referral_service.services.rules import ServiceRules
 from referral_service.services.unit_of_work import SqlUnitOfWork
 from referral_service.services.views import ChildDetails, ReferralView, build_view
 from referral_service.workflows.referral_lifecycle import DECISION_EVENTS, actions_open_to
@@ -46,7 +45,7 @@ class ReferralPage:
         return {f.name: getattr(self, f.name) for f in fields(self)}
 
 
-def referral_page(uow: SqlUnitOfWork, rules: ServiceRules, *, actor: Actor, referral_id: str) -> ReferralPage:
+def referral_page(uow: SqlUnitOfWork, *, actor: Actor, referral_id: str) -> ReferralPage:
     with uow:
         session = uow.session
         referral = uow.referrals.get_visible(actor=actor, referral_id=referral_id)

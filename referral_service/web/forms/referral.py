@@ -16,9 +16,9 @@ from typing import Any
 from marshmallow import Schema, ValidationError
 from werkzeug.datastructures import MultiDict
 
-from referral_service.domain.national_id import InvalidNationalId, parse_national_id
+from referral_service.domain.national_id import InvalidNationalId
 from referral_service.schemas.referrals import ReferralIn, ReferralPatch
-from referral_service.services.rules import ServiceRules
+from referral_service.security.identity_numbers import IdentityNumbers
 from referral_service.services.views import ReferralView
 from referral_service.web.forms.dates import iso_date
 from referral_service.web.forms.messages import (
@@ -164,12 +164,12 @@ def _rows(form: MultiDict, prefix: str, names: tuple[str, ...]) -> list[tuple[in
     return rows
 
 
-def parse_step(step: int, form: MultiDict, *, rules: ServiceRules, creating: bool) -> ParsedStep:
+def parse_step(step: int, form: MultiDict, *, identity: IdentityNumbers, creating: bool) -> ParsedStep:
     """Read one step's fields into the service's data; errors in Norwegian by field name."""
     parsed = ParsedStep(values=posted_values(form))
     row_numbers: dict[str, list[int]] = {}
     if step == 1:
-        parsed.data, row_numbers["child.guardians"] = _child_data(form, parsed, rules=rules, creating=creating)
+        parsed.data, row_numbers["child.guardians"] = _child_data(form, parsed, identity=identity, creating=creating)
         schema: Schema = ReferralIn(only=("child", "clinic_id"))
     elif step == 2:
         parsed.data = {"reasons": form.getlist("reasons"), "description": _text(form, "description"),
@@ -203,7 +203,7 @@ def parse_step(step: int, form: MultiDict, *, rules: ServiceRules, creating: boo
     return parsed
 
 
-def _child_data(form: MultiDict, parsed: ParsedStep, *, rules: ServiceRules,
+def _child_data(form: MultiDict, parsed: ParsedStep, *, identity: IdentityNumbers,
                 creating: bool) -> tuple[dict[str, Any], list[int]]:
     number = "".join(form.get(NATIONAL_ID, "").split())
     child: dict[str, Any] = {"given_name": _text(form, "child.given_name"),
@@ -212,7 +212,7 @@ def _child_data(form: MultiDict, parsed: ParsedStep, *, rules: ServiceRules,
     if number:
         child["national_id"] = number
         try:
-            parse_national_id(number, allow_synthetic=rules.allow_synthetic_ids, today=rules.today())
+            identity.parse(number)
         except InvalidNationalId as exc:
             parsed.errors[NATIONAL_ID] = [national_id_message(exc.code)]
     elif creating:

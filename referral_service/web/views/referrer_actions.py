@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import flash, redirect, render_template, request, url_for
 
-from referral_service.api.context import rules, unit_of_work
+from referral_service.api.context import clock, deadlines, referrers, unit_of_work
 from referral_service.errors import Conflict, InvalidData, PreconditionFailed
 from referral_service.services.referrals.actions import take_action
 from referral_service.services.referrals.page import referral_page
@@ -45,8 +45,9 @@ def _act(referral_id: str, form: ActionForm):
     if not filled.valid:
         return _page_with_errors(referral_id, filled)
     try:
-        take_action(unit_of_work(), rules(), actor=web_actor(), referral_id=referral_id, action=form.action,
-                    data=filled.data, if_match=request.form.get(VERSION_FIELD) or None)
+        take_action(unit_of_work(), clock=clock(), deadlines=deadlines(), referrers=referrers(), actor=web_actor(),
+                    referral_id=referral_id, action=form.action, data=filled.data,
+                    if_match=request.form.get(VERSION_FIELD) or None)
     except InvalidData as exc:
         return _page_with_errors(referral_id, filled.refused(exc))
     except (Conflict, PreconditionFailed):
@@ -57,6 +58,6 @@ def _act(referral_id: str, form: ActionForm):
 
 
 def _page_with_errors(referral_id: str, filled: FilledForm):
-    page = referral_page(unit_of_work(), rules(), actor=web_actor(), referral_id=referral_id)
+    page = referral_page(unit_of_work(), actor=web_actor(), referral_id=referral_id)
     return referral_detail_page(page, failed=filled.form.action, action_errors=filled.errors,
                                 action_values=filled.values), 422

@@ -1,0 +1,23 @@
+"""How long the deadlines are, in Norwegian working days, and the calendar they are counted on.
+
+The numbers are settings (REFERRAL_ASSESSMENT_WORKING_DAYS, …); a municipality's own handover deadlines, where
+it has set them, come before these (services/handovers/creation.py).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from referral_service.workflows.calendar import WorkingDayCalendar
+
+
+@dataclass(frozen=True)
+class DeadlinePolicy:
+    calendar: WorkingDayCalendar
+    #: From receipt to BUP's assessment.
+    assessment_working_days: int
+    #: How long before the assessment deadline BUP is warned.
+    assessment_warning_working_days: int
+    #: From the handover's creation to its acknowledgement, and to its planned first contact.
+    handover_acknowledge_days: int
+    handover_first_contact_days: int

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask_smorest import Blueprint
 
-from referral_service.api.context import clock, current_actor, db_session, unit_of_work
+from referral_service.api.context import current_actor, db_session, deps, unit_of_work
 from referral_service.api.docs import authenticated, problems
 from referral_service.api.presenters import page_payload
 from referral_service.schemas import handovers as s
@@ -29,11 +29,11 @@ def list_alerts(args: dict):
 @blp.response(200, s.AlertOut)
 @problems(blp, 401, 404)
 def read_alert(alert_id: str):
-    return alerts.mark_read(unit_of_work(), clock(), actor=current_actor(), alert_id=alert_id)
+    return alerts.mark_read(unit_of_work(), deps().clock, actor=current_actor(), alert_id=alert_id)
 
 
 @blp.route("/admin/operations", methods=["GET"])
 @blp.response(200, s.OperationsOut)
 @problems(blp, 401, 403)
 def operations_view():
-    return operations.operations_status(db_session(), clock(), actor=current_actor())
+    return operations.operations_status(db_session(), deps().clock, actor=current_actor())

@@ -6,16 +6,11 @@ from __future__ import annotations
 from flask import current_app, g, request
 from sqlmodel import Session
 
-from referral_service.bootstrap import dependencies
-from referral_service.clock import Clock
+from referral_service.bootstrap import Dependencies, dependencies
 from referral_service.errors import Unauthenticated
 from referral_service.security.actor import Actor
-from referral_service.security.identity_numbers import IdentityNumbers
-from referral_service.services.admin.auth import LoginPolicy, actor_for_token
+from referral_service.services.admin.auth import actor_for_token
 from referral_service.services.unit_of_work import SqlUnitOfWork
-from referral_service.workflows.calendar import WorkingDayCalendar
-from referral_service.workflows.deadlines import DeadlinePolicy
-from referral_service.workflows.referral_rights import ReferrerPolicy
 
 
 def db_session() -> Session:
@@ -29,28 +24,10 @@ def unit_of_work() -> SqlUnitOfWork:
     return SqlUnitOfWork(db_session, close=False)
 
 
-def clock() -> Clock:
-    return dependencies(current_app).clock
-
-
-def calendar() -> WorkingDayCalendar:
-    return dependencies(current_app).calendar
-
-
-def deadlines() -> DeadlinePolicy:
-    return dependencies(current_app).deadlines
-
-
-def identity() -> IdentityNumbers:
-    return dependencies(current_app).identity
-
-
-def referrers() -> ReferrerPolicy:
-    return dependencies(current_app).referrers
-
-
-def logins() -> LoginPolicy:
-    return dependencies(current_app).logins
+def deps() -> Dependencies:
+    """What the composition root built for this app: the clock, calendar, deadline, referrer and login policies,
+    and the identity numbers; hand on only the part a use case takes."""
+    return dependencies(current_app)
 
 
 def close_db_session(_exc: BaseException | None = None) -> None:
@@ -66,7 +43,7 @@ def current_actor() -> Actor:
         scheme, _, token = header.partition(" ")
         if scheme.lower() != "bearer" or not token.strip():
             raise Unauthenticated("Send a bearer token: Authorization: Bearer <token>.")
-        g.actor = actor_for_token(db_session(), clock(), token.strip())
+        g.actor = actor_for_token(db_session(), deps().clock, token.strip())
     return g.actor
 
 

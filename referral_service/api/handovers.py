@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask_smorest import Blueprint
 
-from referral_service.api.context import clock, current_actor, if_match, unit_of_work
+from referral_service.api.context import current_actor, deps, if_match, unit_of_work
 from referral_service.api.docs import authenticated, problems, register_action
 from referral_service.api.presenters import page_payload
 from referral_service.schemas import handovers as s
@@ -23,7 +23,7 @@ def handover_payload(view: handovers.HandoverView) -> dict:
 @blp.response(200, s.HandoverPage)
 @problems(blp, 401)
 def list_handovers(args: dict):
-    page = handovers.list_handovers(unit_of_work(), clock(), actor=current_actor(), **args)
+    page = handovers.list_handovers(unit_of_work(), deps().clock, actor=current_actor(), **args)
     return page_payload(page, lambda h: {**h.model_dump(), "events": []})
 
 
@@ -37,7 +37,7 @@ def get_handover(handover_id: str):
 
 def _act(action: HandoverAction):
     def act(data: dict, *, handover_id: str):
-        result = handovers.act_on_handover(unit_of_work(), clock(), actor=current_actor(), handover_id=handover_id,
+        result = handovers.act_on_handover(unit_of_work(), deps().clock, actor=current_actor(), handover_id=handover_id,
                                            action=action, data=data, if_match=if_match())
         return handover_payload(result), {"ETag": result.etag}
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask_smorest import Blueprint
 
-from referral_service.api.context import clock, current_actor, deadlines, if_match, referrers, unit_of_work
+from referral_service.api.context import current_actor, deps, if_match, unit_of_work
 from referral_service.api.docs import authenticated, register_action
 from referral_service.api.presenters import referral_payload
 from referral_service.domain.enums import ReferralAction
@@ -16,7 +16,7 @@ authenticated(blp)
 
 def _act(action: ReferralAction):
     def act(data: dict, *, referral_id: str):
-        result = take_action(unit_of_work(), clock=clock(), deadlines=deadlines(), referrers=referrers(),
+        result = take_action(unit_of_work(), clock=deps().clock, deadlines=deps().deadlines, referrers=deps().referrers,
                              actor=current_actor(), referral_id=referral_id, action=action, data=data,
                              if_match=if_match())
         return referral_payload(result), {"ETag": result.etag}

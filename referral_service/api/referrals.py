@@ -8,7 +8,7 @@ from typing import Any
 from flask import request
 from flask_smorest import Blueprint
 
-from referral_service.api.context import clock, current_actor, identity, if_match, unit_of_work
+from referral_service.api.context import current_actor, deps, if_match, unit_of_work
 from referral_service.api.docs import authenticated, guarded_change, problems
 from referral_service.api.presenters import page_payload, referral_payload
 from referral_service.schemas.referrals import (
@@ -53,7 +53,7 @@ def _reads(rule: str, response: type) -> Callable[[Any], Any]:
 @problems(blp, 400, 401, 403, 413, 422)
 def create_referral(body: dict):
     key = request.headers.get("Idempotency-Key") or None
-    view, _created = referrals.create_referral(unit_of_work(), clock=clock(), identity=identity(),
+    view, _created = referrals.create_referral(unit_of_work(), clock=deps().clock, identity=deps().identity,
                                                actor=current_actor(), data=body, idempotency_key=key)
     return with_etag(view)
 
@@ -63,7 +63,7 @@ def create_referral(body: dict):
 @blp.response(200, ReferralPage)
 @problems(blp, 401)
 def list_referrals(args: dict):
-    page = referrals.list_referrals(unit_of_work(), clock(), actor=current_actor(), **args)
+    page = referrals.list_referrals(unit_of_work(), deps().clock, actor=current_actor(), **args)
     return page_payload(page, referral_payload)
 
 
@@ -74,14 +74,14 @@ def get_referral(referral_id: str):
 
 @guarded_change(blp, "/referrals/<referral_id>", method="PATCH", body=ReferralPatch, response=ReferralOut)
 def update_referral(body: dict, referral_id: str):
-    view = referrals.update_draft(unit_of_work(), clock=clock(), identity=identity(), actor=current_actor(),
+    view = referrals.update_draft(unit_of_work(), clock=deps().clock, identity=deps().identity, actor=current_actor(),
                                   referral_id=referral_id, data=body, if_match=if_match())
     return with_etag(view)
 
 
 @_reads("/referrals/<referral_id>/completeness", CompletenessOut)
 def completeness(referral_id: str):
-    missing = referrals.check_completeness(unit_of_work(), clock(), actor=current_actor(), referral_id=referral_id)
+    missing = referrals.check_completeness(unit_of_work(), deps().clock, actor=current_actor(), referral_id=referral_id)
     return {"complete": not missing, "missing": missing}
 
 
@@ -92,7 +92,7 @@ def list_events(referral_id: str):
 
 @guarded_change(blp, "/referrals/<referral_id>/co-referrers", method="POST", body=CoReferrerIn, response=ReferralOut)
 def invite_co_referrer(body: dict, referral_id: str):
-    view = referrals.invite_co_referrer(unit_of_work(), clock(), actor=current_actor(), referral_id=referral_id,
+    view = referrals.invite_co_referrer(unit_of_work(), deps().clock, actor=current_actor(), referral_id=referral_id,
                                         organisation_id=body["organisation_id"], if_match=if_match())
     return with_etag(view)
 
@@ -101,7 +101,7 @@ def invite_co_referrer(body: dict, referral_id: str):
                 statuses=(400, 401, 403, 404, 412, 413, 422))
 def change_consent(body: dict, referral_id: str):
     """Withdraw or narrow (or widen) the consent; views and alerts follow the new scope."""
-    view = consent_changes.change_consent(unit_of_work(), clock(), actor=current_actor(), referral_id=referral_id,
+    view = consent_changes.change_consent(unit_of_work(), deps().clock, actor=current_actor(), referral_id=referral_id,
                                           consent=body, if_match=if_match())
     return with_etag(view)
 
@@ -111,5 +111,6 @@ def change_consent(body: dict, referral_id: str):
 @problems(blp, 401, 403, 404)
 def reveal_national_id(referral_id: str):
     """The child's full identity number (POST, so it never sits in a URL or a cache); the reveal is logged."""
-    number = referrals.reveal_national_id(unit_of_work(), identity(), actor=current_actor(), referral_id=referral_id)
+    number = referrals.reveal_national_id(unit_of_work(), deps().identity, actor=current_actor(),
+                                          referral_id=referral_id)
     return {"national_id": number}

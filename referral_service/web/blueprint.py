@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import Blueprint, g
 
-from referral_service.api.context import calendar, clock, db_session
+from referral_service.api.context import db_session, deps
 from referral_service.domain.alert import Alert
 from referral_service.notify.alert_texts import alert_text
 from referral_service.security.csrf import check_csrf, csrf_token
@@ -29,7 +29,7 @@ def _page_context() -> dict:
         "unread_alerts": unread_count(db_session(), actor=actor) if actor else 0,
         "csrf_token": csrf_token,
         "labels": labels,
-        "today": clock().today(),
+        "today": deps().clock.today(),
     }
 
 
@@ -45,12 +45,12 @@ def _time(value) -> str:
 
 @web.app_template_filter("frist")
 def _deadline(value) -> str:
-    return formatting.deadline_text(value, today=clock().today(), calendar=calendar())
+    return formatting.deadline_text(value, today=deps().clock.today(), calendar=deps().calendar)
 
 
 @web.app_template_filter("virkedager_igjen")
 def _days_left(value):
-    return formatting.working_days_left(value, today=clock().today(), calendar=calendar())
+    return formatting.working_days_left(value, today=deps().clock.today(), calendar=deps().calendar)
 
 
 @web.app_template_filter("varseltekst")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import redirect, render_template, url_for
 
-from referral_service.api.context import clock, db_session, unit_of_work
+from referral_service.api.context import db_session, deps, unit_of_work
 from referral_service.services.alerts import inbox as alert_service
 from referral_service.web.blueprint import web
 from referral_service.web.session_auth import login_required, web_actor
@@ -20,5 +20,5 @@ def alerts():
 @web.post("/varsler/<alert_id>/lest")
 @login_required
 def read_alert(alert_id: str):
-    alert_service.mark_read(unit_of_work(), clock(), actor=web_actor(), alert_id=alert_id)
+    alert_service.mark_read(unit_of_work(), deps().clock, actor=web_actor(), alert_id=alert_id)
     return redirect(url_for("web.alerts"))

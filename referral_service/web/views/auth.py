@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import redirect, render_template, request, url_for
 
-from referral_service.api.context import clock, logins, unit_of_work
+from referral_service.api.context import deps, unit_of_work
 from referral_service.errors import RateLimited, Unauthenticated
 from referral_service.services.admin.auth import check_credentials
 from referral_service.web.blueprint import web
@@ -29,7 +29,7 @@ def login():
         return render_template("login.html", next=_safe_next(request.args.get("next")), email="")
     email = request.form.get("email", "")
     try:
-        user = check_credentials(unit_of_work(), clock=clock(), logins=logins(), email=email,
+        user = check_credentials(unit_of_work(), clock=deps().clock, logins=deps().logins, email=email,
                                  password=request.form.get("password", ""), client_address=request.remote_addr)
     except RateLimited:
         return render_template("login.html", error=LOCKED, email=email), 429

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import redirect, render_template, url_for
 
-from referral_service.api.context import clock, db_session, deadlines, referrers, unit_of_work
+from referral_service.api.context import db_session, deps, unit_of_work
 from referral_service.domain.enums import OrganisationKind, ReferralStatus
 from referral_service.services.admin.directory import list_organisations
 from referral_service.services.pagination import MAX_PER_PAGE
@@ -25,7 +25,7 @@ def _referrals_in(*statuses: str, sort: str = "assessment_due") -> list:
     for status in statuses:
         page_number = 1
         while True:
-            page = referral_service.list_referrals(unit_of_work(), clock(), actor=web_actor(), page=page_number,
+            page = referral_service.list_referrals(unit_of_work(), deps().clock, actor=web_actor(), page=page_number,
                                                    per_page=MAX_PER_PAGE, status=status, sort=sort)
             found += page.items
             if page_number * MAX_PER_PAGE >= page.total:
@@ -38,12 +38,12 @@ def _referrals_in(*statuses: str, sort: str = "assessment_due") -> list:
 @login_required
 def intake():
     waiting = _referrals_in(ReferralStatus.SUBMITTED, ReferralStatus.INFORMATION_REQUESTED)
-    waiting.sort(key=lambda v: (v.referral.urgency != "urgent", v.referral.assessment_due or clock().today()))
+    waiting.sort(key=lambda v: (v.referral.urgency != "urgent", v.referral.assessment_due or deps().clock.today()))
     starting = sorted(_referrals_in(ReferralStatus.ACCEPTED, sort="created_at"),
-                      key=lambda v: v.referral.care_start_due or clock().today())
+                      key=lambda v: v.referral.care_start_due or deps().clock.today())
     treating = _referrals_in(ReferralStatus.IN_TREATMENT, sort="created_at")
     return render_template("bup/intake.html", items=waiting, starting=starting, treating=treating,
-                           close_to_deadline=deadlines().assessment_warning_working_days)
+                           close_to_deadline=deps().deadlines.assessment_warning_working_days)
 
 
 def _other_clinics() -> list[tuple[str, str]]:
@@ -69,7 +69,7 @@ def _assessment_page(referral_id: str, *, filled: FilledForm | None = None, chan
 
 def _decide(referral_id: str, form: ActionForm, data: dict, version: str | None):
     """Take BUP's decision."""
-    return take_action(unit_of_work(), clock=clock(), deadlines=deadlines(), referrers=referrers(),
+    return take_action(unit_of_work(), clock=deps().clock, deadlines=deps().deadlines, referrers=deps().referrers,
                        actor=web_actor(), referral_id=referral_id, action=form.action, data=data, if_match=version)
 
 

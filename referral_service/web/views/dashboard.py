@@ -10,7 +10,7 @@ import io
 
 from flask import Response, render_template, request
 
-from referral_service.api.context import calendar, clock, db_session
+from referral_service.api.context import db_session, deps
 from referral_service.errors import InvalidData
 from referral_service.security.statistics_scope import NATIONAL
 from referral_service.services import dashboard as dashboard_service
@@ -41,14 +41,14 @@ def _asked_period() -> dict[str, str]:
 @web.get("/oversikt")
 @login_required
 def dashboard():
-    today, asked = clock().today(), _asked_period()
+    today, asked = deps().clock.today(), _asked_period()
     errors: dict[str, list[str]] = {}
     try:
         period = asked_period(asked, today=today)
     except InvalidData as invalid:
         errors, period = invalid.errors or {}, dashboard_service.default_period(today)
-    figures = dashboard_service.build_dashboard(db_session(), clock=clock(), calendar=calendar(), actor=web_actor(),
-                                                period=period)
+    figures = dashboard_service.build_dashboard(db_session(), clock=deps().clock, calendar=deps().calendar,
+                                                actor=web_actor(), period=period)
     form = asked if errors else {"fra": period.first.isoformat(), "til": period.last.isoformat()}
     return render_template("dashboard.html", d=figures, scope=scope_label(figures), errors=errors, form=form,
                            waits=WAITS, breaches=BREACHES)
@@ -58,9 +58,9 @@ def dashboard():
 @login_required
 def dashboard_csv():
     asked = _asked_period()
-    period = asked_period(asked, today=clock().today())
-    figures = dashboard_service.build_dashboard(db_session(), clock=clock(), calendar=calendar(), actor=web_actor(),
-                                                period=period)
+    period = asked_period(asked, today=deps().clock.today())
+    figures = dashboard_service.build_dashboard(db_session(), clock=deps().clock, calendar=deps().calendar,
+                                                actor=web_actor(), period=period)
     out = io.StringIO()
     writer = csv.writer(out, delimiter=";", lineterminator="\r\n")
     writer.writerow(["Tabell", "Gruppe", "Mål", "Verdi"])

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from flask import render_template
 
-from referral_service.api.context import clock, db_session, unit_of_work
+from referral_service.api.context import db_session, deps, unit_of_work
 from referral_service.domain.enums import Role
 from referral_service.errors import NotFound
 from referral_service.security.actor import Actor
@@ -25,7 +25,7 @@ from referral_service.web.session_auth import login_required, web_actor
 @web.get("/tilbakehenvisninger")
 @login_required
 def handovers():
-    page = handover_service.list_handovers(unit_of_work(), clock(), actor=web_actor(), page=requested_page(),
+    page = handover_service.list_handovers(unit_of_work(), deps().clock, actor=web_actor(), page=requested_page(),
                                            per_page=PER_PAGE)
     return render_template("handovers/list.html", page=page)
 
@@ -64,7 +64,7 @@ def _take_step(handover_id: str, form: ActionForm, data: dict, version: str | No
     """Take the task's next step."""
     actor = web_actor()
     return handover_service.act_on_handover(
-        unit_of_work(), clock(), actor=actor, handover_id=handover_id, action=form.action, data=data,
+        unit_of_work(), deps().clock, actor=actor, handover_id=handover_id, action=form.action, data=data,
         if_match=version)
 
 

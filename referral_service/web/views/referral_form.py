@@ -8,7 +8,7 @@ from typing import Any
 
 from flask import abort, flash, redirect, render_template, request, url_for
 
-from referral_service.api.context import clock, db_session, deadlines, identity, referrers, unit_of_work
+from referral_service.api.context import db_session, deps, unit_of_work
 from referral_service.domain.enums import OrganisationKind, ReferralAction, ReferralStatus, Role
 from referral_service.errors import Conflict, Forbidden, InvalidData, NotFound, PreconditionFailed
 from referral_service.services.admin import directory as admin_service
@@ -35,12 +35,12 @@ def new_referral():
         abort(403)
     if request.method == "GET":
         return _render(1, view=None, values={"urgency": "normal", "skjema_id": secrets.token_urlsafe(16)})
-    parsed = form.parse_step(1, request.form, identity=identity(), creating=True)
+    parsed = form.parse_step(1, request.form, identity=deps().identity, creating=True)
     if not parsed.valid:
         return _render(1, view=None, values=parsed.values, errors=parsed.errors, status=422)
     try:
         view, _created = referral_service.create_referral(
-            unit_of_work(), clock=clock(), identity=identity(), actor=web_actor(), data=parsed.data,
+            unit_of_work(), clock=deps().clock, identity=deps().identity, actor=web_actor(), data=parsed.data,
             idempotency_key=request.form.get("skjema_id") or None)
     except InvalidData as exc:
         return _render(1, view=None, values=parsed.values, errors=form.refusal_errors(exc.errors), status=422)
@@ -62,7 +62,7 @@ def edit_referral(referral_id: str, step: int):
         if request.form.get(form.BUTTON) == form.SUBMIT:
             return _submit(view)
         return _go_on(referral_id, step=step)
-    parsed = form.parse_step(step, request.form, identity=identity(), creating=False)
+    parsed = form.parse_step(step, request.form, identity=deps().identity, creating=False)
     if not parsed.valid:
         return _render(step, view=view, values=parsed.values, errors=parsed.errors, status=422)
     try:
@@ -91,7 +91,7 @@ def _save(referral_id: str, parsed: form.ParsedStep) -> None:
     if parsed.keep_national_id:
         # The number is never put back on the page; without one the draft keeps its child.
         parsed.data["child"].pop("national_id", None)
-    referral_service.update_draft(unit_of_work(), clock=clock(), identity=identity(), actor=web_actor(),
+    referral_service.update_draft(unit_of_work(), clock=deps().clock, identity=deps().identity, actor=web_actor(),
                                   referral_id=referral_id, data=parsed.data,
                                   if_match=request.form.get("versjon") or None,
                                   invite_organisation_id=parsed.invite_organisation_id)
@@ -100,8 +100,8 @@ def _save(referral_id: str, parsed: form.ParsedStep) -> None:
 def _submit(view: ReferralView):
     referral_id = view.referral.id
     try:
-        take_action(unit_of_work(), clock=clock(), deadlines=deadlines(), referrers=referrers(), actor=web_actor(),
-                    referral_id=referral_id, action=ReferralAction.SUBMIT, data={}, if_match=None)
+        take_action(unit_of_work(), clock=deps().clock, deadlines=deps().deadlines, referrers=deps().referrers,
+                    actor=web_actor(), referral_id=referral_id, action=ReferralAction.SUBMIT, data={}, if_match=None)
     except Forbidden:
         return _render(form.LAST_STEP, view=view, values={}, no_right_to_refer=True, status=403)
     except InvalidData as exc:
@@ -131,7 +131,7 @@ def _render(step: int, *, view: ReferralView | None, values: dict[str, Any],
     missing = None
     if view is not None:
         missing = form.missing_links(referral_service.check_completeness(
-            unit_of_work(), clock(), actor=actor, referral_id=view.referral.id))
+            unit_of_work(), deps().clock, actor=actor, referral_id=view.referral.id))
     organisations = admin_service.list_organisations(session, actor=actor, page=1, per_page=MAX_PER_PAGE).items
     page = render_template(
         "referrals/form.html",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import abort, make_response, render_template, request
 
-from referral_service.api.context import clock, identity, unit_of_work
+from referral_service.api.context import deps, unit_of_work
 from referral_service.domain.enums import ReferralStatus
 from referral_service.errors import NotFound
 from referral_service.services.referrals import drafts as referral_service
@@ -21,7 +21,7 @@ def my_referrals():
     status = request.args.get("status") or None
     if status and status not in set(ReferralStatus):
         status = None
-    page = referral_service.list_referrals(unit_of_work(), clock(), actor=web_actor(), page=requested_page(),
+    page = referral_service.list_referrals(unit_of_work(), deps().clock, actor=web_actor(), page=requested_page(),
                                            per_page=PER_PAGE, status=status)
     return render_template("referrals/list.html", page=page, status=status)
 
@@ -41,7 +41,7 @@ def referral_detail(referral_id: str):
 def reveal_national_id(referral_id: str):
     """The full number, on request, to the referring side and the clinic; logged, and never in a URL."""
     try:
-        number = referral_service.reveal_national_id(unit_of_work(), identity(), actor=web_actor(),
+        number = referral_service.reveal_national_id(unit_of_work(), deps().identity, actor=web_actor(),
                                                      referral_id=referral_id)
         page = referral_page(unit_of_work(), actor=web_actor(), referral_id=referral_id)
     except NotFound:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import flash, redirect, render_template, request, url_for
 
-from referral_service.api.context import clock, deadlines, referrers, unit_of_work
+from referral_service.api.context import deps, unit_of_work
 from referral_service.errors import Conflict, InvalidData, PreconditionFailed
 from referral_service.services.referrals.actions import take_action
 from referral_service.services.referrals.page import referral_page
@@ -45,8 +45,8 @@ def _act(referral_id: str, form: ActionForm):
     if not filled.valid:
         return _page_with_errors(referral_id, filled)
     try:
-        take_action(unit_of_work(), clock=clock(), deadlines=deadlines(), referrers=referrers(), actor=web_actor(),
-                    referral_id=referral_id, action=form.action, data=filled.data,
+        take_action(unit_of_work(), clock=deps().clock, deadlines=deps().deadlines, referrers=deps().referrers,
+                    actor=web_actor(), referral_id=referral_id, action=form.action, data=filled.data,
                     if_match=request.form.get(VERSION_FIELD) or None)
     except InvalidData as exc:
         return _page_with_errors(referral_id, filled.refused(exc))

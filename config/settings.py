@@ -67,6 +67,9 @@ class BaseConfig:
     EMAIL_MAX_RETRIES = 5
     EMAIL_RETRY_BASE_SECONDS = 5
     TIMEZONE = "Europe/Oslo"
+    # The municipality register's folder (municipalities.csv, municipality_changes.csv); empty: the one that
+    # ships with the service. `referral-service municipalities update --to DIR` writes a newer one.
+    MUNICIPALITY_REGISTER_DIR = ""
     LOG_LEVEL = "INFO"
     #: The service's clock: None is real time. Tests pass a settable clock here; never read from the environment.
     CLOCK: Callable[[], datetime] | None = None

@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo
 from config import BaseConfig
 from referral_service.clock import Clock
 from referral_service.db import Database
+from referral_service.domain.municipalities import MunicipalityRegister, load_register
 from referral_service.domain.types import utcnow
 from referral_service.notify.mailer import FileMailer, Mailer, SmtpMailer
 from referral_service.security.identity_crypto import IdentityVault, master_key_from
@@ -43,6 +44,7 @@ class Dependencies:
     identity: IdentityNumbers
     referrers: ReferrerPolicy
     logins: LoginPolicy
+    municipalities: MunicipalityRegister
     mailer: Mailer
     email: EmailSettings
 
@@ -84,6 +86,7 @@ def build(config: BaseConfig) -> Dependencies:
                                  conditional=tuple(config.CONDITIONALLY_REFERRING_PROFESSIONS)),
         logins=LoginPolicy(max_failed_logins=config.MAX_FAILED_LOGINS, lockout_minutes=config.LOCKOUT_MINUTES,
                            token_lifetime_minutes=config.TOKEN_LIFETIME_MINUTES),
+        municipalities=load_register(config.MUNICIPALITY_REGISTER_DIR or None),
         mailer=mailer_for(config),
         email=EmailSettings(sender=config.SMTP_SENDER, base_url=config.PUBLIC_BASE_URL),
     )

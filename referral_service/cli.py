@@ -184,3 +184,37 @@ def audit_verify() -> None:
 
 if __name__ == "__main__":
     main()
+
+
+@main.group()
+def municipalities() -> None:
+    """The municipality register (Statistics Norway's KLASS 131)."""
+
+
+@municipalities.command("update")
+@click.option("--source", default=None, help="The KLASS API's base URL (default: Statistics Norway's).")
+@click.option("--to", "folder", default=None, type=click.Path(file_okay=False),
+              help="Where to write the register (default: MUNICIPALITY_REGISTER_DIR, else the shipped files).")
+@click.option("--on", "on", default=None, help="The day to renew it for (ISO date; default today).")
+def municipalities_update(source: str | None, folder: str | None, on: str | None) -> None:
+    """Renew the register: what is in force today, and what changed since it was last renewed."""
+    from datetime import date
+    from importlib import resources
+    from pathlib import Path
+
+    from referral_service import klass
+    from referral_service.domain.municipalities import load_register
+
+    config = _config()
+    register = load_register(config.MUNICIPALITY_REGISTER_DIR or None)
+    day = date.fromisoformat(on) if on else date.today()
+    base = source or klass.KLASS_API
+    target = Path(folder or config.MUNICIPALITY_REGISTER_DIR or str(resources.files("referral_service") / "data"))
+    try:
+        rows, changes = klass.update_register(register, klass.fetch_json(base), on=day,
+                                              since=register.renewed_on())
+    except OSError as exc:
+        raise click.ClickException(f"KLASS did not answer ({exc}); the register is unchanged.") from None
+    klass.write_register(target, rows, changes, source=base, on=day)
+    in_force = sum(1 for m in rows if m.in_force(day))
+    click.echo(f"The register in {target} holds {in_force} municipalities in force on {day.isoformat()}.")

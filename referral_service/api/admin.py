@@ -7,7 +7,7 @@ from typing import Any
 
 from flask_smorest import Blueprint
 
-from referral_service.api.context import current_actor, db_session, unit_of_work
+from referral_service.api.context import current_actor, db_session, deps, unit_of_work
 from referral_service.api.docs import authenticated, problems
 from referral_service.schemas.admin import (
     OrganisationIn,
@@ -37,7 +37,8 @@ def _creates(rule: str, *, body: type, response: type) -> Callable[[Any], Any]:
 
 @_creates("/organisations", body=OrganisationIn, response=OrganisationOut)
 def create_organisation(body: dict):
-    return admin.create_organisation(unit_of_work(), actor=current_actor(), **body)
+    return admin.create_organisation(unit_of_work(), clock=deps().clock, municipalities=deps().municipalities,
+                                     actor=current_actor(), **body)
 
 
 @blp.route("/organisations", methods=["GET"])

@@ -17,6 +17,7 @@ authenticated(blp)
 def _act(action: ReferralAction):
     def act(data: dict, *, referral_id: str):
         result = take_action(unit_of_work(), clock=deps().clock, deadlines=deps().deadlines, referrers=deps().referrers,
+                             municipalities=deps().municipalities,
                              actor=current_actor(), referral_id=referral_id, action=action, data=data,
                              if_match=if_match())
         return referral_payload(result), {"ETag": result.etag}

@@ -54,6 +54,7 @@ def _reads(rule: str, response: type) -> Callable[[Any], Any]:
 def create_referral(body: dict):
     key = request.headers.get("Idempotency-Key") or None
     view, _created = referrals.create_referral(unit_of_work(), clock=deps().clock, identity=deps().identity,
+                                               municipalities=deps().municipalities,
                                                actor=current_actor(), data=body, idempotency_key=key)
     return with_etag(view)
 
@@ -74,14 +75,16 @@ def get_referral(referral_id: str):
 
 @guarded_change(blp, "/referrals/<referral_id>", method="PATCH", body=ReferralPatch, response=ReferralOut)
 def update_referral(body: dict, referral_id: str):
-    view = referrals.update_draft(unit_of_work(), clock=deps().clock, identity=deps().identity, actor=current_actor(),
+    view = referrals.update_draft(unit_of_work(), clock=deps().clock, identity=deps().identity,
+                                  municipalities=deps().municipalities, actor=current_actor(),
                                   referral_id=referral_id, data=body, if_match=if_match())
     return with_etag(view)
 
 
 @_reads("/referrals/<referral_id>/completeness", CompletenessOut)
 def completeness(referral_id: str):
-    missing = referrals.check_completeness(unit_of_work(), deps().clock, actor=current_actor(), referral_id=referral_id)
+    missing = referrals.check_completeness(unit_of_work(), deps().clock, municipalities=deps().municipalities,
+                                           actor=current_actor(), referral_id=referral_id)
     return {"complete": not missing, "missing": missing}
 
 

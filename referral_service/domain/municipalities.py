@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import csv
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from functools import cache
 from importlib import resources
@@ -46,6 +46,8 @@ class NumberChange:
     old_number: str
     new_number: str
     changed_on: date
+    old_name: str = field(default="", compare=False)
+    new_name: str = field(default="", compare=False)
 
 
 class UnknownMunicipality(ValueError):
@@ -65,6 +67,17 @@ class MunicipalityRegister:
         for change in changes:
             self._successors.setdefault(change.old_number, []).append(change)
 
+    def periods(self) -> list[Municipality]:
+        return [period for periods in self._periods.values() for period in periods]
+
+    def changes(self) -> list[NumberChange]:
+        return [change for changes in self._successors.values() for change in changes]
+
+    def renewed_on(self) -> date:
+        """The last day the register knows a change on: where a renewal starts from."""
+        days = [d for m in self.periods() for d in (m.valid_from, m.valid_to) if d is not None]
+        return max([*days, *(c.changed_on for c in self.changes())])
+
     def in_force(self, on: date) -> list[Municipality]:
         """Every municipality on that day, by name (as a list to choose from)."""
         return sorted((m for periods in self._periods.values() for m in periods if m.in_force(on)),
@@ -79,6 +92,10 @@ class MunicipalityRegister:
         if len(holders) > 1:
             raise UnknownMunicipality(SPLIT)
         return holders[0]
+
+    def holds(self, number: str, on: date) -> bool:
+        """Whether `number` itself is a municipality in force on that day."""
+        return any(period.in_force(on) for period in self._periods.get(number, ()))
 
     def _holders(self, number: str, on: date, *, seen: set[str]) -> list[Municipality]:
         if number in seen:
@@ -108,8 +125,8 @@ def read_register(municipalities: Iterable[str], changes: Iterable[str]) -> Muni
     return MunicipalityRegister(
         (Municipality(r["number"], r["name"], r["county_number"], r["county_name"], _day(r["valid_from"]),
                       _day(r["valid_to"])) for r in _rows(municipalities)),
-        (NumberChange(r["old_number"], r["new_number"], date.fromisoformat(r["changed_on"]))
-         for r in _rows(changes)),
+        (NumberChange(r["old_number"], r["new_number"], date.fromisoformat(r["changed_on"]), r.get("old_name", ""),
+                      r.get("new_name", "")) for r in _rows(changes)),
     )
 
 

@@ -43,11 +43,15 @@ class ReferralDraft:
     consent_share_with: list[str]
     withhold_from_guardians: bool = False
     referrer_kind: str = ""
+    #: Whether the home municipality's number is in force in the municipality register.
+    home_municipality_known: bool = True
 
 
 def missing_items(draft: ReferralDraft) -> list[Missing]:
     """Every item BUP would miss, in the order the form asks for them."""
     missing: list[Missing] = []
+    if not draft.home_municipality_known:
+        missing.append(Missing("child.home_municipality", Gap.HOME_MUNICIPALITY))
     if draft.age < 18 and not draft.guardians:
         missing.append(Missing("child.guardians", Gap.GUARDIANS))
     if not draft.reasons:

@@ -29,6 +29,8 @@ class Gap(StrEnum):
     DESCRIPTION_TOO_SHORT = "description_too_short", "The description of the difficulties is too short."
     MEASURES_TRIED = "measures_tried_missing", "It does not say what the municipality has tried."
     CHILD_VIEW = "child_view_missing", "The child's own view is missing."
+    HOME_MUNICIPALITY = ("home_municipality_unknown",
+                         "No municipality in the register has the home municipality's number.")
     # workflows/consent.py
     CONSENT_MISSING = "consent_missing", "No consent is recorded."
     YOUNG_PERSON_MUST_CONSENT = "young_person_must_consent", "From 16 the young person must consent."

@@ -93,7 +93,7 @@ def _fill_referral(page: Page, audit: A11yAudit, child: ChildData, *, shots: boo
     page.get_by_label("Fødselsnummer eller D-nummer").fill(child.national_id)
     page.get_by_label("Barnets fornavn").fill(child.given_name)
     page.get_by_label("Barnets etternavn").fill(child.family_name)
-    page.get_by_label("Kommunenummer der barnet bor").fill("4601")
+    page.get_by_label("Kommunen der barnet bor").select_option("4601")
     guardian = page.get_by_role("group", name="Foresatt 1")
     guardian.get_by_label("Navn", exact=True).fill("Guro Forelder")
     guardian.get_by_label("Telefon", exact=True).fill("40000000")
@@ -398,8 +398,8 @@ def test_6_step_one_with_errors_is_refused_in_norwegian_beside_the_fields_and_ke
     page.keyboard.press("Tab")
     expect(page.get_by_label("Barnets etternavn")).to_be_focused()  # left empty
     page.keyboard.press("Tab")
-    expect(page.get_by_label("Kommunenummer der barnet bor")).to_be_focused()
-    page.keyboard.type("4601")
+    expect(page.get_by_label("Kommunen der barnet bor")).to_be_focused()
+    page.keyboard.type("Bergen")  # the list jumps to the municipality whose name is typed
     tab_until_focused(page, page.get_by_role("button", name="Neste"))
     page.keyboard.press("Enter")
 
@@ -420,7 +420,7 @@ def test_6_step_one_with_errors_is_refused_in_norwegian_beside_the_fields_and_ke
     expect(page.locator(".ds-field", has=family_name).get_by_text("Skriv barnets etternavn.")).to_be_visible()
 
     expect(page.get_by_label("Barnets fornavn")).to_have_value("Åse Marie")
-    expect(page.get_by_label("Kommunenummer der barnet bor")).to_have_value("4601")
+    expect(page.get_by_label("Kommunen der barnet bor")).to_have_value("4601")
     expect(page.get_by_label("Barnets fornavn")).not_to_have_attribute("aria-invalid", "true")
     audit.check(page, "Ny henvisning, steg 1 med feil")
     screenshot(page, "ny-henvisning-feil")

@@ -12,6 +12,7 @@ from referral_service.clock import Clock
 from referral_service.domain.child import Child
 from referral_service.domain.enums import HandoverTrigger, OrganisationKind, ReferralAction, ReferralStatus, Role
 from referral_service.domain.handover import Handover
+from referral_service.domain.municipalities import load_register
 from referral_service.domain.organisation import Organisation, User
 from referral_service.domain.outbox import OutboxMessage
 from referral_service.domain.referral import Referral, ReferralEvent
@@ -47,7 +48,7 @@ def action_parts(moment: datetime = NOW) -> dict[str, Any]:
                                assessment_warning_working_days=2, handover_acknowledge_days=2,
                                handover_first_contact_days=10)
     return {"clock": clock_at(moment), "deadlines": deadlines,
-            "referrers": ReferrerPolicy(always=("doctor",), conditional=())}
+            "referrers": ReferrerPolicy(always=("doctor",), conditional=()), "municipalities": load_register()}
 
 
 @pytest.fixture

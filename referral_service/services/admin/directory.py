@@ -5,7 +5,9 @@ from __future__ import annotations
 from sqlalchemy import func
 from sqlmodel import Session, select
 
+from referral_service.clock import Clock
 from referral_service.domain.enums import OrganisationKind, Profession, Role
+from referral_service.domain.municipalities import UNKNOWN, MunicipalityRegister
 from referral_service.domain.organisation import Organisation, ReferralRightGrant, User
 from referral_service.errors import Forbidden, InvalidData
 from referral_service.security.actor import Actor
@@ -19,9 +21,10 @@ def require_admin(actor: Actor) -> None:
         raise Forbidden("Only administrators manage organisations and users.")
 
 
-def create_organisation(uow: SqlUnitOfWork, *, actor: Actor, kind: str, name: str,
-                        municipality_number: str | None = None, her_id: str | None = None) -> Organisation:
-    """Register an organisation; every kind but a BUP clinic belongs to one municipality."""
+def create_organisation(uow: SqlUnitOfWork, *, clock: Clock, municipalities: MunicipalityRegister, actor: Actor,
+                        kind: str, name: str, municipality_number: str | None = None,
+                        her_id: str | None = None) -> Organisation:
+    """Register an organisation; every kind but a BUP clinic belongs to one municipality in force today."""
     with uow:
         session = uow.session
         require_admin(actor)
@@ -30,6 +33,9 @@ def create_organisation(uow: SqlUnitOfWork, *, actor: Actor, kind: str, name: st
                 "This kind of organisation belongs to a municipality.",
                 errors={"municipality_number": ["Required for every kind but bup_clinic."]},
             )
+        if municipality_number and not municipalities.holds(municipality_number, clock.today()):
+            raise InvalidData("No municipality in force has this number.",
+                              errors={"municipality_number": [UNKNOWN]})
         organisation = Organisation(kind=kind, name=name.strip(), municipality_number=municipality_number,
                                     her_id=her_id)
         session.add(organisation)

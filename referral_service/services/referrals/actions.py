@@ -12,6 +12,7 @@ from typing import Any
 
 from referral_service.clock import Clock
 from referral_service.domain.enums import OrganisationKind, ReferralAction, ReferralStatus
+from referral_service.domain.municipalities import MunicipalityRegister
 from referral_service.domain.national_id import age_on
 from referral_service.domain.referral import Referral, ReferralEvent
 from referral_service.errors import Forbidden, InvalidData
@@ -34,6 +35,7 @@ class ActionContext:
     clock: Clock
     deadlines: DeadlinePolicy
     referrers: ReferrerPolicy
+    municipalities: MunicipalityRegister
     actor: Actor
     referral: Referral
 
@@ -53,7 +55,8 @@ def _start_assessment_clock(ctx: ActionContext, referral: Referral) -> None:
     )
 
 
-def draft_of(referrals: ReferralRepository, referral: Referral, *, today: date) -> ReferralDraft:
+def draft_of(referrals: ReferralRepository, referral: Referral, *, today: date,
+             municipalities: MunicipalityRegister) -> ReferralDraft:
     """The referral's content as the completeness check sees it."""
     child = referrals.child_of(referral)
     consent = referrals.current_consent(referral.id)
@@ -68,6 +71,7 @@ def draft_of(referrals: ReferralRepository, referral: Referral, *, today: date) 
         consent_share_with=list(consent.share_with) if consent else [],
         withhold_from_guardians=bool(consent and consent.withhold_from_guardians),
         referrer_kind=referral.referrer_kind,
+        home_municipality_known=municipalities.holds(referral.child_home_municipality, today),
     )
 
 
@@ -78,7 +82,8 @@ def _submit(ctx: ActionContext, data: dict[str, Any]) -> dict[str, Any]:
                      conditional=referrers.conditional, grants=grants):
         raise Forbidden("You do not have the right to refer (henvisningsrett); a co-referrer who has it "
                         "can submit.")
-    missing = missing_items(draft_of(ctx.uow.referrals, ctx.referral, today=clock.today()))
+    missing = missing_items(draft_of(ctx.uow.referrals, ctx.referral, today=clock.today(),
+                                     municipalities=ctx.municipalities))
     if missing:
         errors: dict[str, list[str]] = {}
         for item in missing:
@@ -152,8 +157,8 @@ EFFECTS: dict[ReferralAction, Effect] = {
 
 
 def take_action(uow: UnitOfWork, *, clock: Clock, deadlines: DeadlinePolicy, referrers: ReferrerPolicy,
-                actor: Actor, referral_id: str, action: ReferralAction, data: dict[str, Any],
-                if_match: str | None) -> ReferralView:
+                municipalities: MunicipalityRegister, actor: Actor, referral_id: str, action: ReferralAction,
+                data: dict[str, Any], if_match: str | None) -> ReferralView:
     """Apply one lifecycle action in one transaction: 404, 403, 412, 409 or 422, or the new state."""
     with uow:
         referral = uow.referrals.get_visible(actor=actor, referral_id=referral_id)
@@ -163,7 +168,8 @@ def take_action(uow: UnitOfWork, *, clock: Clock, deadlines: DeadlinePolicy, ref
         check_if_match(referral, if_match)
         decision = lifecycle.decide(status=ReferralStatus(referral.status), action=action, parties=parties)
         uow.referrals.claim_version(referral)
-        event_data = EFFECTS[action](ActionContext(uow, clock, deadlines, referrers, actor, referral), data)
+        context = ActionContext(uow, clock, deadlines, referrers, municipalities, actor, referral)
+        event_data = EFFECTS[action](context, data)
         _apply(uow, clock, actor=actor, referral=referral, decision=decision, event_data=event_data)
         view = uow.referrals.view(referral)
         uow.commit()

@@ -12,6 +12,7 @@ from sqlmodel import Session, select
 from referral_service.clock import Clock
 from referral_service.domain.child import Child
 from referral_service.domain.enums import OrganisationKind, ReferralAction, ReferralStatus, Role, ShareWith
+from referral_service.domain.municipalities import MunicipalityRegister, UnknownMunicipality
 from referral_service.domain.national_id import InvalidNationalId
 from referral_service.domain.organisation import Organisation
 from referral_service.domain.referral import (
@@ -70,6 +71,19 @@ def _check_organisations(session: Session, data: dict[str, Any]) -> None:
             errors[f"municipal_contacts.{i}.organisation_id"] = ["No organisation with this id."]
     if errors:
         raise InvalidData("The referral refers to organisations that do not exist.", errors=errors)
+
+
+def _place_child(municipalities: MunicipalityRegister, clock: Clock, data: dict[str, Any]) -> None:
+    """The child's home municipality as the register holds it today (a number from before a reform becomes
+    its successor's); 422 when no municipality, or more than one, holds it."""
+    child = data.get("child")
+    if not child or "home_municipality" not in child:
+        return
+    try:
+        child["home_municipality"] = municipalities.current(child["home_municipality"], clock.today()).number
+    except UnknownMunicipality as exc:
+        raise InvalidData("The home municipality is not a Norwegian municipality.",
+                          errors={"child.home_municipality": [exc.reason]}) from None
 
 
 def _find_or_register_child(session: Session, identity: IdentityNumbers, child_data: dict[str, Any]) -> Child:
@@ -147,8 +161,9 @@ def _replace_contacts(session: Session, *, referral: Referral, contacts: list[di
                                      organisation_id=contact.get("organisation_id")))
 
 
-def create_referral(uow: SqlUnitOfWork, *, clock: Clock, identity: IdentityNumbers, actor: Actor,
-                    data: dict[str, Any], idempotency_key: str | None = None) -> tuple[ReferralView, bool]:
+def create_referral(uow: SqlUnitOfWork, *, clock: Clock, identity: IdentityNumbers,
+                    municipalities: MunicipalityRegister, actor: Actor, data: dict[str, Any],
+                    idempotency_key: str | None = None) -> tuple[ReferralView, bool]:
     """A new draft referral; returns the view and whether it was created now (not replayed)."""
     with uow:
         session = uow.session
@@ -160,6 +175,7 @@ def create_referral(uow: SqlUnitOfWork, *, clock: Clock, identity: IdentityNumbe
             if replay is not None:
                 return replay, False
         _check_organisations(session, data)
+        _place_child(municipalities, clock, data)
         child = _find_or_register_child(session, identity, data["child"])
         session.flush()
         now = clock.now()
@@ -216,8 +232,9 @@ def _replay(uow: SqlUnitOfWork, *, actor: Actor, key: str, request_hash: str) ->
     return view
 
 
-def update_draft(uow: SqlUnitOfWork, *, clock: Clock, identity: IdentityNumbers, actor: Actor, referral_id: str,
-                 data: dict[str, Any], if_match: str | None, invite_organisation_id: str | None = None) -> ReferralView:
+def update_draft(uow: SqlUnitOfWork, *, clock: Clock, identity: IdentityNumbers,
+                 municipalities: MunicipalityRegister, actor: Actor, referral_id: str, data: dict[str, Any],
+                 if_match: str | None, invite_organisation_id: str | None = None) -> ReferralView:
     """Change a draft's content (and invite a co-referrer with it); only the referring side, only while it is
     a draft. All of it is saved, or none of it."""
     with uow:
@@ -230,6 +247,7 @@ def update_draft(uow: SqlUnitOfWork, *, clock: Clock, identity: IdentityNumbers,
         if referral.status != ReferralStatus.DRAFT:
             raise Conflict("Only a draft can be edited.")
         _check_organisations(session, data)
+        _place_child(municipalities, clock, data)
         uow.referrals.claim_version(referral)
         if data.get("child", {}).get("national_id"):
             child = _find_or_register_child(session, identity, data["child"])
@@ -295,12 +313,12 @@ def list_events(uow: SqlUnitOfWork, *, actor: Actor, referral_id: str) -> list[R
         return events
 
 
-def check_completeness(uow: SqlUnitOfWork, clock: Clock, *, actor: Actor,
+def check_completeness(uow: SqlUnitOfWork, clock: Clock, *, municipalities: MunicipalityRegister, actor: Actor,
                        referral_id: str) -> list[Missing]:
     with uow:
         session = uow.session
         referral = uow.referrals.get_visible(actor=actor, referral_id=referral_id)
-        missing = missing_items(draft_of(uow.referrals, referral, today=clock.today()))
+        missing = missing_items(draft_of(uow.referrals, referral, today=clock.today(), municipalities=municipalities))
         record_access(session, actor=actor, action="check_completeness", referrals=[referral])
         uow.commit()
         return missing

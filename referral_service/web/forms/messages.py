@@ -45,6 +45,10 @@ REASONS: dict[str, str] = {
     "description_too_short": "Beskrivelsen av vanskene er for kort.",
     "measures_tried_missing": "Det står ikke hva som er prøvd i kommunen.",
     "child_view_missing": "Barnets stemme mangler.",
+    "home_municipality_unknown": "Kommunenummeret finnes ikke i kommuneregisteret. Velg kommunen barnet bor i.",
+    # domain/municipalities.py
+    "municipality_unknown": "Finner ingen kommune med dette nummeret. Velg kommunen barnet bor i fra listen.",
+    "municipality_split": "Kommunenummeret er delt mellom flere kommuner. Velg kommunen barnet bor i nå.",
     # workflows/consent.py
     "consent_missing": "Det mangler samtykke.",
     "young_person_must_consent": "Fra 16 år må ungdommen selv samtykke.",

@@ -70,6 +70,7 @@ def _assessment_page(referral_id: str, *, filled: FilledForm | None = None, chan
 def _decide(referral_id: str, form: ActionForm, data: dict, version: str | None):
     """Take BUP's decision."""
     return take_action(unit_of_work(), clock=deps().clock, deadlines=deps().deadlines, referrers=deps().referrers,
+                       municipalities=deps().municipalities,
                        actor=web_actor(), referral_id=referral_id, action=form.action, data=data, if_match=version)
 
 

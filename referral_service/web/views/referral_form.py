@@ -40,7 +40,8 @@ def new_referral():
         return _render(1, view=None, values=parsed.values, errors=parsed.errors, status=422)
     try:
         view, _created = referral_service.create_referral(
-            unit_of_work(), clock=deps().clock, identity=deps().identity, actor=web_actor(), data=parsed.data,
+            unit_of_work(), clock=deps().clock, identity=deps().identity, municipalities=deps().municipalities,
+            actor=web_actor(), data=parsed.data,
             idempotency_key=request.form.get("skjema_id") or None)
     except InvalidData as exc:
         return _render(1, view=None, values=parsed.values, errors=form.refusal_errors(exc.errors), status=422)
@@ -91,7 +92,8 @@ def _save(referral_id: str, parsed: form.ParsedStep) -> None:
     if parsed.keep_national_id:
         # The number is never put back on the page; without one the draft keeps its child.
         parsed.data["child"].pop("national_id", None)
-    referral_service.update_draft(unit_of_work(), clock=deps().clock, identity=deps().identity, actor=web_actor(),
+    referral_service.update_draft(unit_of_work(), clock=deps().clock, identity=deps().identity,
+                                  municipalities=deps().municipalities, actor=web_actor(),
                                   referral_id=referral_id, data=parsed.data,
                                   if_match=request.form.get("versjon") or None,
                                   invite_organisation_id=parsed.invite_organisation_id)
@@ -101,6 +103,7 @@ def _submit(view: ReferralView):
     referral_id = view.referral.id
     try:
         take_action(unit_of_work(), clock=deps().clock, deadlines=deps().deadlines, referrers=deps().referrers,
+                    municipalities=deps().municipalities,
                     actor=web_actor(), referral_id=referral_id, action=ReferralAction.SUBMIT, data={}, if_match=None)
     except Forbidden:
         return _render(form.LAST_STEP, view=view, values={}, no_right_to_refer=True, status=403)
@@ -131,7 +134,8 @@ def _render(step: int, *, view: ReferralView | None, values: dict[str, Any],
     missing = None
     if view is not None:
         missing = form.missing_links(referral_service.check_completeness(
-            unit_of_work(), deps().clock, actor=actor, referral_id=view.referral.id))
+            unit_of_work(), deps().clock, municipalities=deps().municipalities, actor=actor,
+            referral_id=view.referral.id))
     organisations = admin_service.list_organisations(session, actor=actor, page=1, per_page=MAX_PER_PAGE).items
     page = render_template(
         "referrals/form.html",
@@ -139,6 +143,8 @@ def _render(step: int, *, view: ReferralView | None, values: dict[str, Any],
         errors=errors or {}, missing=missing, form=form,
         organisation_names={o.id: o.name for o in organisations},
         clinics=[(o.id, o.name) for o in organisations if o.kind == OrganisationKind.BUP_CLINIC],
+        municipalities=[(m.number, f"{m.name} ({m.number})")
+                        for m in deps().municipalities.in_force(deps().clock.today())],
         # Anyone around the child but a BUP clinic (and the service's operator) may be named or invited.
         partners=[(o.id, o.name) for o in organisations
                   if o.kind not in (OrganisationKind.BUP_CLINIC, OrganisationKind.OPERATOR)

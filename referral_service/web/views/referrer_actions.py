@@ -46,6 +46,7 @@ def _act(referral_id: str, form: ActionForm):
         return _page_with_errors(referral_id, filled)
     try:
         take_action(unit_of_work(), clock=deps().clock, deadlines=deps().deadlines, referrers=deps().referrers,
+                    municipalities=deps().municipalities,
                     actor=web_actor(), referral_id=referral_id, action=form.action, data=filled.data,
                     if_match=request.form.get(VERSION_FIELD) or None)
     except InvalidData as exc:

@@ -43,6 +43,11 @@ USERS: list[tuple] = [
     ("leder@bergen.example", "Lars Leder", "bergen", [R.MUNICIPAL_LEAD]),
     ("koordinator@askoy.example", "Knut Koordinator", "askoy", [R.MUNICIPAL_COORDINATOR]),
     ("leder@askoy.example", "Lise Leder", "askoy", [R.MUNICIPAL_LEAD]),
+    # The leaders of the referring services: the top of the ladder for the tasks their service owns.
+    ("leder@askoy-legesenter.example", "Lene Legesenterleder", "gp", [R.REFERRER_LEAD], P.DOCTOR),
+    ("leder@ppt-bergen.example", "Petter PPT-leder", "ppt", [R.REFERRER_LEAD]),
+    ("leder@skolehelse-bergen.example", "Siri Skolehelseleder", "school_bergen", [R.REFERRER_LEAD]),
+    ("leder@skolehelse-askoy.example", "Sverre Skolehelseleder", "school_askoy", [R.REFERRER_LEAD]),
 ]
 
 

@@ -25,6 +25,9 @@ class Role(StrEnum):
     BUP_INTAKE = "bup_intake"
     MUNICIPAL_COORDINATOR = "municipal_coordinator"
     MUNICIPAL_LEAD = "municipal_lead"
+    #: The leader of a referring organisation (GP office, PPT, school health, child welfare): the top of the
+    #: escalation ladder for the handovers that organisation owns.
+    REFERRER_LEAD = "referrer_lead"
     ADMIN = "admin"
     AUDITOR = "auditor"
 
@@ -141,3 +144,11 @@ class HandoverAddressee(StrEnum):
 
     MUNICIPALITY = "municipality"
     REFERRER = "referrer"
+
+
+class OwnerReason(StrEnum):
+    """Why a handover's owner holds it (workflows/handover_owner.py); the task's page says it in words."""
+
+    MUNICIPAL_CONSENT = "municipal_consent"
+    NO_MUNICIPAL_CONSENT = "no_municipal_consent"
+    MUNICIPALITY_NOT_CONNECTED = "municipality_not_connected"

@@ -7,7 +7,7 @@ from datetime import date, datetime
 from sqlalchemy import Column, Index
 from sqlmodel import Field, SQLModel
 
-from referral_service.domain.enums import HandoverAddressee, HandoverStatus, HandoverTrigger
+from referral_service.domain.enums import HandoverAddressee, HandoverStatus, HandoverTrigger, OwnerReason
 from referral_service.domain.types import JSONObject, JSONType, UTCDateTime, new_id, stored_enum, utcnow
 
 
@@ -24,8 +24,11 @@ class Handover(SQLModel, table=True):
     trigger: HandoverTrigger = Field(sa_type=stored_enum(HandoverTrigger, 16))
     municipality_number: str = Field(max_length=4)
     municipality_org_id: str | None = Field(default=None, foreign_key="organisation.id", max_length=36)
-    #: "municipality" with consent to share with it; otherwise "referrer" (the referrer and the GP only).
+    #: "municipality" when the home municipality owns the task; otherwise "referrer" (a referring organisation).
     addressed_to: HandoverAddressee = Field(sa_type=stored_enum(HandoverAddressee, 16))
+    #: The organisation that owns the follow-up (workflows/handover_owner.py); None only while nobody can act.
+    owner_org_id: str | None = Field(default=None, foreign_key="organisation.id", index=True, max_length=36)
+    owner_reason: OwnerReason | None = Field(default=None, sa_type=stored_enum(OwnerReason, 32))
     status: HandoverStatus = Field(default=HandoverStatus.OPEN, sa_type=stored_enum(HandoverStatus, 24), index=True)
     acknowledge_due: date
     first_contact_due: date

@@ -18,6 +18,8 @@ TEXTS = {
     "referral_forward": "{clinic} har videresendt en henvisning til en annen poliklinikk.",
     "handover_created": "Ny tilbakehenvisning fra {clinic} ({trigger}). Bekreft mottak innen {acknowledge_due}.",
     "referral_decision": "{clinic} har svart på henvisningen: {trigger}.",
+    "municipality_not_connected": "Kommune {municipality_number} er ikke koblet til tjenesten, så en "
+                                  "tilbakehenvisning ligger hos henviseren. Registrer kommunen og en koordinator.",
     "handover_unrouted": "En tilbakehenvisning til kommune {municipality_number} har ingen å gå til. "
                          "Registrer kommunen og en koordinator, eller kontakt henviseren.",
     "assessment_warning": "Vurderingsfristen for en henvisning går ut {due}.",

@@ -20,6 +20,10 @@ class HandoverOut(Schema):
     trigger = fields.String()
     municipality_number = fields.String()
     addressed_to = fields.String()
+    #: The organisation that owns the follow-up, and why (municipal_consent, no_municipal_consent,
+    #: municipality_not_connected); null only while nobody can act on it.
+    owner_org_id = fields.String(allow_none=True)
+    owner_reason = fields.String(allow_none=True)
     status = fields.String()
     acknowledge_due = fields.Date()
     first_contact_due = fields.Date()

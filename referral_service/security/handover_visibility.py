@@ -1,5 +1,5 @@
 """Need-to-know for handover tasks: the municipality it is addressed to (while consent allows),
-the referring side, and BUP."""
+the referring side, BUP, and the lead of the referring organisation that owns it."""
 
 from __future__ import annotations
 
@@ -24,11 +24,18 @@ def visible_handovers(actor: Actor) -> ColumnElement[bool]:
                            shared_with_municipality())))
     if actor.has_role(Role.REFERRER) or actor.has_role(Role.BUP_INTAKE):
         clauses.append(col(Handover.referral_id).in_(select(col(Referral.id)).where(visible_referrals(actor))))
+    if actor.has_role(Role.REFERRER_LEAD):
+        # The top of the ladder for the tasks the organisation owns.
+        clauses.append((col(Handover.addressed_to) == HandoverAddressee.REFERRER)
+                       & (col(Handover.owner_org_id) == actor.organisation_id))
     return or_(*clauses) if clauses else false()
 
 
 def may_work_on(actor: Actor, handover: Handover, *, referrer_side: bool) -> bool:
-    """Who acts on the task: the municipality it is addressed to, or, without consent, the referrer side."""
+    """Who acts on the task: the municipality that owns it; or, when a referring organisation owns it, the
+    referring side and the owner's lead."""
     if handover.addressed_to == HandoverAddressee.MUNICIPALITY:
         return is_municipal(actor) and handover.municipality_org_id == actor.organisation_id
+    if actor.has_role(Role.REFERRER_LEAD) and handover.owner_org_id == actor.organisation_id:
+        return True
     return handover.addressed_to == HandoverAddressee.REFERRER and referrer_side and actor.has_role(Role.REFERRER)

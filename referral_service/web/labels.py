@@ -25,6 +25,12 @@ HANDOVER_STATUS = {
     "closed": "Avsluttet",
 }
 
+#: Why the organisation that holds a handover holds it (nothing to add when it is the home municipality).
+OWNER_REASON = {
+    "no_municipal_consent": "familien har ikke samtykket til deling med kommunen, så henviser følger opp",
+    "municipality_not_connected": "kommunen er ikke koblet til tjenesten ennå, så henviser følger opp",
+}
+
 HANDOVER_TRIGGER = {trigger: word.capitalize() for trigger, word in TRIGGER_WORDS.items()}
 
 REASON = {

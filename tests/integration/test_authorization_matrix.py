@@ -119,7 +119,8 @@ EXPECTED: dict[str, dict[str, dict[str, int]]] = {
     f"POST {R}/forward": clinic_action("submitted"),
     f"POST {R}/start-treatment": clinic_action("accepted"),
     f"POST {R}/discharge": clinic_action("in_treatment"),
-    f"POST {R}/withdraw": {"submitted": answers(404, gp=200, bup=200),
+    # While BUP assesses, it rejects or forwards; it may not withdraw (README, "Using the API").
+    f"POST {R}/withdraw": {"submitted": answers(404, gp=200, bup=403),
                            "handed_over": after_handover(gp=409, bup=409)},
     # Handover tasks: seen by Askøy (addressed to it, with consent) and by the referral's parties.
     f"GET {API}/handovers": {"handed_over": answers(200)},

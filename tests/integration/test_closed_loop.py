@@ -88,8 +88,10 @@ def test_without_consent_to_the_municipality_the_task_goes_to_the_referrer_only(
     assert handover.addressed_to == "referrer" and handover.content["municipal_contacts"] == []
     assert world.get("coordinator_askoy", "/api/v1/alerts").json["items"] == []
     assert world.get("coordinator_askoy", f"/api/v1/handovers/{handover.id}").status_code == 404
+    # The referring GP office owns the follow-up: its referrer is asked to act on the task, once.
+    assert handover.owner_org_id == world.orgs["gp"].id and handover.owner_reason == "no_municipal_consent"
     gp_alerts = world.get("gp", "/api/v1/alerts").json["items"]
-    assert [a["handover_id"] for a in gp_alerts if a["kind"] == "referral_decision"] == [handover.id]
+    assert [(a["kind"], a["handover_id"]) for a in gp_alerts] == [("handover_created", handover.id)]
     assert world.post("gp", f"/api/v1/handovers/{handover.id}/acknowledge").status_code == 200
 
 

@@ -1,7 +1,9 @@
 """DESIGN.md rule 1 under random schedules: whatever order decisions, relays, deliveries, duplicate and lost
 messages, crashed workers and reconciler runs come in, no referral ever gets two handovers and nobody the
 same alert twice; and once the reconciler and the workers have settled, every rejected, discharged or
-late-withdrawn referral has exactly one handover and every other referral has none."""
+late-withdrawn referral has exactly one handover and every other referral has none. Every open handover has
+an owner with someone active who can act on it, whatever the consent, the home municipality, and whether
+the municipality's coordinator has left (the owner sweep runs each minute)."""
 
 from __future__ import annotations
 
@@ -18,15 +20,19 @@ from hypothesis.stateful import (
     rule,
     run_state_machine_as_test,
 )
+from sqlalchemy import update
 from sqlmodel import select
 
 from referral_service.bootstrap import dependencies
 from referral_service.domain.alert import Alert
 from referral_service.domain.handover import Handover
+from referral_service.domain.organisation import User
 from referral_service.domain.outbox import OutboxMessage
 from referral_service.domain.referral import ReferralEvent
+from referral_service.services.handovers.routing import actors
 from referral_service.services.loop.consequences import handle_referral_event
 from referral_service.services.loop.reconcile import reconcile
+from referral_service.services.loop.sweeps import SweepResult, sweep_owners
 from referral_service.services.unit_of_work import REFERRAL_EVENT_TOPIC, SqlUnitOfWork
 from tests.integration.conftest import empty_case_tables
 from tests.support.loop import InProcessWorker
@@ -34,6 +40,10 @@ from tests.support.loop import InProcessWorker
 #: Statuses whose referral must end with a handover (withdrawn counts only after acceptance; see below).
 HANDOVER_STATUSES = {"rejected", "discharged"}
 LATE_WITHDRAWAL_FROM = {"accepted", "in_treatment"}
+#: Consent with and without the municipality; a home municipality in the service and one that is not (Oslo).
+CONSENTS = [{"given_by": ["guardian"], "share_with": ["bup", "municipality"]},
+            {"given_by": ["guardian"], "share_with": ["bup"]}]
+HOME_MUNICIPALITIES = ["4627", "0301"]
 #: Few referrals, so that the steps go to deciding on them and to the background work.
 MAX_REFERRALS = 4
 
@@ -86,13 +96,25 @@ def loop_machine(app, world):
         @initialize(count=st.integers(1, 2))
         def some_referrals_are_waiting(self, count: int) -> None:
             for _ in range(count):
-                self.create_and_submit()
+                self.create_and_submit(consent=CONSENTS[0], home=HOME_MUNICIPALITIES[0])
 
         @precondition(lambda self: len(self.status) < MAX_REFERRALS)
-        @rule()
-        def create_and_submit(self) -> None:
-            referral = world.create_referral("gp")
+        @rule(consent=st.sampled_from(CONSENTS), home=st.sampled_from(HOME_MUNICIPALITIES))
+        def create_and_submit(self, consent: dict, home: str) -> None:
+            referral = world.create_referral("gp", consent=consent, home_municipality=home)
             self.status[referral["id"]] = world.act("gp", referral["id"], "submit")["status"]
+
+        @rule(leaves=st.booleans())
+        def the_coordinator_leaves_or_comes_back(self, leaves: bool) -> None:
+            self.coordinator_active(not leaves)
+            with database.session() as session, SqlUnitOfWork.on(session) as uow:
+                sweep_owners(uow, SweepResult(), clock=deps.clock)  # the sweep runs each minute
+                uow.commit()
+
+        def coordinator_active(self, active: bool) -> None:
+            with database.engine.begin() as connection:
+                connection.execute(update(User).where(User.id == world.users["coordinator_askoy"].id)
+                                   .values(active=active))
 
         @precondition(lambda self: self.open_referrals())
         @rule(data=st.data(), relay_ticks=st.booleans())
@@ -160,12 +182,20 @@ def loop_machine(app, world):
             assert set(per_referral) <= self.must_have_handover
 
         @invariant()
+        def every_open_handover_has_an_owner_with_someone_who_can_act(self) -> None:
+            with database.session() as session:
+                for handover in session.exec(select(Handover).where(Handover.status != "closed")).all():
+                    assert handover.owner_org_id is not None, handover
+                    assert actors(session, handover), (handover.owner_org_id, handover.addressed_to)
+
+        @invariant()
         def never_the_same_alert_twice_to_one_person(self) -> None:
             with database.session() as session:
                 keys = Counter(session.exec(select(Alert.user_id, Alert.dedupe_key)).all())
             assert all(count == 1 for count in keys.values()), keys
 
         def teardown(self) -> None:
+            self.coordinator_active(True)
             # Settle: the reconciler repairs what was lost, the workers finish what is queued.
             with database.session() as session:
                 reconcile(SqlUnitOfWork.on(session), clock=deps.clock, deadlines=deps.deadlines, grace=timedelta(0))
@@ -176,6 +206,7 @@ def loop_machine(app, world):
             assert per_referral == Counter(self.must_have_handover), (per_referral, self.must_have_handover)
             assert pending == []
             self.never_the_same_alert_twice_to_one_person()
+            self.every_open_handover_has_an_owner_with_someone_who_can_act()
 
     return LoopClosure
 

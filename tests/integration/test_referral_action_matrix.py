@@ -107,9 +107,16 @@ def assert_unchanged(before: dict[str, Any], after: dict[str, Any]) -> None:
     assert after == before
 
 
+#: The one narrowing of API.md's table (README, "Using the API"): while BUP assesses a referral it may reject
+#: it (a handover) or forward it, never withdraw it; it may withdraw only after accepting the child.
+CLINIC_MAY_NOT_WITHDRAW = ("submitted", "information_requested")
+
+
 def expected_code(status: str, action: str, who: str) -> int:
     if who == "bup" and status == "draft":
         return 404  # a draft is not visible to the clinic
+    if who == "bup" and action == "withdraw" and status in CLINIC_MAY_NOT_WITHDRAW:
+        return 403
     return 200 if (status, action) in ALLOWED else 409
 
 

@@ -137,7 +137,7 @@ def test_easter_is_not_counted_before_escalating(world, worker, clock, sweep):
     assert "nivå 1" in alert["message"]
 
 
-def test_without_consent_to_the_municipality_the_escalation_goes_to_the_referrer(world, worker, clock, sweep):
+def test_without_consent_to_the_municipality_the_escalation_goes_to_the_referrers_lead(world, worker, clock, sweep):
     clock.set(MONDAY)
     referral = world.create_referral("gp", consent={"given_by": ["guardian"], "share_with": ["bup"]})
     world.act("gp", referral["id"], "submit")
@@ -145,7 +145,8 @@ def test_without_consent_to_the_municipality_the_escalation_goes_to_the_referrer
                                                 "municipal_advice": "Kontakt helsestasjonen."})
     worker.run()
     sweep("2026-10-08T09:00:00+02:00")
-    [alert] = alerts(world, "gp", ESCALATION)
+    # The referring GP office owns the task: its lead is the top of the ladder, not the GP alone.
+    [alert] = alerts(world, "lead_gp", ESCALATION)
     assert alert["referral_id"] == referral["id"]
     assert alerts(world, "lead_askoy", ESCALATION) == []
 

@@ -28,6 +28,10 @@ USERS = {
     "lead_bergen": "leder@bergen.example",
     "coordinator_askoy": "koordinator@askoy.example",
     "lead_askoy": "leder@askoy.example",
+    "lead_gp": "leder@askoy-legesenter.example",
+    "lead_ppt": "leder@ppt-bergen.example",
+    "lead_school_bergen": "leder@skolehelse-bergen.example",
+    "lead_school_askoy": "leder@skolehelse-askoy.example",
     "admin": "admin@demo.example",
     "auditor": "revisor@demo.example",
 }

@@ -42,6 +42,10 @@ SPEC_HANDOVER_TRIGGERS: dict[tuple[str, str], str] = {
     ("in_treatment", "withdraw"): "withdrawn",
 }
 
+#: The one narrowing of API.md's table (README, "Using the API"): BUP may withdraw only after accepting the
+#: child, which hands it back; while it assesses, it rejects (a handover) or forwards, never ends it silently.
+SPEC_ONLY_FROM: dict[tuple[str, str], set[str]] = {("withdraw", BUP_INTAKE): {"accepted", "in_treatment"}}
+
 #: API.md's role names as the lifecycle's parties.
 PARTY_OF_ROLE = {REFERRER: Party.REFERRER, BUP_INTAKE: Party.CLINIC}
 
@@ -61,9 +65,10 @@ def expected_outcome(status: str, action: str, parties: frozenset[Party]) -> str
     allowed_parties = {PARTY_OF_ROLE[role] for role in who}
     if not parties & allowed_parties:
         return Forbidden
-    if status in moves:
-        return moves[status]
-    return Conflict
+    if status not in moves:
+        return Conflict
+    here = {PARTY_OF_ROLE[role] for role in who if status in SPEC_ONLY_FROM.get((action, role), moves)}
+    return moves[status] if parties & here else Forbidden
 
 
 CELLS = [

@@ -8,16 +8,16 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 
-from sqlmodel import Session, select
+from sqlmodel import select
 
 from referral_service.clock import Clock
-from referral_service.domain.enums import HandoverAddressee, ReferralStatus, Role
+from referral_service.domain.enums import ReferralStatus, Role
 from referral_service.domain.handover import Handover
 from referral_service.domain.organisation import User
 from referral_service.domain.referral import Referral
-from referral_service.security.consent_scope import municipality_may_see
 from referral_service.services.alerts.inbox import raise_alerts
-from referral_service.services.alerts.recipients import administrators, referrer_side, users_with_role
+from referral_service.services.alerts.recipients import users_with_role
+from referral_service.services.handovers import routing
 from referral_service.services.unit_of_work import SqlUnitOfWork
 from referral_service.workflows import escalation
 from referral_service.workflows.calendar import WorkingDayCalendar
@@ -25,6 +25,7 @@ from referral_service.workflows.deadlines import DeadlinePolicy
 from referral_service.workflows.handover_lifecycle import AWAITING_FIRST_CONTACT, HandoverStatus, overdue_handovers
 
 log = logging.getLogger(__name__)
+
 
 @dataclass
 class SweepResult:
@@ -70,16 +71,6 @@ def sweep_referral_deadlines(uow: SqlUnitOfWork, result: SweepResult, *, clock: 
                 result.count(mark.kind)
 
 
-def _escalation_recipients(session: Session, handover: Handover) -> list[User]:
-    referral = session.get(Referral, handover.referral_id)
-    if handover.addressed_to == HandoverAddressee.MUNICIPALITY and municipality_may_see(referral):
-        leads = users_with_role(session, organisation_id=handover.municipality_org_id, role=Role.MUNICIPAL_LEAD)
-        if leads:
-            return leads
-    # Nobody left to escalate to on the task's side: administrators are told instead of no one.
-    return referrer_side(session, referral) or administrators(session)
-
-
 def sweep_handovers(uow: SqlUnitOfWork, result: SweepResult, *, clock: Clock,
                     calendar: WorkingDayCalendar) -> None:
     session = uow.session
@@ -92,11 +83,18 @@ def sweep_handovers(uow: SqlUnitOfWork, result: SweepResult, *, clock: Clock,
             acknowledge_due=handover.acknowledge_due, first_contact_due=handover.first_contact_due,
             today=today, calendar=calendar)
         for mark in marks:
-            recipients = _escalation_recipients(session, handover)
+            recipients = routing.escalation_recipients(session, handover)
             if _record(uow, clock, mark, users=recipients, referral_id=handover.referral_id,
                        handover_id=handover.id):
                 handover.escalation_level = max(handover.escalation_level, mark.level)
                 result.count(mark.kind)
+
+
+def sweep_owners(uow: SqlUnitOfWork, result: SweepResult, *, clock: Clock) -> None:
+    """No task stays with an owner that has nobody active left to act on it: the owner rule picks again."""
+    for handover in routing.orphaned_handovers(uow.session):
+        if routing.reroute(uow, clock, handover=handover, because="owner_inactive"):
+            result.count("handover_rerouted")
 
 
 def run_sweeps(uow: SqlUnitOfWork, *, clock: Clock, deadlines: DeadlinePolicy) -> SweepResult:
@@ -104,6 +102,7 @@ def run_sweeps(uow: SqlUnitOfWork, *, clock: Clock, deadlines: DeadlinePolicy) -
     result = SweepResult()
     with uow:
         sweep_referral_deadlines(uow, result, clock=clock, deadlines=deadlines)
+        sweep_owners(uow, result, clock=clock)
         sweep_handovers(uow, result, clock=clock, calendar=deadlines.calendar)
         uow.commit()
     if result.marks:

@@ -7,23 +7,20 @@ from typing import Any
 from sqlmodel import select
 
 from referral_service.clock import Clock
-from referral_service.domain.enums import HandoverAddressee, ReferralAction, ReferralStatus, ShareWith
-from referral_service.domain.handover import Handover, HandoverEvent
+from referral_service.domain.enums import ReferralAction, ReferralStatus, ShareWith
+from referral_service.domain.handover import Handover
 from referral_service.domain.national_id import age_on
 from referral_service.domain.referral import Referral
 from referral_service.errors import InvalidData
 from referral_service.security.access_log import record_access
 from referral_service.security.actor import Actor
-from referral_service.security.consent_scope import municipality_may_see
-from referral_service.services.alerts.recipients import referrer_side
-from referral_service.services.handovers.creation import alert_unrouted
+from referral_service.services.handovers import routing
 from referral_service.services.referrals.drafts import record_consent
 from referral_service.services.referrals.events import record_event
 from referral_service.services.referrals.guards import check_if_match, require_party
 from referral_service.services.unit_of_work import SqlUnitOfWork
 from referral_service.services.views import ReferralView, build_view
 from referral_service.workflows.consent import consent_problems
-from referral_service.workflows.handover_lifecycle import HandoverStatus
 from referral_service.workflows.referral_lifecycle import Party
 
 
@@ -59,18 +56,8 @@ def change_consent(uow: SqlUnitOfWork, clock: Clock, *, actor: Actor, referral_i
 
 
 def _readdress_open_handover(uow: SqlUnitOfWork, clock: Clock, *, referral: Referral, actor: Actor) -> None:
-    """Without consent to share with the municipality any more, an open task goes back to the
-    referrer side, and reveals nothing more to the municipality."""
-    session = uow.session
-    handover = session.exec(select(Handover).where(Handover.referral_id == referral.id)).first()
-    if (handover is None or handover.status == HandoverStatus.CLOSED or municipality_may_see(referral)
-            or handover.addressed_to != HandoverAddressee.MUNICIPALITY):
-        return
-    handover.addressed_to = HandoverAddressee.REFERRER
-    handover.content = {**handover.content, "municipal_contacts": []}
-    handover.version += 1
-    session.add(HandoverEvent(handover_id=handover.id, action="readdress", from_status=handover.status,
-                              to_status=handover.status, actor_id=actor.user_id, at=clock.now(),
-                              data={"addressed_to": HandoverAddressee.REFERRER, "reason": "consent_changed"}))
-    if not referrer_side(session, referral):
-        alert_unrouted(uow, clock, handover=handover)
+    """A changed consent may move an open task: without consent to share with the municipality it goes to the
+    referring side and reveals nothing more to the municipality (the owner rule decides)."""
+    handover = uow.session.exec(select(Handover).where(Handover.referral_id == referral.id)).first()
+    if handover is not None:
+        routing.reroute(uow, clock, handover=handover, because="consent_changed", actor_id=actor.user_id)

@@ -73,17 +73,33 @@ def _check_organisations(session: Session, data: dict[str, Any]) -> None:
         raise InvalidData("The referral refers to organisations that do not exist.", errors=errors)
 
 
-def _place_child(municipalities: MunicipalityRegister, clock: Clock, data: dict[str, Any]) -> None:
+def _place_child(municipalities: MunicipalityRegister, clock: Clock, data: dict[str, Any]) -> dict[str, list[str]]:
     """The child's home municipality as the register holds it today (a number from before a reform becomes
-    its successor's); 422 when no municipality, or more than one, holds it."""
+    its successor's); the refusal by field when no municipality, or more than one, holds it."""
     child = data.get("child")
     if not child or "home_municipality" not in child:
-        return
+        return {}
     try:
         child["home_municipality"] = municipalities.current(child["home_municipality"], clock.today()).number
     except UnknownMunicipality as exc:
-        raise InvalidData("The home municipality is not a Norwegian municipality.",
-                          errors={"child.home_municipality": [exc.reason]}) from None
+        return {"child.home_municipality": [exc.reason]}
+    return {}
+
+
+def _the_child(session: Session, identity: IdentityNumbers, municipalities: MunicipalityRegister, clock: Clock,
+               data: dict[str, Any]) -> Child | None:
+    """The child the draft describes (None when it names no new identity number), with its home municipality
+    as today's; every refusal about the child at once (422)."""
+    errors = _place_child(municipalities, clock, data)
+    child = None
+    try:
+        if data.get("child", {}).get("national_id"):
+            child = _find_or_register_child(session, identity, data["child"])
+    except InvalidData as invalid:
+        errors = {**errors, **(invalid.errors or {})}
+    if errors:
+        raise InvalidData("The child's details are not valid.", errors=errors)
+    return child
 
 
 def _find_or_register_child(session: Session, identity: IdentityNumbers, child_data: dict[str, Any]) -> Child:
@@ -175,8 +191,8 @@ def create_referral(uow: SqlUnitOfWork, *, clock: Clock, identity: IdentityNumbe
             if replay is not None:
                 return replay, False
         _check_organisations(session, data)
-        _place_child(municipalities, clock, data)
-        child = _find_or_register_child(session, identity, data["child"])
+        child = _the_child(session, identity, municipalities, clock, data)
+        assert child is not None  # a new referral always names the child's identity number (ReferralIn)
         session.flush()
         now = clock.now()
         referral = Referral(
@@ -247,10 +263,9 @@ def update_draft(uow: SqlUnitOfWork, *, clock: Clock, identity: IdentityNumbers,
         if referral.status != ReferralStatus.DRAFT:
             raise Conflict("Only a draft can be edited.")
         _check_organisations(session, data)
-        _place_child(municipalities, clock, data)
+        child = _the_child(session, identity, municipalities, clock, data)
         uow.referrals.claim_version(referral)
-        if data.get("child", {}).get("national_id"):
-            child = _find_or_register_child(session, identity, data["child"])
+        if child is not None:
             session.flush()
             referral.child_id = child.id
         if "child" in data:

@@ -55,6 +55,7 @@ def referral_page(uow: SqlUnitOfWork, *, actor: Actor, referral_id: str) -> Refe
         people = {u.id: u for u in session.exec(select(User).where(User.id.in_({e.actor_id for e in events})))}
         organisations = organisations_by_id(session, {
             referral.clinic_id, referral.referrer_org_id, handover.municipality_org_id if handover else None,
+            handover.owner_org_id if handover else None,
             *(e.actor_org_id for e in events), *(c.organisation_id for c in view.municipal_contacts),
             *(c.organisation_id for c in view.co_referrers)})
         handover_events = list(session.exec(select(HandoverEvent).where(HandoverEvent.handover_id == handover.id)

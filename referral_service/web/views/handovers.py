@@ -50,10 +50,11 @@ def _handover_page(handover_id: str, *, filled: FilledForm | None = None, change
     allowed = view.actions
     people = _colleagues(actor)
     contact_orgs = {c.get("organisation_id") for c in view.handover.content.get("municipal_contacts", [])}
-    organisations = {i: o.name for i, o in organisations_by_id(db_session(), contact_orgs).items()}
+    found = organisations_by_id(db_session(), {*contact_orgs, view.handover.owner_org_id})
+    organisations = {i: o.name for i, o in found.items()}
     body = render_template(
         "handovers/detail.html", handover=view.handover, events=view.events, referral=referral,
-        people=people, organisations=organisations, version=view.etag,
+        people=people, organisations=organisations, owner=found.get(view.handover.owner_org_id), version=view.etag,
         options={"assignee_user_id": list(people.items())},
         **forms_on_page(ENDPOINTS, decisions.HANDOVER_STEPS, allowed=allowed, record_id=handover_id, filled=filled,
                         changed=changed))

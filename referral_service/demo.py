@@ -26,6 +26,7 @@ ORGANISATIONS = [
     ("school_bergen", K.SCHOOL_HEALTH_SERVICE, "Skolehelsetjenesten i Bergen", "4601"),
     ("school_askoy", K.SCHOOL_HEALTH_SERVICE, "Skolehelsetjenesten på Askøy", "4627"),
     ("gp", K.GP_OFFICE, "Askøy legesenter", "4627"),
+    ("barnevern_askoy", K.CHILD_WELFARE, "Barneverntjenesten på Askøy", "4627"),
     ("operator", K.OPERATOR, "Driftsorganisasjonen", None),
 ]
 
@@ -37,6 +38,7 @@ USERS: list[tuple] = [
     ("ppt@bergen.example", "Per PP-rådgiver", "ppt", [R.REFERRER], P.PPT_ADVISER),
     ("helsesykepleier@bergen.example", "Hanne Helsesykepleier", "school_bergen", [R.REFERRER], P.SCHOOL_NURSE),
     ("helsesykepleier@askoy.example", "Heidi Helsesykepleier", "school_askoy", [R.REFERRER], P.SCHOOL_NURSE),
+    ("barnevern@askoy.example", "Berit Barnevern", "barnevern_askoy", [R.REFERRER], P.CHILD_WELFARE_LEADER),
     ("inntak@bup.example", "Ingrid Inntak", "bup", [R.BUP_INTAKE], P.PSYCHOLOGIST),
     ("inntak@bup-oyane.example", "Ivar Inntak", "bup2", [R.BUP_INTAKE], P.PSYCHOLOGIST),
     ("koordinator@bergen.example", "Kari Koordinator", "bergen", [R.MUNICIPAL_COORDINATOR]),

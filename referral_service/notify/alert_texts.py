@@ -16,6 +16,9 @@ TEXTS = {
     "referral_request-information": "{clinic} ber om mer informasjon om en henvisning.",
     "referral_accept": "{clinic} har gitt rett til helsehjelp for en henvisning.",
     "referral_forward": "{clinic} har videresendt en henvisning til en annen poliklinikk.",
+    "referral_supplement": "Henviser har svart på spørsmålene {clinic} stilte om en henvisning.",
+    "referral_invite-co-referrer": "Virksomheten din er invitert som medhenviser på en henvisning til {clinic}.",
+    "referral_submit": "Medhenviseren har sendt henvisningen du skrev, til {clinic}.",
     "handover_created": "Ny tilbakehenvisning fra {clinic} ({trigger}). Bekreft mottak innen {acknowledge_due}.",
     "referral_decision": "{clinic} har svart på henvisningen: {trigger}.",
     "municipality_not_connected": "Kommune {municipality_number} er ikke koblet til tjenesten, så en "

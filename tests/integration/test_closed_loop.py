@@ -142,7 +142,9 @@ def test_alert_emails_are_sent_once_and_say_nothing_about_the_child(world, app):
     worker.run()
     worker.run()
     recipients = [m["To"] for m in worker.mailer.sent]
-    assert sorted(recipients) == sorted({"koordinator@askoy.example", "fastlege@askoy.example"})
+    # The coordinator who owns the task, the GP who referred, and the school nurse named as the child's contact.
+    assert sorted(recipients) == sorted({"koordinator@askoy.example", "fastlege@askoy.example",
+                                         "helsesykepleier@askoy.example"})
     for message in worker.mailer.sent:
         text = message.get_content()
         assert "Ola" not in text and "Testesen" not in text and "/varsler" in text

@@ -22,6 +22,7 @@ USERS = {
     "ppt": "ppt@bergen.example",
     "nurse_bergen": "helsesykepleier@bergen.example",
     "nurse_askoy": "helsesykepleier@askoy.example",
+    "barnevern_askoy": "barnevern@askoy.example",
     "bup": "inntak@bup.example",
     "bup2": "inntak@bup-oyane.example",
     "coordinator_bergen": "koordinator@bergen.example",

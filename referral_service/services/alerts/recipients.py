@@ -6,7 +6,7 @@ from sqlmodel import Session, select
 
 from referral_service.domain.enums import OrganisationKind, Role
 from referral_service.domain.organisation import Organisation, User
-from referral_service.domain.referral import CoReferrer, Referral
+from referral_service.domain.referral import CoReferrer, MunicipalContact, Referral
 from referral_service.security.consent_scope import consent_allows
 
 
@@ -47,3 +47,33 @@ def referrer_side(session: Session, referral: Referral) -> list[User]:
         Organisation.id.in_({u.organisation_id for u in people.values() if u is not None}))).all())
     return [u for u in people.values() if u is not None and u.active
             and consent_allows(kinds.get(u.organisation_id, ""), referral, u.organisation_id)]
+
+
+def _referrers_at(session: Session, referral: Referral, organisation_ids: set[str]) -> list[User]:
+    """The active referrers at these organisations that the consent lets take part in the referral."""
+    if not organisation_ids:
+        return []
+    kinds = dict(session.exec(select(Organisation.id, Organisation.kind)
+                              .where(Organisation.id.in_(organisation_ids))).all())
+    people = [user for org_id in sorted(kinds) if consent_allows(kinds[org_id], referral, org_id)
+              for user in users_with_role(session, organisation_id=org_id, role=Role.REFERRER)]
+    return people
+
+
+def around_the_child(session: Session, referral: Referral) -> list[User]:
+    """Everyone around the child who hears BUP's decision to hand the child back: the referrer, every
+    co-referring organisation (GP, PPT, school health, child welfare) and the organisations of the named
+    municipal contacts, within the consent given."""
+    co_referring = set(session.exec(select(CoReferrer.organisation_id)
+                                    .where(CoReferrer.referral_id == referral.id)).all())
+    contacts = {org_id for org_id in session.exec(select(MunicipalContact.organisation_id)
+                                                  .where(MunicipalContact.referral_id == referral.id)).all() if org_id}
+    people = {u.id: u for u in referrer_side(session, referral)}
+    for user in _referrers_at(session, referral, co_referring | contacts):
+        people.setdefault(user.id, user)
+    return sorted(people.values(), key=lambda u: u.id)
+
+
+def invited_co_referrers(session: Session, referral: Referral, organisation_id: str) -> list[User]:
+    """The referrers at an organisation invited as medhenviser, when the consent lets it take part."""
+    return _referrers_at(session, referral, {organisation_id})

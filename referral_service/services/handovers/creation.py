@@ -15,7 +15,7 @@ from referral_service.domain.handover import Handover, HandoverEvent
 from referral_service.domain.organisation import Organisation
 from referral_service.domain.referral import Referral, ReferralEvent
 from referral_service.services.alerts.inbox import raise_alerts
-from referral_service.services.alerts.recipients import referrer_side
+from referral_service.services.alerts.recipients import around_the_child
 from referral_service.services.handovers import routing
 from referral_service.services.unit_of_work import SqlUnitOfWork
 from referral_service.workflows import handover_rules
@@ -71,8 +71,8 @@ def ensure_handover(uow: SqlUnitOfWork, *, clock: Clock, deadlines: DeadlinePoli
         return session.exec(select(Handover).where(Handover.trigger_event_id == event.id)).one()
     key = f"handover:{handover.id}:created"
     routing.tell_owner(uow, clock, handover=handover, clinic_name=clinic.name if clinic else "BUP", key=key)
-    # Everyone on the referring side (the GP among them) hears of BUP's decision; the owner's people already did.
-    raise_alerts(uow, clock, users=referrer_side(session, referral), kind="referral_decision", dedupe_key=key,
+    # Everyone around the child (the GP among them) hears of BUP's decision; the owner's people already did.
+    raise_alerts(uow, clock, users=around_the_child(session, referral), kind="referral_decision", dedupe_key=key,
                  data={"clinic": clinic.name if clinic else "BUP", "trigger": str(trigger)},
                  referral_id=referral.id, handover_id=handover.id)
     return handover

@@ -1,20 +1,43 @@
 """What follows a referral event: the handover for a rejection, discharge or late withdrawal, and
-alerts to the referrer about BUP's answers. Runs in a worker, never in the web request."""
+alerts to the people the event concerns. Runs in a worker, never in the web request."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
+from sqlmodel import Session
+
 from referral_service.clock import Clock
-from referral_service.domain.enums import ReferralAction
-from referral_service.domain.organisation import Organisation
+from referral_service.domain.enums import ReferralAction, Role
+from referral_service.domain.organisation import Organisation, User
 from referral_service.domain.referral import Referral, ReferralEvent
 from referral_service.services.alerts.inbox import raise_alerts
-from referral_service.services.alerts.recipients import referrer_side
+from referral_service.services.alerts.recipients import invited_co_referrers, referrer_side, users_with_role
 from referral_service.services.handovers.creation import ensure_handover
 from referral_service.services.unit_of_work import SqlUnitOfWork
 from referral_service.workflows.deadlines import DeadlinePolicy
 
-#: BUP's answers that the referrer is told about when no handover carries them.
-REFERRER_NOTICES = frozenset({ReferralAction.REQUEST_INFORMATION, ReferralAction.ACCEPT, ReferralAction.FORWARD})
+Recipients = Callable[[Session, Referral, ReferralEvent], list[User]]
+
+
+def _someone_else_submitted(session: Session, referral: Referral, event: ReferralEvent) -> list[User]:
+    """The drafter, when a co-referrer with the right to refer sent the referral."""
+    drafter = session.get(User, referral.referrer_user_id)
+    return [drafter] if drafter is not None and drafter.active and event.actor_id != drafter.id else []
+
+
+#: Who is told of an event that hands nothing over: the referrer of BUP's answers and questions, BUP of the
+#: referrer's answer, an invited co-referrer of the invitation, the drafter when a co-referrer sent it.
+NOTICES: dict[ReferralAction, Recipients] = {
+    ReferralAction.REQUEST_INFORMATION: lambda session, referral, _event: referrer_side(session, referral),
+    ReferralAction.ACCEPT: lambda session, referral, _event: referrer_side(session, referral),
+    ReferralAction.FORWARD: lambda session, referral, _event: referrer_side(session, referral),
+    ReferralAction.SUPPLEMENT: lambda session, referral, _event: users_with_role(
+        session, organisation_id=referral.clinic_id, role=Role.BUP_INTAKE),
+    ReferralAction.INVITE_CO_REFERRER: lambda session, referral, event: invited_co_referrers(
+        session, referral, event.data.get("organisation_id", "")),
+    ReferralAction.SUBMIT: _someone_else_submitted,
+}
 
 
 def handle_referral_event(uow: SqlUnitOfWork, *, clock: Clock, deadlines: DeadlinePolicy,
@@ -24,10 +47,11 @@ def handle_referral_event(uow: SqlUnitOfWork, *, clock: Clock, deadlines: Deadli
         ensure_handover(uow, clock=clock, deadlines=deadlines, event=event)
         return
     session = uow.session
-    if event.action not in REFERRER_NOTICES:
+    recipients = NOTICES.get(event.action)
+    if recipients is None:
         return
     referral = session.get(Referral, event.referral_id)
     clinic = session.get(Organisation, referral.clinic_id)
-    raise_alerts(uow, clock, users=referrer_side(session, referral), kind=f"referral_{event.action}",
-                 dedupe_key=f"referral-event:{event.id}", data={"clinic": clinic.name},
+    raise_alerts(uow, clock, users=recipients(session, referral, event), kind=f"referral_{event.action}",
+                 dedupe_key=f"referral-event:{event.id}", data={"clinic": clinic.name if clinic else "BUP"},
                  referral_id=referral.id)

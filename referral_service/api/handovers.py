@@ -15,7 +15,8 @@ blp = Blueprint("handovers", __name__, description="Handover tasks (tilbakehenvi
 authenticated(blp)
 
 def handover_payload(view: handovers.HandoverView) -> dict:
-    return {**view.handover.model_dump(), "events": [e.model_dump() for e in view.events]}
+    return {**view.handover.model_dump(), "events": [e.model_dump() for e in view.events],
+            "withhold_from_guardians": view.withhold_from_guardians}
 
 
 @blp.route("/handovers", methods=["GET"])

@@ -24,6 +24,9 @@ class HandoverOut(Schema):
     #: municipality_not_connected); null only while nobody can act on it.
     owner_org_id = fields.String(allow_none=True)
     owner_reason = fields.String(allow_none=True)
+    #: The child (12-16) has asked that the guardians are not informed; their phone and e-mail are hidden from
+    #: the municipality while the request stands.
+    withhold_from_guardians = fields.Boolean()
     status = fields.String()
     acknowledge_due = fields.Date()
     first_contact_due = fields.Date()

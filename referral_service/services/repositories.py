@@ -150,7 +150,10 @@ class SqlHandovers:
     def view(self, handover: Handover) -> HandoverView:
         events = self.session.exec(select(HandoverEvent).where(HandoverEvent.handover_id == handover.id)
                                    .order_by(HandoverEvent.at, HandoverEvent.id)).all()
-        return HandoverView(handover=handover, events=list(events))
+        consent = self.session.exec(select(Consent).where(Consent.referral_id == handover.referral_id,
+                                                          Consent.superseded_at.is_(None))).first()
+        return HandoverView(handover=handover, events=list(events),
+                            withhold_from_guardians=bool(consent and consent.withhold_from_guardians))
 
 
 class SqlOrganisations:

@@ -11,6 +11,8 @@ from sqlmodel import Session, select
 from referral_service.domain.child import Child
 from referral_service.domain.handover import Handover, HandoverEvent
 from referral_service.domain.referral import Consent, CoReferrer, MunicipalContact, Referral
+from referral_service.security.actor import Actor
+from referral_service.security.guardian_privacy import guardians_seen_by
 
 
 @dataclass(frozen=True)
@@ -25,10 +27,13 @@ class ChildDetails:
     guardians: list[dict]
 
 
-def child_details(referral: Referral, child: Child) -> ChildDetails:
+def child_details(referral: Referral, child: Child, *, viewer: Actor | None = None,
+                  withhold_from_guardians: bool = False) -> ChildDetails:
+    """`viewer`, when given, sees the guardians as the child's request to withhold from them allows."""
     return ChildDetails(id=child.id, given_name=referral.child_given_name, family_name=referral.child_family_name,
                         birth_date=child.birth_date, home_municipality=referral.child_home_municipality,
-                        guardians=list(referral.child_guardians))
+                        guardians=guardians_seen_by(viewer, referral.child_guardians,
+                                                    withheld=withhold_from_guardians))
 
 
 @dataclass
@@ -54,8 +59,8 @@ def masked_national_id(birth_date: date) -> str:
     return f"{birth_date:%d.%m.%y} *****"
 
 
-def build_views(session: Session, referrals: list[Referral]) -> list[ReferralView]:
-    """Views for many referrals with one query per related table."""
+def build_views(session: Session, referrals: list[Referral], *, viewer: Actor | None = None) -> list[ReferralView]:
+    """Views for many referrals with one query per related table, as `viewer` may see them."""
     if not referrals:
         return []
     ids = [r.id for r in referrals]
@@ -76,7 +81,8 @@ def build_views(session: Session, referrals: list[Referral]) -> list[ReferralVie
     return [
         ReferralView(
             referral=r,
-            child=child_details(r, children[r.child_id]),
+            child=child_details(r, children[r.child_id], viewer=viewer, withhold_from_guardians=bool(
+                consents.get(r.id) and consents[r.id].withhold_from_guardians)),
             consent=consents.get(r.id),
             municipal_contacts=contacts[r.id],
             co_referrers=co_referrers[r.id],
@@ -86,8 +92,8 @@ def build_views(session: Session, referrals: list[Referral]) -> list[ReferralVie
     ]
 
 
-def build_view(session: Session, referral: Referral) -> ReferralView:
-    return build_views(session, [referral])[0]
+def build_view(session: Session, referral: Referral, *, viewer: Actor | None = None) -> ReferralView:
+    return build_views(session, [referral], viewer=viewer)[0]
 
 
 
@@ -97,6 +103,8 @@ class HandoverView:
     events: list[HandoverEvent]
     #: The steps the reader may take now (empty for those who only read the task).
     actions: list[str] = field(default_factory=list)
+    #: The child (12-16) has asked that the guardians are not informed: the task must say so.
+    withhold_from_guardians: bool = False
 
     @property
     def etag(self) -> str:

@@ -242,7 +242,7 @@ def _replay(uow: SqlUnitOfWork, *, actor: Actor, key: str, request_hash: str) ->
                           errors={"Idempotency-Key": ["Already used for another request."]})
     referral = session.get(Referral, record.referral_id)
     assert referral is not None  # a foreign key guarantees it
-    view = build_view(session, referral)
+    view = build_view(session, referral, viewer=actor)
     record_access(session, actor=actor, action="read", referrals=[referral])
     uow.commit()
     return view
@@ -291,7 +291,7 @@ def get_referral(uow: SqlUnitOfWork, *, actor: Actor, referral_id: str) -> Refer
     with uow:
         session = uow.session
         referral = uow.referrals.get_visible(actor=actor, referral_id=referral_id)
-        view = build_view(session, referral)
+        view = build_view(session, referral, viewer=actor)
         record_access(session, actor=actor, action="read", referrals=[referral])
         uow.commit()
         return view
@@ -315,7 +315,8 @@ def list_referrals(uow: SqlUnitOfWork, clock: Clock, *, actor: Actor, page: int,
         result = paginate(session, query, page=page, per_page=per_page)
         record_access(session, actor=actor, action="list", referrals=result.items)
         uow.commit()
-        return Page(items=build_views(session, result.items), total=result.total, page=page, per_page=per_page)
+        return Page(items=build_views(session, result.items, viewer=actor), total=result.total, page=page,
+                    per_page=per_page)
 
 
 def list_events(uow: SqlUnitOfWork, *, actor: Actor, referral_id: str) -> list[ReferralEvent]:

@@ -49,7 +49,7 @@ def referral_page(uow: SqlUnitOfWork, *, actor: Actor, referral_id: str) -> Refe
     with uow:
         session = uow.session
         referral = uow.referrals.get_visible(actor=actor, referral_id=referral_id)
-        view = build_view(session, referral)
+        view = build_view(session, referral, viewer=actor)
         events = events_of(session, referral.id)
         handover = session.exec(select(Handover).where(Handover.referral_id == referral.id)).first()
         people = {u.id: u for u in session.exec(select(User).where(User.id.in_({e.actor_id for e in events})))}

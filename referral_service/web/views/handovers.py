@@ -55,6 +55,7 @@ def _handover_page(handover_id: str, *, filled: FilledForm | None = None, change
     body = render_template(
         "handovers/detail.html", handover=view.handover, events=view.events, referral=referral,
         people=people, organisations=organisations, owner=found.get(view.handover.owner_org_id), version=view.etag,
+        withhold_from_guardians=view.withhold_from_guardians,
         options={"assignee_user_id": list(people.items())},
         **forms_on_page(ENDPOINTS, decisions.HANDOVER_STEPS, allowed=allowed, record_id=handover_id, filled=filled,
                         changed=changed))

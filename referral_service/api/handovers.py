@@ -16,7 +16,8 @@ authenticated(blp)
 
 def handover_payload(view: handovers.HandoverView) -> dict:
     return {**view.handover.model_dump(), "events": [e.model_dump() for e in view.events],
-            "withhold_from_guardians": view.withhold_from_guardians}
+            "withhold_from_guardians": view.withhold_from_guardians,
+            "epikrise_missing": view.handover.content.get("epikrise_sent") is False}
 
 
 @blp.route("/handovers", methods=["GET"])

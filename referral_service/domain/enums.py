@@ -69,6 +69,8 @@ class ReferralAction(StrEnum):
     RECEIVE_FORWARDED = "receive-forwarded"
     INVITE_CO_REFERRER = "invite-co-referrer"
     CHANGE_CONSENT = "change-consent"
+    #: BUP records that the epikrise it had not sent at discharge is sent now.
+    RECORD_EPIKRISE = "record-epikrise"
 
 
 class Urgency(StrEnum):

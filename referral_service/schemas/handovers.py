@@ -27,6 +27,8 @@ class HandoverOut(Schema):
     #: The child (12-16) has asked that the guardians are not informed; their phone and e-mail are hidden from
     #: the municipality while the request stands.
     withhold_from_guardians = fields.Boolean()
+    #: BUP discharged the child without sending the epikrise, and has not recorded it as sent since.
+    epikrise_missing = fields.Boolean()
     status = fields.String()
     acknowledge_due = fields.Date()
     first_contact_due = fields.Date()

@@ -235,6 +235,7 @@ ACTION_BODIES: dict[ReferralAction, type[Schema] | None] = {
     ReferralAction.START_TREATMENT: StartTreatmentIn,
     ReferralAction.DISCHARGE: DischargeIn,
     ReferralAction.WITHDRAW: WithdrawIn,
+    ReferralAction.RECORD_EPIKRISE: None,
 }
 
 

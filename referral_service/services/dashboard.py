@@ -125,6 +125,8 @@ class HandoverFigures:
     overdue: Figure
     overdue_unacknowledged: Figure
     overdue_no_first_contact: Figure
+    #: Discharges in the period where BUP had not sent the epikrise.
+    discharged_without_epikrise: Figure
 
 
 @dataclass(frozen=True)
@@ -275,7 +277,17 @@ def _handover_figures(session: Session, scope: Scope, period: Period, *, clock: 
         to_acknowledged=_durations(acknowledged), to_first_contact=_durations(first_contact),
         open=count_figure(open_count), overdue=count_figure(overdue),
         overdue_unacknowledged=count_figure(unacknowledged), overdue_no_first_contact=count_figure(no_first_contact),
+        discharged_without_epikrise=count_figure(_discharged_without_epikrise(session, clock, scope, period)),
     )
+
+
+def _discharged_without_epikrise(session: Session, clock: Clock, scope: Scope, period: Period) -> int:
+    start, end = period.bounds(clock.timezone)
+    discharges = session.execute(
+        select(ReferralEvent.data).join(Referral, Referral.id == ReferralEvent.referral_id)
+        .where(ReferralEvent.action == ReferralAction.DISCHARGE, ReferralEvent.at >= start, ReferralEvent.at < end,
+               scope.referrals)).scalars().all()
+    return sum(1 for data in discharges if (data or {}).get("epikrise_sent") is False)
 
 
 def _breaches(session: Session, clock: Clock, scope: Scope, period: Period) -> dict[str, Figure]:

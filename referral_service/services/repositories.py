@@ -50,6 +50,7 @@ class HandoverRepository(Protocol):
     def claim_version(self, handover: Handover) -> None: ...
     def add_event(self, event: HandoverEvent) -> None: ...
     def view(self, handover: Handover) -> HandoverView: ...
+    def for_referral(self, referral_id: str) -> Handover | None: ...
 
 
 class OrganisationRepository(Protocol):
@@ -131,6 +132,9 @@ class SqlReferrals:
 class SqlHandovers:
     def __init__(self, session: Session) -> None:
         self.session = session
+
+    def for_referral(self, referral_id: str) -> Handover | None:
+        return self.session.exec(select(Handover).where(Handover.referral_id == referral_id)).first()
 
     def get_visible(self, *, actor: Actor, handover_id: str) -> tuple[Handover, Referral]:
         handover = self.session.exec(

@@ -47,6 +47,11 @@ def care_start_marks(*, referral_id: str, care_start_due: date, today: date) -> 
     return []
 
 
+def epikrise_reminder(*, referral_id: str, today: date) -> Mark:
+    """One reminder a working day while a discharged child's epikrise is not recorded as sent."""
+    return Mark(f"referral:{referral_id}:epikrise:{today.isoformat()}", "epikrise_reminder", 0, today)
+
+
 def late_decision_marks(*, referral_id: str, decided: ReferralAction, today: date, assessment_due: date | None,
                         care_start_due: date | None, first_appointment_on: date | None) -> list[Mark]:
     """A deadline missed by the decision itself is a breach even if no sweep ran in between."""

@@ -96,7 +96,8 @@ EXPECTED: dict[str, dict[str, dict[str, int]]] = {
     f"POST {API}/users": {"none": answers(403, admin=201)},
     f"GET {API}/admin/operations": {"none": answers(403, admin=200)},
     # Referrals: referrers write them; lists answer everyone, showing only their cases (see below).
-    f"POST {API}/referrals": {"none": answers(403, gp=201, ppt=201, nurse_bergen=201, nurse_askoy=201)},
+    f"POST {API}/referrals": {"none": answers(403, gp=201, ppt=201, nurse_bergen=201, nurse_askoy=201,
+                                              barnevern_askoy=201)},
     f"GET {API}/referrals": {"handed_over": answers(200)},
     f"GET {R}": {"handed_over": READ_BY_THE_CASE_PARTIES},
     f"GET {R}/events": {"handed_over": READ_BY_THE_CASE_PARTIES},
@@ -119,6 +120,8 @@ EXPECTED: dict[str, dict[str, dict[str, int]]] = {
     f"POST {R}/forward": clinic_action("submitted"),
     f"POST {R}/start-treatment": clinic_action("accepted"),
     f"POST {R}/discharge": clinic_action("in_treatment"),
+    # Only the clinic, only for a child discharged without an epikrise (a rejected one has none to record).
+    f"POST {R}/record-epikrise": {"handed_over": after_handover(gp=403, bup=409)},
     # While BUP assesses, it rejects or forwards; it may not withdraw (README, "Using the API").
     f"POST {R}/withdraw": {"submitted": answers(404, gp=200, bup=403),
                            "handed_over": after_handover(gp=409, bup=409)},

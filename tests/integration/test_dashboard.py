@@ -298,7 +298,8 @@ def test_an_administrator_sees_open_and_overdue_handovers_and_deadline_breaches(
     # first contact planned, and their first-contact deadlines (10 working days) have passed.
     assert handovers == {"Opprettet i perioden": "6", "Fra perioden, ikke bekreftet mottatt": "<3",
                          "Åpne nå": "5", "Over frist nå": "3", "Over frist nå: ikke bekreftet mottatt": "<3",
-                         "Over frist nå: første kontakt ikke planlagt": "3"}
+                         "Over frist nå: første kontakt ikke planlagt": "3",
+                         "Skrevet ut uten epikrise": "0"}  # no discharge in the known set lacked one
     assert figures[("Fristbrudd", "Vurderingsfrist", "Antall")] == "3"  # N3, N4, P2 at BUP Øyane
     assert figures[("Fristbrudd", "Frist for start av helsehjelp", "Antall")] == "3"  # G4, N1, N2
 

@@ -29,10 +29,14 @@ REJECTION = {"reason_code": "not_specialist_need", "explanation": "Ikke behov fo
 
 
 @contextmanager
-def deactivated(app, world, *who: str):
-    """These people leave the service for the length of the block (as an administrator would record it)."""
-    ids = [world.users[name].id for name in who]
+def deactivated(app, world, *who: str, organisations: tuple[str, ...] = ()):
+    """These people, and everyone at these organisations, leave the service for the length of the block (as an
+    administrator would record it)."""
     engine = app.extensions["referral_db"].engine
+    with engine.connect() as connection:
+        org_ids = [world.orgs[key].id for key in organisations]
+        ids = [world.users[name].id for name in who] + list(connection.execute(
+            select(User.id).where(User.organisation_id.in_(org_ids), User.active.is_(True))).scalars())
     with engine.begin() as connection:
         connection.execute(update(User).where(User.id.in_(ids)).values(active=False))
     try:
@@ -151,7 +155,7 @@ def test_when_nobody_anywhere_can_act_the_administrators_must_find_someone(app, 
     clock.set(MONDAY)
     created = world.create_referral("gp")
     world.act("gp", created["id"], "submit")
-    with deactivated(app, world, "coordinator_askoy", "gp", "lead_gp"):
+    with deactivated(app, world, organisations=("askoy", "gp")):
         world.act("bup", created["id"], "reject", REJECTION)
         worker.run()
         handover = only_handover(app, created["id"])

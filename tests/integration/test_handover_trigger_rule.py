@@ -27,9 +27,11 @@ def worker(app, world) -> InProcessWorker:
     return InProcessWorker(app)
 
 
-def withdrawn_by_bup(world) -> str:
+def withdrawn_before_acceptance(world) -> str:
+    """A submitted referral withdrawn before BUP accepted it (by the referrer: BUP itself may not while it
+    assesses, README "Using the API")."""
     rid = world.referral_in("submitted")["id"]
-    world.act("bup", rid, "withdraw", {"reason": "Hjelpen hører hjemme i kommunen."})
+    world.act("gp", rid, "withdraw", {"reason": "Hjelpen hører hjemme i kommunen."})
     return rid
 
 
@@ -54,7 +56,7 @@ def handovers_on_the_dashboard(world, app) -> float | None:
 
 
 def test_without_a_row_in_the_table_a_withdrawal_before_acceptance_hands_nothing_over(world, worker, app):
-    rid = withdrawn_by_bup(world)
+    rid = withdrawn_before_acceptance(world)
     worker.run()
     with app.extensions["referral_db"].session() as session:
         assert reconcile(SqlUnitOfWork.on(session), clock=dependencies(app).clock,
@@ -68,12 +70,12 @@ def test_a_new_row_in_the_trigger_table_is_followed_by_the_worker_the_reconciler
     monkeypatch.setitem(referral_lifecycle.HANDOVER_TRIGGERS, BUP_WITHDRAWS_BEFORE_ACCEPTING,
                         HandoverTrigger.WITHDRAWN)
 
-    by_worker = withdrawn_by_bup(world)
+    by_worker = withdrawn_before_acceptance(world)
     worker.run()
     assert stored_trigger(app, by_worker) == HandoverTrigger.WITHDRAWN
     assert handover_triggers(app, [by_worker]) == ["withdrawn"]
 
-    lost = [withdrawn_by_bup(world), withdrawn_by_bup(world)]
+    lost = [withdrawn_before_acceptance(world), withdrawn_before_acceptance(world)]
     worker.relay()
     worker.queue.clear()  # the broker lost these messages: only the reconciler can find them
     with app.extensions["referral_db"].session() as session:

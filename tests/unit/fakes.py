@@ -83,6 +83,9 @@ class FakeHandovers:
     def claim_version(self, handover: Handover) -> None:
         handover.version += 1
 
+    def for_referral(self, referral_id: str) -> Handover | None:
+        return next((h for h in self.rows.values() if h.referral_id == referral_id), None)
+
     def add_event(self, event: HandoverEvent) -> None:
         self.events.append(event)
 

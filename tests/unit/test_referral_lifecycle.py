@@ -31,6 +31,8 @@ SPEC: dict[str, tuple[frozenset[str], dict[str, str]]] = {
     "start-treatment": (frozenset({BUP_INTAKE}), {"accepted": "in_treatment"}),
     "discharge": (frozenset({BUP_INTAKE}), {"in_treatment": "discharged"}),
     "withdraw": (frozenset({REFERRER, BUP_INTAKE}), {state: "withdrawn" for state in OPEN_STATES}),
+    # Added by this service (README, "Using the API"): BUP records an epikrise it had not sent at discharge.
+    "record-epikrise": (frozenset({BUP_INTAKE}), {"discharged": "discharged"}),
 }
 
 #: API.md: "`reject`, `discharge`, and `withdraw` after acceptance lead to a handover task".

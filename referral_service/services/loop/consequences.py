@@ -15,6 +15,7 @@ from referral_service.services.alerts.inbox import raise_alerts
 from referral_service.services.alerts.recipients import invited_co_referrers, referrer_side, users_with_role
 from referral_service.services.handovers.creation import ensure_handover
 from referral_service.services.unit_of_work import SqlUnitOfWork
+from referral_service.workflows import escalation
 from referral_service.workflows.deadlines import DeadlinePolicy
 
 Recipients = Callable[[Session, Referral, ReferralEvent], list[User]]
@@ -40,11 +41,23 @@ NOTICES: dict[ReferralAction, Recipients] = {
 }
 
 
+def _epikrise_missing(uow: SqlUnitOfWork, clock: Clock, *, event: ReferralEvent) -> None:
+    """BUP discharged without an epikrise: its intake is told now, and that counts as the day's reminder."""
+    referral = uow.session.get(Referral, event.referral_id)
+    mark = escalation.epikrise_reminder(referral_id=referral.id, today=event.at.astimezone(clock.timezone).date())
+    if uow.marks.add(mark, referral_id=referral.id, handover_id=None, at=clock.now()):
+        raise_alerts(uow, clock, users=users_with_role(uow.session, organisation_id=referral.clinic_id,
+                                                       role=Role.BUP_INTAKE),
+                     kind="epikrise_missing", dedupe_key=mark.key, referral_id=referral.id)
+
+
 def handle_referral_event(uow: SqlUnitOfWork, *, clock: Clock, deadlines: DeadlinePolicy,
                           event: ReferralEvent) -> None:
     """Apply the event's consequences in the caller's unit of work; safe to run twice."""
     if event.handover_trigger is not None:
         ensure_handover(uow, clock=clock, deadlines=deadlines, event=event)
+        if event.action == ReferralAction.DISCHARGE and event.data.get("epikrise_sent") is False:
+            _epikrise_missing(uow, clock, event=event)
         return
     session = uow.session
     recipients = NOTICES.get(event.action)

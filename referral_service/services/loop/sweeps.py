@@ -61,6 +61,13 @@ def sweep_referral_deadlines(uow: SqlUnitOfWork, result: SweepResult, *, clock: 
             intake = users_with_role(session, organisation_id=referral.clinic_id, role=Role.BUP_INTAKE)
             if _record(uow, clock, mark, users=intake, referral_id=referral.id, handover_id=None):
                 result.count(mark.kind)
+    if calendar.is_working_day(today):
+        for referral in session.exec(select(Referral).where(Referral.status == ReferralStatus.DISCHARGED,
+                                                            Referral.epikrise_pending.is_(True))).all():
+            mark = escalation.epikrise_reminder(referral_id=referral.id, today=today)
+            intake = users_with_role(session, organisation_id=referral.clinic_id, role=Role.BUP_INTAKE)
+            if _record(uow, clock, mark, users=intake, referral_id=referral.id, handover_id=None):
+                result.count(mark.kind)
     late = session.exec(select(Referral).where(Referral.status == ReferralStatus.ACCEPTED,
                                                Referral.care_start_due < today)).all()
     for referral in late:

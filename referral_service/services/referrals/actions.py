@@ -15,7 +15,7 @@ from referral_service.domain.enums import OrganisationKind, ReferralAction, Refe
 from referral_service.domain.municipalities import MunicipalityRegister
 from referral_service.domain.national_id import age_on
 from referral_service.domain.referral import Referral, ReferralEvent
-from referral_service.errors import Forbidden, InvalidData
+from referral_service.errors import Conflict, Forbidden, InvalidData
 from referral_service.security.actor import Actor
 from referral_service.services.referrals.guards import check_if_match
 from referral_service.services.repositories import ReferralRepository
@@ -113,6 +113,21 @@ def _start_treatment(ctx: ActionContext, data: dict[str, Any]) -> dict[str, Any]
     return _json_ready(data)
 
 
+def _discharge(ctx: ActionContext, data: dict[str, Any]) -> dict[str, Any]:
+    ctx.referral.epikrise_pending = not data["epikrise_sent"]
+    return _json_ready(data)
+
+
+def _record_epikrise(ctx: ActionContext, data: dict[str, Any]) -> dict[str, Any]:
+    if not ctx.referral.epikrise_pending:
+        raise Conflict("The epikrise is already recorded as sent.")
+    ctx.referral.epikrise_pending = False
+    handover = ctx.uow.handovers.for_referral(ctx.referral.id)
+    if handover is not None:
+        handover.content = {**handover.content, "epikrise_sent": True}
+    return {}
+
+
 def _forward(ctx: ActionContext, data: dict[str, Any]) -> dict[str, Any]:
     old = ctx.referral
     clinic = ctx.uow.organisations.get(data["clinic_id"])
@@ -151,7 +166,8 @@ EFFECTS: dict[ReferralAction, Effect] = {
     ReferralAction.REJECT: _record_only,
     ReferralAction.FORWARD: _forward,
     ReferralAction.START_TREATMENT: _start_treatment,
-    ReferralAction.DISCHARGE: _record_only,
+    ReferralAction.DISCHARGE: _discharge,
+    ReferralAction.RECORD_EPIKRISE: _record_epikrise,
     ReferralAction.WITHDRAW: _record_only,
 }
 

@@ -68,7 +68,8 @@ def referral_page(uow: SqlUnitOfWork, *, actor: Actor, referral_id: str) -> Refe
             view=view, referral=referral, child=view.child, events=events, people=people,
             organisations=organisations, home_municipality=municipality_of(session, referral.child_home_municipality),
             handover=handover, handover_events=handover_events, holder=holder,
-            actions=actions_open_to(status=ReferralStatus(referral.status), parties=parties),
+            actions=[a for a in actions_open_to(status=ReferralStatus(referral.status), parties=parties)
+                     if a != ReferralAction.RECORD_EPIKRISE or referral.epikrise_pending],
             questions=[e for e in events if e.action == ReferralAction.REQUEST_INFORMATION],
             decision=next((e for e in reversed(events) if e.action in DECISION_EVENTS), None),
             parties={p.value for p in parties})

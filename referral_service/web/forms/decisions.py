@@ -210,9 +210,15 @@ DISCHARGE = ActionForm(
     ),
 )
 
+RECORD_EPIKRISE = ActionForm(
+    action=ReferralAction.RECORD_EPIKRISE, heading="Epikrisen mangler", button="Registrer at epikrisen er sendt",
+    intro="Barnet er skrevet ut uten at epikrisen er sendt. BUP får en påminnelse hver virkedag til den er registrert.",
+    done="Epikrisen er registrert som sendt.",
+)
+
 #: The decision forms in the order they are shown, by action code.
 DECISIONS: dict[str, ActionForm] = {form.action: form for form in (
-    ACCEPT, REQUEST_INFORMATION, REJECT, FORWARD, START_TREATMENT, DISCHARGE)}
+    ACCEPT, REQUEST_INFORMATION, REJECT, FORWARD, START_TREATMENT, DISCHARGE, RECORD_EPIKRISE)}
 
 
 # The municipality's steps on "Tilbakehenvisning", by handover action.

@@ -84,4 +84,5 @@ ENDPOINTS = register_record_page(
         "videresend": ("forward_referral", decisions.FORWARD),
         "start-behandling": ("start_treatment", decisions.START_TREATMENT),
         "skriv-ut": ("discharge_referral", decisions.DISCHARGE),
+        "epikrise-sendt": ("record_epikrise", decisions.RECORD_EPIKRISE),
     })

@@ -54,6 +54,8 @@ class BaseConfig:
     ASSESSMENT_WARNING_WORKING_DAYS = 2
     HANDOVER_ACKNOWLEDGE_WORKING_DAYS = 2
     HANDOVER_FIRST_CONTACT_WORKING_DAYS = 10
+    # A planned discharge opens the handover this many working days before the date, so the municipality is ready.
+    DISCHARGE_HANDOVER_LEAD_WORKING_DAYS = 10
     SATURDAY_IS_WORKING_DAY = False
     # Who may refer (henvisningsrett): professions that always may, and those that may only
     # where their municipality has been given the right for a period.

@@ -79,6 +79,7 @@ def build(config: BaseConfig) -> Dependencies:
             assessment_warning_working_days=config.ASSESSMENT_WARNING_WORKING_DAYS,
             handover_acknowledge_days=config.HANDOVER_ACKNOWLEDGE_WORKING_DAYS,
             handover_first_contact_days=config.HANDOVER_FIRST_CONTACT_WORKING_DAYS,
+            discharge_handover_lead_days=config.DISCHARGE_HANDOVER_LEAD_WORKING_DAYS,
         ),
         identity=IdentityNumbers(vault=IdentityVault(master_key_from(config)),
                                  allow_synthetic_ids=config.ALLOW_SYNTHETIC_IDS, clock=clock),

@@ -69,6 +69,8 @@ class ReferralAction(StrEnum):
     RECEIVE_FORWARDED = "receive-forwarded"
     INVITE_CO_REFERRER = "invite-co-referrer"
     CHANGE_CONSENT = "change-consent"
+    #: BUP sets the day it plans to discharge the child; the handover opens ahead of it.
+    PLAN_DISCHARGE = "plan-discharge"
     #: BUP records that the epikrise it had not sent at discharge is sent now.
     RECORD_EPIKRISE = "record-epikrise"
 

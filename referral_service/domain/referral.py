@@ -45,6 +45,8 @@ class Referral(SQLModel, table=True):
     care_start_due: date | None = None
     priority: str | None = Field(default=None, max_length=32)
     first_appointment_on: date | None = None
+    #: The day BUP plans to discharge the child (the handover opens DISCHARGE_HANDOVER_LEAD_WORKING_DAYS before).
+    planned_discharge_on: date | None = None
     #: Discharged without an epikrise: BUP is reminded each working day until it records it as sent.
     epikrise_pending: bool = False
     forwarded_from_id: str | None = Field(default=None, foreign_key="referral.id", max_length=36)

@@ -220,6 +220,10 @@ class DischargeIn(Schema):
     epikrise_sent = fields.Boolean(required=True)
 
 
+class PlanDischargeIn(Schema):
+    planned_discharge_on = fields.Date(required=True)
+
+
 class WithdrawIn(Schema):
     reason = required_text()
 
@@ -235,6 +239,7 @@ ACTION_BODIES: dict[ReferralAction, type[Schema] | None] = {
     ReferralAction.START_TREATMENT: StartTreatmentIn,
     ReferralAction.DISCHARGE: DischargeIn,
     ReferralAction.WITHDRAW: WithdrawIn,
+    ReferralAction.PLAN_DISCHARGE: PlanDischargeIn,
     ReferralAction.RECORD_EPIKRISE: None,
 }
 

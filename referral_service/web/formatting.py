@@ -10,9 +10,11 @@ from referral_service.workflows.calendar import WorkingDayCalendar
 OSLO = ZoneInfo("Europe/Oslo")
 
 
-def norwegian_date(value: date | datetime | None) -> str:
-    if value is None:
+def norwegian_date(value: date | datetime | str | None) -> str:
+    if value is None or value == "":
         return ""
+    if isinstance(value, str):
+        value = date.fromisoformat(value)  # a date kept in a record's JSON content
     if isinstance(value, datetime):
         value = value.astimezone(OSLO).date()
     return f"{value:%d.%m.%Y}"

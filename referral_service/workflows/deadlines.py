@@ -21,3 +21,5 @@ class DeadlinePolicy:
     #: From the handover's creation to its acknowledgement, and to its planned first contact.
     handover_acknowledge_days: int
     handover_first_contact_days: int
+    #: How many working days before a planned discharge the municipality's handover opens.
+    discharge_handover_lead_days: int = 10

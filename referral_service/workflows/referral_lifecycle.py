@@ -44,6 +44,7 @@ TRANSITIONS: dict[tuple[S, A], Transition] = by_status_and_action({
     A.FORWARD: ({S.SUBMITTED}, _t(S.FORWARDED, C)),
     A.START_TREATMENT: ({S.ACCEPTED}, _t(S.IN_TREATMENT, C)),
     A.DISCHARGE: ({S.IN_TREATMENT}, _t(S.DISCHARGED, C)),
+    A.PLAN_DISCHARGE: ({S.IN_TREATMENT}, _t(S.IN_TREATMENT, C)),
     A.RECORD_EPIKRISE: ({S.DISCHARGED}, _t(S.DISCHARGED, C)),
     # The referrer may withdraw from any open state. BUP only after accepting the child, which hands it back:
     # while BUP assesses, it ends a referral only by rejecting (a handover) or forwarding, never silently.

@@ -122,6 +122,7 @@ EXPECTED: dict[str, dict[str, dict[str, int]]] = {
     f"POST {R}/discharge": clinic_action("in_treatment"),
     # Only the clinic, only for a child discharged without an epikrise (a rejected one has none to record).
     f"POST {R}/record-epikrise": {"handed_over": after_handover(gp=403, bup=409)},
+    f"POST {R}/plan-discharge": {"handed_over": after_handover(gp=403, bup=409)},
     # While BUP assesses, it rejects or forwards; it may not withdraw (README, "Using the API").
     f"POST {R}/withdraw": {"submitted": answers(404, gp=200, bup=403),
                            "handed_over": after_handover(gp=409, bup=409)},
@@ -219,6 +220,7 @@ def valid_body(world, operation: str) -> dict[str, Any] | None:
             "start-treatment": {"first_appointment_on": today.isoformat()},
             "discharge": {"summary": "Bedre.", "follow_up_recommendations": "Samtaler.", "epikrise_sent": True},
             "withdraw": {"reason": "Familien flytter."},
+            "plan-discharge": {"planned_discharge_on": (today + timedelta(days=30)).isoformat()},
         }.get(action)
     if operation.startswith(f"POST {H}/"):
         return {

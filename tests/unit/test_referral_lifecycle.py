@@ -33,6 +33,8 @@ SPEC: dict[str, tuple[frozenset[str], dict[str, str]]] = {
     "withdraw": (frozenset({REFERRER, BUP_INTAKE}), {state: "withdrawn" for state in OPEN_STATES}),
     # Added by this service (README, "Using the API"): BUP records an epikrise it had not sent at discharge.
     "record-epikrise": (frozenset({BUP_INTAKE}), {"discharged": "discharged"}),
+    # ... and sets the day it plans to discharge the child, so the handover can open ahead of it.
+    "plan-discharge": (frozenset({BUP_INTAKE}), {"in_treatment": "in_treatment"}),
 }
 
 #: API.md: "`reject`, `discharge`, and `withdraw` after acceptance lead to a handover task".

@@ -11,13 +11,14 @@ from dataclasses import dataclass, field
 from sqlmodel import select
 
 from referral_service.clock import Clock
-from referral_service.domain.enums import ReferralStatus, Role
+from referral_service.domain.enums import ReferralAction, ReferralStatus, Role
 from referral_service.domain.handover import Handover
 from referral_service.domain.organisation import User
-from referral_service.domain.referral import Referral
+from referral_service.domain.referral import Referral, ReferralEvent
 from referral_service.services.alerts.inbox import raise_alerts
 from referral_service.services.alerts.recipients import users_with_role
 from referral_service.services.handovers import routing
+from referral_service.services.handovers.creation import open_ahead_of_discharge
 from referral_service.services.unit_of_work import SqlUnitOfWork
 from referral_service.workflows import escalation
 from referral_service.workflows.calendar import WorkingDayCalendar
@@ -97,6 +98,26 @@ def sweep_handovers(uow: SqlUnitOfWork, result: SweepResult, *, clock: Clock,
                 result.count(mark.kind)
 
 
+def sweep_planned_discharges(uow: SqlUnitOfWork, result: SweepResult, *, clock: Clock,
+                             deadlines: DeadlinePolicy) -> None:
+    """A planned discharge opens its handover `discharge_handover_lead_days` working days ahead of the day."""
+    session, today = uow.session, clock.today()
+    planned = session.exec(select(Referral).where(
+        Referral.status == ReferralStatus.IN_TREATMENT, Referral.planned_discharge_on.is_not(None),
+        ~select(Handover.id).where(Handover.referral_id == Referral.id).exists())).all()
+    for referral in planned:
+        opens_on = deadlines.calendar.add_working_days(referral.planned_discharge_on,
+                                                       -deadlines.discharge_handover_lead_days)
+        if today < opens_on:
+            continue
+        plan = session.exec(select(ReferralEvent).where(
+            ReferralEvent.referral_id == referral.id, ReferralEvent.action == ReferralAction.PLAN_DISCHARGE)
+            .order_by(ReferralEvent.at.desc())).first()
+        if plan is not None and open_ahead_of_discharge(uow, clock=clock, deadlines=deadlines, referral=referral,
+                                                        plan_event=plan):
+            result.count("handover_opened_ahead_of_discharge")
+
+
 def sweep_owners(uow: SqlUnitOfWork, result: SweepResult, *, clock: Clock) -> None:
     """No task stays with an owner that has nobody active left to act on it: the owner rule picks again."""
     for handover in routing.orphaned_handovers(uow.session):
@@ -109,6 +130,7 @@ def run_sweeps(uow: SqlUnitOfWork, *, clock: Clock, deadlines: DeadlinePolicy) -
     result = SweepResult()
     with uow:
         sweep_referral_deadlines(uow, result, clock=clock, deadlines=deadlines)
+        sweep_planned_discharges(uow, result, clock=clock, deadlines=deadlines)
         sweep_owners(uow, result, clock=clock)
         sweep_handovers(uow, result, clock=clock, calendar=deadlines.calendar)
         uow.commit()

@@ -118,6 +118,14 @@ def _discharge(ctx: ActionContext, data: dict[str, Any]) -> dict[str, Any]:
     return _json_ready(data)
 
 
+def _plan_discharge(ctx: ActionContext, data: dict[str, Any]) -> dict[str, Any]:
+    if data["planned_discharge_on"] <= ctx.clock.today():
+        raise InvalidData("A planned discharge is after today.",
+                          errors={"planned_discharge_on": ["Must be after today."]})
+    ctx.referral.planned_discharge_on = data["planned_discharge_on"]
+    return _json_ready(data)
+
+
 def _record_epikrise(ctx: ActionContext, data: dict[str, Any]) -> dict[str, Any]:
     if not ctx.referral.epikrise_pending:
         raise Conflict("The epikrise is already recorded as sent.")
@@ -167,6 +175,7 @@ EFFECTS: dict[ReferralAction, Effect] = {
     ReferralAction.FORWARD: _forward,
     ReferralAction.START_TREATMENT: _start_treatment,
     ReferralAction.DISCHARGE: _discharge,
+    ReferralAction.PLAN_DISCHARGE: _plan_discharge,
     ReferralAction.RECORD_EPIKRISE: _record_epikrise,
     ReferralAction.WITHDRAW: _record_only,
 }

@@ -210,6 +210,14 @@ DISCHARGE = ActionForm(
     ),
 )
 
+PLAN_DISCHARGE = ActionForm(
+    action=ReferralAction.PLAN_DISCHARGE, heading="Planlegg utskriving", button="Planlegg utskriving",
+    intro="Kommunen får tilbakehenvisningen før utskrivingen, så den er klar til å ta over den dagen.",
+    done="Utskrivingen er planlagt. Kommunen får tilbakehenvisningen i god tid før datoen.",
+    fields=(_date_field("planned_discharge_on", "planlagt utskriving",
+                        refused="Planlagt utskriving må være etter i dag."),),
+)
+
 RECORD_EPIKRISE = ActionForm(
     action=ReferralAction.RECORD_EPIKRISE, heading="Epikrisen mangler", button="Registrer at epikrisen er sendt",
     intro="Barnet er skrevet ut uten at epikrisen er sendt. BUP får en påminnelse hver virkedag til den er registrert.",
@@ -218,7 +226,7 @@ RECORD_EPIKRISE = ActionForm(
 
 #: The decision forms in the order they are shown, by action code.
 DECISIONS: dict[str, ActionForm] = {form.action: form for form in (
-    ACCEPT, REQUEST_INFORMATION, REJECT, FORWARD, START_TREATMENT, DISCHARGE, RECORD_EPIKRISE)}
+    ACCEPT, REQUEST_INFORMATION, REJECT, FORWARD, START_TREATMENT, PLAN_DISCHARGE, DISCHARGE, RECORD_EPIKRISE)}
 
 
 # The municipality's steps on "Tilbakehenvisning", by handover action.

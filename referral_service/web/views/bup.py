@@ -83,6 +83,7 @@ ENDPOINTS = register_record_page(
         "avslag": ("reject_referral", decisions.REJECT),
         "videresend": ("forward_referral", decisions.FORWARD),
         "start-behandling": ("start_treatment", decisions.START_TREATMENT),
+        "planlegg-utskriving": ("plan_discharge", decisions.PLAN_DISCHARGE),
         "skriv-ut": ("discharge_referral", decisions.DISCHARGE),
         "epikrise-sendt": ("record_epikrise", decisions.RECORD_EPIKRISE),
     })

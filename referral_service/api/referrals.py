@@ -85,7 +85,7 @@ def update_referral(body: dict, referral_id: str):
 def completeness(referral_id: str):
     missing = referrals.check_completeness(unit_of_work(), deps().clock, municipalities=deps().municipalities,
                                            actor=current_actor(), referral_id=referral_id)
-    return {"complete": not missing, "missing": missing}
+    return {"complete": not missing, "may_submit": not any(item.blocking for item in missing), "missing": missing}
 
 
 @_reads("/referrals/<referral_id>/events", EventList)

@@ -174,10 +174,14 @@ class MissingItem(Schema):
     #: What is missing, as a code (the web says it in Norwegian), and as an English sentence.
     code = fields.String()
     message = fields.String()
+    #: True when it stops the referral from being sent; otherwise it is sent with it, and BUP sees it.
+    blocking = fields.Boolean()
 
 
 class CompletenessOut(Schema):
     complete = fields.Boolean()
+    #: Nothing blocking is missing: the referral may be sent (with warnings, if `missing` is not empty).
+    may_submit = fields.Boolean()
     missing = fields.List(fields.Nested(MissingItem))
 
 

@@ -111,6 +111,8 @@ class ReferralFigures:
     by_reason: list[ReasonRow]
     awaiting_assessment: Figure
     assessment: Durations
+    #: Submitted in the period with something BUP would miss (a warning, not a refusal).
+    sent_with_gaps: Figure
 
 
 @dataclass(frozen=True)
@@ -233,6 +235,7 @@ def _referral_figures(session: Session, scope: Scope, period: Period, *, clock: 
         awaiting_assessment=count_figure(sum(r.decided is None and r.status in WAITING_STATUSES
                                              for r in referrals)),
         assessment=_durations([_span(r.started, r.decided, calendar) for r in referrals if r.decided is not None]),
+        sent_with_gaps=count_figure(_submitted_with_gaps(session, clock, scope, period)),
     )
 
 
@@ -281,13 +284,23 @@ def _handover_figures(session: Session, scope: Scope, period: Period, *, clock: 
     )
 
 
-def _discharged_without_epikrise(session: Session, clock: Clock, scope: Scope, period: Period) -> int:
+def _submitted_with_gaps(session: Session, clock: Clock, scope: Scope, period: Period) -> int:
+    return sum(1 for data in _event_data(session, clock, scope, period, ReferralAction.SUBMIT) if data.get("gaps"))
+
+
+def _event_data(session: Session, clock: Clock, scope: Scope, period: Period,
+                action: ReferralAction) -> list[dict]:
+    """The data of the referral events of one kind in the period, within the scope."""
     start, end = period.bounds(clock.timezone)
-    discharges = session.execute(
+    return [data or {} for data in session.execute(
         select(ReferralEvent.data).join(Referral, Referral.id == ReferralEvent.referral_id)
-        .where(ReferralEvent.action == ReferralAction.DISCHARGE, ReferralEvent.at >= start, ReferralEvent.at < end,
-               scope.referrals)).scalars().all()
-    return sum(1 for data in discharges if (data or {}).get("epikrise_sent") is False)
+        .where(ReferralEvent.action == action, ReferralEvent.at >= start, ReferralEvent.at < end,
+               scope.referrals)).scalars().all()]
+
+
+def _discharged_without_epikrise(session: Session, clock: Clock, scope: Scope, period: Period) -> int:
+    discharges = _event_data(session, clock, scope, period, ReferralAction.DISCHARGE)
+    return sum(1 for data in discharges if data.get("epikrise_sent") is False)
 
 
 def _breaches(session: Session, clock: Clock, scope: Scope, period: Period) -> dict[str, Figure]:

@@ -13,6 +13,15 @@ from referral_service.workflows.gaps import Gap
 MIN_DESCRIPTION_LENGTH = 30
 
 
+#: What stops a referral from being sent: what the law or the service needs (a consent that fits the child's
+#: age, a reason, a real home municipality; the identity number and the clinic the form itself requires). The
+#: rest BUP would miss is a warning: the referral is sent with it, and BUP sees it (henvisningsveilederen: an
+#: incomplete referral is still assessed; BUP asks for what it needs).
+BLOCKING = frozenset({Gap.REASONS, Gap.HOME_MUNICIPALITY, Gap.CONSENT_MISSING, Gap.YOUNG_PERSON_MUST_CONSENT,
+                      Gap.GUARDIANS_MUST_CONSENT, Gap.MUST_SHARE_WITH_BUP, Gap.MUST_SHARE_WITH_REFERRER,
+                      Gap.WITHHOLDING_ONLY_FROM_12_TO_16})
+
+
 @dataclass(frozen=True)
 class Missing:
     """One thing BUP will miss: the field that asks for it, and what is missing."""
@@ -27,6 +36,11 @@ class Missing:
     @property
     def message(self) -> str:
         return self.code.sentence
+
+    @property
+    def blocking(self) -> bool:
+        """Whether it stops the referral from being sent (else BUP is told of it)."""
+        return self.code in BLOCKING
 
 
 @dataclass(frozen=True)

@@ -281,7 +281,8 @@ def missing_fields(world, who: str, rid: str) -> list[str]:
 
 def test_a_complete_draft_has_nothing_missing(world):
     rid = world.create_referral("gp")["id"]
-    assert world.get("gp", f"/api/v1/referrals/{rid}/completeness").json == {"complete": True, "missing": []}
+    assert world.get("gp", f"/api/v1/referrals/{rid}/completeness").json == {
+        "complete": True, "may_submit": True, "missing": []}
 
 
 def test_completeness_names_what_a_draft_lacks(world):
@@ -292,11 +293,23 @@ def test_completeness_names_what_a_draft_lacks(world):
     assert all(item["message"] for item in missing["missing"])
 
 
-def test_submitting_an_incomplete_draft_is_422_naming_what_is_missing(world):
-    rid = world.create_referral("gp", measures_tried="", child_view="")["id"]
-    refuse(world, "gp", "post", f"/api/v1/referrals/{rid}/submit", 422, "measures_tried", "child_view")
+def test_submitting_a_draft_without_what_the_law_needs_is_422_naming_what_is_missing(world):
+    rid = world.create_referral("gp", reasons=[], consent={"given_by": [], "share_with": []})["id"]
+    refuse(world, "gp", "post", f"/api/v1/referrals/{rid}/submit", 422, "reasons", "consent")
     referral = world.get("gp", f"/api/v1/referrals/{rid}").json
     assert (referral["status"], referral["received_on"], referral["assessment_due"]) == ("draft", None, None)
+
+
+def test_what_bup_would_only_miss_is_a_warning_and_the_referral_is_sent_with_it(world):
+    rid = world.create_referral("gp", measures_tried="", child_view="")["id"]
+    completeness = world.get("gp", f"/api/v1/referrals/{rid}/completeness").json
+    assert (completeness["complete"], completeness["may_submit"]) == (False, True)
+    assert {(m["field"], m["blocking"]) for m in completeness["missing"]} == {
+        ("measures_tried", False), ("child_view", False)}
+    sent = world.act("gp", rid, "submit")
+    assert sent["status"] == "submitted" and sent["assessment_due"]
+    [submit] = [e for e in world.get("bup", f"/api/v1/referrals/{rid}/events").json["items"] if e["action"] == "submit"]
+    assert {gap["code"] for gap in submit["data"]["gaps"]} == {"measures_tried_missing", "child_view_missing"}
 
 
 def test_a_seventeen_year_old_must_consent_themselves(world):

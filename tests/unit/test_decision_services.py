@@ -139,14 +139,15 @@ def test_a_decision_that_loses_a_race_is_refused_not_made_twice(uow):
     assert uow.commits == 0 and uow.outbox == [] and events(uow) == []
 
 
-def test_an_incomplete_draft_cannot_be_submitted(uow):
+def test_a_draft_without_what_the_law_needs_cannot_be_submitted(uow):
     referral = a_referral(uow, status=ReferralStatus.DRAFT)
 
     with pytest.raises(InvalidData) as refused:
         take_action(uow, **action_parts(), actor=GP, referral_id=referral.id, action=ReferralAction.SUBMIT, data={},
                     if_match=None)
 
-    assert "description" in refused.value.errors
+    assert {"reasons", "consent"} <= set(refused.value.errors)  # no reason, no consent: these stop it
+    assert "description" not in refused.value.errors  # a short description is only a warning
     assert uow.commits == 0 and uow.outbox == []
 
 

@@ -84,15 +84,20 @@ def _submit(ctx: ActionContext, data: dict[str, Any]) -> dict[str, Any]:
                         "can submit.")
     missing = missing_items(draft_of(ctx.uow.referrals, ctx.referral, today=clock.today(),
                                      municipalities=ctx.municipalities))
-    if missing:
+    blocking = [item for item in missing if item.blocking]
+    if blocking:
         errors: dict[str, list[str]] = {}
-        for item in missing:
+        for item in blocking:
             errors.setdefault(item.field, []).append(item.reason)
-        raise InvalidData("The referral is not complete.", errors=errors)
+        raise InvalidData("The referral cannot be sent without these.", errors=errors)
     ctx.referral.submitted_by_user_id = actor.user_id
     _start_assessment_clock(ctx, ctx.referral)
-    return {"received_on": ctx.referral.received_on.isoformat(),
+    # What BUP will miss travels with the submission: BUP sees it, and Oversikt counts it.
+    sent = {"received_on": ctx.referral.received_on.isoformat(),
             "assessment_due": ctx.referral.assessment_due.isoformat()}
+    if missing:
+        sent["gaps"] = [{"field": item.field, "code": str(item.code)} for item in missing]
+    return sent
 
 
 def _accept(ctx: ActionContext, data: dict[str, Any]) -> dict[str, Any]:

@@ -120,6 +120,7 @@ class MissingLink:
     message: str
     step: int
     field_name: str
+    blocking: bool = True
 
 
 def step_of(field_name: str) -> int:
@@ -128,7 +129,7 @@ def step_of(field_name: str) -> int:
 
 def missing_links(missing: list[Missing]) -> list[MissingLink]:
     """The completeness check's items, in Norwegian, each with the step that asks for it."""
-    return [MissingLink(REASONS[item.code], step_of(item.field), item.field) for item in missing]
+    return [MissingLink(REASONS[item.code], step_of(item.field), item.field, item.blocking) for item in missing]
 
 
 def missing_from_refusal(errors: Mapping[str, list[str]] | None) -> list[MissingLink]:

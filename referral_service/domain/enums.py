@@ -51,6 +51,8 @@ class ReferralStatus(StrEnum):
     IN_TREATMENT = "in_treatment"
     DISCHARGED = "discharged"
     REJECTED = "rejected"
+    #: After an assessment conversation (vurderingssamtale) BUP found that the help belongs in the municipality.
+    MUNICIPAL_LEVEL = "municipal_level"
     FORWARDED = "forwarded"
     WITHDRAWN = "withdrawn"
 
@@ -69,6 +71,8 @@ class ReferralAction(StrEnum):
     RECEIVE_FORWARDED = "receive-forwarded"
     INVITE_CO_REFERRER = "invite-co-referrer"
     CHANGE_CONSENT = "change-consent"
+    #: BUP concludes after an assessment conversation that the help belongs in the municipality (not a rejection).
+    MUNICIPAL_OUTCOME = "municipal-outcome"
     #: BUP sets the day it plans to discharge the child; the handover opens ahead of it.
     PLAN_DISCHARGE = "plan-discharge"
     #: BUP records that the epikrise it had not sent at discharge is sent now.
@@ -131,6 +135,7 @@ class HandoverTrigger(StrEnum):
     """Why the child is handed back to the municipality (the tilbakehenvisning's cause)."""
 
     REJECTED = "rejected"
+    MUNICIPAL_LEVEL = "municipal_level"
     DISCHARGED = "discharged"
     WITHDRAWN = "withdrawn"
 

@@ -10,7 +10,8 @@ from datetime import date
 from typing import Any, Protocol
 
 #: The cause of a handover as a word in a sentence (the pages capitalise it: web/labels.py).
-TRIGGER_WORDS = {"rejected": "avslag", "discharged": "utskrevet", "withdrawn": "trukket etter oppstart"}
+TRIGGER_WORDS = {"rejected": "avslag", "municipal_level": "hjelpen hører hjemme i kommunen",
+                 "discharged": "utskrevet", "withdrawn": "trukket etter oppstart"}
 
 TEXTS = {
     "referral_request-information": "{clinic} ber om mer informasjon om en henvisning.",

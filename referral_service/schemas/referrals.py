@@ -209,6 +209,14 @@ class RejectIn(Schema):
     municipal_advice = required_text()
 
 
+class MunicipalOutcomeIn(Schema):
+    """After an assessment conversation: the help belongs in the municipality, and what it should offer."""
+
+    assessment_conversation_on = fields.Date(required=True)
+    explanation = required_text()
+    municipal_advice = required_text()
+
+
 class ForwardIn(Schema):
     clinic_id = fields.String(required=True, validate=validate.Length(min=1, max=36))
     reason = required_text()
@@ -239,6 +247,7 @@ ACTION_BODIES: dict[ReferralAction, type[Schema] | None] = {
     ReferralAction.SUPPLEMENT: SupplementIn,
     ReferralAction.ACCEPT: AcceptIn,
     ReferralAction.REJECT: RejectIn,
+    ReferralAction.MUNICIPAL_OUTCOME: MunicipalOutcomeIn,
     ReferralAction.FORWARD: ForwardIn,
     ReferralAction.START_TREATMENT: StartTreatmentIn,
     ReferralAction.DISCHARGE: DischargeIn,

@@ -113,6 +113,9 @@ class ReferralFigures:
     assessment: Durations
     #: Submitted in the period with something BUP would miss (a warning, not a refusal).
     sent_with_gaps: Figure
+    #: Decided in the period: the help belongs in the municipality, after an assessment conversation (not a
+    #: rejection, and not counted as one).
+    municipal_level: Figure
 
 
 @dataclass(frozen=True)
@@ -236,6 +239,8 @@ def _referral_figures(session: Session, scope: Scope, period: Period, *, clock: 
                                              for r in referrals)),
         assessment=_durations([_span(r.started, r.decided, calendar) for r in referrals if r.decided is not None]),
         sent_with_gaps=count_figure(_submitted_with_gaps(session, clock, scope, period)),
+        municipal_level=count_figure(len(_event_data(session, clock, scope, period,
+                                                     ReferralAction.MUNICIPAL_OUTCOME))),
     )
 
 

@@ -15,6 +15,7 @@ REFERRAL_STATUS = {
     "information_requested": "BUP ber om mer informasjon",
     "accepted": "Rett til helsehjelp – venter på oppstart",
     "rejected": "Avslag",
+    "municipal_level": "Hjelpen hører hjemme i kommunen",
     "forwarded": "Videresendt",
     "in_treatment": "Under behandling i BUP",
     "discharged": "Avsluttet i BUP",

@@ -7,6 +7,7 @@ from typing import Any
 #: What BUP wrote that travels with the handover, per trigger.
 CONTENT_FIELDS: dict[str, tuple[str, ...]] = {
     "rejected": ("reason_code", "explanation", "municipal_advice"),
+    "municipal_level": ("assessment_conversation_on", "explanation", "municipal_advice"),
     "discharged": ("summary", "follow_up_recommendations", "epikrise_sent"),
     "withdrawn": ("reason",),
 }

@@ -41,6 +41,7 @@ TRANSITIONS: dict[tuple[S, A], Transition] = by_status_and_action({
     A.SUPPLEMENT: ({S.INFORMATION_REQUESTED}, _t(S.SUBMITTED, R)),
     A.ACCEPT: ({S.SUBMITTED}, _t(S.ACCEPTED, C)),
     A.REJECT: ({S.SUBMITTED, S.INFORMATION_REQUESTED}, _t(S.REJECTED, C)),
+    A.MUNICIPAL_OUTCOME: ({S.SUBMITTED, S.INFORMATION_REQUESTED}, _t(S.MUNICIPAL_LEVEL, C)),
     A.FORWARD: ({S.SUBMITTED}, _t(S.FORWARDED, C)),
     A.START_TREATMENT: ({S.ACCEPTED}, _t(S.IN_TREATMENT, C)),
     A.DISCHARGE: ({S.IN_TREATMENT}, _t(S.DISCHARGED, C)),
@@ -59,13 +60,14 @@ REQUESTABLE_ACTIONS = frozenset(action for _, action in TRANSITIONS)
 #: stores the trigger on its event; nothing else works it out again.
 HANDOVER_TRIGGERS: dict[tuple[S, A], HandoverTrigger] = by_status_and_action({
     A.REJECT: ({S.SUBMITTED, S.INFORMATION_REQUESTED}, HandoverTrigger.REJECTED),
+    A.MUNICIPAL_OUTCOME: ({S.SUBMITTED, S.INFORMATION_REQUESTED}, HandoverTrigger.MUNICIPAL_LEVEL),
     A.DISCHARGE: ({S.IN_TREATMENT}, HandoverTrigger.DISCHARGED),
     # Only a withdrawal after BUP has accepted the child hands it back (API.md).
     A.WITHDRAW: ({S.ACCEPTED, S.IN_TREATMENT}, HandoverTrigger.WITHDRAWN),
 })
 
 #: BUP's decisions that end the assessment (and stop its deadline).
-ASSESSMENT_DECISIONS = frozenset({A.ACCEPT, A.REJECT, A.FORWARD})
+ASSESSMENT_DECISIONS = frozenset({A.ACCEPT, A.REJECT, A.FORWARD, A.MUNICIPAL_OUTCOME})
 
 #: The events the referral page and the dashboard show as "BUP's decision".
 DECISION_EVENTS = ASSESSMENT_DECISIONS | {A.DISCHARGE}

@@ -118,6 +118,7 @@ EXPECTED: dict[str, dict[str, dict[str, int]]] = {
     f"POST {R}/accept": clinic_action("submitted"),
     f"POST {R}/reject": clinic_action("submitted"),
     f"POST {R}/forward": clinic_action("submitted"),
+    f"POST {R}/municipal-outcome": clinic_action("submitted"),
     f"POST {R}/start-treatment": clinic_action("accepted"),
     f"POST {R}/discharge": clinic_action("in_treatment"),
     # Only the clinic, only for a child discharged without an epikrise (a rejected one has none to record).
@@ -217,6 +218,8 @@ def valid_body(world, operation: str) -> dict[str, Any] | None:
             "reject": {"reason_code": "not_specialist_need", "explanation": "Ikke behov for spesialist.",
                        "municipal_advice": "Tilbud hos kommunepsykolog."},
             "forward": {"clinic_id": world.orgs["bup2"].id, "reason": "Bosted."},
+            "municipal-outcome": {"assessment_conversation_on": today.isoformat(), "explanation": "Hjelp i kommunen.",
+                                  "municipal_advice": "Samtaler med helsesykepleier."},
             "start-treatment": {"first_appointment_on": today.isoformat()},
             "discharge": {"summary": "Bedre.", "follow_up_recommendations": "Samtaler.", "epikrise_sent": True},
             "withdraw": {"reason": "Familien flytter."},

@@ -253,7 +253,7 @@ def test_an_administrator_sees_the_rejection_share_overall_by_referrer_and_by_re
     # 12 sent + P2 received again at BUP Øyane; 6 rejected: 6/13 = 46.15 %.
     assert henvisninger == {"Mottatt": "13", "Sendt fra henviser": "12", "Videresendt fra annen BUP": "<3",
                             "Avslått": "6", "Andel avslått (%)": "46,2", "Venter på vurdering": "3",
-                            "Sendt med mangler": "0"}
+                            "Sendt med mangler": "0", "Hjelp i kommunen etter vurderingssamtale": "0"}
     by_kind = {(g, m): v for (t, g, m), v in figures.items() if t == "Avslag etter henviser"}
     assert by_kind[("Fastlegekontor", "Mottatt")] == "5" and by_kind[("Fastlegekontor", "Avslått")] == "4"
     assert by_kind[("Fastlegekontor", "Andel avslått (%)")] == "80,0"

@@ -33,6 +33,9 @@ SPEC: dict[str, tuple[frozenset[str], dict[str, str]]] = {
     "withdraw": (frozenset({REFERRER, BUP_INTAKE}), {state: "withdrawn" for state in OPEN_STATES}),
     # Added by this service (README, "Using the API"): BUP records an epikrise it had not sent at discharge.
     "record-epikrise": (frozenset({BUP_INTAKE}), {"discharged": "discharged"}),
+    # ... concludes after an assessment conversation that the help belongs in the municipality (not a rejection),
+    "municipal-outcome": (frozenset({BUP_INTAKE}), {"submitted": "municipal_level",
+                                                    "information_requested": "municipal_level"}),
     # ... and sets the day it plans to discharge the child, so the handover can open ahead of it.
     "plan-discharge": (frozenset({BUP_INTAKE}), {"in_treatment": "in_treatment"}),
 }
@@ -41,6 +44,8 @@ SPEC: dict[str, tuple[frozenset[str], dict[str, str]]] = {
 SPEC_HANDOVER_TRIGGERS: dict[tuple[str, str], str] = {
     ("submitted", "reject"): "rejected",
     ("information_requested", "reject"): "rejected",
+    ("submitted", "municipal-outcome"): "municipal_level",
+    ("information_requested", "municipal-outcome"): "municipal_level",
     ("in_treatment", "discharge"): "discharged",
     ("accepted", "withdraw"): "withdrawn",
     ("in_treatment", "withdraw"): "withdrawn",

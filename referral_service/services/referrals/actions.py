@@ -118,6 +118,13 @@ def _start_treatment(ctx: ActionContext, data: dict[str, Any]) -> dict[str, Any]
     return _json_ready(data)
 
 
+def _municipal_outcome(ctx: ActionContext, data: dict[str, Any]) -> dict[str, Any]:
+    if data["assessment_conversation_on"] > ctx.clock.today():
+        raise InvalidData("The assessment conversation has not happened yet.",
+                          errors={"assessment_conversation_on": ["After today."]})
+    return _json_ready(data)
+
+
 def _discharge(ctx: ActionContext, data: dict[str, Any]) -> dict[str, Any]:
     ctx.referral.epikrise_pending = not data["epikrise_sent"]
     return _json_ready(data)
@@ -177,6 +184,7 @@ EFFECTS: dict[ReferralAction, Effect] = {
     ReferralAction.SUPPLEMENT: _record_only,
     ReferralAction.ACCEPT: _accept,
     ReferralAction.REJECT: _record_only,
+    ReferralAction.MUNICIPAL_OUTCOME: _municipal_outcome,
     ReferralAction.FORWARD: _forward,
     ReferralAction.START_TREATMENT: _start_treatment,
     ReferralAction.DISCHARGE: _discharge,

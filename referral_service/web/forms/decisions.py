@@ -178,6 +178,24 @@ REJECT = ActionForm(
     ),
 )
 
+MUNICIPAL_OUTCOME = ActionForm(
+    action=ReferralAction.MUNICIPAL_OUTCOME, heading="Hjelpen hører hjemme i kommunen",
+    button="Send til kommunen etter vurderingssamtale",
+    intro=f"Etter en vurderingssamtale: barnet trenger hjelp, men den hører hjemme i kommunen. Dette er ikke et "
+          f"avslag. Kommunen får forklaringen og rådene i en tilbakehenvisning, {WITHIN_CONSENT}.",
+    done="Kommunen får en tilbakehenvisning med rådene fra vurderingssamtalen.",
+    fields=(
+        _date_field("assessment_conversation_on", "vurderingssamtalen",
+                    refused="Vurderingssamtalen kan ikke være etter i dag."),
+        Field("mo_explanation", "Hva kom dere fram til", key="explanation", kind="textarea",
+              missing="Skriv hva vurderingssamtalen kom fram til.",
+              description="Henviser og familien leser dette."),
+        Field("mo_municipal_advice", "Hva kommunen bør tilby barnet", key="municipal_advice", kind="textarea",
+              missing="Skriv hva kommunen bør tilby barnet.",
+              description="Rådene følger tilbakehenvisningen."),
+    ),
+)
+
 FORWARD = ActionForm(
     action=ReferralAction.FORWARD, heading="Videresend til en annen poliklinikk", button="Videresend",
     intro="Den andre poliklinikken får henvisningen med ny vurderingsfrist.",
@@ -226,7 +244,8 @@ RECORD_EPIKRISE = ActionForm(
 
 #: The decision forms in the order they are shown, by action code.
 DECISIONS: dict[str, ActionForm] = {form.action: form for form in (
-    ACCEPT, REQUEST_INFORMATION, REJECT, FORWARD, START_TREATMENT, PLAN_DISCHARGE, DISCHARGE, RECORD_EPIKRISE)}
+    ACCEPT, REQUEST_INFORMATION, REJECT, MUNICIPAL_OUTCOME, FORWARD, START_TREATMENT, PLAN_DISCHARGE, DISCHARGE,
+    RECORD_EPIKRISE)}
 
 
 # The municipality's steps on "Tilbakehenvisning", by handover action.

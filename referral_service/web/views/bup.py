@@ -81,6 +81,7 @@ ENDPOINTS = register_record_page(
         "gi-rett": ("accept_referral", decisions.ACCEPT),
         "be-om-informasjon": ("request_information", decisions.REQUEST_INFORMATION),
         "avslag": ("reject_referral", decisions.REJECT),
+        "kommunalt-niva": ("municipal_outcome", decisions.MUNICIPAL_OUTCOME),
         "videresend": ("forward_referral", decisions.FORWARD),
         "start-behandling": ("start_treatment", decisions.START_TREATMENT),
         "planlegg-utskriving": ("plan_discharge", decisions.PLAN_DISCHARGE),

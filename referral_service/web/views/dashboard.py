@@ -83,7 +83,8 @@ def csv_rows(d: Dashboard) -> list[list[str]]:
     henvisninger = [("Mottatt", r.received), ("Sendt fra henviser", r.submitted),
                     ("Videresendt fra annen BUP", r.forwarded_in), ("Avslått", r.rejection.rejected),
                     ("Andel avslått (%)", r.rejection.share), ("Venter på vurdering", r.awaiting_assessment),
-                    ("Sendt med mangler", r.sent_with_gaps)]
+                    ("Sendt med mangler", r.sent_with_gaps),
+                    ("Hjelp i kommunen etter vurderingssamtale", r.municipal_level)]
     rows += [["Henvisninger", "Alle", measure, f.csv_text] for measure, f in henvisninger]
     for row in r.by_referrer_kind:
         group = labels.ORGANISATION_KIND.get(row.code, row.code)

@@ -56,6 +56,8 @@ class BaseConfig:
     HANDOVER_FIRST_CONTACT_WORKING_DAYS = 10
     # A planned discharge opens the handover this many working days before the date, so the municipality is ready.
     DISCHARGE_HANDOVER_LEAD_WORKING_DAYS = 10
+    # A child waiting for BUP this long with nobody named in the municipality: the municipality is alerted.
+    WAITING_WITHOUT_MUNICIPAL_CONTACT_WORKING_DAYS = 15
     SATURDAY_IS_WORKING_DAY = False
     # Who may refer (henvisningsrett): professions that always may, and those that may only
     # where their municipality has been given the right for a period.

@@ -16,6 +16,7 @@ from referral_service.schemas.referrals import (
     ConsentIn,
     CoReferrerIn,
     EventList,
+    MunicipalContactsIn,
     NationalIdOut,
     ReferralIn,
     ReferralListArgs,
@@ -97,6 +98,16 @@ def list_events(referral_id: str):
 def invite_co_referrer(body: dict, referral_id: str):
     view = referrals.invite_co_referrer(unit_of_work(), deps().clock, actor=current_actor(), referral_id=referral_id,
                                         organisation_id=body["organisation_id"], if_match=if_match())
+    return with_etag(view)
+
+
+@guarded_change(blp, "/referrals/<referral_id>/municipal-contacts", method="PUT", body=MunicipalContactsIn,
+                response=ReferralOut)
+def update_municipal_contacts(body: dict, referral_id: str):
+    """Name the people in the municipality around the child; the referring side, while the child is with BUP."""
+    view = referrals.update_municipal_contacts(unit_of_work(), deps().clock, actor=current_actor(),
+                                               referral_id=referral_id, contacts=body["municipal_contacts"],
+                                               if_match=if_match())
     return with_etag(view)
 
 

@@ -70,6 +70,8 @@ class ReferralAction(StrEnum):
     WITHDRAW = "withdraw"
     RECEIVE_FORWARDED = "receive-forwarded"
     INVITE_CO_REFERRER = "invite-co-referrer"
+    #: The referring side names (again) the people in the municipality around the child, after submission too.
+    UPDATE_MUNICIPAL_CONTACTS = "update-municipal-contacts"
     CHANGE_CONSENT = "change-consent"
     #: BUP concludes after an assessment conversation that the help belongs in the municipality (not a rejection).
     MUNICIPAL_OUTCOME = "municipal-outcome"

@@ -33,6 +33,8 @@ TEXTS = {
                                "Fristen var {due}.",
     "handover_no_first_contact": "Eskalert (nivå {level}): første kontakt er ikke planlagt for en "
                                  "tilbakehenvisning. Fristen var {due}.",
+    "waiting_without_municipal_helper": "Et barn har ventet på BUP siden {due} uten at noen i kommunen er "
+                                        "oppført som kontakt. Finn ut hvem som kan følge opp barnet mens det venter.",
     "epikrise_missing": "Et barn er skrevet ut uten at epikrisen er sendt. Send den, og registrer det i tjenesten.",
     "epikrise_reminder": "Påminnelse: epikrisen for et barn som er skrevet ut, er fortsatt ikke registrert som sendt.",
     "alert_delivery_failed": "Et e-postvarsel kunne ikke leveres. Mottakeren har varselet i innboksen sin.",

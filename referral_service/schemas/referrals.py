@@ -185,6 +185,10 @@ class CompletenessOut(Schema):
     missing = fields.List(fields.Nested(MissingItem))
 
 
+class MunicipalContactsIn(Schema):
+    municipal_contacts = fields.List(fields.Nested(ContactIn), required=True, validate=validate.Length(max=30))
+
+
 class CoReferrerIn(Schema):
     organisation_id = fields.String(required=True, validate=validate.Length(min=1, max=36))
 

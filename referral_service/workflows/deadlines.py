@@ -23,3 +23,5 @@ class DeadlinePolicy:
     handover_first_contact_days: int
     #: How many working days before a planned discharge the municipality's handover opens.
     discharge_handover_lead_days: int = 10
+    #: A child waiting for BUP this many working days with no municipal contact named raises an alert.
+    waiting_without_municipal_contact_days: int = 15

@@ -108,6 +108,9 @@ EXPECTED: dict[str, dict[str, dict[str, int]]] = {
     # The referrer's own work on the referral (a draft is seen by the referring side only).
     f"PATCH {R}": {"draft": answers(404, gp=200), "handed_over": after_handover(gp=409, bup=403)},
     f"POST {R}/co-referrers": {"draft": answers(404, gp=200), "handed_over": after_handover(gp=409, bup=403)},
+    # The referring side names the municipal contacts while the child is with BUP; not after the handover.
+    f"PUT {R}/municipal-contacts": {"submitted": answers(404, gp=200, bup=403),
+                                    "handed_over": after_handover(gp=409, bup=403)},
     f"POST {R}/submit": {"draft": answers(404, gp=200), "handed_over": after_handover(gp=409, bup=403)},
     f"POST {R}/supplement": {"information_requested": answers(404, gp=200, bup=403),
                              "handed_over": after_handover(gp=409, bup=403)},
@@ -205,6 +208,8 @@ def valid_body(world, operation: str) -> dict[str, Any] | None:
         f"POST {API}/referrals": world.referral_body(),
         f"PATCH {R}": {"urgency": "urgent"},
         f"POST {R}/co-referrers": {"organisation_id": world.orgs["school_askoy"].id},
+        f"PUT {R}/municipal-contacts": {"municipal_contacts": [
+            {"role": "Kontaktlærer", "name": "Tone Lærer", "organisation_id": None}]},
         f"POST {R}/consent": {"given_by": ["guardian"], "share_with": ["bup", "municipality"],
                               "recorded_on": today.isoformat()},
     }

@@ -78,7 +78,8 @@ def test_the_coordinator_and_the_gp_get_an_email_about_a_rejection(world, app, s
     inbox, port = smtp_server
     reject_a_referral(world)
     InProcessWorker(app, mailer=SmtpMailer("127.0.0.1", port)).run()
-    assert inbox.recipients == ["fastlege@askoy.example", "koordinator@askoy.example"]
+    # The GP who referred, the coordinator who owns the task, and the school nurse named as the child's contact.
+    assert inbox.recipients == ["fastlege@askoy.example", "helsesykepleier@askoy.example", "koordinator@askoy.example"]
     for _recipients, raw in inbox.messages:
         message = email.message_from_bytes(raw, policy=email.policy.default)
         assert message["Subject"] == "Nytt varsel i henvisningstjenesten"
@@ -106,7 +107,7 @@ def test_a_second_run_sends_nothing_more(world, app, smtp_server):
     worker.run()
     sent = len(inbox.messages)
     worker.run()
-    assert sent == 2 and len(inbox.messages) == sent
+    assert sent == 3 and len(inbox.messages) == sent
 
 
 def test_with_the_mail_server_down_the_email_is_retried_then_failed_and_administrators_are_told(world, app):
@@ -152,6 +153,6 @@ def test_a_recipient_the_mail_server_defers_is_retried_until_sent(world, app, sm
     inbox, port = smtp_server
     reject_a_referral(world)
     InProcessWorker(app, mailer=SmtpMailer("127.0.0.1", port), max_email_attempts=3).run()
-    assert inbox.recipients == ["fastlege@askoy.example", "koordinator@askoy.example"]
+    assert inbox.recipients == ["fastlege@askoy.example", "helsesykepleier@askoy.example", "koordinator@askoy.example"]
     coordinator_alert = alert_of(app, world, "coordinator_askoy")
     assert (coordinator_alert.email_state, coordinator_alert.email_attempts) == ("sent", 2)

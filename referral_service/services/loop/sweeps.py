@@ -14,9 +14,10 @@ from referral_service.clock import Clock
 from referral_service.domain.enums import ReferralAction, ReferralStatus, Role
 from referral_service.domain.handover import Handover
 from referral_service.domain.organisation import User
-from referral_service.domain.referral import Referral, ReferralEvent
+from referral_service.domain.referral import MunicipalContact, Referral, ReferralEvent
+from referral_service.security.consent_scope import municipality_may_see
 from referral_service.services.alerts.inbox import raise_alerts
-from referral_service.services.alerts.recipients import users_with_role
+from referral_service.services.alerts.recipients import municipality_of, referrer_side, users_with_role
 from referral_service.services.handovers import routing
 from referral_service.services.handovers.creation import open_ahead_of_discharge
 from referral_service.services.unit_of_work import SqlUnitOfWork
@@ -118,6 +119,29 @@ def sweep_planned_discharges(uow: SqlUnitOfWork, result: SweepResult, *, clock: 
             result.count("handover_opened_ahead_of_discharge")
 
 
+#: The child is waiting for BUP, or for its treatment to start.
+WAITING = (ReferralStatus.SUBMITTED, ReferralStatus.INFORMATION_REQUESTED, ReferralStatus.ACCEPTED)
+
+
+def sweep_children_waiting_alone(uow: SqlUnitOfWork, result: SweepResult, *, clock: Clock,
+                                 deadlines: DeadlinePolicy) -> None:
+    """A child waiting long for BUP with no municipal contact named: the home municipality's coordinators are
+    told (when the consent lets the municipality see it and it is connected), otherwise the referrer."""
+    session, today = uow.session, clock.today()
+    since = deadlines.calendar.add_working_days(today, -deadlines.waiting_without_municipal_contact_days)
+    alone = session.exec(select(Referral).where(
+        Referral.status.in_(WAITING), Referral.received_on <= since,
+        ~select(MunicipalContact.id).where(MunicipalContact.referral_id == Referral.id).exists())).all()
+    for referral in alone:
+        municipality = municipality_of(session, referral.child_home_municipality)
+        coordinators = (users_with_role(session, organisation_id=municipality.id, role=Role.MUNICIPAL_COORDINATOR)
+                        if municipality is not None and municipality_may_see(referral) else [])
+        mark = escalation.no_municipal_helper(referral_id=referral.id, since=referral.received_on)
+        if _record(uow, clock, mark, users=coordinators or referrer_side(session, referral),
+                   referral_id=referral.id, handover_id=None):
+            result.count(mark.kind)
+
+
 def sweep_owners(uow: SqlUnitOfWork, result: SweepResult, *, clock: Clock) -> None:
     """No task stays with an owner that has nobody active left to act on it: the owner rule picks again."""
     for handover in routing.orphaned_handovers(uow.session):
@@ -131,6 +155,7 @@ def run_sweeps(uow: SqlUnitOfWork, *, clock: Clock, deadlines: DeadlinePolicy) -
     with uow:
         sweep_referral_deadlines(uow, result, clock=clock, deadlines=deadlines)
         sweep_planned_discharges(uow, result, clock=clock, deadlines=deadlines)
+        sweep_children_waiting_alone(uow, result, clock=clock, deadlines=deadlines)
         sweep_owners(uow, result, clock=clock)
         sweep_handovers(uow, result, clock=clock, calendar=deadlines.calendar)
         uow.commit()

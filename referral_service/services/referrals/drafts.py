@@ -377,6 +377,32 @@ def _invite(uow: SqlUnitOfWork, clock: Clock, *, actor: Actor, referral: Referra
     record_access(session, actor=actor, action="invite_co_referrer", referrals=[referral])
 
 
+#: While the child is with BUP, the referring side may name who in the municipality is around the child.
+CONTACTS_OPEN_IN = (ReferralStatus.DRAFT, ReferralStatus.SUBMITTED, ReferralStatus.INFORMATION_REQUESTED,
+                    ReferralStatus.ACCEPTED, ReferralStatus.IN_TREATMENT)
+
+
+def update_municipal_contacts(uow: SqlUnitOfWork, clock: Clock, *, actor: Actor, referral_id: str,
+                              contacts: list[dict[str, Any]], if_match: str | None = None) -> ReferralView:
+    """The referring side names the people in the municipality around the child, also after submission."""
+    with uow:
+        session = uow.session
+        referral = uow.referrals.get_visible(actor=actor, referral_id=referral_id)
+        require_party(uow.referrals, actor=actor, referral=referral, party=Party.REFERRER)
+        check_if_match(referral, if_match)
+        if referral.status not in CONTACTS_OPEN_IN:
+            raise Conflict("The municipal contacts can only change while the child is with BUP.")
+        _check_organisations(session, {"municipal_contacts": contacts})
+        uow.referrals.claim_version(referral)
+        _replace_contacts(session, referral=referral, contacts=contacts)
+        referral.updated_at = clock.now()
+        record_event(uow, clock, referral=referral, action=ReferralAction.UPDATE_MUNICIPAL_CONTACTS,
+                     from_status=referral.status, actor=actor, data={"count": len(contacts)})
+        record_access(session, actor=actor, action="update_municipal_contacts", referrals=[referral])
+        uow.commit()
+        return build_view(session, referral, viewer=actor)
+
+
 def reveal_national_id(uow: SqlUnitOfWork, identity: IdentityNumbers, *, actor: Actor, referral_id: str) -> str:
     """The child's full identity number, for the referring side and BUP only; the reveal is logged."""
     with uow:

@@ -12,8 +12,9 @@ from typing import Any, Protocol
 
 from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
+from referral_service.domain.alert import Alert
 from referral_service.domain.child import Child
 from referral_service.domain.handover import DeadlineMark, Handover, HandoverEvent
 from referral_service.domain.organisation import Organisation, ReferralRightGrant, User
@@ -51,6 +52,7 @@ class HandoverRepository(Protocol):
     def add_event(self, event: HandoverEvent) -> None: ...
     def view(self, handover: Handover) -> HandoverView: ...
     def for_referral(self, referral_id: str) -> Handover | None: ...
+    def settle_alerts(self, handover_id: str, kinds: frozenset[str] | None, at: datetime) -> int: ...
 
 
 class OrganisationRepository(Protocol):
@@ -135,6 +137,13 @@ class SqlHandovers:
 
     def for_referral(self, referral_id: str) -> Handover | None:
         return self.session.exec(select(Handover).where(Handover.referral_id == referral_id)).first()
+
+    def settle_alerts(self, handover_id: str, kinds: frozenset[str] | None, at: datetime) -> int:
+        """Mark the unread alerts about the task done (read); only these kinds, unless None."""
+        query = update(Alert).where(col(Alert.handover_id) == handover_id, col(Alert.read_at).is_(None))
+        if kinds is not None:
+            query = query.where(col(Alert.kind).in_(kinds))
+        return self.session.execute(query.values(read_at=at)).rowcount
 
     def get_visible(self, *, actor: Actor, handover_id: str) -> tuple[Handover, Referral]:
         handover = self.session.exec(

@@ -32,6 +32,13 @@ TRANSITIONS: dict[tuple[HandoverStatus, HandoverAction], HandoverStatus] = by_st
     A.CLOSE: ({S.ACKNOWLEDGED, S.ASSIGNED, S.FOLLOW_UP_PLANNED}, S.CLOSED),
 })
 
+#: The alerts about a task that a step answers, so they are done once it is taken (None: every alert about it).
+SETTLES: dict[HandoverAction, frozenset[str] | None] = {
+    A.ACKNOWLEDGE: frozenset({"handover_created", "handover_unacknowledged"}),
+    A.PLAN: frozenset({"handover_no_first_contact"}),
+    A.CLOSE: None,
+}
+
 #: Statuses in which nobody has yet planned the first contact with the child.
 AWAITING_FIRST_CONTACT = frozenset({S.OPEN, S.ACKNOWLEDGED, S.ASSIGNED})
 

@@ -73,6 +73,7 @@ class FakeHandovers:
         self.referrals = referrals
         self.rows: dict[str, Handover] = {}
         self.events: list[HandoverEvent] = []
+        self.settled: list[tuple[str, frozenset[str] | None]] = []
 
     def get_visible(self, *, actor: Actor, handover_id: str) -> tuple[Handover, Referral]:
         handover = self.rows.get(handover_id)
@@ -85,6 +86,10 @@ class FakeHandovers:
 
     def for_referral(self, referral_id: str) -> Handover | None:
         return next((h for h in self.rows.values() if h.referral_id == referral_id), None)
+
+    def settle_alerts(self, handover_id: str, kinds: frozenset[str] | None, at: datetime) -> int:
+        self.settled.append((handover_id, kinds))
+        return 0
 
     def add_event(self, event: HandoverEvent) -> None:
         self.events.append(event)

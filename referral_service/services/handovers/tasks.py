@@ -19,6 +19,7 @@ from referral_service.services.referrals.guards import if_match_fails
 from referral_service.services.unit_of_work import SqlUnitOfWork, UnitOfWork
 from referral_service.services.views import HandoverView, handover_etag
 from referral_service.workflows.handover_lifecycle import (
+    SETTLES,
     TRANSITIONS,
     HandoverAction,
     HandoverStatus,
@@ -117,6 +118,8 @@ def act_on_handover(uow: UnitOfWork, clock: Clock, *, actor: Actor, handover_id:
         uow.handovers.add_event(HandoverEvent(handover_id=handover.id, action=action, from_status=from_status,
                                               to_status=to_status, actor_id=actor.user_id, at=clock.now(),
                                               data=event_data))
+        if action in SETTLES:
+            uow.handovers.settle_alerts(handover.id, SETTLES[action], clock.now())
         uow.access_log.record(actor=actor, action=f"handover_{action}", referrals=[referral])
         view = uow.handovers.view(handover)
         uow.commit()

@@ -14,7 +14,8 @@ from referral_service.web.session_auth import login_required, web_actor
 @login_required
 def alerts():
     page = alert_service.list_alerts(db_session(), actor=web_actor(), page=1, per_page=100)
-    return render_template("alerts.html", page=page)
+    children = alert_service.children_in(unit_of_work(), actor=web_actor(), alerts=page.items)
+    return render_template("alerts.html", page=page, children=children)
 
 
 @web.post("/varsler/<alert_id>/lest")

@@ -16,10 +16,11 @@ from referral_service.security.access_log import record_access
 from referral_service.security.actor import Actor
 from referral_service.services.admin.directory import organisations_by_id
 from referral_service.services.alerts.recipients import municipality_of
+from referral_service.services.referrals.drafts import CONTACTS_OPEN_IN
 from referral_service.services.referrals.queries import events_of
 from referral_service.services.unit_of_work import SqlUnitOfWork
 from referral_service.services.views import ChildDetails, ReferralView, build_view
-from referral_service.workflows.referral_lifecycle import DECISION_EVENTS, actions_open_to
+from referral_service.workflows.referral_lifecycle import DECISION_EVENTS, Party, actions_open_to
 
 
 @dataclass
@@ -68,8 +69,11 @@ def referral_page(uow: SqlUnitOfWork, *, actor: Actor, referral_id: str) -> Refe
             view=view, referral=referral, child=view.child, events=events, people=people,
             organisations=organisations, home_municipality=municipality_of(session, referral.child_home_municipality),
             handover=handover, handover_events=handover_events, holder=holder,
-            actions=[a for a in actions_open_to(status=ReferralStatus(referral.status), parties=parties)
-                     if a != ReferralAction.RECORD_EPIKRISE or referral.epikrise_pending],
+            actions=[*(a for a in actions_open_to(status=ReferralStatus(referral.status), parties=parties)
+                       if a != ReferralAction.RECORD_EPIKRISE or referral.epikrise_pending),
+                     # After submission the referring side may still name who in the municipality is around the child.
+                     *([ReferralAction.UPDATE_MUNICIPAL_CONTACTS] if Party.REFERRER in parties
+                       and referral.status in CONTACTS_OPEN_IN and referral.status != ReferralStatus.DRAFT else [])],
             questions=[e for e in events if e.action == ReferralAction.REQUEST_INFORMATION],
             decision=next((e for e in reversed(events) if e.action in DECISION_EVENTS), None),
             parties={p.value for p in parties})

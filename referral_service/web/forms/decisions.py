@@ -16,7 +16,7 @@ from marshmallow import Schema, ValidationError
 from referral_service.domain.enums import ReferralAction
 from referral_service.errors import InvalidData
 from referral_service.schemas.handovers import STEP_BODIES
-from referral_service.schemas.referrals import ACTION_BODIES
+from referral_service.schemas.referrals import ACTION_BODIES, ContactIn
 from referral_service.web import labels
 from referral_service.web.forms.dates import iso_date
 from referral_service.web.forms.messages import NOT_ACCEPTED, schema_errors
@@ -59,6 +59,8 @@ class ActionForm:
     done: str  # the confirmation shown after the action
     intro: str = ""
     fields: tuple[Field, ...] = ()
+    #: The API schema for a form that is not one lifecycle step (else the action's body is looked up).
+    schema: type[Schema] | None = None
 
     def __post_init__(self) -> None:
         schema = self.body()
@@ -70,8 +72,8 @@ class ActionForm:
             replace(f, required=declared[f.body_key].required) for f in self.fields))
 
     def body(self) -> Schema | None:
-        body = (ACTION_BODIES[self.action] if isinstance(self.action, ReferralAction)
-                else STEP_BODIES[HandoverAction(self.action)])
+        body = self.schema or (ACTION_BODIES[self.action] if isinstance(self.action, ReferralAction)
+                               else STEP_BODIES[HandoverAction(self.action)])
         return body() if body is not None else None
 
     def parse(self, posted: Mapping[str, str]) -> FilledForm:
@@ -303,6 +305,19 @@ WITHDRAW = ActionForm(
                   missing="Skriv hvorfor henvisningen trekkes tilbake.",
                   description="Begrunnelsen blir med i tidslinjen. En henvisning som er trukket tilbake, kan ikke "
                               "sendes igjen."),),
+)
+
+ADD_CONTACT = ActionForm(
+    action=ReferralAction.UPDATE_MUNICIPAL_CONTACTS, heading="Legg til en kontakt i kommunen",
+    button="Legg til kontakten", schema=ContactIn,
+    intro="Hvem i kommunen er rundt barnet mens det venter? Kontakten får vite det hvis BUP avslår eller skriver ut.",
+    done="Kontakten er lagt til.",
+    fields=(
+        Field("contact_role", "Rolle", key="role", missing="Skriv rollen, for eksempel lærer eller helsesykepleier."),
+        Field("contact_name", "Navn", key="name", missing="Skriv navnet på kontakten."),
+        Field("contact_organisation_id", "Virksomhet", key="organisation_id", kind="choice",
+              refused="Velg en virksomhet fra listen.", description="Valgfritt."),
+    ),
 )
 
 HANDOVER_STEPS: dict[str, ActionForm] = {form.action: form for form in (ACKNOWLEDGE, ASSIGN, PLAN, CLOSE)}

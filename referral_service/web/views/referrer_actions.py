@@ -4,9 +4,13 @@ from __future__ import annotations
 
 from flask import flash, redirect, render_template, request, url_for
 
-from referral_service.api.context import deps, unit_of_work
+from referral_service.api.context import db_session, deps, unit_of_work
+from referral_service.domain.enums import OrganisationKind
 from referral_service.errors import Conflict, InvalidData, PreconditionFailed
+from referral_service.services.admin.directory import list_organisations
+from referral_service.services.pagination import MAX_PER_PAGE
 from referral_service.services.referrals.actions import take_action
+from referral_service.services.referrals.drafts import update_municipal_contacts
 from referral_service.services.referrals.page import referral_page
 from referral_service.web.blueprint import web
 from referral_service.web.forms import decisions
@@ -17,12 +21,17 @@ from referral_service.web.session_auth import login_required, web_actor
 CHANGED_MEANWHILE = "Henvisningen er endret i mellomtiden. Se hva som gjelder nå, og prøv igjen om det trengs."
 #: The referrer's forms on the referral page: (form, where it posts, its key on the page, its button's variant).
 REFERRER_FORMS = ((decisions.ANSWER, "web.answer_bup", "svar", "primary"),
+                  (decisions.ADD_CONTACT, "web.add_municipal_contact", "kontakt", "secondary"),
                   (decisions.WITHDRAW, "web.withdraw_referral", "trekk", "secondary"))
 
 
 def referral_detail_page(page, **extra):
     """The referral page, with the referrer's forms."""
+    organisations = list_organisations(db_session(), actor=web_actor(), page=1, per_page=MAX_PER_PAGE).items
+    options = {"contact_organisation_id": [(o.id, o.name) for o in organisations
+                                           if o.kind not in (OrganisationKind.BUP_CLINIC, OrganisationKind.OPERATOR)]}
     return render_template("referrals/detail.html", **page.context(), referrer_forms=REFERRER_FORMS,
+                           referrer_options=options,
                            version_field=VERSION_FIELD, **extra)
 
 
@@ -30,6 +39,29 @@ def referral_detail_page(page, **extra):
 @login_required
 def answer_bup(referral_id: str):
     return _act(referral_id, decisions.ANSWER)
+
+
+@web.post("/henvisninger/<referral_id>/kontakt")
+@login_required
+def add_municipal_contact(referral_id: str):
+    """The referring side names one more person in the municipality around the child, after submission too."""
+    form = decisions.ADD_CONTACT
+    filled = form.parse(request.form)
+    if not filled.valid:
+        return _page_with_errors(referral_id, filled)
+    page = referral_page(unit_of_work(), actor=web_actor(), referral_id=referral_id)
+    contacts = [{"role": c.role, "name": c.name, "organisation_id": c.organisation_id}
+                for c in page.view.municipal_contacts]
+    try:
+        update_municipal_contacts(unit_of_work(), deps().clock, actor=web_actor(), referral_id=referral_id,
+                                  contacts=[*contacts, filled.data], if_match=request.form.get(VERSION_FIELD) or None)
+    except InvalidData as exc:
+        return _page_with_errors(referral_id, filled.refused(exc))
+    except (Conflict, PreconditionFailed):
+        flash(CHANGED_MEANWHILE, "info")
+    else:
+        flash(form.done, "ok")
+    return redirect(url_for("web.referral_detail", referral_id=referral_id))
 
 
 @web.post("/henvisninger/<referral_id>/trekk-tilbake")

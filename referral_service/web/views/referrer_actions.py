@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 from flask import flash, redirect, render_template, request, url_for
 
 from referral_service.api.context import db_session, deps, unit_of_work
@@ -45,23 +48,14 @@ def answer_bup(referral_id: str):
 @login_required
 def add_municipal_contact(referral_id: str):
     """The referring side names one more person in the municipality around the child, after submission too."""
-    form = decisions.ADD_CONTACT
-    filled = form.parse(request.form)
-    if not filled.valid:
-        return _page_with_errors(referral_id, filled)
-    page = referral_page(unit_of_work(), actor=web_actor(), referral_id=referral_id)
-    contacts = [{"role": c.role, "name": c.name, "organisation_id": c.organisation_id}
-                for c in page.view.municipal_contacts]
-    try:
+    def add(data: dict[str, Any], version: str | None) -> None:
+        page = referral_page(unit_of_work(), actor=web_actor(), referral_id=referral_id)
+        contacts = [{"role": c.role, "name": c.name, "organisation_id": c.organisation_id}
+                    for c in page.view.municipal_contacts]
         update_municipal_contacts(unit_of_work(), deps().clock, actor=web_actor(), referral_id=referral_id,
-                                  contacts=[*contacts, filled.data], if_match=request.form.get(VERSION_FIELD) or None)
-    except InvalidData as exc:
-        return _page_with_errors(referral_id, filled.refused(exc))
-    except (Conflict, PreconditionFailed):
-        flash(CHANGED_MEANWHILE, "info")
-    else:
-        flash(form.done, "ok")
-    return redirect(url_for("web.referral_detail", referral_id=referral_id))
+                                  contacts=[*contacts, data], if_match=version)
+
+    return _act(referral_id, decisions.ADD_CONTACT, add)
 
 
 @web.post("/henvisninger/<referral_id>/trekk-tilbake")
@@ -70,17 +64,24 @@ def withdraw_referral(referral_id: str):
     return _act(referral_id, decisions.WITHDRAW)
 
 
-def _act(referral_id: str, form: ActionForm):
-    """Parse the form, take the action, and go back to the referral page (or show it again with errors). A
-    referral that changed meanwhile is shown as it is now, with a notice: the referrer's forms are short."""
+def _take(referral_id: str, form: ActionForm) -> Callable[[dict[str, Any], str | None], Any]:
+    def take(data: dict[str, Any], version: str | None) -> Any:
+        return take_action(unit_of_work(), clock=deps().clock, deadlines=deps().deadlines, referrers=deps().referrers,
+                           municipalities=deps().municipalities, actor=web_actor(), referral_id=referral_id,
+                           action=form.action, data=data, if_match=version)
+
+    return take
+
+
+def _act(referral_id: str, form: ActionForm, do: Callable[[dict[str, Any], str | None], Any] | None = None):
+    """Parse the form, do what it asks (the form's lifecycle action unless `do` is given), and go back to the
+    referral page (or show it again with errors). A referral that changed meanwhile is shown as it is now, with
+    a notice: the referrer's forms are short."""
     filled = form.parse(request.form)
     if not filled.valid:
         return _page_with_errors(referral_id, filled)
     try:
-        take_action(unit_of_work(), clock=deps().clock, deadlines=deps().deadlines, referrers=deps().referrers,
-                    municipalities=deps().municipalities,
-                    actor=web_actor(), referral_id=referral_id, action=form.action, data=filled.data,
-                    if_match=request.form.get(VERSION_FIELD) or None)
+        (do or _take(referral_id, form))(filled.data, request.form.get(VERSION_FIELD) or None)
     except InvalidData as exc:
         return _page_with_errors(referral_id, filled.refused(exc))
     except (Conflict, PreconditionFailed):

@@ -379,12 +379,19 @@ def test_a_missing_required_field_gets_422_naming_it(world, action, status, fiel
     assert_unchanged(before, snapshot(world, rid))
 
 
-def test_submitting_an_incomplete_draft_gets_422_naming_what_is_missing(world):
-    rid = world.create_referral("gp", measures_tried="")["id"]
+def test_submitting_a_draft_without_what_the_law_needs_gets_422_naming_what_is_missing(world):
+    rid = world.create_referral("gp", measures_tried="", reasons=[])["id"]
     before = snapshot(world, rid)
     problem = assert_problem(post_action(world, "gp", rid, "submit", None), 422)
-    assert "measures_tried" in problem["errors"], problem
+    assert "reasons" in problem["errors"], problem
+    assert "measures_tried" not in problem["errors"], problem  # only a warning (soft completeness, README)
     assert_unchanged(before, snapshot(world, rid))
+
+
+def test_a_draft_missing_only_what_bup_would_like_is_sent_with_a_warning(world):
+    rid = world.create_referral("gp", measures_tried="")["id"]
+    response = post_action(world, "gp", rid, "submit", None)
+    assert response.status_code == 200 and response.json["status"] == "submitted"
 
 
 def test_accept_with_a_start_of_care_deadline_in_the_past_gets_422(world):

@@ -47,9 +47,12 @@ def care_start_marks(*, referral_id: str, care_start_due: date, today: date) -> 
     return []
 
 
+NO_MUNICIPAL_HELPER = "waiting_without_municipal_helper"
+
+
 def no_municipal_helper(*, referral_id: str, since: date) -> Mark:
     """Once per referral: the child has waited for BUP with no one named in the municipality."""
-    return Mark(f"referral:{referral_id}:no_municipal_helper", "waiting_without_municipal_helper", 0, since)
+    return Mark(f"referral:{referral_id}:no_municipal_helper", NO_MUNICIPAL_HELPER, 0, since)
 
 
 def epikrise_reminder(*, referral_id: str, today: date) -> Mark:

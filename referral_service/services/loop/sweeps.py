@@ -12,7 +12,7 @@ from sqlmodel import select
 
 from referral_service.clock import Clock
 from referral_service.domain.enums import ReferralAction, ReferralStatus, Role
-from referral_service.domain.handover import Handover
+from referral_service.domain.handover import DeadlineMark, Handover
 from referral_service.domain.organisation import User
 from referral_service.domain.referral import MunicipalContact, Referral, ReferralEvent
 from referral_service.security.consent_scope import municipality_may_see
@@ -131,7 +131,10 @@ def sweep_children_waiting_alone(uow: SqlUnitOfWork, result: SweepResult, *, clo
     since = deadlines.calendar.add_working_days(today, -deadlines.waiting_without_municipal_contact_days)
     alone = session.exec(select(Referral).where(
         Referral.status.in_(WAITING), Referral.received_on <= since,
-        ~select(MunicipalContact.id).where(MunicipalContact.referral_id == Referral.id).exists())).all()
+        ~select(MunicipalContact.id).where(MunicipalContact.referral_id == Referral.id).exists(),
+        # Told once: a child already marked is not looked up again every minute.
+        ~select(DeadlineMark.id).where(DeadlineMark.referral_id == Referral.id,
+                                       DeadlineMark.kind == escalation.NO_MUNICIPAL_HELPER).exists())).all()
     for referral in alone:
         municipality = municipality_of(session, referral.child_home_municipality)
         coordinators = (users_with_role(session, organisation_id=municipality.id, role=Role.MUNICIPAL_COORDINATOR)

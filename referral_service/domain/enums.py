@@ -157,6 +157,23 @@ class HandoverAddressee(StrEnum):
     REFERRER = "referrer"
 
 
+class HandoverOutcome(StrEnum):
+    """How a handover task ended; the free-text `outcome` says it in the coordinator's words."""
+
+    #: The municipality follows the child up (the task is done; the help goes on).
+    FOLLOWED_UP = "followed_up"
+    #: The municipal help has ended; a check-in with the family is scheduled.
+    HELP_ENDED = "help_ended"
+    #: The family did not want municipal help.
+    DECLINED = "declined"
+    #: The child moved; the task goes on in the new home municipality (set by the service, never chosen).
+    TRANSFERRED = "transferred"
+
+
+#: The outcomes a coordinator may choose when closing a task.
+CHOSEN_HANDOVER_OUTCOMES = tuple(o.value for o in HandoverOutcome if o is not HandoverOutcome.TRANSFERRED)
+
+
 class OwnerReason(StrEnum):
     """Why a handover's owner holds it (workflows/handover_owner.py); the task's page says it in words."""
 

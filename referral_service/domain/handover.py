@@ -7,7 +7,13 @@ from datetime import date, datetime
 from sqlalchemy import Column, Index
 from sqlmodel import Field, SQLModel
 
-from referral_service.domain.enums import HandoverAddressee, HandoverStatus, HandoverTrigger, OwnerReason
+from referral_service.domain.enums import (
+    HandoverAddressee,
+    HandoverOutcome,
+    HandoverStatus,
+    HandoverTrigger,
+    OwnerReason,
+)
 from referral_service.domain.types import JSONObject, JSONType, UTCDateTime, new_id, stored_enum, utcnow
 
 
@@ -41,6 +47,7 @@ class Handover(SQLModel, table=True):
     first_contact_on: date | None = None
     plan: str | None = Field(default=None, max_length=10_000)
     outcome: str | None = Field(default=None, max_length=10_000)
+    outcome_code: HandoverOutcome | None = Field(default=None, sa_type=stored_enum(HandoverOutcome, 24))
     closed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     version: int = 1
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)

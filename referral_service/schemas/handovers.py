@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
+from referral_service.domain.enums import CHOSEN_HANDOVER_OUTCOMES, HandoverOutcome
 from referral_service.errors import Reason
 from referral_service.notify.alert_texts import alert_text
 from referral_service.schemas.common import EventSchema, PageArgs, PageSchema, required_text
@@ -40,6 +41,7 @@ class HandoverOut(Schema):
     first_contact_on = fields.Date(allow_none=True)
     plan = fields.String(allow_none=True)
     outcome = fields.String(allow_none=True)
+    outcome_code = fields.String(allow_none=True)
     closed_at = fields.DateTime(allow_none=True)
     version = fields.Integer()
     created_at = fields.DateTime()
@@ -73,6 +75,9 @@ class PlanIn(Schema):
 
 class CloseIn(Schema):
     outcome = required_text()
+    #: How the task ended; left out, the municipality follows the child up.
+    outcome_code = fields.String(load_default=HandoverOutcome.FOLLOWED_UP.value,
+                                 validate=validate.OneOf(CHOSEN_HANDOVER_OUTCOMES))
 
 
 #: Each handover action's body (None: it takes none), for the API's operations and the web's forms.

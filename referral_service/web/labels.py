@@ -30,6 +30,13 @@ HANDOVER_STATUS = {
     "closed": "Avsluttet",
 }
 
+HANDOVER_OUTCOME = {
+    "followed_up": "Barnet følges opp i kommunen",
+    "help_ended": "Hjelpen i kommunen er avsluttet",
+    "declined": "Familien ønsket ikke hjelp fra kommunen",
+    "transferred": "Overført til ny hjemkommune",
+}
+
 #: Why the organisation that holds a handover holds it (nothing to add when it is the home municipality).
 OWNER_REASON = {
     "no_municipal_consent": "familien har ikke samtykket til deling med kommunen, så henviser følger opp",

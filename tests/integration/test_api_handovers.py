@@ -206,6 +206,15 @@ def test_a_task_can_be_closed_straight_after_acknowledging(world, handover):
     step(world, handover["id"], "acknowledge")
     task = step(world, handover["id"], "close", {"outcome": "Familien har takket nei."}).json
     assert task["status"] == "closed"
+    assert task["outcome_code"] == "followed_up"  # the code when the closer names none
+
+
+def test_closing_says_how_the_task_ended(world, handover):
+    step(world, handover["id"], "acknowledge")
+    task = step(world, handover["id"], "close",
+                {"outcome": "Samtalene er avsluttet.", "outcome_code": "help_ended"}).json
+    assert (task["status"], task["outcome_code"]) == ("closed", "help_ended")
+    assert task["events"][-1]["data"]["outcome_code"] == "help_ended"
 
 
 # --- refusals: each answers problem+json and changes nothing -----------------------------------------------
@@ -244,6 +253,8 @@ def test_a_stale_if_match_is_412(world, handover):
     ("plan", {"first_contact_on": "2099-01-05"}, "plan"),
     ("plan", {"first_contact_on": "neste uke", "plan": "Samtale."}, "first_contact_on"),
     ("close", {}, "outcome"),
+    ("close", {"outcome": "Flyttet.", "outcome_code": "transferred"}, "outcome_code"),  # the service's, not chosen
+    ("close", {"outcome": "Ferdig.", "outcome_code": "done"}, "outcome_code"),
 ])
 def test_missing_or_invalid_fields_are_422(world, handover, action, body, field):
     step(world, handover["id"], "acknowledge")

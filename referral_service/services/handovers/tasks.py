@@ -9,6 +9,7 @@ from sqlalchemy import case
 from sqlmodel import select
 
 from referral_service.clock import Clock
+from referral_service.domain.enums import HandoverOutcome
 from referral_service.domain.handover import Handover, HandoverEvent
 from referral_service.domain.referral import Referral
 from referral_service.errors import Forbidden, InvalidData, PreconditionFailed
@@ -97,7 +98,8 @@ def _apply(handover: Handover, action: HandoverAction, data: dict[str, Any], *, 
         handover.first_contact_on, handover.plan = data["first_contact_on"], data["plan"]
         return {"first_contact_on": data["first_contact_on"].isoformat(), "plan": data["plan"]}
     handover.outcome, handover.closed_at = data["outcome"], clock.now()
-    return {"outcome": data["outcome"]}
+    handover.outcome_code = HandoverOutcome(data.get("outcome_code", HandoverOutcome.FOLLOWED_UP))
+    return {"outcome": data["outcome"], "outcome_code": handover.outcome_code.value}
 
 
 def act_on_handover(uow: UnitOfWork, clock: Clock, *, actor: Actor, handover_id: str,

@@ -13,7 +13,7 @@ from typing import Any
 
 from marshmallow import Schema, ValidationError
 
-from referral_service.domain.enums import ReferralAction
+from referral_service.domain.enums import CHOSEN_HANDOVER_OUTCOMES, ReferralAction
 from referral_service.errors import InvalidData
 from referral_service.schemas.handovers import STEP_BODIES
 from referral_service.schemas.referrals import ACTION_BODIES, ContactIn
@@ -285,6 +285,8 @@ CLOSE = ActionForm(
     action=HandoverAction.CLOSE, heading="Avslutt tilbakehenvisningen", button="Avslutt",
     done="Tilbakehenvisningen er avsluttet.",
     fields=(
+        Field("outcome_code", "Hvordan endte det", kind="choice",
+              options=tuple((code, labels.HANDOVER_OUTCOME[code]) for code in CHOSEN_HANDOVER_OUTCOMES)),
         Field("outcome", "Utfall", kind="textarea", missing="Skriv utfallet av oppfølgingen.",
               description="Hva ble resultatet for barnet?"),
     ),

@@ -40,6 +40,7 @@ TEXTS = {
     "alert_delivery_failed": "Et e-postvarsel kunne ikke leveres. Mottakeren har varselet i innboksen sin.",
     "check_in_due": "I dag ({due}) skal du ha oppfølgingssamtale med en familie der hjelpen i kommunen er "
                     "avsluttet. Registrer hvordan det går.",
+    "check_in_cancelled": "En oppfølgingssamtale som skulle holdes {due}, er avlyst fordi barnet er henvist på nytt.",
     "check_in_overdue": "Eskalert (nivå {level}): en oppfølgingssamtale etter avsluttet hjelp i kommunen er ikke "
                         "registrert. Den skulle vært holdt {due}.",
 }

@@ -128,3 +128,8 @@ CHECK_IN_NEXT_STEP = {
     "offer_help_or_refer_again": "Tilby hjelp i kommunen igjen, eller henvis barnet på nytt.",
     "contact_family_again": "Prøv å nå familien på nytt.",
 }
+
+#: Why the service called a check-in off (a person's own reason is shown as they wrote it).
+CHECK_IN_CANCEL_REASON = {
+    "child_referred_again": "Barnet er henvist på nytt, og den nye henvisningen følger barnet opp.",
+}

@@ -52,10 +52,22 @@ def sweep(app, tmp_path):
     return run
 
 
-def closed_handover(world, worker, clock, *, assignee: str | None = None, **close: str) -> dict[str, Any]:
-    """A rejected referral's handover, taken and closed by Askøy's coordinator at CLOSED."""
+REJECTION = {"reason_code": "not_specialist_need", "explanation": "Ikke behov for spesialist.",
+             "municipal_advice": "Tilbud hos helsesykepleier."}
+
+
+def sent_referral(world, child: dict[str, Any]) -> dict[str, Any]:
+    referral = world.create_referral("gp", child=child)
+    return world.act("gp", referral["id"], "submit")
+
+
+def closed_handover(world, worker, clock, *, assignee: str | None = None, child: dict[str, Any] | None = None,
+                    **close: str) -> dict[str, Any]:
+    """A rejected referral's handover (for this child, or a new one), taken and closed by Askøy's coordinator
+    at CLOSED."""
     clock.set(CLOSED)
-    referral = world.referral_in("rejected")
+    referral = sent_referral(world, child or world.referral_body()["child"])
+    world.act("bup", referral["id"], "reject", REJECTION)
     worker.run()
     handover_id = world.get("gp", f"/api/v1/referrals/{referral['id']}").json["handover_id"]
     for action, body in (("acknowledge", None),
@@ -258,6 +270,35 @@ def test_a_check_in_is_cancelled_only_with_a_reason_and_that_shows_in_the_case(w
     assert [e["data"]["reason"] for e in events if e["action"] == "check_in_cancelled"] == [
         "Barnet er henvist til BUP på nytt."]
     assert "nothing new" in sweep("2027-03-01T09:00:00+01:00")
+
+
+def test_when_the_child_is_referred_again_the_check_in_is_called_off_and_its_holder_told(world, worker, clock,
+                                                                                           sweep):
+    child = world.referral_body()["child"]
+    handover = closed_handover(world, worker, clock, child=child)
+    clock.set(at("2026-12-01"))
+    again = sent_referral(world, child)
+    assert "check_in_cancelled: 1" in sweep("2026-12-01T10:00:00+01:00")
+    assert "nothing new" in sweep("2026-12-01T11:00:00+01:00")
+    clock.set(at("2026-12-01", 12))
+    check_in = the_check_in(world, handover)
+    assert (check_in["status"], check_in["cancel_reason"]) == ("cancelled", "child_referred_again")
+    [alert] = alerts(world, "coordinator_askoy", "check_in_cancelled")
+    assert "henvist på nytt" in alert["message"] and "Ola" not in alert["message"]
+    events = world.get("coordinator_askoy", f"/api/v1/handovers/{handover['id']}").json["events"]
+    [cancelled] = [e for e in events if e["action"] == "check_in_cancelled"]
+    assert cancelled["data"]["new_referral_id"] == again["id"] and cancelled["actor_id"] is None
+    sweep("2027-02-08T09:00:00+01:00")
+    assert alerts(world, "coordinator_askoy", DUE_ALERT) == []
+
+
+def test_another_childs_referral_leaves_the_check_in_planned(world, worker, clock, sweep):
+    handover = closed_handover(world, worker, clock)
+    clock.set(at("2026-12-01"))
+    sent_referral(world, world.referral_body()["child"])
+    sweep("2026-12-01T10:00:00+01:00")
+    clock.set(at("2026-12-01", 12))
+    assert the_check_in(world, handover)["status"] == "planned"
 
 
 # --- need-to-know and refusals -------------------------------------------------------------------------------

@@ -11,13 +11,14 @@ from sqlmodel import Session, col, select
 
 from referral_service.clock import Clock
 from referral_service.domain.check_in import CheckIn
-from referral_service.domain.enums import CheckInOutcome, CheckInStatus
+from referral_service.domain.enums import CheckInOutcome, CheckInStatus, ReferralStatus
 from referral_service.domain.handover import Handover, HandoverEvent
 from referral_service.domain.organisation import User
 from referral_service.domain.referral import Referral
 from referral_service.errors import Conflict, Forbidden, NotFound, PreconditionFailed
 from referral_service.security.actor import Actor
 from referral_service.security.handover_visibility import may_work_on, visible_handovers
+from referral_service.services.alerts.inbox import raise_alerts
 from referral_service.services.handovers import routing
 from referral_service.services.pagination import Page, paginate
 from referral_service.services.referrals.guards import if_match_fails
@@ -33,6 +34,8 @@ from referral_service.workflows.check_ins import (
 from referral_service.workflows.referral_lifecycle import Party
 
 CHECK_IN_NOT_FOUND = "No such check-in, or it is not visible to you."
+#: Why the sweep called a check-in off: the child has been referred again, so the new referral follows it up.
+REFERRED_AGAIN = "child_referred_again"
 RECORD, CANCEL = "record", "cancel"
 
 
@@ -226,3 +229,37 @@ def planned_due(session: Session, today: date) -> list[tuple[CheckIn, Handover]]
     rows = session.exec(select(CheckIn, Handover).join(Handover, col(Handover.id) == col(CheckIn.handover_id))
                         .where(col(CheckIn.status) == CheckInStatus.PLANNED, col(CheckIn.due_on) <= today)).all()
     return [(c, h) for c, h in rows]
+
+
+def referred_again(session: Session) -> list[tuple[CheckIn, Handover, Referral]]:
+    """Planned check-ins whose child has been referred again (a referral sent after the check-in was planned),
+    with the task and the new referral."""
+    rows = session.exec(
+        select(CheckIn, Handover, Referral)
+        .join(Handover, col(Handover.id) == col(CheckIn.handover_id))
+        .join(Referral, (col(Referral.child_id) == col(CheckIn.child_id))
+              & (col(Referral.id) != col(CheckIn.referral_id)))
+        .where(col(CheckIn.status) == CheckInStatus.PLANNED, col(Referral.status) != ReferralStatus.DRAFT,
+               col(Referral.created_at) > col(CheckIn.created_at))
+        .order_by(col(Referral.created_at))).all()
+    first: dict[str, tuple[CheckIn, Handover, Referral]] = {}
+    for check_in, handover, referral in rows:
+        first.setdefault(check_in.id, (check_in, handover, referral))
+    return list(first.values())
+
+
+def cancel_because_referred_again(uow: SqlUnitOfWork, clock: Clock, *, check_in: CheckIn, handover: Handover,
+                                  new_referral: Referral) -> None:
+    """In the sweep's transaction: the check-in is called off, never silently: an event on the task, and its
+    holder is told."""
+    now = clock.now()
+    recipients = due_recipients(uow.session, check_in, handover)
+    check_in.status, check_in.cancel_reason, check_in.done_at, check_in.updated_at = (
+        CheckInStatus.CANCELLED, REFERRED_AGAIN, now, now)
+    check_in.version += 1
+    uow.add(_event(check_in, handover, "check_in_cancelled", actor_id=None, at=now,
+                   data={"reason": REFERRED_AGAIN, "new_referral_id": new_referral.id}))
+    uow.handovers.settle_alerts(handover.id, CHECK_IN_ALERTS, now)
+    raise_alerts(uow, clock, users=recipients, kind="check_in_cancelled",
+                 dedupe_key=f"check_in:{check_in.id}:cancelled", data={"due": check_in.due_on.isoformat()},
+                 referral_id=check_in.referral_id, handover_id=handover.id)

@@ -154,9 +154,14 @@ def sweep_owners(uow: SqlUnitOfWork, result: SweepResult, *, clock: Clock) -> No
 
 
 def sweep_check_ins(uow: SqlUnitOfWork, result: SweepResult, *, clock: Clock, policy: CheckInPolicy) -> None:
-    """A check-in after the help ended: its coordinator is told on the due date; not recorded within the grace
-    period, it escalates to the owner's lead once per level, so that none is silently dropped."""
+    """A check-in after the help ended: called off, with its holder told, when the child is referred again; else
+    its holder is told on the due date, and not recorded within the grace period it escalates to the owner's
+    lead once per level, so that none is silently dropped."""
     session, today = uow.session, clock.today()
+    for check_in, handover, new_referral in check_ins.referred_again(session):
+        check_ins.cancel_because_referred_again(uow, clock, check_in=check_in, handover=handover,
+                                                new_referral=new_referral)
+        result.count("check_in_cancelled")
     for check_in, handover in check_ins.planned_due(session, today):
         for mark in check_in_marks(check_in_id=check_in.id, due_on=check_in.due_on, today=today, policy=policy):
             recipients = (check_ins.due_recipients(session, check_in, handover) if mark.kind == CHECK_IN_DUE

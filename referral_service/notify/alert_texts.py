@@ -38,6 +38,11 @@ TEXTS = {
     "epikrise_missing": "Et barn er skrevet ut uten at epikrisen er sendt. Send den, og registrer det i tjenesten.",
     "epikrise_reminder": "Påminnelse: epikrisen for et barn som er skrevet ut, er fortsatt ikke registrert som sendt.",
     "alert_delivery_failed": "Et e-postvarsel kunne ikke leveres. Mottakeren har varselet i innboksen sin.",
+    "check_in_due": "I dag ({due}) skal du ha oppfølgingssamtale med en familie der hjelpen i kommunen er "
+                    "avsluttet. Registrer hvordan det går.",
+    "check_in_cancelled": "En oppfølgingssamtale som skulle holdes {due}, er avlyst fordi barnet er henvist på nytt.",
+    "check_in_overdue": "Eskalert (nivå {level}): en oppfølgingssamtale etter avsluttet hjelp i kommunen er ikke "
+                        "registrert. Den skulle vært holdt {due}.",
 }
 FALLBACK = "Du har et nytt varsel."
 

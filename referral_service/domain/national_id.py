@@ -164,13 +164,7 @@ def parse_national_id(value: str, *, allow_synthetic: bool, today: date | None =
     date digits, and it is the birth date. Whether the birth date fits the service is not this module's
     concern (workflows/age_range.py).
     """
-    digits = "".join(value.split())
-    if len(digits) != 11 or not (digits.isascii() and digits.isdigit()):
-        raise InvalidNationalId("length")
-    remainder = _k1_remainder(digits)
-    if remainder is None:
-        raise InvalidNationalId("checksum")
-
+    digits, remainder = _checked_digits(value)
     day, month, yy, individual = int(digits[0:2]), int(digits[2:4]), int(digits[4:6]), int(digits[6:9])
     if day >= _FH_FIRST_DAY:
         return _fh_number(digits, remainder, birth_date)
@@ -181,7 +175,6 @@ def parse_national_id(value: str, *, allow_synthetic: bool, today: date | None =
         raise InvalidNationalId("synthetic_not_allowed")
     if not _is_calendar_day(day, month):
         raise InvalidNationalId("birth_date")
-
     if birth_date is not None:
         if not _agrees(kind, birth_date, day=day, month=month, yy=yy):
             raise InvalidNationalId("birth_date_conflict")
@@ -189,16 +182,32 @@ def parse_national_id(value: str, *, allow_synthetic: bool, today: date | None =
                           birth_date_given=True)
     if remainder not in _K1_REMAINDERS_BEFORE_2032:
         raise InvalidNationalId("birth_date_required")
+    decoded = _decoded_birth_date(day, month, yy, individual)
+    if decoded > (today or date.today()):
+        raise InvalidNationalId("future_birth_date")
+    return NationalId(value=digits, kind=kind, birth_date=decoded, synthetic=synthetic)
+
+
+def _checked_digits(value: str) -> tuple[str, int]:
+    """The number's eleven digits (spaces dropped) and the remainder its first check digit leaves."""
+    digits = "".join(value.split())
+    if len(digits) != 11 or not (digits.isascii() and digits.isdigit()):
+        raise InvalidNationalId("length")
+    remainder = _k1_remainder(digits)
+    if remainder is None:
+        raise InvalidNationalId("checksum")
+    return digits, remainder
+
+
+def _decoded_birth_date(day: int, month: int, yy: int, individual: int) -> date:
+    """The birth date a number issued before 2032 tells, its century read from the individual number."""
     century = _century(individual, yy)
     if century is None:
         raise InvalidNationalId("individual_number")
     try:
-        decoded = date(century + yy, month, day)
+        return date(century + yy, month, day)
     except ValueError:
         raise InvalidNationalId("birth_date") from None
-    if decoded > (today or date.today()):
-        raise InvalidNationalId("future_birth_date")
-    return NationalId(value=digits, kind=kind, birth_date=decoded, synthetic=synthetic)
 
 
 def _remainders(kind: NationalIdKind) -> frozenset[int]:

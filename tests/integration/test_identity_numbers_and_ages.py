@@ -119,6 +119,8 @@ def test_a_child_with_only_an_fh_number_is_referred_with_the_birth_date_given(wo
     assert response.status_code == 201, response.json
     assert response.json["child"]["birth_date"] == "2019-08-30"
     assert fh_number not in response.get_data(as_text=True)
+    events = world.client.get(f"/api/v1/referrals/{response.json['id']}/events", headers=gp).json["items"]
+    assert [e["data"] for e in events if e["action"] == "create"] == [{"child_id_kind": "fh_number"}]
     submitted = world.client.post(f"/api/v1/referrals/{response.json['id']}/submit", headers=gp)
     assert submitted.status_code == 200, submitted.json
 

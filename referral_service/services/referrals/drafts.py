@@ -235,7 +235,9 @@ def create_referral(uow: SqlUnitOfWork, *, clock: Clock, identity: IdentityNumbe
         session.flush()
         record_consent(session, referral=referral, actor=actor, consent=data.get("consent") or {}, now=now)
         _replace_contacts(session, referral=referral, contacts=data.get("municipal_contacts") or [])
-        record_event(uow, clock, referral=referral, action=ReferralAction.CREATE, from_status=None, actor=actor)
+        # Which kind of number identifies the child (an FH-number is to be replaced by a fødselsnummer later).
+        record_event(uow, clock, referral=referral, action=ReferralAction.CREATE, from_status=None, actor=actor,
+                     data={"child_id_kind": child.national_id_kind})
         record_access(session, actor=actor, action="create", referrals=[referral])
         if idempotency_key:
             session.add(IdempotencyRecord(user_id=actor.user_id, key=idempotency_key, request_hash=request_hash,

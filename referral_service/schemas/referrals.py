@@ -35,6 +35,9 @@ class ChildIn(Schema):
     family_name = required_text(200)
     home_municipality = fields.String(required=True, validate=MUNICIPALITY_NUMBER)
     guardians = fields.List(fields.Nested(GuardianIn), load_default=list, validate=validate.Length(max=10))
+    birth_date = fields.Date(allow_none=True, metadata={"description": (
+        "The registered birth date. Required for an FH-number and for a number issued from 2032 that does not "
+        "tell it; when given, it must agree with the number's date digits.")})
 
 
 class ConsentIn(Schema):

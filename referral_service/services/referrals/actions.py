@@ -13,7 +13,6 @@ from typing import Any
 from referral_service.clock import Clock
 from referral_service.domain.enums import OrganisationKind, ReferralAction, ReferralStatus
 from referral_service.domain.municipalities import MunicipalityRegister
-from referral_service.domain.national_id import age_on
 from referral_service.domain.referral import Referral, ReferralEvent
 from referral_service.errors import Conflict, Forbidden, InvalidData
 from referral_service.security.actor import Actor
@@ -22,6 +21,7 @@ from referral_service.services.repositories import ReferralRepository
 from referral_service.services.unit_of_work import UnitOfWork
 from referral_service.services.views import ReferralView
 from referral_service.workflows import referral_lifecycle as lifecycle
+from referral_service.workflows.age_range import age_for_rules, age_refusal
 from referral_service.workflows.completeness import ReferralDraft, missing_items
 from referral_service.workflows.deadlines import DeadlinePolicy
 from referral_service.workflows.escalation import late_decision_marks
@@ -61,7 +61,8 @@ def draft_of(referrals: ReferralRepository, referral: Referral, *, today: date,
     child = referrals.child_of(referral)
     consent = referrals.current_consent(referral.id)
     return ReferralDraft(
-        age=age_on(child.birth_date, today),
+        age=age_for_rules(child.birth_date, today),
+        age_refusal=age_refusal(child.birth_date, today),
         reasons=list(referral.reasons),
         description=referral.description,
         measures_tried=referral.measures_tried,

@@ -9,7 +9,6 @@ from sqlmodel import select
 from referral_service.clock import Clock
 from referral_service.domain.enums import ReferralAction, ReferralStatus, ShareWith
 from referral_service.domain.handover import Handover
-from referral_service.domain.national_id import age_on
 from referral_service.domain.referral import Referral
 from referral_service.errors import InvalidData
 from referral_service.security.access_log import record_access
@@ -20,6 +19,7 @@ from referral_service.services.referrals.events import record_event
 from referral_service.services.referrals.guards import check_if_match, require_party
 from referral_service.services.unit_of_work import SqlUnitOfWork
 from referral_service.services.views import ReferralView, build_view
+from referral_service.workflows.age_range import age_for_rules
 from referral_service.workflows.consent import consent_problems
 from referral_service.workflows.referral_lifecycle import Party
 
@@ -36,7 +36,7 @@ def change_consent(uow: SqlUnitOfWork, clock: Clock, *, actor: Actor, referral_i
         if referral.status != ReferralStatus.DRAFT and ShareWith.BUP not in scope:
             raise InvalidData("Without consent to share with BUP the referral must be withdrawn instead.",
                               errors={"share_with": ["Must include bup while the referral is with BUP."]})
-        problems = consent_problems(age=age_on(uow.referrals.child_of(referral).birth_date, clock.today()),
+        problems = consent_problems(age=age_for_rules(uow.referrals.child_of(referral).birth_date, clock.today()),
                                     given_by=consent.get("given_by") or [], share_with=scope,
                                     withhold_from_guardians=bool(consent.get("withhold_from_guardians")))
         if problems:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from datetime import date
 from typing import Any
 
 from sqlalchemy.exc import IntegrityError
@@ -13,7 +14,7 @@ from referral_service.clock import Clock
 from referral_service.domain.child import Child
 from referral_service.domain.enums import OrganisationKind, ReferralAction, ReferralStatus, Role, ShareWith
 from referral_service.domain.municipalities import MunicipalityRegister, UnknownMunicipality
-from referral_service.domain.national_id import InvalidNationalId
+from referral_service.domain.national_id import BIRTH_DATE_CODES, InvalidNationalId
 from referral_service.domain.organisation import Organisation
 from referral_service.domain.referral import (
     Consent,
@@ -39,6 +40,7 @@ from referral_service.services.referrals.queries import (
 )
 from referral_service.services.unit_of_work import SqlUnitOfWork
 from referral_service.services.views import ReferralView, build_view, build_views
+from referral_service.workflows.age_range import age_refusal
 from referral_service.workflows.completeness import Missing, missing_items
 from referral_service.workflows.referral_lifecycle import Party
 
@@ -94,7 +96,7 @@ def _the_child(session: Session, identity: IdentityNumbers, municipalities: Muni
     child = None
     try:
         if data.get("child", {}).get("national_id"):
-            child = _find_or_register_child(session, identity, data["child"])
+            child = _find_or_register_child(session, identity, clock, data["child"])
     except InvalidData as invalid:
         errors = {**errors, **(invalid.errors or {})}
     if errors:
@@ -102,15 +104,22 @@ def _the_child(session: Session, identity: IdentityNumbers, municipalities: Muni
     return child
 
 
-def _find_or_register_child(session: Session, identity: IdentityNumbers, child_data: dict[str, Any]) -> Child:
+def _find_or_register_child(session: Session, identity: IdentityNumbers, clock: Clock,
+                            child_data: dict[str, Any]) -> Child:
     try:
-        national_id = identity.parse(child_data["national_id"])
+        national_id = identity.parse(child_data["national_id"], birth_date=child_data.get("birth_date"))
     except InvalidNationalId as exc:
         # The message names the fault, never the number.
+        if exc.code in BIRTH_DATE_CODES:
+            raise InvalidData("The birth date does not fit the identity number.",
+                              errors={"child.birth_date": [exc.reason]}) from None
         raise InvalidData("The identity number is not valid.",
                           errors={"child.national_id": [exc.reason]}) from None
     index = identity.vault.blind_index(national_id.value)
     child = session.exec(select(Child).where(Child.national_id_index == index)).first()
+    if child is not None and national_id.birth_date_given:
+        _check_birth_date_kept(child, national_id.birth_date)
+    _check_age(child.birth_date if child is not None else national_id.birth_date, clock)
     if child is None:
         child = Child(
             national_id_ciphertext=identity.vault.encrypt(national_id.value),
@@ -130,6 +139,21 @@ def _find_or_register_child(session: Session, identity: IdentityNumbers, child_d
         except IntegrityError:
             child = session.exec(select(Child).where(Child.national_id_index == index)).one()
     return child
+
+
+def _check_birth_date_kept(child: Child, birth_date: date) -> None:
+    """A birth date given for a child already registered must be the one it was registered with."""
+    if birth_date != child.birth_date:
+        raise InvalidData("The birth date given does not agree with the child's registered birth date.",
+                          errors={"child.birth_date": [InvalidNationalId("birth_date_conflict").reason]})
+
+
+def _check_age(birth_date: date, clock: Clock) -> None:
+    """The child must be within the service's ages today (422 by the birth date, else)."""
+    refusal = age_refusal(birth_date, clock.today())
+    if refusal is not None:
+        raise InvalidData("The child is outside the ages the service covers.",
+                          errors={"child.birth_date": [refusal.reason]})
 
 
 def _describe(child: Child, child_data: dict[str, Any]) -> None:
@@ -211,7 +235,9 @@ def create_referral(uow: SqlUnitOfWork, *, clock: Clock, identity: IdentityNumbe
         session.flush()
         record_consent(session, referral=referral, actor=actor, consent=data.get("consent") or {}, now=now)
         _replace_contacts(session, referral=referral, contacts=data.get("municipal_contacts") or [])
-        record_event(uow, clock, referral=referral, action=ReferralAction.CREATE, from_status=None, actor=actor)
+        # Which kind of number identifies the child (an FH-number is to be replaced by a fødselsnummer later).
+        record_event(uow, clock, referral=referral, action=ReferralAction.CREATE, from_status=None, actor=actor,
+                     data={"child_id_kind": child.national_id_kind})
         record_access(session, actor=actor, action="create", referrals=[referral])
         if idempotency_key:
             session.add(IdempotencyRecord(user_id=actor.user_id, key=idempotency_key, request_hash=request_hash,
@@ -264,6 +290,9 @@ def update_draft(uow: SqlUnitOfWork, *, clock: Clock, identity: IdentityNumbers,
             raise Conflict("Only a draft can be edited.")
         _check_organisations(session, data)
         child = _the_child(session, identity, municipalities, clock, data)
+        if child is None and (data.get("child") or {}).get("birth_date"):
+            # Without a new number the child stays; a birth date given with it must be the registered one.
+            _check_birth_date_kept(uow.referrals.child_of(referral), data["child"]["birth_date"])
         uow.referrals.claim_version(referral)
         if child is not None:
             session.flush()

@@ -16,11 +16,11 @@ from typing import Any
 from marshmallow import Schema, ValidationError
 from werkzeug.datastructures import MultiDict
 
-from referral_service.domain.national_id import InvalidNationalId
+from referral_service.domain.national_id import BIRTH_DATE_CODES, InvalidNationalId
 from referral_service.schemas.referrals import ReferralIn, ReferralPatch
 from referral_service.security.identity_numbers import IdentityNumbers
 from referral_service.services.views import ReferralView
-from referral_service.web.forms.dates import iso_date
+from referral_service.web.forms.dates import iso_date, typed_date
 from referral_service.web.forms.messages import (
     CHECK_FIELD,
     FILL_IN,
@@ -75,6 +75,7 @@ BUTTON = "handling"
 NEXT, SAVE, PREVIOUS, SUBMIT = "neste", "lagre", "forrige", "send"
 
 NATIONAL_ID = "child.national_id"
+BIRTH_DATE = "child.birth_date"
 NATIONAL_ID_MISSING = "Skriv barnets fødselsnummer eller D-nummer."
 
 #: What to say when a required field is empty, by field (row numbers as *).
@@ -210,12 +211,19 @@ def _child_data(form: MultiDict, parsed: ParsedStep, *, identity: IdentityNumber
     child: dict[str, Any] = {"given_name": _text(form, "child.given_name"),
                              "family_name": _text(form, "child.family_name"),
                              "home_municipality": _text(form, "child.home_municipality")}
+    typed_birth_date = _text(form, BIRTH_DATE)
+    if typed_birth_date:
+        child["birth_date"] = iso_date(typed_birth_date)  # the schema refuses what is no date
     if number:
         child["national_id"] = number
         try:
-            identity.parse(number)
+            identity.parse(number, birth_date=typed_date(typed_birth_date))
         except InvalidNationalId as exc:
-            parsed.errors[NATIONAL_ID] = [national_id_message(exc.code)]
+            # A birth date typed but not a date is the schema's to say; the number's fault is said beside it.
+            if exc.code not in BIRTH_DATE_CODES:
+                parsed.errors[NATIONAL_ID] = [national_id_message(exc.code)]
+            elif not typed_birth_date or typed_date(typed_birth_date) is not None:
+                parsed.errors[BIRTH_DATE] = [national_id_message(exc.code)]
     elif creating:
         parsed.errors[NATIONAL_ID] = [NATIONAL_ID_MISSING]
     else:

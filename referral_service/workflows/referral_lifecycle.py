@@ -143,6 +143,11 @@ def actions_open_to(*, status: S, parties: frozenset[Party]) -> list[A]:
     return sorted({action for (state, action), t in TRANSITIONS.items() if state == status and t.parties & parties})
 
 
+def may_merge(*, ending: S, staying: S) -> bool:
+    """Whether BUP may merge a referral in `ending` into one in `staying` (for the page's offer)."""
+    return (ending, A.MERGE) in MERGES and staying in MERGE_TARGETS[A.MERGE]
+
+
 def require_merge_party(*, action: A, parties: frozenset[Party]) -> None:
     """403 for a side that may never take this join or merge."""
     if not parties & frozenset().union(*(t.parties for (_, a), t in MERGES.items() if a == action)):

@@ -14,19 +14,18 @@ from sqlmodel import Session, select
 
 from referral_service.clock import Clock
 from referral_service.domain.enums import ReferralAction, ReferralStatus
-from referral_service.domain.organisation import Organisation
+from referral_service.domain.organisation import Organisation, User
 from referral_service.domain.referral import CoReferrer, MunicipalContact, Referral, ReferralEvent
-from referral_service.errors import InvalidData, NotFound
+from referral_service.errors import Forbidden, InvalidData, NotFound
 from referral_service.security.access_log import record_access
 from referral_service.security.actor import Actor
 from referral_service.services.referrals.guards import check_if_match
 from referral_service.services.referrals.queries import contacts_of
+from referral_service.services.repositories import REFERRAL_NOT_FOUND
 from referral_service.services.unit_of_work import SqlUnitOfWork
 from referral_service.services.views import ReferralView, build_view
 from referral_service.workflows import referral_lifecycle as lifecycle
 from referral_service.workflows.referral_lifecycle import Party
-
-NO_OTHER_REFERRAL = "No other open referral of this child with this id."
 
 
 @dataclass(frozen=True)
@@ -65,6 +64,9 @@ def list_other_open_referrals(uow: SqlUnitOfWork, *, actor: Actor, referral_id: 
     with uow:
         referral = uow.referrals.get_visible(actor=actor, referral_id=referral_id)
         parties = uow.referrals.parties_of(actor=actor, referral=referral)
+        if not parties:
+            raise Forbidden("Only the referring side and the receiving clinic are told of the child's other "
+                            "referrals.")
         found = other_open_referrals(uow.session, actor=actor, referral=referral)
         if Party.REFERRER not in parties:
             # BUP sees only the duplicates at its own clinic that it has received.
@@ -83,6 +85,40 @@ def same_child_at_clinic(session: Session, *, referral: Referral) -> list[Referr
         .order_by(Referral.received_on, Referral.created_at, Referral.id)))
 
 
+@dataclass(frozen=True)
+class SideBySide:
+    """Another referral of the child at the same clinic, compact, for BUP to compare with the one it reads."""
+
+    referral: Referral
+    referrer_name: str
+    referrer_organisation: str
+    #: BUP may merge it into the referral it reads (both open, the other not yet decided on).
+    mergeable: bool
+
+
+def side_by_side(uow: SqlUnitOfWork, *, actor: Actor, referral_id: str) -> list[SideBySide]:
+    """For BUP: the child's other referrals at its clinic, received and not ended; the reading is access-logged."""
+    with uow:
+        session = uow.session
+        referral = uow.referrals.get_visible(actor=actor, referral_id=referral_id)
+        if Party.CLINIC not in uow.referrals.parties_of(actor=actor, referral=referral):
+            return []
+        others = same_child_at_clinic(session, referral=referral)
+        if not others:
+            return []
+        users = dict(session.exec(select(User.id, User.name)
+                                  .where(User.id.in_({r.referrer_user_id for r in others}))).all())
+        organisations = dict(session.exec(select(Organisation.id, Organisation.name)
+                                          .where(Organisation.id.in_({r.referrer_org_id for r in others}))).all())
+        record_access(session, actor=actor, action="read_duplicates", referrals=others)
+        uow.commit()
+        return [SideBySide(referral=r, referrer_name=users.get(r.referrer_user_id, ""),
+                           referrer_organisation=organisations.get(r.referrer_org_id, ""),
+                           mergeable=lifecycle.may_merge(ending=ReferralStatus(r.status),
+                                                         staying=ReferralStatus(referral.status)))
+                for r in others]
+
+
 def join_referral(uow: SqlUnitOfWork, clock: Clock, *, actor: Actor, referral_id: str, other_referral_id: str,
                   if_match: str | None = None) -> ReferralView:
     """The referrer's own draft ends and joins the child's other open referral: their organisation becomes its
@@ -95,7 +131,7 @@ def join_referral(uow: SqlUnitOfWork, clock: Clock, *, actor: Actor, referral_id
         other = session.get(Referral, other_referral_id)
         # The referrer is no party of the other referral: anything but the child's other referral is unknown.
         if other is None or other.id == own.id or other.child_id != own.child_id:
-            raise NotFound(NO_OTHER_REFERRAL)
+            raise NotFound(REFERRAL_NOT_FOUND)  # as for any referral one may not see
         check_if_match(own, if_match)
         decision = lifecycle.decide_merge(
             action=ReferralAction.JOIN, ending=ReferralStatus(own.status), staying=ReferralStatus(other.status),

@@ -87,7 +87,8 @@ def test_the_look_up_of_the_other_referral_is_in_the_access_log(world):
     referral(world, "nurse_askoy", child, SECOND_WORDS, submit=False)
     entries = world.get("auditor", f"/api/v1/audit?referral_id={first['id']}&per_page=200").json["items"]
     lookups = [e for e in entries if e["action"] == "duplicate_lookup"]
-    assert [e["user_id"] for e in lookups] == [world.users["nurse_askoy"].id]
+    assert [(e["user_id"], e["basis"]) for e in lookups] == [(world.users["nurse_askoy"].id,
+                                                              "own_referral_of_the_same_child")]
 
 
 def test_the_referrer_can_ask_again_for_the_other_open_referrals(world):

@@ -27,6 +27,9 @@ from referral_service.services.views import ReferralView, build_view
 from referral_service.workflows import referral_lifecycle as lifecycle
 from referral_service.workflows.referral_lifecycle import Party
 
+#: The access log's basis for reading another referral of a child the actor has referred themselves.
+SAME_CHILD = "own_referral_of_the_same_child"
+
 
 @dataclass(frozen=True)
 class OtherOpenReferral:
@@ -50,28 +53,35 @@ def other_open_referrals(session: Session, *, actor: Actor, referral: Referral) 
         select(Referral).where(Referral.child_id == referral.child_id, Referral.id != referral.id,
                                Referral.status.in_(lifecycle.OPEN_STATUSES))
         .order_by(Referral.created_at, Referral.id)))
-    if not others:
+    # The right to know that the others exist rests on the actor's own referral of the same child.
+    return _told(session, actor=actor, referrals=others, basis=SAME_CHILD)
+
+
+def _told(session: Session, *, actor: Actor, referrals: list[Referral], basis: str | None) -> list[OtherOpenReferral]:
+    if not referrals:
         return []
     clinics = dict(session.exec(select(Organisation.id, Organisation.name)
-                                .where(Organisation.id.in_({r.clinic_id for r in others}))).all())
-    record_access(session, actor=actor, action="duplicate_lookup", referrals=others)
+                                .where(Organisation.id.in_({r.clinic_id for r in referrals}))).all())
+    record_access(session, actor=actor, action="duplicate_lookup", referrals=referrals, basis=basis)
     return [OtherOpenReferral(referral_id=r.id, clinic_id=r.clinic_id, clinic_name=clinics.get(r.clinic_id, ""),
-                              open_since=_open_since(r), referrer_kind=r.referrer_kind) for r in others]
+                              open_since=_open_since(r), referrer_kind=r.referrer_kind) for r in referrals]
 
 
 def list_other_open_referrals(uow: SqlUnitOfWork, *, actor: Actor, referral_id: str) -> list[OtherOpenReferral]:
-    """For the referring side of a referral: the child's other open referrals (the warning at creation, again)."""
+    """The child's other open referrals, for the referring side (the warning at creation, again) and the clinic
+    (those it has received itself)."""
     with uow:
+        session = uow.session
         referral = uow.referrals.get_visible(actor=actor, referral_id=referral_id)
         parties = uow.referrals.parties_of(actor=actor, referral=referral)
         if not parties:
             raise Forbidden("Only the referring side and the receiving clinic are told of the child's other "
                             "referrals.")
-        found = other_open_referrals(uow.session, actor=actor, referral=referral)
-        if Party.REFERRER not in parties:
-            # BUP sees only the duplicates at its own clinic that it has received.
-            visible = {r.id for r in same_child_at_clinic(uow.session, referral=referral)}
-            found = [other for other in found if other.referral_id in visible]
+        if Party.REFERRER in parties:
+            found = other_open_referrals(session, actor=actor, referral=referral)
+        else:
+            found = _told(session, actor=actor, referrals=same_child_at_clinic(session, referral=referral),
+                          basis=None)
         uow.commit()
         return found
 

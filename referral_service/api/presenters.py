@@ -24,6 +24,8 @@ def referral_payload(view: ReferralView) -> dict[str, Any]:
         "municipal_contacts": [c.model_dump() for c in view.municipal_contacts],
         "co_referrers": [c.model_dump() for c in view.co_referrers],
         "handover_id": view.handover_id,
+        **({"other_open_referrals": [vars(o) for o in view.other_open_referrals]}
+           if view.other_open_referrals is not None else {}),
     }
 
 

@@ -16,8 +16,10 @@ from referral_service.schemas.referrals import (
     ConsentIn,
     CoReferrerIn,
     EventList,
+    MergeIn,
     MunicipalContactsIn,
     NationalIdOut,
+    OtherOpenReferralList,
     ReferralIn,
     ReferralListArgs,
     ReferralOut,
@@ -26,6 +28,7 @@ from referral_service.schemas.referrals import (
 )
 from referral_service.services.referrals import consent as consent_changes
 from referral_service.services.referrals import drafts as referrals
+from referral_service.services.referrals import duplicates
 
 blp = Blueprint("referrals", __name__, description="Referrals (henvisninger)")
 authenticated(blp)
@@ -128,3 +131,27 @@ def reveal_national_id(referral_id: str):
     number = referrals.reveal_national_id(unit_of_work(), deps().identity, actor=current_actor(),
                                           referral_id=referral_id)
     return {"national_id": number}
+
+
+@_reads("/referrals/<referral_id>/other-open-referrals", OtherOpenReferralList)
+def other_open_referrals(referral_id: str):
+    """The child's other open referrals, told as the creation response tells them (no content); the look-up is
+    logged. BUP sees those at its own clinic."""
+    return {"items": [vars(o) for o in duplicates.list_other_open_referrals(
+        unit_of_work(), actor=current_actor(), referral_id=referral_id)]}
+
+
+@guarded_change(blp, "/referrals/<referral_id>/join", method="POST", body=MergeIn, response=ReferralOut)
+def join_referral(body: dict, referral_id: str):
+    """End your own draft and join the child's other open referral as co-referrer, with what you wrote."""
+    view = duplicates.join_referral(unit_of_work(), deps().clock, actor=current_actor(), referral_id=referral_id,
+                                    other_referral_id=body["other_referral_id"], if_match=if_match())
+    return with_etag(view)
+
+
+@guarded_change(blp, "/referrals/<referral_id>/merge", method="POST", body=MergeIn, response=ReferralOut)
+def merge_referrals(body: dict, referral_id: str):
+    """BUP: keep this referral and merge the child's other referral at the clinic into it."""
+    view = duplicates.merge_referrals(unit_of_work(), deps().clock, actor=current_actor(), referral_id=referral_id,
+                                      other_referral_id=body["other_referral_id"], if_match=if_match())
+    return with_etag(view)

@@ -55,6 +55,8 @@ class ReferralStatus(StrEnum):
     MUNICIPAL_LEVEL = "municipal_level"
     FORWARDED = "forwarded"
     WITHDRAWN = "withdrawn"
+    #: Two referrals of one child became one: this one ended, merged into the other (`merged_into_id`).
+    MERGED = "merged"
 
 
 class ReferralAction(StrEnum):
@@ -79,6 +81,13 @@ class ReferralAction(StrEnum):
     PLAN_DISCHARGE = "plan-discharge"
     #: BUP records that the epikrise it had not sent at discharge is sent now.
     RECORD_EPIKRISE = "record-epikrise"
+    #: A second referrer's own draft ends and joins another open referral of the same child as co-referrer
+    #: (the event on the referral joined, holding what the second referrer wrote).
+    JOIN = "join"
+    #: BUP makes two referrals of one child at its clinic one (the event on the referral kept, holding the other's).
+    MERGE = "merge"
+    #: The event on the referral that ended in a join or a merge: it now lives on in `merged_into_id`.
+    MERGED_INTO = "merged-into"
 
 
 class Urgency(StrEnum):

@@ -51,6 +51,8 @@ class Referral(SQLModel, table=True):
     epikrise_pending: bool = False
     forwarded_from_id: str | None = Field(default=None, foreign_key="referral.id", max_length=36)
     forwarded_to_id: str | None = Field(default=None, foreign_key="referral.id", max_length=36)
+    #: Set when this referral ended as a duplicate: the referral of the same child it became part of.
+    merged_into_id: str | None = Field(default=None, foreign_key="referral.id", max_length=36)
     version: int = 1
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)

@@ -20,6 +20,12 @@ TEXTS = {
     "referral_supplement": "Henviser har svart på spørsmålene {clinic} stilte om en henvisning.",
     "referral_invite-co-referrer": "Virksomheten din er invitert som medhenviser på en henvisning til {clinic}.",
     "referral_submit": "Medhenviseren har sendt henvisningen du skrev, til {clinic}.",
+    "referral_join": "En annen tjeneste har henvist det samme barnet og er nå medhenviser på henvisningen din "
+                     "til {clinic}. Det de skrev, ligger i henvisningen.",
+    "referral_merge": "{clinic} har slått sammen to henvisninger for det samme barnet. Henvisningen din gjelder "
+                      "videre, med innholdet fra begge.",
+    "referral_merged-into": "{clinic} har slått sammen henvisningen din med en annen henvisning for det samme "
+                            "barnet. Virksomheten din er medhenviser på den, og alt du skrev, er tatt vare på.",
     "handover_created": "Ny tilbakehenvisning fra {clinic} ({trigger}). Bekreft mottak innen {acknowledge_due}.",
     "referral_decision": "{clinic} har svart på henvisningen: {trigger}.",
     "municipality_not_connected": "Kommune {municipality_number} er ikke koblet til tjenesten, så en "

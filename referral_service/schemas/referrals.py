@@ -123,6 +123,20 @@ class CoReferrerOut(Schema):
     invited_at = fields.DateTime()
 
 
+class OtherOpenReferralOut(Schema):
+    """Another open referral of the same child, as its existence may be told to a referrer who is no party of it."""
+
+    referral_id = fields.String()
+    clinic_id = fields.String()
+    clinic_name = fields.String()
+    open_since = fields.Date()
+    referrer_kind = fields.String()
+
+
+class OtherOpenReferralList(Schema):
+    items = fields.List(fields.Nested(OtherOpenReferralOut))
+
+
 class ReferralOut(Schema):
     id = fields.String()
     status = fields.String()
@@ -149,6 +163,9 @@ class ReferralOut(Schema):
     forwarded_from_id = fields.String(allow_none=True)
     forwarded_to_id = fields.String(allow_none=True)
     handover_id = fields.String(allow_none=True)
+    merged_into_id = fields.String(allow_none=True)
+    #: In the creation response: the child's other open referrals (any referrer), to warn and offer to join.
+    other_open_referrals = fields.List(fields.Nested(OtherOpenReferralOut))
     version = fields.Integer()
     created_at = fields.DateTime()
     updated_at = fields.DateTime()
@@ -266,3 +283,9 @@ ACTION_BODIES: dict[ReferralAction, type[Schema] | None] = {
 
 class NationalIdOut(Schema):
     national_id = fields.String()
+
+
+class MergeIn(Schema):
+    """`join` (the referrer's own draft joins the other) and `merge` (BUP keeps this one, the other ends)."""
+
+    other_referral_id = fields.String(required=True, validate=validate.Length(min=1, max=36))

@@ -39,8 +39,11 @@ def visible_referrals(actor: Actor) -> ColumnElement[bool]:
             _co_referred_by(actor.organisation_id))
         clauses.append(takes_part & consent_clause(actor.organisation_kind, actor.organisation_id))
     if actor.has_role(Role.BUP_INTAKE):
+        # A draft that joined another referral was never sent: the clinic it named never received it.
+        never_sent = (col(Referral.status) == ReferralStatus.MERGED) & col(Referral.received_on).is_(None)
         clauses.append(
             (col(Referral.clinic_id) == actor.organisation_id) & (col(Referral.status) != ReferralStatus.DRAFT)
+            & ~never_sent
         )
     if is_municipal(actor):
         clauses.append(col(Referral.id).in_(_handed_over_to(actor.organisation_id))

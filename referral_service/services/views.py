@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date
+from typing import Any
 
 from sqlmodel import Session, select
 
@@ -44,6 +45,8 @@ class ReferralView:
     municipal_contacts: list[MunicipalContact] = field(default_factory=list)
     co_referrers: list[CoReferrer] = field(default_factory=list)
     handover_id: str | None = None
+    #: At creation only: the child's other open referrals, as the referrer may be told of them (duplicates).
+    other_open_referrals: list[Any] | None = None
 
     @property
     def etag(self) -> str:

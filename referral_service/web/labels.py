@@ -20,6 +20,7 @@ REFERRAL_STATUS = {
     "in_treatment": "Under behandling i BUP",
     "discharged": "Avsluttet i BUP",
     "withdrawn": "Trukket tilbake",
+    "merged": "Slått sammen med en annen henvisning",
 }
 
 HANDOVER_STATUS = {
@@ -82,6 +83,9 @@ EVENT_ACTION = {
     "withdraw": "Trukket tilbake",
     "invite-co-referrer": "Medhenviser invitert",
     "change-consent": "Samtykket ble endret",
+    "join": "En annen henviser ble med som medhenviser",
+    "merge": "BUP slo sammen to henvisninger for barnet",
+    "merged-into": "Slått sammen med en annen henvisning",
 }
 
 HANDOVER_ACTION = {

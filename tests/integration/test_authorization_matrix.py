@@ -131,6 +131,12 @@ EXPECTED: dict[str, dict[str, dict[str, int]]] = {
     # While BUP assesses, it rejects or forwards; it may not withdraw (README, "Using the API").
     f"POST {R}/withdraw": {"submitted": answers(404, gp=200, bup=403),
                            "handed_over": after_handover(gp=409, bup=409)},
+    # Duplicates: the child's other open referrals are told to the referring side and the clinic only. Joining
+    # (the referrer's own draft) and merging (the clinic) name an unknown other referral here: 404 once allowed.
+    f"GET {R}/other-open-referrals": {"handed_over": answers(404, gp=200, bup=200, coordinator_askoy=403,
+                                                             lead_askoy=403)},
+    f"POST {R}/join": {"draft": answers(404), "handed_over": after_handover(gp=404, bup=403)},
+    f"POST {R}/merge": {"submitted": answers(404, gp=403), "handed_over": after_handover(gp=403, bup=404)},
     # Handover tasks: seen by Askøy (addressed to it, with consent) and by the referral's parties.
     f"GET {API}/handovers": {"handed_over": answers(200)},
     f"GET {H}": {"handed_over": READ_BY_THE_CASE_PARTIES},
@@ -229,6 +235,8 @@ def valid_body(world, operation: str) -> dict[str, Any] | None:
         f"POST {R}/co-referrers": {"organisation_id": world.orgs["school_askoy"].id},
         f"PUT {R}/municipal-contacts": {"municipal_contacts": [
             {"role": "Kontaktlærer", "name": "Tone Lærer", "organisation_id": None}]},
+        f"POST {R}/join": {"other_referral_id": UNKNOWN_ID},
+        f"POST {R}/merge": {"other_referral_id": UNKNOWN_ID},
         f"POST {R}/consent": {"given_by": ["guardian"], "share_with": ["bup", "municipality"],
                               "recorded_on": today.isoformat()},
         f"POST {C}/record": {"outcome": "Det går bra.", "outcome_code": "doing_well"},

@@ -27,6 +27,17 @@ def _someone_else_submitted(session: Session, referral: Referral, event: Referra
     return [drafter] if drafter is not None and drafter.active and event.actor_id != drafter.id else []
 
 
+def _referrers_other_than_the_merged(session: Session, referral: Referral, event: ReferralEvent) -> list[User]:
+    """The referring side of the referral joined or kept, but not the organisation that came in with it."""
+    return [user for user in referrer_side(session, referral)
+            if user.organisation_id != event.data.get("organisation_id")]
+
+
+def _referrer_merged_by_bup(session: Session, referral: Referral, event: ReferralEvent) -> list[User]:
+    """The referrer whose referral BUP merged into another (one who joined did it themselves)."""
+    return referrer_side(session, referral) if event.data.get("by") == ReferralAction.MERGE else []
+
+
 #: Who is told of an event that hands nothing over: the referrer of BUP's answers and questions, BUP of the
 #: referrer's answer, an invited co-referrer of the invitation, the drafter when a co-referrer sent it.
 NOTICES: dict[ReferralAction, Recipients] = {
@@ -38,6 +49,9 @@ NOTICES: dict[ReferralAction, Recipients] = {
     ReferralAction.INVITE_CO_REFERRER: lambda session, referral, event: invited_co_referrers(
         session, referral, event.data.get("organisation_id", "")),
     ReferralAction.SUBMIT: _someone_else_submitted,
+    ReferralAction.JOIN: _referrers_other_than_the_merged,
+    ReferralAction.MERGE: _referrers_other_than_the_merged,
+    ReferralAction.MERGED_INTO: _referrer_merged_by_bup,
 }
 
 

@@ -31,6 +31,7 @@ from referral_service.security.identity_numbers import IdentityNumbers
 from referral_service.security.visibility import parties_of, visible_referrals
 from referral_service.services.pagination import Page, paginate
 from referral_service.services.referrals.actions import draft_of
+from referral_service.services.referrals.duplicates import other_open_referrals
 from referral_service.services.referrals.events import record_event
 from referral_service.services.referrals.guards import check_if_match, require_party
 from referral_service.services.referrals.queries import (
@@ -239,6 +240,8 @@ def create_referral(uow: SqlUnitOfWork, *, clock: Clock, identity: IdentityNumbe
         record_event(uow, clock, referral=referral, action=ReferralAction.CREATE, from_status=None, actor=actor,
                      data={"child_id_kind": child.national_id_kind})
         record_access(session, actor=actor, action="create", referrals=[referral])
+        # Another open referral of the same child (from anyone) is told at once, as a notice (need-to-know).
+        others = other_open_referrals(session, actor=actor, referral=referral)
         if idempotency_key:
             session.add(IdempotencyRecord(user_id=actor.user_id, key=idempotency_key, request_hash=request_hash,
                                           referral_id=referral.id))
@@ -252,7 +255,9 @@ def create_referral(uow: SqlUnitOfWork, *, clock: Clock, identity: IdentityNumbe
             if replay:
                 return replay, False
             raise
-        return build_view(session, referral), True
+        view = build_view(session, referral)
+        view.other_open_referrals = others
+        return view, True
 
 
 def _replay(uow: SqlUnitOfWork, *, actor: Actor, key: str, request_hash: str) -> ReferralView | None:

@@ -9,6 +9,7 @@ from referral_service.domain.enums import OrganisationKind, ReferralStatus
 from referral_service.services.admin.directory import list_organisations
 from referral_service.services.pagination import MAX_PER_PAGE
 from referral_service.services.referrals import drafts as referral_service
+from referral_service.services.referrals import duplicates
 from referral_service.services.referrals.actions import take_action
 from referral_service.services.referrals.page import referral_page
 from referral_service.web.blueprint import web
@@ -62,6 +63,7 @@ def _assessment_page(referral_id: str, *, filled: FilledForm | None = None, chan
     body = render_template(
         "bup/assess.html", **page.context(), version=page.view.etag, priority=decisions.PRIORITY,
         options={"clinic_id": _other_clinics()} if "forward" in page.actions else {},
+        same_child=duplicates.side_by_side(unit_of_work(), actor=web_actor(), referral_id=referral_id),
         **forms_on_page(ENDPOINTS, decisions.DECISIONS, allowed=page.actions, record_id=referral_id, filled=filled,
                         changed=changed))
     return body, status

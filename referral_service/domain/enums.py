@@ -12,12 +12,18 @@ class OrganisationKind(StrEnum):
     SCHOOL_HEALTH_SERVICE = "school_health_service"
     GP_OFFICE = "gp_office"
     CHILD_WELFARE = "child_welfare"
+    #: A DPS (distriktspsykiatrisk senter): the adult mental health clinic a young person moves to at 18.
+    ADULT_MENTAL_HEALTH = "adult_mental_health"
     #: The organisation that runs the service; holds administrators only, never child data.
     OPERATOR = "operator"
 
 
 #: The kinds a client may register through the API.
 REGISTRABLE_ORGANISATION_KINDS = tuple(k.value for k in OrganisationKind if k is not OrganisationKind.OPERATOR)
+
+#: The specialist clinics (BUP and DPS): they belong to a health trust, not to one municipality, and receive
+#: referrals through their intake users (role `bup_intake`).
+SPECIALIST_CLINIC_KINDS = (OrganisationKind.BUP_CLINIC, OrganisationKind.ADULT_MENTAL_HEALTH)
 
 
 class Role(StrEnum):
@@ -55,6 +61,8 @@ class ReferralStatus(StrEnum):
     MUNICIPAL_LEVEL = "municipal_level"
     FORWARDED = "forwarded"
     WITHDRAWN = "withdrawn"
+    #: BUP transferred the young person to adult mental health services (DPS); a new referral goes on there.
+    TRANSFERRED_TO_DPS = "transferred_to_dps"
 
 
 class ReferralAction(StrEnum):
@@ -79,6 +87,10 @@ class ReferralAction(StrEnum):
     PLAN_DISCHARGE = "plan-discharge"
     #: BUP records that the epikrise it had not sent at discharge is sent now.
     RECORD_EPIKRISE = "record-epikrise"
+    #: BUP transfers a young person turning 18 to adult mental health services (DPS), with the reason.
+    TRANSFER_TO_DPS = "transfer-to-dps"
+    #: The first event of the new referral at the DPS clinic.
+    RECEIVE_DPS_TRANSFER = "receive-dps-transfer"
 
 
 class Urgency(StrEnum):

@@ -20,6 +20,7 @@ REFERRAL_STATUS = {
     "in_treatment": "Under behandling i BUP",
     "discharged": "Avsluttet i BUP",
     "withdrawn": "Trukket tilbake",
+    "transferred_to_dps": "Overført til voksenpsykiatrien (DPS)",
 }
 
 HANDOVER_STATUS = {
@@ -82,6 +83,8 @@ EVENT_ACTION = {
     "withdraw": "Trukket tilbake",
     "invite-co-referrer": "Medhenviser invitert",
     "change-consent": "Samtykket ble endret",
+    "transfer-to-dps": "Overført til voksenpsykiatrien (DPS)",
+    "receive-dps-transfer": "Mottatt fra BUP ved overgang til voksenpsykiatrien",
 }
 
 HANDOVER_ACTION = {
@@ -101,6 +104,7 @@ ORGANISATION_KIND = {
     "gp_office": "Fastlegekontor",
     "child_welfare": "Barnevernstjenesten",
     "operator": "Driftsorganisasjon",
+    "adult_mental_health": "DPS (distriktspsykiatrisk senter)",
 }
 
 CONSENT_GIVER = {"guardian": "Foresatte", "child": "Barnet/ungdommen selv", "child_welfare": "Barnevernstjenesten"}

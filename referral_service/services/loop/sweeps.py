@@ -11,9 +11,10 @@ from dataclasses import dataclass, field
 from sqlmodel import select
 
 from referral_service.clock import Clock
-from referral_service.domain.enums import ReferralAction, ReferralStatus, Role
+from referral_service.domain.child import Child
+from referral_service.domain.enums import OrganisationKind, ReferralAction, ReferralStatus, Role
 from referral_service.domain.handover import DeadlineMark, Handover
-from referral_service.domain.organisation import User
+from referral_service.domain.organisation import Organisation, User
 from referral_service.domain.referral import MunicipalContact, Referral, ReferralEvent
 from referral_service.security.consent_scope import municipality_may_see
 from referral_service.services.alerts.inbox import raise_alerts
@@ -21,10 +22,11 @@ from referral_service.services.alerts.recipients import municipality_of, referre
 from referral_service.services.handovers import routing
 from referral_service.services.handovers.creation import open_ahead_of_discharge
 from referral_service.services.unit_of_work import SqlUnitOfWork
-from referral_service.workflows import escalation
+from referral_service.workflows import adult_transfer, escalation
 from referral_service.workflows.calendar import WorkingDayCalendar
 from referral_service.workflows.deadlines import DeadlinePolicy
 from referral_service.workflows.handover_lifecycle import AWAITING_FIRST_CONTACT, HandoverStatus, overdue_handovers
+from referral_service.workflows.referral_lifecycle import OPEN_AT_BUP
 
 log = logging.getLogger(__name__)
 
@@ -145,6 +147,26 @@ def sweep_children_waiting_alone(uow: SqlUnitOfWork, result: SweepResult, *, clo
             result.count(mark.kind)
 
 
+def sweep_turning_18(uow: SqlUnitOfWork, result: SweepResult, *, clock: Clock) -> None:
+    """A young person who has turned 18 with a referral open at BUP: BUP's intake is told, once per referral, to
+    plan the transfer to adult mental health services (DPS)."""
+    session, today = uow.session, clock.today()
+    adults = session.exec(select(Referral, Child.birth_date).join(Child, Child.id == Referral.child_id)
+                          .join(Organisation, Organisation.id == Referral.clinic_id).where(
+        Referral.status.in_(sorted(OPEN_AT_BUP)), Organisation.kind == OrganisationKind.BUP_CLINIC,
+        Child.birth_date <= adult_transfer.adult_if_born_on_or_before(today),
+        ~select(DeadlineMark.id).where(DeadlineMark.referral_id == Referral.id,
+                                       DeadlineMark.kind == adult_transfer.TURNING_18).exists())).all()
+    for referral, birth_date in adults:
+        mark = adult_transfer.turning_18_mark(referral_id=referral.id, birth_date=birth_date,
+                                              status=referral.status, today=today)
+        if mark is None:
+            continue
+        intake = users_with_role(session, organisation_id=referral.clinic_id, role=Role.BUP_INTAKE)
+        if _record(uow, clock, mark, users=intake, referral_id=referral.id, handover_id=None):
+            result.count(mark.kind)
+
+
 def sweep_owners(uow: SqlUnitOfWork, result: SweepResult, *, clock: Clock) -> None:
     """No task stays with an owner that has nobody active left to act on it: the owner rule picks again."""
     for handover in routing.orphaned_handovers(uow.session):
@@ -159,6 +181,7 @@ def run_sweeps(uow: SqlUnitOfWork, *, clock: Clock, deadlines: DeadlinePolicy) -
         sweep_referral_deadlines(uow, result, clock=clock, deadlines=deadlines)
         sweep_planned_discharges(uow, result, clock=clock, deadlines=deadlines)
         sweep_children_waiting_alone(uow, result, clock=clock, deadlines=deadlines)
+        sweep_turning_18(uow, result, clock=clock)
         sweep_owners(uow, result, clock=clock)
         sweep_handovers(uow, result, clock=clock, calendar=deadlines.calendar)
         uow.commit()

@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 
 from tests.integration.test_closed_loop import handovers_for
 from tests.integration.test_sweeps import alerts, do, logged_in_before_the_clock_moves, sweep, worker
+from tests.integration.test_web_decisions import WebUser
 
 __all__ = ["logged_in_before_the_clock_moves", "sweep", "worker"]  # fixtures shared with test_sweeps
 
@@ -159,3 +160,26 @@ def test_the_referrer_cannot_transfer_and_dps_cannot_pass_it_on(world, clock):
     new_id = transfer(world, rid).json["forwarded_to_id"]
     again = transfer(world, new_id, who="dps")
     assert again.status_code == 409 and world.get("dps", f"{API}/{new_id}").json["status"] == "submitted"
+
+
+# --- on BUP's page ------------------------------------------------------------------------------------------
+
+def test_bup_transfers_on_the_assessment_page_once_the_young_person_is_old_enough(app, world, clock):
+    young = young_person_referred(world, clock, born=date(2012, 5, 10))["id"]
+    rid = young_person_referred(world, clock)["id"]
+    clock.set(AFTER_THE_BIRTHDAY)
+    bup = WebUser(app, "bup")
+
+    assert "Overfør til DPS" not in bup.get(f"/inntak/{young}").buttons
+    page = bup.get(f"/inntak/{rid}")
+    assert "Overfør til DPS" in page.buttons
+    assert page.field("Send til DPS")["tag"] == "select" and "Bjørgvin DPS</option>" in page.html
+    assert "BUP Øyane</option>" not in page.html  # an accepted referral is not forwarded to another BUP
+
+    refused = bup.submit("/overfor-til-dps", {"dps_clinic_id": world.orgs["dps"].id, "dps_reason": ""},
+                         expect=422)
+    assert "Skriv hvorfor ungdommen overføres til DPS." in refused.text()
+    done = bup.submit("/overfor-til-dps", {"dps_clinic_id": world.orgs["dps"].id, "dps_reason": REASON})
+    assert "Ungdommen er overført til DPS." in done.text()
+    assert world.get("gp", f"{API}/{rid}").json["status"] == "transferred_to_dps"
+    assert "Overført til voksenpsykiatrien (DPS)" in done.text()

@@ -39,6 +39,8 @@ TEXTS = {
     "epikrise_reminder": "Påminnelse: epikrisen for et barn som er skrevet ut, er fortsatt ikke registrert som sendt.",
     "turning_18": "En ungdom med åpen henvisning hos BUP fylte 18 år {due}. Planlegg overgangen til "
                   "voksenpsykiatrien (DPS). Koordinatoren i kommunen følger ungdommen videre.",
+    "turning_18_soon": "En ungdom med åpen henvisning hos BUP fyller 18 år {due}. Planlegg overgangen til "
+                       "voksenpsykiatrien (DPS) i god tid.",
     "referral_transfer-to-dps": "{clinic} har overført en ungdom til voksenpsykiatrien (DPS).",
     "referral_receive-dps-transfer": "{clinic} har fått en henvisning overført fra BUP ved overgangen til "
                                      "voksenpsykiatrien. Vurder henvisningen.",

@@ -20,6 +20,7 @@ ADULT_AGE = 18
 TRANSFER_FROM_MONTHS = 17 * 12 + 6
 
 TURNING_18 = "turning_18"
+TURNING_18_SOON = "turning_18_soon"
 
 
 def _months_after(day: date, months: int) -> date:
@@ -52,17 +53,32 @@ def transfer_refusal(*, clinic_kind: str, birth_date: date, today: date) -> str 
     return None
 
 
+def _months_before(day: date, months: int) -> date:
+    """The same day of the month `months` earlier, or that month's last day when it is shorter."""
+    year, month = divmod(day.month - 1 - months, 12)
+    year, month = day.year + year, month + 1
+    last = (date(year + month // 12, month % 12 + 1, 1) - date.resolution).day
+    return date(year, month, min(day.day, last))
+
+
 def adult_if_born_on_or_before(today: date) -> date:
     """The latest birth date of someone who is 18 today (for a query over many children)."""
-    try:
-        return date(today.year - ADULT_AGE, today.month, today.day)
-    except ValueError:  # today is 29 February; the 28th of that year is the latest 18th birthday today
-        return date(today.year - ADULT_AGE, 2, 28)
+    return _months_before(today, ADULT_AGE * 12)
 
 
-def turning_18_mark(*, referral_id: str, birth_date: date, status: str, today: date) -> Mark | None:
-    """Once per referral: the young person has turned 18 while the referral is open at BUP."""
+def transferable_if_born_on_or_before(today: date) -> date:
+    """The latest birth date of someone BUP may transfer today (for a query over many children)."""
+    return _months_before(today, TRANSFER_FROM_MONTHS)
+
+
+def growing_up_marks(*, referral_id: str, birth_date: date, status: str, today: date) -> list[Mark]:
+    """BUP's reminders while a referral is open at BUP, each once per referral: a heads-up from 17 years and 6
+    months that the young person turns 18 soon, and the alert when they have turned 18 (due: the birthday)."""
     birthday = adult_on(birth_date)
-    if status not in OPEN_AT_BUP or today < birthday:
-        return None
-    return Mark(f"referral:{referral_id}:{TURNING_18}", TURNING_18, 0, birthday)
+    if status not in OPEN_AT_BUP:
+        return []
+    if today >= birthday:
+        return [Mark(f"referral:{referral_id}:{TURNING_18}", TURNING_18, 0, birthday)]
+    if today >= transfer_possible_from(birth_date):
+        return [Mark(f"referral:{referral_id}:{TURNING_18_SOON}", TURNING_18_SOON, 0, birthday)]
+    return []

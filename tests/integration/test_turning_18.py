@@ -50,16 +50,27 @@ def transfer(world, rid: str, *, who: str = "bup", clinic: str = "dps", reason: 
 def test_bup_intake_is_told_once_on_the_18th_birthday_not_the_day_before(world, clock, sweep):
     rid = young_person_referred(world, clock)["id"]
 
-    sweep("2026-12-04T09:00:00+01:00")  # 17 years, 364 days
+    sweep("2026-12-04T09:00:00+01:00")  # 17 years, 364 days: a heads-up (from 17½), not the alert
     assert alerts(world, "bup", "turning_18") == []
+    [soon] = alerts(world, "bup", "turning_18_soon")
+    assert soon["referral_id"] == rid and "fyller 18 år 05.12.2026" in soon["message"]
     sweep("2026-12-05T09:00:00+01:00")  # the birthday
     [told] = alerts(world, "bup", "turning_18")
     assert told["referral_id"] == rid
     assert "fylte 18 år 05.12.2026" in told["message"] and "DPS" in told["message"]
     assert "Ola" not in told["message"]
     sweep("2026-12-06T09:00:00+01:00")  # the next sweep tells nobody again
-    assert len(alerts(world, "bup", "turning_18")) == 1
+    assert len(alerts(world, "bup", "turning_18")) == 1 and len(alerts(world, "bup", "turning_18_soon")) == 1
     assert alerts(world, "bup2", "turning_18") == [] and alerts(world, "gp", "turning_18") == []
+
+
+def test_a_young_person_under_17_and_a_half_gives_bup_nothing_to_plan_yet(world, clock, sweep):
+    young_person_referred(world, clock, born=date(2009, 5, 6))  # 17½ on 6 November 2026
+
+    sweep("2026-11-05T09:00:00+01:00")
+    assert alerts(world, "bup", "turning_18_soon") == [] and alerts(world, "bup", "turning_18") == []
+    sweep("2026-11-06T09:00:00+01:00")
+    assert len(alerts(world, "bup", "turning_18_soon")) == 1
 
 
 def test_a_referral_no_longer_open_at_bup_raises_no_birthday_alert(world, clock, sweep):
@@ -68,7 +79,7 @@ def test_a_referral_no_longer_open_at_bup_raises_no_birthday_alert(world, clock,
                                      "municipal_advice": "Tilbud hos kommunepsykolog."})
 
     sweep("2026-12-05T09:00:00+01:00")
-    assert alerts(world, "bup", "turning_18") == []
+    assert alerts(world, "bup", "turning_18") == [] and alerts(world, "bup", "turning_18_soon") == []
 
 
 # --- the transfer to DPS ------------------------------------------------------------------------------------

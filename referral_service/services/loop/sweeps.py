@@ -8,6 +8,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 
+from sqlalchemy import Exists
 from sqlmodel import select
 
 from referral_service.clock import Clock
@@ -147,24 +148,28 @@ def sweep_children_waiting_alone(uow: SqlUnitOfWork, result: SweepResult, *, clo
             result.count(mark.kind)
 
 
+def _marked(kind: str) -> Exists:
+    """The referral already has a mark of this kind."""
+    return select(DeadlineMark.id).where(DeadlineMark.referral_id == Referral.id, DeadlineMark.kind == kind).exists()
+
+
 def sweep_turning_18(uow: SqlUnitOfWork, result: SweepResult, *, clock: Clock) -> None:
-    """A young person who has turned 18 with a referral open at BUP: BUP's intake is told, once per referral, to
-    plan the transfer to adult mental health services (DPS)."""
+    """A young person with a referral open at BUP: BUP's intake gets a heads-up from 17½ and an alert at 18 to
+    plan the transfer to adult mental health services (DPS), each once per referral."""
     session, today = uow.session, clock.today()
-    adults = session.exec(select(Referral, Child.birth_date).join(Child, Child.id == Referral.child_id)
-                          .join(Organisation, Organisation.id == Referral.clinic_id).where(
+    adult = Child.birth_date <= adult_transfer.adult_if_born_on_or_before(today)
+    growing_up = session.exec(select(Referral, Child.birth_date).join(Child, Child.id == Referral.child_id)
+                              .join(Organisation, Organisation.id == Referral.clinic_id).where(
         Referral.status.in_(sorted(OPEN_AT_BUP)), Organisation.kind == OrganisationKind.BUP_CLINIC,
-        Child.birth_date <= adult_transfer.adult_if_born_on_or_before(today),
-        ~select(DeadlineMark.id).where(DeadlineMark.referral_id == Referral.id,
-                                       DeadlineMark.kind == adult_transfer.TURNING_18).exists())).all()
-    for referral, birth_date in adults:
-        mark = adult_transfer.turning_18_mark(referral_id=referral.id, birth_date=birth_date,
-                                              status=referral.status, today=today)
-        if mark is None:
-            continue
-        intake = users_with_role(session, organisation_id=referral.clinic_id, role=Role.BUP_INTAKE)
-        if _record(uow, clock, mark, users=intake, referral_id=referral.id, handover_id=None):
-            result.count(mark.kind)
+        Child.birth_date <= adult_transfer.transferable_if_born_on_or_before(today),
+        # Told once: a young person already told of what applies today is not looked up again every minute.
+        ~_marked(adult_transfer.TURNING_18), adult | ~_marked(adult_transfer.TURNING_18_SOON))).all()
+    for referral, birth_date in growing_up:
+        for mark in adult_transfer.growing_up_marks(referral_id=referral.id, birth_date=birth_date,
+                                                    status=referral.status, today=today):
+            intake = users_with_role(session, organisation_id=referral.clinic_id, role=Role.BUP_INTAKE)
+            if _record(uow, clock, mark, users=intake, referral_id=referral.id, handover_id=None):
+                result.count(mark.kind)
 
 
 def sweep_owners(uow: SqlUnitOfWork, result: SweepResult, *, clock: Clock) -> None:

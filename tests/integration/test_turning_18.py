@@ -194,3 +194,9 @@ def test_bup_transfers_on_the_assessment_page_once_the_young_person_is_old_enoug
     assert "Ungdommen er overført til DPS." in done.text()
     assert world.get("gp", f"{API}/{rid}").json["status"] == "transferred_to_dps"
     assert "Overført til voksenpsykiatrien (DPS)" in done.text()
+
+
+def test_an_administrator_registers_a_dps_without_a_municipality(world):
+    response = world.post("admin", "/api/v1/organisations", json={"kind": "adult_mental_health", "name": "Nord DPS"})
+    assert response.status_code == 201, response.json
+    assert response.json["kind"] == "adult_mental_health" and response.json["municipality_number"] is None

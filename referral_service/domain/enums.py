@@ -12,12 +12,18 @@ class OrganisationKind(StrEnum):
     SCHOOL_HEALTH_SERVICE = "school_health_service"
     GP_OFFICE = "gp_office"
     CHILD_WELFARE = "child_welfare"
+    #: A DPS (distriktspsykiatrisk senter): the adult mental health clinic a young person moves to at 18.
+    ADULT_MENTAL_HEALTH = "adult_mental_health"
     #: The organisation that runs the service; holds administrators only, never child data.
     OPERATOR = "operator"
 
 
 #: The kinds a client may register through the API.
 REGISTRABLE_ORGANISATION_KINDS = tuple(k.value for k in OrganisationKind if k is not OrganisationKind.OPERATOR)
+
+#: The specialist clinics (BUP and DPS): they belong to a health trust, not to one municipality, and receive
+#: referrals through their intake users (role `bup_intake`).
+SPECIALIST_CLINIC_KINDS = (OrganisationKind.BUP_CLINIC, OrganisationKind.ADULT_MENTAL_HEALTH)
 
 
 class Role(StrEnum):
@@ -57,6 +63,8 @@ class ReferralStatus(StrEnum):
     WITHDRAWN = "withdrawn"
     #: Two referrals of one child became one: this one ended, merged into the other (`merged_into_id`).
     MERGED = "merged"
+    #: BUP transferred the young person to adult mental health services (DPS); a new referral goes on there.
+    TRANSFERRED_TO_DPS = "transferred_to_dps"
 
 
 class ReferralAction(StrEnum):
@@ -88,6 +96,10 @@ class ReferralAction(StrEnum):
     MERGE = "merge"
     #: The event on the referral that ended in a join or a merge: it now lives on in `merged_into_id`.
     MERGED_INTO = "merged-into"
+    #: BUP transfers a young person turning 18 to adult mental health services (DPS), with the reason.
+    TRANSFER_TO_DPS = "transfer-to-dps"
+    #: The first event of the new referral at the DPS clinic.
+    RECEIVE_DPS_TRANSFER = "receive-dps-transfer"
 
 
 class Urgency(StrEnum):

@@ -43,6 +43,13 @@ TEXTS = {
                                         "oppført som kontakt. Finn ut hvem som kan følge opp barnet mens det venter.",
     "epikrise_missing": "Et barn er skrevet ut uten at epikrisen er sendt. Send den, og registrer det i tjenesten.",
     "epikrise_reminder": "Påminnelse: epikrisen for et barn som er skrevet ut, er fortsatt ikke registrert som sendt.",
+    "turning_18": "En ungdom med åpen henvisning hos BUP fylte 18 år {due}. Planlegg overgangen til "
+                  "voksenpsykiatrien (DPS). Koordinatoren i kommunen følger ungdommen videre.",
+    "turning_18_soon": "En ungdom med åpen henvisning hos BUP fyller 18 år {due}. Planlegg overgangen til "
+                       "voksenpsykiatrien (DPS) i god tid.",
+    "referral_transfer-to-dps": "{clinic} har overført en ungdom til voksenpsykiatrien (DPS).",
+    "referral_receive-dps-transfer": "{clinic} har fått en henvisning overført fra BUP ved overgangen til "
+                                     "voksenpsykiatrien. Vurder henvisningen.",
     "alert_delivery_failed": "Et e-postvarsel kunne ikke leveres. Mottakeren har varselet i innboksen sin.",
     "check_in_due": "I dag ({due}) skal du ha oppfølgingssamtale med en familie der hjelpen i kommunen er "
                     "avsluttet. Registrer hvordan det går.",

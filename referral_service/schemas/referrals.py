@@ -246,6 +246,13 @@ class ForwardIn(Schema):
     reason = required_text()
 
 
+class TransferToDpsIn(Schema):
+    """Growing up: the adult mental health clinic (DPS) the young person goes on at, and why."""
+
+    clinic_id = fields.String(required=True, validate=validate.Length(min=1, max=36))
+    reason = required_text()
+
+
 class StartTreatmentIn(Schema):
     first_appointment_on = fields.Date(required=True)
 
@@ -278,6 +285,7 @@ ACTION_BODIES: dict[ReferralAction, type[Schema] | None] = {
     ReferralAction.WITHDRAW: WithdrawIn,
     ReferralAction.PLAN_DISCHARGE: PlanDischargeIn,
     ReferralAction.RECORD_EPIKRISE: None,
+    ReferralAction.TRANSFER_TO_DPS: TransferToDpsIn,
 }
 
 

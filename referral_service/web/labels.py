@@ -21,6 +21,7 @@ REFERRAL_STATUS = {
     "discharged": "Avsluttet i BUP",
     "withdrawn": "Trukket tilbake",
     "merged": "Slått sammen med en annen henvisning",
+    "transferred_to_dps": "Overført til voksenpsykiatrien (DPS)",
 }
 
 HANDOVER_STATUS = {
@@ -86,6 +87,8 @@ EVENT_ACTION = {
     "join": "En annen henviser ble med som medhenviser",
     "merge": "BUP slo sammen to henvisninger for barnet",
     "merged-into": "Slått sammen med en annen henvisning",
+    "transfer-to-dps": "Overført til voksenpsykiatrien (DPS)",
+    "receive-dps-transfer": "Mottatt fra BUP ved overgang til voksenpsykiatrien",
 }
 
 HANDOVER_ACTION = {
@@ -109,6 +112,7 @@ ORGANISATION_KIND = {
     "gp_office": "Fastlegekontor",
     "child_welfare": "Barnevernstjenesten",
     "operator": "Driftsorganisasjon",
+    "adult_mental_health": "DPS (distriktspsykiatrisk senter)",
 }
 
 CONSENT_GIVER = {"guardian": "Foresatte", "child": "Barnet/ungdommen selv", "child_welfare": "Barnevernstjenesten"}

@@ -34,6 +34,10 @@ def _t(to: S, *parties: Party) -> Transition:
 
 R, C = Party.REFERRER, Party.CLINIC
 
+#: A referral open at BUP: the young person waits for BUP's assessment, or for or in its treatment. BUP may
+#: transfer it to adult services (DPS) from any of these, when the young person is old enough (adult_transfer.py).
+OPEN_AT_BUP = frozenset({S.SUBMITTED, S.INFORMATION_REQUESTED, S.ACCEPTED, S.IN_TREATMENT})
+
 #: Each action: the statuses it may be taken from, the status it leads to and who may take it (API.md's table).
 TRANSITIONS: dict[tuple[S, A], Transition] = by_status_and_action({
     A.SUBMIT: ({S.DRAFT}, _t(S.SUBMITTED, R)),
@@ -47,6 +51,8 @@ TRANSITIONS: dict[tuple[S, A], Transition] = by_status_and_action({
     A.DISCHARGE: ({S.IN_TREATMENT}, _t(S.DISCHARGED, C)),
     A.PLAN_DISCHARGE: ({S.IN_TREATMENT}, _t(S.IN_TREATMENT, C)),
     A.RECORD_EPIKRISE: ({S.DISCHARGED}, _t(S.DISCHARGED, C)),
+    # Growing up: BUP hands a young person turning 18 on to a DPS clinic (a new referral there), not back.
+    A.TRANSFER_TO_DPS: (OPEN_AT_BUP, _t(S.TRANSFERRED_TO_DPS, C)),
     # The referrer may withdraw from any open state. BUP only after accepting the child, which hands it back:
     # while BUP assesses, it ends a referral only by rejecting (a handover) or forwarding, never silently.
     A.WITHDRAW: [({S.DRAFT, S.SUBMITTED, S.INFORMATION_REQUESTED}, _t(S.WITHDRAWN, R)),
@@ -70,7 +76,7 @@ HANDOVER_TRIGGERS: dict[tuple[S, A], HandoverTrigger] = by_status_and_action({
 ASSESSMENT_DECISIONS = frozenset({A.ACCEPT, A.REJECT, A.FORWARD, A.MUNICIPAL_OUTCOME})
 
 #: The events the referral page and the dashboard show as "BUP's decision".
-DECISION_EVENTS = ASSESSMENT_DECISIONS | {A.DISCHARGE}
+DECISION_EVENTS = ASSESSMENT_DECISIONS | {A.DISCHARGE, A.TRANSFER_TO_DPS}
 
 
 #: The referrals of a child that are still open: a new referral of the same child warns its referrer of these.

@@ -128,6 +128,9 @@ EXPECTED: dict[str, dict[str, dict[str, int]]] = {
     # Only the clinic, only for a child discharged without an epikrise (a rejected one has none to record).
     f"POST {R}/record-epikrise": {"handed_over": after_handover(gp=403, bup=409)},
     f"POST {R}/plan-discharge": {"handed_over": after_handover(gp=403, bup=409)},
+    # Only the clinic; the matrix's child is 14, too young for adult services (test_turning_18.py has the 18-year-old).
+    f"POST {R}/transfer-to-dps": {"accepted": answers(404, gp=403, bup=409),
+                                  "handed_over": after_handover(gp=403, bup=409)},
     # While BUP assesses, it rejects or forwards; it may not withdraw (README, "Using the API").
     f"POST {R}/withdraw": {"submitted": answers(404, gp=200, bup=403),
                            "handed_over": after_handover(gp=409, bup=409)},
@@ -258,6 +261,7 @@ def valid_body(world, operation: str) -> dict[str, Any] | None:
             "discharge": {"summary": "Bedre.", "follow_up_recommendations": "Samtaler.", "epikrise_sent": True},
             "withdraw": {"reason": "Familien flytter."},
             "plan-discharge": {"planned_discharge_on": (today + timedelta(days=30)).isoformat()},
+            "transfer-to-dps": {"clinic_id": world.orgs["dps"].id, "reason": "Ungdommen fyller 18 år."},
         }.get(action)
     if operation.startswith(f"POST {H}/"):
         return {

@@ -5,14 +5,20 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from sqlmodel import Session
+from sqlmodel import Session, select
 
 from referral_service.clock import Clock
-from referral_service.domain.enums import ReferralAction, Role
+from referral_service.domain.enums import HandoverStatus, ReferralAction, Role
+from referral_service.domain.handover import Handover
 from referral_service.domain.organisation import Organisation, User
 from referral_service.domain.referral import Referral, ReferralEvent
 from referral_service.services.alerts.inbox import raise_alerts
-from referral_service.services.alerts.recipients import invited_co_referrers, referrer_side, users_with_role
+from referral_service.services.alerts.recipients import (
+    around_the_child,
+    invited_co_referrers,
+    referrer_side,
+    users_with_role,
+)
 from referral_service.services.handovers.creation import ensure_handover
 from referral_service.services.unit_of_work import SqlUnitOfWork
 from referral_service.workflows import escalation
@@ -38,6 +44,18 @@ def _referrer_merged_by_bup(session: Session, referral: Referral, event: Referra
     return referrer_side(session, referral) if event.data.get("by") == ReferralAction.MERGE else []
 
 
+def _around_the_young_person(session: Session, referral: Referral, _event: ReferralEvent) -> list[User]:
+    """A transfer to DPS: everyone around the child (within consent), and the coordinator holding an open
+    handover of the referral, who stays on the case."""
+    people = {u.id: u for u in around_the_child(session, referral)}
+    handover = session.exec(select(Handover).where(Handover.referral_id == referral.id,
+                                                   Handover.status != HandoverStatus.CLOSED)).first()
+    holder = session.get(User, handover.assignee_user_id) if handover and handover.assignee_user_id else None
+    if holder is not None and holder.active:
+        people.setdefault(holder.id, holder)
+    return sorted(people.values(), key=lambda u: u.id)
+
+
 #: Who is told of an event that hands nothing over: the referrer of BUP's answers and questions, BUP of the
 #: referrer's answer, an invited co-referrer of the invitation, the drafter when a co-referrer sent it.
 NOTICES: dict[ReferralAction, Recipients] = {
@@ -52,6 +70,9 @@ NOTICES: dict[ReferralAction, Recipients] = {
     ReferralAction.JOIN: _referrers_other_than_the_merged,
     ReferralAction.MERGE: _referrers_other_than_the_merged,
     ReferralAction.MERGED_INTO: _referrer_merged_by_bup,
+    ReferralAction.TRANSFER_TO_DPS: _around_the_young_person,
+    ReferralAction.RECEIVE_DPS_TRANSFER: lambda session, referral, _event: users_with_role(
+        session, organisation_id=referral.clinic_id, role=Role.BUP_INTAKE),
 }
 
 

@@ -8,12 +8,14 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 
+from sqlalchemy import Exists
 from sqlmodel import select
 
 from referral_service.clock import Clock
-from referral_service.domain.enums import ReferralAction, ReferralStatus, Role
+from referral_service.domain.child import Child
+from referral_service.domain.enums import OrganisationKind, ReferralAction, ReferralStatus, Role
 from referral_service.domain.handover import DeadlineMark, Handover
-from referral_service.domain.organisation import User
+from referral_service.domain.organisation import Organisation, User
 from referral_service.domain.referral import MunicipalContact, Referral, ReferralEvent
 from referral_service.security.consent_scope import municipality_may_see
 from referral_service.services.alerts.inbox import raise_alerts
@@ -21,11 +23,12 @@ from referral_service.services.alerts.recipients import municipality_of, referre
 from referral_service.services.handovers import check_ins, routing
 from referral_service.services.handovers.creation import open_ahead_of_discharge
 from referral_service.services.unit_of_work import SqlUnitOfWork
-from referral_service.workflows import escalation
+from referral_service.workflows import adult_transfer, escalation
 from referral_service.workflows.calendar import WorkingDayCalendar
 from referral_service.workflows.check_ins import CHECK_IN_DUE, CheckInPolicy, check_in_marks
 from referral_service.workflows.deadlines import DeadlinePolicy
 from referral_service.workflows.handover_lifecycle import AWAITING_FIRST_CONTACT, HandoverStatus, overdue_handovers
+from referral_service.workflows.referral_lifecycle import OPEN_AT_BUP
 
 log = logging.getLogger(__name__)
 
@@ -146,6 +149,30 @@ def sweep_children_waiting_alone(uow: SqlUnitOfWork, result: SweepResult, *, clo
             result.count(mark.kind)
 
 
+def _marked(kind: str) -> Exists:
+    """The referral already has a mark of this kind."""
+    return select(DeadlineMark.id).where(DeadlineMark.referral_id == Referral.id, DeadlineMark.kind == kind).exists()
+
+
+def sweep_turning_18(uow: SqlUnitOfWork, result: SweepResult, *, clock: Clock) -> None:
+    """A young person with a referral open at BUP: BUP's intake gets a heads-up from 17½ and an alert at 18 to
+    plan the transfer to adult mental health services (DPS), each once per referral."""
+    session, today = uow.session, clock.today()
+    adult = Child.birth_date <= adult_transfer.adult_if_born_on_or_before(today)
+    growing_up = session.exec(select(Referral, Child.birth_date).join(Child, Child.id == Referral.child_id)
+                              .join(Organisation, Organisation.id == Referral.clinic_id).where(
+        Referral.status.in_(sorted(OPEN_AT_BUP)), Organisation.kind == OrganisationKind.BUP_CLINIC,
+        Child.birth_date <= adult_transfer.transferable_if_born_on_or_before(today),
+        # Told once: a young person already told of what applies today is not looked up again every minute.
+        ~_marked(adult_transfer.TURNING_18), adult | ~_marked(adult_transfer.TURNING_18_SOON))).all()
+    for referral, birth_date in growing_up:
+        for mark in adult_transfer.growing_up_marks(referral_id=referral.id, birth_date=birth_date,
+                                                    status=referral.status, today=today):
+            intake = users_with_role(session, organisation_id=referral.clinic_id, role=Role.BUP_INTAKE)
+            if _record(uow, clock, mark, users=intake, referral_id=referral.id, handover_id=None):
+                result.count(mark.kind)
+
+
 def sweep_owners(uow: SqlUnitOfWork, result: SweepResult, *, clock: Clock) -> None:
     """No task stays with an owner that has nobody active left to act on it: the owner rule picks again."""
     for handover in routing.orphaned_handovers(uow.session):
@@ -179,6 +206,7 @@ def run_sweeps(uow: SqlUnitOfWork, *, clock: Clock, deadlines: DeadlinePolicy) -
         sweep_referral_deadlines(uow, result, clock=clock, deadlines=deadlines)
         sweep_planned_discharges(uow, result, clock=clock, deadlines=deadlines)
         sweep_children_waiting_alone(uow, result, clock=clock, deadlines=deadlines)
+        sweep_turning_18(uow, result, clock=clock)
         sweep_owners(uow, result, clock=clock)
         sweep_handovers(uow, result, clock=clock, calendar=deadlines.calendar)
         sweep_check_ins(uow, result, clock=clock, policy=deadlines.check_ins)

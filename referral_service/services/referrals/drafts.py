@@ -12,7 +12,14 @@ from sqlmodel import Session, select
 
 from referral_service.clock import Clock
 from referral_service.domain.child import Child
-from referral_service.domain.enums import OrganisationKind, ReferralAction, ReferralStatus, Role, ShareWith
+from referral_service.domain.enums import (
+    SPECIALIST_CLINIC_KINDS,
+    OrganisationKind,
+    ReferralAction,
+    ReferralStatus,
+    Role,
+    ShareWith,
+)
 from referral_service.domain.municipalities import MunicipalityRegister, UnknownMunicipality
 from referral_service.domain.national_id import BIRTH_DATE_CODES, InvalidNationalId
 from referral_service.domain.organisation import Organisation
@@ -393,7 +400,7 @@ def _invite(uow: SqlUnitOfWork, clock: Clock, *, actor: Actor, referral: Referra
     """Add the co-referrer, unless it takes part already, in the caller's unit of work."""
     session = uow.session
     organisation = session.get(Organisation, organisation_id)
-    if organisation is None or organisation.kind == OrganisationKind.BUP_CLINIC:
+    if organisation is None or organisation.kind in SPECIALIST_CLINIC_KINDS:
         raise InvalidData("No such municipal organisation.", errors={"organisation_id": ["No such organisation."]})
     if referral.status not in (ReferralStatus.DRAFT, ReferralStatus.INFORMATION_REQUESTED,
                                ReferralStatus.SUBMITTED):

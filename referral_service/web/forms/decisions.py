@@ -210,6 +210,21 @@ FORWARD = ActionForm(
     ),
 )
 
+TRANSFER_TO_DPS = ActionForm(
+    action=ReferralAction.TRANSFER_TO_DPS, heading="Overfør til voksenpsykiatrien (DPS)", button="Overfør til DPS",
+    intro="Ungdommen fyller 18 år. DPS får henvisningen med ny vurderingsfrist. Koordinatoren og kontaktene i "
+          "kommunen følger ungdommen videre.",
+    done="Ungdommen er overført til DPS. DPS har fått henvisningen med en ny vurderingsfrist.",
+    fields=(
+        Field("dps_clinic_id", "Send til DPS", key="clinic_id", kind="choice",
+              missing="Velg DPS-et ungdommen skal overføres til.",
+              refused="Velg et DPS (distriktspsykiatrisk senter)."),
+        Field("dps_reason", "Hvorfor overføres ungdommen", key="reason", kind="textarea", rows=3,
+              missing="Skriv hvorfor ungdommen overføres til DPS.",
+              description="DPS, henviser og kontaktene i kommunen leser dette."),
+    ),
+)
+
 START_TREATMENT = ActionForm(
     action=ReferralAction.START_TREATMENT, heading="Start behandling", button="Start behandling",
     done="Behandlingen er registrert som startet.",
@@ -247,7 +262,7 @@ RECORD_EPIKRISE = ActionForm(
 #: The decision forms in the order they are shown, by action code.
 DECISIONS: dict[str, ActionForm] = {form.action: form for form in (
     ACCEPT, REQUEST_INFORMATION, REJECT, MUNICIPAL_OUTCOME, FORWARD, START_TREATMENT, PLAN_DISCHARGE, DISCHARGE,
-    RECORD_EPIKRISE)}
+    RECORD_EPIKRISE, TRANSFER_TO_DPS)}
 
 
 # The municipality's steps on "Tilbakehenvisning", by handover action.

@@ -9,7 +9,13 @@ from typing import Any
 from flask import abort, flash, redirect, render_template, request, url_for
 
 from referral_service.api.context import db_session, deps, unit_of_work
-from referral_service.domain.enums import OrganisationKind, ReferralAction, ReferralStatus, Role
+from referral_service.domain.enums import (
+    SPECIALIST_CLINIC_KINDS,
+    OrganisationKind,
+    ReferralAction,
+    ReferralStatus,
+    Role,
+)
 from referral_service.errors import Conflict, Forbidden, InvalidData, NotFound, PreconditionFailed
 from referral_service.services.admin import directory as admin_service
 from referral_service.services.pagination import MAX_PER_PAGE
@@ -151,10 +157,10 @@ def _render(step: int, *, view: ReferralView | None, values: dict[str, Any],
                         for m in deps().municipalities.in_force(deps().clock.today())],
         # Anyone around the child but a BUP clinic (and the service's operator) may be named or invited.
         partners=[(o.id, o.name) for o in organisations
-                  if o.kind not in (OrganisationKind.BUP_CLINIC, OrganisationKind.OPERATOR)
+                  if o.kind not in (*SPECIALIST_CLINIC_KINDS, OrganisationKind.OPERATOR)
                   and o.id != actor.organisation_id],
         contact_organisations=[(o.id, o.name) for o in organisations
-                               if o.kind not in (OrganisationKind.BUP_CLINIC, OrganisationKind.OPERATOR)],
+                               if o.kind not in (*SPECIALIST_CLINIC_KINDS, OrganisationKind.OPERATOR)],
         guardian_rows=form.row_count(values, "child.guardians", minimum=form.MIN_GUARDIAN_ROWS),
         contact_rows=form.row_count(values, "municipal_contacts", minimum=form.MIN_CONTACT_ROWS),
         other_open=other_open,

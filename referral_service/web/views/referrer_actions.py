@@ -8,7 +8,7 @@ from typing import Any
 from flask import flash, redirect, render_template, request, url_for
 
 from referral_service.api.context import db_session, deps, unit_of_work
-from referral_service.domain.enums import OrganisationKind
+from referral_service.domain.enums import SPECIALIST_CLINIC_KINDS, OrganisationKind
 from referral_service.errors import Conflict, InvalidData, PreconditionFailed
 from referral_service.services.admin.directory import list_organisations
 from referral_service.services.pagination import MAX_PER_PAGE
@@ -32,7 +32,7 @@ def referral_detail_page(page, **extra):
     """The referral page, with the referrer's forms."""
     organisations = list_organisations(db_session(), actor=web_actor(), page=1, per_page=MAX_PER_PAGE).items
     options = {"contact_organisation_id": [(o.id, o.name) for o in organisations
-                                           if o.kind not in (OrganisationKind.BUP_CLINIC, OrganisationKind.OPERATOR)]}
+                                           if o.kind not in (*SPECIALIST_CLINIC_KINDS, OrganisationKind.OPERATOR)]}
     return render_template("referrals/detail.html", **page.context(), referrer_forms=REFERRER_FORMS,
                            referrer_options=options,
                            version_field=VERSION_FIELD, **extra)

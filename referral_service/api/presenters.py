@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from referral_service.domain.languages import language_name
 from referral_service.services.views import ReferralView, masked_national_id
 
 
@@ -24,6 +25,10 @@ def referral_payload(view: ReferralView) -> dict[str, Any]:
         "municipal_contacts": [c.model_dump() for c in view.municipal_contacts],
         "co_referrers": [c.model_dump() for c in view.co_referrers],
         "handover_id": view.handover_id,
+        "interpreter": {"needed": r.interpreter_needed, "language": r.interpreter_language,
+                        "language_name": language_name(r.interpreter_language)},
+        "child_welfare": {"organisation_id": r.child_welfare_org_id, "organisation_name": view.child_welfare_name,
+                          "basis": r.child_welfare_basis} if r.child_welfare_org_id else None,
     }
 
 

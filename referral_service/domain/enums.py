@@ -79,6 +79,8 @@ class ReferralAction(StrEnum):
     PLAN_DISCHARGE = "plan-discharge"
     #: BUP records that the epikrise it had not sent at discharge is sent now.
     RECORD_EPIKRISE = "record-epikrise"
+    #: The referring side names (or removes) the child welfare service (barnevern) as a partner on the referral.
+    NAME_CHILD_WELFARE_PARTNER = "name-child-welfare-partner"
 
 
 class Urgency(StrEnum):
@@ -104,6 +106,8 @@ class ShareWith(StrEnum):
     BUP = "bup"
     MUNICIPALITY = "municipality"
     SCHOOL = "school"
+    #: The child welfare service (barnevern), when it is a partner on the referral by consent.
+    CHILD_WELFARE = "child_welfare"
 
 
 class ReasonCode(StrEnum):
@@ -121,6 +125,8 @@ class ReasonCode(StrEnum):
     SCHOOL_REFUSAL = "school_refusal"
     PSYCHOSIS = "psychosis"
     OTHER = "other"
+    #: Pårørende: the child of a parent with mental illness or substance use (helsepersonelloven § 10 a).
+    PARENT_ILLNESS = "parent_mental_illness_or_substance_use"
 
 
 class RejectionReason(StrEnum):
@@ -180,3 +186,13 @@ class OwnerReason(StrEnum):
     MUNICIPAL_CONSENT = "municipal_consent"
     NO_MUNICIPAL_CONSENT = "no_municipal_consent"
     MUNICIPALITY_NOT_CONNECTED = "municipality_not_connected"
+
+
+class ChildWelfareBasis(StrEnum):
+    """Why the child welfare service (barnevern) is a partner on a referral and hears BUP's decisions."""
+
+    #: Those who consent for the child agreed to share with the child welfare service.
+    CONSENT = "consent"
+    #: The duty to inform the child welfare service (opplysningsplikt: barnevernsloven § 13-2,
+    #: helsepersonelloven § 33); it needs no consent.
+    LEGAL_DUTY = "legal_duty"

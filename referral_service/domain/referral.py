@@ -49,6 +49,13 @@ class Referral(SQLModel, table=True):
     planned_discharge_on: date | None = None
     #: Discharged without an epikrise: BUP is reminded each working day until it records it as sent.
     epikrise_pending: bool = False
+    #: The child (or the family) needs an interpreter at BUP, in this language (domain/languages.py).
+    interpreter_needed: bool = False
+    interpreter_language: str | None = Field(default=None, max_length=8)
+    #: The child welfare service (barnevern) as a partner on the referral, and on what basis
+    #: (enums.ChildWelfareBasis): it hears BUP's decisions that hand the child back, and BUP sees a priority flag.
+    child_welfare_org_id: str | None = Field(default=None, foreign_key="organisation.id", max_length=36)
+    child_welfare_basis: str | None = Field(default=None, max_length=16)
     forwarded_from_id: str | None = Field(default=None, foreign_key="referral.id", max_length=36)
     forwarded_to_id: str | None = Field(default=None, foreign_key="referral.id", max_length=36)
     version: int = 1

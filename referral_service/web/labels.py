@@ -58,6 +58,7 @@ REASON = {
     "school_refusal": "Skolevegring",
     "psychosis": "Psykose",
     "other": "Annet",
+    "parent_mental_illness_or_substance_use": "Pårørende: forelder med psykisk sykdom eller rus",
 }
 
 REJECTION_REASON = {
@@ -82,6 +83,7 @@ EVENT_ACTION = {
     "withdraw": "Trukket tilbake",
     "invite-co-referrer": "Medhenviser invitert",
     "change-consent": "Samtykket ble endret",
+    "name-child-welfare-partner": "Barnevernstjenesten ble ført opp som samarbeidspart",
 }
 
 HANDOVER_ACTION = {
@@ -104,8 +106,14 @@ ORGANISATION_KIND = {
 }
 
 CONSENT_GIVER = {"guardian": "Foresatte", "child": "Barnet/ungdommen selv", "child_welfare": "Barnevernstjenesten"}
-SHARE_WITH = {"bup": "BUP", "municipality": "Kommunale tjenester", "school": "Skole og PPT"}
+SHARE_WITH = {"bup": "BUP", "municipality": "Kommunale tjenester", "school": "Skole og PPT",
+              "child_welfare": "Barnevernstjenesten"}
 URGENCY = {"normal": "Vanlig", "urgent": "Haster"}
 
 #: BUP's priority when granting the right to care (the priority guide's severity).
 PRIORITY = {Priority.SEVERE: "Alvorlig", Priority.MODERATE: "Moderat", Priority.MILD: "Lett"}
+
+#: Why the child welfare service is a partner on the referral.
+CHILD_WELFARE_BASIS = {"consent": "Samtykke til å dele med barnevernstjenesten",
+                       "legal_duty": "Opplysningsplikt til barnevernet (barnevernsloven § 13-2, "
+                                     "helsepersonelloven § 33)"}

@@ -59,12 +59,16 @@ class Figure:
     kind: FigureKind
     value: float | None
     hidden: bool = False
+    #: What a hidden count says, when its threshold is not the dashboard's ("<5" in the equity table).
+    hidden_text: str = ""
 
     @property
     def text(self) -> str:
         """As shown on screen: "12", "4,5", "33,3 %", "<3", ":" or "–"."""
         if self.hidden:
-            return HIDDEN_COUNT_TEXT if self.kind == "count" else HIDDEN_MEASURE_TEXT
+            if self.kind == "count":
+                return self.hidden_text or HIDDEN_COUNT_TEXT
+            return HIDDEN_MEASURE_TEXT
         if self.value is None:
             return NO_DATA_TEXT
         return f"{self.number} %" if self.kind == "percent" else self.number
@@ -110,3 +114,47 @@ def days_figures(values: Sequence[float]) -> tuple[Figure, Figure]:
     middle, p90 = median(values), percentile(values, 90)
     return (Figure("days", None if middle is None else round(middle, 1)),
             Figure("days", None if p90 is None else round(p90, 1)))
+
+
+# --- the equity table's suppression ------------------------------------------------------------------------
+
+#: The equity table's threshold: counts below it are shown as "<5" (a setting: EQUITY_SUPPRESSION_THRESHOLD).
+EQUITY_SUPPRESSION_THRESHOLD = 5
+
+
+@dataclass(frozen=True)
+class SuppressedGroup:
+    """A total and its parts after suppression: which of them may be shown."""
+
+    total_hidden: bool
+    hidden_parts: frozenset[str]
+
+
+def suppress_group(*, total: int, parts: dict[str, int], threshold: int, hidden: frozenset[str] = frozenset(),
+                   unpublished: frozenset[str] = frozenset(), total_hidden: bool = False) -> SuppressedGroup:
+    """Small-number suppression for a total and the parts it is the sum of.
+
+    Primary: a count from 1 to `threshold - 1` is hidden (zero reveals nobody). Secondary: when exactly one
+    part is unknown to the reader while the total is shown, the total is hidden too, or the part could be
+    computed back as the total minus the others. Unknown are the parts hidden here or already (`hidden`, by
+    another group's rule) and the parts never published (`unpublished`, e.g. the referrals not yet decided)
+    unless they are zero, which a reader could guess.
+    """
+    hidden_parts = frozenset(hidden | {name for name, count in parts.items()
+                                       if name not in unpublished and 0 < count < threshold})
+    unknown = hidden_parts | {name for name in unpublished if parts.get(name, 0)}
+    return SuppressedGroup(total_hidden=total_hidden or 0 < total < threshold or len(unknown) == 1,
+                           hidden_parts=hidden_parts - unpublished)
+
+
+def suppressed_count(count: int, *, hidden: bool, threshold: int) -> Figure:
+    """A count of the equity table: "<5" when hidden."""
+    return Figure("count", None, hidden=True, hidden_text=f"<{threshold}") if hidden else Figure("count", count)
+
+
+def suppressed_share(part: int, whole: int, *, hidden: bool) -> Figure:
+    """A share of the equity table, hidden when its part or its whole is (either could be computed back)."""
+    if hidden:
+        return Figure("percent", None, hidden=True)
+    value = share(part, whole)
+    return Figure("percent", None if value is None else round(value, 1))

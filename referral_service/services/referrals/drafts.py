@@ -32,6 +32,7 @@ from referral_service.services.pagination import Page, paginate
 from referral_service.services.referrals.actions import draft_of
 from referral_service.services.referrals.events import record_event
 from referral_service.services.referrals.guards import check_if_match, require_party
+from referral_service.services.referrals.partners import apply_partners_and_needs, check_partners_and_needs
 from referral_service.services.referrals.queries import (
     current_consent,
     events_of,
@@ -191,6 +192,7 @@ def create_referral(uow: SqlUnitOfWork, *, clock: Clock, identity: IdentityNumbe
             if replay is not None:
                 return replay, False
         _check_organisations(session, data)
+        check_partners_and_needs(session, data=data, share_with=(data.get("consent") or {}).get("share_with") or [])
         child = _the_child(session, identity, municipalities, clock, data)
         assert child is not None  # a new referral always names the child's identity number (ReferralIn)
         session.flush()
@@ -212,6 +214,7 @@ def create_referral(uow: SqlUnitOfWork, *, clock: Clock, identity: IdentityNumbe
         record_consent(session, referral=referral, actor=actor, consent=data.get("consent") or {}, now=now)
         _replace_contacts(session, referral=referral, contacts=data.get("municipal_contacts") or [])
         record_event(uow, clock, referral=referral, action=ReferralAction.CREATE, from_status=None, actor=actor)
+        apply_partners_and_needs(uow, clock, actor=actor, referral=referral, data=data)
         record_access(session, actor=actor, action="create", referrals=[referral])
         if idempotency_key:
             session.add(IdempotencyRecord(user_id=actor.user_id, key=idempotency_key, request_hash=request_hash,
@@ -263,6 +266,10 @@ def update_draft(uow: SqlUnitOfWork, *, clock: Clock, identity: IdentityNumbers,
         if referral.status != ReferralStatus.DRAFT:
             raise Conflict("Only a draft can be edited.")
         _check_organisations(session, data)
+        in_force = current_consent(session, referral.id)
+        share_with = (data["consent"].get("share_with") or [] if "consent" in data
+                      else (in_force.share_with if in_force else []))
+        check_partners_and_needs(session, data=data, share_with=share_with)
         child = _the_child(session, identity, municipalities, clock, data)
         uow.referrals.claim_version(referral)
         if child is not None:
@@ -278,6 +285,7 @@ def update_draft(uow: SqlUnitOfWork, *, clock: Clock, identity: IdentityNumbers,
             record_consent(session, referral=referral, actor=actor, consent=data["consent"], now=clock.now())
         if "municipal_contacts" in data:
             _replace_contacts(session, referral=referral, contacts=data["municipal_contacts"])
+        apply_partners_and_needs(uow, clock, actor=actor, referral=referral, data=data)
         referral.updated_at = clock.now()
         record_access(session, actor=actor, action="update", referrals=[referral])
         if invite_organisation_id:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from referral_service.domain.enums import Priority
 from referral_service.notify.alert_texts import TRIGGER_WORDS
+from referral_service.domain.languages import INTERPRETER_LANGUAGES
 from referral_service.web.forms.messages import REASONS
 
 #: What a referral was sent without (the completeness check's codes), as the referrer was told.
@@ -117,3 +118,6 @@ PRIORITY = {Priority.SEVERE: "Alvorlig", Priority.MODERATE: "Moderat", Priority.
 CHILD_WELFARE_BASIS = {"consent": "Samtykke til å dele med barnevernstjenesten",
                        "legal_duty": "Opplysningsplikt til barnevernet (barnevernsloven § 13-2, "
                                      "helsepersonelloven § 33)"}
+
+#: The interpreter languages' Norwegian names, by ISO 639-1 code (the one list: domain/languages.py).
+INTERPRETER_LANGUAGE = INTERPRETER_LANGUAGES

@@ -1,0 +1,138 @@
+"""Partners and needs: the child welfare service as a partner hears BUP's decisions that hand the child back
+(by consent or on the duty to inform), and BUP sees a priority flag; the interpreter need and the pårørende
+reason travel to BUP; bad input is refused and changes nothing."""
+
+from __future__ import annotations
+
+import pytest
+
+from referral_service.bootstrap import dependencies
+from tests.integration.test_web_decisions import WebUser
+from tests.support.loop import InProcessWorker
+
+PAROERENDE = "parent_mental_illness_or_substance_use"
+WITHOUT_CHILD_WELFARE = {"given_by": ["guardian"], "share_with": ["bup", "municipality"]}
+WITH_CHILD_WELFARE = {"given_by": ["guardian"], "share_with": ["bup", "municipality", "child_welfare"]}
+
+
+def partner(world, basis: str) -> dict:
+    return {"organisation_id": world.orgs["barnevern_askoy"].id, "basis": basis}
+
+
+def decision_alerts(world, who: str, referral_id: str) -> list[dict]:
+    items = world.get(who, "/api/v1/alerts?per_page=200").json["items"]
+    return [a for a in items if a["referral_id"] == referral_id and a["kind"] == "referral_decision"]
+
+
+def submitted_with_partner(world, *, basis: str, consent: dict) -> str:
+    rid = world.create_referral("gp", consent=consent, municipal_contacts=[],
+                                child_welfare=partner(world, basis))["id"]
+    world.act("gp", rid, "submit")
+    return rid
+
+
+def reject(world, rid: str) -> None:
+    world.act("bup", rid, "reject", {"reason_code": "not_specialist_need", "explanation": "Ikke behov.",
+                                     "municipal_advice": "Kommunepsykolog."})
+
+
+@pytest.mark.parametrize("basis, consent", [("legal_duty", WITHOUT_CHILD_WELFARE), ("consent", WITH_CHILD_WELFARE)])
+def test_the_child_welfare_partner_gets_the_handover_alert_on_rejection(app, world, basis, consent):
+    rid = submitted_with_partner(world, basis=basis, consent=consent)
+    reject(world, rid)
+    InProcessWorker(app).run()
+    alerts = decision_alerts(world, "barnevern_askoy", rid)
+    assert len(alerts) == 1
+    assert alerts[0]["handover_id"] == world.get("bup", f"/api/v1/referrals/{rid}").json["handover_id"]
+
+
+def test_the_child_welfare_partner_gets_the_handover_alert_on_discharge(app, world):
+    rid = submitted_with_partner(world, basis="legal_duty", consent=WITHOUT_CHILD_WELFARE)
+    today = dependencies(app).clock.today().isoformat()
+    world.act("bup", rid, "accept", {"care_start_due": "2027-06-01"})
+    world.act("bup", rid, "start-treatment", {"first_appointment_on": today})
+    world.act("bup", rid, "discharge", {"summary": "Bedre.", "follow_up_recommendations": "Samtaler.",
+                                        "epikrise_sent": True})
+    InProcessWorker(app).run()
+    assert len(decision_alerts(world, "barnevern_askoy", rid)) == 1
+
+
+def test_a_partner_by_consent_hears_nothing_once_the_consent_no_longer_shares_with_it(app, world):
+    rid = world.create_referral("gp", consent=WITH_CHILD_WELFARE, municipal_contacts=[],
+                                child_welfare=partner(world, "consent"))["id"]
+    response = world.patch("gp", f"/api/v1/referrals/{rid}",
+                           json={"consent": WITHOUT_CHILD_WELFARE, "child_welfare": partner(world, "legal_duty")})
+    assert response.status_code == 200, response.json
+    # Back to consent as the basis is refused while the consent does not share with barnevern.
+    refused = world.patch("gp", f"/api/v1/referrals/{rid}", json={"child_welfare": partner(world, "consent")})
+    assert refused.status_code == 422
+    assert "child_welfare.basis" in refused.json["errors"]
+
+
+def test_without_a_partner_the_child_welfare_service_is_not_told(app, world):
+    referral = world.referral_in("submitted")
+    reject(world, referral["id"])
+    InProcessWorker(app).run()
+    assert decision_alerts(world, "barnevern_askoy", referral["id"]) == []
+
+
+def test_naming_the_partner_is_an_event_in_the_case(world):
+    rid = world.create_referral("gp", child_welfare=partner(world, "legal_duty"))["id"]
+    events = world.get("gp", f"/api/v1/referrals/{rid}/events").json["items"]
+    named = [e for e in events if e["action"] == "name-child-welfare-partner"]
+    assert [e["data"] for e in named] == [partner(world, "legal_duty")]
+
+
+def test_the_interpreter_need_the_partner_and_the_paaroerende_reason_travel_to_bup(app, world):
+    rid = world.create_referral("gp", reasons=["anxiety", PAROERENDE], interpreter={"needed": True, "language": "so"},
+                                child_welfare=partner(world, "legal_duty"))["id"]
+    world.act("gp", rid, "submit")
+    seen = world.get("bup", f"/api/v1/referrals/{rid}").json
+    assert seen["interpreter"] == {"needed": True, "language": "so", "language_name": "Somali"}
+    assert seen["child_welfare"] == {**partner(world, "legal_duty"),
+                                     "organisation_name": world.orgs["barnevern_askoy"].name}
+    assert PAROERENDE in seen["reasons"]
+
+    bup = WebUser(app, "bup")
+    queue = bup.get("/inntak").text()
+    assert "Prioriter: barnevern" in queue and "Tolk: Somali" in queue and "Pårørende" in queue
+    page = bup.get(f"/inntak/{rid}")
+    assert "Prioriter: barnevernet er samarbeidspart" in page.by_id["barnevern"]
+    assert "Opplysningsplikt" in page.by_id["barnevern"]
+    assert page.by_id["tolk"] == "Trenger tolk: Somali"
+    assert page.by_id["parorende"] == "Pårørende: forelder med psykisk sykdom eller rus"
+
+
+def test_a_referral_without_partners_or_needs_says_so(world):
+    seen = world.create_referral("gp")
+    assert seen["interpreter"] == {"needed": False, "language": None, "language_name": ""}
+    assert seen["child_welfare"] is None
+
+
+@pytest.mark.parametrize("change, field", [
+    ({"interpreter": {"needed": True, "language": "xx"}}, "interpreter.language"),
+    ({"interpreter": {"needed": True}}, "interpreter.language"),
+    ({"child_welfare": {"organisation_id": "no-such-org", "basis": "legal_duty"}}, "child_welfare.organisation_id"),
+    ({"child_welfare": {"organisation_id": "GP", "basis": "legal_duty"}}, "child_welfare.organisation_id"),
+    ({"child_welfare": {"organisation_id": "CW", "basis": "because"}}, "child_welfare"),
+    ({"child_welfare": {"organisation_id": "CW", "basis": "consent"}}, "child_welfare.basis"),
+])
+def test_bad_partners_or_needs_are_refused_and_change_nothing(world, change, field):
+    ids = {"GP": world.orgs["gp"].id, "CW": world.orgs["barnevern_askoy"].id}
+    if "child_welfare" in change:
+        change = {"child_welfare": {**change["child_welfare"],
+                                    "organisation_id": ids.get(change["child_welfare"]["organisation_id"],
+                                                               change["child_welfare"]["organisation_id"])}}
+    before = world.get("gp", "/api/v1/referrals?per_page=200").json["total"]
+    created = world.post("gp", "/api/v1/referrals", json=world.referral_body(**change))
+    assert created.status_code == 422, created.json
+    assert any(name.startswith(field) for name in created.json["errors"]), created.json["errors"]
+    assert world.get("gp", "/api/v1/referrals?per_page=200").json["total"] == before
+
+    draft = world.create_referral("gp")
+    patched = world.patch("gp", f"/api/v1/referrals/{draft['id']}", json=change,
+                          headers={"If-Match": f'"{draft["id"]}.{draft["version"]}"'})
+    assert patched.status_code == 422, patched.json
+    after = world.get("gp", f"/api/v1/referrals/{draft['id']}").json
+    assert (after["interpreter"], after["child_welfare"], after["version"]) == (
+        draft["interpreter"], draft["child_welfare"], draft["version"])

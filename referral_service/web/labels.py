@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from referral_service.domain.enums import Priority
-from referral_service.notify.alert_texts import TRIGGER_WORDS
 from referral_service.domain.languages import INTERPRETER_LANGUAGES
+from referral_service.notify.alert_texts import TRIGGER_WORDS
 from referral_service.web.forms.messages import REASONS
 
 #: What a referral was sent without (the completeness check's codes), as the referrer was told.

@@ -59,6 +59,8 @@ class BaseConfig:
     # A child waiting for BUP this long with nobody named in the municipality: the municipality is alerted.
     WAITING_WITHOUT_MUNICIPAL_CONTACT_WORKING_DAYS = 15
     SATURDAY_IS_WORKING_DAY = False
+    # The dashboard's equity table shows counts below this as "<5" (and hides what would give them back).
+    EQUITY_SUPPRESSION_THRESHOLD = 5
     # Who may refer (henvisningsrett): professions that always may, and those that may only
     # where their municipality has been given the right for a period.
     ALWAYS_REFERRING_PROFESSIONS = ("doctor", "psychologist", "child_welfare_leader")

@@ -4,6 +4,9 @@ reason travel to BUP; bad input is refused and changes nothing."""
 
 from __future__ import annotations
 
+import csv
+import io
+
 import pytest
 
 from referral_service.bootstrap import dependencies
@@ -136,3 +139,68 @@ def test_bad_partners_or_needs_are_refused_and_change_nothing(world, change, fie
     after = world.get("gp", f"/api/v1/referrals/{draft['id']}").json
     assert (after["interpreter"], after["child_welfare"], after["version"]) == (
         draft["interpreter"], draft["child_welfare"], draft["version"])
+
+
+# --- the equity table on Oversikt ---------------------------------------------------------------------------
+
+def equity_csv(app) -> dict[tuple[str, str], str]:
+    response = WebUser(app, "bup").client.get("/oversikt.csv")
+    assert response.status_code == 200
+    rows = list(csv.reader(io.StringIO(response.data.decode("utf-8-sig")), delimiter=";"))
+    return {(group, measure): value for table, group, measure, value in rows[1:] if table == "Likeverd"}
+
+
+def test_the_equity_table_counts_the_needs_and_suppresses_small_numbers(app, world):
+    # Six children with a Somali interpreter, all rejected, three of them pårørende; two with an Arabic
+    # interpreter, not yet assessed; one with barnevern as partner, accepted.
+    for n in range(6):
+        reasons = ["anxiety", PAROERENDE] if n < 3 else ["anxiety"]
+        rid = world.create_referral("gp", reasons=reasons, interpreter={"needed": True, "language": "so"})["id"]
+        world.act("gp", rid, "submit")
+        reject(world, rid)
+    for _ in range(2):
+        rid = world.create_referral("gp", interpreter={"needed": True, "language": "ar"})["id"]
+        world.act("gp", rid, "submit")
+    rid = world.create_referral("gp", child_welfare=partner(world, "legal_duty"))["id"]
+    world.act("gp", rid, "submit")
+    world.act("bup", rid, "accept", {"care_start_due": "2027-06-01"})
+
+    figures = equity_csv(app)
+    assert figures[("Tolk: Somali", "Mottatt")] == "6"
+    assert figures[("Tolk: Somali", "Avslått")] == "6"
+    assert figures[("Tolk: Somali", "Andel avslått (%)")] == "100,0"
+    assert figures[("Tolk: Arabisk", "Mottatt")] == "<5"
+    # 8 in all would give the 2 back as 8 − 6: the total is hidden too, and so is every share of it.
+    assert figures[("Behov for tolk, alle språk", "Mottatt")] == ":"
+    assert figures[("Behov for tolk, alle språk", "Andel avslått (%)")] == ":"
+    assert figures[("Behov for tolk, alle språk", "Avslått")] == "6"  # 6 + 0: nothing hidden to give back
+    assert figures[("Pårørende: forelder med psykisk sykdom eller rus", "Mottatt")] == "<5"
+    assert figures[("Pårørende: forelder med psykisk sykdom eller rus", "Andel avslått (%)")] == ":"
+    assert figures[("Barnevernet er samarbeidspart", "Mottatt")] == "<5"
+    assert figures[("Barnevernet er samarbeidspart", "Avslått")] == "0"
+
+    page = WebUser(app, "bup").get("/oversikt")
+    assert "Likeverd: tolk, pårørende og barnevern" in page.text()
+    assert page.by_id["likeverd-interpreter-so"].startswith("Tolk: Somali 6 6 100,0 %")
+    assert "<5 færre enn 5" in page.by_id["likeverd-interpreter-ar"]
+
+
+def test_the_equity_threshold_is_a_setting(app, world):
+    for _ in range(3):
+        rid = world.create_referral("gp", interpreter={"needed": True, "language": "ti"})["id"]
+        world.act("gp", rid, "submit")
+    assert equity_csv(app)[("Tolk: Tigrinja", "Mottatt")] == "<5"
+    app.config["EQUITY_SUPPRESSION_THRESHOLD"] = 3
+    try:
+        assert equity_csv(app)[("Tolk: Tigrinja", "Mottatt")] == "3"
+    finally:
+        app.config["EQUITY_SUPPRESSION_THRESHOLD"] = 5
+
+
+def test_the_equity_table_keeps_to_the_readers_statistics_scope(app, world):
+    for _ in range(5):
+        rid = world.create_referral("gp", interpreter={"needed": True, "language": "so"})["id"]
+        world.act("gp", rid, "submit")
+    assert equity_csv(app)[("Tolk: Somali", "Mottatt")] == "5"
+    other_clinic = WebUser(app, "bup2").client.get("/oversikt.csv").data.decode("utf-8-sig")
+    assert "Tolk: Somali" not in other_clinic

@@ -204,3 +204,48 @@ def test_the_equity_table_keeps_to_the_readers_statistics_scope(app, world):
     assert equity_csv(app)[("Tolk: Somali", "Mottatt")] == "5"
     other_clinic = WebUser(app, "bup2").client.get("/oversikt.csv").data.decode("utf-8-sig")
     assert "Tolk: Somali" not in other_clinic
+
+
+# --- the referral form ------------------------------------------------------------------------------------
+
+def test_the_referrer_gives_the_interpreter_need_and_barnevern_in_the_form(app, world):
+    from tests.integration.test_web_referral_form import LATER_STEPS, Browser, label_for, parse, start_draft
+
+    browser = Browser(app, "nurse_bergen")
+    rid = start_draft(browser, world)
+    page = parse(browser.get(f"/henvisninger/{rid}/steg/2"))
+    assert label_for(page, "felt-interpreter-needed") == "Barnet eller familien trenger tolk"
+    assert label_for(page, "felt-interpreter-language") == "Språk tolken skal snakke"
+    assert "Pårørende: forelder med psykisk sykdom eller rus" in page.text
+    step2 = {**LATER_STEPS[2], "reasons": ["anxiety", PAROERENDE], "interpreter.needed": "ja",
+             "interpreter.language": "ti", "handling": "neste"}
+    assert browser.post(f"/henvisninger/{rid}/steg/2", step2).status_code == 302
+    assert browser.post(f"/henvisninger/{rid}/steg/4", {**LATER_STEPS[4], "handling": "neste"}).status_code == 302
+    step5 = {**LATER_STEPS[5], "child_welfare.organisation_id": world.orgs["barnevern_askoy"].id,
+             "child_welfare.basis": "legal_duty", "handling": "neste"}
+    assert browser.post(f"/henvisninger/{rid}/steg/5", step5).status_code == 302
+
+    review = parse(browser.get(f"/henvisninger/{rid}/steg/6")).text
+    assert "Trenger tolk: Tigrinja" in review
+    assert "Barnevernstjenesten som samarbeidspart: " + world.orgs["barnevern_askoy"].name in review
+    saved = world.get("nurse_bergen", f"/api/v1/referrals/{rid}").json
+    assert saved["interpreter"]["language"] == "ti" and saved["child_welfare"]["basis"] == "legal_duty"
+    assert PAROERENDE in saved["reasons"]
+
+
+def test_the_form_refuses_an_interpreter_without_a_language_and_a_consent_basis_without_consent(app, world):
+    from tests.integration.test_web_referral_form import LATER_STEPS, Browser, parse, start_draft
+
+    browser = Browser(app, "nurse_bergen")
+    rid = start_draft(browser, world)
+    response = browser.post(f"/henvisninger/{rid}/steg/2", {**LATER_STEPS[2], "interpreter.needed": "ja",
+                                                            "interpreter.language": "", "handling": "neste"})
+    assert response.status_code == 422
+    assert "Kryss av for tolk og velg et språk fra listen" in parse(response).text
+    response = browser.post(f"/henvisninger/{rid}/steg/5", {
+        **LATER_STEPS[5], "child_welfare.organisation_id": world.orgs["barnevern_askoy"].id,
+        "child_welfare.basis": "consent", "handling": "neste"})
+    assert response.status_code == 422
+    assert "Samtykket omfatter ikke deling med barnevernstjenesten" in parse(response).text
+    saved = world.get("nurse_bergen", f"/api/v1/referrals/{rid}").json
+    assert saved["interpreter"]["needed"] is False and saved["child_welfare"] is None

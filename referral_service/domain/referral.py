@@ -40,6 +40,7 @@ class Referral(SQLModel, table=True):
     # The consent in force, kept beside the referral so that every list can filter on it.
     shared_with_municipality: bool = False
     shared_with_school: bool = False
+    shared_with_child_welfare: bool = False
     received_on: date | None = None
     assessment_due: date | None = Field(default=None, index=True)
     care_start_due: date | None = None

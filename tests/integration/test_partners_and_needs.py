@@ -61,15 +61,45 @@ def test_the_child_welfare_partner_gets_the_handover_alert_on_discharge(app, wor
 
 
 def test_a_partner_by_consent_hears_nothing_once_the_consent_no_longer_shares_with_it(app, world):
-    rid = world.create_referral("gp", consent=WITH_CHILD_WELFARE, municipal_contacts=[],
-                                child_welfare=partner(world, "consent"))["id"]
-    response = world.patch("gp", f"/api/v1/referrals/{rid}",
-                           json={"consent": WITHOUT_CHILD_WELFARE, "child_welfare": partner(world, "legal_duty")})
-    assert response.status_code == 200, response.json
-    # Back to consent as the basis is refused while the consent does not share with barnevern.
+    rid = submitted_with_partner(world, basis="consent", consent=WITH_CHILD_WELFARE)
+    assert world.get("barnevern_askoy", f"/api/v1/referrals/{rid}").status_code == 200
+    changed = world.post("gp", f"/api/v1/referrals/{rid}/consent", json=WITHOUT_CHILD_WELFARE)
+    assert changed.status_code == 200, changed.json
+    assert world.get("barnevern_askoy", f"/api/v1/referrals/{rid}").status_code == 404
+    reject(world, rid)
+    InProcessWorker(app).run()
+    assert decision_alerts(world, "barnevern_askoy", rid) == []
+
+
+def test_consent_as_the_basis_needs_a_consent_that_shares_with_barnevern(world):
+    rid = world.create_referral("gp", consent=WITHOUT_CHILD_WELFARE, child_welfare=partner(world, "legal_duty"))["id"]
     refused = world.patch("gp", f"/api/v1/referrals/{rid}", json={"child_welfare": partner(world, "consent")})
     assert refused.status_code == 422
     assert "child_welfare.basis" in refused.json["errors"]
+    # The consent and the basis given together are checked against each other.
+    moved = world.patch("gp", f"/api/v1/referrals/{rid}",
+                        json={"consent": WITH_CHILD_WELFARE, "child_welfare": partner(world, "consent")})
+    assert moved.status_code == 200, moved.json
+    assert moved.json["child_welfare"]["basis"] == "consent"
+
+
+def test_the_partner_reads_the_referral_it_is_told_about_and_the_reading_is_logged(app, world):
+    from sqlmodel import select
+
+    from referral_service.domain.access_log import AccessLogEntry
+
+    rid = submitted_with_partner(world, basis="legal_duty", consent=WITHOUT_CHILD_WELFARE)
+    seen = world.get("barnevern_askoy", f"/api/v1/referrals/{rid}")
+    assert seen.status_code == 200
+    # It reads; it does not act for the referring side.
+    assert world.post("barnevern_askoy", f"/api/v1/referrals/{rid}/withdraw",
+                      json={"reason": "Nei."}).status_code in (403, 404, 409)
+    with app.extensions["referral_db"].session() as session:
+        bases = session.exec(select(AccessLogEntry.basis).where(
+            AccessLogEntry.user_id == world.users["barnevern_askoy"].id, AccessLogEntry.referral_id == rid)).all()
+    assert "child_welfare_partner" in bases
+    other = world.referral_in("submitted")
+    assert world.get("barnevern_askoy", f"/api/v1/referrals/{other['id']}").status_code == 404
 
 
 def test_without_a_partner_the_child_welfare_service_is_not_told(app, world):

@@ -7,9 +7,7 @@ from sqlmodel import Session, select
 from referral_service.domain.enums import OrganisationKind, Role
 from referral_service.domain.organisation import Organisation, User
 from referral_service.domain.referral import CoReferrer, MunicipalContact, Referral
-from referral_service.security.consent_scope import consent_allows
-from referral_service.services.referrals.queries import current_consent
-from referral_service.workflows.partners import child_welfare_may_be_told
+from referral_service.security.consent_scope import child_welfare_partner_may_know, consent_allows
 
 
 def users_with_role(session: Session, *, organisation_id: str | None, role: Role) -> list[User]:
@@ -79,11 +77,7 @@ def around_the_child(session: Session, referral: Referral) -> list[User]:
 def child_welfare_partner(session: Session, referral: Referral) -> list[User]:
     """The people at the child welfare partner (barnevern), when it may be told: on the duty to inform, or
     while the consent in force shares with it (workflows.partners)."""
-    if not referral.child_welfare_org_id:
-        return []
-    consent = current_consent(session, referral.id)
-    if not child_welfare_may_be_told(basis=referral.child_welfare_basis,
-                                     share_with=consent.share_with if consent else []):
+    if not child_welfare_partner_may_know(referral):
         return []
     people = {u.id: u for role in (Role.REFERRER, Role.REFERRER_LEAD)
               for u in users_with_role(session, organisation_id=referral.child_welfare_org_id, role=role)}

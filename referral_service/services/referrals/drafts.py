@@ -157,6 +157,7 @@ def record_consent(session: Session, *, referral: Referral, actor: Actor, consen
     scope = set(consent.get("share_with") or [])
     referral.shared_with_municipality = ShareWith.MUNICIPALITY in scope
     referral.shared_with_school = ShareWith.SCHOOL in scope
+    referral.shared_with_child_welfare = ShareWith.CHILD_WELFARE in scope
     session.add(
         Consent(
             referral_id=referral.id,

@@ -100,6 +100,8 @@ class ReferralAction(StrEnum):
     TRANSFER_TO_DPS = "transfer-to-dps"
     #: The first event of the new referral at the DPS clinic.
     RECEIVE_DPS_TRANSFER = "receive-dps-transfer"
+    #: The referring side names (or removes) the child welfare service (barnevern) as a partner on the referral.
+    NAME_CHILD_WELFARE_PARTNER = "name-child-welfare-partner"
 
 
 class Urgency(StrEnum):
@@ -125,6 +127,8 @@ class ShareWith(StrEnum):
     BUP = "bup"
     MUNICIPALITY = "municipality"
     SCHOOL = "school"
+    #: The child welfare service (barnevern), when it is a partner on the referral by consent.
+    CHILD_WELFARE = "child_welfare"
 
 
 class ReasonCode(StrEnum):
@@ -142,6 +146,8 @@ class ReasonCode(StrEnum):
     SCHOOL_REFUSAL = "school_refusal"
     PSYCHOSIS = "psychosis"
     OTHER = "other"
+    #: Pårørende: the child of a parent with mental illness or substance use (helsepersonelloven § 10 a).
+    PARENT_ILLNESS = "parent_mental_illness_or_substance_use"
 
 
 class RejectionReason(StrEnum):
@@ -218,3 +224,11 @@ class CheckInOutcome(StrEnum):
     DOING_WELL = "doing_well"
     NEEDS_HELP_AGAIN = "needs_help_again"
     NOT_REACHED = "not_reached"
+class ChildWelfareBasis(StrEnum):
+    """Why the child welfare service (barnevern) is a partner on a referral and hears BUP's decisions."""
+
+    #: Those who consent for the child agreed to share with the child welfare service.
+    CONSENT = "consent"
+    #: The duty to inform the child welfare service (opplysningsplikt: barnevernsloven § 13-2,
+    #: helsepersonelloven § 33); it needs no consent.
+    LEGAL_DUTY = "legal_duty"

@@ -5,6 +5,7 @@ from __future__ import annotations
 from marshmallow import Schema, fields, validate
 
 from referral_service.domain.enums import (
+    ChildWelfareBasis,
     ConsentGiver,
     Priority,
     ReasonCode,
@@ -58,6 +59,21 @@ class AttachmentIn(Schema):
     text = required_text(50_000)
 
 
+class InterpreterIn(Schema):
+    """Whether the child or the family needs an interpreter at BUP, and in which language (ISO 639-1)."""
+
+    needed = fields.Boolean(required=True)
+    # Checked against domain/languages.py by the service, so that every refusal comes at once.
+    language = fields.String(allow_none=True, load_default=None, validate=validate.Length(max=8))
+
+
+class ChildWelfareIn(Schema):
+    """The child welfare service (barnevern) as a partner: by consent, or on the duty to inform."""
+
+    organisation_id = fields.String(required=True, validate=validate.Length(min=1, max=36))
+    basis = fields.String(required=True, validate=one_of(ChildWelfareBasis))
+
+
 class ReferralIn(Schema):
     child = fields.Nested(ChildIn, required=True)
     clinic_id = fields.String(required=True, validate=validate.Length(min=1, max=36))
@@ -70,6 +86,8 @@ class ReferralIn(Schema):
     consent = fields.Nested(ConsentIn, load_default=dict)
     municipal_contacts = fields.List(fields.Nested(ContactIn), load_default=list, validate=validate.Length(max=30))
     attachments = fields.List(fields.Nested(AttachmentIn), load_default=list, validate=validate.Length(max=20))
+    interpreter = fields.Nested(InterpreterIn, allow_none=True)
+    child_welfare = fields.Nested(ChildWelfareIn, allow_none=True)
 
 
 class ChildPatchIn(ChildIn):
@@ -92,6 +110,9 @@ class ReferralPatch(Schema):
     consent = fields.Nested(ConsentIn)
     municipal_contacts = fields.List(fields.Nested(ContactIn), validate=validate.Length(max=30))
     attachments = fields.List(fields.Nested(AttachmentIn), validate=validate.Length(max=20))
+    interpreter = fields.Nested(InterpreterIn, allow_none=True)
+    #: null removes the partner.
+    child_welfare = fields.Nested(ChildWelfareIn, allow_none=True)
 
 
 class ChildOut(Schema):
@@ -137,6 +158,19 @@ class OtherOpenReferralList(Schema):
     items = fields.List(fields.Nested(OtherOpenReferralOut))
 
 
+class InterpreterOut(Schema):
+    needed = fields.Boolean()
+    language = fields.String(allow_none=True)
+    #: The language's name in Norwegian, for readers who show it.
+    language_name = fields.String()
+
+
+class ChildWelfareOut(Schema):
+    organisation_id = fields.String()
+    organisation_name = fields.String()
+    basis = fields.String()
+
+
 class ReferralOut(Schema):
     id = fields.String()
     status = fields.String()
@@ -166,6 +200,9 @@ class ReferralOut(Schema):
     merged_into_id = fields.String(allow_none=True)
     #: In the creation response: the child's other open referrals (any referrer), to warn and offer to join.
     other_open_referrals = fields.List(fields.Nested(OtherOpenReferralOut))
+    interpreter = fields.Nested(InterpreterOut)
+    #: The child welfare partner; BUP sees a priority flag when there is one.
+    child_welfare = fields.Nested(ChildWelfareOut, allow_none=True)
     version = fields.Integer()
     created_at = fields.DateTime()
     updated_at = fields.DateTime()

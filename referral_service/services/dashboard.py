@@ -29,6 +29,7 @@ from referral_service.domain.handover import DeadlineMark, Handover
 from referral_service.domain.referral import Referral, ReferralEvent
 from referral_service.security.actor import Actor
 from referral_service.security.statistics_scope import Scope, scope_for
+from referral_service.services.equity import EquityTable, equity_table
 from referral_service.workflows.calendar import WorkingDayCalendar
 from referral_service.workflows.handover_lifecycle import (
     HandoverStatus,
@@ -37,7 +38,13 @@ from referral_service.workflows.handover_lifecycle import (
     unacknowledged_past_due,
 )
 from referral_service.workflows.referral_lifecycle import ASSESSMENT_DECISIONS
-from referral_service.workflows.statistics import Figure, count_figure, days_figures, share_figure
+from referral_service.workflows.statistics import (
+    EQUITY_SUPPRESSION_THRESHOLD,
+    Figure,
+    count_figure,
+    days_figures,
+    share_figure,
+)
 
 DEFAULT_PERIOD_DAYS = 365
 START_ACTIONS = (ReferralAction.SUBMIT, ReferralAction.RECEIVE_FORWARDED)
@@ -144,6 +151,8 @@ class Dashboard:
     handovers: HandoverFigures
     #: Deadline breaches recorded in the period, by kind (BREACH_KINDS).
     breaches: dict[str, Figure]
+    #: Interpreter need, pårørende and barnevern as partner, with their small numbers suppressed (services/equity).
+    equity: EquityTable | None = None
 
     @property
     def waits(self) -> dict[str, Durations]:
@@ -320,12 +329,15 @@ def _breaches(session: Session, clock: Clock, scope: Scope, period: Period) -> d
 
 
 def build_dashboard(session: Session, *, clock: Clock, calendar: WorkingDayCalendar, actor: Actor,
-                    period: Period) -> Dashboard:
+                    period: Period, equity_threshold: int = EQUITY_SUPPRESSION_THRESHOLD) -> Dashboard:
     """The dashboard for the actor's scope and the period; reads only, commits nothing."""
     scope = scope_for(session, actor=actor)
+    start, end = period.bounds(clock.timezone)
     return Dashboard(
         scope_kind=scope.kind, scope_name=scope.name, period=period, as_of=clock.today(),
         referrals=_referral_figures(session, scope, period, clock=clock, calendar=calendar),
         handovers=_handover_figures(session, scope, period, clock=clock, calendar=calendar),
         breaches=_breaches(session, clock, scope, period),
+        equity=equity_table(session, clock, referrals_in_scope=scope.referrals, start=start, end=end,
+                            threshold=equity_threshold),
     )

@@ -11,6 +11,7 @@ from sqlmodel import Session, select
 
 from referral_service.domain.child import Child
 from referral_service.domain.handover import Handover, HandoverEvent
+from referral_service.domain.organisation import Organisation
 from referral_service.domain.referral import Consent, CoReferrer, MunicipalContact, Referral
 from referral_service.security.actor import Actor
 from referral_service.security.guardian_privacy import guardians_seen_by
@@ -47,6 +48,8 @@ class ReferralView:
     handover_id: str | None = None
     #: At creation only: the child's other open referrals, as the referrer may be told of them (duplicates).
     other_open_referrals: list[Any] | None = None
+    #: The name of the child welfare partner (referral.child_welfare_org_id), "" when there is none.
+    child_welfare_name: str = ""
 
     @property
     def etag(self) -> str:
@@ -81,6 +84,9 @@ def build_views(session: Session, referrals: list[Referral], *, viewer: Actor | 
     co_referrers: dict[str, list[CoReferrer]] = defaultdict(list)
     for co in session.exec(select(CoReferrer).where(CoReferrer.referral_id.in_(ids))):
         co_referrers[co.referral_id].append(co)
+    partner_ids = {r.child_welfare_org_id for r in referrals if r.child_welfare_org_id}
+    partner_names = dict(session.exec(select(Organisation.id, Organisation.name)
+                                      .where(Organisation.id.in_(partner_ids))).all()) if partner_ids else {}
     return [
         ReferralView(
             referral=r,
@@ -90,6 +96,7 @@ def build_views(session: Session, referrals: list[Referral], *, viewer: Actor | 
             municipal_contacts=contacts[r.id],
             co_referrers=co_referrers[r.id],
             handover_id=handovers.get(r.id),
+            child_welfare_name=partner_names.get(r.child_welfare_org_id or "", ""),
         )
         for r in referrals
     ]

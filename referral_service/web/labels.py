@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from referral_service.domain.enums import Priority
+from referral_service.domain.languages import INTERPRETER_LANGUAGES
 from referral_service.notify.alert_texts import TRIGGER_WORDS
 from referral_service.web.forms.messages import REASONS
 
@@ -60,6 +61,7 @@ REASON = {
     "school_refusal": "Skolevegring",
     "psychosis": "Psykose",
     "other": "Annet",
+    "parent_mental_illness_or_substance_use": "Pårørende: forelder med psykisk sykdom eller rus",
 }
 
 REJECTION_REASON = {
@@ -89,6 +91,7 @@ EVENT_ACTION = {
     "merged-into": "Slått sammen med en annen henvisning",
     "transfer-to-dps": "Overført til voksenpsykiatrien (DPS)",
     "receive-dps-transfer": "Mottatt fra BUP ved overgang til voksenpsykiatrien",
+    "name-child-welfare-partner": "Barnevernstjenesten ble ført opp som samarbeidspart",
 }
 
 HANDOVER_ACTION = {
@@ -116,7 +119,8 @@ ORGANISATION_KIND = {
 }
 
 CONSENT_GIVER = {"guardian": "Foresatte", "child": "Barnet/ungdommen selv", "child_welfare": "Barnevernstjenesten"}
-SHARE_WITH = {"bup": "BUP", "municipality": "Kommunale tjenester", "school": "Skole og PPT"}
+SHARE_WITH = {"bup": "BUP", "municipality": "Kommunale tjenester", "school": "Skole og PPT",
+              "child_welfare": "Barnevernstjenesten"}
 URGENCY = {"normal": "Vanlig", "urgent": "Haster"}
 
 #: BUP's priority when granting the right to care (the priority guide's severity).
@@ -141,3 +145,10 @@ CHECK_IN_NEXT_STEP = {
 CHECK_IN_CANCEL_REASON = {
     "child_referred_again": "Barnet er henvist på nytt, og den nye henvisningen følger barnet opp.",
 }
+#: Why the child welfare service is a partner on the referral.
+CHILD_WELFARE_BASIS = {"consent": "Samtykke til å dele med barnevernstjenesten",
+                       "legal_duty": "Opplysningsplikt til barnevernet (barnevernsloven § 13-2, "
+                                     "helsepersonelloven § 33)"}
+
+#: The interpreter languages' Norwegian names, by ISO 639-1 code (the one list: domain/languages.py).
+INTERPRETER_LANGUAGE = INTERPRETER_LANGUAGES

@@ -160,7 +160,8 @@ def _open_at(ctx: ActionContext, clinic_id: str, *, received: ReferralAction, lo
             "child_id", "child_given_name", "child_family_name", "child_home_municipality", "child_guardians",
             "referrer_user_id", "referrer_org_id", "referrer_kind", "submitted_by_user_id",
             "reasons", "description", "urgency", "measures_tried", "child_view", "attachments",
-            "shared_with_municipality", "shared_with_school")},
+            "shared_with_municipality", "shared_with_school", "shared_with_child_welfare",
+            "interpreter_needed", "interpreter_language", "child_welfare_org_id", "child_welfare_basis")},
         status=ReferralStatus.SUBMITTED, clinic_id=clinic_id, forwarded_from_id=old.id,
         created_at=ctx.clock.now(), updated_at=ctx.clock.now(),
     )

@@ -41,6 +41,7 @@ from referral_service.services.referrals.actions import draft_of
 from referral_service.services.referrals.duplicates import other_open_referrals
 from referral_service.services.referrals.events import record_event
 from referral_service.services.referrals.guards import check_if_match, require_party
+from referral_service.services.referrals.partners import apply_partners_and_needs, check_partners_and_needs
 from referral_service.services.referrals.queries import (
     current_consent,
     events_of,
@@ -188,6 +189,7 @@ def record_consent(session: Session, *, referral: Referral, actor: Actor, consen
     scope = set(consent.get("share_with") or [])
     referral.shared_with_municipality = ShareWith.MUNICIPALITY in scope
     referral.shared_with_school = ShareWith.SCHOOL in scope
+    referral.shared_with_child_welfare = ShareWith.CHILD_WELFARE in scope
     session.add(
         Consent(
             referral_id=referral.id,
@@ -223,6 +225,7 @@ def create_referral(uow: SqlUnitOfWork, *, clock: Clock, identity: IdentityNumbe
             if replay is not None:
                 return replay, False
         _check_organisations(session, data)
+        check_partners_and_needs(session, data=data, share_with=(data.get("consent") or {}).get("share_with") or [])
         child = _the_child(session, identity, municipalities, clock, data)
         assert child is not None  # a new referral always names the child's identity number (ReferralIn)
         session.flush()
@@ -246,6 +249,7 @@ def create_referral(uow: SqlUnitOfWork, *, clock: Clock, identity: IdentityNumbe
         # Which kind of number identifies the child (an FH-number is to be replaced by a fødselsnummer later).
         record_event(uow, clock, referral=referral, action=ReferralAction.CREATE, from_status=None, actor=actor,
                      data={"child_id_kind": child.national_id_kind})
+        apply_partners_and_needs(uow, clock, actor=actor, referral=referral, data=data)
         record_access(session, actor=actor, action="create", referrals=[referral])
         # Another open referral of the same child (from anyone) is told at once, as a notice (need-to-know).
         others = other_open_referrals(session, actor=actor, referral=referral)
@@ -301,6 +305,10 @@ def update_draft(uow: SqlUnitOfWork, *, clock: Clock, identity: IdentityNumbers,
         if referral.status != ReferralStatus.DRAFT:
             raise Conflict("Only a draft can be edited.")
         _check_organisations(session, data)
+        in_force = current_consent(session, referral.id)
+        share_with = (data["consent"].get("share_with") or [] if "consent" in data
+                      else (in_force.share_with if in_force else []))
+        check_partners_and_needs(session, data=data, share_with=share_with)
         child = _the_child(session, identity, municipalities, clock, data)
         if child is None and (data.get("child") or {}).get("birth_date"):
             # Without a new number the child stays; a birth date given with it must be the registered one.
@@ -319,6 +327,7 @@ def update_draft(uow: SqlUnitOfWork, *, clock: Clock, identity: IdentityNumbers,
             record_consent(session, referral=referral, actor=actor, consent=data["consent"], now=clock.now())
         if "municipal_contacts" in data:
             _replace_contacts(session, referral=referral, contacts=data["municipal_contacts"])
+        apply_partners_and_needs(uow, clock, actor=actor, referral=referral, data=data)
         referral.updated_at = clock.now()
         record_access(session, actor=actor, action="update", referrals=[referral])
         if invite_organisation_id:

@@ -161,6 +161,7 @@ def _render(step: int, *, view: ReferralView | None, values: dict[str, Any],
                   and o.id != actor.organisation_id],
         contact_organisations=[(o.id, o.name) for o in organisations
                                if o.kind not in (*SPECIALIST_CLINIC_KINDS, OrganisationKind.OPERATOR)],
+        child_welfare_services=[(o.id, o.name) for o in organisations if o.kind == OrganisationKind.CHILD_WELFARE],
         guardian_rows=form.row_count(values, "child.guardians", minimum=form.MIN_GUARDIAN_ROWS),
         contact_rows=form.row_count(values, "municipal_contacts", minimum=form.MIN_CONTACT_ROWS),
         other_open=other_open,

@@ -38,6 +38,9 @@ TEXTS = {
     "epikrise_missing": "Et barn er skrevet ut uten at epikrisen er sendt. Send den, og registrer det i tjenesten.",
     "epikrise_reminder": "Påminnelse: epikrisen for et barn som er skrevet ut, er fortsatt ikke registrert som sendt.",
     "alert_delivery_failed": "Et e-postvarsel kunne ikke leveres. Mottakeren har varselet i innboksen sin.",
+    "handover_reassign": "En tilbakehenvisning er flyttet til deg fra en kollega som ikke lenger bruker tjenesten.",
+    "handover_release": "En tilbakehenvisning er tilbake i køen fordi den som hadde den, ikke lenger bruker "
+                        "tjenesten. Tildel den til noen.",
 }
 FALLBACK = "Du har et nytt varsel."
 

@@ -29,6 +29,7 @@ from referral_service.domain.handover import DeadlineMark, Handover
 from referral_service.domain.referral import Referral, ReferralEvent
 from referral_service.security.actor import Actor
 from referral_service.security.statistics_scope import Scope, scope_for
+from referral_service.services.dashboard_contacts import ContactFigures, contact_figures
 from referral_service.workflows.calendar import WorkingDayCalendar
 from referral_service.workflows.handover_lifecycle import (
     HandoverStatus,
@@ -144,6 +145,8 @@ class Dashboard:
     handovers: HandoverFigures
     #: Deadline breaches recorded in the period, by kind (BREACH_KINDS).
     breaches: dict[str, Figure]
+    #: Changes of the children's contact person in the municipality in the period (services/dashboard_contacts.py).
+    contacts: ContactFigures
 
     @property
     def waits(self) -> dict[str, Durations]:
@@ -328,4 +331,6 @@ def build_dashboard(session: Session, *, clock: Clock, calendar: WorkingDayCalen
         referrals=_referral_figures(session, scope, period, clock=clock, calendar=calendar),
         handovers=_handover_figures(session, scope, period, clock=clock, calendar=calendar),
         breaches=_breaches(session, clock, scope, period),
+        contacts=contact_figures(session, scope, start=period.bounds(clock.timezone)[0],
+                                 end=period.bounds(clock.timezone)[1]),
     )

@@ -15,7 +15,7 @@ from typing import Literal
 #: Counts of 1 or 2 children are shown as "<3", and nothing is derived from fewer than 3 children.
 SUPPRESSION_THRESHOLD = 3
 
-FigureKind = Literal["count", "percent", "days"]
+FigureKind = Literal["count", "percent", "days", "mean"]
 
 HIDDEN_COUNT_TEXT = "<3"
 #: Statistics Norway's symbol for "not shown for confidentiality reasons".
@@ -110,3 +110,10 @@ def days_figures(values: Sequence[float]) -> tuple[Figure, Figure]:
     middle, p90 = median(values), percentile(values, 90)
     return (Figure("days", None if middle is None else round(middle, 1)),
             Figure("days", None if p90 is None else round(p90, 1)))
+
+
+def mean_figure(total: int, count: int) -> Figure:
+    """`total` per child over `count` children, one decimal; hidden when it is about 1 or 2 children."""
+    if is_small(count):
+        return Figure("mean", None, hidden=True)
+    return Figure("mean", None if count <= 0 else round(total / count, 1))

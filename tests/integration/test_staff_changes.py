@@ -5,6 +5,8 @@ deactivation changes nothing (SQLite and PostgreSQL)."""
 
 from __future__ import annotations
 
+import csv
+import io
 import uuid
 from datetime import datetime
 from typing import Any
@@ -288,3 +290,23 @@ def test_partners_see_the_new_contact_person_on_the_referral_and_the_handover_pa
         text = page.get_data(as_text=True)
         assert "Colleague Ansatt" in text, (who, path)
         assert "Leaver Ansatt" not in text.split("Tidslinje")[0], (who, path)
+
+
+def test_the_dashboard_counts_the_changes_of_contact_person_per_child(app, world, worker, staff, clock):
+    staff.hire("leaver")
+    staff.hire("colleague")
+    three = held_by(world, worker, staff, "leaver", assigned=3)  # three children, one person each
+    clock.set(MONDAY.replace(minute=10))
+    assert deactivate(world, staff.ids["leaver"], {"successor_user_id": staff.ids["colleague"]}).status_code == 200
+    clock.set(MONDAY.replace(minute=20))
+    for task in three[:2]:  # and two of them passed on once more
+        step(world, "coordinator_askoy", task, "assign", {"assignee_user_id": world.users["coordinator_askoy"].id})
+
+    exported = Browser(app, "coordinator_askoy").get("/oversikt.csv").data.decode("utf-8-sig")
+
+    figures = {row[2]: row[3] for row in csv.reader(io.StringIO(exported), delimiter=";") if row[0] == "Kontaktperson"}
+    assert figures == {"Barn som hadde en kontaktperson": "3", "Skifter av kontaktperson": "5",
+                       "Skifter per barn": "1,7", "Barn med 2 eller flere skifter": "<3",
+                       "Andel barn med 2 eller flere skifter (%)": ":"}
+    page = Browser(app, "coordinator_askoy").get("/oversikt").get_data(as_text=True)
+    assert "Skifte av kontaktperson" in page and "Skifter per barn" in page

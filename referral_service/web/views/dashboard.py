@@ -103,6 +103,11 @@ def csv_rows(d: Dashboard) -> list[list[str]]:
                  ("Skrevet ut uten epikrise", h.discharged_without_epikrise)]
     rows += [["Tilbakehenvisninger", "Alle", measure, f.csv_text] for measure, f in handovers]
     rows += [["Fristbrudd", BREACHES[kind], "Antall", f.csv_text] for kind, f in d.breaches.items()]
+    c = d.contacts
+    contacts = [("Barn som hadde en kontaktperson", c.children), ("Skifter av kontaktperson", c.changes),
+                ("Skifter per barn", c.per_child), ("Barn med 2 eller flere skifter", c.two_or_more),
+                ("Andel barn med 2 eller flere skifter (%)", c.two_or_more_share)]
+    rows += [["Kontaktperson", "Alle", measure, f.csv_text] for measure, f in contacts]
     return rows
 
 

@@ -17,6 +17,7 @@ from sqlalchemy import update
 from sqlmodel import col, select
 
 from referral_service.demo import DEMO_PASSWORD
+from referral_service.domain.access_log import AccessLogEntry
 from referral_service.domain.alert import Alert
 from referral_service.domain.handover import Handover
 from referral_service.domain.organisation import User
@@ -167,6 +168,11 @@ def test_deactivating_a_coordinator_with_five_open_tasks_moves_them_and_their_al
                                 "reason": "deactivated"}
         assert last["actor_id"] == world.users["admin"].id
     assert unread_alerts(app, staff.ids["leaver"]) == []
+    with app.extensions["referral_db"].session() as session:  # the move of each child's task is in the access log
+        logged = set(session.exec(select(AccessLogEntry.referral_id).where(
+            AccessLogEntry.action == "handover_reassign_on_deactivation",
+            AccessLogEntry.user_id == world.users["admin"].id)).all())
+    assert logged == {t.referral_id for t in after.values()}
     colleague_alerts = {a.dedupe_key for a in unread_alerts(app, staff.ids["colleague"])}
     assert leaver_alerts <= colleague_alerts
     told_of_moves = [a for a in staff.get("colleague", "/api/v1/alerts?per_page=200").json["items"]

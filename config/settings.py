@@ -59,6 +59,10 @@ class BaseConfig:
     # A child waiting for BUP this long with nobody named in the municipality: the municipality is alerted.
     WAITING_WITHOUT_MUNICIPAL_CONTACT_WORKING_DAYS = 15
     SATURDAY_IS_WORKING_DAY = False
+    # A handover closed because the municipal help ended: the coordinator checks in with the family this many
+    # calendar months later, and the lead is told when it is still not recorded this many working days after.
+    CHECK_IN_AFTER_MONTHS = 3
+    CHECK_IN_ESCALATE_AFTER_WORKING_DAYS = 5
     # Who may refer (henvisningsrett): professions that always may, and those that may only
     # where their municipality has been given the right for a period.
     ALWAYS_REFERRING_PROFESSIONS = ("doctor", "psychologist", "child_welfare_leader")

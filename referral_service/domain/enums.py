@@ -180,3 +180,20 @@ class OwnerReason(StrEnum):
     MUNICIPAL_CONSENT = "municipal_consent"
     NO_MUNICIPAL_CONSENT = "no_municipal_consent"
     MUNICIPALITY_NOT_CONNECTED = "municipality_not_connected"
+
+
+class CheckInStatus(StrEnum):
+    """A check-in with the family after the municipal help ended: planned until its outcome is recorded."""
+
+    PLANNED = "planned"
+    DONE = "done"
+    #: Called off by the owner with a reason (e.g. the child is referred again); never silently.
+    CANCELLED = "cancelled"
+
+
+class CheckInOutcome(StrEnum):
+    """What the check-in found; each code has one next step (workflows/check_ins.py)."""
+
+    DOING_WELL = "doing_well"
+    NEEDS_HELP_AGAIN = "needs_help_again"
+    NOT_REACHED = "not_reached"

@@ -41,6 +41,11 @@ TEXTS = {
     "handover_reassign": "En tilbakehenvisning er flyttet til deg fra en kollega som ikke lenger bruker tjenesten.",
     "handover_release": "En tilbakehenvisning er tilbake i køen fordi den som hadde den, ikke lenger bruker "
                         "tjenesten. Tildel den til noen.",
+    "check_in_due": "I dag ({due}) skal du ha oppfølgingssamtale med en familie der hjelpen i kommunen er "
+                    "avsluttet. Registrer hvordan det går.",
+    "check_in_cancelled": "En oppfølgingssamtale som skulle holdes {due}, er avlyst fordi barnet er henvist på nytt.",
+    "check_in_overdue": "Eskalert (nivå {level}): en oppfølgingssamtale etter avsluttet hjelp i kommunen er ikke "
+                        "registrert. Den skulle vært holdt {due}.",
 }
 FALLBACK = "Du har et nytt varsel."
 

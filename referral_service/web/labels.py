@@ -93,6 +93,10 @@ HANDOVER_ACTION = {
     "readdress": "Sendt tilbake til henviser fordi samtykket ble endret",
     "reassign": "Flyttet til en kollega fordi den som hadde den, sluttet",
     "release": "Tilbake i køen fordi den som hadde den, ikke lenger bruker tjenesten",
+    "check_in_scheduled": "Oppfølgingssamtale planlagt",
+    "check_in_recorded": "Oppfølgingssamtale registrert",
+    "check_in_cancelled": "Oppfølgingssamtale avlyst",
+    "check_in_moved": "Oppfølgingssamtale flyttet til en annen koordinator",
 }
 
 ORGANISATION_KIND = {
@@ -111,3 +115,23 @@ URGENCY = {"normal": "Vanlig", "urgent": "Haster"}
 
 #: BUP's priority when granting the right to care (the priority guide's severity).
 PRIORITY = {Priority.SEVERE: "Alvorlig", Priority.MODERATE: "Moderat", Priority.MILD: "Lett"}
+
+CHECK_IN_STATUS = {"planned": "Planlagt", "done": "Gjennomført", "cancelled": "Avlyst"}
+
+CHECK_IN_OUTCOME = {
+    "doing_well": "Det går bra med barnet",
+    "needs_help_again": "Barnet trenger hjelp igjen",
+    "not_reached": "Fikk ikke kontakt med familien",
+}
+
+#: What each outcome leads to (workflows/check_ins.py NEXT_STEP), as the page says it.
+CHECK_IN_NEXT_STEP = {
+    "none": "Ingen videre oppfølging trengs.",
+    "offer_help_or_refer_again": "Tilby hjelp i kommunen igjen, eller henvis barnet på nytt.",
+    "contact_family_again": "Prøv å nå familien på nytt.",
+}
+
+#: Why the service called a check-in off (a person's own reason is shown as they wrote it).
+CHECK_IN_CANCEL_REASON = {
+    "child_referred_again": "Barnet er henvist på nytt, og den nye henvisningen følger barnet opp.",
+}

@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from referral_service.workflows.calendar import WorkingDayCalendar
+from referral_service.workflows.check_ins import CheckInPolicy
 
 
 @dataclass(frozen=True)
@@ -25,3 +26,12 @@ class DeadlinePolicy:
     discharge_handover_lead_days: int = 10
     #: A child waiting for BUP this many working days with no municipal contact named raises an alert.
     waiting_without_municipal_contact_days: int = 15
+    #: The check-in after the municipal help ended: calendar months after the close, and the grace before it
+    #: escalates to the lead.
+    check_in_after_months: int = 3
+    check_in_escalate_after_working_days: int = 5
+
+    @property
+    def check_ins(self) -> CheckInPolicy:
+        return CheckInPolicy(calendar=self.calendar, after_months=self.check_in_after_months,
+                             escalate_after_working_days=self.check_in_escalate_after_working_days)

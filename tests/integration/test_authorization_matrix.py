@@ -85,6 +85,7 @@ HANDOVER_WORK = answers(404, gp=403, bup=403, coordinator_askoy=200, lead_askoy=
 
 R = f"{API}/referrals/{{referral_id}}"
 H = f"{API}/handovers/{{handover_id}}"
+C = f"{API}/check-ins/{{check_in_id}}"
 
 #: operation -> scenario -> user -> expected status.
 EXPECTED: dict[str, dict[str, dict[str, int]]] = {
@@ -137,6 +138,11 @@ EXPECTED: dict[str, dict[str, dict[str, int]]] = {
     f"POST {H}/assign": {"handover_acknowledged": HANDOVER_WORK},
     f"POST {H}/plan": {"handover_acknowledged": HANDOVER_WORK},
     f"POST {H}/close": {"handover_acknowledged": HANDOVER_WORK},
+    # The check-in after the help ended: read like its task, recorded or called off by Askøy only.
+    f"GET {API}/check-ins": {"check_in_planned": answers(200)},
+    f"GET {C}": {"check_in_planned": READ_BY_THE_CASE_PARTIES},
+    f"POST {C}/record": {"check_in_planned": HANDOVER_WORK},
+    f"POST {C}/cancel": {"check_in_planned": HANDOVER_WORK},
     # Alerts are personal: Askøy's coordinator's alert about the new task is theirs alone.
     f"GET {API}/alerts": {"handed_over": answers(200)},
     f"POST {API}/alerts/{{alert_id}}/read": {"handed_over": answers(404, coordinator_askoy=200)},
@@ -161,6 +167,7 @@ class Case:
     referral_id: str = UNKNOWN_ID
     handover_id: str = UNKNOWN_ID
     alert_id: str = UNKNOWN_ID
+    check_in_id: str = UNKNOWN_ID
 
 
 def handed_over(world, app) -> Case:
@@ -179,6 +186,17 @@ def handover_acknowledged(world, app) -> Case:
     return case
 
 
+def check_in_planned(world, app) -> Case:
+    """Askøy closed the task because the municipal help ended: a check-in with the family is planned."""
+    case = handover_acknowledged(world, app)
+    closed = world.post("coordinator_askoy", f"{API}/handovers/{case.handover_id}/close",
+                        json={"outcome": "Hjelpen er avsluttet.", "outcome_code": "help_ended"})
+    assert closed.status_code == 200
+    [check_in] = world.get("coordinator_askoy", f"{API}/check-ins?handover_id={case.handover_id}").json["items"]
+    case.check_in_id = check_in["id"]
+    return case
+
+
 def referral_in(status: str) -> Callable[[Any, Any], Case]:
     """The GP's referral brought to `status` by the usual people (no handover yet)."""
     return lambda world, app: Case(world.referral_in(status)["id"])
@@ -190,6 +208,7 @@ SCENARIOS: dict[str, Callable[[Any, Any], Case]] = {
        for status in ("draft", "submitted", "information_requested", "accepted", "in_treatment")},
     "handed_over": handed_over,
     "handover_acknowledged": handover_acknowledged,
+    "check_in_planned": check_in_planned,
 }
 
 
@@ -212,6 +231,8 @@ def valid_body(world, operation: str) -> dict[str, Any] | None:
             {"role": "Kontaktlærer", "name": "Tone Lærer", "organisation_id": None}]},
         f"POST {R}/consent": {"given_by": ["guardian"], "share_with": ["bup", "municipality"],
                               "recorded_on": today.isoformat()},
+        f"POST {C}/record": {"outcome": "Det går bra.", "outcome_code": "doing_well"},
+        f"POST {C}/cancel": {"reason": "Barnet er henvist på nytt."},
     }
     if operation in bodies:
         return bodies[operation]

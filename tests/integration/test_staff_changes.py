@@ -19,6 +19,7 @@ from sqlmodel import col, select
 from referral_service.demo import DEMO_PASSWORD
 from referral_service.domain.access_log import AccessLogEntry
 from referral_service.domain.alert import Alert
+from referral_service.domain.check_in import CheckIn
 from referral_service.domain.handover import Handover
 from referral_service.domain.organisation import User
 from tests.integration.test_sweeps import sweep, worker
@@ -154,7 +155,7 @@ def test_deactivating_a_coordinator_with_five_open_tasks_moves_them_and_their_al
     response = deactivate(world, staff.ids["leaver"], {"successor_user_id": staff.ids["colleague"]})
 
     assert response.status_code == 200, response.json
-    assert response.json["moved"] == {"handovers": 5, "alerts": len(leaver_alerts)}
+    assert response.json["moved"] == {"handovers": 5, "check_ins": 0, "alerts": len(leaver_alerts)}
     assert response.json["tokens_revoked"] >= 1 and response.json["active"] is False
     after = tasks(app, five)
     assert {t.assignee_user_id for t in after.values()} == {staff.ids["colleague"]}
@@ -179,6 +180,26 @@ def test_deactivating_a_coordinator_with_five_open_tasks_moves_them_and_their_al
                      if a["kind"] == "handover_reassign"]
     assert {a["handover_id"] for a in told_of_moves} == set(five)
     assert all("kollega" in a["message"] for a in told_of_moves)
+
+
+@pytest.mark.parametrize("to_queue", [False, True])
+def test_the_planned_check_ins_of_the_leaver_move_too(app, world, worker, staff, to_queue):
+    staff.hire("leaver")
+    staff.hire("colleague")
+    task = held_by(world, worker, staff, "leaver", planned=1)[0]
+    step(world, "coordinator_askoy", task, "close", {"outcome": "Hjelpen i kommunen er avsluttet.",
+                                                     "outcome_code": "help_ended"})
+    body = {"to_queue": True} if to_queue else {"successor_user_id": staff.ids["colleague"]}
+
+    response = deactivate(world, staff.ids["leaver"], body)
+
+    assert response.status_code == 200, response.json
+    assert response.json["moved"]["check_ins"] == 1
+    with app.extensions["referral_db"].session() as session:
+        check_in = session.exec(select(CheckIn).where(CheckIn.handover_id == task)).one()
+    assert check_in.coordinator_user_id == (None if to_queue else staff.ids["colleague"])
+    events = world.get("coordinator_askoy", f"/api/v1/handovers/{task}").json["events"]
+    assert [e["data"]["from_user_id"] for e in events if e["action"] == "check_in_moved"] == [staff.ids["leaver"]]
 
 
 def test_the_leaver_can_no_longer_sign_in_or_use_a_token(app, world, staff):

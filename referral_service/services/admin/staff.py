@@ -3,7 +3,7 @@ to a chosen colleague or back to the organisation's queue (DESIGN.md rule 8: not
 owner).
 
 What a person can hold is a short list of movers (`MOVERS`), one function per kind of holding; a new kind
-(e.g. the check-ins after help ends) is one more function and one more line there.
+(as the check-ins after help ends were) is one more function and one more line there.
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from referral_service.security.actor import Actor
 from referral_service.services.admin.directory import require_admin
 from referral_service.services.alerts.inbox import raise_alerts
 from referral_service.services.alerts.recipients import administrators
-from referral_service.services.handovers import holders, routing
+from referral_service.services.handovers import check_ins, holders, routing
 from referral_service.services.unit_of_work import SqlUnitOfWork
 from referral_service.workflows.staff_change import may_take_over, working_roles
 
@@ -84,9 +84,17 @@ def move_alerts(uow: SqlUnitOfWork, clock: Clock, departure: Departure) -> int:
     return len(unread)
 
 
+def move_check_ins(uow: SqlUnitOfWork, clock: Clock, departure: Departure) -> int:
+    """The planned check-ins the leaver holds go to the successor, or to the owner's coordinators together."""
+    return check_ins.move_check_ins(uow, clock, from_user_id=departure.leaver.id,
+                                    to_user_id=departure.successor.id if departure.successor else None,
+                                    actor_id=departure.actor.user_id)
+
+
 #: What a person may hold, and the function that moves each kind when the person leaves.
 MOVERS: dict[str, Mover] = {
     "handovers": move_handovers,
+    "check_ins": move_check_ins,
     "alerts": move_alerts,
 }
 

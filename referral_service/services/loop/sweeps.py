@@ -18,11 +18,12 @@ from referral_service.domain.referral import MunicipalContact, Referral, Referra
 from referral_service.security.consent_scope import municipality_may_see
 from referral_service.services.alerts.inbox import raise_alerts
 from referral_service.services.alerts.recipients import municipality_of, referrer_side, users_with_role
-from referral_service.services.handovers import holders, routing
+from referral_service.services.handovers import check_ins, holders, routing
 from referral_service.services.handovers.creation import open_ahead_of_discharge
 from referral_service.services.unit_of_work import SqlUnitOfWork
 from referral_service.workflows import escalation
 from referral_service.workflows.calendar import WorkingDayCalendar
+from referral_service.workflows.check_ins import CHECK_IN_DUE, CheckInPolicy, check_in_marks
 from referral_service.workflows.deadlines import DeadlinePolicy
 from referral_service.workflows.handover_lifecycle import AWAITING_FIRST_CONTACT, HandoverStatus, overdue_handovers
 
@@ -161,6 +162,25 @@ def sweep_inactive_holders(uow: SqlUnitOfWork, result: SweepResult, *, clock: Cl
         result.count("handover_released")
 
 
+def sweep_check_ins(uow: SqlUnitOfWork, result: SweepResult, *, clock: Clock, policy: CheckInPolicy) -> None:
+    """A check-in after the help ended: called off, with its holder told, when the child is referred again; else
+    its holder is told on the due date, and not recorded within the grace period it escalates to the owner's
+    lead once per level, so that none is silently dropped."""
+    session, today = uow.session, clock.today()
+    for check_in, handover, new_referral in check_ins.referred_again(session):
+        check_ins.cancel_because_referred_again(uow, clock, check_in=check_in, handover=handover,
+                                                new_referral=new_referral)
+        result.count("check_in_cancelled")
+    for check_in, handover in check_ins.planned_due(session, today):
+        for mark in check_in_marks(check_in_id=check_in.id, due_on=check_in.due_on, today=today, policy=policy):
+            recipients = (check_ins.due_recipients(session, check_in, handover) if mark.kind == CHECK_IN_DUE
+                          else routing.escalation_recipients(session, handover))
+            if _record(uow, clock, mark, users=recipients, referral_id=check_in.referral_id,
+                       handover_id=handover.id):
+                check_in.escalation_level = max(check_in.escalation_level, mark.level)
+                result.count(mark.kind)
+
+
 def run_sweeps(uow: SqlUnitOfWork, *, clock: Clock, deadlines: DeadlinePolicy) -> SweepResult:
     """All deadline and escalation sweeps as of the clock, in one unit of work."""
     result = SweepResult()
@@ -171,6 +191,7 @@ def run_sweeps(uow: SqlUnitOfWork, *, clock: Clock, deadlines: DeadlinePolicy) -
         sweep_inactive_holders(uow, result, clock=clock)
         sweep_owners(uow, result, clock=clock)
         sweep_handovers(uow, result, clock=clock, calendar=deadlines.calendar)
+        sweep_check_ins(uow, result, clock=clock, policy=deadlines.check_ins)
         uow.commit()
     if result.marks:
         log.info("deadline sweep", extra={"marks": result.marks, "as_of": clock.now().isoformat()})

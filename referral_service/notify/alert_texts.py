@@ -51,6 +51,9 @@ TEXTS = {
     "referral_receive-dps-transfer": "{clinic} har fått en henvisning overført fra BUP ved overgangen til "
                                      "voksenpsykiatrien. Vurder henvisningen.",
     "alert_delivery_failed": "Et e-postvarsel kunne ikke leveres. Mottakeren har varselet i innboksen sin.",
+    "handover_reassign": "En tilbakehenvisning er flyttet til deg fra en kollega som ikke lenger bruker tjenesten.",
+    "handover_release": "En tilbakehenvisning er tilbake i køen fordi den som hadde den, ikke lenger bruker "
+                        "tjenesten. Tildel den til noen.",
     "check_in_due": "I dag ({due}) skal du ha oppfølgingssamtale med en familie der hjelpen i kommunen er "
                     "avsluttet. Registrer hvordan det går.",
     "check_in_cancelled": "En oppfølgingssamtale som skulle holdes {due}, er avlyst fordi barnet er henvist på nytt.",

@@ -78,6 +78,8 @@ def parties_of(session: Session, *, actor: Actor, referral: Referral) -> frozens
 
 def access_basis(actor: Actor, referral: Referral) -> str:
     """The need-to-know basis written to the access log."""
+    if actor.organisation_kind == OrganisationKind.OPERATOR:
+        return "administration"  # an administrator moving a leaver's tasks, not a party to the referral
     if referral.clinic_id == actor.organisation_id:
         return "receiving_clinic"
     if referral.referrer_org_id == actor.organisation_id:

@@ -29,6 +29,7 @@ from referral_service.domain.handover import DeadlineMark, Handover
 from referral_service.domain.referral import Referral, ReferralEvent
 from referral_service.security.actor import Actor
 from referral_service.security.statistics_scope import Scope, scope_for
+from referral_service.services.dashboard_contacts import ContactFigures, contact_figures
 from referral_service.services.equity import EquityTable, equity_table
 from referral_service.workflows.calendar import WorkingDayCalendar
 from referral_service.workflows.handover_lifecycle import (
@@ -151,6 +152,8 @@ class Dashboard:
     handovers: HandoverFigures
     #: Deadline breaches recorded in the period, by kind (BREACH_KINDS).
     breaches: dict[str, Figure]
+    #: Changes of the children's contact person in the municipality in the period (services/dashboard_contacts.py).
+    contacts: ContactFigures
     #: Interpreter need, pårørende and barnevern as partner, with their small numbers suppressed (services/equity).
     equity: EquityTable | None = None
 
@@ -340,4 +343,5 @@ def build_dashboard(session: Session, *, clock: Clock, calendar: WorkingDayCalen
         breaches=_breaches(session, clock, scope, period),
         equity=equity_table(session, clock, referrals_in_scope=scope.referrals, start=start, end=end,
                             threshold=equity_threshold),
+        contacts=contact_figures(session, scope, start=start, end=end),
     )

@@ -101,6 +101,8 @@ HANDOVER_ACTION = {
     "plan": "Første kontakt planlagt",
     "close": "Avsluttet",
     "readdress": "Sendt tilbake til henviser fordi samtykket ble endret",
+    "reassign": "Flyttet til en kollega fordi den som hadde den, sluttet",
+    "release": "Tilbake i køen fordi den som hadde den, ikke lenger bruker tjenesten",
     "check_in_scheduled": "Oppfølgingssamtale planlagt",
     "check_in_recorded": "Oppfølgingssamtale registrert",
     "check_in_cancelled": "Oppfølgingssamtale avlyst",

@@ -15,7 +15,7 @@ from typing import Generic, Literal, TypeVar
 #: Counts of 1 or 2 children are shown as "<3", and nothing is derived from fewer than 3 children.
 SUPPRESSION_THRESHOLD = 3
 
-FigureKind = Literal["count", "percent", "days"]
+FigureKind = Literal["count", "percent", "days", "mean"]
 
 HIDDEN_COUNT_TEXT = "<3"
 #: Statistics Norway's symbol for "not shown for confidentiality reasons".
@@ -204,3 +204,10 @@ def suppressed_share(part: int, whole: int, *, hidden: bool) -> Figure:
         return Figure("percent", None, hidden=True)
     value = share(part, whole)
     return Figure("percent", None if value is None else round(value, 1))
+
+
+def mean_figure(total: int, count: int) -> Figure:
+    """`total` per child over `count` children, one decimal; hidden when it is about 1 or 2 children."""
+    if is_small(count):
+        return Figure("mean", None, hidden=True)
+    return Figure("mean", None if count <= 0 else round(total / count, 1))

@@ -96,6 +96,7 @@ EXPECTED: dict[str, dict[str, dict[str, int]]] = {
     f"GET {API}/organisations": {"none": answers(200)},
     f"POST {API}/users": {"none": answers(403, admin=201)},
     f"GET {API}/admin/operations": {"none": answers(403, admin=200)},
+    f"POST {API}/admin/users/{{user_id}}/deactivate": {"none": answers(403, admin=404)},
     # Referrals: referrers write them; lists answer everyone, showing only their cases (see below).
     f"POST {API}/referrals": {"none": answers(403, gp=201, ppt=201, nurse_bergen=201, nurse_askoy=201,
                                               barnevern_askoy=201)},
@@ -177,6 +178,8 @@ class Case:
     handover_id: str = UNKNOWN_ID
     alert_id: str = UNKNOWN_ID
     check_in_id: str = UNKNOWN_ID
+    #: No demo user is ever deactivated here: the administrator's answer for an unknown user is 404.
+    user_id: str = UNKNOWN_ID
 
 
 def handed_over(world, app) -> Case:
@@ -242,6 +245,7 @@ def valid_body(world, operation: str) -> dict[str, Any] | None:
         f"POST {R}/merge": {"other_referral_id": UNKNOWN_ID},
         f"POST {R}/consent": {"given_by": ["guardian"], "share_with": ["bup", "municipality"],
                               "recorded_on": today.isoformat()},
+        f"POST {API}/admin/users/{{user_id}}/deactivate": {"to_queue": True},
         f"POST {C}/record": {"outcome": "Det går bra.", "outcome_code": "doing_well"},
         f"POST {C}/cancel": {"reason": "Barnet er henvist på nytt."},
     }

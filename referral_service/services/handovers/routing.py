@@ -41,6 +41,12 @@ def leads(session: Session, handover: Handover) -> list[User]:
     return _active_with(session, handover.owner_org_id, (LEAD_ROLE[handover.addressed_to],))
 
 
+def may_hold(user: User, handover: Handover) -> bool:
+    """An active person who acts on the owner's tasks, or its lead, may hold the task."""
+    roles = (*ACTING_ROLES[handover.addressed_to], LEAD_ROLE[handover.addressed_to])
+    return user.active and any(role.value in user.roles for role in roles)
+
+
 def escalation_recipients(session: Session, handover: Handover) -> list[User]:
     """A lead of the owning organisation; where it has none, the administrators, never no one."""
     return leads(session, handover) or administrators(session)

@@ -89,7 +89,8 @@ def _apply(handover: Handover, action: HandoverAction, data: dict[str, Any], *, 
         assignee = data.get("assignee_user_id")
         if assignee:
             user = uow.organisations.user(assignee)
-            if user is None or user.organisation_id != actor.organisation_id:
+            # Never to someone who has left: nothing is left with an inactive holder.
+            if user is None or user.organisation_id != actor.organisation_id or not user.active:
                 raise InvalidData("Assign to a person in your own organisation.",
                                   errors={"assignee_user_id": ["No such person in your organisation."]})
         handover.assignee_user_id, handover.assigned_service = assignee, data.get("service")

@@ -20,7 +20,7 @@ from referral_service.domain.referral import MunicipalContact, Referral, Referra
 from referral_service.security.consent_scope import municipality_may_see
 from referral_service.services.alerts.inbox import raise_alerts
 from referral_service.services.alerts.recipients import municipality_of, referrer_side, users_with_role
-from referral_service.services.handovers import check_ins, routing
+from referral_service.services.handovers import check_ins, holders, routing
 from referral_service.services.handovers.creation import open_ahead_of_discharge
 from referral_service.services.unit_of_work import SqlUnitOfWork
 from referral_service.workflows import adult_transfer, escalation
@@ -180,6 +180,15 @@ def sweep_owners(uow: SqlUnitOfWork, result: SweepResult, *, clock: Clock) -> No
             result.count("handover_rerouted")
 
 
+def sweep_inactive_holders(uow: SqlUnitOfWork, result: SweepResult, *, clock: Clock) -> None:
+    """No open task stays with a person who can no longer sign in: it goes back to the owner's queue, and the
+    owner's people and its lead are told."""
+    for handover in holders.held_by_inactive(uow.session):
+        holders.change_holder(uow, clock, handover=handover, successor=None, because="holder_inactive",
+                              actor_id=None)
+        result.count("handover_released")
+
+
 def sweep_check_ins(uow: SqlUnitOfWork, result: SweepResult, *, clock: Clock, policy: CheckInPolicy) -> None:
     """A check-in after the help ended: called off, with its holder told, when the child is referred again; else
     its holder is told on the due date, and not recorded within the grace period it escalates to the owner's
@@ -207,6 +216,7 @@ def run_sweeps(uow: SqlUnitOfWork, *, clock: Clock, deadlines: DeadlinePolicy) -
         sweep_planned_discharges(uow, result, clock=clock, deadlines=deadlines)
         sweep_children_waiting_alone(uow, result, clock=clock, deadlines=deadlines)
         sweep_turning_18(uow, result, clock=clock)
+        sweep_inactive_holders(uow, result, clock=clock)
         sweep_owners(uow, result, clock=clock)
         sweep_handovers(uow, result, clock=clock, calendar=deadlines.calendar)
         sweep_check_ins(uow, result, clock=clock, policy=deadlines.check_ins)

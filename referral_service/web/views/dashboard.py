@@ -125,6 +125,11 @@ def csv_rows(d: Dashboard) -> list[list[str]]:
                  (("Mottatt", equity.received), ("Avslått", equity.rejected),
                   ("Andel avslått (%)", equity.rejected_share), ("Rett til helsehjelp", equity.accepted),
                   ("Andel med rett til helsehjelp (%)", equity.accepted_share))]
+    c = d.contacts
+    contacts = [("Barn som hadde en kontaktperson", c.children), ("Skifter av kontaktperson", c.changes),
+                ("Skifter per barn", c.per_child), ("Barn med 2 eller flere skifter", c.two_or_more),
+                ("Andel barn med 2 eller flere skifter (%)", c.two_or_more_share)]
+    rows += [["Kontaktperson", "Alle", measure, f.csv_text] for measure, f in contacts]
     return rows
 
 

@@ -13,6 +13,7 @@ from referral_service.security.actor import Actor
 from referral_service.services.admin.directory import organisations_by_id
 from referral_service.services.alerts.recipients import users_with_role
 from referral_service.services.handovers import check_ins as check_in_service
+from referral_service.services.handovers import holders
 from referral_service.services.handovers import tasks as handover_service
 from referral_service.services.referrals import drafts as referral_service
 from referral_service.web.blueprint import web
@@ -63,6 +64,7 @@ def _handover_page(handover_id: str, *, filled: FilledForm | None = None, change
     body = render_template(
         "handovers/detail.html", handover=view.handover, events=view.events, referral=referral,
         people=people, organisations=organisations, owner=found.get(view.handover.owner_org_id), version=view.etag,
+        holder=holders.holder_of(db_session(), view.handover),
         withhold_from_guardians=view.withhold_from_guardians,
         check_ins=check_ins,
         options={"assignee_user_id": list(people.items())},

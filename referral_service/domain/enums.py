@@ -79,6 +79,8 @@ class ReferralAction(StrEnum):
     PLAN_DISCHARGE = "plan-discharge"
     #: BUP records that the epikrise it had not sent at discharge is sent now.
     RECORD_EPIKRISE = "record-epikrise"
+    #: The family has moved: the child's home municipality changes, and an open handover is transferred with it.
+    MOVE = "move"
 
 
 class Urgency(StrEnum):

@@ -263,3 +263,10 @@ ACTION_BODIES: dict[ReferralAction, type[Schema] | None] = {
 
 class NationalIdOut(Schema):
     national_id = fields.String()
+
+
+class MoveIn(Schema):
+    """The family has moved: the child's new home municipality (from the register) and, if known, the day."""
+
+    home_municipality = fields.String(required=True, validate=MUNICIPALITY_NUMBER)
+    moved_on = fields.Date(load_default=None, allow_none=True)

@@ -11,7 +11,7 @@ from enum import StrEnum
 from referral_service.domain.enums import HandoverTrigger
 from referral_service.domain.enums import ReferralAction as A
 from referral_service.domain.enums import ReferralStatus as S
-from referral_service.errors import Conflict, Forbidden
+from referral_service.errors import Conflict, Forbidden, InvalidData
 from referral_service.workflows.transition_table import by_status_and_action
 
 
@@ -20,6 +20,8 @@ class Party(StrEnum):
 
     REFERRER = "referrer"  # the referring organisation or a co-referrer, role `referrer`
     CLINIC = "clinic"  # the receiving BUP clinic, role `bup_intake`
+    #: A coordinator of the municipality whose open handover task holds the child now.
+    MUNICIPALITY = "municipality"
 
 
 @dataclass(frozen=True)
@@ -119,3 +121,26 @@ def decide(*, status: S, action: A, parties: frozenset[Party]) -> Decision:
 def actions_open_to(*, status: S, parties: frozenset[Party]) -> list[A]:
     """The actions these parties may take on a referral in `status`, in a stable order."""
     return sorted({action for (state, action), t in TRANSITIONS.items() if state == status and t.parties & parties})
+
+
+#: Who may record that the family has moved: the referring side, BUP, and the coordinator whose municipality holds
+#: the child's open task. A move changes no status; a draft is edited instead, and a forwarded referral is carried
+#: on by the one at the other clinic.
+MOVE_PARTIES = frozenset({Party.REFERRER, Party.CLINIC, Party.MUNICIPALITY})
+MOVE_REFUSED_IN = frozenset({S.DRAFT, S.FORWARDED})
+
+
+def check_move(*, status: S, parties: frozenset[Party]) -> None:
+    """Refuse a move this actor may not record (403), or one in a state that records none (409)."""
+    if not parties & MOVE_PARTIES:
+        raise Forbidden("Only the referring side, BUP or the municipality that holds the task may record a move.")
+    if status in MOVE_REFUSED_IN:
+        raise Conflict(f"A referral that is {status} cannot record a move"
+                       + (": edit the draft's home municipality instead." if status == S.DRAFT else "."))
+
+
+def check_new_home(*, old_municipality: str, new_municipality: str) -> None:
+    """A move goes somewhere else (422 when the child already lives there)."""
+    if old_municipality == new_municipality:
+        raise InvalidData("The child already lives in this municipality.",
+                          errors={"home_municipality": ["The same municipality as now."]})

@@ -170,8 +170,10 @@ class SqlHandovers:
         self.session.add(event)
 
     def view(self, handover: Handover) -> HandoverView:
-        events = self.session.exec(select(HandoverEvent).where(col(HandoverEvent.handover_id).in_(
-            self._chain(handover))).order_by(HandoverEvent.at, HandoverEvent.id)).all()
+        chain = self._chain(handover)
+        events = sorted(self.session.exec(select(HandoverEvent).where(col(HandoverEvent.handover_id).in_(chain))
+                                          .order_by(HandoverEvent.at, HandoverEvent.id)).all(),
+                        key=lambda e: (e.at, -chain.index(e.handover_id)))  # at a transfer, the old task's step first
         consent = self.session.exec(select(Consent).where(Consent.referral_id == handover.referral_id,
                                                           Consent.superseded_at.is_(None))).first()
         return HandoverView(handover=handover, events=list(events),

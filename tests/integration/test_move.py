@@ -14,6 +14,7 @@ from referral_service.domain.handover import Handover
 from referral_service.services.loop.reconcile import reconcile
 from referral_service.services.unit_of_work import SqlUnitOfWork
 from tests.integration.test_sweeps import alerts, logged_in_before_the_clock_moves, worker
+from tests.integration.test_web_referral_form import Browser
 
 __all__ = ["logged_in_before_the_clock_moves", "worker"]  # fixtures shared with test_sweeps
 
@@ -162,3 +163,15 @@ def test_a_child_who_moves_while_with_bup_is_handed_back_to_the_new_municipality
     worker.run()
     [task] = handovers_of(app, referral["id"])
     assert (task.municipality_number, task.owner_org_id) == (BERGEN, world.orgs["bergen"].id)
+
+
+def test_both_municipalities_count_the_move_on_their_dashboards(app, world, worker, clock):
+    for _ in range(3):  # three families, so that the figures are not hidden as about fewer than three children
+        referral = rejected_in_askoy(world, worker, clock)
+        assert move(world, "gp", referral["id"]).status_code == 200
+    askoy = Browser(app, "coordinator_askoy").get("/oversikt.csv").get_data(as_text=True)
+    bergen = Browser(app, "coordinator_bergen").get("/oversikt.csv").get_data(as_text=True)
+    assert "Flyttet herfra i perioden;3" in askoy, askoy
+    assert "Flyttet hit i perioden;0" in askoy
+    assert "Flyttet hit i perioden;3" in bergen
+    assert "Overført ved flytting;3" in bergen

@@ -82,6 +82,7 @@ EVENT_ACTION = {
     "withdraw": "Trukket tilbake",
     "invite-co-referrer": "Medhenviser invitert",
     "change-consent": "Samtykket ble endret",
+    "move": "Familien flyttet til en annen kommune",
 }
 
 HANDOVER_ACTION = {
@@ -91,6 +92,8 @@ HANDOVER_ACTION = {
     "plan": "Første kontakt planlagt",
     "close": "Avsluttet",
     "readdress": "Sendt tilbake til henviser fordi samtykket ble endret",
+    "transfer_out": "Familien flyttet: overført til ny hjemkommune",
+    "transfer_in": "Overført fra forrige hjemkommune etter flytting",
 }
 
 ORGANISATION_KIND = {

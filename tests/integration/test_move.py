@@ -175,3 +175,31 @@ def test_both_municipalities_count_the_move_on_their_dashboards(app, world, work
     assert "Flyttet hit i perioden;0" in askoy
     assert "Flyttet hit i perioden;3" in bergen
     assert "Overført ved flytting;3" in bergen
+
+
+def test_the_referrer_records_the_move_on_the_referral_page(app, world, worker, clock):
+    referral = rejected_in_askoy(world, worker, clock)
+    browser = Browser(app, "gp")
+    page = browser.get(f"/henvisninger/{referral['id']}").get_data(as_text=True)
+    assert "Familien har flyttet" in page and "Bergen (4601)" in page
+    refused = browser.post(f"/henvisninger/{referral['id']}/flytting", {"move_home_municipality": ASKOY})
+    assert refused.status_code == 422
+    assert "Velg en annen kommune" in refused.get_data(as_text=True)
+    done = browser.post(f"/henvisninger/{referral['id']}/flytting", {"move_home_municipality": BERGEN})
+    assert done.status_code == 302
+    assert "Flyttingen er registrert" in browser.get(done.headers["Location"]).get_data(as_text=True)
+    assert world.get("gp", f"/api/v1/referrals/{referral['id']}").json["child"]["home_municipality"] == BERGEN
+
+
+def test_the_coordinator_records_the_move_on_the_task_page_and_the_task_goes_to_bergen(app, world, worker, clock):
+    referral = rejected_in_askoy(world, worker, clock)
+    browser = Browser(app, "coordinator_askoy")
+    task_page = f"/tilbakehenvisninger/{referral['handover_id']}"
+    assert "Familien har flyttet" in browser.get(task_page).get_data(as_text=True)
+    done = browser.post(f"{task_page}/flytting", {"move_home_municipality": BERGEN, "moved_on": "05.10.2026"})
+    assert done.status_code == 302, done.get_data(as_text=True)
+    page = browser.get(task_page).get_data(as_text=True)
+    assert "overført til den nye kommunen" in page and "Familien har flyttet" not in page
+    new_id = world.get("gp", f"/api/v1/referrals/{referral['id']}").json["handover_id"]
+    bergen_page = Browser(app, "coordinator_bergen").get(f"/tilbakehenvisninger/{new_id}").get_data(as_text=True)
+    assert "Overført fra forrige hjemkommune etter flytting" in bergen_page

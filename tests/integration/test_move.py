@@ -171,10 +171,10 @@ def test_both_municipalities_count_the_move_on_their_dashboards(app, world, work
         assert move(world, "gp", referral["id"]).status_code == 200
     askoy = Browser(app, "coordinator_askoy").get("/oversikt.csv").get_data(as_text=True)
     bergen = Browser(app, "coordinator_bergen").get("/oversikt.csv").get_data(as_text=True)
-    assert "Flyttet herfra i perioden;3" in askoy, askoy
-    assert "Flyttet hit i perioden;0" in askoy
-    assert "Flyttet hit i perioden;3" in bergen
-    assert "Overført ved flytting;3" in bergen
+    assert "Flytting;Alle;Flyttet herfra i perioden;3" in askoy, askoy
+    assert "Flytting;Alle;Flyttet hit i perioden;0" in askoy
+    assert "Flytting;Alle;Flyttet hit i perioden;3" in bergen
+    assert "Flytting;Alle;Overført ved flytting;3" in bergen
 
 
 def test_the_referrer_records_the_move_on_the_referral_page(app, world, worker, clock):

@@ -38,9 +38,10 @@ TEXTS = {
     "epikrise_missing": "Et barn er skrevet ut uten at epikrisen er sendt. Send den, og registrer det i tjenesten.",
     "epikrise_reminder": "Påminnelse: epikrisen for et barn som er skrevet ut, er fortsatt ikke registrert som sendt.",
     "alert_delivery_failed": "Et e-postvarsel kunne ikke leveres. Mottakeren har varselet i innboksen sin.",
-    "handover_transferred_in": "En familie har flyttet hit fra kommune {from_municipality}: tilbakehenvisningen "
-                               "fra {clinic} ({trigger}) er overført til dere. Bekreft mottak innen {acknowledge_due}.",
-    "handover_transferred_out": "En familie har flyttet til kommune {to_municipality}: tilbakehenvisningen er "
+    "handover_transferred_in": "En familie har flyttet fra {from_municipality} til {to_municipality}: "
+                               "tilbakehenvisningen fra {clinic} ({trigger}) er overført til dere. Bekreft mottak "
+                               "innen {acknowledge_due}.",
+    "handover_transferred_out": "En familie har flyttet til {to_municipality}: tilbakehenvisningen er "
                                 "overført dit og avsluttet hos dere.",
 }
 FALLBACK = "Du har et nytt varsel."

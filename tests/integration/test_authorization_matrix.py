@@ -130,6 +130,10 @@ EXPECTED: dict[str, dict[str, dict[str, int]]] = {
     # While BUP assesses, it rejects or forwards; it may not withdraw (README, "Using the API").
     f"POST {R}/withdraw": {"submitted": answers(404, gp=200, bup=403),
                            "handed_over": after_handover(gp=409, bup=409)},
+    # The family moves: the referring side and BUP record it; after the handover, Askøy (which holds the open
+    # task) may too.
+    f"POST {R}/move": {"submitted": answers(404, gp=200, bup=200),
+                       "handed_over": answers(404, gp=200, bup=200, coordinator_askoy=200, lead_askoy=200)},
     # Handover tasks: seen by Askøy (addressed to it, with consent) and by the referral's parties.
     f"GET {API}/handovers": {"handed_over": answers(200)},
     f"GET {H}": {"handed_over": READ_BY_THE_CASE_PARTIES},
@@ -212,6 +216,7 @@ def valid_body(world, operation: str) -> dict[str, Any] | None:
             {"role": "Kontaktlærer", "name": "Tone Lærer", "organisation_id": None}]},
         f"POST {R}/consent": {"given_by": ["guardian"], "share_with": ["bup", "municipality"],
                               "recorded_on": today.isoformat()},
+        f"POST {R}/move": {"home_municipality": "4601"},
     }
     if operation in bodies:
         return bodies[operation]

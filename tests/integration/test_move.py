@@ -13,10 +13,10 @@ from sqlmodel import select
 from referral_service.domain.handover import Handover
 from referral_service.services.loop.reconcile import reconcile
 from referral_service.services.unit_of_work import SqlUnitOfWork
-from tests.integration.test_sweeps import alerts, logged_in_before_the_clock_moves, worker
+from tests.integration.test_sweeps import alerts, logged_in_before_the_clock_moves, sweep, worker
 from tests.integration.test_web_referral_form import Browser
 
-__all__ = ["logged_in_before_the_clock_moves", "worker"]  # fixtures shared with test_sweeps
+__all__ = ["logged_in_before_the_clock_moves", "sweep", "worker"]  # fixtures shared with test_sweeps
 
 OSLO = ZoneInfo("Europe/Oslo")
 MONDAY = datetime(2026, 10, 5, 9, tzinfo=OSLO)
@@ -28,7 +28,8 @@ BERGEN, ASKOY = "4601", "4627"
 
 @pytest.fixture(autouse=True)
 def everyone_is_logged_in(world):
-    for who in ("gp", "bup", "coordinator_askoy", "coordinator_bergen", "nurse_bergen", "bup2"):
+    for who in ("gp", "bup", "coordinator_askoy", "coordinator_bergen", "nurse_bergen", "bup2", "lead_askoy",
+                "lead_bergen"):
         world.headers(who)
 
 
@@ -203,3 +204,65 @@ def test_the_coordinator_records_the_move_on_the_task_page_and_the_task_goes_to_
     new_id = world.get("gp", f"/api/v1/referrals/{referral['id']}").json["handover_id"]
     bergen_page = Browser(app, "coordinator_bergen").get(f"/tilbakehenvisninger/{new_id}").get_data(as_text=True)
     assert "Overført fra forrige hjemkommune etter flytting" in bergen_page
+
+
+def test_the_new_task_escalates_by_its_own_deadline_and_the_transferred_one_never(app, world, worker, clock, sweep):
+    clock.set(MONDAY)
+    referral = world.referral_in("rejected")
+    worker.run()  # Askøy's task: acknowledge due Wednesday 7 October
+    clock.set(THURSDAY)
+    assert move(world, "gp", referral["id"]).status_code == 200  # Bergen's: acknowledge due Monday 12 October
+    worker.run()
+    sweep("2026-10-09T09:00:00+02:00")
+    assert not alerts(world, "lead_askoy", "handover_unacknowledged")
+    assert not alerts(world, "lead_bergen", "handover_unacknowledged")
+    sweep("2026-10-14T09:00:00+02:00")
+    new_id = world.get("gp", f"/api/v1/referrals/{referral['id']}").json["handover_id"]
+    assert [a["handover_id"] for a in alerts(world, "lead_bergen", "handover_unacknowledged")] == [new_id]
+    assert not alerts(world, "lead_askoy", "handover_unacknowledged")
+
+
+def test_a_task_opened_ahead_of_a_planned_discharge_moves_and_the_discharge_completes_the_new_one(
+        app, world, worker, clock, sweep):
+    clock.set(THURSDAY)
+    rid = world.referral_in("in_treatment")["id"]
+    world.act("bup", rid, "plan-discharge", {"planned_discharge_on": "2026-11-09"})
+    worker.run()
+    sweep("2026-10-26T09:00:00+02:00")  # the task opens in Askøy ten working days ahead
+    clock.set(datetime(2026, 10, 28, 10, tzinfo=OSLO))
+    assert move(world, "bup", rid).status_code == 200
+    clock.set(datetime(2026, 11, 9, 10, tzinfo=OSLO))
+    world.act("bup", rid, "discharge", {"summary": "Bedre.", "follow_up_recommendations": "Samtaler i kommunen.",
+                                        "epikrise_sent": True})
+    worker.run()
+    old, new = handovers_of(app, rid)
+    assert (old.status, old.outcome_code, new.municipality_number) == ("closed", "transferred", BERGEN)
+    assert new.content["summary"] == "Bedre."
+    deps = worker.deps
+    with app.extensions["referral_db"].session() as session:
+        repairs = reconcile(SqlUnitOfWork.on(session), clock=deps.clock, deadlines=deps.deadlines,
+                            grace=timedelta(0))
+    assert repairs.missing_handovers == 0
+    assert len(handovers_of(app, rid)) == 2
+
+
+def test_without_consent_to_share_with_the_municipality_the_move_tells_no_municipality(app, world, worker, clock):
+    clock.set(MONDAY)
+    created = world.create_referral(consent={"given_by": ["guardian"], "share_with": ["bup"],
+                                             "recorded_on": "2026-10-01"})
+    world.act("gp", created["id"], "submit")
+    world.act("bup", created["id"], "reject", REJECTION)
+    worker.run()
+    assert move(world, "gp", created["id"]).status_code == 200
+    old, new = handovers_of(app, created["id"])
+    assert old.owner_org_id == new.owner_org_id == world.orgs["gp"].id  # the referrer still follows up
+    assert not alerts(world, "coordinator_bergen", "handover_transferred_in")
+    assert not alerts(world, "coordinator_askoy", "handover_transferred_out")
+    assert world.get("coordinator_bergen", f"/api/v1/handovers/{new.id}").status_code == 404
+
+
+def test_the_move_is_in_the_access_log(app, world, worker, clock):
+    referral = rejected_in_askoy(world, worker, clock)
+    assert move(world, "coordinator_askoy", referral["id"]).status_code == 200
+    log = world.get("auditor", f"/api/v1/audit?referral_id={referral['id']}&per_page=200").json["items"]
+    assert any(e["action"] == "move" and e["user_id"] == world.users["coordinator_askoy"].id for e in log)

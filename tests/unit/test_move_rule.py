@@ -30,3 +30,18 @@ def test_a_move_goes_somewhere_else():
         check_new_home(old_municipality="4627", new_municipality="4627")
     assert "home_municipality" in refused.value.errors
     check_new_home(old_municipality="4627", new_municipality="4601")
+
+
+def test_the_new_municipality_is_told_where_the_family_came_from_and_when_to_acknowledge():
+    from referral_service.domain.alert import Alert
+    from referral_service.notify.alert_texts import alert_text
+
+    alert = Alert(user_id="u", kind="handover_transferred_in", dedupe_key="k", data={
+        "clinic": "BUP Bergen sentrum", "trigger": "rejected", "acknowledge_due": "2026-10-12",
+        "from_municipality": "Askøy kommune", "to_municipality": "Bergen kommune"})
+    assert alert_text(alert) == ("En familie har flyttet fra Askøy kommune til Bergen kommune: tilbakehenvisningen "
+                                 "fra BUP Bergen sentrum (avslag) er overført til dere. Bekreft mottak innen "
+                                 "12.10.2026.")
+    gone = Alert(user_id="u", kind="handover_transferred_out", dedupe_key="k",
+                 data={"to_municipality": "Bergen kommune"})
+    assert alert_text(gone).startswith("En familie har flyttet til Bergen kommune")

@@ -7,6 +7,7 @@ from __future__ import annotations
 from datetime import date
 
 from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session
 
 from referral_service.clock import Clock
 from referral_service.domain.enums import HandoverOutcome, HandoverStatus
@@ -78,9 +79,15 @@ def _tell_both_sides(uow: SqlUnitOfWork, clock: Clock, *, old: Handover, new: Ha
     clinic = session.get(Organisation, referral.clinic_id)
     routing.tell_owner(uow, clock, handover=new, clinic_name=clinic.name if clinic else "BUP",
                        key=f"handover:{new.id}:created", kind="handover_transferred_in",
-                       data={"from_municipality": old.municipality_number})
+                       data={"from_municipality": _named(session, old), "to_municipality": _named(session, new)})
     if old.owner_org_id != new.owner_org_id:
         raise_alerts(uow, clock, users=routing.actors(session, old), kind="handover_transferred_out",
                      dedupe_key=f"handover:{old.id}:transferred",
-                     data={"to_municipality": new.municipality_number},
+                     data={"to_municipality": _named(session, new)},
                      referral_id=referral.id, handover_id=old.id)
+
+
+def _named(session: Session, handover: Handover) -> str:
+    """The task's municipality as an alert names it: the organisation's name, or its number when not connected."""
+    organisation = session.get(Organisation, handover.municipality_org_id) if handover.municipality_org_id else None
+    return organisation.name if organisation else f"kommune {handover.municipality_number}"

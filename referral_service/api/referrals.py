@@ -17,6 +17,7 @@ from referral_service.schemas.referrals import (
     CoReferrerIn,
     EventList,
     MergeIn,
+    MoveIn,
     MunicipalContactsIn,
     NationalIdOut,
     OtherOpenReferralList,
@@ -29,6 +30,7 @@ from referral_service.schemas.referrals import (
 from referral_service.services.referrals import consent as consent_changes
 from referral_service.services.referrals import drafts as referrals
 from referral_service.services.referrals import duplicates
+from referral_service.services.referrals import move as moves
 
 blp = Blueprint("referrals", __name__, description="Referrals (henvisninger)")
 authenticated(blp)
@@ -120,6 +122,17 @@ def change_consent(body: dict, referral_id: str):
     """Withdraw or narrow (or widen) the consent; views and alerts follow the new scope."""
     view = consent_changes.change_consent(unit_of_work(), deps().clock, actor=current_actor(), referral_id=referral_id,
                                           consent=body, if_match=if_match())
+    return with_etag(view)
+
+
+@guarded_change(blp, "/referrals/<referral_id>/move", method="POST", body=MoveIn, response=ReferralOut)
+def move(body: dict, referral_id: str):
+    """The family has moved: record the child's new home municipality; an open handover task is transferred to
+    it (the old task closes as `transferred`). The referring side, BUP, or the municipality holding the task."""
+    view = moves.record_move(unit_of_work(), deps().clock, deadlines=deps().deadlines,
+                             municipalities=deps().municipalities, actor=current_actor(), referral_id=referral_id,
+                             home_municipality=body["home_municipality"], moved_on=body["moved_on"],
+                             if_match=if_match())
     return with_etag(view)
 
 

@@ -102,6 +102,8 @@ class ReferralAction(StrEnum):
     RECEIVE_DPS_TRANSFER = "receive-dps-transfer"
     #: The referring side names (or removes) the child welfare service (barnevern) as a partner on the referral.
     NAME_CHILD_WELFARE_PARTNER = "name-child-welfare-partner"
+    #: The family has moved: the child's home municipality changes, and an open handover is transferred with it.
+    MOVE = "move"
 
 
 class Urgency(StrEnum):

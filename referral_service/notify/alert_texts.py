@@ -59,6 +59,11 @@ TEXTS = {
     "check_in_cancelled": "En oppfølgingssamtale som skulle holdes {due}, er avlyst fordi barnet er henvist på nytt.",
     "check_in_overdue": "Eskalert (nivå {level}): en oppfølgingssamtale etter avsluttet hjelp i kommunen er ikke "
                         "registrert. Den skulle vært holdt {due}.",
+    "handover_transferred_in": "En familie har flyttet fra {from_municipality} til {to_municipality}: "
+                               "tilbakehenvisningen fra {clinic} ({trigger}) er overført til dere. Bekreft mottak "
+                               "innen {acknowledge_due}.",
+    "handover_transferred_out": "En familie har flyttet til {to_municipality}: tilbakehenvisningen er "
+                                "overført dit og avsluttet hos dere.",
 }
 FALLBACK = "Du har et nytt varsel."
 

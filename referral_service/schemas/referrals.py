@@ -334,3 +334,10 @@ class MergeIn(Schema):
     """`join` (the referrer's own draft joins the other) and `merge` (BUP keeps this one, the other ends)."""
 
     other_referral_id = fields.String(required=True, validate=validate.Length(min=1, max=36))
+
+
+class MoveIn(Schema):
+    """The family has moved: the child's new home municipality (from the register) and, if known, the day."""
+
+    home_municipality = fields.String(required=True, validate=MUNICIPALITY_NUMBER)
+    moved_on = fields.Date(load_default=None, allow_none=True)

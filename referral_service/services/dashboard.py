@@ -10,7 +10,9 @@ Definitions (the page's "Slik er tallene regnet ut" says the same in Norwegian):
 - days to acknowledged / to first contact: from the event that triggered the handover (rejection, discharge,
   withdrawal after acceptance) in the period, to the handover's acknowledgement and to its planned first contact;
 - open and overdue handovers: as of today, whenever they were created;
-- deadline breaches: breach marks recorded in the period.
+- deadline breaches: breach marks recorded in the period;
+- moved in / moved out: move events in the period to or from the municipality (elsewhere: every move in scope),
+  and of those, the moves that transferred an open handover task.
 Days are dates in Norway; working days skip weekends and public holidays.
 """
 
@@ -140,6 +142,10 @@ class HandoverFigures:
     overdue_no_first_contact: Figure
     #: Discharges in the period where BUP had not sent the epikrise.
     discharged_without_epikrise: Figure
+    #: Families that moved in the period: into the municipality, out of it, and the open tasks that went along.
+    moved_in: Figure
+    moved_out: Figure
+    transferred: Figure
 
 
 @dataclass(frozen=True)
@@ -292,13 +298,31 @@ def _handover_figures(session: Session, scope: Scope, period: Period, *, clock: 
                       calendar: WorkingDayCalendar) -> HandoverFigures:
     created, acknowledged, first_contact = _handover_waits(session, scope, period, clock=clock, calendar=calendar)
     open_count, overdue, unacknowledged, no_first_contact = _handovers_now(session, clock, scope)
+    moved_in, moved_out, transferred = _moves(session, clock, scope, period)
     return HandoverFigures(
         created=count_figure(created), unacknowledged=count_figure(created - len(acknowledged)),
         to_acknowledged=_durations(acknowledged), to_first_contact=_durations(first_contact),
         open=count_figure(open_count), overdue=count_figure(overdue),
         overdue_unacknowledged=count_figure(unacknowledged), overdue_no_first_contact=count_figure(no_first_contact),
         discharged_without_epikrise=count_figure(_discharged_without_epikrise(session, clock, scope, period)),
+        moved_in=count_figure(moved_in), moved_out=count_figure(moved_out), transferred=count_figure(transferred),
     )
+
+
+def _moves(session: Session, clock: Clock, scope: Scope, period: Period) -> tuple[int, int, int]:
+    """Moves in the period into and out of the scope's municipality, and those that transferred a task; a scope
+    that is not a municipality counts every move in it both ways."""
+    start, end = period.bounds(clock.timezone)
+    within = scope.moves if scope.moves is not None else scope.referrals
+    moves = [data or {} for data in session.execute(
+        select(ReferralEvent.data).join(Referral, Referral.id == ReferralEvent.referral_id)
+        .where(ReferralEvent.action == ReferralAction.MOVE, ReferralEvent.at >= start, ReferralEvent.at < end,
+               within)).scalars().all()]
+    number = scope.municipality_number
+    moved_in = [m for m in moves if number is None or m.get("to_municipality") == number]
+    moved_out = [m for m in moves if number is None or m.get("from_municipality") == number]
+    transferred = sum(1 for m in moves if m.get("transferred_to_id") and (m in moved_in or m in moved_out))
+    return len(moved_in), len(moved_out), transferred
 
 
 def _submitted_with_gaps(session: Session, clock: Clock, scope: Scope, period: Period) -> int:

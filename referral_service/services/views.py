@@ -80,7 +80,8 @@ def build_views(session: Session, referrals: list[Referral], *, viewer: Actor | 
     contacts: dict[str, list[MunicipalContact]] = defaultdict(list)
     for contact in session.exec(select(MunicipalContact).where(MunicipalContact.referral_id.in_(ids))):
         contacts[contact.referral_id].append(contact)
-    handovers = dict(session.exec(select(Handover.referral_id, Handover.id).where(Handover.referral_id.in_(ids))).all())
+    handovers = dict(session.exec(select(Handover.referral_id, Handover.id).where(
+        Handover.referral_id.in_(ids), Handover.transferred_to_id.is_(None))).all())  # each one's current task
     co_referrers: dict[str, list[CoReferrer]] = defaultdict(list)
     for co in session.exec(select(CoReferrer).where(CoReferrer.referral_id.in_(ids))):
         co_referrers[co.referral_id].append(co)

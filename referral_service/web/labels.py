@@ -92,6 +92,7 @@ EVENT_ACTION = {
     "transfer-to-dps": "Overført til voksenpsykiatrien (DPS)",
     "receive-dps-transfer": "Mottatt fra BUP ved overgang til voksenpsykiatrien",
     "name-child-welfare-partner": "Barnevernstjenesten ble ført opp som samarbeidspart",
+    "move": "Familien flyttet til en annen kommune",
 }
 
 HANDOVER_ACTION = {
@@ -107,6 +108,8 @@ HANDOVER_ACTION = {
     "check_in_recorded": "Oppfølgingssamtale registrert",
     "check_in_cancelled": "Oppfølgingssamtale avlyst",
     "check_in_moved": "Oppfølgingssamtale flyttet til en annen koordinator",
+    "transfer_out": "Familien flyttet: overført til ny hjemkommune",
+    "transfer_in": "Overført fra forrige hjemkommune etter flytting",
 }
 
 ORGANISATION_KIND = {

@@ -20,6 +20,8 @@ class Party(StrEnum):
 
     REFERRER = "referrer"  # the referring organisation or a co-referrer, role `referrer`
     CLINIC = "clinic"  # the receiving BUP clinic, role `bup_intake`
+    #: A coordinator of the municipality whose open handover task holds the child now.
+    MUNICIPALITY = "municipality"
 
 
 @dataclass(frozen=True)
@@ -180,3 +182,26 @@ def decide_merge(*, action: A, ending: S, staying: S, parties: frozenset[Party],
     if staying not in MERGE_TARGETS[action]:
         raise Conflict(f"A referral that is {staying} cannot take in another referral.")
     return Decision(action=A.MERGED_INTO, from_status=ending, to_status=transition.to, handover_trigger=None)
+
+
+#: Who may record that the family has moved: the referring side, BUP, and the coordinator whose municipality holds
+#: the child's open task. A move changes no status; a draft is edited instead, and a forwarded referral is carried
+#: on by the one at the other clinic.
+MOVE_PARTIES = frozenset({Party.REFERRER, Party.CLINIC, Party.MUNICIPALITY})
+MOVE_REFUSED_IN = frozenset({S.DRAFT, S.FORWARDED})
+
+
+def check_move(*, status: S, parties: frozenset[Party]) -> None:
+    """Refuse a move this actor may not record (403), or one in a state that records none (409)."""
+    if not parties & MOVE_PARTIES:
+        raise Forbidden("Only the referring side, BUP or the municipality that holds the task may record a move.")
+    if status in MOVE_REFUSED_IN:
+        raise Conflict(f"A referral that is {status} cannot record a move"
+                       + (": edit the draft's home municipality instead." if status == S.DRAFT else "."))
+
+
+def check_new_home(*, old_municipality: str, new_municipality: str) -> None:
+    """A move goes somewhere else (422 when the child already lives there)."""
+    if old_municipality == new_municipality:
+        raise InvalidData("The child already lives in this municipality.",
+                          errors={"home_municipality": ["The same municipality as now."]})

@@ -141,6 +141,10 @@ EXPECTED: dict[str, dict[str, dict[str, int]]] = {
                                                              lead_askoy=403)},
     f"POST {R}/join": {"draft": answers(404), "handed_over": after_handover(gp=404, bup=403)},
     f"POST {R}/merge": {"submitted": answers(404, gp=403), "handed_over": after_handover(gp=403, bup=404)},
+    # The family moves: the referring side and BUP record it; after the handover, Askøy (which holds the open
+    # task) may too.
+    f"POST {R}/move": {"submitted": answers(404, gp=200, bup=200),
+                       "handed_over": answers(404, gp=200, bup=200, coordinator_askoy=200, lead_askoy=200)},
     # Handover tasks: seen by Askøy (addressed to it, with consent) and by the referral's parties.
     f"GET {API}/handovers": {"handed_over": answers(200)},
     f"GET {H}": {"handed_over": READ_BY_THE_CASE_PARTIES},
@@ -248,6 +252,7 @@ def valid_body(world, operation: str) -> dict[str, Any] | None:
         f"POST {API}/admin/users/{{user_id}}/deactivate": {"to_queue": True},
         f"POST {C}/record": {"outcome": "Det går bra.", "outcome_code": "doing_well"},
         f"POST {C}/cancel": {"reason": "Barnet er henvist på nytt."},
+        f"POST {R}/move": {"home_municipality": "4601"},
     }
     if operation in bodies:
         return bodies[operation]

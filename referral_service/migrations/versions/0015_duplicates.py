@@ -1,14 +1,14 @@
 """Two referrals of one child become one: the referral that ends links to the one it was merged into
 
-Revision ID: 0015_duplicates
-Revises: 0013
+Revision ID: 0015
+Revises: 0014
 Create Date: 2026-12-02 19:00:00
 """
 import sqlalchemy as sa
 from alembic import op
 
-revision = '0015_duplicates'
-down_revision = '0013'
+revision = '0015'
+down_revision = '0014'
 branch_labels = None
 depends_on = None
 

@@ -4,11 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlmodel import select
-
 from referral_service.clock import Clock
 from referral_service.domain.enums import ReferralAction, ReferralStatus, ShareWith
-from referral_service.domain.handover import Handover
 from referral_service.domain.referral import Referral
 from referral_service.errors import InvalidData
 from referral_service.security.access_log import record_access
@@ -17,6 +14,7 @@ from referral_service.services.handovers import routing
 from referral_service.services.referrals.drafts import record_consent
 from referral_service.services.referrals.events import record_event
 from referral_service.services.referrals.guards import check_if_match, require_party
+from referral_service.services.referrals.queries import current_handover
 from referral_service.services.unit_of_work import SqlUnitOfWork
 from referral_service.services.views import ReferralView, build_view
 from referral_service.workflows.age_range import age_for_rules
@@ -58,6 +56,6 @@ def change_consent(uow: SqlUnitOfWork, clock: Clock, *, actor: Actor, referral_i
 def _readdress_open_handover(uow: SqlUnitOfWork, clock: Clock, *, referral: Referral, actor: Actor) -> None:
     """A changed consent may move an open task: without consent to share with the municipality it goes to the
     referring side and reveals nothing more to the municipality (the owner rule decides)."""
-    handover = uow.session.exec(select(Handover).where(Handover.referral_id == referral.id)).first()
+    handover = current_handover(uow.session, referral.id)
     if handover is not None:
         routing.reroute(uow, clock, handover=handover, because="consent_changed", actor_id=actor.user_id)

@@ -16,7 +16,7 @@ from marshmallow import Schema, ValidationError
 from referral_service.domain.enums import CHOSEN_HANDOVER_OUTCOMES, ReferralAction
 from referral_service.errors import InvalidData
 from referral_service.schemas.handovers import STEP_BODIES
-from referral_service.schemas.referrals import ACTION_BODIES, ContactIn
+from referral_service.schemas.referrals import ACTION_BODIES, ContactIn, MoveIn
 from referral_service.web import labels
 from referral_service.web.forms.dates import iso_date
 from referral_service.web.forms.messages import NOT_ACCEPTED, schema_errors
@@ -338,3 +338,17 @@ ADD_CONTACT = ActionForm(
 )
 
 HANDOVER_STEPS: dict[str, ActionForm] = {form.action: form for form in (ACKNOWLEDGE, ASSIGN, PLAN, CLOSE)}
+
+MOVE = ActionForm(
+    action=ReferralAction.MOVE, heading="Familien har flyttet", button="Registrer flyttingen", schema=MoveIn,
+    intro="Velg kommunen barnet bor i nå. En åpen tilbakehenvisning blir overført dit med det BUP skrev og det "
+          "som er gjort så langt; den nye kommunens koordinator får beskjed, og fristene begynner på nytt.",
+    done="Flyttingen er registrert.",
+    fields=(
+        Field("move_home_municipality", "Ny hjemkommune", key="home_municipality", kind="choice",
+              missing="Velg kommunen familien har flyttet til.",
+              refused="Velg en annen kommune enn den barnet bor i nå, fra listen."),
+        Field("moved_on", "Flyttedato", kind="date", description="Valgfritt. Tomt betyr i dag.",
+              refused="Flyttedatoen kan ikke være etter i dag."),
+    ),
+)

@@ -119,6 +119,9 @@ def csv_rows(d: Dashboard) -> list[list[str]]:
                  ("Over frist nå: første kontakt ikke planlagt", h.overdue_no_first_contact),
                  ("Skrevet ut uten epikrise", h.discharged_without_epikrise)]
     rows += [["Tilbakehenvisninger", "Alle", measure, f.csv_text] for measure, f in handovers]
+    moves = [("Flyttet hit i perioden", h.moved_in), ("Flyttet herfra i perioden", h.moved_out),
+             ("Overført ved flytting", h.transferred)]
+    rows += [["Flytting", "Alle", measure, f.csv_text] for measure, f in moves]
     rows += [["Fristbrudd", BREACHES[kind], "Antall", f.csv_text] for kind, f in d.breaches.items()]
     for equity in d.equity.rows if d.equity else []:
         rows += [["Likeverd", equity_group(equity), measure, f.csv_text] for measure, f in

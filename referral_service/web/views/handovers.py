@@ -4,12 +4,13 @@ help ended (oppfølgingssamtale): due today on the list, planned or recorded on 
 
 from __future__ import annotations
 
-from flask import render_template
+from flask import flash, redirect, render_template, request, url_for
 
 from referral_service.api.context import db_session, deps, unit_of_work
 from referral_service.domain.enums import Role
-from referral_service.errors import Conflict, NotFound
+from referral_service.errors import Conflict, Forbidden, InvalidData, NotFound, PreconditionFailed
 from referral_service.security.actor import Actor
+from referral_service.security.handover_visibility import holds_open_task
 from referral_service.services.admin.directory import organisations_by_id
 from referral_service.services.alerts.recipients import users_with_role
 from referral_service.services.handovers import check_ins as check_in_service
@@ -24,6 +25,7 @@ from referral_service.web.forms.record_pages import register_record_page
 from referral_service.web.forms.submission import forms_on_page
 from referral_service.web.paging import PER_PAGE, requested_page
 from referral_service.web.session_auth import login_required, web_actor
+from referral_service.web.views.referrer_actions import move_to, municipality_choices
 
 
 @web.get("/tilbakehenvisninger")
@@ -46,7 +48,7 @@ def _colleagues(actor: Actor) -> dict[str, str]:
 
 
 def _handover_page(handover_id: str, *, filled: FilledForm | None = None, changed: bool = False,
-                   status: int = 200):
+                   status: int = 200, move_filled: FilledForm | None = None):
     actor = web_actor()
     view = handover_service.get_handover(unit_of_work(), actor=actor, handover_id=handover_id)
     try:
@@ -67,7 +69,9 @@ def _handover_page(handover_id: str, *, filled: FilledForm | None = None, change
         holder=holders.holder_of(db_session(), view.handover),
         withhold_from_guardians=view.withhold_from_guardians,
         check_ins=check_ins,
-        options={"assignee_user_id": list(people.items())},
+        options={"assignee_user_id": list(people.items()), "move_home_municipality": municipality_choices()},
+        move_form=decisions.MOVE if referral is not None and holds_open_task(actor, view.handover) else None,
+        move_filled=move_filled,
         **forms_on_page(ENDPOINTS, {**decisions.HANDOVER_STEPS, **CHECK_IN_FORMS}, allowed=allowed,
                         record_id=handover_id, filled=filled, changed=changed))
     return body, status
@@ -96,6 +100,25 @@ def _on_check_in(handover_id: str, form: ActionForm, data: dict):
                                                 check_in_id=held[0].check_in.id, **data)
     return check_in_service.cancel_check_in(unit_of_work(), clock, actor=actor, check_in_id=held[0].check_in.id,
                                             **data)
+
+
+@web.post("/tilbakehenvisninger/<handover_id>/flytting")
+@login_required
+def record_move_on_handover(handover_id: str):
+    """The coordinator who holds the task records that the family has moved; the task goes to the new municipality."""
+    view = handover_service.get_handover(unit_of_work(), actor=web_actor(), handover_id=handover_id)
+    filled = decisions.MOVE.parse(request.form)
+    if filled.valid:
+        try:
+            move_to(view.handover.referral_id)(filled.data, None)
+        except InvalidData as exc:
+            filled = filled.refused(exc)
+        except (Conflict, Forbidden, PreconditionFailed):
+            return _handover_page(handover_id, changed=True, status=409)
+        else:
+            flash("Flyttingen er registrert. Tilbakehenvisningen er overført til den nye kommunen.", "ok")
+            return redirect(url_for("web.handover_detail", handover_id=handover_id))
+    return _handover_page(handover_id, move_filled=filled, status=422)
 
 
 #: Tilbakehenvisning at /tilbakehenvisninger/<handover_id>, and where each step's form posts (slug: endpoint, form).

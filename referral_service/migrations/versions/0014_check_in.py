@@ -1,13 +1,13 @@
 """A handover closed because the municipal help ended schedules a check-in with the family
 
-Revision ID: 0019_checkin
+Revision ID: 0014
 Revises: 0013
 Create Date: 2026-12-02 19:00:00
 """
 import sqlalchemy as sa
 from alembic import op
 
-revision = '0019_checkin'
+revision = '0014'
 down_revision = '0013'
 branch_labels = None
 depends_on = None

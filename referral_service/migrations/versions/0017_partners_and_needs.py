@@ -1,14 +1,14 @@
 """Partners and needs: an interpreter need with its language, and the child welfare service as a partner
 
-Revision ID: 0020_needs
-Revises: 0013
+Revision ID: 0017
+Revises: 0016
 Create Date: 2026-12-02 19:00:00
 """
 import sqlalchemy as sa
 from alembic import op
 
-revision = '0020_needs'
-down_revision = '0013'
+revision = '0017'
+down_revision = '0016'
 branch_labels = None
 depends_on = None
 

@@ -5,6 +5,12 @@ from __future__ import annotations
 import os
 
 import pytest
+from hypothesis import settings
+
+# Property tests check rules, not speed: on a small, loaded machine an example may take longer than
+# hypothesis's default 200 ms deadline, which is a timing assertion the tests must not make.
+settings.register_profile("referral-service", deadline=None)
+settings.load_profile("referral-service")
 
 IN_CI = os.environ.get("CI", "").lower() == "true"
 

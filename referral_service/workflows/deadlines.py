@@ -25,3 +25,5 @@ class DeadlinePolicy:
     discharge_handover_lead_days: int = 10
     #: A child waiting for BUP this many working days with no municipal contact named raises an alert.
     waiting_without_municipal_contact_days: int = 15
+    #: How many months back a child's earlier referrals and rejections count as repeats.
+    repeat_window_months: int = 24

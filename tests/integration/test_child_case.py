@@ -144,3 +144,22 @@ def test_the_municipal_lead_is_alerted_at_the_second_rejection(world, sara):
     assert [a["referral_id"] for a in repeats] == [sara["second"]]
     assert "Sara" not in repeats[0]["message"] and "2 ganger" in repeats[0]["message"]
 
+
+
+def test_the_pages_show_the_case_and_the_repeat_flag(app, world, sara):
+    from tests.integration.test_web_decisions import WebUser
+
+    bup = WebUser(app, "bup")
+    intake = bup.get("/inntak").text()
+    assert "Avslått før" in intake
+    assess = bup.get(f"/inntak/{sara['third']}")
+    assert "Barnets historikk" in assess.text()
+    assert "Barnet er henvist 2 ganger før de siste 24 månedene, og fått avslag 2 ganger" in assess.text()
+    assert "FIRST-EXPLANATION" in assess.html and "SECOND-EXPLANATION" not in assess.html
+    referral = WebUser(app, "gp").get(f"/henvisninger/{sara['third']}")
+    assert "Barnets historikk" in referral.text() and "SECOND-ADVICE" in referral.html
+    assert "SECOND-EXPLANATION" not in referral.html
+    handover_id = world.get("coordinator_askoy", f"/api/v1/referrals/{sara['first']}").json["handover_id"]
+    task = WebUser(app, "coordinator_askoy").get(f"/tilbakehenvisninger/{handover_id}")
+    assert "Barnets historikk" in task.text() and "SECOND-ADVICE" in task.html
+    assert "THIRD-DESCRIPTION" not in task.html

@@ -22,6 +22,7 @@ from referral_service.services.cases.repeats import (
     ids_taking_part,
     referrals_of_children,
     repeat_count,
+    repeat_counts,
 )
 from referral_service.services.unit_of_work import SqlUnitOfWork
 from referral_service.workflows.case_entries import (
@@ -157,3 +158,13 @@ def _entry(source: EntrySource, event: ReferralEvent | HandoverEvent, *, referra
                      at=event.at, referral_id=referral.id, clinic_id=referral.clinic_id,
                      clinic_name=clinics.get(referral.clinic_id, ""), detail=detail, conclusion=conclusion,
                      handover_id=handover_id, **words)
+
+
+def repeat_flags(uow: SqlUnitOfWork, *, actor: Actor, referrals: list[Referral],
+                 window_months: int) -> dict[str, RepeatCount]:
+    """The repeat count of each referral in a queue, in two queries; the earlier referrals counted are logged."""
+    with uow:
+        counts, counted = repeat_counts(uow.session, actor=actor, referrals=referrals, window_months=window_months)
+        record_access(uow.session, actor=actor, action="read_repeat_count", referrals=counted)
+        uow.commit()
+    return counts

@@ -11,6 +11,7 @@ from referral_service.errors import NotFound
 from referral_service.security.actor import Actor
 from referral_service.services.admin.directory import organisations_by_id
 from referral_service.services.alerts.recipients import users_with_role
+from referral_service.services.cases.read_model import child_case
 from referral_service.services.handovers import tasks as handover_service
 from referral_service.services.referrals import drafts as referral_service
 from referral_service.web.blueprint import web
@@ -47,6 +48,9 @@ def _handover_page(handover_id: str, *, filled: FilledForm | None = None, change
         referral = referral_service.get_referral(unit_of_work(), actor=actor, referral_id=view.handover.referral_id)
     except NotFound:
         referral = None  # the task is visible, the referral behind it is not: show the task only
+    # The child's case opens only through a referral the reader may see.
+    case = child_case(unit_of_work(), actor=actor, referral_id=referral.referral.id,
+                      window_months=deps().deadlines.repeat_window_months) if referral else None
     allowed = view.actions
     people = _colleagues(actor)
     contact_orgs = {c.get("organisation_id") for c in view.handover.content.get("municipal_contacts", [])}
@@ -55,7 +59,7 @@ def _handover_page(handover_id: str, *, filled: FilledForm | None = None, change
     body = render_template(
         "handovers/detail.html", handover=view.handover, events=view.events, referral=referral,
         people=people, organisations=organisations, owner=found.get(view.handover.owner_org_id), version=view.etag,
-        withhold_from_guardians=view.withhold_from_guardians,
+        withhold_from_guardians=view.withhold_from_guardians, case=case,
         options={"assignee_user_id": list(people.items())},
         **forms_on_page(ENDPOINTS, decisions.HANDOVER_STEPS, allowed=allowed, record_id=handover_id, filled=filled,
                         changed=changed))

@@ -61,6 +61,12 @@ class BaseConfig:
     # Repeat referrals: earlier referrals and rejections of the child are counted this many months back.
     REPEAT_REFERRAL_WINDOW_MONTHS = 24
     SATURDAY_IS_WORKING_DAY = False
+    # A handover closed because the municipal help ended: the coordinator checks in with the family this many
+    # calendar months later, and the lead is told when it is still not recorded this many working days after.
+    CHECK_IN_AFTER_MONTHS = 3
+    CHECK_IN_ESCALATE_AFTER_WORKING_DAYS = 5
+    # The dashboard's equity table shows counts below this as "<5" (and hides what would give them back).
+    EQUITY_SUPPRESSION_THRESHOLD = 5
     # Who may refer (henvisningsrett): professions that always may, and those that may only
     # where their municipality has been given the right for a period.
     ALWAYS_REFERRING_PROFESSIONS = ("doctor", "psychologist", "child_welfare_leader")

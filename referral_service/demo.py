@@ -22,6 +22,8 @@ ORGANISATIONS = [
     ("askoy", K.MUNICIPALITY, "Askøy kommune", "4627"),
     ("bup", K.BUP_CLINIC, "BUP Bergen sentrum", None),
     ("bup2", K.BUP_CLINIC, "BUP Øyane", None),
+    # Where a young person's care goes on at 18 (voksenpsykiatrien).
+    ("dps", K.ADULT_MENTAL_HEALTH, "Bjørgvin DPS", None),
     ("ppt", K.PPT_OFFICE, "PPT Bergen", "4601"),
     ("school_bergen", K.SCHOOL_HEALTH_SERVICE, "Skolehelsetjenesten i Bergen", "4601"),
     ("school_askoy", K.SCHOOL_HEALTH_SERVICE, "Skolehelsetjenesten på Askøy", "4627"),
@@ -41,6 +43,7 @@ USERS: list[tuple] = [
     ("barnevern@askoy.example", "Berit Barnevern", "barnevern_askoy", [R.REFERRER], P.CHILD_WELFARE_LEADER),
     ("inntak@bup.example", "Ingrid Inntak", "bup", [R.BUP_INTAKE], P.PSYCHOLOGIST),
     ("inntak@bup-oyane.example", "Ivar Inntak", "bup2", [R.BUP_INTAKE], P.PSYCHOLOGIST),
+    ("inntak@dps-bjorgvin.example", "Dagny DPS-inntak", "dps", [R.BUP_INTAKE], P.PSYCHOLOGIST),
     ("koordinator@bergen.example", "Kari Koordinator", "bergen", [R.MUNICIPAL_COORDINATOR]),
     ("leder@bergen.example", "Lars Leder", "bergen", [R.MUNICIPAL_LEAD]),
     ("koordinator@askoy.example", "Knut Koordinator", "askoy", [R.MUNICIPAL_COORDINATOR]),

@@ -40,7 +40,7 @@ def get_handover(handover_id: str):
 def _act(action: HandoverAction):
     def act(data: dict, *, handover_id: str):
         result = handovers.act_on_handover(unit_of_work(), deps().clock, actor=current_actor(), handover_id=handover_id,
-                                           action=action, data=data, if_match=if_match())
+                                           action=action, data=data, if_match=if_match(), deadlines=deps().deadlines)
         return handover_payload(result), {"ETag": result.etag}
 
     return act

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import asdict
 from typing import Any
 
+from referral_service.domain.languages import language_name
 from referral_service.services.cases.read_model import ChildCase
 from referral_service.services.views import ReferralView, masked_national_id
 
@@ -26,6 +27,12 @@ def referral_payload(view: ReferralView) -> dict[str, Any]:
         "municipal_contacts": [c.model_dump() for c in view.municipal_contacts],
         "co_referrers": [c.model_dump() for c in view.co_referrers],
         "handover_id": view.handover_id,
+        **({"other_open_referrals": [vars(o) for o in view.other_open_referrals]}
+           if view.other_open_referrals is not None else {}),
+        "interpreter": {"needed": r.interpreter_needed, "language": r.interpreter_language,
+                        "language_name": language_name(r.interpreter_language)},
+        "child_welfare": {"organisation_id": r.child_welfare_org_id, "organisation_name": view.child_welfare_name,
+                          "basis": r.child_welfare_basis} if r.child_welfare_org_id else None,
     }
 
 

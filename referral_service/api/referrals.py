@@ -17,8 +17,11 @@ from referral_service.schemas.referrals import (
     ConsentIn,
     CoReferrerIn,
     EventList,
+    MergeIn,
+    MoveIn,
     MunicipalContactsIn,
     NationalIdOut,
+    OtherOpenReferralList,
     ReferralIn,
     ReferralListArgs,
     ReferralOut,
@@ -28,6 +31,8 @@ from referral_service.schemas.referrals import (
 from referral_service.services.cases.read_model import child_case
 from referral_service.services.referrals import consent as consent_changes
 from referral_service.services.referrals import drafts as referrals
+from referral_service.services.referrals import duplicates
+from referral_service.services.referrals import move as moves
 
 blp = Blueprint("referrals", __name__, description="Referrals (henvisninger)")
 authenticated(blp)
@@ -122,6 +127,17 @@ def change_consent(body: dict, referral_id: str):
     return with_etag(view)
 
 
+@guarded_change(blp, "/referrals/<referral_id>/move", method="POST", body=MoveIn, response=ReferralOut)
+def move(body: dict, referral_id: str):
+    """The family has moved: record the child's new home municipality; an open handover task is transferred to
+    it (the old task closes as `transferred`). The referring side, BUP, or the municipality holding the task."""
+    view = moves.record_move(unit_of_work(), deps().clock, deadlines=deps().deadlines,
+                             municipalities=deps().municipalities, actor=current_actor(), referral_id=referral_id,
+                             home_municipality=body["home_municipality"], moved_on=body["moved_on"],
+                             if_match=if_match())
+    return with_etag(view)
+
+
 @blp.route("/referrals/<referral_id>/national-id", methods=["POST"])
 @blp.response(200, NationalIdOut)
 @problems(blp, 401, 403, 404)
@@ -139,3 +155,27 @@ def get_case(referral_id: str):
     case = child_case(unit_of_work(), actor=current_actor(), referral_id=referral_id,
                       window_months=deps().deadlines.repeat_window_months)
     return case_payload(case)
+
+
+@_reads("/referrals/<referral_id>/other-open-referrals", OtherOpenReferralList)
+def other_open_referrals(referral_id: str):
+    """The child's other open referrals, told as the creation response tells them (no content); the look-up is
+    logged. BUP sees those at its own clinic."""
+    return {"items": [vars(o) for o in duplicates.list_other_open_referrals(
+        unit_of_work(), actor=current_actor(), referral_id=referral_id)]}
+
+
+@guarded_change(blp, "/referrals/<referral_id>/join", method="POST", body=MergeIn, response=ReferralOut)
+def join_referral(body: dict, referral_id: str):
+    """End your own draft and join the child's other open referral as co-referrer, with what you wrote."""
+    view = duplicates.join_referral(unit_of_work(), deps().clock, actor=current_actor(), referral_id=referral_id,
+                                    other_referral_id=body["other_referral_id"], if_match=if_match())
+    return with_etag(view)
+
+
+@guarded_change(blp, "/referrals/<referral_id>/merge", method="POST", body=MergeIn, response=ReferralOut)
+def merge_referrals(body: dict, referral_id: str):
+    """BUP: keep this referral and merge the child's other referral at the clinic into it."""
+    view = duplicates.merge_referrals(unit_of_work(), deps().clock, actor=current_actor(), referral_id=referral_id,
+                                      other_referral_id=body["other_referral_id"], if_match=if_match())
+    return with_etag(view)

@@ -12,12 +12,18 @@ class OrganisationKind(StrEnum):
     SCHOOL_HEALTH_SERVICE = "school_health_service"
     GP_OFFICE = "gp_office"
     CHILD_WELFARE = "child_welfare"
+    #: A DPS (distriktspsykiatrisk senter): the adult mental health clinic a young person moves to at 18.
+    ADULT_MENTAL_HEALTH = "adult_mental_health"
     #: The organisation that runs the service; holds administrators only, never child data.
     OPERATOR = "operator"
 
 
 #: The kinds a client may register through the API.
 REGISTRABLE_ORGANISATION_KINDS = tuple(k.value for k in OrganisationKind if k is not OrganisationKind.OPERATOR)
+
+#: The specialist clinics (BUP and DPS): they belong to a health trust, not to one municipality, and receive
+#: referrals through their intake users (role `bup_intake`).
+SPECIALIST_CLINIC_KINDS = (OrganisationKind.BUP_CLINIC, OrganisationKind.ADULT_MENTAL_HEALTH)
 
 
 class Role(StrEnum):
@@ -55,6 +61,10 @@ class ReferralStatus(StrEnum):
     MUNICIPAL_LEVEL = "municipal_level"
     FORWARDED = "forwarded"
     WITHDRAWN = "withdrawn"
+    #: Two referrals of one child became one: this one ended, merged into the other (`merged_into_id`).
+    MERGED = "merged"
+    #: BUP transferred the young person to adult mental health services (DPS); a new referral goes on there.
+    TRANSFERRED_TO_DPS = "transferred_to_dps"
 
 
 class ReferralAction(StrEnum):
@@ -79,6 +89,21 @@ class ReferralAction(StrEnum):
     PLAN_DISCHARGE = "plan-discharge"
     #: BUP records that the epikrise it had not sent at discharge is sent now.
     RECORD_EPIKRISE = "record-epikrise"
+    #: A second referrer's own draft ends and joins another open referral of the same child as co-referrer
+    #: (the event on the referral joined, holding what the second referrer wrote).
+    JOIN = "join"
+    #: BUP makes two referrals of one child at its clinic one (the event on the referral kept, holding the other's).
+    MERGE = "merge"
+    #: The event on the referral that ended in a join or a merge: it now lives on in `merged_into_id`.
+    MERGED_INTO = "merged-into"
+    #: BUP transfers a young person turning 18 to adult mental health services (DPS), with the reason.
+    TRANSFER_TO_DPS = "transfer-to-dps"
+    #: The first event of the new referral at the DPS clinic.
+    RECEIVE_DPS_TRANSFER = "receive-dps-transfer"
+    #: The referring side names (or removes) the child welfare service (barnevern) as a partner on the referral.
+    NAME_CHILD_WELFARE_PARTNER = "name-child-welfare-partner"
+    #: The family has moved: the child's home municipality changes, and an open handover is transferred with it.
+    MOVE = "move"
 
 
 class Urgency(StrEnum):
@@ -104,6 +129,8 @@ class ShareWith(StrEnum):
     BUP = "bup"
     MUNICIPALITY = "municipality"
     SCHOOL = "school"
+    #: The child welfare service (barnevern), when it is a partner on the referral by consent.
+    CHILD_WELFARE = "child_welfare"
 
 
 class ReasonCode(StrEnum):
@@ -121,6 +148,8 @@ class ReasonCode(StrEnum):
     SCHOOL_REFUSAL = "school_refusal"
     PSYCHOSIS = "psychosis"
     OTHER = "other"
+    #: Pårørende: the child of a parent with mental illness or substance use (helsepersonelloven § 10 a).
+    PARENT_ILLNESS = "parent_mental_illness_or_substance_use"
 
 
 class RejectionReason(StrEnum):
@@ -180,3 +209,28 @@ class OwnerReason(StrEnum):
     MUNICIPAL_CONSENT = "municipal_consent"
     NO_MUNICIPAL_CONSENT = "no_municipal_consent"
     MUNICIPALITY_NOT_CONNECTED = "municipality_not_connected"
+
+
+class CheckInStatus(StrEnum):
+    """A check-in with the family after the municipal help ended: planned until its outcome is recorded."""
+
+    PLANNED = "planned"
+    DONE = "done"
+    #: Called off by the owner with a reason (e.g. the child is referred again); never silently.
+    CANCELLED = "cancelled"
+
+
+class CheckInOutcome(StrEnum):
+    """What the check-in found; each code has one next step (workflows/check_ins.py)."""
+
+    DOING_WELL = "doing_well"
+    NEEDS_HELP_AGAIN = "needs_help_again"
+    NOT_REACHED = "not_reached"
+class ChildWelfareBasis(StrEnum):
+    """Why the child welfare service (barnevern) is a partner on a referral and hears BUP's decisions."""
+
+    #: Those who consent for the child agreed to share with the child welfare service.
+    CONSENT = "consent"
+    #: The duty to inform the child welfare service (opplysningsplikt: barnevernsloven § 13-2,
+    #: helsepersonelloven § 33); it needs no consent.
+    LEGAL_DUTY = "legal_duty"

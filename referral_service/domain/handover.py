@@ -24,7 +24,9 @@ class Handover(SQLModel, table=True):
     )
 
     id: str = Field(default_factory=new_id, primary_key=True, max_length=36)
-    referral_id: str = Field(foreign_key="referral.id", unique=True, max_length=36)
+    #: A referral has one current task; a move to another municipality closes it as transferred and opens the
+    #: next (`transferred_from_id`), so a referral's tasks form a chain and the current one has no successor.
+    referral_id: str = Field(foreign_key="referral.id", index=True, max_length=36)
     # At most one handover per triggering event: a constraint, not a check-then-insert.
     trigger_event_id: str = Field(foreign_key="referral_event.id", unique=True, max_length=36)
     trigger: HandoverTrigger = Field(sa_type=stored_enum(HandoverTrigger, 16))
@@ -49,6 +51,10 @@ class Handover(SQLModel, table=True):
     outcome: str | None = Field(default=None, max_length=10_000)
     outcome_code: HandoverOutcome | None = Field(default=None, sa_type=stored_enum(HandoverOutcome, 24))
     closed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    #: The task this one continues after the family moved (at most one successor per task: a constraint).
+    transferred_from_id: str | None = Field(default=None, foreign_key="handover.id", unique=True, max_length=36)
+    #: The task that continues this one in the new home municipality; set when this one closes as transferred.
+    transferred_to_id: str | None = Field(default=None, foreign_key="handover.id", max_length=36)
     version: int = 1
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)

@@ -1,6 +1,16 @@
 """Every table, imported in one place so that metadata and migrations see them all."""
 
-from referral_service.domain import access_log, alert, child, handover, login_throttle, organisation, outbox, referral
+from referral_service.domain import (
+    access_log,
+    alert,
+    check_in,
+    child,
+    handover,
+    login_throttle,
+    organisation,
+    outbox,
+    referral,
+)
 
 #: The modules that define tables; importing this module registers every one of them.
-TABLE_MODULES = (access_log, alert, child, handover, login_throttle, organisation, outbox, referral)
+TABLE_MODULES = (access_log, alert, check_in, child, handover, login_throttle, organisation, outbox, referral)

@@ -40,6 +40,7 @@ class Referral(SQLModel, table=True):
     # The consent in force, kept beside the referral so that every list can filter on it.
     shared_with_municipality: bool = False
     shared_with_school: bool = False
+    shared_with_child_welfare: bool = False
     received_on: date | None = None
     assessment_due: date | None = Field(default=None, index=True)
     care_start_due: date | None = None
@@ -49,8 +50,17 @@ class Referral(SQLModel, table=True):
     planned_discharge_on: date | None = None
     #: Discharged without an epikrise: BUP is reminded each working day until it records it as sent.
     epikrise_pending: bool = False
+    #: The child (or the family) needs an interpreter at BUP, in this language (domain/languages.py).
+    interpreter_needed: bool = False
+    interpreter_language: str | None = Field(default=None, max_length=8)
+    #: The child welfare service (barnevern) as a partner on the referral, and on what basis
+    #: (enums.ChildWelfareBasis): it hears BUP's decisions that hand the child back, and BUP sees a priority flag.
+    child_welfare_org_id: str | None = Field(default=None, foreign_key="organisation.id", max_length=36)
+    child_welfare_basis: str | None = Field(default=None, max_length=16)
     forwarded_from_id: str | None = Field(default=None, foreign_key="referral.id", max_length=36)
     forwarded_to_id: str | None = Field(default=None, foreign_key="referral.id", max_length=36)
+    #: Set when this referral ended as a duplicate: the referral of the same child it became part of.
+    merged_into_id: str | None = Field(default=None, foreign_key="referral.id", max_length=36)
     version: int = 1
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)

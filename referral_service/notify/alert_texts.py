@@ -20,6 +20,12 @@ TEXTS = {
     "referral_supplement": "Henviser har svart på spørsmålene {clinic} stilte om en henvisning.",
     "referral_invite-co-referrer": "Virksomheten din er invitert som medhenviser på en henvisning til {clinic}.",
     "referral_submit": "Medhenviseren har sendt henvisningen du skrev, til {clinic}.",
+    "referral_join": "En annen tjeneste har henvist det samme barnet og er nå medhenviser på henvisningen din "
+                     "til {clinic}. Det de skrev, ligger i henvisningen.",
+    "referral_merge": "{clinic} har slått sammen to henvisninger for det samme barnet. Henvisningen din gjelder "
+                      "videre, med innholdet fra begge.",
+    "referral_merged-into": "{clinic} har slått sammen henvisningen din med en annen henvisning for det samme "
+                            "barnet. Virksomheten din er medhenviser på den, og alt du skrev, er tatt vare på.",
     "handover_created": "Ny tilbakehenvisning fra {clinic} ({trigger}). Bekreft mottak innen {acknowledge_due}.",
     "referral_decision": "{clinic} har svart på henvisningen: {trigger}.",
     "municipality_not_connected": "Kommune {municipality_number} er ikke koblet til tjenesten, så en "
@@ -39,7 +45,27 @@ TEXTS = {
     "epikrise_reminder": "Påminnelse: epikrisen for et barn som er skrevet ut, er fortsatt ikke registrert som sendt.",
     "repeat_rejection": "Et barn er avslått av BUP {rejections} ganger på {window_months} måneder. Se til at "
                         "kommunen følger barnet opp, og at en ny henvisning har det BUP trenger.",
+    "turning_18": "En ungdom med åpen henvisning hos BUP fylte 18 år {due}. Planlegg overgangen til "
+                  "voksenpsykiatrien (DPS). Koordinatoren i kommunen følger ungdommen videre.",
+    "turning_18_soon": "En ungdom med åpen henvisning hos BUP fyller 18 år {due}. Planlegg overgangen til "
+                       "voksenpsykiatrien (DPS) i god tid.",
+    "referral_transfer-to-dps": "{clinic} har overført en ungdom til voksenpsykiatrien (DPS).",
+    "referral_receive-dps-transfer": "{clinic} har fått en henvisning overført fra BUP ved overgangen til "
+                                     "voksenpsykiatrien. Vurder henvisningen.",
     "alert_delivery_failed": "Et e-postvarsel kunne ikke leveres. Mottakeren har varselet i innboksen sin.",
+    "handover_reassign": "En tilbakehenvisning er flyttet til deg fra en kollega som ikke lenger bruker tjenesten.",
+    "handover_release": "En tilbakehenvisning er tilbake i køen fordi den som hadde den, ikke lenger bruker "
+                        "tjenesten. Tildel den til noen.",
+    "check_in_due": "I dag ({due}) skal du ha oppfølgingssamtale med en familie der hjelpen i kommunen er "
+                    "avsluttet. Registrer hvordan det går.",
+    "check_in_cancelled": "En oppfølgingssamtale som skulle holdes {due}, er avlyst fordi barnet er henvist på nytt.",
+    "check_in_overdue": "Eskalert (nivå {level}): en oppfølgingssamtale etter avsluttet hjelp i kommunen er ikke "
+                        "registrert. Den skulle vært holdt {due}.",
+    "handover_transferred_in": "En familie har flyttet fra {from_municipality} til {to_municipality}: "
+                               "tilbakehenvisningen fra {clinic} ({trigger}) er overført til dere. Bekreft mottak "
+                               "innen {acknowledge_due}.",
+    "handover_transferred_out": "En familie har flyttet til {to_municipality}: tilbakehenvisningen er "
+                                "overført dit og avsluttet hos dere.",
 }
 FALLBACK = "Du har et nytt varsel."
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from marshmallow import Schema, fields, validate
+from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from referral_service.domain.enums import REGISTRABLE_ORGANISATION_KINDS, Profession, Role
 from referral_service.schemas.common import MUNICIPALITY_NUMBER, PageArgs, PageSchema, required_text
@@ -60,3 +60,27 @@ class UserOut(Schema):
     organisation_id = fields.String()
     roles = fields.List(fields.String())
     profession = fields.String()
+
+
+class DeactivateIn(Schema):
+    """Who takes over the leaver's work: a colleague, or the organisation's queue."""
+
+    successor_user_id = fields.String(validate=validate.Length(min=1, max=36))
+    to_queue = fields.Boolean(load_default=False)
+
+    @validates_schema
+    def one_destination(self, data: dict, **_: object) -> None:
+        if bool(data.get("successor_user_id")) == bool(data.get("to_queue")):
+            raise ValidationError("Give either successor_user_id or to_queue: true.", field_name="successor_user_id")
+
+
+class StaffChangeOut(Schema):
+    """What moved when the user was deactivated, by kind of holding (handovers, alerts, ...)."""
+
+    user_id = fields.String()
+    active = fields.Boolean()
+    successor_user_id = fields.String(allow_none=True)
+    to_queue = fields.Boolean()
+    moved = fields.Dict(keys=fields.String(), values=fields.Integer())
+    tokens_revoked = fields.Integer()
+    rerouted = fields.Integer()

@@ -12,7 +12,8 @@ from referral_service.workflows.handover_lifecycle import HandoverAction, Handov
 
 
 class HandoverEventOut(EventSchema):
-    pass
+    #: The task the step was taken on: a task transferred after a move shows the earlier task's steps too.
+    handover_id = fields.String()
 
 
 class HandoverOut(Schema):
@@ -43,6 +44,9 @@ class HandoverOut(Schema):
     outcome = fields.String(allow_none=True)
     outcome_code = fields.String(allow_none=True)
     closed_at = fields.DateTime(allow_none=True)
+    #: After a move: the task this one continues, and the one that continues this (closed as `transferred`).
+    transferred_from_id = fields.String(allow_none=True)
+    transferred_to_id = fields.String(allow_none=True)
     version = fields.Integer()
     created_at = fields.DateTime()
     events = fields.List(fields.Nested(HandoverEventOut))

@@ -5,6 +5,7 @@ from __future__ import annotations
 from marshmallow import Schema, fields, validate
 
 from referral_service.domain.enums import (
+    ChildWelfareBasis,
     ConsentGiver,
     Priority,
     ReasonCode,
@@ -35,6 +36,9 @@ class ChildIn(Schema):
     family_name = required_text(200)
     home_municipality = fields.String(required=True, validate=MUNICIPALITY_NUMBER)
     guardians = fields.List(fields.Nested(GuardianIn), load_default=list, validate=validate.Length(max=10))
+    birth_date = fields.Date(allow_none=True, metadata={"description": (
+        "The registered birth date. Required for an FH-number and for a number issued from 2032 that does not "
+        "tell it; when given, it must agree with the number's date digits.")})
 
 
 class ConsentIn(Schema):
@@ -55,6 +59,21 @@ class AttachmentIn(Schema):
     text = required_text(50_000)
 
 
+class InterpreterIn(Schema):
+    """Whether the child or the family needs an interpreter at BUP, and in which language (ISO 639-1)."""
+
+    needed = fields.Boolean(required=True)
+    # Checked against domain/languages.py by the service, so that every refusal comes at once.
+    language = fields.String(allow_none=True, load_default=None, validate=validate.Length(max=8))
+
+
+class ChildWelfareIn(Schema):
+    """The child welfare service (barnevern) as a partner: by consent, or on the duty to inform."""
+
+    organisation_id = fields.String(required=True, validate=validate.Length(min=1, max=36))
+    basis = fields.String(required=True, validate=one_of(ChildWelfareBasis))
+
+
 class ReferralIn(Schema):
     child = fields.Nested(ChildIn, required=True)
     clinic_id = fields.String(required=True, validate=validate.Length(min=1, max=36))
@@ -67,6 +86,8 @@ class ReferralIn(Schema):
     consent = fields.Nested(ConsentIn, load_default=dict)
     municipal_contacts = fields.List(fields.Nested(ContactIn), load_default=list, validate=validate.Length(max=30))
     attachments = fields.List(fields.Nested(AttachmentIn), load_default=list, validate=validate.Length(max=20))
+    interpreter = fields.Nested(InterpreterIn, allow_none=True)
+    child_welfare = fields.Nested(ChildWelfareIn, allow_none=True)
 
 
 class ChildPatchIn(ChildIn):
@@ -89,6 +110,9 @@ class ReferralPatch(Schema):
     consent = fields.Nested(ConsentIn)
     municipal_contacts = fields.List(fields.Nested(ContactIn), validate=validate.Length(max=30))
     attachments = fields.List(fields.Nested(AttachmentIn), validate=validate.Length(max=20))
+    interpreter = fields.Nested(InterpreterIn, allow_none=True)
+    #: null removes the partner.
+    child_welfare = fields.Nested(ChildWelfareIn, allow_none=True)
 
 
 class ChildOut(Schema):
@@ -120,6 +144,33 @@ class CoReferrerOut(Schema):
     invited_at = fields.DateTime()
 
 
+class OtherOpenReferralOut(Schema):
+    """Another open referral of the same child, as its existence may be told to a referrer who is no party of it."""
+
+    referral_id = fields.String()
+    clinic_id = fields.String()
+    clinic_name = fields.String()
+    open_since = fields.Date()
+    referrer_kind = fields.String()
+
+
+class OtherOpenReferralList(Schema):
+    items = fields.List(fields.Nested(OtherOpenReferralOut))
+
+
+class InterpreterOut(Schema):
+    needed = fields.Boolean()
+    language = fields.String(allow_none=True)
+    #: The language's name in Norwegian, for readers who show it.
+    language_name = fields.String()
+
+
+class ChildWelfareOut(Schema):
+    organisation_id = fields.String()
+    organisation_name = fields.String()
+    basis = fields.String()
+
+
 class ReferralOut(Schema):
     id = fields.String()
     status = fields.String()
@@ -146,6 +197,12 @@ class ReferralOut(Schema):
     forwarded_from_id = fields.String(allow_none=True)
     forwarded_to_id = fields.String(allow_none=True)
     handover_id = fields.String(allow_none=True)
+    merged_into_id = fields.String(allow_none=True)
+    #: In the creation response: the child's other open referrals (any referrer), to warn and offer to join.
+    other_open_referrals = fields.List(fields.Nested(OtherOpenReferralOut))
+    interpreter = fields.Nested(InterpreterOut)
+    #: The child welfare partner; BUP sees a priority flag when there is one.
+    child_welfare = fields.Nested(ChildWelfareOut, allow_none=True)
     version = fields.Integer()
     created_at = fields.DateTime()
     updated_at = fields.DateTime()
@@ -226,6 +283,13 @@ class ForwardIn(Schema):
     reason = required_text()
 
 
+class TransferToDpsIn(Schema):
+    """Growing up: the adult mental health clinic (DPS) the young person goes on at, and why."""
+
+    clinic_id = fields.String(required=True, validate=validate.Length(min=1, max=36))
+    reason = required_text()
+
+
 class StartTreatmentIn(Schema):
     first_appointment_on = fields.Date(required=True)
 
@@ -258,8 +322,22 @@ ACTION_BODIES: dict[ReferralAction, type[Schema] | None] = {
     ReferralAction.WITHDRAW: WithdrawIn,
     ReferralAction.PLAN_DISCHARGE: PlanDischargeIn,
     ReferralAction.RECORD_EPIKRISE: None,
+    ReferralAction.TRANSFER_TO_DPS: TransferToDpsIn,
 }
 
 
 class NationalIdOut(Schema):
     national_id = fields.String()
+
+
+class MergeIn(Schema):
+    """`join` (the referrer's own draft joins the other) and `merge` (BUP keeps this one, the other ends)."""
+
+    other_referral_id = fields.String(required=True, validate=validate.Length(min=1, max=36))
+
+
+class MoveIn(Schema):
+    """The family has moved: the child's new home municipality (from the register) and, if known, the day."""
+
+    home_municipality = fields.String(required=True, validate=MUNICIPALITY_NUMBER)
+    moved_on = fields.Date(load_default=None, allow_none=True)

@@ -47,8 +47,10 @@ def append_entries(session: Session, entries: list[AccessLogEntry]) -> None:
         session.add(entry)
 
 
-def record_access(session: Session, *, actor: Actor, action: str, referrals: Iterable[Referral]) -> None:
-    """Add one access-log row per referral to the caller's transaction."""
+def record_access(session: Session, *, actor: Actor, action: str, referrals: Iterable[Referral],
+                  basis: str | None = None) -> None:
+    """Add one access-log row per referral to the caller's transaction (`basis`, when the need-to-know rule
+    does not name it: e.g. the actor's own referral of the same child)."""
     now = utcnow()
     append_entries(session, [
         AccessLogEntry(
@@ -59,7 +61,7 @@ def record_access(session: Session, *, actor: Actor, action: str, referrals: Ite
             action=action,
             referral_id=referral.id,
             child_id=referral.child_id,
-            basis=access_basis(actor, referral),
+            basis=basis or access_basis(actor, referral),
             seq=0, prev_hash="", entry_hash="",
         )
         for referral in referrals

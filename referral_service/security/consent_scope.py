@@ -5,9 +5,10 @@ from __future__ import annotations
 from sqlalchemy import ColumnElement, true
 from sqlmodel import col
 
-from referral_service.domain.enums import ReferralStatus, ShareWith
+from referral_service.domain.enums import ChildWelfareBasis, ReferralStatus, ShareWith
 from referral_service.domain.referral import Referral
 from referral_service.workflows.consent import scope_needed
+from referral_service.workflows.partners import child_welfare_may_be_told
 
 
 def municipality_may_see(referral: Referral) -> bool:
@@ -39,3 +40,18 @@ def consent_clause(kind: str, organisation_id: str) -> ColumnElement[bool]:
     shared = col(Referral.shared_with_school).is_(True) if scope is ShareWith.SCHOOL else shared_with_municipality()
     return shared | ((col(Referral.status) == ReferralStatus.DRAFT)
                      & (col(Referral.referrer_org_id) == organisation_id))
+
+
+def child_welfare_partner_may_know(referral: Referral) -> bool:
+    """Whether the referral's child welfare partner is told and may read it (workflows.partners)."""
+    shared = [ShareWith.CHILD_WELFARE] if referral.shared_with_child_welfare else []
+    return bool(referral.child_welfare_org_id) and referral.status != ReferralStatus.DRAFT and \
+        child_welfare_may_be_told(basis=referral.child_welfare_basis, share_with=shared)
+
+
+def child_welfare_partner_clause(organisation_id: str) -> ColumnElement[bool]:
+    """The same rule as a WHERE clause, for the partner organisation."""
+    return ((col(Referral.child_welfare_org_id) == organisation_id) & (col(Referral.status) != ReferralStatus.DRAFT)
+            & ((col(Referral.child_welfare_basis) == ChildWelfareBasis.LEGAL_DUTY)
+               | ((col(Referral.child_welfare_basis) == ChildWelfareBasis.CONSENT)
+                  & col(Referral.shared_with_child_welfare).is_(True))))

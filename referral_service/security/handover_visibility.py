@@ -6,7 +6,7 @@ from __future__ import annotations
 from sqlalchemy import ColumnElement, false, or_, select
 from sqlmodel import col
 
-from referral_service.domain.enums import HandoverAddressee, Role
+from referral_service.domain.enums import HandoverAddressee, HandoverStatus, Role
 from referral_service.domain.handover import Handover
 from referral_service.domain.referral import Referral
 from referral_service.security.actor import Actor
@@ -39,3 +39,11 @@ def may_work_on(actor: Actor, handover: Handover, *, referrer_side: bool) -> boo
     if actor.has_role(Role.REFERRER_LEAD) and handover.owner_org_id == actor.organisation_id:
         return True
     return handover.addressed_to == HandoverAddressee.REFERRER and referrer_side and actor.has_role(Role.REFERRER)
+
+
+def holds_open_task(actor: Actor, handover: Handover | None) -> bool:
+    """A coordinator (or lead) of the municipality that holds this open task: they may record that the family
+    moved away."""
+    return (handover is not None and handover.status != HandoverStatus.CLOSED
+            and handover.addressed_to == HandoverAddressee.MUNICIPALITY
+            and may_work_on(actor, handover, referrer_side=False))

@@ -30,6 +30,10 @@ class Scope:
     name: str
     referrals: ColumnElement[bool]
     handovers: ColumnElement[bool]
+    #: A municipality counts the families that moved in and out: the referrals it may count moves of (with
+    #: consent to share with the municipality, wherever the child lives now), and its number.
+    moves: ColumnElement[bool] | None = None
+    municipality_number: str | None = None
 
 
 def _referral_scope(kind: str, name: str, clause: ColumnElement[bool]) -> Scope:
@@ -49,7 +53,8 @@ def scope_for(session: Session, *, actor: Actor) -> Scope:
         # Children living here, whose families consented to sharing with the municipality.
         return Scope("municipality", name, (col(Referral.child_home_municipality) == actor.municipality_number)
                      & shared_with_municipality(),
-                     col(Handover.municipality_org_id) == actor.organisation_id)
+                     col(Handover.municipality_org_id) == actor.organisation_id,
+                     moves=shared_with_municipality(), municipality_number=actor.municipality_number)
     if actor.has_role(Role.REFERRER):
         return _referral_scope("referrer", name, col(Referral.referrer_org_id) == actor.organisation_id)
     raise Forbidden("The dashboard is for referrers, BUP, municipalities, administrators and auditors.")

@@ -12,7 +12,13 @@ from referral_service.domain.enums import HandoverAddressee, OrganisationKind, R
 from referral_service.domain.handover import Handover
 from referral_service.domain.referral import CoReferrer, Referral
 from referral_service.security.actor import Actor
-from referral_service.security.consent_scope import consent_allows, consent_clause, shared_with_municipality
+from referral_service.security.consent_scope import (
+    child_welfare_partner_clause,
+    child_welfare_partner_may_know,
+    consent_allows,
+    consent_clause,
+    shared_with_municipality,
+)
 from referral_service.workflows.referral_lifecycle import Party
 
 MUNICIPAL_ROLES = (Role.MUNICIPAL_COORDINATOR, Role.MUNICIPAL_LEAD)
@@ -38,9 +44,15 @@ def visible_referrals(actor: Actor) -> ColumnElement[bool]:
         takes_part = (col(Referral.referrer_org_id) == actor.organisation_id) | col(Referral.id).in_(
             _co_referred_by(actor.organisation_id))
         clauses.append(takes_part & consent_clause(actor.organisation_kind, actor.organisation_id))
+        if actor.organisation_kind == OrganisationKind.CHILD_WELFARE:
+            # The child welfare partner reads the referral (it acts on none of it) on its basis.
+            clauses.append(child_welfare_partner_clause(actor.organisation_id))
     if actor.has_role(Role.BUP_INTAKE):
+        # A draft that joined another referral was never sent: the clinic it named never received it.
+        never_sent = (col(Referral.status) == ReferralStatus.MERGED) & col(Referral.received_on).is_(None)
         clauses.append(
             (col(Referral.clinic_id) == actor.organisation_id) & (col(Referral.status) != ReferralStatus.DRAFT)
+            & ~never_sent
         )
     if is_municipal(actor):
         clauses.append(col(Referral.id).in_(_handed_over_to(actor.organisation_id))
@@ -66,10 +78,14 @@ def parties_of(session: Session, *, actor: Actor, referral: Referral) -> frozens
 
 def access_basis(actor: Actor, referral: Referral) -> str:
     """The need-to-know basis written to the access log."""
+    if actor.organisation_kind == OrganisationKind.OPERATOR:
+        return "administration"  # an administrator moving a leaver's tasks, not a party to the referral
     if referral.clinic_id == actor.organisation_id:
         return "receiving_clinic"
     if referral.referrer_org_id == actor.organisation_id:
         return "referring_organisation"
     if actor.organisation_kind == OrganisationKind.MUNICIPALITY:
         return "handover_with_consent"
+    if referral.child_welfare_org_id == actor.organisation_id and child_welfare_partner_may_know(referral):
+        return "child_welfare_partner"
     return "co_referrer"

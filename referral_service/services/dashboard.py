@@ -10,7 +10,9 @@ Definitions (the page's "Slik er tallene regnet ut" says the same in Norwegian):
 - days to acknowledged / to first contact: from the event that triggered the handover (rejection, discharge,
   withdrawal after acceptance) in the period, to the handover's acknowledgement and to its planned first contact;
 - open and overdue handovers: as of today, whenever they were created;
-- deadline breaches: breach marks recorded in the period.
+- deadline breaches: breach marks recorded in the period;
+- moved in / moved out: move events in the period to or from the municipality (elsewhere: every move in scope),
+  and of those, the moves that transferred an open handover task.
 Days are dates in Norway; working days skip weekends and public holidays.
 """
 
@@ -29,6 +31,8 @@ from referral_service.domain.handover import DeadlineMark, Handover
 from referral_service.domain.referral import Referral, ReferralEvent
 from referral_service.security.actor import Actor
 from referral_service.security.statistics_scope import Scope, scope_for
+from referral_service.services.dashboard_contacts import ContactFigures, contact_figures
+from referral_service.services.equity import EquityTable, equity_table
 from referral_service.workflows.calendar import WorkingDayCalendar
 from referral_service.workflows.handover_lifecycle import (
     HandoverStatus,
@@ -37,7 +41,13 @@ from referral_service.workflows.handover_lifecycle import (
     unacknowledged_past_due,
 )
 from referral_service.workflows.referral_lifecycle import ASSESSMENT_DECISIONS
-from referral_service.workflows.statistics import Figure, count_figure, days_figures, share_figure
+from referral_service.workflows.statistics import (
+    EQUITY_SUPPRESSION_THRESHOLD,
+    Figure,
+    count_figure,
+    days_figures,
+    share_figure,
+)
 
 DEFAULT_PERIOD_DAYS = 365
 START_ACTIONS = (ReferralAction.SUBMIT, ReferralAction.RECEIVE_FORWARDED)
@@ -132,6 +142,10 @@ class HandoverFigures:
     overdue_no_first_contact: Figure
     #: Discharges in the period where BUP had not sent the epikrise.
     discharged_without_epikrise: Figure
+    #: Families that moved in the period: into the municipality, out of it, and the open tasks that went along.
+    moved_in: Figure
+    moved_out: Figure
+    transferred: Figure
 
 
 @dataclass(frozen=True)
@@ -144,6 +158,10 @@ class Dashboard:
     handovers: HandoverFigures
     #: Deadline breaches recorded in the period, by kind (BREACH_KINDS).
     breaches: dict[str, Figure]
+    #: Changes of the children's contact person in the municipality in the period (services/dashboard_contacts.py).
+    contacts: ContactFigures
+    #: Interpreter need, pårørende and barnevern as partner, with their small numbers suppressed (services/equity).
+    equity: EquityTable | None = None
 
     @property
     def waits(self) -> dict[str, Durations]:
@@ -280,13 +298,31 @@ def _handover_figures(session: Session, scope: Scope, period: Period, *, clock: 
                       calendar: WorkingDayCalendar) -> HandoverFigures:
     created, acknowledged, first_contact = _handover_waits(session, scope, period, clock=clock, calendar=calendar)
     open_count, overdue, unacknowledged, no_first_contact = _handovers_now(session, clock, scope)
+    moved_in, moved_out, transferred = _moves(session, clock, scope, period)
     return HandoverFigures(
         created=count_figure(created), unacknowledged=count_figure(created - len(acknowledged)),
         to_acknowledged=_durations(acknowledged), to_first_contact=_durations(first_contact),
         open=count_figure(open_count), overdue=count_figure(overdue),
         overdue_unacknowledged=count_figure(unacknowledged), overdue_no_first_contact=count_figure(no_first_contact),
         discharged_without_epikrise=count_figure(_discharged_without_epikrise(session, clock, scope, period)),
+        moved_in=count_figure(moved_in), moved_out=count_figure(moved_out), transferred=count_figure(transferred),
     )
+
+
+def _moves(session: Session, clock: Clock, scope: Scope, period: Period) -> tuple[int, int, int]:
+    """Moves in the period into and out of the scope's municipality, and those that transferred a task; a scope
+    that is not a municipality counts every move in it both ways."""
+    start, end = period.bounds(clock.timezone)
+    within = scope.moves if scope.moves is not None else scope.referrals
+    moves = [data or {} for data in session.execute(
+        select(ReferralEvent.data).join(Referral, Referral.id == ReferralEvent.referral_id)
+        .where(ReferralEvent.action == ReferralAction.MOVE, ReferralEvent.at >= start, ReferralEvent.at < end,
+               within)).scalars().all()]
+    number = scope.municipality_number
+    moved_in = [m for m in moves if number is None or m.get("to_municipality") == number]
+    moved_out = [m for m in moves if number is None or m.get("from_municipality") == number]
+    transferred = sum(1 for m in moves if m.get("transferred_to_id") and (m in moved_in or m in moved_out))
+    return len(moved_in), len(moved_out), transferred
 
 
 def _submitted_with_gaps(session: Session, clock: Clock, scope: Scope, period: Period) -> int:
@@ -320,12 +356,16 @@ def _breaches(session: Session, clock: Clock, scope: Scope, period: Period) -> d
 
 
 def build_dashboard(session: Session, *, clock: Clock, calendar: WorkingDayCalendar, actor: Actor,
-                    period: Period) -> Dashboard:
+                    period: Period, equity_threshold: int = EQUITY_SUPPRESSION_THRESHOLD) -> Dashboard:
     """The dashboard for the actor's scope and the period; reads only, commits nothing."""
     scope = scope_for(session, actor=actor)
+    start, end = period.bounds(clock.timezone)
     return Dashboard(
         scope_kind=scope.kind, scope_name=scope.name, period=period, as_of=clock.today(),
         referrals=_referral_figures(session, scope, period, clock=clock, calendar=calendar),
         handovers=_handover_figures(session, scope, period, clock=clock, calendar=calendar),
         breaches=_breaches(session, clock, scope, period),
+        equity=equity_table(session, clock, referrals_in_scope=scope.referrals, start=start, end=end,
+                            threshold=equity_threshold),
+        contacts=contact_figures(session, scope, start=start, end=end),
     )

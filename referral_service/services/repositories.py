@@ -24,7 +24,7 @@ from referral_service.security.access_log import record_access
 from referral_service.security.actor import Actor
 from referral_service.security.handover_visibility import visible_handovers
 from referral_service.security.visibility import parties_of, visible_referrals
-from referral_service.services.referrals.queries import current_consent
+from referral_service.services.referrals.queries import current_consent, current_handover
 from referral_service.services.views import HandoverView, ReferralView, build_view
 from referral_service.workflows.escalation import Mark
 from referral_service.workflows.referral_lifecycle import Party
@@ -136,7 +136,7 @@ class SqlHandovers:
         self.session = session
 
     def for_referral(self, referral_id: str) -> Handover | None:
-        return self.session.exec(select(Handover).where(Handover.referral_id == referral_id)).first()
+        return current_handover(self.session, referral_id)
 
     def settle_alerts(self, handover_id: str, kinds: frozenset[str] | None, at: datetime) -> int:
         """Mark the unread alerts about the task done (read); only these kinds, unless None."""
@@ -157,12 +157,23 @@ class SqlHandovers:
     def claim_version(self, handover: Handover) -> None:
         claim_row_version(self.session, Handover, handover)
 
+    def _chain(self, handover: Handover) -> list[str]:
+        """The task and those it continues after moves: its history is theirs too."""
+        ids = [handover.id]
+        previous = handover.transferred_from_id
+        while previous is not None and previous not in ids:
+            ids.append(previous)
+            previous = self.session.exec(select(Handover.transferred_from_id).where(Handover.id == previous)).one()
+        return ids
+
     def add_event(self, event: HandoverEvent) -> None:
         self.session.add(event)
 
     def view(self, handover: Handover) -> HandoverView:
-        events = self.session.exec(select(HandoverEvent).where(HandoverEvent.handover_id == handover.id)
-                                   .order_by(HandoverEvent.at, HandoverEvent.id)).all()
+        chain = self._chain(handover)
+        events = sorted(self.session.exec(select(HandoverEvent).where(col(HandoverEvent.handover_id).in_(chain))
+                                          .order_by(HandoverEvent.at, HandoverEvent.id)).all(),
+                        key=lambda e: (e.at, -chain.index(e.handover_id)))  # at a transfer, the old task's step first
         consent = self.session.exec(select(Consent).where(Consent.referral_id == handover.referral_id,
                                                           Consent.superseded_at.is_(None))).first()
         return HandoverView(handover=handover, events=list(events),

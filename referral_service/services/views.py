@@ -5,11 +5,13 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date
+from typing import Any
 
 from sqlmodel import Session, select
 
 from referral_service.domain.child import Child
 from referral_service.domain.handover import Handover, HandoverEvent
+from referral_service.domain.organisation import Organisation
 from referral_service.domain.referral import Consent, CoReferrer, MunicipalContact, Referral
 from referral_service.security.actor import Actor
 from referral_service.security.guardian_privacy import guardians_seen_by
@@ -44,6 +46,10 @@ class ReferralView:
     municipal_contacts: list[MunicipalContact] = field(default_factory=list)
     co_referrers: list[CoReferrer] = field(default_factory=list)
     handover_id: str | None = None
+    #: At creation only: the child's other open referrals, as the referrer may be told of them (duplicates).
+    other_open_referrals: list[Any] | None = None
+    #: The name of the child welfare partner (referral.child_welfare_org_id), "" when there is none.
+    child_welfare_name: str = ""
 
     @property
     def etag(self) -> str:
@@ -74,10 +80,14 @@ def build_views(session: Session, referrals: list[Referral], *, viewer: Actor | 
     contacts: dict[str, list[MunicipalContact]] = defaultdict(list)
     for contact in session.exec(select(MunicipalContact).where(MunicipalContact.referral_id.in_(ids))):
         contacts[contact.referral_id].append(contact)
-    handovers = dict(session.exec(select(Handover.referral_id, Handover.id).where(Handover.referral_id.in_(ids))).all())
+    handovers = dict(session.exec(select(Handover.referral_id, Handover.id).where(
+        Handover.referral_id.in_(ids), Handover.transferred_to_id.is_(None))).all())  # each one's current task
     co_referrers: dict[str, list[CoReferrer]] = defaultdict(list)
     for co in session.exec(select(CoReferrer).where(CoReferrer.referral_id.in_(ids))):
         co_referrers[co.referral_id].append(co)
+    partner_ids = {r.child_welfare_org_id for r in referrals if r.child_welfare_org_id}
+    partner_names = dict(session.exec(select(Organisation.id, Organisation.name)
+                                      .where(Organisation.id.in_(partner_ids))).all()) if partner_ids else {}
     return [
         ReferralView(
             referral=r,
@@ -87,6 +97,7 @@ def build_views(session: Session, referrals: list[Referral], *, viewer: Actor | 
             municipal_contacts=contacts[r.id],
             co_referrers=co_referrers[r.id],
             handover_id=handovers.get(r.id),
+            child_welfare_name=partner_names.get(r.child_welfare_org_id or "", ""),
         )
         for r in referrals
     ]

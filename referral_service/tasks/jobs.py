@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from datetime import timedelta
 
-from celery import shared_task
+from celery import current_app, shared_task
+from kombu import Connection
 
 from referral_service.domain.outbox import OutboxMessage
 from referral_service.notify.mailer import TransientDeliveryError
@@ -19,16 +21,22 @@ from referral_service.tasks.runtime import current
 log = logging.getLogger(__name__)
 
 
-def publish(message: OutboxMessage) -> None:
-    """Hand one outbox row to the broker as the task for its topic."""
-    task = {REFERRAL_EVENT_TOPIC: process_referral_event, ALERT_EMAIL_TOPIC: deliver_email}[message.topic]
-    task.apply_async(args=[message.id])
+def publisher(connection: Connection) -> Callable[[OutboxMessage], None]:
+    """Hand one outbox row at a time to the broker, over this connection, as the task for its topic."""
+    def publish(message: OutboxMessage) -> None:
+        task = {REFERRAL_EVENT_TOPIC: process_referral_event, ALERT_EMAIL_TOPIC: deliver_email}[message.topic]
+        task.apply_async(args=[message.id], connection=connection)
+    return publish
 
 
 @shared_task(name="outbox.relay")
 def relay_outbox() -> int:
     rt = current()
-    return outbox.relay_outbox(rt.unit_of_work(), rt.clock, publish=publish)
+    # A connection of its own for each run, not one from the shared producer pool: after a broker outage a
+    # pooled producer can keep a channel of the closed connection and fail every publish from then on
+    # (AttributeError inside kombu), so the relay would never hand over another row.
+    with current_app.connection_for_write() as connection:
+        return outbox.relay_outbox(rt.unit_of_work(), rt.clock, publish=publisher(connection))
 
 
 @shared_task(name="outbox.process_referral_event")
@@ -37,8 +45,13 @@ def process_referral_event(message_id: str) -> bool:
     processed = outbox.process_referral_event_message(rt.unit_of_work(), clock=rt.clock, deadlines=rt.deadlines,
                                                       message_id=message_id)
     if processed:
-        # The alerts it made wait in the outbox; relay them now rather than at the next tick.
-        relay_outbox.apply_async()
+        # The alerts it made wait in the outbox; relay them now rather than at the next tick (which relays
+        # them anyway if the broker refuses this).
+        try:
+            with current_app.connection_for_write() as connection:
+                relay_outbox.apply_async(connection=connection)
+        except Exception as exc:  # noqa: BLE001 - the periodic relay picks the alerts up
+            log.warning("outbox relay: could not ask for an early relay", extra={"error_type": type(exc).__name__})
     return processed
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from referral_service.domain.enums import Priority
+from referral_service.domain.languages import INTERPRETER_LANGUAGES
 from referral_service.notify.alert_texts import TRIGGER_WORDS
 from referral_service.web.forms.messages import REASONS
 
@@ -20,6 +21,8 @@ REFERRAL_STATUS = {
     "in_treatment": "Under behandling i BUP",
     "discharged": "Avsluttet i BUP",
     "withdrawn": "Trukket tilbake",
+    "merged": "Slått sammen med en annen henvisning",
+    "transferred_to_dps": "Overført til voksenpsykiatrien (DPS)",
 }
 
 HANDOVER_STATUS = {
@@ -58,6 +61,7 @@ REASON = {
     "school_refusal": "Skolevegring",
     "psychosis": "Psykose",
     "other": "Annet",
+    "parent_mental_illness_or_substance_use": "Pårørende: forelder med psykisk sykdom eller rus",
 }
 
 REJECTION_REASON = {
@@ -82,6 +86,13 @@ EVENT_ACTION = {
     "withdraw": "Trukket tilbake",
     "invite-co-referrer": "Medhenviser invitert",
     "change-consent": "Samtykket ble endret",
+    "join": "En annen henviser ble med som medhenviser",
+    "merge": "BUP slo sammen to henvisninger for barnet",
+    "merged-into": "Slått sammen med en annen henvisning",
+    "transfer-to-dps": "Overført til voksenpsykiatrien (DPS)",
+    "receive-dps-transfer": "Mottatt fra BUP ved overgang til voksenpsykiatrien",
+    "name-child-welfare-partner": "Barnevernstjenesten ble ført opp som samarbeidspart",
+    "move": "Familien flyttet til en annen kommune",
 }
 
 HANDOVER_ACTION = {
@@ -91,6 +102,14 @@ HANDOVER_ACTION = {
     "plan": "Første kontakt planlagt",
     "close": "Avsluttet",
     "readdress": "Sendt tilbake til henviser fordi samtykket ble endret",
+    "reassign": "Flyttet til en kollega fordi den som hadde den, sluttet",
+    "release": "Tilbake i køen fordi den som hadde den, ikke lenger bruker tjenesten",
+    "check_in_scheduled": "Oppfølgingssamtale planlagt",
+    "check_in_recorded": "Oppfølgingssamtale registrert",
+    "check_in_cancelled": "Oppfølgingssamtale avlyst",
+    "check_in_moved": "Oppfølgingssamtale flyttet til en annen koordinator",
+    "transfer_out": "Familien flyttet: overført til ny hjemkommune",
+    "transfer_in": "Overført fra forrige hjemkommune etter flytting",
 }
 
 ORGANISATION_KIND = {
@@ -101,10 +120,12 @@ ORGANISATION_KIND = {
     "gp_office": "Fastlegekontor",
     "child_welfare": "Barnevernstjenesten",
     "operator": "Driftsorganisasjon",
+    "adult_mental_health": "DPS (distriktspsykiatrisk senter)",
 }
 
 CONSENT_GIVER = {"guardian": "Foresatte", "child": "Barnet/ungdommen selv", "child_welfare": "Barnevernstjenesten"}
-SHARE_WITH = {"bup": "BUP", "municipality": "Kommunale tjenester", "school": "Skole og PPT"}
+SHARE_WITH = {"bup": "BUP", "municipality": "Kommunale tjenester", "school": "Skole og PPT",
+              "child_welfare": "Barnevernstjenesten"}
 URGENCY = {"normal": "Vanlig", "urgent": "Haster"}
 
 #: BUP's priority when granting the right to care (the priority guide's severity).
@@ -117,3 +138,29 @@ CASE_DETAIL = {
     "conclusion": "Fra en annen BUP-poliklinikk: bare at henvisningen fantes og hva utfallet ble.",
     "advice": "Fra en henvisning du ikke var med på: bare rådet BUP ga kommunen.",
 }
+CHECK_IN_STATUS = {"planned": "Planlagt", "done": "Gjennomført", "cancelled": "Avlyst"}
+
+CHECK_IN_OUTCOME = {
+    "doing_well": "Det går bra med barnet",
+    "needs_help_again": "Barnet trenger hjelp igjen",
+    "not_reached": "Fikk ikke kontakt med familien",
+}
+
+#: What each outcome leads to (workflows/check_ins.py NEXT_STEP), as the page says it.
+CHECK_IN_NEXT_STEP = {
+    "none": "Ingen videre oppfølging trengs.",
+    "offer_help_or_refer_again": "Tilby hjelp i kommunen igjen, eller henvis barnet på nytt.",
+    "contact_family_again": "Prøv å nå familien på nytt.",
+}
+
+#: Why the service called a check-in off (a person's own reason is shown as they wrote it).
+CHECK_IN_CANCEL_REASON = {
+    "child_referred_again": "Barnet er henvist på nytt, og den nye henvisningen følger barnet opp.",
+}
+#: Why the child welfare service is a partner on the referral.
+CHILD_WELFARE_BASIS = {"consent": "Samtykke til å dele med barnevernstjenesten",
+                       "legal_duty": "Opplysningsplikt til barnevernet (barnevernsloven § 13-2, "
+                                     "helsepersonelloven § 33)"}
+
+#: The interpreter languages' Norwegian names, by ISO 639-1 code (the one list: domain/languages.py).
+INTERPRETER_LANGUAGE = INTERPRETER_LANGUAGES

@@ -13,13 +13,14 @@ from referral_service.workflows.gaps import Gap
 MIN_DESCRIPTION_LENGTH = 30
 
 
-#: What stops a referral from being sent: what the law or the service needs (a consent that fits the child's
-#: age, a reason, a real home municipality; the identity number and the clinic the form itself requires). The
+#: What stops a referral from being sent: what the law or the service needs (a child within the service's ages,
+#: a consent that fits the child's age, a reason, a real home municipality; the identity number and the clinic
+#: the form itself requires). The
 #: rest BUP would miss is a warning: the referral is sent with it, and BUP sees it (henvisningsveilederen: an
 #: incomplete referral is still assessed; BUP asks for what it needs).
 BLOCKING = frozenset({Gap.REASONS, Gap.HOME_MUNICIPALITY, Gap.CONSENT_MISSING, Gap.YOUNG_PERSON_MUST_CONSENT,
                       Gap.GUARDIANS_MUST_CONSENT, Gap.MUST_SHARE_WITH_BUP, Gap.MUST_SHARE_WITH_REFERRER,
-                      Gap.WITHHOLDING_ONLY_FROM_12_TO_16})
+                      Gap.WITHHOLDING_ONLY_FROM_12_TO_16, Gap.BIRTH_DATE_IN_FUTURE, Gap.AGE_OUTSIDE_SERVICE})
 
 
 @dataclass(frozen=True)
@@ -59,11 +60,15 @@ class ReferralDraft:
     referrer_kind: str = ""
     #: Whether the home municipality's number is in force in the municipality register.
     home_municipality_known: bool = True
+    #: Why the child is outside the service's ages today (workflows/age_range.py), if it is.
+    age_refusal: Gap | None = None
 
 
 def missing_items(draft: ReferralDraft) -> list[Missing]:
     """Every item BUP would miss, in the order the form asks for them."""
     missing: list[Missing] = []
+    if draft.age_refusal is not None:
+        missing.append(Missing("child.birth_date", draft.age_refusal))
     if not draft.home_municipality_known:
         missing.append(Missing("child.home_municipality", Gap.HOME_MUNICIPALITY))
     if draft.age < 18 and not draft.guardians:

@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from referral_service.workflows.calendar import WorkingDayCalendar
+from referral_service.workflows.check_ins import CheckInPolicy
 
 
 @dataclass(frozen=True)
@@ -27,3 +28,12 @@ class DeadlinePolicy:
     waiting_without_municipal_contact_days: int = 15
     #: How many months back a child's earlier referrals and rejections count as repeats.
     repeat_window_months: int = 24
+    #: The check-in after the municipal help ended: calendar months after the close, and the grace before it
+    #: escalates to the lead.
+    check_in_after_months: int = 3
+    check_in_escalate_after_working_days: int = 5
+
+    @property
+    def check_ins(self) -> CheckInPolicy:
+        return CheckInPolicy(calendar=self.calendar, after_months=self.check_in_after_months,
+                             escalate_after_working_days=self.check_in_escalate_after_working_days)

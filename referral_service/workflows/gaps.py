@@ -40,3 +40,7 @@ class Gap(StrEnum):
                                 "The consent must cover sharing with the referrer (school/PPT).")
     WITHHOLDING_ONLY_FROM_12_TO_16 = ("withholding_only_from_12_to_16",
                                       "Only children from 12 to 16 may ask that the guardians are not informed.")
+    # workflows/age_range.py
+    BIRTH_DATE_IN_FUTURE = "birth_date_in_future", "The birth date is in the future."
+    AGE_OUTSIDE_SERVICE = ("age_outside_service",
+                           "The service covers children and young people from birth up to and including 25 years.")

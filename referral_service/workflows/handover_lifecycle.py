@@ -64,3 +64,33 @@ def first_contact_past_due(today: date) -> ColumnElement[bool]:
 def overdue_handovers(today: date) -> ColumnElement[bool]:
     """The one definition of an overdue handover; lists, sweeps and the dashboard all filter with it."""
     return unacknowledged_past_due(today) | first_contact_past_due(today)
+
+
+class StaffChange(StrEnum):
+    """Steps the service takes on a task when its holder leaves; no user takes them by hand."""
+
+    #: A colleague takes over the task as it stands.
+    REASSIGN = "reassign"
+    #: Nobody holds the task any more: it goes back to the owner's queue.
+    RELEASE = "release"
+
+
+#: Every status but closed: a task someone may still hold.
+OPEN_STATUSES = (S.OPEN, S.ACKNOWLEDGED, S.ASSIGNED, S.FOLLOW_UP_PLANNED)
+
+#: A task passed to a colleague keeps its status. A task released to the queue is `acknowledged` again: the
+#: municipality has it, but nobody holds it, so someone must take it (`assign`) before it can go on; a plan already
+#: made stays on the task, and the first-contact deadline watches it again until someone takes the plan over.
+STAFF_TRANSITIONS: dict[tuple[HandoverStatus, StaffChange], HandoverStatus] = by_status_and_action({
+    StaffChange.REASSIGN: [({status}, status) for status in OPEN_STATUSES],
+    StaffChange.RELEASE: [({S.ASSIGNED, S.FOLLOW_UP_PLANNED}, S.ACKNOWLEDGED),
+                          ({S.OPEN}, S.OPEN), ({S.ACKNOWLEDGED}, S.ACKNOWLEDGED)],
+})
+
+
+def status_after_staff_change(*, status: HandoverStatus, change: StaffChange) -> HandoverStatus:
+    """The state after the holder leaves, or 409 (a closed task stays with whoever closed it)."""
+    try:
+        return STAFF_TRANSITIONS[(status, change)]
+    except KeyError:
+        raise Conflict(f"A handover task that is {status} cannot {change}.") from None

@@ -214,7 +214,9 @@ def test_closing_says_how_the_task_ended(world, handover):
     task = step(world, handover["id"], "close",
                 {"outcome": "Samtalene er avsluttet.", "outcome_code": "help_ended"}).json
     assert (task["status"], task["outcome_code"]) == ("closed", "help_ended")
-    assert task["events"][-1]["data"]["outcome_code"] == "help_ended"
+    [close] = [e for e in task["events"] if e["action"] == "close"]
+    assert close["data"]["outcome_code"] == "help_ended"
+    assert task["events"][-1]["action"] == "check_in_scheduled"  # the help ended: a check-in follows
 
 
 # --- refusals: each answers problem+json and changes nothing -----------------------------------------------

@@ -85,6 +85,7 @@ HANDOVER_WORK = answers(404, gp=403, bup=403, coordinator_askoy=200, lead_askoy=
 
 R = f"{API}/referrals/{{referral_id}}"
 H = f"{API}/handovers/{{handover_id}}"
+C = f"{API}/check-ins/{{check_in_id}}"
 
 #: operation -> scenario -> user -> expected status.
 EXPECTED: dict[str, dict[str, dict[str, int]]] = {
@@ -95,6 +96,7 @@ EXPECTED: dict[str, dict[str, dict[str, int]]] = {
     f"GET {API}/organisations": {"none": answers(200)},
     f"POST {API}/users": {"none": answers(403, admin=201)},
     f"GET {API}/admin/operations": {"none": answers(403, admin=200)},
+    f"POST {API}/admin/users/{{user_id}}/deactivate": {"none": answers(403, admin=404)},
     # Referrals: referrers write them; lists answer everyone, showing only their cases (see below).
     f"POST {API}/referrals": {"none": answers(403, gp=201, ppt=201, nurse_bergen=201, nurse_askoy=201,
                                               barnevern_askoy=201)},
@@ -127,9 +129,22 @@ EXPECTED: dict[str, dict[str, dict[str, int]]] = {
     # Only the clinic, only for a child discharged without an epikrise (a rejected one has none to record).
     f"POST {R}/record-epikrise": {"handed_over": after_handover(gp=403, bup=409)},
     f"POST {R}/plan-discharge": {"handed_over": after_handover(gp=403, bup=409)},
+    # Only the clinic; the matrix's child is 14, too young for adult services (test_turning_18.py has the 18-year-old).
+    f"POST {R}/transfer-to-dps": {"accepted": answers(404, gp=403, bup=409),
+                                  "handed_over": after_handover(gp=403, bup=409)},
     # While BUP assesses, it rejects or forwards; it may not withdraw (README, "Using the API").
     f"POST {R}/withdraw": {"submitted": answers(404, gp=200, bup=403),
                            "handed_over": after_handover(gp=409, bup=409)},
+    # Duplicates: the child's other open referrals are told to the referring side and the clinic only. Joining
+    # (the referrer's own draft) and merging (the clinic) name an unknown other referral here: 404 once allowed.
+    f"GET {R}/other-open-referrals": {"handed_over": answers(404, gp=200, bup=200, coordinator_askoy=403,
+                                                             lead_askoy=403)},
+    f"POST {R}/join": {"draft": answers(404), "handed_over": after_handover(gp=404, bup=403)},
+    f"POST {R}/merge": {"submitted": answers(404, gp=403), "handed_over": after_handover(gp=403, bup=404)},
+    # The family moves: the referring side and BUP record it; after the handover, Askøy (which holds the open
+    # task) may too.
+    f"POST {R}/move": {"submitted": answers(404, gp=200, bup=200),
+                       "handed_over": answers(404, gp=200, bup=200, coordinator_askoy=200, lead_askoy=200)},
     # Handover tasks: seen by Askøy (addressed to it, with consent) and by the referral's parties.
     f"GET {API}/handovers": {"handed_over": answers(200)},
     f"GET {H}": {"handed_over": READ_BY_THE_CASE_PARTIES},
@@ -137,6 +152,11 @@ EXPECTED: dict[str, dict[str, dict[str, int]]] = {
     f"POST {H}/assign": {"handover_acknowledged": HANDOVER_WORK},
     f"POST {H}/plan": {"handover_acknowledged": HANDOVER_WORK},
     f"POST {H}/close": {"handover_acknowledged": HANDOVER_WORK},
+    # The check-in after the help ended: read like its task, recorded or called off by Askøy only.
+    f"GET {API}/check-ins": {"check_in_planned": answers(200)},
+    f"GET {C}": {"check_in_planned": READ_BY_THE_CASE_PARTIES},
+    f"POST {C}/record": {"check_in_planned": HANDOVER_WORK},
+    f"POST {C}/cancel": {"check_in_planned": HANDOVER_WORK},
     # Alerts are personal: Askøy's coordinator's alert about the new task is theirs alone.
     f"GET {API}/alerts": {"handed_over": answers(200)},
     f"POST {API}/alerts/{{alert_id}}/read": {"handed_over": answers(404, coordinator_askoy=200)},
@@ -161,6 +181,9 @@ class Case:
     referral_id: str = UNKNOWN_ID
     handover_id: str = UNKNOWN_ID
     alert_id: str = UNKNOWN_ID
+    check_in_id: str = UNKNOWN_ID
+    #: No demo user is ever deactivated here: the administrator's answer for an unknown user is 404.
+    user_id: str = UNKNOWN_ID
 
 
 def handed_over(world, app) -> Case:
@@ -179,6 +202,17 @@ def handover_acknowledged(world, app) -> Case:
     return case
 
 
+def check_in_planned(world, app) -> Case:
+    """Askøy closed the task because the municipal help ended: a check-in with the family is planned."""
+    case = handover_acknowledged(world, app)
+    closed = world.post("coordinator_askoy", f"{API}/handovers/{case.handover_id}/close",
+                        json={"outcome": "Hjelpen er avsluttet.", "outcome_code": "help_ended"})
+    assert closed.status_code == 200
+    [check_in] = world.get("coordinator_askoy", f"{API}/check-ins?handover_id={case.handover_id}").json["items"]
+    case.check_in_id = check_in["id"]
+    return case
+
+
 def referral_in(status: str) -> Callable[[Any, Any], Case]:
     """The GP's referral brought to `status` by the usual people (no handover yet)."""
     return lambda world, app: Case(world.referral_in(status)["id"])
@@ -190,6 +224,7 @@ SCENARIOS: dict[str, Callable[[Any, Any], Case]] = {
        for status in ("draft", "submitted", "information_requested", "accepted", "in_treatment")},
     "handed_over": handed_over,
     "handover_acknowledged": handover_acknowledged,
+    "check_in_planned": check_in_planned,
 }
 
 
@@ -210,8 +245,14 @@ def valid_body(world, operation: str) -> dict[str, Any] | None:
         f"POST {R}/co-referrers": {"organisation_id": world.orgs["school_askoy"].id},
         f"PUT {R}/municipal-contacts": {"municipal_contacts": [
             {"role": "Kontaktlærer", "name": "Tone Lærer", "organisation_id": None}]},
+        f"POST {R}/join": {"other_referral_id": UNKNOWN_ID},
+        f"POST {R}/merge": {"other_referral_id": UNKNOWN_ID},
         f"POST {R}/consent": {"given_by": ["guardian"], "share_with": ["bup", "municipality"],
                               "recorded_on": today.isoformat()},
+        f"POST {API}/admin/users/{{user_id}}/deactivate": {"to_queue": True},
+        f"POST {C}/record": {"outcome": "Det går bra.", "outcome_code": "doing_well"},
+        f"POST {C}/cancel": {"reason": "Barnet er henvist på nytt."},
+        f"POST {R}/move": {"home_municipality": "4601"},
     }
     if operation in bodies:
         return bodies[operation]
@@ -229,6 +270,7 @@ def valid_body(world, operation: str) -> dict[str, Any] | None:
             "discharge": {"summary": "Bedre.", "follow_up_recommendations": "Samtaler.", "epikrise_sent": True},
             "withdraw": {"reason": "Familien flytter."},
             "plan-discharge": {"planned_discharge_on": (today + timedelta(days=30)).isoformat()},
+            "transfer-to-dps": {"clinic_id": world.orgs["dps"].id, "reason": "Ungdommen fyller 18 år."},
         }.get(action)
     if operation.startswith(f"POST {H}/"):
         return {

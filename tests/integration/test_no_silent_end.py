@@ -26,6 +26,7 @@ def bodies(world) -> dict[str, dict]:
         "plan-discharge": {"planned_discharge_on": later},
         "record-epikrise": {},
         "forward": {"clinic_id": world.orgs["bup2"].id, "reason": "Bosted"},
+        "transfer-to-dps": {"clinic_id": world.orgs["dps"].id, "reason": "Ungdommen fyller 18 år."},
         "request-information": {"questions": "Hvor lenge har dette vart?"},
         "withdraw": {"reason": "BUP avslutter."},
         "start-treatment": {"first_appointment_on": later},

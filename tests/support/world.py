@@ -25,6 +25,7 @@ USERS = {
     "barnevern_askoy": "barnevern@askoy.example",
     "bup": "inntak@bup.example",
     "bup2": "inntak@bup-oyane.example",
+    "dps": "inntak@dps-bjorgvin.example",
     "coordinator_bergen": "koordinator@bergen.example",
     "lead_bergen": "leder@bergen.example",
     "coordinator_askoy": "koordinator@askoy.example",

@@ -33,5 +33,6 @@ def test_an_alert_with_missing_data_still_reads_as_a_sentence():
 def test_every_kind_a_service_raises_has_words():
     raised = {"referral_request-information", "referral_accept", "referral_forward", "handover_created",
               "referral_decision", "handover_unrouted", "assessment_warning", "assessment_breach",
-              "care_start_breach", "handover_unacknowledged", "handover_no_first_contact", "alert_delivery_failed"}
+              "care_start_breach", "handover_unacknowledged", "handover_no_first_contact", "alert_delivery_failed",
+              "check_in_due", "check_in_overdue", "check_in_cancelled"}
     assert raised <= set(TEXTS)

@@ -179,7 +179,8 @@ def test_the_coordinator_acknowledges_a_handover(uow):
     handover = a_handover(uow)
 
     view = act_on_handover(uow, clock_at(), actor=COORDINATOR, handover_id=handover.id,
-                           action=HandoverAction.ACKNOWLEDGE, data={}, if_match=None)
+                           action=HandoverAction.ACKNOWLEDGE, data={}, if_match=None,
+                           deadlines=action_parts()["deadlines"])
 
     assert view.handover.status == HandoverStatus.ACKNOWLEDGED
     assert view.handover.acknowledged_by_user_id == COORDINATOR.user_id
@@ -195,6 +196,6 @@ def test_a_handover_is_assigned_only_to_someone_in_the_municipality(uow):
 
     with pytest.raises(InvalidData):
         act_on_handover(uow, clock_at(), actor=COORDINATOR, handover_id=handover.id, action=HandoverAction.ASSIGN,
-                        data={"assignee_user_id": "u-other"}, if_match=None)
+                        data={"assignee_user_id": "u-other"}, if_match=None, deadlines=action_parts()["deadlines"])
 
     assert uow.commits == 0 and uow.handovers.events == []

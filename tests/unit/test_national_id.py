@@ -10,6 +10,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from referral_service.domain.national_id import (
+    BIRTH_DATE_CODES,
     SENTENCES,
     InvalidNationalId,
     NationalId,
@@ -183,9 +184,13 @@ def _synthetic_d_number() -> str:
     raise AssertionError("no usable individual number")
 
 
-def test_fh_number_is_unsupported() -> None:
+def test_fh_number_needs_the_birth_date_given_with_it() -> None:
+    # FH-numbers carry no birth date by design (first digit 8 or 9, the rest random): without one given, refused.
     number = next(n for i in range(1000) if (n := _with_check_digits(f"812345{i:03d}")) is not None)
-    assert rejection_code(number) == "unsupported"
+    assert rejection_code(number) == "birth_date_required"
+    parsed = parse_national_id(number, allow_synthetic=False, today=TODAY, birth_date=date(2015, 3, 1))
+    assert (parsed.kind, parsed.birth_date, parsed.birth_date_given) == (
+        NationalIdKind.FH_NUMBER, date(2015, 3, 1), True)
 
 
 @pytest.mark.parametrize(
@@ -310,10 +315,16 @@ def test_any_input_either_parses_or_raises_invalid_national_id(value: str, allow
         assert not any(c.isdigit() for c in str(error))
 
 
-@pytest.mark.parametrize("code", sorted(SENTENCES))
+@pytest.mark.parametrize("code", sorted(set(SENTENCES) - BIRTH_DATE_CODES))
 def test_every_reason_has_norwegian_words_on_the_web(code: str) -> None:
     assert REASONS[code].endswith(".")
     assert national_id_message(code).startswith("Fødselsnummeret er ikke gyldig: ")
+
+
+@pytest.mark.parametrize("code", sorted(BIRTH_DATE_CODES))
+def test_the_birth_dates_reasons_are_said_as_they_are_beside_the_birth_date(code: str) -> None:
+    assert national_id_message(code) == REASONS[code]
+    assert "fødselsdato" in REASONS[code].lower()
 
 
 def test_the_web_says_the_check_digit_reason_in_norwegian() -> None:

@@ -38,6 +38,9 @@ SPEC: dict[str, tuple[frozenset[str], dict[str, str]]] = {
                                                     "information_requested": "municipal_level"}),
     # ... and sets the day it plans to discharge the child, so the handover can open ahead of it.
     "plan-discharge": (frozenset({BUP_INTAKE}), {"in_treatment": "in_treatment"}),
+    # ... and, as the young person turns 18, transfers an open referral to adult mental health services (DPS).
+    "transfer-to-dps": (frozenset({BUP_INTAKE}), {state: "transferred_to_dps" for state in (
+        "submitted", "information_requested", "accepted", "in_treatment")}),
 }
 
 #: API.md: "`reject`, `discharge`, and `withdraw` after acceptance lead to a handover task".

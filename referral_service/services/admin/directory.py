@@ -6,7 +6,7 @@ from sqlalchemy import func
 from sqlmodel import Session, select
 
 from referral_service.clock import Clock
-from referral_service.domain.enums import OrganisationKind, Profession, Role
+from referral_service.domain.enums import SPECIALIST_CLINIC_KINDS, Profession, Role
 from referral_service.domain.municipalities import UNKNOWN, MunicipalityRegister
 from referral_service.domain.organisation import Organisation, ReferralRightGrant, User
 from referral_service.errors import Forbidden, InvalidData
@@ -24,14 +24,15 @@ def require_admin(actor: Actor) -> None:
 def create_organisation(uow: SqlUnitOfWork, *, clock: Clock, municipalities: MunicipalityRegister, actor: Actor,
                         kind: str, name: str, municipality_number: str | None = None,
                         her_id: str | None = None) -> Organisation:
-    """Register an organisation; every kind but a BUP clinic belongs to one municipality in force today."""
+    """Register an organisation; every kind but a specialist clinic (BUP, DPS) belongs to one municipality in
+    force today."""
     with uow:
         session = uow.session
         require_admin(actor)
-        if kind != OrganisationKind.BUP_CLINIC and not municipality_number:
+        if kind not in SPECIALIST_CLINIC_KINDS and not municipality_number:
             raise InvalidData(
                 "This kind of organisation belongs to a municipality.",
-                errors={"municipality_number": ["Required for every kind but bup_clinic."]},
+                errors={"municipality_number": ["Required for every kind but bup_clinic and adult_mental_health."]},
             )
         if municipality_number and not municipalities.holds(municipality_number, clock.today()):
             raise InvalidData("No municipality in force has this number.",

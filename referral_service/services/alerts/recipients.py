@@ -7,7 +7,7 @@ from sqlmodel import Session, select
 from referral_service.domain.enums import OrganisationKind, Role
 from referral_service.domain.organisation import Organisation, User
 from referral_service.domain.referral import CoReferrer, MunicipalContact, Referral
-from referral_service.security.consent_scope import consent_allows
+from referral_service.security.consent_scope import child_welfare_partner_may_know, consent_allows
 
 
 def users_with_role(session: Session, *, organisation_id: str | None, role: Role) -> list[User]:
@@ -62,15 +62,25 @@ def _referrers_at(session: Session, referral: Referral, organisation_ids: set[st
 
 def around_the_child(session: Session, referral: Referral) -> list[User]:
     """Everyone around the child who hears BUP's decision to hand the child back: the referrer, every
-    co-referring organisation (GP, PPT, school health, child welfare) and the organisations of the named
-    municipal contacts, within the consent given."""
+    co-referring organisation (GP, PPT, school health, child welfare), the organisations of the named
+    municipal contacts, within the consent given, and the child welfare partner on its basis."""
     co_referring = set(session.exec(select(CoReferrer.organisation_id)
                                     .where(CoReferrer.referral_id == referral.id)).all())
     contacts = {org_id for org_id in session.exec(select(MunicipalContact.organisation_id)
                                                   .where(MunicipalContact.referral_id == referral.id)).all() if org_id}
     people = {u.id: u for u in referrer_side(session, referral)}
-    for user in _referrers_at(session, referral, co_referring | contacts):
+    for user in [*_referrers_at(session, referral, co_referring | contacts), *child_welfare_partner(session, referral)]:
         people.setdefault(user.id, user)
+    return sorted(people.values(), key=lambda u: u.id)
+
+
+def child_welfare_partner(session: Session, referral: Referral) -> list[User]:
+    """The people at the child welfare partner (barnevern), when it may be told: on the duty to inform, or
+    while the consent in force shares with it (workflows.partners)."""
+    if not child_welfare_partner_may_know(referral):
+        return []
+    people = {u.id: u for role in (Role.REFERRER, Role.REFERRER_LEAD)
+              for u in users_with_role(session, organisation_id=referral.child_welfare_org_id, role=role)}
     return sorted(people.values(), key=lambda u: u.id)
 
 

@@ -6,6 +6,7 @@ Called by the worker for each referral event, and by the reconciler for any gap.
 from __future__ import annotations
 
 import logging
+from datetime import date
 from typing import Any
 
 from sqlalchemy.exc import IntegrityError
@@ -19,6 +20,7 @@ from referral_service.domain.referral import Referral, ReferralEvent
 from referral_service.services.alerts.inbox import raise_alerts
 from referral_service.services.alerts.recipients import around_the_child
 from referral_service.services.handovers import routing
+from referral_service.services.referrals.queries import current_handover
 from referral_service.services.unit_of_work import SqlUnitOfWork
 from referral_service.workflows import handover_rules
 from referral_service.workflows.deadlines import DeadlinePolicy
@@ -42,7 +44,7 @@ def ensure_handover(uow: SqlUnitOfWork, *, clock: Clock, deadlines: DeadlinePoli
     if existing is not None:
         return existing
     referral = session.get(Referral, event.referral_id)
-    planned = session.exec(select(Handover).where(Handover.referral_id == referral.id)).first()
+    planned = current_handover(session, referral.id)
     if planned is not None:
         return _complete_planned(uow, clock, handover=planned, referral=referral, event=event)
     clinic = session.get(Organisation, referral.clinic_id)
@@ -71,15 +73,22 @@ def open_ahead_of_discharge(uow: SqlUnitOfWork, *, clock: Clock, deadlines: Dead
                  trigger_event_id=plan_event.id, content=content)
 
 
+def due_dates(deadlines: DeadlinePolicy, municipality: Organisation | None, *, created_on: date) -> tuple[date, date]:
+    """When a task created on this day must be acknowledged and its first contact made, by the municipality's
+    own numbers where it has them."""
+    ack_days = (municipality and municipality.handover_acknowledge_days) or deadlines.handover_acknowledge_days
+    contact_days = ((municipality and municipality.handover_first_contact_days)
+                    or deadlines.handover_first_contact_days)
+    return (deadlines.calendar.add_working_days(created_on, ack_days),
+            deadlines.calendar.add_working_days(created_on, contact_days))
+
+
 def _open(uow: SqlUnitOfWork, clock: Clock, deadlines: DeadlinePolicy, *, referral: Referral,
           trigger: HandoverTrigger, trigger_event_id: str, content: dict[str, Any]) -> Handover | None:
     """A new task with its owner, its due dates and the owner told; None when one exists for the referral."""
     session = uow.session
     ownership, municipality = routing.ownership_for(session, referral)
-    created_on = clock.today()
-    ack_days = (municipality and municipality.handover_acknowledge_days) or deadlines.handover_acknowledge_days
-    contact_days = ((municipality and municipality.handover_first_contact_days)
-                    or deadlines.handover_first_contact_days)
+    acknowledge_due, first_contact_due = due_dates(deadlines, municipality, created_on=clock.today())
     handover = Handover(
         referral_id=referral.id,
         trigger_event_id=trigger_event_id,
@@ -87,8 +96,8 @@ def _open(uow: SqlUnitOfWork, clock: Clock, deadlines: DeadlinePolicy, *, referr
         municipality_number=referral.child_home_municipality,
         municipality_org_id=municipality.id if municipality else None,
         addressed_to=ownership.addressed_to,
-        acknowledge_due=deadlines.calendar.add_working_days(created_on, ack_days),
-        first_contact_due=deadlines.calendar.add_working_days(created_on, contact_days),
+        acknowledge_due=acknowledge_due,
+        first_contact_due=first_contact_due,
         content=content,
         created_at=clock.now(),
         updated_at=clock.now(),

@@ -41,6 +41,12 @@ def leads(session: Session, handover: Handover) -> list[User]:
     return _active_with(session, handover.owner_org_id, (LEAD_ROLE[handover.addressed_to],))
 
 
+def may_hold(user: User, handover: Handover) -> bool:
+    """An active person who acts on the owner's tasks, or its lead, may hold the task."""
+    roles = (*ACTING_ROLES[handover.addressed_to], LEAD_ROLE[handover.addressed_to])
+    return user.active and any(role.value in user.roles for role in roles)
+
+
 def escalation_recipients(session: Session, handover: Handover) -> list[User]:
     """A lead of the owning organisation; where it has none, the administrators, never no one."""
     return leads(session, handover) or administrators(session)
@@ -81,13 +87,14 @@ def apply_ownership(session: Session, handover: Handover, referral: Referral, ow
     handover.content = {**handover.content, "municipal_contacts": contacts}
 
 
-def tell_owner(uow: SqlUnitOfWork, clock: Clock, *, handover: Handover, clinic_name: str, key: str) -> list[User]:
+def tell_owner(uow: SqlUnitOfWork, clock: Clock, *, handover: Handover, clinic_name: str, key: str,
+               kind: str = "handover_created", data: dict[str, str] | None = None) -> list[User]:
     """The owner's people are told the task is theirs; administrators when nobody can act, or when the home
     municipality is not connected to the service. Returns who was told to act."""
     holders = actors(uow.session, handover)
-    raise_alerts(uow, clock, users=holders, kind="handover_created", dedupe_key=key,
+    raise_alerts(uow, clock, users=holders, kind=kind, dedupe_key=key,
                  data={"clinic": clinic_name, "trigger": str(handover.trigger),
-                       "acknowledge_due": handover.acknowledge_due.isoformat()},
+                       "acknowledge_due": handover.acknowledge_due.isoformat(), **(data or {})},
                  referral_id=handover.referral_id, handover_id=handover.id)
     if handover.owner_org_id is None:
         raise_alerts(uow, clock, users=administrators(uow.session), kind="handover_unrouted",

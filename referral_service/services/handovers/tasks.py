@@ -15,10 +15,13 @@ from referral_service.domain.referral import Referral
 from referral_service.errors import Forbidden, InvalidData, PreconditionFailed
 from referral_service.security.actor import Actor
 from referral_service.security.handover_visibility import may_work_on, visible_handovers
+from referral_service.services.handovers.check_ins import schedule_check_in
 from referral_service.services.pagination import Page, paginate
 from referral_service.services.referrals.guards import if_match_fails
 from referral_service.services.unit_of_work import SqlUnitOfWork, UnitOfWork
 from referral_service.services.views import HandoverView, handover_etag
+from referral_service.workflows.check_ins import schedules_check_in
+from referral_service.workflows.deadlines import DeadlinePolicy
 from referral_service.workflows.handover_lifecycle import (
     SETTLES,
     TRANSITIONS,
@@ -86,7 +89,8 @@ def _apply(handover: Handover, action: HandoverAction, data: dict[str, Any], *, 
         assignee = data.get("assignee_user_id")
         if assignee:
             user = uow.organisations.user(assignee)
-            if user is None or user.organisation_id != actor.organisation_id:
+            # Never to someone who has left: nothing is left with an inactive holder.
+            if user is None or user.organisation_id != actor.organisation_id or not user.active:
                 raise InvalidData("Assign to a person in your own organisation.",
                                   errors={"assignee_user_id": ["No such person in your organisation."]})
         handover.assignee_user_id, handover.assigned_service = assignee, data.get("service")
@@ -103,8 +107,10 @@ def _apply(handover: Handover, action: HandoverAction, data: dict[str, Any], *, 
 
 
 def act_on_handover(uow: UnitOfWork, clock: Clock, *, actor: Actor, handover_id: str,
-                    action: HandoverAction, data: dict[str, Any], if_match: str | None) -> HandoverView:
-    """One step of the task in one transaction: 404, 403, 412, 409 or 422, or the new state."""
+                    action: HandoverAction, data: dict[str, Any], if_match: str | None,
+                    deadlines: DeadlinePolicy) -> HandoverView:
+    """One step of the task in one transaction: 404, 403, 412, 409 or 422, or the new state. Closing because the
+    municipal help ended schedules the check-in with the family in the same transaction."""
     with uow:
         handover, referral = uow.handovers.get_visible(actor=actor, handover_id=handover_id)
         referrer_side = Party.REFERRER in uow.referrals.parties_of(actor=actor, referral=referral)
@@ -117,9 +123,12 @@ def act_on_handover(uow: UnitOfWork, clock: Clock, *, actor: Actor, handover_id:
         uow.handovers.claim_version(handover)
         event_data = _apply(handover, action, data, actor=actor, uow=uow, clock=clock)
         handover.status, handover.updated_at = to_status, clock.now()
-        uow.handovers.add_event(HandoverEvent(handover_id=handover.id, action=action, from_status=from_status,
-                                              to_status=to_status, actor_id=actor.user_id, at=clock.now(),
-                                              data=event_data))
+        step = HandoverEvent(handover_id=handover.id, action=action, from_status=from_status, to_status=to_status,
+                             actor_id=actor.user_id, at=clock.now(), data=event_data)
+        uow.handovers.add_event(step)
+        if action is HandoverAction.CLOSE and schedules_check_in(handover.outcome_code):
+            schedule_check_in(uow, clock, policy=deadlines.check_ins, handover=handover, referral=referral,
+                              actor=actor, closed_at=step.at)
         if action in SETTLES:
             uow.handovers.settle_alerts(handover.id, SETTLES[action], clock.now())
         uow.access_log.record(actor=actor, action=f"handover_{action}", referrals=[referral])

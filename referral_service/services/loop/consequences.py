@@ -5,15 +5,20 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from sqlmodel import Session
+from sqlmodel import Session, select
 
 from referral_service.clock import Clock
-from referral_service.domain.enums import HandoverAddressee, ReferralAction, Role
+from referral_service.domain.enums import HandoverAddressee, HandoverStatus, ReferralAction, Role
 from referral_service.domain.handover import Handover
 from referral_service.domain.organisation import Organisation, User
 from referral_service.domain.referral import Referral, ReferralEvent
 from referral_service.services.alerts.inbox import raise_alerts
-from referral_service.services.alerts.recipients import invited_co_referrers, referrer_side, users_with_role
+from referral_service.services.alerts.recipients import (
+    around_the_child,
+    invited_co_referrers,
+    referrer_side,
+    users_with_role,
+)
 from referral_service.services.cases.repeats import rejections_in_window
 from referral_service.services.handovers.creation import ensure_handover
 from referral_service.services.unit_of_work import SqlUnitOfWork
@@ -30,6 +35,29 @@ def _someone_else_submitted(session: Session, referral: Referral, event: Referra
     return [drafter] if drafter is not None and drafter.active and event.actor_id != drafter.id else []
 
 
+def _referrers_other_than_the_merged(session: Session, referral: Referral, event: ReferralEvent) -> list[User]:
+    """The referring side of the referral joined or kept, but not the organisation that came in with it."""
+    return [user for user in referrer_side(session, referral)
+            if user.organisation_id != event.data.get("organisation_id")]
+
+
+def _referrer_merged_by_bup(session: Session, referral: Referral, event: ReferralEvent) -> list[User]:
+    """The referrer whose referral BUP merged into another (one who joined did it themselves)."""
+    return referrer_side(session, referral) if event.data.get("by") == ReferralAction.MERGE else []
+
+
+def _around_the_young_person(session: Session, referral: Referral, _event: ReferralEvent) -> list[User]:
+    """A transfer to DPS: everyone around the child (within consent), and the coordinator holding an open
+    handover of the referral, who stays on the case."""
+    people = {u.id: u for u in around_the_child(session, referral)}
+    handover = session.exec(select(Handover).where(Handover.referral_id == referral.id,
+                                                   Handover.status != HandoverStatus.CLOSED)).first()
+    holder = session.get(User, handover.assignee_user_id) if handover and handover.assignee_user_id else None
+    if holder is not None and holder.active:
+        people.setdefault(holder.id, holder)
+    return sorted(people.values(), key=lambda u: u.id)
+
+
 #: Who is told of an event that hands nothing over: the referrer of BUP's answers and questions, BUP of the
 #: referrer's answer, an invited co-referrer of the invitation, the drafter when a co-referrer sent it.
 NOTICES: dict[ReferralAction, Recipients] = {
@@ -41,6 +69,12 @@ NOTICES: dict[ReferralAction, Recipients] = {
     ReferralAction.INVITE_CO_REFERRER: lambda session, referral, event: invited_co_referrers(
         session, referral, event.data.get("organisation_id", "")),
     ReferralAction.SUBMIT: _someone_else_submitted,
+    ReferralAction.JOIN: _referrers_other_than_the_merged,
+    ReferralAction.MERGE: _referrers_other_than_the_merged,
+    ReferralAction.MERGED_INTO: _referrer_merged_by_bup,
+    ReferralAction.TRANSFER_TO_DPS: _around_the_young_person,
+    ReferralAction.RECEIVE_DPS_TRANSFER: lambda session, referral, _event: users_with_role(
+        session, organisation_id=referral.clinic_id, role=Role.BUP_INTAKE),
 }
 
 

@@ -8,23 +8,27 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 
+from sqlalchemy import Exists
 from sqlmodel import select
 
 from referral_service.clock import Clock
-from referral_service.domain.enums import ReferralAction, ReferralStatus, Role
+from referral_service.domain.child import Child
+from referral_service.domain.enums import OrganisationKind, ReferralAction, ReferralStatus, Role
 from referral_service.domain.handover import DeadlineMark, Handover
-from referral_service.domain.organisation import User
+from referral_service.domain.organisation import Organisation, User
 from referral_service.domain.referral import MunicipalContact, Referral, ReferralEvent
 from referral_service.security.consent_scope import municipality_may_see
 from referral_service.services.alerts.inbox import raise_alerts
 from referral_service.services.alerts.recipients import municipality_of, referrer_side, users_with_role
-from referral_service.services.handovers import routing
+from referral_service.services.handovers import check_ins, holders, routing
 from referral_service.services.handovers.creation import open_ahead_of_discharge
 from referral_service.services.unit_of_work import SqlUnitOfWork
-from referral_service.workflows import escalation
+from referral_service.workflows import adult_transfer, escalation
 from referral_service.workflows.calendar import WorkingDayCalendar
+from referral_service.workflows.check_ins import CHECK_IN_DUE, CheckInPolicy, check_in_marks
 from referral_service.workflows.deadlines import DeadlinePolicy
 from referral_service.workflows.handover_lifecycle import AWAITING_FIRST_CONTACT, HandoverStatus, overdue_handovers
+from referral_service.workflows.referral_lifecycle import OPEN_AT_BUP
 
 log = logging.getLogger(__name__)
 
@@ -145,11 +149,63 @@ def sweep_children_waiting_alone(uow: SqlUnitOfWork, result: SweepResult, *, clo
             result.count(mark.kind)
 
 
+def _marked(kind: str) -> Exists:
+    """The referral already has a mark of this kind."""
+    return select(DeadlineMark.id).where(DeadlineMark.referral_id == Referral.id, DeadlineMark.kind == kind).exists()
+
+
+def sweep_turning_18(uow: SqlUnitOfWork, result: SweepResult, *, clock: Clock) -> None:
+    """A young person with a referral open at BUP: BUP's intake gets a heads-up from 17½ and an alert at 18 to
+    plan the transfer to adult mental health services (DPS), each once per referral."""
+    session, today = uow.session, clock.today()
+    adult = Child.birth_date <= adult_transfer.adult_if_born_on_or_before(today)
+    growing_up = session.exec(select(Referral, Child.birth_date).join(Child, Child.id == Referral.child_id)
+                              .join(Organisation, Organisation.id == Referral.clinic_id).where(
+        Referral.status.in_(sorted(OPEN_AT_BUP)), Organisation.kind == OrganisationKind.BUP_CLINIC,
+        Child.birth_date <= adult_transfer.transferable_if_born_on_or_before(today),
+        # Told once: a young person already told of what applies today is not looked up again every minute.
+        ~_marked(adult_transfer.TURNING_18), adult | ~_marked(adult_transfer.TURNING_18_SOON))).all()
+    for referral, birth_date in growing_up:
+        for mark in adult_transfer.growing_up_marks(referral_id=referral.id, birth_date=birth_date,
+                                                    status=referral.status, today=today):
+            intake = users_with_role(session, organisation_id=referral.clinic_id, role=Role.BUP_INTAKE)
+            if _record(uow, clock, mark, users=intake, referral_id=referral.id, handover_id=None):
+                result.count(mark.kind)
+
+
 def sweep_owners(uow: SqlUnitOfWork, result: SweepResult, *, clock: Clock) -> None:
     """No task stays with an owner that has nobody active left to act on it: the owner rule picks again."""
     for handover in routing.orphaned_handovers(uow.session):
         if routing.reroute(uow, clock, handover=handover, because="owner_inactive"):
             result.count("handover_rerouted")
+
+
+def sweep_inactive_holders(uow: SqlUnitOfWork, result: SweepResult, *, clock: Clock) -> None:
+    """No open task stays with a person who can no longer sign in: it goes back to the owner's queue, and the
+    owner's people and its lead are told."""
+    for handover in holders.held_by_inactive(uow.session):
+        holders.change_holder(uow, clock, handover=handover, successor=None, because="holder_inactive",
+                              actor_id=None)
+        result.count("handover_released")
+
+
+def sweep_check_ins(uow: SqlUnitOfWork, result: SweepResult, *, clock: Clock, policy: CheckInPolicy) -> None:
+    """A check-in after the help ended: called off, with its holder told, when the child is referred again; else
+    its holder is told on the due date, and not recorded within the grace period it escalates to the owner's
+    lead once per level, so that none is silently dropped."""
+    session, today = uow.session, clock.today()
+    for check_in, handover, new_referral in check_ins.referred_again(session):
+        check_ins.cancel_because_referred_again(uow, clock, check_in=check_in, handover=handover,
+                                                new_referral=new_referral)
+        result.count("check_in_cancelled")
+    for check_in, handover in check_ins.planned_due(session, today):
+        for mark in check_in_marks(check_in_id=check_in.id, due_on=check_in.due_on, today=today, policy=policy):
+            recipients = (check_ins.due_recipients(session, check_in, handover) if mark.kind == CHECK_IN_DUE
+                          else routing.escalation_recipients(session, handover))
+            if _record(uow, clock, mark, users=recipients, referral_id=check_in.referral_id,
+                       handover_id=handover.id):
+                check_in.escalation_level = max(check_in.escalation_level, mark.level)
+                result.count(mark.kind)
 
 
 def run_sweeps(uow: SqlUnitOfWork, *, clock: Clock, deadlines: DeadlinePolicy) -> SweepResult:
@@ -159,8 +215,11 @@ def run_sweeps(uow: SqlUnitOfWork, *, clock: Clock, deadlines: DeadlinePolicy) -
         sweep_referral_deadlines(uow, result, clock=clock, deadlines=deadlines)
         sweep_planned_discharges(uow, result, clock=clock, deadlines=deadlines)
         sweep_children_waiting_alone(uow, result, clock=clock, deadlines=deadlines)
+        sweep_turning_18(uow, result, clock=clock)
+        sweep_inactive_holders(uow, result, clock=clock)
         sweep_owners(uow, result, clock=clock)
         sweep_handovers(uow, result, clock=clock, calendar=deadlines.calendar)
+        sweep_check_ins(uow, result, clock=clock, policy=deadlines.check_ins)
         uow.commit()
     if result.marks:
         log.info("deadline sweep", extra={"marks": result.marks, "as_of": clock.now().isoformat()})

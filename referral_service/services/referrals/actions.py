@@ -1,6 +1,6 @@
 """The referral's actions: submit, ask for information, answer, accept, reject, forward, start
-treatment, discharge, withdraw. The transition table in workflows decides what is allowed;
-this module loads, guards, applies the action's effect, records the event and commits.
+treatment, discharge, withdraw, transfer to adult services (DPS). The transition table in workflows decides
+what is allowed; this module loads, guards, applies the action's effect, records the event and commits.
 """
 
 from __future__ import annotations
@@ -13,7 +13,6 @@ from typing import Any
 from referral_service.clock import Clock
 from referral_service.domain.enums import OrganisationKind, ReferralAction, ReferralStatus
 from referral_service.domain.municipalities import MunicipalityRegister
-from referral_service.domain.national_id import age_on
 from referral_service.domain.referral import Referral, ReferralEvent
 from referral_service.errors import Conflict, Forbidden, InvalidData
 from referral_service.security.actor import Actor
@@ -21,7 +20,9 @@ from referral_service.services.referrals.guards import check_if_match
 from referral_service.services.repositories import ReferralRepository
 from referral_service.services.unit_of_work import UnitOfWork
 from referral_service.services.views import ReferralView
+from referral_service.workflows import adult_transfer
 from referral_service.workflows import referral_lifecycle as lifecycle
+from referral_service.workflows.age_range import age_for_rules, age_refusal
 from referral_service.workflows.completeness import ReferralDraft, missing_items
 from referral_service.workflows.deadlines import DeadlinePolicy
 from referral_service.workflows.escalation import late_decision_marks
@@ -61,7 +62,8 @@ def draft_of(referrals: ReferralRepository, referral: Referral, *, today: date,
     child = referrals.child_of(referral)
     consent = referrals.current_consent(referral.id)
     return ReferralDraft(
-        age=age_on(child.birth_date, today),
+        age=age_for_rules(child.birth_date, today),
+        age_refusal=age_refusal(child.birth_date, today),
         reasons=list(referral.reasons),
         description=referral.description,
         measures_tried=referral.measures_tried,
@@ -148,28 +150,55 @@ def _record_epikrise(ctx: ActionContext, data: dict[str, Any]) -> dict[str, Any]
     return {}
 
 
-def _forward(ctx: ActionContext, data: dict[str, Any]) -> dict[str, Any]:
+def _open_at(ctx: ActionContext, clinic_id: str, *, received: ReferralAction, logged_as: str,
+             data: dict[str, Any]) -> Referral:
+    """A new submitted referral at `clinic_id` that goes on from this one: the same child, content, consent,
+    people around the child and co-referrers, with its own assessment deadline and first event."""
     old = ctx.referral
-    clinic = ctx.uow.organisations.get(data["clinic_id"])
-    if clinic is None or clinic.kind != OrganisationKind.BUP_CLINIC or clinic.id == old.clinic_id:
-        raise InvalidData("Forward to another BUP clinic.", errors={"clinic_id": ["Not another BUP clinic."]})
     new = Referral(
         **{name: getattr(old, name) for name in (
             "child_id", "child_given_name", "child_family_name", "child_home_municipality", "child_guardians",
             "referrer_user_id", "referrer_org_id", "referrer_kind", "submitted_by_user_id",
             "reasons", "description", "urgency", "measures_tried", "child_view", "attachments",
-            "shared_with_municipality", "shared_with_school")},
-        status=ReferralStatus.SUBMITTED, clinic_id=clinic.id, forwarded_from_id=old.id,
+            "shared_with_municipality", "shared_with_school", "shared_with_child_welfare",
+            "interpreter_needed", "interpreter_language", "child_welfare_org_id", "child_welfare_basis")},
+        status=ReferralStatus.SUBMITTED, clinic_id=clinic_id, forwarded_from_id=old.id,
         created_at=ctx.clock.now(), updated_at=ctx.clock.now(),
     )
     _start_assessment_clock(ctx, new)
     ctx.uow.referrals.add_forwarded(source=old, target=new)
     old.forwarded_to_id = new.id
     ctx.uow.record_event(ReferralEvent(
-        referral_id=new.id, action=ReferralAction.RECEIVE_FORWARDED, from_status=None, to_status=new.status,
+        referral_id=new.id, action=received, from_status=None, to_status=new.status,
         actor_id=ctx.actor.user_id, actor_org_id=ctx.actor.organisation_id, at=ctx.clock.now(),
-        data={"forwarded_from_id": old.id, "reason": data["reason"]}))
-    ctx.uow.access_log.record(actor=ctx.actor, action="forward_create", referrals=[new])
+        data={"forwarded_from_id": old.id, **data}))
+    ctx.uow.access_log.record(actor=ctx.actor, action=logged_as, referrals=[new])
+    return new
+
+
+def _forward(ctx: ActionContext, data: dict[str, Any]) -> dict[str, Any]:
+    clinic = ctx.uow.organisations.get(data["clinic_id"])
+    if clinic is None or clinic.kind != OrganisationKind.BUP_CLINIC or clinic.id == ctx.referral.clinic_id:
+        raise InvalidData("Forward to another BUP clinic.", errors={"clinic_id": ["Not another BUP clinic."]})
+    new = _open_at(ctx, clinic.id, received=ReferralAction.RECEIVE_FORWARDED, logged_as="forward_create",
+                  data={"reason": data["reason"]})
+    return {**data, "new_referral_id": new.id}
+
+
+def _transfer_to_dps(ctx: ActionContext, data: dict[str, Any]) -> dict[str, Any]:
+    """Growing up: the young person goes on at a DPS clinic; the municipal side stays as it is (no handover)."""
+    here = ctx.uow.organisations.get(ctx.referral.clinic_id)
+    refusal = adult_transfer.transfer_refusal(clinic_kind=here.kind if here else "",
+                                              birth_date=ctx.uow.referrals.child_of(ctx.referral).birth_date,
+                                              today=ctx.clock.today())
+    if refusal:
+        raise Conflict(refusal)
+    clinic = ctx.uow.organisations.get(data["clinic_id"])
+    if clinic is None or clinic.kind != OrganisationKind.ADULT_MENTAL_HEALTH:
+        raise InvalidData("Transfer to an adult mental health clinic (DPS).",
+                          errors={"clinic_id": ["Not an adult mental health clinic (DPS)."]})
+    new = _open_at(ctx, clinic.id, received=ReferralAction.RECEIVE_DPS_TRANSFER, logged_as="dps_transfer_create",
+                   data={"reason": data["reason"], "from_clinic_id": ctx.referral.clinic_id})
     return {**data, "new_referral_id": new.id}
 
 
@@ -191,6 +220,7 @@ EFFECTS: dict[ReferralAction, Effect] = {
     ReferralAction.PLAN_DISCHARGE: _plan_discharge,
     ReferralAction.RECORD_EPIKRISE: _record_epikrise,
     ReferralAction.WITHDRAW: _record_only,
+    ReferralAction.TRANSFER_TO_DPS: _transfer_to_dps,
 }
 
 

@@ -4,12 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlmodel import select
-
 from referral_service.clock import Clock
 from referral_service.domain.enums import ReferralAction, ReferralStatus, ShareWith
-from referral_service.domain.handover import Handover
-from referral_service.domain.national_id import age_on
 from referral_service.domain.referral import Referral
 from referral_service.errors import InvalidData
 from referral_service.security.access_log import record_access
@@ -18,8 +14,10 @@ from referral_service.services.handovers import routing
 from referral_service.services.referrals.drafts import record_consent
 from referral_service.services.referrals.events import record_event
 from referral_service.services.referrals.guards import check_if_match, require_party
+from referral_service.services.referrals.queries import current_handover
 from referral_service.services.unit_of_work import SqlUnitOfWork
 from referral_service.services.views import ReferralView, build_view
+from referral_service.workflows.age_range import age_for_rules
 from referral_service.workflows.consent import consent_problems
 from referral_service.workflows.referral_lifecycle import Party
 
@@ -36,7 +34,7 @@ def change_consent(uow: SqlUnitOfWork, clock: Clock, *, actor: Actor, referral_i
         if referral.status != ReferralStatus.DRAFT and ShareWith.BUP not in scope:
             raise InvalidData("Without consent to share with BUP the referral must be withdrawn instead.",
                               errors={"share_with": ["Must include bup while the referral is with BUP."]})
-        problems = consent_problems(age=age_on(uow.referrals.child_of(referral).birth_date, clock.today()),
+        problems = consent_problems(age=age_for_rules(uow.referrals.child_of(referral).birth_date, clock.today()),
                                     given_by=consent.get("given_by") or [], share_with=scope,
                                     withhold_from_guardians=bool(consent.get("withhold_from_guardians")))
         if problems:
@@ -58,6 +56,6 @@ def change_consent(uow: SqlUnitOfWork, clock: Clock, *, actor: Actor, referral_i
 def _readdress_open_handover(uow: SqlUnitOfWork, clock: Clock, *, referral: Referral, actor: Actor) -> None:
     """A changed consent may move an open task: without consent to share with the municipality it goes to the
     referring side and reveals nothing more to the municipality (the owner rule decides)."""
-    handover = uow.session.exec(select(Handover).where(Handover.referral_id == referral.id)).first()
+    handover = current_handover(uow.session, referral.id)
     if handover is not None:
         routing.reroute(uow, clock, handover=handover, because="consent_changed", actor_id=actor.user_id)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from datetime import date
 from typing import Any
 
 from sqlalchemy.exc import IntegrityError
@@ -11,9 +12,16 @@ from sqlmodel import Session, select
 
 from referral_service.clock import Clock
 from referral_service.domain.child import Child
-from referral_service.domain.enums import OrganisationKind, ReferralAction, ReferralStatus, Role, ShareWith
+from referral_service.domain.enums import (
+    SPECIALIST_CLINIC_KINDS,
+    OrganisationKind,
+    ReferralAction,
+    ReferralStatus,
+    Role,
+    ShareWith,
+)
 from referral_service.domain.municipalities import MunicipalityRegister, UnknownMunicipality
-from referral_service.domain.national_id import InvalidNationalId
+from referral_service.domain.national_id import BIRTH_DATE_CODES, InvalidNationalId
 from referral_service.domain.organisation import Organisation
 from referral_service.domain.referral import (
     Consent,
@@ -30,8 +38,10 @@ from referral_service.security.identity_numbers import IdentityNumbers
 from referral_service.security.visibility import parties_of, visible_referrals
 from referral_service.services.pagination import Page, paginate
 from referral_service.services.referrals.actions import draft_of
+from referral_service.services.referrals.duplicates import other_open_referrals
 from referral_service.services.referrals.events import record_event
 from referral_service.services.referrals.guards import check_if_match, require_party
+from referral_service.services.referrals.partners import apply_partners_and_needs, check_partners_and_needs
 from referral_service.services.referrals.queries import (
     current_consent,
     events_of,
@@ -39,6 +49,7 @@ from referral_service.services.referrals.queries import (
 )
 from referral_service.services.unit_of_work import SqlUnitOfWork
 from referral_service.services.views import ReferralView, build_view, build_views
+from referral_service.workflows.age_range import age_refusal
 from referral_service.workflows.completeness import Missing, missing_items
 from referral_service.workflows.referral_lifecycle import Party
 
@@ -94,7 +105,7 @@ def _the_child(session: Session, identity: IdentityNumbers, municipalities: Muni
     child = None
     try:
         if data.get("child", {}).get("national_id"):
-            child = _find_or_register_child(session, identity, data["child"])
+            child = _find_or_register_child(session, identity, clock, data["child"])
     except InvalidData as invalid:
         errors = {**errors, **(invalid.errors or {})}
     if errors:
@@ -102,15 +113,22 @@ def _the_child(session: Session, identity: IdentityNumbers, municipalities: Muni
     return child
 
 
-def _find_or_register_child(session: Session, identity: IdentityNumbers, child_data: dict[str, Any]) -> Child:
+def _find_or_register_child(session: Session, identity: IdentityNumbers, clock: Clock,
+                            child_data: dict[str, Any]) -> Child:
     try:
-        national_id = identity.parse(child_data["national_id"])
+        national_id = identity.parse(child_data["national_id"], birth_date=child_data.get("birth_date"))
     except InvalidNationalId as exc:
         # The message names the fault, never the number.
+        if exc.code in BIRTH_DATE_CODES:
+            raise InvalidData("The birth date does not fit the identity number.",
+                              errors={"child.birth_date": [exc.reason]}) from None
         raise InvalidData("The identity number is not valid.",
                           errors={"child.national_id": [exc.reason]}) from None
     index = identity.vault.blind_index(national_id.value)
     child = session.exec(select(Child).where(Child.national_id_index == index)).first()
+    if child is not None and national_id.birth_date_given:
+        _check_birth_date_kept(child, national_id.birth_date)
+    _check_age(child.birth_date if child is not None else national_id.birth_date, clock)
     if child is None:
         child = Child(
             national_id_ciphertext=identity.vault.encrypt(national_id.value),
@@ -130,6 +148,21 @@ def _find_or_register_child(session: Session, identity: IdentityNumbers, child_d
         except IntegrityError:
             child = session.exec(select(Child).where(Child.national_id_index == index)).one()
     return child
+
+
+def _check_birth_date_kept(child: Child, birth_date: date) -> None:
+    """A birth date given for a child already registered must be the one it was registered with."""
+    if birth_date != child.birth_date:
+        raise InvalidData("The birth date given does not agree with the child's registered birth date.",
+                          errors={"child.birth_date": [InvalidNationalId("birth_date_conflict").reason]})
+
+
+def _check_age(birth_date: date, clock: Clock) -> None:
+    """The child must be within the service's ages today (422 by the birth date, else)."""
+    refusal = age_refusal(birth_date, clock.today())
+    if refusal is not None:
+        raise InvalidData("The child is outside the ages the service covers.",
+                          errors={"child.birth_date": [refusal.reason]})
 
 
 def _describe(child: Child, child_data: dict[str, Any]) -> None:
@@ -156,6 +189,7 @@ def record_consent(session: Session, *, referral: Referral, actor: Actor, consen
     scope = set(consent.get("share_with") or [])
     referral.shared_with_municipality = ShareWith.MUNICIPALITY in scope
     referral.shared_with_school = ShareWith.SCHOOL in scope
+    referral.shared_with_child_welfare = ShareWith.CHILD_WELFARE in scope
     session.add(
         Consent(
             referral_id=referral.id,
@@ -191,6 +225,7 @@ def create_referral(uow: SqlUnitOfWork, *, clock: Clock, identity: IdentityNumbe
             if replay is not None:
                 return replay, False
         _check_organisations(session, data)
+        check_partners_and_needs(session, data=data, share_with=(data.get("consent") or {}).get("share_with") or [])
         child = _the_child(session, identity, municipalities, clock, data)
         assert child is not None  # a new referral always names the child's identity number (ReferralIn)
         session.flush()
@@ -211,8 +246,13 @@ def create_referral(uow: SqlUnitOfWork, *, clock: Clock, identity: IdentityNumbe
         session.flush()
         record_consent(session, referral=referral, actor=actor, consent=data.get("consent") or {}, now=now)
         _replace_contacts(session, referral=referral, contacts=data.get("municipal_contacts") or [])
-        record_event(uow, clock, referral=referral, action=ReferralAction.CREATE, from_status=None, actor=actor)
+        # Which kind of number identifies the child (an FH-number is to be replaced by a fødselsnummer later).
+        record_event(uow, clock, referral=referral, action=ReferralAction.CREATE, from_status=None, actor=actor,
+                     data={"child_id_kind": child.national_id_kind})
+        apply_partners_and_needs(uow, clock, actor=actor, referral=referral, data=data)
         record_access(session, actor=actor, action="create", referrals=[referral])
+        # Another open referral of the same child (from anyone) is told at once, as a notice (need-to-know).
+        others = other_open_referrals(session, actor=actor, referral=referral)
         if idempotency_key:
             session.add(IdempotencyRecord(user_id=actor.user_id, key=idempotency_key, request_hash=request_hash,
                                           referral_id=referral.id))
@@ -226,7 +266,9 @@ def create_referral(uow: SqlUnitOfWork, *, clock: Clock, identity: IdentityNumbe
             if replay:
                 return replay, False
             raise
-        return build_view(session, referral), True
+        view = build_view(session, referral)
+        view.other_open_referrals = others
+        return view, True
 
 
 def _replay(uow: SqlUnitOfWork, *, actor: Actor, key: str, request_hash: str) -> ReferralView | None:
@@ -263,7 +305,14 @@ def update_draft(uow: SqlUnitOfWork, *, clock: Clock, identity: IdentityNumbers,
         if referral.status != ReferralStatus.DRAFT:
             raise Conflict("Only a draft can be edited.")
         _check_organisations(session, data)
+        in_force = current_consent(session, referral.id)
+        share_with = (data["consent"].get("share_with") or [] if "consent" in data
+                      else (in_force.share_with if in_force else []))
+        check_partners_and_needs(session, data=data, share_with=share_with)
         child = _the_child(session, identity, municipalities, clock, data)
+        if child is None and (data.get("child") or {}).get("birth_date"):
+            # Without a new number the child stays; a birth date given with it must be the registered one.
+            _check_birth_date_kept(uow.referrals.child_of(referral), data["child"]["birth_date"])
         uow.referrals.claim_version(referral)
         if child is not None:
             session.flush()
@@ -278,6 +327,7 @@ def update_draft(uow: SqlUnitOfWork, *, clock: Clock, identity: IdentityNumbers,
             record_consent(session, referral=referral, actor=actor, consent=data["consent"], now=clock.now())
         if "municipal_contacts" in data:
             _replace_contacts(session, referral=referral, contacts=data["municipal_contacts"])
+        apply_partners_and_needs(uow, clock, actor=actor, referral=referral, data=data)
         referral.updated_at = clock.now()
         record_access(session, actor=actor, action="update", referrals=[referral])
         if invite_organisation_id:
@@ -359,7 +409,7 @@ def _invite(uow: SqlUnitOfWork, clock: Clock, *, actor: Actor, referral: Referra
     """Add the co-referrer, unless it takes part already, in the caller's unit of work."""
     session = uow.session
     organisation = session.get(Organisation, organisation_id)
-    if organisation is None or organisation.kind == OrganisationKind.BUP_CLINIC:
+    if organisation is None or organisation.kind in SPECIALIST_CLINIC_KINDS:
         raise InvalidData("No such municipal organisation.", errors={"organisation_id": ["No such organisation."]})
     if referral.status not in (ReferralStatus.DRAFT, ReferralStatus.INFORMATION_REQUESTED,
                                ReferralStatus.SUBMITTED):

@@ -18,10 +18,10 @@ from referral_service.services.admin.directory import organisations_by_id
 from referral_service.services.alerts.recipients import municipality_of
 from referral_service.services.cases.read_model import ChildCase, read_case
 from referral_service.services.referrals.drafts import CONTACTS_OPEN_IN
-from referral_service.services.referrals.queries import events_of
+from referral_service.services.referrals.queries import current_handover, events_of
 from referral_service.services.unit_of_work import SqlUnitOfWork
 from referral_service.services.views import ChildDetails, ReferralView, build_view
-from referral_service.workflows.referral_lifecycle import DECISION_EVENTS, Party, actions_open_to
+from referral_service.workflows.referral_lifecycle import DECISION_EVENTS, MOVE_REFUSED_IN, Party, actions_open_to
 
 
 @dataclass
@@ -55,7 +55,7 @@ def referral_page(uow: SqlUnitOfWork, *, actor: Actor, referral_id: str, window_
         referral = uow.referrals.get_visible(actor=actor, referral_id=referral_id)
         view = build_view(session, referral, viewer=actor)
         events = events_of(session, referral.id)
-        handover = session.exec(select(Handover).where(Handover.referral_id == referral.id)).first()
+        handover = current_handover(session, referral.id)
         people = {u.id: u for u in session.exec(select(User).where(User.id.in_({e.actor_id for e in events})))}
         organisations = organisations_by_id(session, {
             referral.clinic_id, referral.referrer_org_id, handover.municipality_org_id if handover else None,
@@ -78,7 +78,10 @@ def referral_page(uow: SqlUnitOfWork, *, actor: Actor, referral_id: str, window_
                        if a != ReferralAction.RECORD_EPIKRISE or referral.epikrise_pending),
                      # After submission the referring side may still name who in the municipality is around the child.
                      *([ReferralAction.UPDATE_MUNICIPAL_CONTACTS] if Party.REFERRER in parties
-                       and referral.status in CONTACTS_OPEN_IN and referral.status != ReferralStatus.DRAFT else [])],
+                       and referral.status in CONTACTS_OPEN_IN and referral.status != ReferralStatus.DRAFT else []),
+                     # The referring side records that the family has moved (BUP and the municipality: API, task page).
+                     *([ReferralAction.MOVE] if Party.REFERRER in parties
+                       and referral.status not in MOVE_REFUSED_IN else [])],
             questions=[e for e in events if e.action == ReferralAction.REQUEST_INFORMATION],
             decision=next((e for e in reversed(events) if e.action in DECISION_EVENTS), None),
             parties={p.value for p in parties}, case=case)

@@ -6,6 +6,7 @@ from sqlalchemy import and_, or_
 from sqlmodel import Session, select
 
 from referral_service.domain.enums import ReferralStatus
+from referral_service.domain.handover import Handover
 from referral_service.domain.referral import Consent, MunicipalContact, Referral, ReferralEvent
 
 
@@ -15,6 +16,12 @@ def current_consent(session: Session, referral_id: str) -> Consent | None:
         .where(Consent.referral_id == referral_id, Consent.superseded_at.is_(None))
         .order_by(Consent.recorded_at.desc())
     ).first()
+
+
+def current_handover(session: Session, referral_id: str) -> Handover | None:
+    """The referral's task now: the last of its chain (a task transferred to a new municipality is not)."""
+    return session.exec(select(Handover).where(Handover.referral_id == referral_id,
+                                               Handover.transferred_to_id.is_(None))).first()
 
 
 def contacts_of(session: Session, referral_id: str) -> list[MunicipalContact]:

@@ -16,7 +16,7 @@ from marshmallow import Schema, ValidationError
 from referral_service.domain.enums import CHOSEN_HANDOVER_OUTCOMES, ReferralAction
 from referral_service.errors import InvalidData
 from referral_service.schemas.handovers import STEP_BODIES
-from referral_service.schemas.referrals import ACTION_BODIES, ContactIn
+from referral_service.schemas.referrals import ACTION_BODIES, ContactIn, MoveIn
 from referral_service.web import labels
 from referral_service.web.forms.dates import iso_date
 from referral_service.web.forms.messages import NOT_ACCEPTED, schema_errors
@@ -210,6 +210,21 @@ FORWARD = ActionForm(
     ),
 )
 
+TRANSFER_TO_DPS = ActionForm(
+    action=ReferralAction.TRANSFER_TO_DPS, heading="Overfør til voksenpsykiatrien (DPS)", button="Overfør til DPS",
+    intro="Ungdommen fyller 18 år. DPS får henvisningen med ny vurderingsfrist. Koordinatoren og kontaktene i "
+          "kommunen følger ungdommen videre.",
+    done="Ungdommen er overført til DPS. DPS har fått henvisningen med en ny vurderingsfrist.",
+    fields=(
+        Field("dps_clinic_id", "Send til DPS", key="clinic_id", kind="choice",
+              missing="Velg DPS-et ungdommen skal overføres til.",
+              refused="Velg et DPS (distriktspsykiatrisk senter)."),
+        Field("dps_reason", "Hvorfor overføres ungdommen", key="reason", kind="textarea", rows=3,
+              missing="Skriv hvorfor ungdommen overføres til DPS.",
+              description="DPS, henviser og kontaktene i kommunen leser dette."),
+    ),
+)
+
 START_TREATMENT = ActionForm(
     action=ReferralAction.START_TREATMENT, heading="Start behandling", button="Start behandling",
     done="Behandlingen er registrert som startet.",
@@ -247,7 +262,7 @@ RECORD_EPIKRISE = ActionForm(
 #: The decision forms in the order they are shown, by action code.
 DECISIONS: dict[str, ActionForm] = {form.action: form for form in (
     ACCEPT, REQUEST_INFORMATION, REJECT, MUNICIPAL_OUTCOME, FORWARD, START_TREATMENT, PLAN_DISCHARGE, DISCHARGE,
-    RECORD_EPIKRISE)}
+    RECORD_EPIKRISE, TRANSFER_TO_DPS)}
 
 
 # The municipality's steps on "Tilbakehenvisning", by handover action.
@@ -323,3 +338,17 @@ ADD_CONTACT = ActionForm(
 )
 
 HANDOVER_STEPS: dict[str, ActionForm] = {form.action: form for form in (ACKNOWLEDGE, ASSIGN, PLAN, CLOSE)}
+
+MOVE = ActionForm(
+    action=ReferralAction.MOVE, heading="Familien har flyttet", button="Registrer flyttingen", schema=MoveIn,
+    intro="Velg kommunen barnet bor i nå. En åpen tilbakehenvisning blir overført dit med det BUP skrev og det "
+          "som er gjort så langt; den nye kommunens koordinator får beskjed, og fristene begynner på nytt.",
+    done="Flyttingen er registrert.",
+    fields=(
+        Field("move_home_municipality", "Ny hjemkommune", key="home_municipality", kind="choice",
+              missing="Velg kommunen familien har flyttet til.",
+              refused="Velg en annen kommune enn den barnet bor i nå, fra listen."),
+        Field("moved_on", "Flyttedato", kind="date", description="Valgfritt. Tomt betyr i dag.",
+              refused="Flyttedatoen kan ikke være etter i dag."),
+    ),
+)

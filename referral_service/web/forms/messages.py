@@ -12,8 +12,10 @@ from typing import Any
 
 from marshmallow import Schema, fields, validate
 
+from referral_service.domain.national_id import BIRTH_DATE_CODES
 from referral_service.errors import Reason
 from referral_service.schemas.common import MUNICIPALITY_NUMBER
+from referral_service.workflows import age_range
 
 DATE_HINT = "Skriv datoen som dd.mm.åååå, for eksempel 17.03.2027."
 NOT_AN_OPTION = "Velg et av alternativene i listen."
@@ -39,6 +41,8 @@ REASONS: dict[str, str] = {
     "future_birth_date": "Fødselsdatoen i nummeret er fram i tid.",
     "synthetic_not_allowed": "Syntetiske testnumre er ikke tillatt her.",
     "unsupported": "Denne typen identitetsnummer støttes ikke.",
+    "birth_date_required": "Nummeret viser ikke fødselsdatoen. Skriv barnets fødselsdato slik den er registrert.",
+    "birth_date_conflict": "Fødselsdatoen stemmer ikke med fødselsdatoen i nummeret.",
     # workflows/completeness.py
     "guardians_missing": "Foresatte er ikke oppgitt.",
     "reasons_missing": "Henvisningsgrunn er ikke valgt.",
@@ -46,6 +50,10 @@ REASONS: dict[str, str] = {
     "measures_tried_missing": "Det står ikke hva som er prøvd i kommunen.",
     "child_view_missing": "Barnets stemme mangler.",
     "home_municipality_unknown": "Kommunenummeret finnes ikke i kommuneregisteret. Velg kommunen barnet bor i.",
+    # workflows/age_range.py
+    "birth_date_in_future": "Fødselsdatoen er fram i tid.",
+    "age_outside_service": (f"Tjenesten gjelder barn og unge fra {age_range.YOUNGEST_AGE} til og med "
+                            f"{age_range.OLDEST_AGE} år. Sjekk fødselsdatoen."),
     # domain/municipalities.py
     "municipality_unknown": "Finner ingen kommune med dette nummeret. Velg kommunen barnet bor i fra listen.",
     "municipality_split": "Kommunenummeret er delt mellom flere kommuner. Velg kommunen barnet bor i nå.",
@@ -67,7 +75,10 @@ def reason_text(message: str) -> str | None:
 
 
 def national_id_message(code: str) -> str:
-    """Why the identity number was refused, after the common lead; the reason never holds the number."""
+    """Why the identity number was refused, after the common lead; the reason never holds the number. What is
+    about the birth date given with it is said as it is (it stands beside the birth date)."""
+    if code in BIRTH_DATE_CODES:
+        return REASONS[code]
     reason = REASONS.get(code, REASONS["unsupported"])
     return NATIONAL_ID_INVALID.format(reason=reason[:1].lower() + reason[1:])
 

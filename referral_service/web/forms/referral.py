@@ -16,11 +16,11 @@ from typing import Any
 from marshmallow import Schema, ValidationError
 from werkzeug.datastructures import MultiDict
 
-from referral_service.domain.national_id import InvalidNationalId
+from referral_service.domain.national_id import BIRTH_DATE_CODES, InvalidNationalId
 from referral_service.schemas.referrals import ReferralIn, ReferralPatch
 from referral_service.security.identity_numbers import IdentityNumbers
 from referral_service.services.views import ReferralView
-from referral_service.web.forms.dates import iso_date
+from referral_service.web.forms.dates import iso_date, typed_date
 from referral_service.web.forms.messages import (
     CHECK_FIELD,
     FILL_IN,
@@ -53,7 +53,8 @@ LAST_STEP = len(STEPS)
 
 #: The step that asks for a field, by the field's first part (for links from "BUP vil mangle").
 STEP_OF_FIELD = {"child": 1, "clinic_id": 1, "reasons": 2, "description": 2, "urgency": 2, "measures_tried": 2,
-                 "child_view": 3, "consent": 4, "municipal_contacts": 5, "co_referrer": 5}
+                 "child_view": 3, "consent": 4, "municipal_contacts": 5, "co_referrer": 5,
+                 "interpreter": 2, "child_welfare": 5}
 
 #: Multi-valued inputs (checkbox groups).
 LIST_FIELDS = ("reasons", "consent.given_by", "consent.share_with")
@@ -75,6 +76,7 @@ BUTTON = "handling"
 NEXT, SAVE, PREVIOUS, SUBMIT = "neste", "lagre", "forrige", "send"
 
 NATIONAL_ID = "child.national_id"
+BIRTH_DATE = "child.birth_date"
 NATIONAL_ID_MISSING = "Skriv barnets fødselsnummer eller D-nummer."
 
 #: What to say when a required field is empty, by field (row numbers as *).
@@ -86,6 +88,7 @@ REQUIRED = {
     "clinic_id": "Velg hvilken BUP-poliklinikk henvisningen skal til.",
     "municipal_contacts.*.role": "Skriv rollen til kontaktpersonen, for eksempel lærer.",
     "municipal_contacts.*.name": "Skriv navnet på kontaktpersonen.",
+    "child_welfare.basis": "Velg hvorfor barnevernstjenesten får opplysninger: samtykke eller opplysningsplikt.",
 }
 #: What to say when a service refuses a value, by field (row numbers as *).
 REFUSED = {
@@ -93,6 +96,10 @@ REFUSED = {
     "municipal_contacts.*.organisation_id": "Velg en virksomhet fra listen.",
     "co_referrer": "Velg en virksomhet fra listen.",
     "Idempotency-Key": "Skjemaet er allerede sendt. Åpne utkastet fra «Mine henvisninger».",
+    "interpreter.language": "Kryss av for tolk og velg et språk fra listen, eller la begge stå tomme.",
+    "child_welfare.organisation_id": "Velg en barnevernstjeneste fra listen.",
+    "child_welfare.basis": "Samtykket omfatter ikke deling med barnevernstjenesten. Kryss av for det i steg 4, "
+                           "eller velg opplysningsplikt.",
 }
 
 
@@ -175,7 +182,9 @@ def parse_step(step: int, form: MultiDict, *, identity: IdentityNumbers, creatin
     elif step == 2:
         parsed.data = {"reasons": form.getlist("reasons"), "description": _text(form, "description"),
                        "urgency": _text(form, "urgency") or "normal",
-                       "measures_tried": _text(form, "measures_tried")}
+                       "measures_tried": _text(form, "measures_tried"),
+                       "interpreter": {"needed": form.get("interpreter.needed") == CHECKED,
+                                       "language": _text(form, "interpreter.language") or None}}
         schema = ReferralPatch(only=tuple(parsed.data))
     elif step == 3:
         parsed.data = {"child_view": _text(form, "child_view")}
@@ -189,7 +198,7 @@ def parse_step(step: int, form: MultiDict, *, identity: IdentityNumbers, creatin
     elif step == 5:
         rows = _rows(form, "municipal_contacts", CONTACT_FIELDS)
         row_numbers["municipal_contacts"] = [number for number, _ in rows]
-        parsed.data = {"municipal_contacts": [row for _, row in rows]}
+        parsed.data = {"municipal_contacts": [row for _, row in rows], "child_welfare": _child_welfare(form)}
         parsed.invite_organisation_id = _text(form, "co_referrer") or None
         schema = ReferralPatch(only=tuple(parsed.data))
     else:
@@ -204,18 +213,36 @@ def parse_step(step: int, form: MultiDict, *, identity: IdentityNumbers, creatin
     return parsed
 
 
+def _child_welfare(form: MultiDict) -> dict[str, str] | None:
+    """The child welfare partner chosen on step 5 (None: no partner); a missing basis is refused beside it."""
+    organisation_id = _text(form, "child_welfare.organisation_id")
+    if not organisation_id:
+        return None
+    partner = {"organisation_id": organisation_id}
+    if _text(form, "child_welfare.basis"):
+        partner["basis"] = _text(form, "child_welfare.basis")
+    return partner
+
+
 def _child_data(form: MultiDict, parsed: ParsedStep, *, identity: IdentityNumbers,
                 creating: bool) -> tuple[dict[str, Any], list[int]]:
     number = "".join(form.get(NATIONAL_ID, "").split())
     child: dict[str, Any] = {"given_name": _text(form, "child.given_name"),
                              "family_name": _text(form, "child.family_name"),
                              "home_municipality": _text(form, "child.home_municipality")}
+    typed_birth_date = _text(form, BIRTH_DATE)
+    if typed_birth_date:
+        child["birth_date"] = iso_date(typed_birth_date)  # the schema refuses what is no date
     if number:
         child["national_id"] = number
         try:
-            identity.parse(number)
+            identity.parse(number, birth_date=typed_date(typed_birth_date))
         except InvalidNationalId as exc:
-            parsed.errors[NATIONAL_ID] = [national_id_message(exc.code)]
+            # A birth date typed but not a date is the schema's to say; the number's fault is said beside it.
+            if exc.code not in BIRTH_DATE_CODES:
+                parsed.errors[NATIONAL_ID] = [national_id_message(exc.code)]
+            elif not typed_birth_date or typed_date(typed_birth_date) is not None:
+                parsed.errors[BIRTH_DATE] = [national_id_message(exc.code)]
     elif creating:
         parsed.errors[NATIONAL_ID] = [NATIONAL_ID_MISSING]
     else:
@@ -280,6 +307,10 @@ def values_from_view(view: ReferralView) -> dict[str, Any]:
         "consent.share_with": list(consent.share_with) if consent else [],
         "consent.recorded_on": f"{consent.recorded_on:%d.%m.%Y}" if consent and consent.recorded_on else "",
         "consent.withhold_from_guardians": CHECKED if consent and consent.withhold_from_guardians else "",
+        "interpreter.needed": CHECKED if r.interpreter_needed else "",
+        "interpreter.language": r.interpreter_language or "",
+        "child_welfare.organisation_id": r.child_welfare_org_id or "",
+        "child_welfare.basis": r.child_welfare_basis or "",
     }
     for i, guardian in enumerate(child.guardians or []):
         for name in GUARDIAN_FIELDS:

@@ -5,6 +5,7 @@ from referral_service.web.views import (  # noqa: F401
     auth,
     bup,
     dashboard,
+    duplicates,
     handovers,
     referral_form,
     referrals,

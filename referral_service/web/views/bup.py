@@ -5,19 +5,21 @@ from __future__ import annotations
 from flask import redirect, render_template, url_for
 
 from referral_service.api.context import db_session, deps, unit_of_work
-from referral_service.domain.enums import OrganisationKind, ReferralStatus
+from referral_service.domain.enums import OrganisationKind, ReferralAction, ReferralStatus
 from referral_service.services.admin.directory import list_organisations
 from referral_service.services.cases.read_model import repeat_flags
 from referral_service.services.pagination import MAX_PER_PAGE
 from referral_service.services.referrals import drafts as referral_service
+from referral_service.services.referrals import duplicates
 from referral_service.services.referrals.actions import take_action
-from referral_service.services.referrals.page import referral_page
+from referral_service.services.referrals.page import ReferralPage, referral_page
 from referral_service.web.blueprint import web
 from referral_service.web.forms import decisions
 from referral_service.web.forms.decisions import ActionForm, FilledForm
 from referral_service.web.forms.record_pages import register_record_page
 from referral_service.web.forms.submission import forms_on_page
 from referral_service.web.session_auth import login_required, web_actor
+from referral_service.workflows import adult_transfer
 
 
 def _referrals_in(*statuses: str, sort: str = "assessment_due") -> list:
@@ -59,16 +61,36 @@ def _other_clinics() -> list[tuple[str, str]]:
     return [(c.id, c.name) for c in clinics if c.id != actor.organisation_id]
 
 
+def _dps_clinics() -> list[tuple[str, str]]:
+    """The adult mental health clinics (DPS) a young person can be transferred to, as (id, name)."""
+    clinics = list_organisations(db_session(), actor=web_actor(), page=1, per_page=MAX_PER_PAGE,
+                                 kind=OrganisationKind.ADULT_MENTAL_HEALTH).items
+    return [(c.id, c.name) for c in clinics]
+
+
+def _allowed(page: ReferralPage) -> list[ReferralAction]:
+    """The page's actions; the transfer to DPS only when the young person is old enough (adult_transfer.py)."""
+    clinic = page.organisations.get(page.referral.clinic_id)
+    transfer_open = adult_transfer.transfer_refusal(
+        clinic_kind=clinic.kind if clinic else "", birth_date=page.child.birth_date,
+        today=deps().clock.today()) is None
+    return [a for a in page.actions if a != ReferralAction.TRANSFER_TO_DPS or transfer_open]
+
+
 def _assessment_page(referral_id: str, *, filled: FilledForm | None = None, changed: bool = False,
                      status: int = 200):
     page = referral_page(unit_of_work(), actor=web_actor(), referral_id=referral_id,
                              window_months=deps().deadlines.repeat_window_months)
     if "clinic" not in page.parties:
         return redirect(url_for("web.referral_detail", referral_id=referral_id))
+    allowed = _allowed(page)
+    options = {"clinic_id": _other_clinics()} if "forward" in allowed else {}
+    if ReferralAction.TRANSFER_TO_DPS in allowed:
+        options["dps_clinic_id"] = _dps_clinics()
     body = render_template(
-        "bup/assess.html", **page.context(), version=page.view.etag, priority=decisions.PRIORITY,
-        options={"clinic_id": _other_clinics()} if "forward" in page.actions else {},
-        **forms_on_page(ENDPOINTS, decisions.DECISIONS, allowed=page.actions, record_id=referral_id, filled=filled,
+        "bup/assess.html", **page.context(), version=page.view.etag, priority=decisions.PRIORITY, options=options,
+        same_child=duplicates.side_by_side(unit_of_work(), actor=web_actor(), referral_id=referral_id),
+        **forms_on_page(ENDPOINTS, decisions.DECISIONS, allowed=allowed, record_id=referral_id, filled=filled,
                         changed=changed))
     return body, status
 
@@ -93,4 +115,5 @@ ENDPOINTS = register_record_page(
         "planlegg-utskriving": ("plan_discharge", decisions.PLAN_DISCHARGE),
         "skriv-ut": ("discharge_referral", decisions.DISCHARGE),
         "epikrise-sendt": ("record_epikrise", decisions.RECORD_EPIKRISE),
+        "overfor-til-dps": ("transfer_to_dps", decisions.TRANSFER_TO_DPS),
     })

@@ -8,13 +8,14 @@ from __future__ import annotations
 import csv
 import io
 
-from flask import Response, render_template, request
+from flask import Response, current_app, render_template, request
 
 from referral_service.api.context import db_session, deps
 from referral_service.errors import InvalidData
 from referral_service.security.statistics_scope import NATIONAL
 from referral_service.services import dashboard as dashboard_service
 from referral_service.services.dashboard import Dashboard, Durations
+from referral_service.services.equity import CHILD_WELFARE_PARTNER, INTERPRETER, PARENT_ILLNESS, EquityRow
 from referral_service.web import labels
 from referral_service.web.blueprint import web
 from referral_service.web.formatting import norwegian_date
@@ -34,6 +35,24 @@ def scope_label(d: Dashboard) -> str:
     return "Hele landet" if d.scope_kind == NATIONAL else d.scope_name
 
 
+#: The equity table's groups in words; a language's row says the language.
+EQUITY_GROUPS = {INTERPRETER: "Behov for tolk, alle språk",
+                 PARENT_ILLNESS: labels.REASON["parent_mental_illness_or_substance_use"],
+                 CHILD_WELFARE_PARTNER: "Barnevernet er samarbeidspart"}
+
+
+def equity_group(row: EquityRow) -> str:
+    if row.language:
+        return f"Tolk: {labels.INTERPRETER_LANGUAGE.get(row.language, row.language)}"
+    return EQUITY_GROUPS.get(row.code, row.code)
+
+
+def _figures(period):
+    return dashboard_service.build_dashboard(db_session(), clock=deps().clock, calendar=deps().calendar,
+                                             actor=web_actor(), period=period,
+                                             equity_threshold=int(current_app.config["EQUITY_SUPPRESSION_THRESHOLD"]))
+
+
 def _asked_period() -> dict[str, str]:
     return {"fra": request.args.get("fra", ""), "til": request.args.get("til", "")}
 
@@ -47,11 +66,10 @@ def dashboard():
         period = asked_period(asked, today=today)
     except InvalidData as invalid:
         errors, period = invalid.errors or {}, dashboard_service.default_period(today)
-    figures = dashboard_service.build_dashboard(db_session(), clock=deps().clock, calendar=deps().calendar,
-                                                actor=web_actor(), period=period)
+    figures = _figures(period)
     form = asked if errors else {"fra": period.first.isoformat(), "til": period.last.isoformat()}
     return render_template("dashboard.html", d=figures, scope=scope_label(figures), errors=errors, form=form,
-                           waits=WAITS, breaches=BREACHES)
+                           waits=WAITS, breaches=BREACHES, equity_group=equity_group)
 
 
 @web.get("/oversikt.csv")
@@ -59,8 +77,7 @@ def dashboard():
 def dashboard_csv():
     asked = _asked_period()
     period = asked_period(asked, today=deps().clock.today())
-    figures = dashboard_service.build_dashboard(db_session(), clock=deps().clock, calendar=deps().calendar,
-                                                actor=web_actor(), period=period)
+    figures = _figures(period)
     out = io.StringIO()
     writer = csv.writer(out, delimiter=";", lineterminator="\r\n")
     writer.writerow(["Tabell", "Gruppe", "Mål", "Verdi"])
@@ -102,7 +119,20 @@ def csv_rows(d: Dashboard) -> list[list[str]]:
                  ("Over frist nå: første kontakt ikke planlagt", h.overdue_no_first_contact),
                  ("Skrevet ut uten epikrise", h.discharged_without_epikrise)]
     rows += [["Tilbakehenvisninger", "Alle", measure, f.csv_text] for measure, f in handovers]
+    moves = [("Flyttet hit i perioden", h.moved_in), ("Flyttet herfra i perioden", h.moved_out),
+             ("Overført ved flytting", h.transferred)]
+    rows += [["Flytting", "Alle", measure, f.csv_text] for measure, f in moves]
     rows += [["Fristbrudd", BREACHES[kind], "Antall", f.csv_text] for kind, f in d.breaches.items()]
+    for equity in d.equity.rows if d.equity else []:
+        rows += [["Likeverd", equity_group(equity), measure, f.csv_text] for measure, f in
+                 (("Mottatt", equity.received), ("Avslått", equity.rejected),
+                  ("Andel avslått (%)", equity.rejected_share), ("Rett til helsehjelp", equity.accepted),
+                  ("Andel med rett til helsehjelp (%)", equity.accepted_share))]
+    c = d.contacts
+    contacts = [("Barn som hadde en kontaktperson", c.children), ("Skifter av kontaktperson", c.changes),
+                ("Skifter per barn", c.per_child), ("Barn med 2 eller flere skifter", c.two_or_more),
+                ("Andel barn med 2 eller flere skifter (%)", c.two_or_more_share)]
+    rows += [["Kontaktperson", "Alle", measure, f.csv_text] for measure, f in contacts]
     return rows
 
 

@@ -1,26 +1,32 @@
 """Tilbakehenvisninger and Tilbakehenvisning: the municipality's handover tasks, one task in full,
-and one form per step (bekreft mottatt, tildel, planlegg første kontakt, avslutt)."""
+and one form per step (bekreft mottatt, tildel, planlegg første kontakt, avslutt), and the check-in after the
+help ended (oppfølgingssamtale): due today on the list, planned or recorded on the task's page."""
 
 from __future__ import annotations
 
-from flask import render_template
+from flask import flash, redirect, render_template, request, url_for
 
 from referral_service.api.context import db_session, deps, unit_of_work
 from referral_service.domain.enums import Role
-from referral_service.errors import NotFound
+from referral_service.errors import Conflict, Forbidden, InvalidData, NotFound, PreconditionFailed
 from referral_service.security.actor import Actor
+from referral_service.security.handover_visibility import holds_open_task
 from referral_service.services.admin.directory import organisations_by_id
 from referral_service.services.alerts.recipients import users_with_role
 from referral_service.services.cases.read_model import child_case
+from referral_service.services.handovers import check_ins as check_in_service
+from referral_service.services.handovers import holders
 from referral_service.services.handovers import tasks as handover_service
 from referral_service.services.referrals import drafts as referral_service
 from referral_service.web.blueprint import web
 from referral_service.web.forms import decisions
+from referral_service.web.forms.check_ins import CANCEL_CHECK_IN, CHECK_IN_FORMS, RECORD_CHECK_IN
 from referral_service.web.forms.decisions import ActionForm, FilledForm
 from referral_service.web.forms.record_pages import register_record_page
 from referral_service.web.forms.submission import forms_on_page
 from referral_service.web.paging import PER_PAGE, requested_page
 from referral_service.web.session_auth import login_required, web_actor
+from referral_service.web.views.referrer_actions import move_to, municipality_choices
 
 
 @web.get("/tilbakehenvisninger")
@@ -28,7 +34,9 @@ from referral_service.web.session_auth import login_required, web_actor
 def handovers():
     page = handover_service.list_handovers(unit_of_work(), deps().clock, actor=web_actor(), page=requested_page(),
                                            per_page=PER_PAGE)
-    return render_template("handovers/list.html", page=page)
+    due_check_ins = check_in_service.due_today(unit_of_work(), deps().clock, actor=web_actor())
+    return render_template("handovers/list.html", page=page, due_check_ins=due_check_ins,
+                           today=deps().clock.today())
 
 
 def _colleagues(actor: Actor) -> dict[str, str]:
@@ -41,7 +49,7 @@ def _colleagues(actor: Actor) -> dict[str, str]:
 
 
 def _handover_page(handover_id: str, *, filled: FilledForm | None = None, changed: bool = False,
-                   status: int = 200):
+                   status: int = 200, move_filled: FilledForm | None = None):
     actor = web_actor()
     view = handover_service.get_handover(unit_of_work(), actor=actor, handover_id=handover_id)
     try:
@@ -51,7 +59,10 @@ def _handover_page(handover_id: str, *, filled: FilledForm | None = None, change
     # The child's case opens only through a referral the reader may see.
     case = child_case(unit_of_work(), actor=actor, referral_id=referral.referral.id,
                       window_months=deps().deadlines.repeat_window_months) if referral else None
-    allowed = view.actions
+    check_ins = check_in_service.list_check_ins(unit_of_work(), deps().clock, actor=actor, page=1, per_page=20,
+                                                handover_id=handover_id).items
+    held = [c for c in check_ins if c.actions]
+    allowed = view.actions + (list(CHECK_IN_FORMS) if held else [])
     people = _colleagues(actor)
     contact_orgs = {c.get("organisation_id") for c in view.handover.content.get("municipal_contacts", [])}
     found = organisations_by_id(db_session(), {*contact_orgs, view.handover.owner_org_id})
@@ -59,19 +70,59 @@ def _handover_page(handover_id: str, *, filled: FilledForm | None = None, change
     body = render_template(
         "handovers/detail.html", handover=view.handover, events=view.events, referral=referral,
         people=people, organisations=organisations, owner=found.get(view.handover.owner_org_id), version=view.etag,
+        holder=holders.holder_of(db_session(), view.handover),
         withhold_from_guardians=view.withhold_from_guardians, case=case,
-        options={"assignee_user_id": list(people.items())},
-        **forms_on_page(ENDPOINTS, decisions.HANDOVER_STEPS, allowed=allowed, record_id=handover_id, filled=filled,
-                        changed=changed))
+        check_ins=check_ins,
+        options={"assignee_user_id": list(people.items()), "move_home_municipality": municipality_choices()},
+        move_form=decisions.MOVE if referral is not None and holds_open_task(actor, view.handover) else None,
+        move_filled=move_filled,
+        **forms_on_page(ENDPOINTS, {**decisions.HANDOVER_STEPS, **CHECK_IN_FORMS}, allowed=allowed,
+                        record_id=handover_id, filled=filled, changed=changed))
     return body, status
 
 
 def _take_step(handover_id: str, form: ActionForm, data: dict, version: str | None):
-    """Take the task's next step."""
+    """Take the task's next step, or record or call off its planned check-in."""
     actor = web_actor()
+    if form.action in CHECK_IN_FORMS:
+        return _on_check_in(handover_id, form, data)
     return handover_service.act_on_handover(
         unit_of_work(), deps().clock, actor=actor, handover_id=handover_id, action=form.action, data=data,
-        if_match=version)
+        if_match=version, deadlines=deps().deadlines)
+
+
+def _on_check_in(handover_id: str, form: ActionForm, data: dict):
+    """The task's planned check-in that the user holds; a page that was stale finds none (409)."""
+    actor, clock = web_actor(), deps().clock
+    held = [c for c in check_in_service.list_check_ins(unit_of_work(), clock, actor=actor, page=1, per_page=20,
+                                                       handover_id=handover_id, status="planned").items
+            if c.actions]
+    if not held:
+        raise Conflict("The task has no planned check-in you can record.")
+    if form.action == RECORD_CHECK_IN.action:
+        return check_in_service.record_check_in(unit_of_work(), clock, actor=actor,
+                                                check_in_id=held[0].check_in.id, **data)
+    return check_in_service.cancel_check_in(unit_of_work(), clock, actor=actor, check_in_id=held[0].check_in.id,
+                                            **data)
+
+
+@web.post("/tilbakehenvisninger/<handover_id>/flytting")
+@login_required
+def record_move_on_handover(handover_id: str):
+    """The coordinator who holds the task records that the family has moved; the task goes to the new municipality."""
+    view = handover_service.get_handover(unit_of_work(), actor=web_actor(), handover_id=handover_id)
+    filled = decisions.MOVE.parse(request.form)
+    if filled.valid:
+        try:
+            move_to(view.handover.referral_id)(filled.data, None)
+        except InvalidData as exc:
+            filled = filled.refused(exc)
+        except (Conflict, Forbidden, PreconditionFailed):
+            return _handover_page(handover_id, changed=True, status=409)
+        else:
+            flash("Flyttingen er registrert. Tilbakehenvisningen er overført til den nye kommunen.", "ok")
+            return redirect(url_for("web.handover_detail", handover_id=handover_id))
+    return _handover_page(handover_id, move_filled=filled, status=422)
 
 
 #: Tilbakehenvisning at /tilbakehenvisninger/<handover_id>, and where each step's form posts (slug: endpoint, form).
@@ -82,4 +133,6 @@ ENDPOINTS = register_record_page(
         "tildel": ("assign_handover", decisions.ASSIGN),
         "planlegg": ("plan_handover", decisions.PLAN),
         "avslutt": ("close_handover", decisions.CLOSE),
+        "oppfolgingssamtale": ("record_check_in", RECORD_CHECK_IN),
+        "avlys-oppfolgingssamtale": ("cancel_check_in", CANCEL_CHECK_IN),
     })

@@ -9,11 +9,18 @@ from typing import Any
 from flask import abort, flash, redirect, render_template, request, url_for
 
 from referral_service.api.context import db_session, deps, unit_of_work
-from referral_service.domain.enums import OrganisationKind, ReferralAction, ReferralStatus, Role
+from referral_service.domain.enums import (
+    SPECIALIST_CLINIC_KINDS,
+    OrganisationKind,
+    ReferralAction,
+    ReferralStatus,
+    Role,
+)
 from referral_service.errors import Conflict, Forbidden, InvalidData, NotFound, PreconditionFailed
 from referral_service.services.admin import directory as admin_service
 from referral_service.services.pagination import MAX_PER_PAGE
 from referral_service.services.referrals import drafts as referral_service
+from referral_service.services.referrals import duplicates
 from referral_service.services.referrals.actions import take_action
 from referral_service.services.views import ReferralView
 from referral_service.web.blueprint import web
@@ -132,7 +139,10 @@ def _render(step: int, *, view: ReferralView | None, values: dict[str, Any],
             errors: dict[str, list[str]] | None = None, status: int = 200, **extra: Any):
     session, actor = db_session(), web_actor()
     missing = None
+    other_open = []
     if view is not None:
+        # After the child's step: another open referral of the same child warns at once, and offers to join it.
+        other_open = duplicates.list_other_open_referrals(unit_of_work(), actor=actor, referral_id=view.referral.id)
         missing = form.missing_links(referral_service.check_completeness(
             unit_of_work(), deps().clock, municipalities=deps().municipalities, actor=actor,
             referral_id=view.referral.id))
@@ -147,12 +157,14 @@ def _render(step: int, *, view: ReferralView | None, values: dict[str, Any],
                         for m in deps().municipalities.in_force(deps().clock.today())],
         # Anyone around the child but a BUP clinic (and the service's operator) may be named or invited.
         partners=[(o.id, o.name) for o in organisations
-                  if o.kind not in (OrganisationKind.BUP_CLINIC, OrganisationKind.OPERATOR)
+                  if o.kind not in (*SPECIALIST_CLINIC_KINDS, OrganisationKind.OPERATOR)
                   and o.id != actor.organisation_id],
         contact_organisations=[(o.id, o.name) for o in organisations
-                               if o.kind not in (OrganisationKind.BUP_CLINIC, OrganisationKind.OPERATOR)],
+                               if o.kind not in (*SPECIALIST_CLINIC_KINDS, OrganisationKind.OPERATOR)],
+        child_welfare_services=[(o.id, o.name) for o in organisations if o.kind == OrganisationKind.CHILD_WELFARE],
         guardian_rows=form.row_count(values, "child.guardians", minimum=form.MIN_GUARDIAN_ROWS),
         contact_rows=form.row_count(values, "municipal_contacts", minimum=form.MIN_CONTACT_ROWS),
+        other_open=other_open,
         **extra,
     )
     return page, status

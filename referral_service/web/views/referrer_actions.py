@@ -8,12 +8,13 @@ from typing import Any
 from flask import flash, redirect, render_template, request, url_for
 
 from referral_service.api.context import db_session, deps, unit_of_work
-from referral_service.domain.enums import OrganisationKind
+from referral_service.domain.enums import SPECIALIST_CLINIC_KINDS, OrganisationKind
 from referral_service.errors import Conflict, InvalidData, PreconditionFailed
 from referral_service.services.admin.directory import list_organisations
 from referral_service.services.pagination import MAX_PER_PAGE
 from referral_service.services.referrals.actions import take_action
 from referral_service.services.referrals.drafts import update_municipal_contacts
+from referral_service.services.referrals.move import record_move
 from referral_service.services.referrals.page import referral_page
 from referral_service.web.blueprint import web
 from referral_service.web.forms import decisions
@@ -25,14 +26,16 @@ CHANGED_MEANWHILE = "Henvisningen er endret i mellomtiden. Se hva som gjelder nÃ
 #: The referrer's forms on the referral page: (form, where it posts, its key on the page, its button's variant).
 REFERRER_FORMS = ((decisions.ANSWER, "web.answer_bup", "svar", "primary"),
                   (decisions.ADD_CONTACT, "web.add_municipal_contact", "kontakt", "secondary"),
-                  (decisions.WITHDRAW, "web.withdraw_referral", "trekk", "secondary"))
+                  (decisions.WITHDRAW, "web.withdraw_referral", "trekk", "secondary"),
+                  (decisions.MOVE, "web.record_move_on_referral", "flytting", "secondary"))
 
 
 def referral_detail_page(page, **extra):
     """The referral page, with the referrer's forms."""
     organisations = list_organisations(db_session(), actor=web_actor(), page=1, per_page=MAX_PER_PAGE).items
     options = {"contact_organisation_id": [(o.id, o.name) for o in organisations
-                                           if o.kind not in (OrganisationKind.BUP_CLINIC, OrganisationKind.OPERATOR)]}
+                                           if o.kind not in (*SPECIALIST_CLINIC_KINDS, OrganisationKind.OPERATOR)],
+               "move_home_municipality": municipality_choices()}
     return render_template("referrals/detail.html", **page.context(), referrer_forms=REFERRER_FORMS,
                            referrer_options=options,
                            version_field=VERSION_FIELD, **extra)
@@ -57,6 +60,29 @@ def add_municipal_contact(referral_id: str):
                                   contacts=[*contacts, data], if_match=version)
 
     return _act(referral_id, decisions.ADD_CONTACT, add)
+
+
+def municipality_choices() -> list[tuple[str, str]]:
+    """The municipalities in the register today, as the referral form lists them."""
+    return [(m.number, f"{m.name} ({m.number})") for m in deps().municipalities.in_force(deps().clock.today())]
+
+
+def move_to(referral_id: str) -> Callable[[dict[str, Any], str | None], Any]:
+    """Record that the family has moved (the referral page and the handover page post this)."""
+    def move(data: dict[str, Any], version: str | None) -> Any:
+        return record_move(unit_of_work(), deps().clock, deadlines=deps().deadlines,
+                           municipalities=deps().municipalities, actor=web_actor(), referral_id=referral_id,
+                           home_municipality=data["home_municipality"], moved_on=data.get("moved_on"),
+                           if_match=version)
+
+    return move
+
+
+@web.post("/henvisninger/<referral_id>/flytting")
+@login_required
+def record_move_on_referral(referral_id: str):
+    """The referring side records that the family has moved; an open task goes with the child."""
+    return _act(referral_id, decisions.MOVE, move_to(referral_id))
 
 
 @web.post("/henvisninger/<referral_id>/trekk-tilbake")

@@ -56,6 +56,22 @@ ENTRY_KINDS: dict[tuple[str, str], EntryKind] = {
     (EntrySource.HANDOVER, "withdraw"): EntryKind.HANDOVER,
     (EntrySource.HANDOVER, "plan"): EntryKind.FOLLOW_UP,
     (EntrySource.HANDOVER, "close"): EntryKind.FOLLOW_UP,
+    # The other parts of the case: duplicates, moves, the transfer to adult services, partners, staff, check-ins.
+    (EntrySource.REFERRAL, A.JOIN): EntryKind.PEOPLE,
+    (EntrySource.REFERRAL, A.MERGE): EntryKind.DECISION,
+    (EntrySource.REFERRAL, A.MERGED_INTO): EntryKind.DECISION,
+    (EntrySource.REFERRAL, A.MOVE): EntryKind.PEOPLE,
+    (EntrySource.REFERRAL, A.TRANSFER_TO_DPS): EntryKind.DECISION,
+    (EntrySource.REFERRAL, A.RECEIVE_DPS_TRANSFER): EntryKind.REFERRAL,
+    (EntrySource.REFERRAL, A.NAME_CHILD_WELFARE_PARTNER): EntryKind.PEOPLE,
+    (EntrySource.HANDOVER, "transfer_out"): EntryKind.HANDOVER,
+    (EntrySource.HANDOVER, "transfer_in"): EntryKind.HANDOVER,
+    (EntrySource.HANDOVER, "reassign"): EntryKind.HANDOVER,
+    (EntrySource.HANDOVER, "release"): EntryKind.HANDOVER,
+    (EntrySource.HANDOVER, "check_in_scheduled"): EntryKind.FOLLOW_UP,
+    (EntrySource.HANDOVER, "check_in_recorded"): EntryKind.FOLLOW_UP,
+    (EntrySource.HANDOVER, "check_in_cancelled"): EntryKind.FOLLOW_UP,
+    (EntrySource.HANDOVER, "check_in_moved"): EntryKind.FOLLOW_UP,
 }
 
 

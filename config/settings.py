@@ -58,6 +58,8 @@ class BaseConfig:
     DISCHARGE_HANDOVER_LEAD_WORKING_DAYS = 10
     # A child waiting for BUP this long with nobody named in the municipality: the municipality is alerted.
     WAITING_WITHOUT_MUNICIPAL_CONTACT_WORKING_DAYS = 15
+    # Repeat referrals: earlier referrals and rejections of the child are counted this many months back.
+    REPEAT_REFERRAL_WINDOW_MONTHS = 24
     SATURDAY_IS_WORKING_DAY = False
     # A handover closed because the municipal help ended: the coordinator checks in with the family this many
     # calendar months later, and the lead is told when it is still not recorded this many working days after.

@@ -81,6 +81,7 @@ def build(config: BaseConfig) -> Dependencies:
             handover_first_contact_days=config.HANDOVER_FIRST_CONTACT_WORKING_DAYS,
             discharge_handover_lead_days=config.DISCHARGE_HANDOVER_LEAD_WORKING_DAYS,
             waiting_without_municipal_contact_days=config.WAITING_WITHOUT_MUNICIPAL_CONTACT_WORKING_DAYS,
+            repeat_window_months=config.REPEAT_REFERRAL_WINDOW_MONTHS,
             check_in_after_months=config.CHECK_IN_AFTER_MONTHS,
             check_in_escalate_after_working_days=config.CHECK_IN_ESCALATE_AFTER_WORKING_DAYS,
         ),

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from typing import Any
 
 from referral_service.domain.languages import language_name
+from referral_service.services.cases.read_model import ChildCase
 from referral_service.services.views import ReferralView, masked_national_id
 
 
@@ -37,3 +39,11 @@ def referral_payload(view: ReferralView) -> dict[str, Any]:
 def page_payload(page: Any, present=lambda item: item) -> dict[str, Any]:
     return {"items": [present(item) for item in page.items], "total": page.total, "page": page.page,
             "per_page": page.per_page}
+
+
+def case_payload(case: ChildCase) -> dict[str, Any]:
+    repeat = case.repeat
+    return {"child_id": case.child_id, "referral_id": case.referral_id,
+            "repeat": {"earlier_referrals": repeat.earlier_referrals, "earlier_rejections": repeat.earlier_rejections,
+                       "window_months": repeat.window_months, "rejected_before": repeat.rejected_before},
+            "referrals": [asdict(r) for r in case.referrals], "entries": [asdict(e) for e in case.entries]}

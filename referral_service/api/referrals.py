@@ -10,7 +10,8 @@ from flask_smorest import Blueprint
 
 from referral_service.api.context import current_actor, deps, if_match, unit_of_work
 from referral_service.api.docs import authenticated, guarded_change, problems
-from referral_service.api.presenters import page_payload, referral_payload
+from referral_service.api.presenters import case_payload, page_payload, referral_payload
+from referral_service.schemas.cases import CaseOut
 from referral_service.schemas.referrals import (
     CompletenessOut,
     ConsentIn,
@@ -27,6 +28,7 @@ from referral_service.schemas.referrals import (
     ReferralPage,
     ReferralPatch,
 )
+from referral_service.services.cases.read_model import child_case
 from referral_service.services.referrals import consent as consent_changes
 from referral_service.services.referrals import drafts as referrals
 from referral_service.services.referrals import duplicates
@@ -144,6 +146,15 @@ def reveal_national_id(referral_id: str):
     number = referrals.reveal_national_id(unit_of_work(), deps().identity, actor=current_actor(),
                                           referral_id=referral_id)
     return {"national_id": number}
+
+
+@_reads("/referrals/<referral_id>/case", CaseOut)
+def get_case(referral_id: str):
+    """The case of this referral's child, as you may see it: entries of the child's referrals and handovers in
+    time order, and the repeat count (earlier referrals and rejections in the window). The read is logged."""
+    case = child_case(unit_of_work(), actor=current_actor(), referral_id=referral_id,
+                      window_months=deps().deadlines.repeat_window_months)
+    return case_payload(case)
 
 
 @_reads("/referrals/<referral_id>/other-open-referrals", OtherOpenReferralList)

@@ -43,6 +43,8 @@ TEXTS = {
                                         "oppført som kontakt. Finn ut hvem som kan følge opp barnet mens det venter.",
     "epikrise_missing": "Et barn er skrevet ut uten at epikrisen er sendt. Send den, og registrer det i tjenesten.",
     "epikrise_reminder": "Påminnelse: epikrisen for et barn som er skrevet ut, er fortsatt ikke registrert som sendt.",
+    "repeat_rejection": "Et barn er avslått av BUP {rejections} ganger på {window_months} måneder. Se til at "
+                        "kommunen følger barnet opp, og at en ny henvisning har det BUP trenger.",
     "turning_18": "En ungdom med åpen henvisning hos BUP fylte 18 år {due}. Planlegg overgangen til "
                   "voksenpsykiatrien (DPS). Koordinatoren i kommunen følger ungdommen videre.",
     "turning_18_soon": "En ungdom med åpen henvisning hos BUP fyller 18 år {due}. Planlegg overgangen til "

@@ -131,6 +131,13 @@ URGENCY = {"normal": "Vanlig", "urgent": "Haster"}
 #: BUP's priority when granting the right to care (the priority guide's severity).
 PRIORITY = {Priority.SEVERE: "Alvorlig", Priority.MODERATE: "Moderat", Priority.MILD: "Lett"}
 
+#: The child's case (Barnets historikk): an entry of a kind the page has no words for yet.
+CASE_OTHER_ENTRY = "Annen hendelse"
+#: Why an entry of the child's case shows less than all (services/cases, security/case_access.py).
+CASE_DETAIL = {
+    "conclusion": "Fra en annen BUP-poliklinikk: bare at henvisningen fantes og hva utfallet ble.",
+    "advice": "Fra en henvisning du ikke var med på: bare rådet BUP ga kommunen.",
+}
 CHECK_IN_STATUS = {"planned": "Planlagt", "done": "Gjennomført", "cancelled": "Avlyst"}
 
 CHECK_IN_OUTCOME = {

@@ -26,6 +26,8 @@ class DeadlinePolicy:
     discharge_handover_lead_days: int = 10
     #: A child waiting for BUP this many working days with no municipal contact named raises an alert.
     waiting_without_municipal_contact_days: int = 15
+    #: How many months back a child's earlier referrals and rejections count as repeats.
+    repeat_window_months: int = 24
     #: The check-in after the municipal help ended: calendar months after the close, and the grace before it
     #: escalates to the lead.
     check_in_after_months: int = 3

@@ -103,6 +103,8 @@ EXPECTED: dict[str, dict[str, dict[str, int]]] = {
     f"GET {API}/referrals": {"handed_over": answers(200)},
     f"GET {R}": {"handed_over": READ_BY_THE_CASE_PARTIES},
     f"GET {R}/events": {"handed_over": READ_BY_THE_CASE_PARTIES},
+    # The child's case, opened through a referral the reader may see (each entry then by its own rule).
+    f"GET {R}/case": {"handed_over": READ_BY_THE_CASE_PARTIES},
     f"GET {R}/completeness": {"handed_over": READ_BY_THE_CASE_PARTIES},
     # The full identity number: the referring side and the clinic, not the municipality.
     f"POST {R}/national-id": {"handed_over": answers(404, gp=200, bup=200, coordinator_askoy=403,

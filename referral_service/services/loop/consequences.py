@@ -8,7 +8,7 @@ from collections.abc import Callable
 from sqlmodel import Session, select
 
 from referral_service.clock import Clock
-from referral_service.domain.enums import HandoverStatus, ReferralAction, Role
+from referral_service.domain.enums import HandoverAddressee, HandoverStatus, ReferralAction, Role
 from referral_service.domain.handover import Handover
 from referral_service.domain.organisation import Organisation, User
 from referral_service.domain.referral import Referral, ReferralEvent
@@ -19,10 +19,12 @@ from referral_service.services.alerts.recipients import (
     referrer_side,
     users_with_role,
 )
+from referral_service.services.cases.repeats import rejections_in_window
 from referral_service.services.handovers.creation import ensure_handover
 from referral_service.services.unit_of_work import SqlUnitOfWork
 from referral_service.workflows import escalation
 from referral_service.workflows.deadlines import DeadlinePolicy
+from referral_service.workflows.repeat_referrals import alerts_the_lead
 
 Recipients = Callable[[Session, Referral, ReferralEvent], list[User]]
 
@@ -86,11 +88,33 @@ def _epikrise_missing(uow: SqlUnitOfWork, clock: Clock, *, event: ReferralEvent)
                      kind="epikrise_missing", dedupe_key=mark.key, referral_id=referral.id)
 
 
+def _lead_of(session: Session, handover: Handover) -> list[User]:
+    """The lead at the top of the task's ladder: the municipality's with consent, else the owning organisation's."""
+    if handover.addressed_to == HandoverAddressee.MUNICIPALITY:
+        return users_with_role(session, organisation_id=handover.municipality_org_id, role=Role.MUNICIPAL_LEAD)
+    return users_with_role(session, organisation_id=handover.owner_org_id, role=Role.REFERRER_LEAD)
+
+
+def _repeat_rejection(uow: SqlUnitOfWork, clock: Clock, deadlines: DeadlinePolicy, *, event: ReferralEvent,
+                      handover: Handover | None) -> None:
+    """A second rejection of the child in the window (or more): the lead who owns the follow-up is told."""
+    referral = uow.session.get(Referral, event.referral_id)
+    window = deadlines.repeat_window_months
+    rejections = rejections_in_window(uow.session, referral, window_months=window)
+    if handover is None or not alerts_the_lead(rejections):
+        return
+    raise_alerts(uow, clock, users=_lead_of(uow.session, handover), kind="repeat_rejection",
+                 dedupe_key=f"repeat-rejection:{event.id}", data={"rejections": rejections, "window_months": window},
+                 referral_id=referral.id, handover_id=handover.id)
+
+
 def handle_referral_event(uow: SqlUnitOfWork, *, clock: Clock, deadlines: DeadlinePolicy,
                           event: ReferralEvent) -> None:
     """Apply the event's consequences in the caller's unit of work; safe to run twice."""
     if event.handover_trigger is not None:
-        ensure_handover(uow, clock=clock, deadlines=deadlines, event=event)
+        handover = ensure_handover(uow, clock=clock, deadlines=deadlines, event=event)
+        if event.action == ReferralAction.REJECT:
+            _repeat_rejection(uow, clock, deadlines, event=event, handover=handover)
         if event.action == ReferralAction.DISCHARGE and event.data.get("epikrise_sent") is False:
             _epikrise_missing(uow, clock, event=event)
         return

@@ -16,6 +16,7 @@ from referral_service.security.access_log import record_access
 from referral_service.security.actor import Actor
 from referral_service.services.admin.directory import organisations_by_id
 from referral_service.services.alerts.recipients import municipality_of
+from referral_service.services.cases.read_model import ChildCase, read_case
 from referral_service.services.referrals.drafts import CONTACTS_OPEN_IN
 from referral_service.services.referrals.queries import current_handover, events_of
 from referral_service.services.unit_of_work import SqlUnitOfWork
@@ -41,12 +42,14 @@ class ReferralPage:
     questions: list[ReferralEvent]
     decision: ReferralEvent | None
     parties: set[str]
+    #: The child's case (Barnets historikk) as this reader may see it, with the repeat count.
+    case: ChildCase
 
     def context(self) -> dict[str, Any]:
         return {f.name: getattr(self, f.name) for f in fields(self)}
 
 
-def referral_page(uow: SqlUnitOfWork, *, actor: Actor, referral_id: str) -> ReferralPage:
+def referral_page(uow: SqlUnitOfWork, *, actor: Actor, referral_id: str, window_months: int) -> ReferralPage:
     with uow:
         session = uow.session
         referral = uow.referrals.get_visible(actor=actor, referral_id=referral_id)
@@ -64,6 +67,8 @@ def referral_page(uow: SqlUnitOfWork, *, actor: Actor, referral_id: str) -> Refe
         holder = session.get(User, handover.assignee_user_id) if handover and handover.assignee_user_id else None
         parties = uow.referrals.parties_of(actor=actor, referral=referral)
         record_access(session, actor=actor, action="read", referrals=[referral])
+        case, seen = read_case(session, actor=actor, anchor=referral, window_months=window_months)
+        record_access(session, actor=actor, action="read_case", referrals=seen)
         uow.commit()
         return ReferralPage(
             view=view, referral=referral, child=view.child, events=events, people=people,
@@ -79,4 +84,4 @@ def referral_page(uow: SqlUnitOfWork, *, actor: Actor, referral_id: str) -> Refe
                        and referral.status not in MOVE_REFUSED_IN else [])],
             questions=[e for e in events if e.action == ReferralAction.REQUEST_INFORMATION],
             decision=next((e for e in reversed(events) if e.action in DECISION_EVENTS), None),
-            parties={p.value for p in parties})
+            parties={p.value for p in parties}, case=case)

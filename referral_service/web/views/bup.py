@@ -7,6 +7,7 @@ from flask import redirect, render_template, url_for
 from referral_service.api.context import db_session, deps, unit_of_work
 from referral_service.domain.enums import OrganisationKind, ReferralAction, ReferralStatus
 from referral_service.services.admin.directory import list_organisations
+from referral_service.services.cases.read_model import repeat_flags
 from referral_service.services.pagination import MAX_PER_PAGE
 from referral_service.services.referrals import drafts as referral_service
 from referral_service.services.referrals import duplicates
@@ -44,8 +45,12 @@ def intake():
     starting = sorted(_referrals_in(ReferralStatus.ACCEPTED, sort="created_at"),
                       key=lambda v: v.referral.care_start_due or deps().clock.today())
     treating = _referrals_in(ReferralStatus.IN_TREATMENT, sort="created_at")
+    window = deps().deadlines.repeat_window_months
+    repeats = repeat_flags(unit_of_work(), actor=web_actor(), referrals=[v.referral for v in waiting],
+                           window_months=window)
     return render_template("bup/intake.html", items=waiting, starting=starting, treating=treating,
-                           close_to_deadline=deps().deadlines.assessment_warning_working_days)
+                           close_to_deadline=deps().deadlines.assessment_warning_working_days,
+                           repeats=repeats, repeat_window=window)
 
 
 def _other_clinics() -> list[tuple[str, str]]:
@@ -74,7 +79,8 @@ def _allowed(page: ReferralPage) -> list[ReferralAction]:
 
 def _assessment_page(referral_id: str, *, filled: FilledForm | None = None, changed: bool = False,
                      status: int = 200):
-    page = referral_page(unit_of_work(), actor=web_actor(), referral_id=referral_id)
+    page = referral_page(unit_of_work(), actor=web_actor(), referral_id=referral_id,
+                             window_months=deps().deadlines.repeat_window_months)
     if "clinic" not in page.parties:
         return redirect(url_for("web.referral_detail", referral_id=referral_id))
     allowed = _allowed(page)

@@ -13,6 +13,7 @@ from referral_service.security.actor import Actor
 from referral_service.security.handover_visibility import holds_open_task
 from referral_service.services.admin.directory import organisations_by_id
 from referral_service.services.alerts.recipients import users_with_role
+from referral_service.services.cases.read_model import child_case
 from referral_service.services.handovers import check_ins as check_in_service
 from referral_service.services.handovers import holders
 from referral_service.services.handovers import tasks as handover_service
@@ -55,6 +56,9 @@ def _handover_page(handover_id: str, *, filled: FilledForm | None = None, change
         referral = referral_service.get_referral(unit_of_work(), actor=actor, referral_id=view.handover.referral_id)
     except NotFound:
         referral = None  # the task is visible, the referral behind it is not: show the task only
+    # The child's case opens only through a referral the reader may see.
+    case = child_case(unit_of_work(), actor=actor, referral_id=referral.referral.id,
+                      window_months=deps().deadlines.repeat_window_months) if referral else None
     check_ins = check_in_service.list_check_ins(unit_of_work(), deps().clock, actor=actor, page=1, per_page=20,
                                                 handover_id=handover_id).items
     held = [c for c in check_ins if c.actions]
@@ -67,7 +71,7 @@ def _handover_page(handover_id: str, *, filled: FilledForm | None = None, change
         "handovers/detail.html", handover=view.handover, events=view.events, referral=referral,
         people=people, organisations=organisations, owner=found.get(view.handover.owner_org_id), version=view.etag,
         holder=holders.holder_of(db_session(), view.handover),
-        withhold_from_guardians=view.withhold_from_guardians,
+        withhold_from_guardians=view.withhold_from_guardians, case=case,
         check_ins=check_ins,
         options={"assignee_user_id": list(people.items()), "move_home_municipality": municipality_choices()},
         move_form=decisions.MOVE if referral is not None and holds_open_task(actor, view.handover) else None,

@@ -30,7 +30,8 @@ def my_referrals():
 @login_required
 def referral_detail(referral_id: str):
     try:
-        page = referral_page(unit_of_work(), actor=web_actor(), referral_id=referral_id)
+        page = referral_page(unit_of_work(), actor=web_actor(), referral_id=referral_id,
+                             window_months=deps().deadlines.repeat_window_months)
     except NotFound:
         abort(404)
     return referral_detail_page(page)
@@ -43,7 +44,8 @@ def reveal_national_id(referral_id: str):
     try:
         number = referral_service.reveal_national_id(unit_of_work(), deps().identity, actor=web_actor(),
                                                      referral_id=referral_id)
-        page = referral_page(unit_of_work(), actor=web_actor(), referral_id=referral_id)
+        page = referral_page(unit_of_work(), actor=web_actor(), referral_id=referral_id,
+                             window_months=deps().deadlines.repeat_window_months)
     except NotFound:
         abort(404)
     response = make_response(referral_detail_page(page, revealed_national_id=number))

@@ -52,7 +52,8 @@ def answer_bup(referral_id: str):
 def add_municipal_contact(referral_id: str):
     """The referring side names one more person in the municipality around the child, after submission too."""
     def add(data: dict[str, Any], version: str | None) -> None:
-        page = referral_page(unit_of_work(), actor=web_actor(), referral_id=referral_id)
+        page = referral_page(unit_of_work(), actor=web_actor(), referral_id=referral_id,
+                             window_months=deps().deadlines.repeat_window_months)
         contacts = [{"role": c.role, "name": c.name, "organisation_id": c.organisation_id}
                     for c in page.view.municipal_contacts]
         update_municipal_contacts(unit_of_work(), deps().clock, actor=web_actor(), referral_id=referral_id,
@@ -118,6 +119,7 @@ def _act(referral_id: str, form: ActionForm, do: Callable[[dict[str, Any], str |
 
 
 def _page_with_errors(referral_id: str, filled: FilledForm):
-    page = referral_page(unit_of_work(), actor=web_actor(), referral_id=referral_id)
+    page = referral_page(unit_of_work(), actor=web_actor(), referral_id=referral_id,
+                             window_months=deps().deadlines.repeat_window_months)
     return referral_detail_page(page, failed=filled.form.action, action_errors=filled.errors,
                                 action_values=filled.values), 422

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 from celery import Celery
 
 from config import BaseConfig
-from referral_service.tasks import fs_transport
+from referral_service.tasks import fs_transport, redis_transport
 
 if TYPE_CHECKING:
     from referral_service.bootstrap import Dependencies
@@ -18,6 +18,7 @@ def broker_settings(config: BaseConfig) -> dict[str, object]:
     """Redis (or any URL) when configured; otherwise the embedded filesystem transport in DATA_DIR."""
     if config.BROKER_URL:
         return {"broker_url": config.BROKER_URL,
+                "broker_transport": redis_transport.transport_for(config.BROKER_URL),
                 "broker_transport_options": {"visibility_timeout": 3600}}
     queue = Path(config.DATA_DIR) / "broker"
     folders = {name: queue / name for name in ("queue", "processed", "control")}

@@ -31,7 +31,8 @@ def broker_answers(config: BaseConfig, timeout: float = 2.0) -> bool:
     """Whether the broker accepts a connection now."""
     settings = broker_settings(config)
     try:
-        with Connection(settings["broker_url"], transport_options=settings["broker_transport_options"],
+        with Connection(settings["broker_url"], transport=settings.get("broker_transport"),
+                        transport_options=settings["broker_transport_options"],
                         connect_timeout=timeout) as connection:
             connection.ensure_connection(max_retries=1, timeout=timeout)
         return True

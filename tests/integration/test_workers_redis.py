@@ -24,6 +24,7 @@ from pathlib import Path
 
 import pytest
 from celery import Celery
+from kombu import Connection, Queue
 from sqlalchemy import func
 from sqlmodel import select
 
@@ -39,6 +40,7 @@ from referral_service.domain.referral import ReferralEvent
 from referral_service.migrations import upgrade
 from referral_service.services.loop import relay as outbox
 from referral_service.services.unit_of_work import ALERT_EMAIL_TOPIC, REFERRAL_EVENT_TOPIC, SqlUnitOfWork
+from referral_service.tasks import broker_settings
 from tests.support.redis_server import RedisServer, start_redis
 from tests.support.world import World, build_world
 
@@ -473,3 +475,25 @@ def test_two_relays_and_two_workers_racing_on_postgres_close_each_loop_once(loop
     loop.assert_loop_closed_exactly_once(referrals, timeout=60)
     processed = loop.processed_log_lines()
     assert processed and max(processed.values()) == 1, [e for e, n in processed.items() if n > 1]
+
+
+def test_closing_a_connection_redis_dropped_with_a_message_in_hand_lets_the_worker_reconnect(redis_server):
+    """Redis went away while a worker held an unacknowledged message, and kombu already let go of the
+    connection's settings: closing the channel must raise nothing the worker cannot ignore (stock kombu
+    raised AttributeError here and the worker stopped with "Unrecoverable error" instead of reconnecting)."""
+    redis_server.start()
+    redis_server.flush()
+    settings = broker_settings(load_config("test", BROKER_URL=redis_server.url(0)))
+    connection = Connection(settings["broker_url"], transport=settings["broker_transport"])
+    try:
+        channel = connection.default_channel
+        queue = Queue("closing-probe", routing_key="closing-probe")
+        queue(channel).declare()
+        channel.basic_publish(channel.prepare_message("x"), exchange="", routing_key="closing-probe")
+        held = queue(channel).get(no_ack=False)
+        assert held is not None and channel.qos._delivered, "the message is in hand, not acknowledged"
+        connection.transport.client = None  # what kombu's close of the dropped connection leaves behind
+        connection.maybe_close_channel(channel)  # the consumer's close after a connection error
+        assert channel.closed
+    finally:
+        redis_server.flush()

@@ -1,9 +1,10 @@
-"""BUP referral coordination service: create_app builds the web application."""
+"""BUP referral coordination service: create_app builds the web application, create_worker the workers' Celery."""
 
 from __future__ import annotations
 
 from importlib.metadata import PackageNotFoundError, version
 
+from celery import Celery
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
@@ -30,6 +31,14 @@ def _openapi_settings() -> dict[str, object]:
         "OPENAPI_SWAGGER_UI_URL": "/api/docs-assets/",
         "API_SPEC_OPTIONS": {"security": [{"bearerAuth": []}]},
     }
+
+
+def create_worker(config: BaseConfig | None = None) -> Celery:
+    """The Celery app of the workers and the scheduler: the service's dependencies and its tasks, without the
+    web application (whose routes, schemas and OpenAPI document a worker never uses)."""
+    config = config or load_config()
+    configure_logging(config.LOG_LEVEL)
+    return create_celery(build(config))
 
 
 def create_app(config: BaseConfig | None = None) -> Flask:

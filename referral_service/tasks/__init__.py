@@ -6,19 +6,25 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from celery import Celery
+from kombu.transport import TRANSPORT_ALIASES
 
 from config import BaseConfig
-from referral_service.tasks import fs_transport, redis_transport
+from referral_service.tasks import fs_transport, threaded_beat
 
 if TYPE_CHECKING:
     from referral_service.bootstrap import Dependencies
+
+
+#: kombu's Redis transport made safe to close after a Redis restart (tasks/redis_transport.py).
+REDIS_TRANSPORT = "resilientredis"
+TRANSPORT_ALIASES.setdefault(REDIS_TRANSPORT, "referral_service.tasks.redis_transport:ResilientTransport")
 
 
 def broker_settings(config: BaseConfig) -> dict[str, object]:
     """Redis (or any URL) when configured; otherwise the embedded filesystem transport in DATA_DIR."""
     if config.BROKER_URL:
         return {"broker_url": config.BROKER_URL,
-                "broker_transport": redis_transport.transport_for(config.BROKER_URL),
+                "broker_transport": REDIS_TRANSPORT if config.BROKER_URL.startswith("redis://") else None,
                 "broker_transport_options": {"visibility_timeout": 3600}}
     queue = Path(config.DATA_DIR) / "broker"
     folders = {name: queue / name for name in ("queue", "processed", "control")}
@@ -65,6 +71,7 @@ def create_celery(deps: Dependencies) -> Celery:
         },
         beat_schedule_filename=str(Path(config.DATA_DIR) / "celerybeat-schedule"),
     )
+    threaded_beat.install(app)
     app.set_default()
     import referral_service.tasks.jobs  # noqa: F401  (registers the tasks)
 

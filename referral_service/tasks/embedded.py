@@ -13,7 +13,7 @@ from pathlib import Path
 from kombu import Connection
 
 from config import BaseConfig
-from referral_service.tasks import broker_settings
+from referral_service.tasks import broker_settings, threaded_beat
 
 log = logging.getLogger(__name__)
 
@@ -51,7 +51,7 @@ class EmbeddedWorker:
 
     def command(self) -> list[str]:
         schedule = Path(self.config.DATA_DIR) / "celerybeat-schedule"
-        return [sys.executable, "-m", "celery", "-A", "referral_service.tasks.main", "worker", "--beat",
+        return [sys.executable, "-m", "celery", "-A", "referral_service.tasks.main", "worker", threaded_beat.OPTION,
                 "--pool=threads", "--concurrency=4", "--without-mingle", "--without-gossip",
                 "--without-heartbeat", f"--loglevel={self.config.LOG_LEVEL}", f"--schedule={schedule}",
                 f"--hostname=embedded@{Path(self.config.DATA_DIR).name}"]

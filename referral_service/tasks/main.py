@@ -2,6 +2,6 @@
 
 from celery import Celery
 
-from referral_service import create_app
+from referral_service import create_worker
 
-celery: Celery = create_app().extensions["celery"]
+celery: Celery = create_worker()

@@ -6,19 +6,19 @@ the transport has let go of its connection settings (`connection.client is None`
 the client raises AttributeError, which the close path does not ignore: the worker stops with
 "Unrecoverable error" instead of reconnecting (kombu issues #582 and #970 show the same trace).
 
-Here that case raises a broker connection error instead, which kombu's close path ignores, so the
-worker reconnects. Nothing is lost by not putting the message back: the outbox row it carried is
-still pending in the database, and the relay or the reconciler sends it again.
+`tasks/__init__.py` names this transport for `redis://` broker URLs, by name, so that a process that
+never talks to Redis never imports the Redis client. Here that case raises a broker connection error
+instead, which kombu's close path ignores, so the worker reconnects. Nothing is lost by not putting the
+message back: the outbox row it carried is still pending in the database, and the relay or the
+reconciler sends it again.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from kombu.transport import TRANSPORT_ALIASES, redis
+from kombu.transport import redis
 from redis.exceptions import ConnectionError as RedisConnectionError
-
-ALIAS = "resilientredis"
 
 
 class ResilientChannel(redis.Channel):
@@ -32,10 +32,3 @@ class ResilientChannel(redis.Channel):
 class ResilientTransport(redis.Transport):
     Channel = ResilientChannel
 
-
-TRANSPORT_ALIASES.setdefault(ALIAS, f"{__name__}:ResilientTransport")
-
-
-def transport_for(url: str) -> str | None:
-    """The transport to use for a broker URL: ours for plain `redis://`, kombu's choice otherwise."""
-    return ALIAS if url.startswith("redis://") else None

@@ -4,8 +4,9 @@ A session says up front whether its transactions only read (`read_only=True`). O
 how a transaction begins: one that may write begins IMMEDIATE and so queues for the single write lock
 at BEGIN, where the busy timeout applies; a deferred transaction that tried to write later could fail
 at once with SQLITE_BUSY (its WAL snapshot is stale) instead of waiting. A read-only transaction begins
-DEFERRED and takes no lock, so a long read (`audit verify`) never holds writers up. Both databases
-refuse a write in a read-only transaction, so a mistake fails loudly rather than now and then.
+DEFERRED and takes no lock, so a long read (`audit verify`) never holds writers up; it reads one
+snapshot (on PostgreSQL too: REPEATABLE READ). Both databases refuse a write in a read-only
+transaction, so a mistake fails loudly rather than now and then.
 """
 
 from __future__ import annotations
@@ -35,7 +36,9 @@ def build_engine(url: str, *, foreign_keys: bool = True, **kwargs: Any) -> Engin
         @event.listens_for(engine, "begin")
         def _postgres_begin(connection: Any) -> None:
             if connection.get_execution_options().get(READ_ONLY):
-                connection.exec_driver_sql("SET TRANSACTION READ ONLY")
+                # One snapshot for the whole transaction, as SQLite gives: a walk of the access log and
+                # its head read at the end agree although rows are appended meanwhile.
+                connection.exec_driver_sql("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
 
         return engine
     if parsed.database and parsed.database != ":memory:":
@@ -67,6 +70,21 @@ def build_engine(url: str, *, foreign_keys: bool = True, **kwargs: Any) -> Engin
         connection.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
 
     return engine
+
+
+def begin_transaction(session: Session, *, read_only: bool) -> None:
+    """Start the session's transaction for a use case that only reads, or may write.
+
+    A write use case on a session that is still in a read-only transaction (the request's token check)
+    ends that one first: the write lock is taken here, by BEGIN IMMEDIATE, not on a later upgrade that
+    SQLite may refuse. A read-only use case is happy to join any transaction already begun.
+    """
+    if session.in_transaction():
+        reading = bool(session.connection().get_execution_options().get(READ_ONLY))
+        if read_only or not reading:
+            return
+        session.commit()  # nothing to write; what it loaded stays loaded (expire_on_commit=False)
+    session.connection(execution_options={READ_ONLY: read_only})
 
 
 class Database:

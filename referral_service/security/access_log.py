@@ -16,6 +16,7 @@ from sqlalchemy import Connection, event, insert, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, SessionTransaction
 
+from referral_service.db import READ_ONLY
 from referral_service.domain.access_log import GENESIS_HASH, AccessLogEntry, AccessLogHead, entry_digest, row_digest
 from referral_service.domain.referral import Referral
 from referral_service.domain.types import new_id, utcnow
@@ -79,8 +80,18 @@ def _append_staged_rows(session: Session) -> None:
     if session.in_nested_transaction():  # a savepoint's release; the rows go with the outer commit
         return
     rows: list[dict[str, Any]] = session.info.pop(_STAGED, [])
-    if rows:
-        append_rows(session.connection(), rows)
+    if not rows:
+        return
+    connection = session.connection()
+    if not connection.get_execution_options().get(READ_ONLY):
+        append_rows(connection, rows)
+        return
+    # A use case that only read: its rows go in a short write transaction of their own, committed
+    # before the read is (so before the answer), and only that short transaction waits for the write lock.
+    with connection.engine.connect() as writer:
+        writer.execution_options(**{READ_ONLY: False})
+        with writer.begin():
+            append_rows(writer, rows)
 
 
 @event.listens_for(Session, "after_transaction_end")

@@ -138,8 +138,10 @@ def _locate(session: Session, checkpoint: AccessLogCheckpoint, *, batch: int) ->
                  batch=batch)
     if walk.broken is not None:
         return walk.broken
-    if walk.seq < checkpoint.seq:
-        return Verification(False, walk.seq, walk.seq + 1, None, MISSING)
+    if walk.seq < checkpoint.seq:  # the rows from here to the checkpoint's are gone
+        successor = session.exec(select_models(AccessLogEntry.id).where(col(AccessLogEntry.seq) > walk.seq)
+                                 .order_by(col(AccessLogEntry.seq)).limit(1)).first()
+        return Verification(False, walk.seq, walk.seq + 1, successor, MISSING)
     row_id = session.exec(select_models(AccessLogEntry.id).where(AccessLogEntry.seq == checkpoint.seq)).first()
     return Verification(False, checkpoint.seq - 1, checkpoint.seq, row_id,
                         "the rows up to this one were rewritten: they differ from the signed checkpoint")

@@ -18,6 +18,8 @@ from sqlmodel import Field, SQLModel
 from referral_service.domain.types import UTCDateTime, new_id, utcnow
 
 GENESIS_HASH = "0" * 64
+#: What `json.dumps(content, separators=(",", ":"))` does, without building an encoder for every row.
+_COMPACT_JSON = json.JSONEncoder(separators=(",", ":"))
 
 
 class AccessLogEntry(SQLModel, table=True):
@@ -45,8 +47,13 @@ class AccessLogEntry(SQLModel, table=True):
 def row_digest(*, seq: int, at: datetime, user_id: str, organisation_id: str, role: str, action: str,
                referral_id: str | None, child_id: str | None, basis: str, prev_hash: str) -> str:
     """The hash of a row: its content and the hash of the row before it."""
-    content = [seq, at.isoformat(), user_id, organisation_id, role, action, referral_id, child_id, basis, prev_hash]
-    return hashlib.sha256(json.dumps(content, separators=(",", ":")).encode()).hexdigest()
+    return content_digest([seq, at.isoformat(), user_id, organisation_id, role, action, referral_id, child_id, basis,
+                           prev_hash])
+
+
+def content_digest(content: list[object]) -> str:
+    """The hash of a row's content, listed in the order `row_digest` names it (for a walk of millions)."""
+    return hashlib.sha256(_COMPACT_JSON.encode(content).encode()).hexdigest()
 
 
 def entry_digest(entry: AccessLogEntry) -> str:

@@ -25,7 +25,7 @@ from referral_service.domain.access_log import (
     AccessLogCheckpoint,
     AccessLogEntry,
     AccessLogHead,
-    row_digest,
+    content_digest,
 )
 from referral_service.domain.types import utcnow
 
@@ -65,9 +65,8 @@ def sign_checkpoint(key: bytes, *, seq: int, entry_hash: str) -> str:
 
 
 def _digest_of(row: Row) -> str:
-    return row_digest(seq=row.seq, at=row.at, user_id=row.user_id, organisation_id=row.organisation_id,
-                      role=row.role, action=row.action, referral_id=row.referral_id, child_id=row.child_id,
-                      basis=row.basis, prev_hash=row.prev_hash)
+    seq, _id, at, *described = row[:11]  # described: user_id ... basis, prev_hash, as _COLUMNS lists them
+    return content_digest([seq, at.isoformat(), *described])
 
 
 def _rows_after(session: Session, seq: int, *, until: int | None, batch: int) -> Iterator[Row]:

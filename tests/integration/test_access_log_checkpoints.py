@@ -141,3 +141,17 @@ def test_a_full_verification_walks_the_rows_a_checkpoint_vouches_for(world, app,
     result = verify_on_the_command_line(app, tmp_path, "--full")
     assert result.exit_code == 1
     assert f"broken at row 2 (id {rows[1]['id']})" in result.output
+
+
+def test_the_workers_hourly_check_logs_an_error_when_the_chain_is_broken(world, app, caplog):
+    from referral_service.tasks import jobs, runtime
+
+    runtime.install(dependencies(app))
+    some_activity(world)
+    assert jobs.checkpoint_access_log.run() is True
+    rows = log_rows(app)
+    tamper(app, "DELETE FROM access_log WHERE id = :id", id=rows[3]["id"])
+    with caplog.at_level("ERROR"):
+        assert jobs.checkpoint_access_log.run() is False
+    [record] = [r for r in caplog.records if r.getMessage() == "the access log is broken"]
+    assert record.first_broken_seq == rows[3]["seq"]

@@ -59,6 +59,10 @@ def _advance_head(connection: Connection, count: int) -> tuple[int, str]:
     return seq, last_hash
 
 
+_DIGESTED = ("seq", "at", "user_id", "organisation_id", "role", "action", "referral_id", "child_id", "basis",
+             "prev_hash")
+
+
 def append_rows(connection: Connection, rows: list[dict[str, Any]]) -> None:
     """Chain the rows onto the log, in memory, and write them with one INSERT."""
     if not rows:
@@ -71,10 +75,6 @@ def append_rows(connection: Connection, rows: list[dict[str, Any]]) -> None:
     connection.execute(update(_HEAD).where(_HEAD.c.id == 1).values(last_hash=prev_hash))
 
 
-_DIGESTED = ("seq", "at", "user_id", "organisation_id", "role", "action", "referral_id", "child_id", "basis",
-             "prev_hash")
-
-
 @event.listens_for(Session, "before_commit")
 def _append_staged_rows(session: Session) -> None:
     if session.in_nested_transaction():  # a savepoint's release; the rows go with the outer commit
@@ -84,6 +84,7 @@ def _append_staged_rows(session: Session) -> None:
         return
     connection = session.connection()
     if not connection.get_execution_options().get(READ_ONLY):
+        session.flush()  # the use case's own changes first: the head's lock is the last thing taken
         append_rows(connection, rows)
         return
     # A use case that only read: its rows go in a short write transaction of their own, committed

@@ -114,7 +114,7 @@ def _checkpoints(session: Session, key: bytes) -> tuple[Verification | None, Seq
     for checkpoint in checkpoints:
         expected = sign_checkpoint(key, seq=checkpoint.seq, entry_hash=checkpoint.entry_hash)
         if not hmac.compare_digest(expected, checkpoint.signature):
-            return Verification(False, checkpoint.seq - 1, checkpoint.seq, None,
+            return Verification(False, 0, checkpoint.seq, None,
                                 "the checkpoint at this row was not signed by this service: forged or changed"), ()
     return None, checkpoints
 
@@ -131,8 +131,9 @@ def _first_unmatched(session: Session, checkpoints: Sequence[AccessLogCheckpoint
     return None
 
 
-def _locate(session: Session, checkpoint: AccessLogCheckpoint, *, batch: int) -> Verification:
-    """The chain disagrees with a signed checkpoint: walk up to it to name the first broken row."""
+def _locate(session: Session, checkpoint: AccessLogCheckpoint, *, vouched: int, batch: int) -> Verification:
+    """The chain disagrees with a signed checkpoint: walk up to it to name the first broken row.
+    `vouched`: the row of the checkpoint before it, which still agrees."""
     walk = _walk(session, after=0, after_hash=GENESIS_HASH, until=checkpoint.seq, every=CHECKPOINT_EVERY,
                  batch=batch)
     if walk.broken is not None:
@@ -141,9 +142,12 @@ def _locate(session: Session, checkpoint: AccessLogCheckpoint, *, batch: int) ->
         successor = session.exec(select_models(AccessLogEntry.id).where(col(AccessLogEntry.seq) > walk.seq)
                                  .order_by(col(AccessLogEntry.seq)).limit(1)).first()
         return Verification(False, walk.seq, walk.seq + 1, successor, MISSING)
+    # Every row links to the one before, yet the checkpoint's differs: the rows after the previous
+    # checkpoint were rewritten, hashes and all. Which of them was first, only the originals could tell.
     row_id = session.exec(select_models(AccessLogEntry.id).where(AccessLogEntry.seq == checkpoint.seq)).first()
-    return Verification(False, checkpoint.seq - 1, checkpoint.seq, row_id,
-                        "the rows up to this one were rewritten: they differ from the signed checkpoint")
+    return Verification(False, vouched, checkpoint.seq, row_id,
+                        f"the rows after row {vouched} up to this one were rewritten: this row's hash is not the "
+                        "one its signed checkpoint names")
 
 
 def verify_chain(session: Session, *, key: bytes | None = None, full: bool = False,
@@ -158,7 +162,8 @@ def verify_chain(session: Session, *, key: bytes | None = None, full: bool = Fal
             return forged
         unmatched = _first_unmatched(session, checkpoints)
         if unmatched is not None:
-            return _locate(session, unmatched, batch=batch)
+            vouched = max((c.seq for c in checkpoints if c.seq < unmatched.seq), default=0)
+            return _locate(session, unmatched, vouched=vouched, batch=batch)
         if checkpoints:
             newest = checkpoints[-1].seq
             if not full:

@@ -75,6 +75,8 @@ class BaseConfig:
     RELAY_INTERVAL_SECONDS = 1.0
     SWEEP_INTERVAL_SECONDS = 60.0
     RECONCILE_INTERVAL_SECONDS = 30.0
+    # The worker verifies the access log from its newest checkpoint and seals new ones this often.
+    AUDIT_CHECKPOINT_INTERVAL_SECONDS = 3600.0
     RECONCILE_GRACE_SECONDS = 60
     EMAIL_MAX_RETRIES = 5
     EMAIL_RETRY_BASE_SECONDS = 5

@@ -168,14 +168,17 @@ def audit() -> None:
 
 
 @audit.command("verify")
-def audit_verify() -> None:
+@click.option("--full", is_flag=True, help="Walk every row from the first, not only those after the newest "
+                                           "signed checkpoint.")
+def audit_verify(full: bool) -> None:
     """Check the access log's hash chain; exit 1 and name the first broken row if it was tampered with."""
     from referral_service.services.admin.audit import verify_access_log
 
-    with _dependencies().database.session() as session:
-        result = verify_access_log(session, actor=None)
+    deps = _dependencies()
+    result = verify_access_log(deps.database, actor=None, secret_key=deps.config.SECRET_KEY, full=full)
     if result.ok:
-        click.echo(f"The access log is intact: {result.checked} rows checked.")
+        since = f" (from the signed checkpoint at row {result.from_checkpoint})" if result.from_checkpoint else ""
+        click.echo(f"The access log is intact: {result.checked} rows checked{since}.")
         return
     click.echo(f"The access log is broken at row {result.first_broken_seq} (id {result.first_broken_id}): "
                f"{result.reason}. {result.checked} rows before it are intact.", err=True)

@@ -1,4 +1,13 @@
-"""The database: one engine per app, sessions opened explicitly, commits only in services."""
+"""The database: one engine per app, sessions opened explicitly, commits only in services.
+
+A session says up front whether its transactions only read (`read_only=True`). On SQLite that decides
+how a transaction begins: one that may write begins IMMEDIATE and so queues for the single write lock
+at BEGIN, where the busy timeout applies; a deferred transaction that tried to write later could fail
+at once with SQLITE_BUSY (its WAL snapshot is stale) instead of waiting. A read-only transaction begins
+DEFERRED and takes no lock, so a long read (`audit verify`) never holds writers up; it reads one
+snapshot (on PostgreSQL too: REPEATABLE READ). Both databases refuse a write in a read-only
+transaction, so a mistake fails loudly rather than now and then.
+"""
 
 from __future__ import annotations
 
@@ -11,6 +20,9 @@ from sqlalchemy import event
 from sqlalchemy.engine import Engine, make_url
 from sqlmodel import Session, create_engine
 
+#: The execution option (on the engine a read-only session is bound to) that marks its transactions read-only.
+READ_ONLY = "referral_read_only"
+
 
 def build_engine(url: str, *, foreign_keys: bool = True, **kwargs: Any) -> Engine:
     """An engine for `url`; SQLite gets WAL, foreign keys (unless turned off) and a busy timeout."""
@@ -19,7 +31,16 @@ def build_engine(url: str, *, foreign_keys: bool = True, **kwargs: Any) -> Engin
     kwargs.setdefault("hide_parameters", True)
     parsed = make_url(url)
     if parsed.get_backend_name() != "sqlite":
-        return create_engine(url, pool_pre_ping=True, **kwargs)
+        engine = create_engine(url, pool_pre_ping=True, **kwargs)
+
+        @event.listens_for(engine, "begin")
+        def _postgres_begin(connection: Any) -> None:
+            if connection.get_execution_options().get(READ_ONLY):
+                # One snapshot for the whole transaction, as SQLite gives: a walk of the access log and
+                # its head read at the end agree although rows are appended meanwhile.
+                connection.exec_driver_sql("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+
+        return engine
     if parsed.database and parsed.database != ":memory:":
         Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
     engine = create_engine(
@@ -39,10 +60,31 @@ def build_engine(url: str, *, foreign_keys: bool = True, **kwargs: Any) -> Engin
 
     @event.listens_for(engine, "begin")
     def _sqlite_begin(connection: Any) -> None:
-        # Writers queue on the database lock at BEGIN instead of failing on upgrade mid-transaction.
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        # Writers queue on the database lock at BEGIN instead of failing on upgrade mid-transaction;
+        # readers take no lock at all.
+        read_only = bool(connection.get_execution_options().get(READ_ONLY))
+        state = connection.connection.info  # lives as long as the SQLite connection, across transactions
+        if state.get("query_only") != read_only:
+            connection.exec_driver_sql(f"PRAGMA query_only={'ON' if read_only else 'OFF'}")
+            state["query_only"] = read_only
+        connection.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
 
     return engine
+
+
+def begin_transaction(session: Session, *, read_only: bool) -> None:
+    """Start the session's transaction for a use case that only reads, or may write.
+
+    A write use case on a session that is still in a read-only transaction (the request's token check)
+    ends that one first: the write lock is taken here, by BEGIN IMMEDIATE, not on a later upgrade that
+    SQLite may refuse. A read-only use case is happy to join any transaction already begun.
+    """
+    if session.in_transaction():
+        reading = bool(session.connection().get_execution_options().get(READ_ONLY))
+        if read_only or not reading:
+            return
+        session.commit()  # nothing to write; what it loaded stays loaded (expire_on_commit=False)
+    session.connection(execution_options={READ_ONLY: read_only})
 
 
 class Database:
@@ -50,21 +92,24 @@ class Database:
 
     def __init__(self) -> None:
         self.engine: Engine | None = None
+        self._reading_engine: Engine | None = None
 
     def configure(self, url: str) -> None:
         if self.engine is not None:
             self.engine.dispose()
         self.engine = build_engine(url)
+        self._reading_engine = self.engine.execution_options(**{READ_ONLY: True})  # same pool
 
-    def new_session(self) -> Session:
-        if self.engine is None:
+    def new_session(self, *, read_only: bool = False) -> Session:
+        """A session whose transactions may write, or (`read_only`) only read: those take no write lock."""
+        if self.engine is None or self._reading_engine is None:
             raise RuntimeError("the database is not configured")
-        return Session(self.engine, expire_on_commit=False)
+        return Session(self._reading_engine if read_only else self.engine, expire_on_commit=False)
 
     @contextmanager
-    def session(self) -> Iterator[Session]:
+    def session(self, *, read_only: bool = False) -> Iterator[Session]:
         """A session that is always closed (and rolled back if not committed)."""
-        session = self.new_session()
+        session = self.new_session(read_only=read_only)
         try:
             yield session
         finally:

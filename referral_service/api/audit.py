@@ -6,10 +6,10 @@ import dataclasses
 
 from flask_smorest import Blueprint
 
-from referral_service.api.context import current_actor, db_session
+from referral_service.api.context import current_actor, db_session, deps
 from referral_service.api.docs import authenticated, problems
 from referral_service.api.presenters import page_payload
-from referral_service.schemas.audit import AuditListArgs, AuditPage, VerifyOut
+from referral_service.schemas.audit import AuditListArgs, AuditPage, VerifyArgs, VerifyOut
 from referral_service.services.admin import audit
 
 blp = Blueprint("audit", __name__, description="Access log (auditors)")
@@ -25,7 +25,10 @@ def list_audit(args: dict):
 
 
 @blp.route("/audit/verify", methods=["GET"])
+@blp.arguments(VerifyArgs, location="query")
 @blp.response(200, VerifyOut)
 @problems(blp, 401, 403)
-def verify_audit():
-    return dataclasses.asdict(audit.verify_access_log(db_session(), actor=current_actor()))
+def verify_audit(args: dict):
+    result = audit.verify_access_log(deps().database, actor=current_actor(), secret_key=deps().config.SECRET_KEY,
+                                     full=args["full"])
+    return dataclasses.asdict(result)

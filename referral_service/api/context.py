@@ -12,16 +12,21 @@ from referral_service.security.actor import Actor
 from referral_service.services.admin.auth import actor_for_token
 from referral_service.services.unit_of_work import SqlUnitOfWork
 
+#: HTTP's safe methods: their use cases only read (and log the reading).
+READING_METHODS = frozenset({"GET", "HEAD"})
+
 
 def db_session() -> Session:
+    """The request's session. It starts reading (the token check takes no write lock); a unit of work
+    that may write begins its own transaction with the write lock."""
     if "db_session" not in g:
-        g.db_session = current_app.extensions["referral_db"].new_session()
+        g.db_session = current_app.extensions["referral_db"].new_session(read_only=True)
     return g.db_session
 
 
 def unit_of_work() -> SqlUnitOfWork:
-    """A unit of work on the request's session, for one use case."""
-    return SqlUnitOfWork(db_session, close=False)
+    """A unit of work on the request's session, for one use case; read-only for a GET."""
+    return SqlUnitOfWork(db_session, close=False, read_only=request.method in READING_METHODS)
 
 
 def deps() -> Dependencies:

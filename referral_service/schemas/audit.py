@@ -31,6 +31,11 @@ class AuditPage(PageSchema):
     items = fields.List(fields.Nested(AuditEntryOut))
 
 
+class VerifyArgs(Schema):
+    full = fields.Boolean(load_default=False, metadata={
+        "description": "Walk every row from the first, not only those after the newest signed checkpoint."})
+
+
 class VerifyOut(Schema):
     ok = fields.Boolean()
     checked = fields.Integer()

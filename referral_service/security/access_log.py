@@ -1,97 +1,101 @@
-"""Writing and verifying the access log: every read or write of a child's data leaves a chained row."""
+"""Writing the access log: every read or write of a child's data leaves a chained row.
+
+A use case records its rows as it goes (`record_access`); they are staged on the session and appended
+in one statement as the last thing before its transaction commits (`before_commit` below), whatever
+commits it. So the chain's head is locked only for the moment of the commit, not from the first read to
+the end of the request, and a rollback leaves no row, as before.
+Verifying the chain is in `access_log_verification.py`.
+"""
 
 from __future__ import annotations
 
-import hashlib
-import json
 from collections.abc import Iterable
-from dataclasses import dataclass
+from typing import Any
 
-from sqlmodel import Session, col, select
+from sqlalchemy import Connection, event, insert, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session, SessionTransaction
 
-from referral_service.domain.access_log import GENESIS_HASH, AccessLogEntry, AccessLogHead
+from referral_service.db import READ_ONLY
+from referral_service.domain.access_log import GENESIS_HASH, AccessLogEntry, AccessLogHead, entry_digest, row_digest
 from referral_service.domain.referral import Referral
-from referral_service.domain.types import utcnow
+from referral_service.domain.types import new_id, utcnow
+from referral_service.security.access_log_verification import Verification, verify_chain
 from referral_service.security.actor import Actor
 from referral_service.security.visibility import access_basis
 
+__all__ = ["Verification", "append_rows", "entry_digest", "record_access", "verify_chain"]
 
-def entry_digest(entry: AccessLogEntry) -> str:
-    """The hash of a row: its content and the hash of the row before it."""
-    content = [entry.seq, entry.at.isoformat(), entry.user_id, entry.organisation_id, entry.role, entry.action,
-               entry.referral_id, entry.child_id, entry.basis, entry.prev_hash]
-    return hashlib.sha256(json.dumps(content, separators=(",", ":")).encode()).hexdigest()
-
-
-def _locked_head(session: Session) -> AccessLogHead:
-    query = select(AccessLogHead).where(AccessLogHead.id == 1)
-    if session.get_bind().dialect.name == "postgresql":
-        query = query.with_for_update()  # one writer extends the chain at a time
-    head = session.exec(query).first()
-    if head is None:
-        head = AccessLogHead(id=1, seq=0, last_hash=GENESIS_HASH)
-        session.add(head)
-    return head
-
-
-def append_entries(session: Session, entries: list[AccessLogEntry]) -> None:
-    """Chain the entries onto the log in the caller's transaction."""
-    if not entries:
-        return
-    head = _locked_head(session)
-    for entry in entries:
-        entry.seq = head.seq + 1
-        entry.prev_hash = head.last_hash
-        entry.entry_hash = entry_digest(entry)
-        head.seq, head.last_hash = entry.seq, entry.entry_hash
-        session.add(entry)
+_STAGED = "referral.access_log.staged"
+_LOG = AccessLogEntry.__table__  # type: ignore[attr-defined]
+_HEAD = AccessLogHead.__table__  # type: ignore[attr-defined]
 
 
 def record_access(session: Session, *, actor: Actor, action: str, referrals: Iterable[Referral],
                   basis: str | None = None) -> None:
-    """Add one access-log row per referral to the caller's transaction (`basis`, when the need-to-know rule
+    """Log one row per referral with the caller's transaction (`basis`, when the need-to-know rule
     does not name it: e.g. the actor's own referral of the same child)."""
     now = utcnow()
-    append_entries(session, [
-        AccessLogEntry(
-            at=now,
-            user_id=actor.user_id,
-            organisation_id=actor.organisation_id,
-            role=actor.primary_role,
-            action=action,
-            referral_id=referral.id,
-            child_id=referral.child_id,
-            basis=basis or access_basis(actor, referral),
-            seq=0, prev_hash="", entry_hash="",
-        )
+    staged: list[dict[str, Any]] = session.info.setdefault(_STAGED, [])
+    staged.extend(
+        {"id": new_id(), "at": now, "user_id": actor.user_id, "organisation_id": actor.organisation_id,
+         "role": actor.primary_role, "action": action, "referral_id": referral.id, "child_id": referral.child_id,
+         "basis": basis or access_basis(actor, referral)}
         for referral in referrals
-    ])
+    )
 
 
-@dataclass(frozen=True)
-class Verification:
-    ok: bool
-    checked: int
-    first_broken_seq: int | None = None
-    first_broken_id: str | None = None
-    reason: str | None = None
+def _advance_head(connection: Connection, count: int) -> tuple[int, str]:
+    """Reserve `count` sequence numbers: the head's new seq and the hash the first new row links to.
+
+    One upsert, so it also starts the log on an empty database; on PostgreSQL its row lock makes
+    concurrent writers take their turns from here to their commit, which follows at once.
+    """
+    dialect = postgresql if connection.dialect.name == "postgresql" else sqlite
+    statement = (dialect.insert(_HEAD).values(id=1, seq=count, last_hash=GENESIS_HASH)
+                 .on_conflict_do_update(index_elements=[_HEAD.c.id], set_={"seq": _HEAD.c.seq + count})
+                 .returning(_HEAD.c.seq, _HEAD.c.last_hash))
+    seq, last_hash = connection.execute(statement).one()
+    return seq, last_hash
 
 
-def verify_chain(session: Session, *, batch: int = 5000) -> Verification:
-    """Walk the chain in order; report the first row that was changed, removed or added out of turn."""
-    expected_prev, expected_seq, checked, last_seq = GENESIS_HASH, 1, 0, 0
-    while True:
-        rows = session.exec(select(AccessLogEntry).where(col(AccessLogEntry.seq) >= expected_seq)
-                            .order_by(col(AccessLogEntry.seq)).limit(batch)).all()
-        for row in rows:
-            if row.seq != expected_seq:
-                return Verification(False, checked, expected_seq, row.id, "a row is missing before this one")
-            if row.prev_hash != expected_prev or entry_digest(row) != row.entry_hash:
-                return Verification(False, checked, row.seq, row.id, "the row was changed")
-            expected_prev, expected_seq, checked, last_seq = row.entry_hash, row.seq + 1, checked + 1, row.seq
-        if len(rows) < batch:
-            break
-    head = session.get(AccessLogHead, 1)
-    if head is not None and (head.seq != last_seq or head.last_hash != expected_prev):
-        return Verification(False, checked, last_seq + 1, None, "rows at the end of the log are missing")
-    return Verification(True, checked)
+_DIGESTED = ("seq", "at", "user_id", "organisation_id", "role", "action", "referral_id", "child_id", "basis",
+             "prev_hash")
+
+
+def append_rows(connection: Connection, rows: list[dict[str, Any]]) -> None:
+    """Chain the rows onto the log, in memory, and write them with one INSERT."""
+    if not rows:
+        return
+    last_seq, prev_hash = _advance_head(connection, len(rows))
+    for seq, row in enumerate(rows, start=last_seq - len(rows) + 1):
+        row["seq"], row["prev_hash"] = seq, prev_hash
+        row["entry_hash"] = prev_hash = row_digest(**{k: row[k] for k in _DIGESTED})
+    connection.execute(insert(_LOG), rows)
+    connection.execute(update(_HEAD).where(_HEAD.c.id == 1).values(last_hash=prev_hash))
+
+
+@event.listens_for(Session, "before_commit")
+def _append_staged_rows(session: Session) -> None:
+    if session.in_nested_transaction():  # a savepoint's release; the rows go with the outer commit
+        return
+    rows: list[dict[str, Any]] = session.info.pop(_STAGED, [])
+    if not rows:
+        return
+    connection = session.connection()
+    if not connection.get_execution_options().get(READ_ONLY):
+        session.flush()  # the use case's own changes first: the head's lock is the last thing taken
+        append_rows(connection, rows)
+        return
+    # A use case that only read: its rows go in a short write transaction of their own, committed
+    # before the read is (so before the answer), and only that short transaction waits for the write lock.
+    with connection.engine.connect() as writer:
+        writer.execution_options(**{READ_ONLY: False})
+        with writer.begin():
+            append_rows(writer, rows)
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _forget_staged_rows(session: Session, transaction: SessionTransaction) -> None:
+    if transaction.parent is None:  # rolled back (or committed, when nothing is left): no rows without it
+        session.info.pop(_STAGED, None)

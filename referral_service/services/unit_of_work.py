@@ -13,6 +13,7 @@ from typing import Self
 
 from sqlmodel import Session
 
+from referral_service.db import begin_transaction
 from referral_service.domain.alert import Alert
 from referral_service.domain.outbox import OutboxMessage
 from referral_service.domain.referral import ReferralEvent
@@ -100,18 +101,21 @@ class SqlUnitOfWork(UnitOfWork):
 
     `session_factory` opens the session; a request passes its own session (closed when the request ends),
     a worker or the command line a new one, which this unit of work closes again (`close=True`).
+    `read_only` says the use case only reads (the access-log rows it records aside, which are written in
+    a short transaction of their own as it commits): its transaction takes no write lock.
     """
 
-    def __init__(self, session_factory: Callable[[], Session], *, close: bool) -> None:
+    def __init__(self, session_factory: Callable[[], Session], *, close: bool, read_only: bool = False) -> None:
         super().__init__()
         self._session_factory = session_factory
         self._close = close
+        self.read_only = read_only
         self._session: Session | None = None
 
     @classmethod
-    def on(cls, session: Session) -> SqlUnitOfWork:
+    def on(cls, session: Session, *, read_only: bool = False) -> SqlUnitOfWork:
         """A unit of work on a session its caller opened and will close."""
-        return cls(lambda: session, close=False)
+        return cls(lambda: session, close=False, read_only=read_only)
 
     @property
     def session(self) -> Session:
@@ -122,6 +126,7 @@ class SqlUnitOfWork(UnitOfWork):
     def __enter__(self) -> Self:
         super().__enter__()
         self._session = session = self._session_factory()
+        begin_transaction(session, read_only=self.read_only)
         self.referrals = SqlReferrals(session)
         self.handovers = SqlHandovers(session)
         self.organisations = SqlOrganisations(session)

@@ -68,6 +68,8 @@ def create_celery(deps: Dependencies) -> Celery:
             "relay-outbox": {"task": "outbox.relay", "schedule": config.RELAY_INTERVAL_SECONDS},
             "sweep-deadlines": {"task": "deadlines.sweep", "schedule": config.SWEEP_INTERVAL_SECONDS},
             "reconcile": {"task": "outbox.reconcile", "schedule": config.RECONCILE_INTERVAL_SECONDS},
+            "checkpoint-access-log": {"task": "audit.checkpoint",
+                                      "schedule": config.AUDIT_CHECKPOINT_INTERVAL_SECONDS},
         },
         beat_schedule_filename=str(Path(config.DATA_DIR) / "celerybeat-schedule"),
     )

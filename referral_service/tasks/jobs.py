@@ -11,7 +11,7 @@ from kombu import Connection
 
 from referral_service.domain.outbox import OutboxMessage
 from referral_service.notify.mailer import TransientDeliveryError
-from referral_service.services.admin import operations
+from referral_service.services.admin import audit, operations
 from referral_service.services.alerts.delivery import deliver_alert_email
 from referral_service.services.loop import reconcile, sweeps
 from referral_service.services.loop import relay as outbox
@@ -81,3 +81,15 @@ def reconcile_loop() -> int:
     with rt.database.session() as session:
         log.info("outbox backlog", extra=operations.backlog(session, rt.clock))
     return repairs.total
+
+
+@shared_task(name="audit.checkpoint")
+def checkpoint_access_log() -> bool:
+    """Verify the access log since its newest checkpoint and seal new ones, so `audit verify` stays quick
+    and a broken chain is noticed within the hour."""
+    rt = current()
+    result = audit.verify_access_log(rt.database, actor=None, secret_key=rt.config.SECRET_KEY)
+    if not result.ok:
+        log.error("the access log is broken", extra={"first_broken_seq": result.first_broken_seq,
+                                                     "reason": result.reason})
+    return result.ok

@@ -2,16 +2,25 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime
 
 from sqlmodel import Session, select
 
+from referral_service.db import Database
 from referral_service.domain.access_log import AccessLogEntry
 from referral_service.domain.enums import Role
 from referral_service.errors import Forbidden
-from referral_service.security.access_log import Verification, verify_chain
+from referral_service.security.access_log_verification import (
+    CHECKPOINT_EVERY,
+    Verification,
+    checkpoint_key,
+    seal_checkpoints,
+    verify_chain,
+)
 from referral_service.security.actor import Actor
 from referral_service.services.pagination import Page, paginate
+from referral_service.services.unit_of_work import SqlUnitOfWork
 
 
 def require_auditor(actor: Actor) -> None:
@@ -34,8 +43,22 @@ def list_access_log(session: Session, *, actor: Actor, page: int, per_page: int,
     return paginate(session, query.order_by(AccessLogEntry.seq.desc()), page=page, per_page=per_page)
 
 
-def verify_access_log(session: Session, *, actor: Actor | None) -> Verification:
-    """`actor` None is the command line."""
+def verify_access_log(database: Database, *, actor: Actor | None, secret_key: str, full: bool = False,
+                      every: int = CHECKPOINT_EVERY) -> Verification:
+    """Verify from the newest signed checkpoint (`full`: from the first row), then seal checkpoints at the rows
+    found intact. `actor` None is the command line or the worker.
+
+    The walk reads in a read-only transaction, which takes no write lock, so the service goes on answering
+    while it runs; sealing is a short transaction of its own afterwards.
+    """
     if actor is not None:
         require_auditor(actor)
-    return verify_chain(session)
+    key = checkpoint_key(secret_key)
+    with database.session(read_only=True) as session:
+        result = verify_chain(session, key=key, full=full, every=every)
+    if result.to_seal:
+        sealing = SqlUnitOfWork(database.new_session, close=True)
+        with sealing:
+            seal_checkpoints(sealing.session, key=key, anchors=result.to_seal)
+            sealing.commit()
+    return replace(result, to_seal=())

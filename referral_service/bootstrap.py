@@ -17,6 +17,7 @@ from referral_service.db import Database
 from referral_service.domain.municipalities import MunicipalityRegister, load_register
 from referral_service.domain.types import utcnow
 from referral_service.notify.mailer import FileMailer, Mailer, SmtpMailer
+from referral_service.outbox_bell import OutboxBell
 from referral_service.security.identity_crypto import IdentityVault, master_key_from
 from referral_service.security.identity_numbers import IdentityNumbers
 from referral_service.services.admin.auth import LoginPolicy
@@ -47,10 +48,11 @@ class Dependencies:
     municipalities: MunicipalityRegister
     mailer: Mailer
     email: EmailSettings
+    outbox_bell: OutboxBell
 
     def unit_of_work(self) -> SqlUnitOfWork:
         """A unit of work with a session of its own (the worker's and the command line's)."""
-        return SqlUnitOfWork(self.database.new_session, close=True)
+        return SqlUnitOfWork(self.database.new_session, close=True, bell=self.outbox_bell)
 
 
 def mailer_for(config: BaseConfig) -> Mailer:
@@ -94,6 +96,7 @@ def build(config: BaseConfig) -> Dependencies:
         municipalities=load_register(config.MUNICIPALITY_REGISTER_DIR or None),
         mailer=mailer_for(config),
         email=EmailSettings(sender=config.SMTP_SENDER, base_url=config.PUBLIC_BASE_URL),
+        outbox_bell=OutboxBell(database_url=config.DATABASE_URL, data_dir=config.DATA_DIR),
     )
 
 

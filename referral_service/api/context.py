@@ -26,7 +26,8 @@ def db_session() -> Session:
 
 def unit_of_work() -> SqlUnitOfWork:
     """A unit of work on the request's session, for one use case; read-only for a GET."""
-    return SqlUnitOfWork(db_session, close=False, read_only=request.method in READING_METHODS)
+    return SqlUnitOfWork(db_session, close=False, read_only=request.method in READING_METHODS,
+                         bell=deps().outbox_bell)
 
 
 def deps() -> Dependencies:

@@ -17,6 +17,7 @@ from referral_service.db import begin_transaction
 from referral_service.domain.alert import Alert
 from referral_service.domain.outbox import OutboxMessage
 from referral_service.domain.referral import ReferralEvent
+from referral_service.outbox_bell import OutboxBell
 from referral_service.services.repositories import (
     AccessLogRepository,
     DeadlineMarkRepository,
@@ -80,11 +81,22 @@ class UnitOfWork:
         return event
 
     def commit(self) -> None:
+        wrote_outbox = bool(self._events)
         for event in self._events:
             self.add(outbox_message_for(event))
         self._events = []
+        if wrote_outbox:
+            self._ring_in()
         self._commit()
         self._committed = True
+        if wrote_outbox:
+            self._rung()
+
+    def _ring_in(self) -> None:
+        """Ring the outbox's bell inside the transaction (outbox_bell.py); nothing here."""
+
+    def _rung(self) -> None:
+        """Ring the outbox's bell after the commit; nothing here."""
 
     def add(self, row: object) -> None:
         raise NotImplementedError
@@ -101,15 +113,18 @@ class SqlUnitOfWork(UnitOfWork):
 
     `session_factory` opens the session; a request passes its own session (closed when the request ends),
     a worker or the command line a new one, which this unit of work closes again (`close=True`).
+    `bell`, when given, is rung for a commit that wrote outbox rows, so the worker relays them at once.
     `read_only` says the use case only reads (the access-log rows it records aside, which are written in
     a short transaction of their own as it commits): its transaction takes no write lock.
     """
 
-    def __init__(self, session_factory: Callable[[], Session], *, close: bool, read_only: bool = False) -> None:
+    def __init__(self, session_factory: Callable[[], Session], *, close: bool, read_only: bool = False,
+                 bell: OutboxBell | None = None) -> None:
         super().__init__()
         self._session_factory = session_factory
         self._close = close
         self.read_only = read_only
+        self._bell = bell
         self._session: Session | None = None
 
     @classmethod
@@ -145,6 +160,14 @@ class SqlUnitOfWork(UnitOfWork):
 
     def add(self, row: object) -> None:
         self.session.add(row)
+
+    def _ring_in(self) -> None:
+        if self._bell is not None:
+            self._bell.ring_in(self.session)
+
+    def _rung(self) -> None:
+        if self._bell is not None:
+            self._bell.rung()
 
     def _commit(self) -> None:
         self.session.commit()

@@ -9,7 +9,7 @@ from celery import Celery
 from kombu.transport import TRANSPORT_ALIASES
 
 from config import BaseConfig
-from referral_service.tasks import fs_transport, threaded_beat
+from referral_service.tasks import bell_relay, fs_transport, threaded_beat
 
 if TYPE_CHECKING:
     from referral_service.bootstrap import Dependencies
@@ -74,6 +74,7 @@ def create_celery(deps: Dependencies) -> Celery:
         beat_schedule_filename=str(Path(config.DATA_DIR) / "celerybeat-schedule"),
     )
     threaded_beat.install(app)
+    bell_relay.install(app)
     app.set_default()
     import referral_service.tasks.jobs  # noqa: F401  (registers the tasks)
 

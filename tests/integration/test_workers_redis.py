@@ -497,3 +497,16 @@ def test_closing_a_connection_redis_dropped_with_a_message_in_hand_lets_the_work
         assert channel.closed
     finally:
         redis_server.flush()
+
+
+@pytest.mark.timeout(120)
+def test_with_no_scheduler_at_all_the_outbox_bell_alone_closes_the_loop(loop):
+    """The relay runs when a decision's commit rings the outbox bell (PostgreSQL NOTIFY), not only on the
+    scheduler's tick: with no beat running, a worker still makes every handover and sends every alert."""
+    loop.start_worker("w1")
+    referrals = loop.referrals_in("submitted", 5)
+    wait_until(loop.drained, timeout=SETTLE_SECONDS, what="the submissions to be relayed on the bell alone",
+               diagnostics=lambda: loop.state(referrals))
+    loop.reject(referrals)
+    loop.assert_loop_closed_exactly_once(referrals)
+    assert "Sending due task" not in loop.logs(), "a scheduler ran after all"

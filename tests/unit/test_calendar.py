@@ -214,3 +214,12 @@ def test_a_span_of_thirty_years_has_the_working_days_of_its_years() -> None:
     start, end = date(2000, 12, 31), date(2030, 12, 31)
     assert CALENDAR.working_days_between(start, end) == counted_one_day_at_a_time(CALENDAR, start, end)
     assert CALENDAR.add_working_days(start, CALENDAR.working_days_between(start, end)) == date(2030, 12, 31)
+
+
+@given(calendar=calendars, day=some_day, lead=st.integers(min_value=1, max_value=30),
+       offset=st.integers(min_value=-60, max_value=60))
+def test_a_day_is_within_a_lead_of_working_days_exactly_when_the_lead_from_today_reaches_it(
+        calendar, day, lead, offset) -> None:
+    # What lets the sweep find the planned discharges whose handover opens by today with one date bound.
+    today = day + timedelta(days=offset)
+    assert (calendar.add_working_days(day, -lead) <= today) == (day <= calendar.add_working_days(today, lead))

@@ -20,13 +20,17 @@ from referral_service.domain.check_in import CheckIn
 from referral_service.domain.child import Child
 from referral_service.domain.enums import CheckInStatus, OrganisationKind, ReferralStatus
 from referral_service.domain.handover import DeadlineMark, Handover
-from referral_service.domain.organisation import Organisation
+from referral_service.domain.organisation import Organisation, User
 from referral_service.domain.referral import MunicipalContact, Referral
 from referral_service.workflows import adult_transfer, escalation
 from referral_service.workflows.calendar import WorkingDayCalendar
 from referral_service.workflows.check_ins import CHECK_IN_DUE, CHECK_IN_OVERDUE
 from referral_service.workflows.escalation import Mark
-from referral_service.workflows.handover_lifecycle import first_contact_past_due, unacknowledged_past_due
+from referral_service.workflows.handover_lifecycle import (
+    OPEN_STATUSES,
+    first_contact_past_due,
+    unacknowledged_past_due,
+)
 from referral_service.workflows.referral_lifecycle import OPEN_AT_BUP
 
 #: BUP has not yet decided: the assessment deadline runs.
@@ -136,14 +140,23 @@ def handovers_to_escalate(session: Session, *, today: date, window: tuple[dateti
     return sorted(set(session.exec(unacknowledged).all()) | set(session.exec(no_first_contact).all()))
 
 
-def check_ins_to_remind(session: Session, *, today: date, window: tuple[datetime, datetime]) -> list[str]:
-    """Planned check-ins come due whose holder is not yet told, or that have no escalation of today's level yet.
+def handovers_held_by_inactive(session: Session) -> list[str]:
+    """Open tasks whose holder can no longer sign in (deactivated in the database, or by an identity provider):
+    found from the (few) deactivated people."""
+    return list(session.exec(select(Handover.id).where(
+        col(Handover.assignee_user_id).in_(select(User.id).where(col(User.active).is_(False))),
+        col(Handover.status).in_(OPEN_STATUSES)).order_by(col(Handover.created_at), col(Handover.id))).all())
 
-    A check-in's marks carry its task's id, and a task has at most one check-in.
+
+def check_ins_to_remind(session: Session, *, today: date, overdue_before: date,
+                        window: tuple[datetime, datetime]) -> list[str]:
+    """Planned check-ins come due whose holder is not yet told, or overdue (due before `overdue_before`) with no
+    escalation of today's level yet. A check-in's marks carry its task's id, and a task has at most one check-in.
     """
     told = select(DeadlineMark.id).where(DeadlineMark.handover_id == CheckIn.handover_id,
                                          DeadlineMark.kind == CHECK_IN_DUE).exists()
     return list(session.exec(select(CheckIn.id).where(
         col(CheckIn.status) == CheckInStatus.PLANNED, col(CheckIn.due_on) <= today,
-        ~told | ~_escalated(CHECK_IN_OVERDUE, window, col(CheckIn.handover_id)))
+        ~told | ((col(CheckIn.due_on) < overdue_before)
+                 & ~_escalated(CHECK_IN_OVERDUE, window, col(CheckIn.handover_id))))
         .order_by(col(CheckIn.due_on), col(CheckIn.id))).all())

@@ -32,7 +32,7 @@ from referral_service.workflows import adult_transfer, escalation
 from referral_service.workflows.calendar import WorkingDayCalendar
 from referral_service.workflows.check_ins import CHECK_IN_DUE, CheckInPolicy, check_in_marks
 from referral_service.workflows.deadlines import DeadlinePolicy
-from referral_service.workflows.handover_lifecycle import AWAITING_FIRST_CONTACT, HandoverStatus
+from referral_service.workflows.handover_lifecycle import AWAITING_FIRST_CONTACT, OPEN_STATUSES, HandoverStatus
 
 log = logging.getLogger(__name__)
 
@@ -216,12 +216,14 @@ def sweep_owners(uow: SqlUnitOfWork, result: SweepResult, *, clock: Clock) -> No
 def sweep_inactive_holders(uow: SqlUnitOfWork, result: SweepResult, *, clock: Clock) -> None:
     """No open task stays with a person who can no longer sign in: it goes back to the owner's queue, and the
     owner's people and its lead are told."""
-    with uow:
-        for handover in holders.held_by_inactive(uow.session):
+    def release(handover: Handover) -> None:
+        holder = uow.session.get(User, handover.assignee_user_id) if handover.assignee_user_id else None
+        if holder is not None and not holder.active and handover.status in OPEN_STATUSES:
             holders.change_holder(uow, clock, handover=handover, successor=None, because="holder_inactive",
                                   actor_id=None)
             result.count("handover_released")
-        uow.commit()
+
+    _in_batches(uow, Handover, _candidates(uow, due.handovers_held_by_inactive), release)
 
 
 def sweep_check_ins(uow: SqlUnitOfWork, result: SweepResult, *, clock: Clock, policy: CheckInPolicy) -> None:
@@ -248,8 +250,11 @@ def sweep_check_ins(uow: SqlUnitOfWork, result: SweepResult, *, clock: Clock, po
                 check_in.escalation_level = max(check_in.escalation_level, mark.level)
                 result.count(mark.kind)
 
+    # An escalation needs more than the grace of working days after the due date, so the check-in was due
+    # before the grace counted back from today (a bound that may let in a few more, never fewer).
+    overdue_before = policy.calendar.add_working_days(today, -policy.escalate_after_working_days)
     _in_batches(uow, CheckIn, _candidates(uow, lambda session: due.check_ins_to_remind(
-        session, today=today, window=window)), remind)
+        session, today=today, overdue_before=overdue_before, window=window)), remind)
 
 
 def run_sweeps(uow: SqlUnitOfWork, *, clock: Clock, deadlines: DeadlinePolicy) -> SweepResult:

@@ -138,10 +138,11 @@ def orphaned_handovers(session: Session) -> list[Handover]:
     """Open tasks whose owner has nobody active left who can act (or that have no owner yet)."""
     can_act: dict[HandoverAddressee, set[str]] = {addressee: set() for addressee in ACTING_ROLES}
     # Two columns, not whole users: the sweep asks this every minute of every active person in the country.
+    acting = {addressee: {role.value for role in roles} for addressee, roles in ACTING_ROLES.items()}
     for organisation_id, user_roles in session.exec(select(User.organisation_id, User.roles)
                                                     .where(User.active.is_(True))):
-        for addressee, roles in ACTING_ROLES.items():
-            if any(role.value in user_roles for role in roles):
+        for addressee, roles in acting.items():
+            if not roles.isdisjoint(user_roles):
                 can_act[addressee].add(organisation_id)
     held_by_nobody = [
         (col(Handover.addressed_to) == addressee)

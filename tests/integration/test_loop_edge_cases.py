@@ -11,7 +11,9 @@ from sqlmodel import select
 from referral_service.bootstrap import dependencies
 from referral_service.domain.access_log import AccessLogEntry
 from referral_service.domain.handover import DeadlineMark, Handover
+from referral_service.domain.outbox import OutboxMessage
 from referral_service.services.loop import reconcile as reconciler
+from referral_service.services.loop import relay
 from referral_service.services.loop.reconcile import Repairs, reconcile
 from referral_service.services.unit_of_work import SqlUnitOfWork
 from tests.support.loop import InProcessWorker
@@ -179,3 +181,16 @@ def test_after_the_clock_is_set_back_the_reconciler_still_finds_a_lost_message(w
     clock.set(datetime(2026, 3, 1, 9, 5, tzinfo=UTC))
     assert reconcile_now(app).missing_handovers == 1
     assert handover_count(app, referral["id"]) == 1
+
+
+def test_the_relay_hands_over_more_rows_than_one_transaction_holds_each_once_in_order(world, app, monkeypatch):
+    monkeypatch.setattr(relay, "RELAY_BATCH", 2)
+    for _ in range(3):
+        world.referral_in("submitted")  # a create and a submit event each
+    with app.extensions["referral_db"].session() as session:
+        pending = session.exec(select(OutboxMessage.id).where(OutboxMessage.dispatched_at.is_(None))
+                               .order_by(OutboxMessage.created_at, OutboxMessage.id)).all()
+    worker = InProcessWorker(app)
+    assert worker.relay() == len(pending) >= 6
+    assert [message_id for _topic, message_id in worker.queue] == pending
+    assert worker.relay() == 0  # nothing is handed over twice

@@ -21,6 +21,10 @@ class Handover(SQLModel, table=True):
     __tablename__ = "handover"
     __table_args__ = (
         Index("ix_handover_municipality_status", "municipality_number", "status", "acknowledge_due"),
+        # The sweep's overdue tasks, one index per deadline, and the tasks of a holder who has left.
+        Index("ix_handover_status_acknowledge_due", "status", "acknowledge_due"),
+        Index("ix_handover_status_first_contact_due", "status", "first_contact_due"),
+        Index("ix_handover_assignee_status", "assignee_user_id", "status"),
     )
 
     id: str = Field(default_factory=new_id, primary_key=True, max_length=36)
@@ -79,6 +83,11 @@ class DeadlineMark(SQLModel, table=True):
     """A warning, breach (fristbrudd) or escalation, recorded once under its stable key."""
 
     __tablename__ = "deadline_mark"
+    __table_args__ = (
+        # "Already marked": a referral's mark of a kind, and a task's escalation of a kind on a day.
+        Index("ix_deadline_mark_referral_kind", "referral_id", "kind"),
+        Index("ix_deadline_mark_handover_kind_at", "handover_id", "kind", "at"),
+    )
 
     id: str = Field(default_factory=new_id, primary_key=True, max_length=36)
     key: str = Field(max_length=200, unique=True)
@@ -99,3 +108,16 @@ class RepairReport(SQLModel, table=True):
     at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, index=True)
     missing_handovers: int = 0
     stuck_messages: int = 0
+
+
+class ReconcilerCheckpoint(SQLModel, table=True):
+    """How far the reconciler has checked that every event which hands a child back has its handover.
+
+    The next run reads only the events from there (less the grace, for transactions still open then), so it
+    reads the last minutes of events, not every event ever. An event it could not repair holds the mark back.
+    """
+
+    __tablename__ = "reconciler_checkpoint"
+
+    name: str = Field(primary_key=True, max_length=40)
+    checked_until: datetime = Field(sa_type=UTCDateTime)

@@ -15,6 +15,9 @@ class Referral(SQLModel, table=True):
     __table_args__ = (
         Index("ix_referral_clinic_status_due", "clinic_id", "status", "assessment_due"),
         Index("ix_referral_referrer_org_created", "referrer_org_id", "created_at"),
+        # The sweep: discharges planned soon, and discharges still waiting for their epikrise.
+        Index("ix_referral_status_planned_discharge", "status", "planned_discharge_on"),
+        Index("ix_referral_status_epikrise", "status", "epikrise_pending"),
     )
 
     id: str = Field(default_factory=new_id, primary_key=True, max_length=36)

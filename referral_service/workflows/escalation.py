@@ -12,6 +12,10 @@ from referral_service.domain.enums import ReferralAction
 from referral_service.workflows.calendar import WorkingDayCalendar
 from referral_service.workflows.referral_lifecycle import ASSESSMENT_DECISIONS
 
+ASSESSMENT_WARNING = "assessment_warning"
+HANDOVER_UNACKNOWLEDGED = "handover_unacknowledged"
+HANDOVER_NO_FIRST_CONTACT = "handover_no_first_contact"
+
 
 @dataclass(frozen=True)
 class Mark:
@@ -36,7 +40,7 @@ def assessment_marks(*, referral_id: str, assessment_due: date, today: date, war
     if today > assessment_due:
         marks.append(assessment_breach(referral_id=referral_id, due=assessment_due))
     elif today >= calendar.add_working_days(assessment_due, -warning_days):
-        marks.append(Mark(f"referral:{referral_id}:assessment_warning", "assessment_warning", 0, assessment_due))
+        marks.append(Mark(f"referral:{referral_id}:assessment_warning", ASSESSMENT_WARNING, 0, assessment_due))
     return marks
 
 
@@ -83,11 +87,11 @@ def handover_marks(*, handover_id: str, acknowledged: bool, first_contact_planne
     if not acknowledged:
         level = escalation_level(due=acknowledge_due, today=today, calendar=calendar)
         if level:
-            marks.append(Mark(f"handover:{handover_id}:unacknowledged:{level}", "handover_unacknowledged",
+            marks.append(Mark(f"handover:{handover_id}:unacknowledged:{level}", HANDOVER_UNACKNOWLEDGED,
                               level, acknowledge_due))
     if not first_contact_planned:
         level = escalation_level(due=first_contact_due, today=today, calendar=calendar)
         if level:
-            marks.append(Mark(f"handover:{handover_id}:no_first_contact:{level}", "handover_no_first_contact",
+            marks.append(Mark(f"handover:{handover_id}:no_first_contact:{level}", HANDOVER_NO_FIRST_CONTACT,
                               level, first_contact_due))
     return marks

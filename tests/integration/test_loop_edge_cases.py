@@ -3,14 +3,41 @@ referral, a task always has someone who can take it, and late decisions are reco
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import func
 from sqlmodel import select
 
+from referral_service.bootstrap import dependencies
 from referral_service.domain.access_log import AccessLogEntry
 from referral_service.domain.handover import DeadlineMark, Handover
+from referral_service.domain.outbox import OutboxMessage
+from referral_service.services.loop import reconcile as reconciler
+from referral_service.services.loop import relay
+from referral_service.services.loop.reconcile import Repairs, reconcile
+from referral_service.services.unit_of_work import SqlUnitOfWork
 from tests.support.loop import InProcessWorker
+
+GRACE = timedelta(minutes=1)
+
+
+def reconcile_now(app) -> Repairs:
+    deps = dependencies(app)
+    with app.extensions["referral_db"].session() as session:
+        return reconcile(SqlUnitOfWork.on(session), clock=deps.clock, deadlines=deps.deadlines, grace=GRACE)
+
+
+def rejected_with_its_message_lost(world, app) -> dict:
+    referral = world.referral_in("rejected")
+    worker = InProcessWorker(app)
+    worker.relay()
+    worker.queue.clear()  # the broker lost every message
+    return referral
+
+
+def handover_count(app, referral_id: str) -> int:
+    with app.extensions["referral_db"].session() as session:
+        return len(session.exec(select(Handover).where(Handover.referral_id == referral_id)).all())
 
 
 def only_handover(app, referral_id: str) -> Handover:
@@ -104,3 +131,66 @@ def test_a_decision_after_the_deadline_is_recorded_as_a_breach_without_a_sweep(w
 def test_pages_with_child_data_are_never_cached(world, app):
     assert app.test_client().get("/logg-inn").headers["Cache-Control"] == "no-store"
     assert "no-store" not in app.test_client().get("/static/app.css").headers.get("Cache-Control", "")
+
+
+# --- the reconciler reads from its checkpoint -----------------------------------------------------------------
+
+def test_a_message_lost_after_many_quiet_reconciler_runs_is_still_repaired(world, app, clock):
+    for minute in range(0, 30, 10):
+        clock.set(datetime(2026, 3, 2, 9, minute, tzinfo=UTC))
+        assert reconcile_now(app).total == 0
+    clock.set(datetime(2026, 3, 2, 9, 30, tzinfo=UTC))
+    referral = rejected_with_its_message_lost(world, app)
+    clock.set(datetime(2026, 3, 2, 9, 32, tzinfo=UTC))
+    assert reconcile_now(app).missing_handovers == 1
+    assert handover_count(app, referral["id"]) == 1
+
+
+def test_an_event_committed_after_a_run_that_began_later_than_its_time_is_still_found(world, app, clock):
+    clock.set(datetime(2026, 3, 2, 9, 31, 30, tzinfo=UTC))
+    reconcile_now(app)  # checked up to 09:30:30
+    clock.set(datetime(2026, 3, 2, 9, 30, tzinfo=UTC))  # a decision stamped 09:30, committed only now
+    referral = rejected_with_its_message_lost(world, app)
+    clock.set(datetime(2026, 3, 2, 9, 33, tzinfo=UTC))
+    assert reconcile_now(app).missing_handovers == 1
+    assert handover_count(app, referral["id"]) == 1
+
+
+def test_an_event_the_reconciler_could_not_repair_is_tried_again_by_a_later_run(world, app, clock, monkeypatch):
+    clock.set(datetime(2026, 3, 2, 9, 0, tzinfo=UTC))
+    referral = rejected_with_its_message_lost(world, app)
+    repair = reconciler.handle_referral_event
+
+    def fails_once(*args, **kwargs):
+        monkeypatch.setattr(reconciler, "handle_referral_event", repair)
+        raise RuntimeError("the database went away for a moment")
+
+    monkeypatch.setattr(reconciler, "handle_referral_event", fails_once)
+    clock.set(datetime(2026, 3, 2, 9, 5, tzinfo=UTC))
+    assert reconcile_now(app).missing_handovers == 0
+    clock.set(datetime(2026, 3, 2, 11, 0, tzinfo=UTC))  # long after: the checkpoint waited at the failed event
+    assert reconcile_now(app).missing_handovers == 1
+    assert handover_count(app, referral["id"]) == 1
+
+
+def test_after_the_clock_is_set_back_the_reconciler_still_finds_a_lost_message(world, app, clock):
+    clock.set(datetime(2026, 3, 2, 12, 0, tzinfo=UTC))
+    reconcile_now(app)
+    clock.set(datetime(2026, 3, 1, 9, 0, tzinfo=UTC))
+    referral = rejected_with_its_message_lost(world, app)
+    clock.set(datetime(2026, 3, 1, 9, 5, tzinfo=UTC))
+    assert reconcile_now(app).missing_handovers == 1
+    assert handover_count(app, referral["id"]) == 1
+
+
+def test_the_relay_hands_over_more_rows_than_one_transaction_holds_each_once_in_order(world, app, monkeypatch):
+    monkeypatch.setattr(relay, "RELAY_BATCH", 2)
+    for _ in range(3):
+        world.referral_in("submitted")  # a create and a submit event each
+    with app.extensions["referral_db"].session() as session:
+        pending = session.exec(select(OutboxMessage.id).where(OutboxMessage.dispatched_at.is_(None))
+                               .order_by(OutboxMessage.created_at, OutboxMessage.id)).all()
+    worker = InProcessWorker(app)
+    assert worker.relay() == len(pending) >= 6
+    assert [message_id for _topic, message_id in worker.queue] == pending
+    assert worker.relay() == 0  # nothing is handed over twice

@@ -13,6 +13,7 @@ import pytest
 from click.testing import CliRunner, Result
 
 from referral_service.cli import main
+from referral_service.services.loop import sweeps
 from tests.support.loop import InProcessWorker
 
 OSLO = ZoneInfo("Europe/Oslo")
@@ -88,6 +89,15 @@ def test_three_working_days_after_creation_the_lead_is_alerted_once(world, worke
     assert alerts(world, "coordinator_askoy", ESCALATION) == []
     assert alerts(world, "lead_bergen", ESCALATION) == []
     assert task(world, handover["id"])["escalation_level"] == 1
+
+
+def test_more_tasks_than_one_transaction_holds_are_each_escalated_once(world, worker, clock, sweep, monkeypatch):
+    monkeypatch.setattr(sweeps, "BATCH", 2)
+    handovers = [handover_created_at(world, worker, clock, MONDAY) for _ in range(3)]
+    assert f"{ESCALATION}: 3" in sweep("2026-10-08T09:00:00+02:00").output
+    assert "nothing new" in sweep("2026-10-08T10:00:00+02:00").output
+    assert sorted(a["handover_id"] for a in alerts(world, "lead_askoy", ESCALATION)) == sorted(
+        h["id"] for h in handovers)
 
 
 def test_nothing_is_escalated_on_the_acknowledgement_due_date(world, worker, clock, sweep):

@@ -156,3 +156,70 @@ def test_working_days_between_inverts_add_working_days(
 @given(start=days_in_range, end=days_in_range)
 def test_working_days_between_is_antisymmetric(start: date, end: date) -> None:
     assert CALENDAR.working_days_between(start, end) == -CALENDAR.working_days_between(end, start)
+
+
+# --- the day-by-day definition, kept as the oracle for the constant-time counting ---------------------------
+
+def counted_one_day_at_a_time(calendar: WorkingDayCalendar, start: date, end: date) -> int:
+    """Working days d with start < d <= end (negated when end is before start), looked at one by one."""
+    if end < start:
+        return -counted_one_day_at_a_time(calendar, end, start)
+    return sum(calendar.is_working_day(start + timedelta(days=n)) for n in range(1, (end - start).days + 1))
+
+
+def walked_one_day_at_a_time(calendar: WorkingDayCalendar, start: date, days: int) -> date:
+    """`days` working days from start, walking a day at a time (zero: start or the next working day)."""
+    day, step = start, timedelta(days=1 if days >= 0 else -1)
+    if days == 0:
+        while not calendar.is_working_day(day):
+            day += step
+        return day
+    remaining = abs(days)
+    while remaining:
+        day += step
+        remaining -= calendar.is_working_day(day)
+    return day
+
+
+def holidays_between(first_year: int, last_year: int) -> list[date]:
+    days = (date(first_year, 1, 1) + timedelta(days=n) for n in range((date(last_year, 12, 31) -
+                                                                       date(first_year, 1, 1)).days + 1))
+    return [day for day in days if CALENDAR.holiday_name(day) is not None]
+
+
+#: Holidays and the days either side of them: where a count that is off by one shows.
+AROUND_HOLIDAYS = [day + timedelta(days=shift) for day in holidays_between(1995, 2055) for shift in (-1, 0, 1)]
+any_day = st.dates(min_value=date(1990, 1, 1), max_value=date(2060, 12, 31))
+edge_day = st.sampled_from(AROUND_HOLIDAYS)
+some_day = st.one_of(any_day, edge_day)
+calendars = st.sampled_from([CALENDAR, SATURDAY_CALENDAR])
+
+
+@given(calendar=calendars, start=some_day, end=some_day)
+def test_working_days_between_agrees_with_counting_each_day_over_decades(calendar, start, end) -> None:
+    assert calendar.working_days_between(start, end) == counted_one_day_at_a_time(calendar, start, end)
+
+
+@given(calendar=calendars, start=some_day, days=st.integers(min_value=-7_000, max_value=7_000))
+def test_add_working_days_agrees_with_walking_each_day_over_decades(calendar, start, days) -> None:
+    assert calendar.add_working_days(start, days) == walked_one_day_at_a_time(calendar, start, days)
+
+
+@given(calendar=calendars, start=edge_day, days=st.integers(min_value=-15, max_value=15))
+def test_short_spans_from_a_holiday_agree_with_walking_each_day(calendar, start, days) -> None:
+    assert calendar.add_working_days(start, days) == walked_one_day_at_a_time(calendar, start, days)
+
+
+def test_a_span_of_thirty_years_has_the_working_days_of_its_years() -> None:
+    start, end = date(2000, 12, 31), date(2030, 12, 31)
+    assert CALENDAR.working_days_between(start, end) == counted_one_day_at_a_time(CALENDAR, start, end)
+    assert CALENDAR.add_working_days(start, CALENDAR.working_days_between(start, end)) == date(2030, 12, 31)
+
+
+@given(calendar=calendars, day=some_day, lead=st.integers(min_value=1, max_value=30),
+       offset=st.integers(min_value=-60, max_value=60))
+def test_a_day_is_within_a_lead_of_working_days_exactly_when_the_lead_from_today_reaches_it(
+        calendar, day, lead, offset) -> None:
+    # What lets the sweep find the planned discharges whose handover opens by today with one date bound.
+    today = day + timedelta(days=offset)
+    assert (calendar.add_working_days(day, -lead) <= today) == (day <= calendar.add_working_days(today, lead))

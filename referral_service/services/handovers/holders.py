@@ -26,13 +26,6 @@ def held_by(session: Session, user_id: str) -> list[Handover]:
                              .order_by(Handover.created_at, Handover.id)).all())
 
 
-def held_by_inactive(session: Session) -> list[Handover]:
-    """Open tasks whose holder can no longer sign in (deactivated in the database, or by an identity provider)."""
-    return list(session.exec(select(Handover).join(User, User.id == Handover.assignee_user_id)
-                             .where(col(Handover.status).in_(list(OPEN_STATUSES)), User.active.is_(False))
-                             .order_by(Handover.created_at, Handover.id)).all())
-
-
 def change_holder(uow: SqlUnitOfWork, clock: Clock, *, handover: Handover, successor: User | None, because: str,
                   actor_id: str | None) -> HandoverEvent:
     """Give the task to `successor`, or back to the owner's queue when None; the step is an event on the task,

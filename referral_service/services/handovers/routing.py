@@ -16,6 +16,7 @@ from referral_service.services.alerts.inbox import raise_alerts
 from referral_service.services.alerts.recipients import administrators, municipality_of
 from referral_service.services.referrals.queries import contacts_of
 from referral_service.services.unit_of_work import SqlUnitOfWork
+from referral_service.workflows.handover_lifecycle import OPEN_STATUSES
 from referral_service.workflows.handover_owner import Candidate, Ownership, choose_owner
 
 #: Who acts on a task for its owner, and who is the top of its escalation ladder, by the kind of owner.
@@ -136,13 +137,17 @@ def reroute(uow: SqlUnitOfWork, clock: Clock, *, handover: Handover, because: st
 def orphaned_handovers(session: Session) -> list[Handover]:
     """Open tasks whose owner has nobody active left who can act (or that have no owner yet)."""
     can_act: dict[HandoverAddressee, set[str]] = {addressee: set() for addressee in ACTING_ROLES}
-    for user in session.exec(select(User).where(User.active.is_(True))):
-        for addressee, roles in ACTING_ROLES.items():
-            if any(role.value in user.roles for role in roles):
-                can_act[addressee].add(user.organisation_id)
+    # Two columns, not whole users: the sweep asks this every minute of every active person in the country.
+    acting = {addressee: {role.value for role in roles} for addressee, roles in ACTING_ROLES.items()}
+    for organisation_id, user_roles in session.exec(select(User.organisation_id, User.roles)
+                                                    .where(User.active.is_(True))):
+        for addressee, roles in acting.items():
+            if not roles.isdisjoint(user_roles):
+                can_act[addressee].add(organisation_id)
     held_by_nobody = [
         (col(Handover.addressed_to) == addressee)
         & (col(Handover.owner_org_id).is_(None) | col(Handover.owner_org_id).not_in(organisations))
         for addressee, organisations in can_act.items()]
-    return list(session.exec(select(Handover).where(col(Handover.status) != HandoverStatus.CLOSED,
+    # The open statuses listed, not "not closed": an index finds the open tasks without reading the closed ones.
+    return list(session.exec(select(Handover).where(col(Handover.status).in_(OPEN_STATUSES),
                                                     or_(*held_by_nobody))).all())

@@ -31,12 +31,24 @@ def _lock_rows(query, session: Session):
     return query  # SQLite serialises writers with BEGIN IMMEDIATE
 
 
+#: Rows handed over in one transaction. Publishing happens inside it (a row is marked dispatched only once the
+#: broker has it), so on SQLite the write lock is held while the broker is talked to: a few rows at a time.
+RELAY_BATCH = 20
+
+
 def relay_outbox(uow: SqlUnitOfWork, clock: Clock, *, publish: Callable[[OutboxMessage], None],
                  limit: int = 200) -> int:
-    """Publish pending rows in order; stop at the first broker failure. Returns how many were handed over."""
-    with uow:
-        handed = _relay(uow.session, clock, publish=publish, limit=limit)
-        uow.commit()
+    """Publish pending rows in order, `RELAY_BATCH` to a transaction; stop at the first broker failure.
+    Returns how many were handed over."""
+    handed = 0
+    while handed < limit:
+        batch = min(RELAY_BATCH, limit - handed)
+        with uow:
+            handed_now = _relay(uow.session, clock, publish=publish, limit=batch)
+            uow.commit()
+        handed += handed_now
+        if handed_now < batch:  # nothing more is pending, or the broker refused
+            break
     return handed
 
 

@@ -21,6 +21,10 @@ class Handover(SQLModel, table=True):
     __tablename__ = "handover"
     __table_args__ = (
         Index("ix_handover_municipality_status", "municipality_number", "status", "acknowledge_due"),
+        # The lists (services/handovers/task_list.py): a municipality's or an owner's tasks by status, in due order.
+        Index("ix_handover_municipality_org_status_due", "municipality_org_id", "status", "acknowledge_due",
+              "created_at"),
+        Index("ix_handover_owner_status_due", "owner_org_id", "status", "acknowledge_due", "created_at"),
     )
 
     id: str = Field(default_factory=new_id, primary_key=True, max_length=36)

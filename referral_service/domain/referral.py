@@ -15,6 +15,10 @@ class Referral(SQLModel, table=True):
     __table_args__ = (
         Index("ix_referral_clinic_status_due", "clinic_id", "status", "assessment_due"),
         Index("ix_referral_referrer_org_created", "referrer_org_id", "created_at"),
+        # BUP's lists newest first, in full or by status; the child welfare partner's list.
+        Index("ix_referral_clinic_created", "clinic_id", "created_at"),
+        Index("ix_referral_clinic_status_created", "clinic_id", "status", "created_at"),
+        Index("ix_referral_child_welfare_org_created", "child_welfare_org_id", "created_at"),
     )
 
     id: str = Field(default_factory=new_id, primary_key=True, max_length=36)

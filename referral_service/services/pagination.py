@@ -1,28 +1,245 @@
-"""Pages of a query: the list shape of the API."""
+"""Pages of a query: the list shape of the API, page numbers for old clients and keyset cursors for everyone.
+
+A page asked for by number counts its rows and skips the pages before it (the shape API.md fixes). A page asked for
+after a cursor skips nothing and counts nothing: it continues the list's order from the last row the reader was
+shown, through the index that serves that order, so page 1 000 costs what page 1 costs. The cursor is opaque to the
+client: the sort key of that row (dates, times and the row's own id; never anything about a child), signed for the
+list, the reader and the filters it was made for, so it cannot be forged or carried to another list.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import base64
+import hashlib
+import hmac
+import json
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from enum import Enum
 from typing import Any, Generic, TypeVar
 
-from sqlalchemy import func, select
-from sqlmodel import Session
+from sqlalchemy import ColumnElement, Select, and_, func, or_, union, union_all
+from sqlmodel import Session, select
+
+from referral_service.errors import InvalidData
 
 T = TypeVar("T")
 
 MAX_PER_PAGE = 200
 
+#: Where a page shown with page numbers stops counting: the web says "more than" beyond it.
+COUNT_CAP = 1000
+
+CURSOR_NOT_VALID = "This cursor does not belong to this list, or it was changed. Start again from the first page."
+
 
 @dataclass(frozen=True)
 class Page(Generic[T]):
     items: list[T]
-    total: int
-    page: int
+    #: The rows the list holds; None when the page was reached by a cursor (nothing is counted then).
+    total: int | None
+    #: The page number; None for a page reached by a cursor.
+    page: int | None
     per_page: int
+    #: The sort key of the last row shown when there are more rows after it: where the next page starts.
+    next_after: tuple[Any, ...] | None = None
+    #: `total` stopped at COUNT_CAP: there are at least that many (pages shown with a bounded count).
+    total_capped: bool = False
+
+
+class Counting(Enum):
+    """How far a page asked for by number counts the list's rows."""
+
+    #: Every row: the API's `total`.
+    EXACT = "exact"
+    #: Up to COUNT_CAP rows past the page's start: the web's page numbers ("mer enn 1000").
+    BOUNDED = "bounded"
+    #: Not at all: a reader that walks the whole list by its next pages (BUP's queue).
+    NONE = "none"
+
+
+@dataclass(frozen=True)
+class PageRequest:
+    """Which page: by number (`page`), or after a row's sort key (`after`, from a decoded cursor)."""
+
+    per_page: int
+    page: int = 1
+    after: tuple[Any, ...] | None = None
+    count: Counting = Counting.EXACT
+
+    @property
+    def offset(self) -> int:
+        return 0 if self.after is not None else (self.page - 1) * self.per_page
+
+
+@dataclass(frozen=True)
+class SortKey:
+    """One column of a list's order."""
+
+    column: Any
+    descending: bool = False
+    nulls_last: bool = False
+
+    def order(self) -> Any:
+        ordered = self.column.desc() if self.descending else self.column.asc()
+        return ordered.nulls_last() if self.nulls_last else ordered
+
+
+@dataclass(frozen=True)
+class Order:
+    """A list's order: its sort keys, the last of which is unique (the row's id), so every row has one place."""
+
+    keys: tuple[SortKey, ...] = field(default_factory=tuple)
+
+    def order_by(self) -> list[Any]:
+        return [key.order() for key in self.keys]
+
+    def after(self, values: Sequence[Any]) -> ColumnElement[bool]:
+        """The rows after the one with these sort-key values, written so that the first key bounds an index range."""
+        return _after(self.keys, tuple(values))
+
+
+def _after(keys: tuple[SortKey, ...], values: tuple[Any, ...]) -> ColumnElement[bool]:
+    key, value = keys[0], values[0]
+    column = key.column
+    rest = _after(keys[1:], values[1:]) if len(keys) > 1 else None
+    if value is None:  # only a nulls-last key holds None (never the last key): after it come the other nulls
+        assert rest is not None
+        return and_(column.is_(None), rest)
+    beyond = column < value if key.descending else column > value
+    if key.nulls_last:
+        beyond = or_(beyond, column.is_(None))
+    if rest is None:
+        return beyond
+    tie = and_(column == value, rest)
+    if key.nulls_last:
+        return or_(beyond, tie)
+    # The bound repeats what `beyond` and `tie` say together, so the planner starts the index range at the value.
+    bound = column <= value if key.descending else column >= value
+    return and_(bound, or_(beyond, tie))
+
+
+def counted(wanted: PageRequest, count: Callable[[int | None], tuple[int, bool]]) -> tuple[int | None, bool]:
+    """The page's total as `wanted` asks for it: `count(cap)` runs the count; a page after a cursor counts nothing."""
+    if wanted.after is not None or wanted.count is Counting.NONE:
+        return None, False
+    return count(wanted.offset + COUNT_CAP if wanted.count is Counting.BOUNDED else None)
+
+
+def count_rows(session: Session, query: Any, *, cap: int | None = None) -> tuple[int, bool]:
+    """How many rows `query` gives, stopping at `cap` when given; and whether it stopped there."""
+    if cap is not None:
+        query = query.limit(cap + 1)
+    counted = session.execute(select(func.count()).select_from(query.order_by(None).subquery())).scalar_one()
+    return (cap, True) if cap is not None and counted > cap else (counted, False)
+
+
+@dataclass(frozen=True)
+class Branch:
+    """One part of a list: the rows matching `where`, read in `order` (when the part has a shorter order of its own
+    than the list, e.g. when its first sort key is the same for every row of it); `after` gives the rows of this part
+    after a row of the list (default: the list's order after it)."""
+
+    where: ColumnElement[bool]
+    order: Order | None = None
+    after: Callable[[tuple[Any, ...]], ColumnElement[bool] | None] | None = None
+
+
+def first_rows(entity: Any, *, branches: Sequence[Branch], order: Order, wanted: PageRequest,
+               also: Sequence[Any] = ()) -> Select[Any]:
+    """The select of one page (and one row more) from the rows that match any of the branches (with the columns
+    `also`, e.g. a computed sort key, beside each row).
+
+    Each branch is a WHERE clause that an index can serve in its order; with several, each branch gives only its own
+    first rows (as many as the page needs) and only those are sorted together, so no branch is read in full.
+    """
+    def reading(branch: Branch) -> Select[Any]:
+        query = select(entity, *also).where(branch.where)
+        if wanted.after is not None:
+            after = branch.after(wanted.after) if branch.after is not None else order.after(wanted.after)
+            if after is not None:
+                query = query.where(after)
+        return query
+
+    if len(branches) == 1 and branches[0].order is None:
+        return reading(branches[0]).order_by(*order.order_by()).offset(wanted.offset).limit(wanted.per_page + 1)
+    parts = []
+    for branch in branches:
+        part = reading(branch).with_only_columns(entity.id).order_by(*(branch.order or order).order_by())
+        parts.append(select(part.limit(wanted.offset + wanted.per_page + 1).subquery().c.id))
+    return (select(entity, *also).where(entity.id.in_(union_all(*parts))).order_by(*order.order_by())
+            .offset(wanted.offset).limit(wanted.per_page + 1))
+
+
+def count_branches(session: Session, entity: Any, *, branches: Sequence[Branch], cap: int | None) -> tuple[int, bool]:
+    """How many distinct rows match any of the branches (each counted through its own index)."""
+    if len(branches) == 1:
+        return count_rows(session, select(entity.id).where(branches[0].where), cap=cap)
+    parts = [select(entity.id).where(branch.where) for branch in branches]
+    if cap is not None:
+        parts = [select(part.limit(cap + 1).subquery().c.id) for part in parts]
+    return count_rows(session, select(union(*parts).subquery()), cap=cap)
+
+
+def page_of(rows: list[Any], *, wanted: PageRequest, key_of: Any, total: int | None = None,
+            total_capped: bool = False) -> Page[Any]:
+    """The page from the rows read (one more than the page, to know whether another follows)."""
+    more = len(rows) > wanted.per_page
+    items = rows[:wanted.per_page]
+    return Page(items=items, total=total, page=None if wanted.after is not None else wanted.page,
+                per_page=wanted.per_page, next_after=key_of(items[-1]) if more and items else None,
+                total_capped=total_capped)
 
 
 def paginate(session: Session, query: Any, *, page: int, per_page: int) -> Page[Any]:
-    """Run `query` for one page, with the total count of rows it matches."""
+    """Run `query` for one page, with the total count of rows it matches (the lists not yet read by keyset)."""
     total = session.execute(select(func.count()).select_from(query.order_by(None).subquery())).scalar_one()
     items = list(session.exec(query.offset((page - 1) * per_page).limit(per_page)).all())
     return Page(items=items, total=total, page=page, per_page=per_page)
+
+
+# --- cursors ---------------------------------------------------------------------------------------------------
+
+def _tagged(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return {"t": value.isoformat()}
+    if isinstance(value, date):
+        return {"d": value.isoformat()}
+    return value
+
+
+def _untagged(value: Any) -> Any:
+    if isinstance(value, dict) and set(value) == {"t"}:
+        return datetime.fromisoformat(value["t"])
+    if isinstance(value, dict) and set(value) == {"d"}:
+        return date.fromisoformat(value["d"])
+    if value is None or isinstance(value, (str, int, float)):
+        return value
+    raise ValueError("not a sort key value")
+
+
+def _signature(secret: bytes, scope: str, body: bytes) -> str:
+    mac = hmac.new(secret, scope.encode() + b"\x00" + body, hashlib.sha256).digest()[:16]
+    return base64.urlsafe_b64encode(mac).decode().rstrip("=")
+
+
+def encode_cursor(values: Sequence[Any], *, secret: bytes, scope: str) -> str:
+    """An opaque cursor for the row with these sort-key values, good only in `scope` (list, reader, filters)."""
+    body = json.dumps([_tagged(v) for v in values], separators=(",", ":")).encode()
+    return base64.urlsafe_b64encode(body).decode().rstrip("=") + "." + _signature(secret, scope, body)
+
+
+def decode_cursor(cursor: str, *, secret: bytes, scope: str) -> tuple[Any, ...]:
+    """The sort-key values in a cursor made for `scope`; 422 for one that was changed or made for another."""
+    try:
+        encoded, signature = cursor.split(".", 1)
+        body = base64.urlsafe_b64decode(encoded + "=" * (-len(encoded) % 4))
+        if not hmac.compare_digest(signature, _signature(secret, scope, body)):
+            raise ValueError("signature")
+        values = json.loads(body)
+        if not isinstance(values, list) or not values:
+            raise ValueError("shape")
+        return tuple(_untagged(v) for v in values)
+    except ValueError as error:
+        raise InvalidData(CURSOR_NOT_VALID, errors={"cursor": [CURSOR_NOT_VALID]}) from error

@@ -1,0 +1,32 @@
+"""list indexes: lists, inboxes and queues read one page through an index at any age of the database
+
+Revision ID: 0019
+Revises: 0017
+Create Date: 2026-12-06 14:00:00
+"""
+from alembic import op
+
+revision = '0019'
+down_revision = '0017'
+branch_labels = None
+depends_on = None
+
+INDEXES = [
+    ('handover', 'ix_handover_municipality_org_status_due',
+     ['municipality_org_id', 'status', 'acknowledge_due', 'created_at']),
+    ('handover', 'ix_handover_owner_status_due', ['owner_org_id', 'status', 'acknowledge_due', 'created_at']),
+    ('referral', 'ix_referral_clinic_created', ['clinic_id', 'created_at']),
+    ('referral', 'ix_referral_clinic_status_created', ['clinic_id', 'status', 'created_at']),
+    ('referral', 'ix_referral_child_welfare_org_created', ['child_welfare_org_id', 'created_at']),
+    ('alert', 'ix_alert_user_created', ['user_id', 'created_at']),
+]
+
+
+def upgrade() -> None:
+    for table, name, columns in INDEXES:
+        op.create_index(name, table, columns, unique=False)
+
+
+def downgrade() -> None:
+    for table, name, _columns in reversed(INDEXES):
+        op.drop_index(name, table_name=table)

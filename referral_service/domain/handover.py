@@ -21,10 +21,12 @@ class Handover(SQLModel, table=True):
     __tablename__ = "handover"
     __table_args__ = (
         Index("ix_handover_municipality_status", "municipality_number", "status", "acknowledge_due"),
-        # The lists (services/handovers/task_list.py): a municipality's or an owner's tasks by status, in due order.
-        Index("ix_handover_municipality_org_status_due", "municipality_org_id", "status", "acknowledge_due",
+        # The lists (services/handovers/task_list.py): a municipality's or an owner's tasks by status, in due order;
+        # with the referral's id, so a page's rows and the list's count are found in the index alone.
+        Index("ix_handover_municipality_org_status_due", "municipality_org_id", "addressed_to", "status",
+              "acknowledge_due", "created_at", "referral_id"),
+        Index("ix_handover_owner_status_due", "owner_org_id", "addressed_to", "status", "acknowledge_due",
               "created_at"),
-        Index("ix_handover_owner_status_due", "owner_org_id", "status", "acknowledge_due", "created_at"),
     )
 
     id: str = Field(default_factory=new_id, primary_key=True, max_length=36)

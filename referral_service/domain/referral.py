@@ -19,6 +19,8 @@ class Referral(SQLModel, table=True):
         Index("ix_referral_clinic_created", "clinic_id", "created_at"),
         Index("ix_referral_clinic_status_created", "clinic_id", "status", "created_at"),
         Index("ix_referral_child_welfare_org_created", "child_welfare_org_id", "created_at"),
+        # The municipality's consent check on each of its tasks, answered from the index, not the (wide) row.
+        Index("ix_referral_id_shared_with_municipality", "id", "shared_with_municipality"),
     )
 
     id: str = Field(default_factory=new_id, primary_key=True, max_length=36)

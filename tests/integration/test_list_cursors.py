@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from tests.integration.test_web_reveal import signed_in
 from tests.support.loop import InProcessWorker
 
 NEXT = re.compile(r'<([^>]+)>; rel="next"')
@@ -169,3 +170,16 @@ def test_the_alert_inbox_walks_unread_then_read_alerts(world, worker):
     assert flat(pages) == in_full(world, "coordinator_askoy", "/api/v1/alerts")
     assert flat(pages)[-1] == alerts[0]  # read, so after every unread one
     assert world.get("coordinator_askoy", "/api/v1/alerts").json["unread"] == len(alerts) - 1
+
+
+def test_the_webs_page_numbers_stop_counting_a_long_list(world, app, monkeypatch):
+    monkeypatch.setattr("referral_service.web.views.referrals.PER_PAGE", 1)
+    monkeypatch.setattr("referral_service.services.pagination.COUNT_CAP", 2)
+    for _ in range(5):
+        world.create_referral("gp")
+    client, _token = signed_in(app, "gp")
+
+    first = client.get("/henvisninger").get_data(as_text=True)
+    assert "Viser 1–1 av mer enn 2." in first and 'href="/henvisninger?side=2"' in first
+    last = client.get("/henvisninger?side=5").get_data(as_text=True)
+    assert "Viser 5–5 av 5." in last and "Neste side" not in last

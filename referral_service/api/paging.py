@@ -1,8 +1,9 @@
 """Lists in the API: which page was asked for (a number, or a cursor), and the answer with its `Link` header.
 
 A page asked for by number answers `{"items", "total", "page", "per_page"}` (API.md). Every page that has rows after
-it also answers `Link: <…?cursor=…>; rel="next"` (RFC 8288); a page asked for with `cursor` answers `{"items",
-"per_page"}`, counts nothing and skips nothing, so it costs the same deep in a long list as at its start.
+it also answers `Link: <…?cursor=…>; rel="next"` (RFC 8288); a page asked for with `cursor` (empty: the first page)
+answers `{"items", "per_page"}`, counts nothing and skips nothing, so it costs the same deep in a long list as at its
+start.
 """
 
 from __future__ import annotations
@@ -38,9 +39,10 @@ def page_request(args: dict[str, Any], *, actor: Actor) -> PageRequest:
     """Takes the paging arguments out of `args` (the rest are the list's filters)."""
     cursor = args.pop("cursor", None)
     page, per_page = args.pop("page"), args.pop("per_page")
-    if cursor:
-        return PageRequest(per_page=per_page, after=decode_cursor(cursor, secret=_secret(), scope=_scope(actor)))
-    return PageRequest(per_page=per_page, page=page)
+    if cursor is None:
+        return PageRequest(per_page=per_page, page=page)
+    after = decode_cursor(cursor, secret=_secret(), scope=_scope(actor)) if cursor else None
+    return PageRequest.by_cursor(per_page=per_page, after=after)
 
 
 def list_answer(page: Page[Any], *, actor: Actor,

@@ -15,9 +15,10 @@ class Referral(SQLModel, table=True):
     __table_args__ = (
         Index("ix_referral_clinic_status_due", "clinic_id", "status", "assessment_due"),
         Index("ix_referral_referrer_org_created", "referrer_org_id", "created_at"),
-        # BUP's lists newest first, in full or by status; the child welfare partner's list.
+        # BUP's lists newest first, in full or by status (with received_on, the clinic's list is counted in the index
+        # alone); the child welfare partner's list.
         Index("ix_referral_clinic_created", "clinic_id", "created_at"),
-        Index("ix_referral_clinic_status_created", "clinic_id", "status", "created_at"),
+        Index("ix_referral_clinic_status_created", "clinic_id", "status", "created_at", "received_on"),
         Index("ix_referral_child_welfare_org_created", "child_welfare_org_id", "created_at"),
         # The municipality's consent check on each of its tasks, answered from the index, not the (wide) row.
         Index("ix_referral_id_shared_with_municipality", "id", "shared_with_municipality"),

@@ -41,8 +41,9 @@ class PageArgs(Schema):
 class CursorPageArgs(PageArgs):
     """A list that can also be read by cursor: `cursor` from the `Link: <…>; rel="next"` header of the page before."""
 
-    cursor = fields.String(validate=validate.Length(min=1, max=1000),
-                           metadata={"description": "Opaque; from the Link header's rel=\"next\" URL."})
+    cursor = fields.String(validate=validate.Length(max=1000),
+                           metadata={"description": "Opaque, from the Link header's rel=\"next\" URL; empty for the "
+                                                    "first page by cursor (not counted)."})
 
 
 class EventSchema(Schema):

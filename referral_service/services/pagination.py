@@ -19,7 +19,7 @@ from datetime import date, datetime
 from enum import Enum
 from typing import Any, Generic, TypeVar
 
-from sqlalchemy import ColumnElement, Select, and_, func, or_, union, union_all
+from sqlalchemy import ColumnElement, Select, and_, func, literal, or_, true, union, union_all
 from sqlmodel import Session, select
 
 from referral_service.errors import InvalidData
@@ -37,9 +37,9 @@ CURSOR_NOT_VALID = "This cursor does not belong to this list, or it was changed.
 @dataclass(frozen=True)
 class Page(Generic[T]):
     items: list[T]
-    #: The rows the list holds; None when the page was reached by a cursor (nothing is counted then).
+    #: The rows the list holds; None when the page was asked for by cursor (nothing is counted then).
     total: int | None
-    #: The page number; None for a page reached by a cursor.
+    #: The page number; None for a page asked for by cursor.
     page: int | None
     per_page: int
     #: The sort key of the last row shown when there are more rows after it: where the next page starts.
@@ -61,16 +61,21 @@ class Counting(Enum):
 
 @dataclass(frozen=True)
 class PageRequest:
-    """Which page: by number (`page`), or after a row's sort key (`after`, from a decoded cursor)."""
+    """Which page: by number (`page`), or by cursor (`page` None): the first, or the one after a row's sort key
+    (`after`, from a decoded cursor). A page by cursor is never counted."""
 
     per_page: int
-    page: int = 1
+    page: int | None = 1
     after: tuple[Any, ...] | None = None
     count: Counting = Counting.EXACT
 
+    @classmethod
+    def by_cursor(cls, *, per_page: int, after: tuple[Any, ...] | None = None) -> PageRequest:
+        return cls(per_page=per_page, page=None, after=after, count=Counting.NONE)
+
     @property
     def offset(self) -> int:
-        return 0 if self.after is not None else (self.page - 1) * self.per_page
+        return 0 if self.page is None else (self.page - 1) * self.per_page
 
 
 @dataclass(frozen=True)
@@ -122,17 +127,21 @@ def _after(keys: tuple[SortKey, ...], values: tuple[Any, ...]) -> ColumnElement[
 
 def counted(wanted: PageRequest, count: Callable[[int | None], tuple[int, bool]]) -> tuple[int | None, bool]:
     """The page's total as `wanted` asks for it: `count(cap)` runs the count; a page after a cursor counts nothing."""
-    if wanted.after is not None or wanted.count is Counting.NONE:
+    if wanted.page is None or wanted.count is Counting.NONE:
         return None, False
     return count(wanted.offset + COUNT_CAP if wanted.count is Counting.BOUNDED else None)
 
 
-def count_rows(session: Session, query: Any, *, cap: int | None = None) -> tuple[int, bool]:
-    """How many rows `query` gives, stopping at `cap` when given; and whether it stopped there."""
-    if cap is not None:
-        query = query.limit(cap + 1)
-    counted = session.execute(select(func.count()).select_from(query.order_by(None).subquery())).scalar_one()
-    return (cap, True) if cap is not None and counted > cap else (counted, False)
+def count_rows(session: Session, entity: Any, where: ColumnElement[bool], *,
+               cap: int | None = None) -> tuple[int, bool]:
+    """How many rows of `entity` match `where`, stopping at `cap` when given; and whether it stopped there.
+
+    Nothing but the WHERE clause is read, so an index that holds its columns answers alone (an index-only count)."""
+    if cap is None:
+        return session.execute(select(func.count()).select_from(entity).where(where)).scalar_one(), False
+    found = session.execute(select(func.count()).select_from(
+        select(literal(1)).select_from(entity).where(where).limit(cap + 1).subquery())).scalar_one()
+    return (cap, True) if found > cap else (found, False)
 
 
 @dataclass(frozen=True)
@@ -172,14 +181,19 @@ def first_rows(entity: Any, *, branches: Sequence[Branch], order: Order, wanted:
             .offset(wanted.offset).limit(wanted.per_page + 1))
 
 
-def count_branches(session: Session, entity: Any, *, branches: Sequence[Branch], cap: int | None) -> tuple[int, bool]:
-    """How many distinct rows match any of the branches (each counted through its own index)."""
-    if len(branches) == 1:
-        return count_rows(session, select(entity.id).where(branches[0].where), cap=cap)
-    parts = [select(entity.id).where(branch.where) for branch in branches]
+def count_parts(session: Session, entity: Any, *, parts: Sequence[ColumnElement[bool]],
+                cap: int | None) -> tuple[int, bool]:
+    """How many distinct rows match any of the parts of a reader's need-to-know (each counted through its own
+    index; one part, the usual case, is an index-only count)."""
+    if not parts:
+        return 0, False
+    if len(parts) == 1:
+        return count_rows(session, entity, parts[0], cap=cap)
+    ids = [select(entity.id).where(part) for part in parts]
     if cap is not None:
-        parts = [select(part.limit(cap + 1).subquery().c.id) for part in parts]
-    return count_rows(session, select(union(*parts).subquery()), cap=cap)
+        ids = [select(found.limit(cap + 1).subquery().c.id) for found in ids]
+    matching = union(*ids).subquery()
+    return count_rows(session, matching, true(), cap=cap)
 
 
 def page_of(rows: list[Any], *, wanted: PageRequest, key_of: Any, total: int | None = None,
@@ -187,7 +201,7 @@ def page_of(rows: list[Any], *, wanted: PageRequest, key_of: Any, total: int | N
     """The page from the rows read (one more than the page, to know whether another follows)."""
     more = len(rows) > wanted.per_page
     items = rows[:wanted.per_page]
-    return Page(items=items, total=total, page=None if wanted.after is not None else wanted.page,
+    return Page(items=items, total=total, page=wanted.page,
                 per_page=wanted.per_page, next_after=key_of(items[-1]) if more and items else None,
                 total_capped=total_capped)
 

@@ -78,6 +78,17 @@ def test_a_page_reached_by_cursor_counts_nothing_and_a_numbered_page_keeps_its_t
     assert next_link(by_cursor) is None
 
 
+def test_an_empty_cursor_starts_the_list_without_counting_it(world):
+    for _ in range(3):
+        world.create_referral("gp")
+
+    first = world.get("gp", "/api/v1/referrals?cursor=&per_page=2")
+    pages = walk(world, "gp", "/api/v1/referrals?cursor=&per_page=2")
+
+    assert set(first.json) == {"items", "per_page"}
+    assert flat(pages) == in_full(world, "gp", "/api/v1/referrals")
+
+
 def test_the_cursor_carries_no_identity_number(world):
     body = world.referral_body()
     world.post("gp", "/api/v1/referrals", json=body)

@@ -17,7 +17,7 @@ INDEXES = [
     ('handover', 'ix_handover_owner_status_due',
      ['owner_org_id', 'addressed_to', 'status', 'acknowledge_due', 'created_at']),
     ('referral', 'ix_referral_clinic_created', ['clinic_id', 'created_at']),
-    ('referral', 'ix_referral_clinic_status_created', ['clinic_id', 'status', 'created_at']),
+    ('referral', 'ix_referral_clinic_status_created', ['clinic_id', 'status', 'created_at', 'received_on']),
     ('referral', 'ix_referral_child_welfare_org_created', ['child_welfare_org_id', 'created_at']),
     ('referral', 'ix_referral_id_shared_with_municipality', ['id', 'shared_with_municipality']),
     ('alert', 'ix_alert_user_created', ['user_id', 'created_at']),

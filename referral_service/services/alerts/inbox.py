@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import false, func
+from sqlalchemy import and_, false, func
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
@@ -82,7 +82,7 @@ def list_alerts(session: Session, *, actor: Actor, wanted: PageRequest, unread: 
         branches.append(Branch(where=mine & col(Alert.read_at).is_not(None), order=_NEWEST_FIRST, after=_read_after))
     rows = list(session.exec(first_rows(Alert, branches=branches, order=_INBOX, wanted=wanted)))
     total, capped = counted(wanted, lambda cap: count_rows(
-        session, select(Alert.id).where(mine, *([col(Alert.read_at).is_(None)] if unread else [])), cap=cap))
+        session, Alert, and_(mine, col(Alert.read_at).is_(None)) if unread else mine, cap=cap))
     return page_of(rows, wanted=wanted, total=total, total_capped=capped,
                    key_of=lambda a: (int(a.read_at is not None), a.created_at, a.id))
 

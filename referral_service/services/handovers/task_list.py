@@ -25,7 +25,7 @@ from referral_service.services.pagination import (
     Page,
     PageRequest,
     SortKey,
-    count_branches,
+    count_parts,
     counted,
     first_rows,
     page_of,
@@ -53,14 +53,18 @@ def _closed_after(values: tuple[Any, ...]) -> Any:
     return _CLOSED_ORDER.after(values[1:]) if values[0] == LAST else None
 
 
-def _branches(actor: Actor, *, today: date, status: str | None, overdue: bool) -> list[Branch]:
+def _filters(*, today: date, status: str | None, overdue: bool) -> list[Any]:
     filters: list[Any] = [true()]
     if status:
         filters.append(col(Handover.status) == status)
     if overdue:
         filters.append(overdue_handovers(today))
+    return filters
+
+
+def _branches(parts: list[Any], filters: list[Any], *, status: str | None, overdue: bool) -> list[Branch]:
     branches = []
-    for part in handover_parts(actor):
+    for part in parts:
         if status != HandoverStatus.CLOSED:
             branches.append(Branch(where=and_(part, col(Handover.status).in_(OPEN_STATUSES), *filters)))
         if not overdue and status in (None, HandoverStatus.CLOSED):  # a closed task is never overdue
@@ -72,12 +76,14 @@ def _branches(actor: Actor, *, today: date, status: str | None, overdue: bool) -
 def handovers_page(session: Session, *, today: date, actor: Actor, wanted: PageRequest, status: str | None,
                    overdue: bool) -> Page[Handover]:
     """One page of the tasks the actor may see; counted (up to COUNT_CAP when asked) unless read after a cursor."""
-    branches = _branches(actor, today=today, status=status, overdue=overdue)
+    parts, filters = handover_parts(actor), _filters(today=today, status=status, overdue=overdue)
+    total, capped = counted(wanted, lambda cap: count_parts(
+        session, Handover, parts=[and_(part, *filters) for part in parts], cap=cap))
+    branches = _branches(parts, filters, status=status, overdue=overdue)
     if not branches:
-        return page_of([], wanted=wanted, key_of=None, total=counted(wanted, lambda _cap: (0, False))[0])
+        return page_of([], wanted=wanted, key_of=None, total=total)
     rows = list(session.execute(first_rows(Handover, branches=branches, order=_order(today), wanted=wanted,
                                            also=[urgency(today).label("urgency")])).all())
-    total, capped = counted(wanted, lambda cap: count_branches(session, Handover, branches=branches, cap=cap))
     found = page_of(rows, wanted=wanted, total=total, total_capped=capped,
                     key_of=lambda row: (row.urgency, row.Handover.acknowledge_due, row.Handover.created_at,
                                         row.Handover.id))

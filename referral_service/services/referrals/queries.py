@@ -22,7 +22,7 @@ from referral_service.services.pagination import (
     Page,
     PageRequest,
     SortKey,
-    count_branches,
+    count_parts,
     counted,
     first_rows,
     page_of,
@@ -89,14 +89,14 @@ def list_referrals(uow: SqlUnitOfWork, clock: Clock, *, actor: Actor, wanted: Pa
         filters.append(col(Referral.status) == status)
     if overdue:
         filters.append(overdue_clause(clock.today()))
-    branches = [Branch(where=and_(part.finds_many(), *filters)) for part in referral_parts(actor)]
+    found_by = [and_(part.finds_many(), *filters) for part in referral_parts(actor)]
+    branches = [Branch(where=where) for where in found_by]
     order = ORDERS[sort]
     with uow:
         session = uow.session
         rows: list[Referral] = list(session.exec(first_rows(Referral, branches=branches, order=order,
                                                              wanted=wanted))) if branches else []
-        total, capped = counted(wanted, lambda cap: count_branches(session, Referral, branches=branches, cap=cap)
-                                if branches else (0, False))
+        total, capped = counted(wanted, lambda cap: count_parts(session, Referral, parts=found_by, cap=cap))
         found = page_of(rows, wanted=wanted, total=total, total_capped=capped,
                         key_of=lambda r: (getattr(r, sort), r.id))
         record_access(session, actor=actor, action="list", referrals=found.items)

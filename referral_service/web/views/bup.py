@@ -8,7 +8,7 @@ from referral_service.api.context import db_session, deps, unit_of_work
 from referral_service.domain.enums import OrganisationKind, ReferralAction, ReferralStatus
 from referral_service.services.admin.directory import list_organisations
 from referral_service.services.cases.read_model import repeat_flags
-from referral_service.services.pagination import MAX_PER_PAGE, Counting, PageRequest
+from referral_service.services.pagination import MAX_PER_PAGE, PageRequest
 from referral_service.services.referrals import duplicates
 from referral_service.services.referrals import queries as referral_lists
 from referral_service.services.referrals.actions import take_action
@@ -27,14 +27,14 @@ def _referrals_in(*statuses: str, sort: str = "assessment_due") -> list:
     page, each one continuing after the last, none of them counted)."""
     found = []
     for status in statuses:
-        wanted = PageRequest(per_page=MAX_PER_PAGE, count=Counting.NONE)
+        wanted = PageRequest.by_cursor(per_page=MAX_PER_PAGE)
         while True:
             page = referral_lists.list_referrals(unit_of_work(), deps().clock, actor=web_actor(), wanted=wanted,
                                                  status=status, sort=sort)
             found += page.items
             if page.next_after is None:
                 break
-            wanted = PageRequest(per_page=MAX_PER_PAGE, after=page.next_after)
+            wanted = PageRequest.by_cursor(per_page=MAX_PER_PAGE, after=page.next_after)
     return found
 
 

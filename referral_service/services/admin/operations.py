@@ -38,7 +38,7 @@ def operations_status(session: Session, clock: Clock, *, actor: Actor) -> dict[s
     alerts_in = lambda state: session.exec(select(func.count()).select_from(Alert)  # noqa: E731
                                            .where(Alert.email_state == state)).one()
     since = clock.now() - timedelta(hours=24)
-    last = session.exec(select(RepairReport).order_by(RepairReport.at.desc())).first()
+    last = session.exec(select(RepairReport).order_by(RepairReport.at.desc()).limit(1)).first()
     repairs = session.exec(select(func.coalesce(func.sum(RepairReport.missing_handovers
                                                          + RepairReport.stuck_messages), 0))
                            .where(RepairReport.at >= since)).one()

@@ -66,6 +66,16 @@ def test_the_links_keep_the_filter_and_the_order_asked_for(world):
     assert flat(pages) == in_full(world, "bup", "/api/v1/referrals?status=submitted&sort=assessment_due")
 
 
+def test_referrals_without_a_deadline_come_last_and_are_walked_too(world):
+    drafts = [world.create_referral("gp")["id"] for _ in range(3)]  # no assessment deadline yet
+    submitted = [world.referral_in("submitted")["id"] for _ in range(2)]
+
+    pages = walk(world, "gp", "/api/v1/referrals?sort=assessment_due&per_page=2")
+
+    assert flat(pages) == in_full(world, "gp", "/api/v1/referrals?sort=assessment_due")
+    assert set(flat(pages)[:2]) == set(submitted) and set(flat(pages)[2:]) == set(drafts)
+
+
 def test_a_page_reached_by_cursor_counts_nothing_and_a_numbered_page_keeps_its_total(world):
     for _ in range(3):
         world.create_referral("gp")

@@ -16,7 +16,8 @@ from urllib.parse import urlencode
 from flask import current_app, request
 
 from referral_service.security.actor import Actor
-from referral_service.services.pagination import Page, PageRequest, decode_cursor, encode_cursor
+from referral_service.services.cursors import decode_cursor, encode_cursor
+from referral_service.services.pagination import Page, PageRequest
 
 #: The query parameters that choose a page; every other one is a filter the cursor is bound to.
 _PAGING = ("cursor", "page", "per_page")

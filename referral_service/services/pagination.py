@@ -1,28 +1,20 @@
-"""Pages of a query: the list shape of the API, page numbers for old clients and keyset cursors for everyone.
+"""Pages of a query: page numbers for old clients, and keyset pages for everyone.
 
 A page asked for by number counts its rows and skips the pages before it (the shape API.md fixes). A page asked for
-after a cursor skips nothing and counts nothing: it continues the list's order from the last row the reader was
-shown, through the index that serves that order, so page 1 000 costs what page 1 costs. The cursor is opaque to the
-client: the sort key of that row (dates, times and the row's own id; never anything about a child), signed for the
-list, the reader and the filters it was made for, so it cannot be forged or carried to another list.
+by cursor skips nothing and counts nothing: it continues the list's order after the last row the reader was shown,
+through the index that serves that order, so page 1 000 costs what page 1 costs (services/cursors.py makes the
+opaque cursor from that row's sort key).
 """
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import hmac
-import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime
 from enum import Enum
 from typing import Any, Generic, TypeVar
 
 from sqlalchemy import ColumnElement, Select, and_, func, literal, or_, true, union, union_all
 from sqlmodel import Session, select
-
-from referral_service.errors import InvalidData
 
 T = TypeVar("T")
 
@@ -30,8 +22,6 @@ MAX_PER_PAGE = 200
 
 #: Where a page shown with page numbers stops counting: the web says "more than" beyond it.
 COUNT_CAP = 1000
-
-CURSOR_NOT_VALID = "This cursor does not belong to this list, or it was changed. Start again from the first page."
 
 
 @dataclass(frozen=True)
@@ -211,49 +201,3 @@ def paginate(session: Session, query: Any, *, page: int, per_page: int) -> Page[
     total = session.execute(select(func.count()).select_from(query.order_by(None).subquery())).scalar_one()
     items = list(session.exec(query.offset((page - 1) * per_page).limit(per_page)).all())
     return Page(items=items, total=total, page=page, per_page=per_page)
-
-
-# --- cursors ---------------------------------------------------------------------------------------------------
-
-def _tagged(value: Any) -> Any:
-    if isinstance(value, datetime):
-        return {"t": value.isoformat()}
-    if isinstance(value, date):
-        return {"d": value.isoformat()}
-    return value
-
-
-def _untagged(value: Any) -> Any:
-    if isinstance(value, dict) and set(value) == {"t"}:
-        return datetime.fromisoformat(value["t"])
-    if isinstance(value, dict) and set(value) == {"d"}:
-        return date.fromisoformat(value["d"])
-    if value is None or isinstance(value, (str, int, float)):
-        return value
-    raise ValueError("not a sort key value")
-
-
-def _signature(secret: bytes, scope: str, body: bytes) -> str:
-    mac = hmac.new(secret, scope.encode() + b"\x00" + body, hashlib.sha256).digest()[:16]
-    return base64.urlsafe_b64encode(mac).decode().rstrip("=")
-
-
-def encode_cursor(values: Sequence[Any], *, secret: bytes, scope: str) -> str:
-    """An opaque cursor for the row with these sort-key values, good only in `scope` (list, reader, filters)."""
-    body = json.dumps([_tagged(v) for v in values], separators=(",", ":")).encode()
-    return base64.urlsafe_b64encode(body).decode().rstrip("=") + "." + _signature(secret, scope, body)
-
-
-def decode_cursor(cursor: str, *, secret: bytes, scope: str) -> tuple[Any, ...]:
-    """The sort-key values in a cursor made for `scope`; 422 for one that was changed or made for another."""
-    try:
-        encoded, signature = cursor.split(".", 1)
-        body = base64.urlsafe_b64decode(encoded + "=" * (-len(encoded) % 4))
-        if not hmac.compare_digest(signature, _signature(secret, scope, body)):
-            raise ValueError("signature")
-        values = json.loads(body)
-        if not isinstance(values, list) or not values:
-            raise ValueError("shape")
-        return tuple(_untagged(v) for v in values)
-    except ValueError as error:
-        raise InvalidData(CURSOR_NOT_VALID, errors={"cursor": [CURSOR_NOT_VALID]}) from error

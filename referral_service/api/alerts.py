@@ -6,7 +6,7 @@ from flask_smorest import Blueprint
 
 from referral_service.api.context import current_actor, db_session, deps, unit_of_work
 from referral_service.api.docs import authenticated, problems
-from referral_service.api.presenters import page_payload
+from referral_service.api.paging import list_answer, page_request
 from referral_service.schemas import handovers as s
 from referral_service.services.admin import operations
 from referral_service.services.alerts import inbox as alerts
@@ -21,8 +21,9 @@ authenticated(blp)
 @problems(blp, 401)
 def list_alerts(args: dict):
     actor = current_actor()
-    page = alerts.list_alerts(db_session(), actor=actor, **args)
-    return {**page_payload(page), "unread": alerts.unread_count(db_session(), actor=actor)}
+    page = alerts.list_alerts(db_session(), actor=actor, wanted=page_request(args, actor=actor), **args)
+    body, status, headers = list_answer(page, actor=actor)
+    return {**body, "unread": alerts.unread_count(db_session(), actor=actor)}, status, headers
 
 
 @blp.route("/alerts/<alert_id>/read", methods=["POST"])

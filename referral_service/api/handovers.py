@@ -6,7 +6,7 @@ from flask_smorest import Blueprint
 
 from referral_service.api.context import current_actor, deps, if_match, unit_of_work
 from referral_service.api.docs import authenticated, problems, register_action
-from referral_service.api.presenters import page_payload
+from referral_service.api.paging import list_answer, page_request
 from referral_service.schemas import handovers as s
 from referral_service.services.handovers import tasks as handovers
 from referral_service.workflows.handover_lifecycle import HandoverAction
@@ -25,8 +25,10 @@ def handover_payload(view: handovers.HandoverView) -> dict:
 @blp.response(200, s.HandoverPage)
 @problems(blp, 401)
 def list_handovers(args: dict):
-    page = handovers.list_handovers(unit_of_work(), deps().clock, actor=current_actor(), **args)
-    return page_payload(page, lambda h: {**h.model_dump(), "events": []})
+    actor = current_actor()
+    page = handovers.list_handovers(unit_of_work(), deps().clock, actor=actor, wanted=page_request(args, actor=actor),
+                                    **args)
+    return list_answer(page, actor=actor, present=lambda h: {**h.model_dump(), "events": []})
 
 
 @blp.route("/handovers/<handover_id>", methods=["GET"])

@@ -10,7 +10,8 @@ from flask_smorest import Blueprint
 
 from referral_service.api.context import current_actor, deps, if_match, unit_of_work
 from referral_service.api.docs import authenticated, guarded_change, problems
-from referral_service.api.presenters import case_payload, page_payload, referral_payload
+from referral_service.api.paging import list_answer, page_request
+from referral_service.api.presenters import case_payload, referral_payload
 from referral_service.schemas.cases import CaseOut
 from referral_service.schemas.referrals import (
     CompletenessOut,
@@ -33,6 +34,7 @@ from referral_service.services.referrals import consent as consent_changes
 from referral_service.services.referrals import drafts as referrals
 from referral_service.services.referrals import duplicates
 from referral_service.services.referrals import move as moves
+from referral_service.services.referrals import queries as referral_lists
 
 blp = Blueprint("referrals", __name__, description="Referrals (henvisninger)")
 authenticated(blp)
@@ -72,8 +74,10 @@ def create_referral(body: dict):
 @blp.response(200, ReferralPage)
 @problems(blp, 401)
 def list_referrals(args: dict):
-    page = referrals.list_referrals(unit_of_work(), deps().clock, actor=current_actor(), **args)
-    return page_payload(page, referral_payload)
+    actor = current_actor()
+    page = referral_lists.list_referrals(unit_of_work(), deps().clock, actor=actor,
+                                         wanted=page_request(args, actor=actor), **args)
+    return list_answer(page, actor=actor, present=referral_payload)
 
 
 @_reads("/referrals/<referral_id>", ReferralOut)

@@ -16,6 +16,8 @@ class Alert(SQLModel, table=True):
         # Redelivery never gives a person the same alert twice.
         UniqueConstraint("user_id", "dedupe_key"),
         Index("ix_alert_user_read_created", "user_id", "read_at", "created_at"),
+        # The read part of the inbox, newest first (services/alerts/inbox.py).
+        Index("ix_alert_user_created", "user_id", "created_at"),
         Index("ix_alert_email_state", "email_state", "created_at"),
     )
 

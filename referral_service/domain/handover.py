@@ -25,6 +25,12 @@ class Handover(SQLModel, table=True):
         Index("ix_handover_status_acknowledge_due", "status", "acknowledge_due"),
         Index("ix_handover_status_first_contact_due", "status", "first_contact_due"),
         Index("ix_handover_assignee_status", "assignee_user_id", "status"),
+        # The lists (services/handovers/task_list.py): a municipality's or an owner's tasks by status, in due order;
+        # with the referral's id, so a page's rows and the list's count are found in the index alone.
+        Index("ix_handover_municipality_org_status_due", "municipality_org_id", "addressed_to", "status",
+              "acknowledge_due", "created_at", "referral_id"),
+        Index("ix_handover_owner_status_due", "owner_org_id", "addressed_to", "status", "acknowledge_due",
+              "created_at"),
     )
 
     id: str = Field(default_factory=new_id, primary_key=True, max_length=36)

@@ -18,6 +18,13 @@ class Referral(SQLModel, table=True):
         # The sweep: discharges planned soon, and discharges still waiting for their epikrise.
         Index("ix_referral_status_planned_discharge", "status", "planned_discharge_on"),
         Index("ix_referral_status_epikrise", "status", "epikrise_pending"),
+        # BUP's lists newest first, in full or by status (with received_on, the clinic's list is counted in the index
+        # alone); the child welfare partner's list.
+        Index("ix_referral_clinic_created", "clinic_id", "created_at"),
+        Index("ix_referral_clinic_status_created", "clinic_id", "status", "created_at", "received_on"),
+        Index("ix_referral_child_welfare_org_created", "child_welfare_org_id", "created_at"),
+        # The municipality's consent check on each of its tasks, answered from the index, not the (wide) row.
+        Index("ix_referral_id_shared_with_municipality", "id", "shared_with_municipality"),
     )
 
     id: str = Field(default_factory=new_id, primary_key=True, max_length=36)

@@ -38,6 +38,14 @@ class PageArgs(Schema):
     per_page = fields.Integer(load_default=50, validate=validate.Range(min=1, max=MAX_PER_PAGE))
 
 
+class CursorPageArgs(PageArgs):
+    """A list that can also be read by cursor: `cursor` from the `Link: <…>; rel="next"` header of the page before."""
+
+    cursor = fields.String(validate=validate.Length(max=1000),
+                           metadata={"description": "Opaque, from the Link header's rel=\"next\" URL; empty for the "
+                                                    "first page by cursor (not counted)."})
+
+
 class EventSchema(Schema):
     """One step in a record's history: who did what, when, from which status to which."""
 
@@ -51,6 +59,7 @@ class EventSchema(Schema):
 
 
 class PageSchema(Schema):
+    #: `total` and `page` answer a page asked for by number; a page asked for by cursor has neither.
     total = fields.Integer()
     page = fields.Integer()
     per_page = fields.Integer()

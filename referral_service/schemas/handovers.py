@@ -7,7 +7,7 @@ from marshmallow import Schema, ValidationError, fields, validate, validates_sch
 from referral_service.domain.enums import CHOSEN_HANDOVER_OUTCOMES, HandoverOutcome
 from referral_service.errors import Reason
 from referral_service.notify.alert_texts import alert_text
-from referral_service.schemas.common import EventSchema, PageArgs, PageSchema, required_text
+from referral_service.schemas.common import CursorPageArgs, EventSchema, PageSchema, required_text
 from referral_service.workflows.handover_lifecycle import HandoverAction, HandoverStatus
 
 
@@ -52,7 +52,7 @@ class HandoverOut(Schema):
     events = fields.List(fields.Nested(HandoverEventOut))
 
 
-class HandoverListArgs(PageArgs):
+class HandoverListArgs(CursorPageArgs):
     status = fields.String(validate=validate.OneOf([s.value for s in HandoverStatus]))
     overdue = fields.Boolean(load_default=False)
 
@@ -105,7 +105,7 @@ class AlertOut(Schema):
     email_state = fields.String()
 
 
-class AlertListArgs(PageArgs):
+class AlertListArgs(CursorPageArgs):
     unread = fields.Boolean(load_default=False)
 
 

@@ -15,7 +15,14 @@ from referral_service.domain.enums import (
     ShareWith,
     Urgency,
 )
-from referral_service.schemas.common import MUNICIPALITY_NUMBER, EventSchema, PageArgs, PageSchema, required_text, text
+from referral_service.schemas.common import (
+    MUNICIPALITY_NUMBER,
+    CursorPageArgs,
+    EventSchema,
+    PageSchema,
+    required_text,
+    text,
+)
 
 
 def one_of(enum) -> validate.OneOf:
@@ -208,7 +215,7 @@ class ReferralOut(Schema):
     updated_at = fields.DateTime()
 
 
-class ReferralListArgs(PageArgs):
+class ReferralListArgs(CursorPageArgs):
     status = fields.String(validate=one_of(ReferralStatus))
     overdue = fields.Boolean(load_default=False)
     sort = fields.String(load_default="created_at", validate=validate.OneOf(["created_at", "assessment_due"]))

@@ -11,24 +11,57 @@ from referral_service.domain.handover import Handover
 from referral_service.domain.referral import Referral
 from referral_service.security.actor import Actor
 from referral_service.security.consent_scope import shared_with_municipality
-from referral_service.security.visibility import is_municipal, visible_referrals
+from referral_service.security.visibility import is_municipal, referral_parts, visible_referrals
+
+
+def _referral_of_task() -> ColumnElement[bool]:
+    return col(Referral.id) == col(Handover.referral_id)
+
+
+def _addressed_to_municipality(actor: Actor) -> ColumnElement[bool]:
+    """Tasks addressed to the actor's municipality, while the consent shares the referral with it; the referral is
+    looked up by the task's own `referral_id` (never a scan of every referral shared with municipalities)."""
+    return ((col(Handover.addressed_to) == HandoverAddressee.MUNICIPALITY)
+            & (col(Handover.municipality_org_id) == actor.organisation_id)
+            & select(col(Referral.id)).where(_referral_of_task(), shared_with_municipality()).exists())
+
+
+def _owned_by_referrer(actor: Actor) -> ColumnElement[bool]:
+    """The top of the ladder for the tasks the (referring) organisation owns."""
+    return ((col(Handover.addressed_to) == HandoverAddressee.REFERRER)
+            & (col(Handover.owner_org_id) == actor.organisation_id))
+
+
+def _referral_party(actor: Actor) -> bool:
+    return actor.has_role(Role.REFERRER) or actor.has_role(Role.BUP_INTAKE)
 
 
 def visible_handovers(actor: Actor) -> ColumnElement[bool]:
-    """Municipal staff see tasks addressed to their municipality; referral parties see their referrals' tasks."""
+    """Municipal staff see tasks addressed to their municipality; referral parties see their referrals' tasks.
+
+    Shaped to test given tasks (one by id, a page): each task's referral is looked up by its own `referral_id`."""
     clauses: list[ColumnElement[bool]] = []
     if is_municipal(actor):
-        clauses.append((col(Handover.addressed_to) == HandoverAddressee.MUNICIPALITY)
-                       & (col(Handover.municipality_org_id) == actor.organisation_id)
-                       & col(Handover.referral_id).in_(select(col(Referral.id)).where(
-                           shared_with_municipality())))
-    if actor.has_role(Role.REFERRER) or actor.has_role(Role.BUP_INTAKE):
-        clauses.append(col(Handover.referral_id).in_(select(col(Referral.id)).where(visible_referrals(actor))))
+        clauses.append(_addressed_to_municipality(actor))
+    if _referral_party(actor):
+        clauses.append(select(col(Referral.id)).where(_referral_of_task(), visible_referrals(actor)).exists())
     if actor.has_role(Role.REFERRER_LEAD):
-        # The top of the ladder for the tasks the organisation owns.
-        clauses.append((col(Handover.addressed_to) == HandoverAddressee.REFERRER)
-                       & (col(Handover.owner_org_id) == actor.organisation_id))
+        clauses.append(_owned_by_referrer(actor))
     return or_(*clauses) if clauses else false()
+
+
+def handover_parts(actor: Actor) -> list[ColumnElement[bool]]:
+    """The same rule for lists, as clauses a task matches any of: each one found through an index (the task's
+    municipality or owner, or the tasks of the referrals a party finds through theirs), never by reading every task."""
+    parts: list[ColumnElement[bool]] = []
+    if is_municipal(actor):
+        parts.append(_addressed_to_municipality(actor))
+    if _referral_party(actor):
+        parts += [col(Handover.referral_id).in_(select(col(Referral.id)).where(part.finds_many()))
+                  for part in referral_parts(actor)]
+    if actor.has_role(Role.REFERRER_LEAD):
+        parts.append(_owned_by_referrer(actor))
+    return parts
 
 
 def may_work_on(actor: Actor, handover: Handover, *, referrer_side: bool) -> bool:

@@ -5,6 +5,8 @@ Every list and every single read goes through these functions, so the rule lives
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from sqlalchemy import ColumnElement, Select, false, or_, select
 from sqlmodel import Session, col
 
@@ -37,27 +39,52 @@ def _handed_over_to(organisation_id: str) -> Select[str]:
                                                    col(Handover.municipality_org_id) == organisation_id)
 
 
-def visible_referrals(actor: Actor) -> ColumnElement[bool]:
-    """A WHERE clause that keeps only the referrals this actor may see."""
-    clauses: list[ColumnElement[bool]] = []
+@dataclass(frozen=True)
+class Part:
+    """One way an organisation takes part in referrals: the referral row's own conditions (`where`) and, when the
+    link is kept in another table, the select of referral ids (`linked_by`) from that table."""
+
+    where: ColumnElement[bool]
+    linked_by: Select[str] | None = None
+
+    def checks_one(self) -> ColumnElement[bool]:
+        """The part as a test of one referral row: the link looked up by the referral's id (correlated EXISTS)."""
+        if self.linked_by is None:
+            return self.where
+        link = self.linked_by.selected_columns[0]
+        return self.where & self.linked_by.where(link == col(Referral.id)).exists()
+
+    def finds_many(self) -> ColumnElement[bool]:
+        """The same rows as a clause that finds them: through the link table's index (IN), or the referral's own."""
+        if self.linked_by is None:
+            return self.where
+        return self.where & col(Referral.id).in_(self.linked_by)
+
+
+def referral_parts(actor: Actor) -> list[Part]:
+    """The need-to-know rule: the referrals this actor may see are those of any of these parts."""
+    parts: list[Part] = []
     if actor.has_role(Role.REFERRER):
-        takes_part = (col(Referral.referrer_org_id) == actor.organisation_id) | col(Referral.id).in_(
-            _co_referred_by(actor.organisation_id))
-        clauses.append(takes_part & consent_clause(actor.organisation_kind, actor.organisation_id))
+        consent = consent_clause(actor.organisation_kind, actor.organisation_id)
+        parts.append(Part(where=(col(Referral.referrer_org_id) == actor.organisation_id) & consent))
+        parts.append(Part(where=consent, linked_by=_co_referred_by(actor.organisation_id)))
         if actor.organisation_kind == OrganisationKind.CHILD_WELFARE:
             # The child welfare partner reads the referral (it acts on none of it) on its basis.
-            clauses.append(child_welfare_partner_clause(actor.organisation_id))
+            parts.append(Part(where=child_welfare_partner_clause(actor.organisation_id)))
     if actor.has_role(Role.BUP_INTAKE):
         # A draft that joined another referral was never sent: the clinic it named never received it.
         never_sent = (col(Referral.status) == ReferralStatus.MERGED) & col(Referral.received_on).is_(None)
-        clauses.append(
-            (col(Referral.clinic_id) == actor.organisation_id) & (col(Referral.status) != ReferralStatus.DRAFT)
-            & ~never_sent
-        )
+        parts.append(Part(where=(col(Referral.clinic_id) == actor.organisation_id)
+                          & (col(Referral.status) != ReferralStatus.DRAFT) & ~never_sent))
     if is_municipal(actor):
-        clauses.append(col(Referral.id).in_(_handed_over_to(actor.organisation_id))
-                       & shared_with_municipality())
-    return or_(*clauses) if clauses else false()
+        parts.append(Part(where=shared_with_municipality(), linked_by=_handed_over_to(actor.organisation_id)))
+    return parts
+
+
+def visible_referrals(actor: Actor) -> ColumnElement[bool]:
+    """A WHERE clause that keeps only the referrals this actor may see (shaped to test given rows: by id, a page)."""
+    parts = referral_parts(actor)
+    return or_(*(part.checks_one() for part in parts)) if parts else false()
 
 
 def parties_of(session: Session, *, actor: Actor, referral: Referral) -> frozenset[Party]:

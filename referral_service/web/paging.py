@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from flask import request
 
+from referral_service.services.pagination import Counting, PageRequest
+
 #: Rows per page in the web's lists; the API's clients choose their own (at most MAX_PER_PAGE).
 PER_PAGE = 50
 
@@ -12,3 +14,8 @@ def requested_page() -> int:
     """The page asked for; anything that is not a positive number is the first page."""
     raw = request.args.get("side", "1")
     return int(raw) if raw.isdigit() and 0 < int(raw) < 100_000 else 1
+
+
+def numbered_page(per_page: int) -> PageRequest:
+    """The page asked for, counted only as far as a bounded distance past it (the page says "mer enn" beyond)."""
+    return PageRequest(per_page=per_page, page=requested_page(), count=Counting.BOUNDED)

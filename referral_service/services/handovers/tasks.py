@@ -2,11 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Any
-
-from sqlalchemy import case
-from sqlmodel import select
 
 from referral_service.clock import Clock
 from referral_service.domain.enums import HandoverOutcome
@@ -14,9 +10,10 @@ from referral_service.domain.handover import Handover, HandoverEvent
 from referral_service.domain.referral import Referral
 from referral_service.errors import Forbidden, InvalidData, PreconditionFailed
 from referral_service.security.actor import Actor
-from referral_service.security.handover_visibility import may_work_on, visible_handovers
+from referral_service.security.handover_visibility import may_work_on
 from referral_service.services.handovers.check_ins import schedule_check_in
-from referral_service.services.pagination import Page, paginate
+from referral_service.services.handovers.task_list import handovers_page, referrals_of
+from referral_service.services.pagination import Page, PageRequest
 from referral_service.services.referrals.guards import if_match_fails
 from referral_service.services.unit_of_work import SqlUnitOfWork, UnitOfWork
 from referral_service.services.views import HandoverView, handover_etag
@@ -28,36 +25,20 @@ from referral_service.workflows.handover_lifecycle import (
     HandoverAction,
     HandoverStatus,
     next_handover_status,
-    overdue_handovers,
 )
 from referral_service.workflows.referral_lifecycle import Party
 
 __all__ = ["HandoverView", "act_on_handover", "get_handover", "list_handovers"]
 
 
-def list_handovers(uow: SqlUnitOfWork, clock: Clock, *, actor: Actor, page: int, per_page: int,
+def list_handovers(uow: SqlUnitOfWork, clock: Clock, *, actor: Actor, wanted: PageRequest,
                    status: str | None = None, overdue: bool = False) -> Page[Handover]:
-    """New and overdue first, then by due date."""
+    """New and overdue first, then by due date (task_list.py reads it through the indexes)."""
     with uow:
-        result = _list(uow, today=clock.today(), actor=actor, page=page, per_page=per_page, status=status,
-                       overdue=overdue)
+        result = handovers_page(uow.session, today=clock.today(), actor=actor, wanted=wanted, status=status,
+                                overdue=overdue)
+        uow.access_log.record(actor=actor, action="list_handovers", referrals=referrals_of(uow.session, result.items))
         uow.commit()
-    return result
-
-
-def _list(uow: SqlUnitOfWork, *, today: date, actor: Actor, page: int, per_page: int, status: str | None,
-          overdue: bool) -> Page[Handover]:
-    session = uow.session
-    query = select(Handover).where(visible_handovers(actor))
-    if status:
-        query = query.where(Handover.status == status)
-    if overdue:
-        query = query.where(overdue_handovers(today))
-    urgency = case((overdue_handovers(today), 0), (Handover.status == HandoverStatus.OPEN, 1), else_=2)
-    query = query.order_by(urgency, Handover.acknowledge_due, Handover.created_at, Handover.id)
-    result = paginate(session, query, page=page, per_page=per_page)
-    uow.access_log.record(actor=actor, action="list_handovers",
-                          referrals=[session.get(Referral, h.referral_id) for h in result.items])
     return result
 
 

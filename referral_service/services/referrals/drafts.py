@@ -35,8 +35,7 @@ from referral_service.errors import Conflict, Forbidden, InvalidData
 from referral_service.security.access_log import record_access
 from referral_service.security.actor import Actor
 from referral_service.security.identity_numbers import IdentityNumbers
-from referral_service.security.visibility import parties_of, visible_referrals
-from referral_service.services.pagination import Page, paginate
+from referral_service.security.visibility import parties_of
 from referral_service.services.referrals.actions import draft_of
 from referral_service.services.referrals.duplicates import other_open_referrals
 from referral_service.services.referrals.events import record_event
@@ -45,10 +44,9 @@ from referral_service.services.referrals.partners import apply_partners_and_need
 from referral_service.services.referrals.queries import (
     current_consent,
     events_of,
-    overdue_clause,
 )
 from referral_service.services.unit_of_work import SqlUnitOfWork
-from referral_service.services.views import ReferralView, build_view, build_views
+from referral_service.services.views import ReferralView, build_view
 from referral_service.workflows.age_range import age_refusal
 from referral_service.workflows.completeness import Missing, missing_items
 from referral_service.workflows.referral_lifecycle import Party
@@ -345,28 +343,6 @@ def get_referral(uow: SqlUnitOfWork, *, actor: Actor, referral_id: str) -> Refer
         record_access(session, actor=actor, action="read", referrals=[referral])
         uow.commit()
         return view
-
-
-def list_referrals(uow: SqlUnitOfWork, clock: Clock, *, actor: Actor, page: int, per_page: int,
-                   status: str | None = None, overdue: bool = False,
-                   sort: str = "created_at") -> Page[ReferralView]:
-    """The referrals the actor's organisation takes part in; each one shown is access-logged."""
-    with uow:
-        session = uow.session
-        query = select(Referral).where(visible_referrals(actor))
-        if status:
-            query = query.where(Referral.status == status)
-        if overdue:
-            query = query.where(overdue_clause(clock.today()))
-        if sort == "assessment_due":
-            query = query.order_by(Referral.assessment_due.asc().nulls_last(), Referral.id)
-        else:
-            query = query.order_by(Referral.created_at.desc(), Referral.id)
-        result = paginate(session, query, page=page, per_page=per_page)
-        record_access(session, actor=actor, action="list", referrals=result.items)
-        uow.commit()
-        return Page(items=build_views(session, result.items, viewer=actor), total=result.total, page=page,
-                    per_page=per_page)
 
 
 def list_events(uow: SqlUnitOfWork, *, actor: Actor, referral_id: str) -> list[ReferralEvent]:

@@ -1,13 +1,43 @@
-"""Loading referrals the actor may see, and what belongs to them."""
+"""Loading referrals the actor may see, and what belongs to them; the list of them, read through indexes."""
 
 from __future__ import annotations
 
-from sqlalchemy import and_, or_
-from sqlmodel import Session, select
+from dataclasses import replace
+from datetime import date
+from typing import TYPE_CHECKING, Any
 
+from sqlalchemy import and_, or_, true
+from sqlmodel import Session, col, select
+
+from referral_service.clock import Clock
 from referral_service.domain.enums import ReferralStatus
 from referral_service.domain.handover import Handover
 from referral_service.domain.referral import Consent, MunicipalContact, Referral, ReferralEvent
+from referral_service.security.access_log import record_access
+from referral_service.security.actor import Actor
+from referral_service.security.visibility import referral_parts
+from referral_service.services.pagination import (
+    Branch,
+    Order,
+    Page,
+    PageRequest,
+    SortKey,
+    count_parts,
+    counted,
+    first_rows,
+    page_of,
+)
+from referral_service.services.views import ReferralView, build_views
+
+if TYPE_CHECKING:
+    from referral_service.services.unit_of_work import SqlUnitOfWork
+
+#: The list's orders: newest first (served by the indexes on (referrer_org_id, created_at) and (clinic_id,
+#: created_at)), or the assessment deadline first (by (clinic_id, status, assessment_due)); the id breaks ties.
+ORDERS = {
+    "created_at": Order((SortKey(col(Referral.created_at), descending=True), SortKey(col(Referral.id)))),
+    "assessment_due": Order((SortKey(col(Referral.assessment_due), nulls_last=True), SortKey(col(Referral.id)))),
+}
 
 
 def current_consent(session: Session, referral_id: str) -> Consent | None:
@@ -38,10 +68,37 @@ def events_of(session: Session, referral_id: str) -> list[ReferralEvent]:
     )
 
 
-def overdue_clause(today):
+def overdue_clause(today: date) -> Any:
     """Referrals past their assessment or start-of-care deadline and still waiting."""
     waiting = [ReferralStatus.SUBMITTED, ReferralStatus.INFORMATION_REQUESTED]
     return or_(
         and_(Referral.status.in_(waiting), Referral.assessment_due < today),
         and_(Referral.status == ReferralStatus.ACCEPTED, Referral.care_start_due < today),
     )
+
+
+def list_referrals(uow: SqlUnitOfWork, clock: Clock, *, actor: Actor, wanted: PageRequest,
+                   status: str | None = None, overdue: bool = False,
+                   sort: str = "created_at") -> Page[ReferralView]:
+    """The referrals the actor's organisation takes part in; each one shown is access-logged.
+
+    Each part of the need-to-know rule (security.visibility.referral_parts) is read through its own index, only as
+    far as the page reaches; a page after a cursor counts nothing."""
+    filters = [true()]
+    if status:
+        filters.append(col(Referral.status) == status)
+    if overdue:
+        filters.append(overdue_clause(clock.today()))
+    found_by = [and_(part.finds_many(), *filters) for part in referral_parts(actor)]
+    branches = [Branch(where=where) for where in found_by]
+    order = ORDERS[sort]
+    with uow:
+        session = uow.session
+        rows: list[Referral] = list(session.exec(first_rows(Referral, branches=branches, order=order,
+                                                             wanted=wanted))) if branches else []
+        total, capped = counted(wanted, lambda cap: count_parts(session, Referral, parts=found_by, cap=cap))
+        found = page_of(rows, wanted=wanted, total=total, total_capped=capped,
+                        key_of=lambda r: (getattr(r, sort), r.id))
+        record_access(session, actor=actor, action="list", referrals=found.items)
+        uow.commit()
+        return replace(found, items=build_views(session, found.items, viewer=actor))

@@ -8,9 +8,9 @@ from referral_service.api.context import db_session, deps, unit_of_work
 from referral_service.domain.enums import OrganisationKind, ReferralAction, ReferralStatus
 from referral_service.services.admin.directory import list_organisations
 from referral_service.services.cases.read_model import repeat_flags
-from referral_service.services.pagination import MAX_PER_PAGE
-from referral_service.services.referrals import drafts as referral_service
+from referral_service.services.pagination import MAX_PER_PAGE, PageRequest
 from referral_service.services.referrals import duplicates
+from referral_service.services.referrals import queries as referral_lists
 from referral_service.services.referrals.actions import take_action
 from referral_service.services.referrals.page import ReferralPage, referral_page
 from referral_service.web.blueprint import web
@@ -23,17 +23,18 @@ from referral_service.workflows import adult_transfer
 
 
 def _referrals_in(*statuses: str, sort: str = "assessment_due") -> list:
-    """Every referral of the clinic in these statuses: the queue is worked from in full, never cut short."""
+    """Every referral of the clinic in these statuses: the queue is worked from in full, never cut short (page after
+    page, each one continuing after the last, none of them counted)."""
     found = []
     for status in statuses:
-        page_number = 1
+        wanted = PageRequest.by_cursor(per_page=MAX_PER_PAGE)
         while True:
-            page = referral_service.list_referrals(unit_of_work(), deps().clock, actor=web_actor(), page=page_number,
-                                                   per_page=MAX_PER_PAGE, status=status, sort=sort)
+            page = referral_lists.list_referrals(unit_of_work(), deps().clock, actor=web_actor(), wanted=wanted,
+                                                 status=status, sort=sort)
             found += page.items
-            if page_number * MAX_PER_PAGE >= page.total:
+            if page.next_after is None:
                 break
-            page_number += 1
+            wanted = PageRequest.by_cursor(per_page=MAX_PER_PAGE, after=page.next_after)
     return found
 
 

@@ -24,7 +24,7 @@ from referral_service.web.forms.check_ins import CANCEL_CHECK_IN, CHECK_IN_FORMS
 from referral_service.web.forms.decisions import ActionForm, FilledForm
 from referral_service.web.forms.record_pages import register_record_page
 from referral_service.web.forms.submission import forms_on_page
-from referral_service.web.paging import PER_PAGE, requested_page
+from referral_service.web.paging import PER_PAGE, numbered_page
 from referral_service.web.session_auth import login_required, web_actor
 from referral_service.web.views.referrer_actions import move_to, municipality_choices
 
@@ -32,8 +32,8 @@ from referral_service.web.views.referrer_actions import move_to, municipality_ch
 @web.get("/tilbakehenvisninger")
 @login_required
 def handovers():
-    page = handover_service.list_handovers(unit_of_work(), deps().clock, actor=web_actor(), page=requested_page(),
-                                           per_page=PER_PAGE)
+    page = handover_service.list_handovers(unit_of_work(), deps().clock, actor=web_actor(),
+                                           wanted=numbered_page(PER_PAGE))
     due_check_ins = check_in_service.due_today(unit_of_work(), deps().clock, actor=web_actor())
     return render_template("handovers/list.html", page=page, due_check_ins=due_check_ins,
                            today=deps().clock.today())

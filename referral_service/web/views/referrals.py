@@ -8,9 +8,10 @@ from referral_service.api.context import deps, unit_of_work
 from referral_service.domain.enums import ReferralStatus
 from referral_service.errors import NotFound
 from referral_service.services.referrals import drafts as referral_service
+from referral_service.services.referrals import queries as referral_lists
 from referral_service.services.referrals.page import referral_page
 from referral_service.web.blueprint import web
-from referral_service.web.paging import PER_PAGE, requested_page
+from referral_service.web.paging import PER_PAGE, numbered_page
 from referral_service.web.session_auth import login_required, web_actor
 from referral_service.web.views.referrer_actions import referral_detail_page
 
@@ -21,8 +22,8 @@ def my_referrals():
     status = request.args.get("status") or None
     if status and status not in set(ReferralStatus):
         status = None
-    page = referral_service.list_referrals(unit_of_work(), deps().clock, actor=web_actor(), page=requested_page(),
-                                           per_page=PER_PAGE, status=status)
+    page = referral_lists.list_referrals(unit_of_work(), deps().clock, actor=web_actor(),
+                                         wanted=numbered_page(PER_PAGE), status=status)
     return render_template("referrals/list.html", page=page, status=status)
 
 

@@ -17,6 +17,7 @@ from referral_service.db import begin_transaction
 from referral_service.domain.alert import Alert
 from referral_service.domain.outbox import OutboxMessage
 from referral_service.domain.referral import ReferralEvent
+from referral_service.security.access_log import commit_with_access_log
 from referral_service.services.repositories import (
     AccessLogRepository,
     DeadlineMarkRepository,
@@ -147,7 +148,7 @@ class SqlUnitOfWork(UnitOfWork):
         self.session.add(row)
 
     def _commit(self) -> None:
-        self.session.commit()
+        commit_with_access_log(self.session)
 
     def rollback(self) -> None:
         self.session.rollback()

@@ -16,7 +16,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import event
+from sqlalchemy import event, orm
 from sqlalchemy.engine import Engine, make_url
 from sqlmodel import Session, create_engine
 
@@ -72,7 +72,7 @@ def build_engine(url: str, *, foreign_keys: bool = True, **kwargs: Any) -> Engin
     return engine
 
 
-def begin_transaction(session: Session, *, read_only: bool) -> None:
+def begin_transaction(session: orm.Session, *, read_only: bool) -> None:
     """Start the session's transaction for a use case that only reads, or may write.
 
     A write use case on a session that is still in a read-only transaction (the request's token check)

@@ -16,7 +16,7 @@ from sqlalchemy import Connection, event, insert, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, SessionTransaction
 
-from referral_service.db import READ_ONLY
+from referral_service.db import READ_ONLY, begin_transaction
 from referral_service.domain.access_log import GENESIS_HASH, AccessLogEntry, AccessLogHead, entry_digest, row_digest
 from referral_service.domain.referral import Referral
 from referral_service.domain.types import new_id, utcnow
@@ -24,7 +24,7 @@ from referral_service.security.access_log_verification import Verification, veri
 from referral_service.security.actor import Actor
 from referral_service.security.visibility import access_basis
 
-__all__ = ["Verification", "append_rows", "entry_digest", "record_access", "verify_chain"]
+__all__ = ["Verification", "append_rows", "commit_with_access_log", "entry_digest", "record_access", "verify_chain"]
 
 _STAGED = "referral.access_log.staged"
 _LOG = AccessLogEntry.__table__  # type: ignore[attr-defined]
@@ -75,6 +75,23 @@ def append_rows(connection: Connection, rows: list[dict[str, Any]]) -> None:
     connection.execute(update(_HEAD).where(_HEAD.c.id == 1).values(last_hash=prev_hash))
 
 
+def commit_with_access_log(session: Session) -> None:
+    """Commit the session's transaction and the access-log rows it recorded, before returning.
+
+    A transaction that may write takes its rows along (`before_commit` below). One that only read commits
+    first, and its rows follow in one short write transaction on the same session: one connection at a
+    time, and only those few statements wait for SQLite's write lock.
+    """
+    if not session.info.get(_STAGED) or not session.connection().get_execution_options().get(READ_ONLY):
+        session.commit()
+        return
+    rows: list[dict[str, Any]] = session.info.pop(_STAGED)
+    session.commit()
+    begin_transaction(session, read_only=False)
+    append_rows(session.connection(), rows)
+    session.commit()
+
+
 @event.listens_for(Session, "before_commit")
 def _append_staged_rows(session: Session) -> None:
     if session.in_nested_transaction():  # a savepoint's release; the rows go with the outer commit
@@ -87,8 +104,8 @@ def _append_staged_rows(session: Session) -> None:
         session.flush()  # the use case's own changes first: the head's lock is the last thing taken
         append_rows(connection, rows)
         return
-    # A use case that only read: its rows go in a short write transaction of their own, committed
-    # before the read is (so before the answer), and only that short transaction waits for the write lock.
+    # Committed other than by `commit_with_access_log`, a transaction that only read: its rows go in a
+    # short write transaction of their own on another connection, committed before the read is.
     with connection.engine.connect() as writer:
         writer.execution_options(**{READ_ONLY: False})
         with writer.begin():

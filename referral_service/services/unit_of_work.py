@@ -18,6 +18,7 @@ from referral_service.domain.alert import Alert
 from referral_service.domain.outbox import OutboxMessage
 from referral_service.domain.referral import ReferralEvent
 from referral_service.outbox_bell import OutboxBell
+from referral_service.security.access_log import commit_with_access_log
 from referral_service.services.repositories import (
     AccessLogRepository,
     DeadlineMarkRepository,
@@ -170,7 +171,7 @@ class SqlUnitOfWork(UnitOfWork):
             self._bell.rung()
 
     def _commit(self) -> None:
-        self.session.commit()
+        commit_with_access_log(self.session)
 
     def rollback(self) -> None:
         self.session.rollback()

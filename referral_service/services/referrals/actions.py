@@ -5,7 +5,7 @@ what is allowed; this module loads, guards, applies the action's effect, records
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -27,7 +27,7 @@ from referral_service.workflows.completeness import ReferralDraft, missing_items
 from referral_service.workflows.deadlines import DeadlinePolicy
 from referral_service.workflows.escalation import late_decision_marks
 from referral_service.workflows.referral_lifecycle import Decision
-from referral_service.workflows.referral_rights import ReferrerPolicy, may_refer
+from referral_service.workflows.referral_rights import GrantPeriod, ReferrerPolicy, may_refer
 
 
 @dataclass
@@ -79,9 +79,13 @@ def draft_of(referrals: ReferralRepository, referral: Referral, *, today: date,
 
 def _submit(ctx: ActionContext, data: dict[str, Any]) -> dict[str, Any]:
     actor, clock, referrers = ctx.actor, ctx.clock, ctx.referrers
-    grants = ctx.uow.referrals.referral_right_grants(actor.municipality_number)
+
+    def grants() -> Iterator[GrantPeriod]:
+        # Read only if asked for: a profession that always may refer (a GP) needs no grant.
+        yield from ctx.uow.referrals.referral_right_grants(actor.municipality_number)
+
     if not may_refer(profession=actor.profession, on=clock.today(), always=referrers.always,
-                     conditional=referrers.conditional, grants=grants):
+                     conditional=referrers.conditional, grants=grants()):
         raise Forbidden("You do not have the right to refer (henvisningsrett); a co-referrer who has it "
                         "can submit.")
     missing = missing_items(draft_of(ctx.uow.referrals, ctx.referral, today=clock.today(),

@@ -365,8 +365,9 @@ def update_draft(uow: SqlUnitOfWork, *, clock: Clock, identity: IdentityNumbers,
         if invite_organisation_id:
             _invite(uow, clock, actor=actor, referral=referral, organisation_id=invite_organisation_id,
                     version_claimed=True)
+        view = build_view(session, referral)  # in the transaction: the answer is what this commit stores
         uow.commit()
-        return build_view(session, referral)
+        return view
 
 
 def get_referral(uow: SqlUnitOfWork, *, actor: Actor, referral_id: str) -> ReferralView:
@@ -432,8 +433,9 @@ def invite_co_referrer(uow: SqlUnitOfWork, clock: Clock, *, actor: Actor, referr
         require_party(uow.referrals, actor=actor, referral=referral, party=Party.REFERRER)
         check_if_match(referral, if_match)
         _invite(uow, clock, actor=actor, referral=referral, organisation_id=organisation_id, version_claimed=False)
+        view = build_view(uow.session, referral)  # in the transaction: the answer is what this commit stores
         uow.commit()
-        return build_view(uow.session, referral)
+        return view
 
 
 def _invite(uow: SqlUnitOfWork, clock: Clock, *, actor: Actor, referral: Referral, organisation_id: str,
@@ -481,8 +483,9 @@ def update_municipal_contacts(uow: SqlUnitOfWork, clock: Clock, *, actor: Actor,
         record_event(uow, clock, referral=referral, action=ReferralAction.UPDATE_MUNICIPAL_CONTACTS,
                      from_status=referral.status, actor=actor, data={"count": len(contacts)})
         record_access(session, actor=actor, action="update_municipal_contacts", referrals=[referral])
+        view = build_view(session, referral, viewer=actor)  # in the transaction: the answer is what it stores
         uow.commit()
-        return build_view(session, referral, viewer=actor)
+        return view
 
 
 def reveal_national_id(uow: SqlUnitOfWork, identity: IdentityNumbers, *, actor: Actor, referral_id: str) -> str:

@@ -7,6 +7,7 @@ import json
 from datetime import date
 from typing import Any
 
+from sqlalchemy import bindparam
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
@@ -57,6 +58,11 @@ from referral_service.workflows.referral_lifecycle import Party
 DRAFT_FIELDS = ("reasons", "description", "urgency", "measures_tried", "child_view", "attachments")
 
 
+#: Statements every new referral runs, built once (building one costs more than running it).
+_ORGANISATIONS = select(Organisation).where(col(Organisation.id).in_(bindparam("ids", expanding=True)))
+_CHILD_BY_NUMBER = select(Child).where(Child.national_id_index == bindparam("index"))
+
+
 def _require_referrer(actor: Actor) -> None:
     if not actor.has_role(Role.REFERRER):
         raise Forbidden("Only referrers write referrals.")
@@ -78,7 +84,7 @@ def _load_organisations(session: Session, data: dict[str, Any]) -> dict[str, Org
            *(contact.get("organisation_id") for contact in data.get("municipal_contacts") or [])} - {None}
     if not ids:
         return {}
-    return {o.id: o for o in session.exec(select(Organisation).where(col(Organisation.id).in_(ids)))}
+    return {o.id: o for o in session.exec(_ORGANISATIONS, params={"ids": list(ids)})}
 
 
 def _check_organisations(session: Session, data: dict[str, Any]) -> dict[str, Organisation]:
@@ -138,7 +144,7 @@ def _find_or_register_child(session: Session, identity: IdentityNumbers, clock: 
         raise InvalidData("The identity number is not valid.",
                           errors={"child.national_id": [exc.reason]}) from None
     index = identity.vault.blind_index(national_id.value)
-    child = session.exec(select(Child).where(Child.national_id_index == index)).first()
+    child = session.exec(_CHILD_BY_NUMBER, params={"index": index}).first()
     if child is not None and national_id.birth_date_given:
         _check_birth_date_kept(child, national_id.birth_date)
     _check_age(child.birth_date if child is not None else national_id.birth_date, clock)

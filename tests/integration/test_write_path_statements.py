@@ -68,3 +68,30 @@ def test_a_read_of_one_referral_stays_within_its_statements(world):
     assert response.status_code == 200
     assert response.json["status"] == "submitted"
     assert len(statements) <= READ_ONE_STATEMENTS, "\n".join(statements)
+
+
+def test_a_child_registered_meanwhile_by_another_request_is_found_not_registered_twice(world):
+    """Two requests may name a new child at once: the one that registers second takes the first one's child."""
+    from sqlmodel import select
+
+    from referral_service.bootstrap import dependencies
+    from referral_service.domain.child import Child
+    from referral_service.services.referrals.drafts import _find_or_register_child, _register
+
+    deps = dependencies(world.app)
+    database = world.app.extensions["referral_db"]
+    child_data = world.referral_body()["child"]
+    with database.session() as first:
+        registered, new = _find_or_register_child(first, deps.identity, deps.clock, dict(child_data))
+        first.commit()
+    assert new
+    with database.session() as second:
+        # The second request looked before the first one committed, found nobody, and now registers the child.
+        late = Child(**registered.model_dump(exclude={"id"}))
+        assert not _register(second, late)
+        found, new = _find_or_register_child(second, deps.identity, deps.clock, dict(child_data))
+        second.commit()  # the transaction is still good: nothing failed in it
+    assert (found.id, new) == (registered.id, False)
+    with database.session() as session:
+        assert len(session.exec(select(Child).where(Child.id == registered.id)).all()) == 1
+        assert len(session.exec(select(Child)).all()) == 1

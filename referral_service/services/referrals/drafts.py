@@ -8,7 +8,9 @@ from datetime import date
 from typing import Any
 
 from sqlalchemy import bindparam
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import make_transient_to_detached
 from sqlmodel import Session, col, select
 
 from referral_service.clock import Clock
@@ -161,13 +163,26 @@ def _find_or_register_child(session: Session, identity: IdentityNumbers, clock: 
         home_municipality=child_data["home_municipality"],
     )
     _describe(child, child_data)  # the first description stays on the shared row
-    try:
-        # A concurrent request may register the same child: the unique index decides, not a check.
-        with session.begin_nested():
-            session.add(child)
-    except IntegrityError:
-        return session.exec(select(Child).where(Child.national_id_index == index)).one(), False
+    if not _register(session, child):
+        return session.exec(_CHILD_BY_NUMBER, params={"index": index}).one(), False
     return child, True
+
+
+def _register(session: Session, child: Child) -> bool:
+    """Store the child unless a concurrent request has just registered the same number (the unique index decides,
+    not the look-up before): one INSERT ... ON CONFLICT DO NOTHING, not a savepoint around an INSERT."""
+    table = Child.__table__
+    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+    inserted = session.execute(
+        dialect.insert(table).values({column.name: getattr(child, column.name) for column in table.columns})
+        .on_conflict_do_nothing(index_elements=[table.c.national_id_index])
+        .returning(table.c.id)  # a row back only if it was stored (psycopg tells no rowcount here)
+    ).first() is not None
+    if inserted:
+        # The session takes the row as stored, as if it had inserted it itself.
+        make_transient_to_detached(child)
+        session.add(child)
+    return inserted
 
 
 def _check_birth_date_kept(child: Child, birth_date: date) -> None:

@@ -9,6 +9,7 @@ from typing import Any
 
 from sqlalchemy import BindParameter, bindparam
 from sqlalchemy import select as columns
+from sqlalchemy.orm.util import identity_key
 from sqlmodel import Session, col, select
 
 from referral_service.domain.child import Child
@@ -81,12 +82,19 @@ _ORGANISATION_NAMES = columns(Organisation.id, Organisation.name).where(
     col(Organisation.id).in_(_IDS))
 
 
+def _children(session: Session, ids: set[str]) -> dict[str, Child]:
+    """The children, from the session where it holds them already (an action that checked the child's age)."""
+    held = {i: child for i in ids if (child := session.identity_map.get(identity_key(Child, i))) is not None}
+    missing = list(ids - held.keys())
+    return {**held, **{c.id: c for c in session.exec(_CHILDREN, params={"ids": missing})}} if missing else held
+
+
 def build_views(session: Session, referrals: list[Referral], *, viewer: Actor | None = None) -> list[ReferralView]:
     """Views for many referrals with one query per related table, as `viewer` may see them."""
     if not referrals:
         return []
     ids = [r.id for r in referrals]
-    children = {c.id: c for c in session.exec(_CHILDREN, params={"ids": list({r.child_id for r in referrals})})}
+    children = _children(session, {r.child_id for r in referrals})
     consents: dict[str, Consent] = {}
     for consent in session.exec(_CONSENTS_IN_FORCE, params={"ids": ids}):
         consents[consent.referral_id] = consent

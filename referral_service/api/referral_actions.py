@@ -29,4 +29,5 @@ for _action, _body in s.ACTION_BODIES.items():
     register_action(blp, rule=f"/referrals/<referral_id>/{_action.value}",
                     name="referral_" + _action.value.replace("-", "_"),
                     doc=f"{_action.value.replace('-', ' ').capitalize()} the referral.",
-                    body=_body, response=s.ReferralOut, act=_act(_action))
+                    # An instance: given the class, webargs would build the schema (and its nested ones) per request.
+                    body=_body() if _body else None, response=s.ReferralOut, act=_act(_action))

@@ -56,7 +56,7 @@ def _reads(rule: str, response: type) -> Callable[[Any], Any]:
 
 
 @blp.route("/referrals", methods=["POST"])
-@blp.arguments(ReferralIn)
+@blp.arguments(ReferralIn())  # an instance: given the class, webargs builds the schema and its nested ones per request
 @blp.response(201, ReferralOut)
 @blp.doc(parameters=[{"in": "header", "name": "Idempotency-Key", "required": False,
                       "schema": {"type": "string", "maxLength": 1000}}])
@@ -85,7 +85,7 @@ def get_referral(referral_id: str):
     return with_etag(referrals.get_referral(unit_of_work(), actor=current_actor(), referral_id=referral_id))
 
 
-@guarded_change(blp, "/referrals/<referral_id>", method="PATCH", body=ReferralPatch, response=ReferralOut)
+@guarded_change(blp, "/referrals/<referral_id>", method="PATCH", body=ReferralPatch(), response=ReferralOut)
 def update_referral(body: dict, referral_id: str):
     view = referrals.update_draft(unit_of_work(), clock=deps().clock, identity=deps().identity,
                                   municipalities=deps().municipalities, actor=current_actor(),

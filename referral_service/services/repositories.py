@@ -12,6 +12,7 @@ from typing import Any, Protocol
 
 from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import Session, col, select
 
 from referral_service.domain.alert import Alert
@@ -81,7 +82,8 @@ def claim_row_version(session: Session, table: Any, row: Any) -> None:
     ).rowcount
     if claimed != 1:
         raise Conflict(RACE_LOST)
-    row.version += 1
+    # The UPDATE above stored it: the session takes it as stored, so its flush does not write it again.
+    set_committed_value(row, "version", row.version + 1)
 
 
 class SqlReferrals:

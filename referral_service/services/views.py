@@ -7,7 +7,10 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from sqlmodel import Session, select
+from sqlalchemy import BindParameter, bindparam
+from sqlalchemy import select as columns
+from sqlalchemy.orm.util import identity_key
+from sqlmodel import Session, col, select
 
 from referral_service.domain.child import Child
 from referral_service.domain.handover import Handover, HandoverEvent
@@ -65,29 +68,45 @@ def masked_national_id(birth_date: date) -> str:
     return f"{birth_date:%d.%m.%y} *****"
 
 
+#: What a view shows beside the referral, one query per table for any number of referrals. Built once: building a
+#: statement costs more than running it on a small table, and every read and every action answers with a view.
+_IDS: BindParameter[list[str]] = bindparam("ids", expanding=True)
+_CHILDREN = select(Child).where(col(Child.id).in_(_IDS))
+_CONSENTS_IN_FORCE = (select(Consent).where(col(Consent.referral_id).in_(_IDS), col(Consent.superseded_at).is_(None))
+                      .order_by(col(Consent.recorded_at)))
+_CONTACTS = select(MunicipalContact).where(col(MunicipalContact.referral_id).in_(_IDS))
+_CURRENT_HANDOVERS = columns(Handover.referral_id, Handover.id).where(
+    col(Handover.referral_id).in_(_IDS), col(Handover.transferred_to_id).is_(None))  # each one's current task
+_CO_REFERRERS = select(CoReferrer).where(col(CoReferrer.referral_id).in_(_IDS))
+_ORGANISATION_NAMES = columns(Organisation.id, Organisation.name).where(
+    col(Organisation.id).in_(_IDS))
+
+
+def _children(session: Session, ids: set[str]) -> dict[str, Child]:
+    """The children, from the session where it holds them already (an action that checked the child's age)."""
+    held = {i: child for i in ids if (child := session.identity_map.get(identity_key(Child, i))) is not None}
+    missing = list(ids - held.keys())
+    return {**held, **{c.id: c for c in session.exec(_CHILDREN, params={"ids": missing})}} if missing else held
+
+
 def build_views(session: Session, referrals: list[Referral], *, viewer: Actor | None = None) -> list[ReferralView]:
     """Views for many referrals with one query per related table, as `viewer` may see them."""
     if not referrals:
         return []
     ids = [r.id for r in referrals]
-    children = {c.id: c for c in session.exec(select(Child).where(Child.id.in_({r.child_id for r in referrals})))}
+    children = _children(session, {r.child_id for r in referrals})
     consents: dict[str, Consent] = {}
-    for consent in session.exec(
-        select(Consent).where(Consent.referral_id.in_(ids), Consent.superseded_at.is_(None))
-        .order_by(Consent.recorded_at)
-    ):
+    for consent in session.exec(_CONSENTS_IN_FORCE, params={"ids": ids}):
         consents[consent.referral_id] = consent
     contacts: dict[str, list[MunicipalContact]] = defaultdict(list)
-    for contact in session.exec(select(MunicipalContact).where(MunicipalContact.referral_id.in_(ids))):
+    for contact in session.exec(_CONTACTS, params={"ids": ids}):
         contacts[contact.referral_id].append(contact)
-    handovers = dict(session.exec(select(Handover.referral_id, Handover.id).where(
-        Handover.referral_id.in_(ids), Handover.transferred_to_id.is_(None))).all())  # each one's current task
+    handovers = dict(session.execute(_CURRENT_HANDOVERS, {"ids": ids}).all())
     co_referrers: dict[str, list[CoReferrer]] = defaultdict(list)
-    for co in session.exec(select(CoReferrer).where(CoReferrer.referral_id.in_(ids))):
+    for co in session.exec(_CO_REFERRERS, params={"ids": ids}):
         co_referrers[co.referral_id].append(co)
-    partner_ids = {r.child_welfare_org_id for r in referrals if r.child_welfare_org_id}
-    partner_names = dict(session.exec(select(Organisation.id, Organisation.name)
-                                      .where(Organisation.id.in_(partner_ids))).all()) if partner_ids else {}
+    partner_ids = list({r.child_welfare_org_id for r in referrals if r.child_welfare_org_id})
+    partner_names = dict(session.execute(_ORGANISATION_NAMES, {"ids": partner_ids}).all()) if partner_ids else {}
     return [
         ReferralView(
             referral=r,

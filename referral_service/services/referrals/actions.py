@@ -5,12 +5,13 @@ what is allowed; this module loads, guards, applies the action's effect, records
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
 from referral_service.clock import Clock
+from referral_service.domain.child import Child
 from referral_service.domain.enums import OrganisationKind, ReferralAction, ReferralStatus
 from referral_service.domain.municipalities import MunicipalityRegister
 from referral_service.domain.referral import Referral, ReferralEvent
@@ -27,7 +28,7 @@ from referral_service.workflows.completeness import ReferralDraft, missing_items
 from referral_service.workflows.deadlines import DeadlinePolicy
 from referral_service.workflows.escalation import late_decision_marks
 from referral_service.workflows.referral_lifecycle import Decision
-from referral_service.workflows.referral_rights import ReferrerPolicy, may_refer
+from referral_service.workflows.referral_rights import GrantPeriod, ReferrerPolicy, may_refer
 
 
 @dataclass
@@ -39,6 +40,14 @@ class ActionContext:
     municipalities: MunicipalityRegister
     actor: Actor
     referral: Referral
+    _child: Child | None = None
+
+    @property
+    def child(self) -> Child:
+        """The referral's child, read once in an action (and held, so the answer's view finds it in the session)."""
+        if self._child is None:
+            self._child = self.uow.referrals.child_of(self.referral)
+        return self._child
 
 
 Effect = Callable[[ActionContext, dict[str, Any]], dict[str, Any]]
@@ -57,9 +66,9 @@ def _start_assessment_clock(ctx: ActionContext, referral: Referral) -> None:
 
 
 def draft_of(referrals: ReferralRepository, referral: Referral, *, today: date,
-             municipalities: MunicipalityRegister) -> ReferralDraft:
-    """The referral's content as the completeness check sees it."""
-    child = referrals.child_of(referral)
+             municipalities: MunicipalityRegister, child: Child | None = None) -> ReferralDraft:
+    """The referral's content as the completeness check sees it (`child`, when the caller has read it)."""
+    child = child or referrals.child_of(referral)
     consent = referrals.current_consent(referral.id)
     return ReferralDraft(
         age=age_for_rules(child.birth_date, today),
@@ -79,13 +88,17 @@ def draft_of(referrals: ReferralRepository, referral: Referral, *, today: date,
 
 def _submit(ctx: ActionContext, data: dict[str, Any]) -> dict[str, Any]:
     actor, clock, referrers = ctx.actor, ctx.clock, ctx.referrers
-    grants = ctx.uow.referrals.referral_right_grants(actor.municipality_number)
+
+    def grants() -> Iterator[GrantPeriod]:
+        # Read only if asked for: a profession that always may refer (a GP) needs no grant.
+        yield from ctx.uow.referrals.referral_right_grants(actor.municipality_number)
+
     if not may_refer(profession=actor.profession, on=clock.today(), always=referrers.always,
-                     conditional=referrers.conditional, grants=grants):
+                     conditional=referrers.conditional, grants=grants()):
         raise Forbidden("You do not have the right to refer (henvisningsrett); a co-referrer who has it "
                         "can submit.")
     missing = missing_items(draft_of(ctx.uow.referrals, ctx.referral, today=clock.today(),
-                                     municipalities=ctx.municipalities))
+                                     municipalities=ctx.municipalities, child=ctx.child))
     blocking = [item for item in missing if item.blocking]
     if blocking:
         errors: dict[str, list[str]] = {}
@@ -189,7 +202,7 @@ def _transfer_to_dps(ctx: ActionContext, data: dict[str, Any]) -> dict[str, Any]
     """Growing up: the young person goes on at a DPS clinic; the municipal side stays as it is (no handover)."""
     here = ctx.uow.organisations.get(ctx.referral.clinic_id)
     refusal = adult_transfer.transfer_refusal(clinic_kind=here.kind if here else "",
-                                              birth_date=ctx.uow.referrals.child_of(ctx.referral).birth_date,
+                                              birth_date=ctx.child.birth_date,
                                               today=ctx.clock.today())
     if refusal:
         raise Conflict(refusal)

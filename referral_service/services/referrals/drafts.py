@@ -7,8 +7,11 @@ import json
 from datetime import date
 from typing import Any
 
+from sqlalchemy import bindparam
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, select
+from sqlalchemy.orm import make_transient_to_detached
+from sqlmodel import Session, col, select
 
 from referral_service.clock import Clock
 from referral_service.domain.child import Child
@@ -46,13 +49,18 @@ from referral_service.services.referrals.queries import (
     events_of,
 )
 from referral_service.services.unit_of_work import SqlUnitOfWork
-from referral_service.services.views import ReferralView, build_view
+from referral_service.services.views import ReferralView, build_view, child_details
 from referral_service.workflows.age_range import age_refusal
 from referral_service.workflows.completeness import Missing, missing_items
 from referral_service.workflows.referral_lifecycle import Party
 
 #: Content fields a referrer may change while the referral is a draft.
 DRAFT_FIELDS = ("reasons", "description", "urgency", "measures_tried", "child_view", "attachments")
+
+
+#: Statements every new referral runs, built once (building one costs more than running it).
+_ORGANISATIONS = select(Organisation).where(col(Organisation.id).in_(bindparam("ids", expanding=True)))
+_CHILD_BY_NUMBER = select(Child).where(Child.national_id_index == bindparam("index"))
 
 
 def _require_referrer(actor: Actor) -> None:
@@ -69,17 +77,30 @@ def _request_hash(body: dict[str, Any]) -> str:
     return hashlib.sha256(json.dumps(body, sort_keys=True, default=str).encode()).hexdigest()
 
 
-def _check_organisations(session: Session, data: dict[str, Any]) -> None:
+def _load_organisations(session: Session, data: dict[str, Any]) -> dict[str, Organisation]:
+    """The organisations the body names, in one query; while the caller holds them, the session finds them again
+    without asking the database (its identity map holds only what someone references)."""
+    ids = {data.get("clinic_id"), (data.get("child_welfare") or {}).get("organisation_id"),
+           *(contact.get("organisation_id") for contact in data.get("municipal_contacts") or [])} - {None}
+    if not ids:
+        return {}
+    return {o.id: o for o in session.exec(_ORGANISATIONS, params={"ids": list(ids)})}
+
+
+def _check_organisations(session: Session, data: dict[str, Any]) -> dict[str, Organisation]:
+    """The organisations the body names (422 for those that do not exist)."""
+    named = _load_organisations(session, data)
     errors: dict[str, list[str]] = {}
     if "clinic_id" in data:
-        clinic = session.get(Organisation, data["clinic_id"])
+        clinic = named.get(data["clinic_id"])
         if clinic is None or clinic.kind != OrganisationKind.BUP_CLINIC:
             errors["clinic_id"] = ["No BUP clinic with this id."]
     for i, contact in enumerate(data.get("municipal_contacts") or []):
-        if contact.get("organisation_id") and session.get(Organisation, contact["organisation_id"]) is None:
+        if contact.get("organisation_id") and contact["organisation_id"] not in named:
             errors[f"municipal_contacts.{i}.organisation_id"] = ["No organisation with this id."]
     if errors:
         raise InvalidData("The referral refers to organisations that do not exist.", errors=errors)
+    return named
 
 
 def _place_child(municipalities: MunicipalityRegister, clock: Clock, data: dict[str, Any]) -> dict[str, list[str]]:
@@ -96,23 +117,23 @@ def _place_child(municipalities: MunicipalityRegister, clock: Clock, data: dict[
 
 
 def _the_child(session: Session, identity: IdentityNumbers, municipalities: MunicipalityRegister, clock: Clock,
-               data: dict[str, Any]) -> Child | None:
+               data: dict[str, Any]) -> tuple[Child | None, bool]:
     """The child the draft describes (None when it names no new identity number), with its home municipality
-    as today's; every refusal about the child at once (422)."""
+    as today's, and whether this request registered it; every refusal about the child at once (422)."""
     errors = _place_child(municipalities, clock, data)
-    child = None
+    child, registered = None, False
     try:
         if data.get("child", {}).get("national_id"):
-            child = _find_or_register_child(session, identity, clock, data["child"])
+            child, registered = _find_or_register_child(session, identity, clock, data["child"])
     except InvalidData as invalid:
         errors = {**errors, **(invalid.errors or {})}
     if errors:
         raise InvalidData("The child's details are not valid.", errors=errors)
-    return child
+    return child, registered
 
 
 def _find_or_register_child(session: Session, identity: IdentityNumbers, clock: Clock,
-                            child_data: dict[str, Any]) -> Child:
+                            child_data: dict[str, Any]) -> tuple[Child, bool]:
     try:
         national_id = identity.parse(child_data["national_id"], birth_date=child_data.get("birth_date"))
     except InvalidNationalId as exc:
@@ -123,29 +144,43 @@ def _find_or_register_child(session: Session, identity: IdentityNumbers, clock: 
         raise InvalidData("The identity number is not valid.",
                           errors={"child.national_id": [exc.reason]}) from None
     index = identity.vault.blind_index(national_id.value)
-    child = session.exec(select(Child).where(Child.national_id_index == index)).first()
+    child = session.exec(_CHILD_BY_NUMBER, params={"index": index}).first()
     if child is not None and national_id.birth_date_given:
         _check_birth_date_kept(child, national_id.birth_date)
     _check_age(child.birth_date if child is not None else national_id.birth_date, clock)
-    if child is None:
-        child = Child(
-            national_id_ciphertext=identity.vault.encrypt(national_id.value),
-            national_id_index=index,
-            national_id_kind=national_id.kind,
-            synthetic=national_id.synthetic,
-            birth_date=national_id.birth_date,
-            given_name="",
-            family_name="",
-            home_municipality=child_data["home_municipality"],
-        )
-        _describe(child, child_data)  # the first description stays on the shared row
-        try:
-            # A concurrent request may register the same child: the unique index decides, not a check.
-            with session.begin_nested():
-                session.add(child)
-        except IntegrityError:
-            child = session.exec(select(Child).where(Child.national_id_index == index)).one()
-    return child
+    if child is not None:
+        return child, False
+    child = Child(
+        national_id_ciphertext=identity.vault.encrypt(national_id.value),
+        national_id_index=index,
+        national_id_kind=national_id.kind,
+        synthetic=national_id.synthetic,
+        birth_date=national_id.birth_date,
+        given_name="",
+        family_name="",
+        home_municipality=child_data["home_municipality"],
+    )
+    _describe(child, child_data)  # the first description stays on the shared row
+    if not _register(session, child):
+        return session.exec(_CHILD_BY_NUMBER, params={"index": index}).one(), False
+    return child, True
+
+
+def _register(session: Session, child: Child) -> bool:
+    """Store the child unless a concurrent request has just registered the same number (the unique index decides,
+    not the look-up before): one INSERT ... ON CONFLICT DO NOTHING, not a savepoint around an INSERT."""
+    table = Child.__table__
+    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+    inserted = session.execute(
+        dialect.insert(table).values({column.name: getattr(child, column.name) for column in table.columns})
+        .on_conflict_do_nothing(index_elements=[table.c.national_id_index])
+        .returning(table.c.id)  # a row back only if it was stored (psycopg tells no rowcount here)
+    ).first() is not None
+    if inserted:
+        # The session takes the row as stored, as if it had inserted it itself.
+        make_transient_to_detached(child)
+        session.add(child)
+    return inserted
 
 
 def _check_birth_date_kept(child: Child, birth_date: date) -> None:
@@ -178,35 +213,46 @@ def _describe_child_on(referral: Referral, child_data: dict[str, Any]) -> None:
     referral.child_guardians = child_data.get("guardians") or []
 
 
-def record_consent(session: Session, *, referral: Referral, actor: Actor, consent: dict[str, Any],
-                   now) -> None:
-    """The new consent record supersedes the old one; what is shared follows it from now on."""
-    old = current_consent(session, referral.id)
-    if old is not None:
-        old.superseded_at = now
+def _share_as(referral: Referral, consent: dict[str, Any]) -> None:
+    """What the referral is shared with, as the consent says."""
     scope = set(consent.get("share_with") or [])
     referral.shared_with_municipality = ShareWith.MUNICIPALITY in scope
     referral.shared_with_school = ShareWith.SCHOOL in scope
     referral.shared_with_child_welfare = ShareWith.CHILD_WELFARE in scope
-    session.add(
-        Consent(
-            referral_id=referral.id,
-            given_by=sorted(set(consent.get("given_by") or [])),
-            share_with=sorted(set(consent.get("share_with") or [])),
-            recorded_on=consent.get("recorded_on"),
-            withhold_from_guardians=bool(consent.get("withhold_from_guardians")),
-            recorded_by_user_id=actor.user_id,
-            recorded_at=now,
-        )
+
+
+def record_consent(session: Session, *, referral: Referral, actor: Actor, consent: dict[str, Any],
+                   now, first: bool = False) -> Consent:
+    """The new consent record supersedes the old one (`first`: the new referral has none); what is shared
+    follows it from now on."""
+    old = None if first else current_consent(session, referral.id)
+    if old is not None:
+        old.superseded_at = now
+    _share_as(referral, consent)
+    record = Consent(
+        referral_id=referral.id,
+        given_by=sorted(set(consent.get("given_by") or [])),
+        share_with=sorted(set(consent.get("share_with") or [])),
+        recorded_on=consent.get("recorded_on"),
+        withhold_from_guardians=bool(consent.get("withhold_from_guardians")),
+        recorded_by_user_id=actor.user_id,
+        recorded_at=now,
     )
+    session.add(record)
+    return record
+
+
+def _add_contacts(session: Session, *, referral: Referral, contacts: list[dict[str, Any]]) -> list[MunicipalContact]:
+    rows = [MunicipalContact(referral_id=referral.id, role=contact["role"], name=contact["name"],
+                             organisation_id=contact.get("organisation_id")) for contact in contacts]
+    session.add_all(rows)
+    return rows
 
 
 def _replace_contacts(session: Session, *, referral: Referral, contacts: list[dict[str, Any]]) -> None:
     for old in session.exec(select(MunicipalContact).where(MunicipalContact.referral_id == referral.id)):
         session.delete(old)
-    for contact in contacts:
-        session.add(MunicipalContact(referral_id=referral.id, role=contact["role"], name=contact["name"],
-                                     organisation_id=contact.get("organisation_id")))
+    _add_contacts(session, referral=referral, contacts=contacts)
 
 
 def create_referral(uow: SqlUnitOfWork, *, clock: Clock, identity: IdentityNumbers,
@@ -222,11 +268,10 @@ def create_referral(uow: SqlUnitOfWork, *, clock: Clock, identity: IdentityNumbe
             replay = _replay(uow, actor=actor, key=idempotency_key, request_hash=request_hash)
             if replay is not None:
                 return replay, False
-        _check_organisations(session, data)
+        named = _check_organisations(session, data)
         check_partners_and_needs(session, data=data, share_with=(data.get("consent") or {}).get("share_with") or [])
-        child = _the_child(session, identity, municipalities, clock, data)
+        child, registered_now = _the_child(session, identity, municipalities, clock, data)
         assert child is not None  # a new referral always names the child's identity number (ReferralIn)
-        session.flush()
         now = clock.now()
         referral = Referral(
             child_id=child.id,
@@ -240,20 +285,26 @@ def create_referral(uow: SqlUnitOfWork, *, clock: Clock, identity: IdentityNumbe
             **{name: data[name] for name in DRAFT_FIELDS if name in data},
         )
         _describe_child_on(referral, data["child"])
+        _share_as(referral, data.get("consent") or {})
         session.add(referral)
+        # The referral's row goes first, whole (the rows below refer to it, and without ORM relationships the
+        # flush would not know to order them after it); the rest is written once, at the commit.
         session.flush()
-        record_consent(session, referral=referral, actor=actor, consent=data.get("consent") or {}, now=now)
-        _replace_contacts(session, referral=referral, contacts=data.get("municipal_contacts") or [])
-        # Which kind of number identifies the child (an FH-number is to be replaced by a fødselsnummer later).
-        record_event(uow, clock, referral=referral, action=ReferralAction.CREATE, from_status=None, actor=actor,
-                     data={"child_id_kind": child.national_id_kind})
-        apply_partners_and_needs(uow, clock, actor=actor, referral=referral, data=data)
-        record_access(session, actor=actor, action="create", referrals=[referral])
-        # Another open referral of the same child (from anyone) is told at once, as a notice (need-to-know).
-        others = other_open_referrals(session, actor=actor, referral=referral)
-        if idempotency_key:
-            session.add(IdempotencyRecord(user_id=actor.user_id, key=idempotency_key, request_hash=request_hash,
-                                          referral_id=referral.id))
+        with session.no_autoflush:
+            consent = record_consent(session, referral=referral, actor=actor, consent=data.get("consent") or {},
+                                     now=now, first=True)
+            contacts = _add_contacts(session, referral=referral, contacts=data.get("municipal_contacts") or [])
+            # Which kind of number identifies the child (an FH-number is to be replaced by a fødselsnummer later).
+            record_event(uow, clock, referral=referral, action=ReferralAction.CREATE, from_status=None, actor=actor,
+                         data={"child_id_kind": child.national_id_kind})
+            apply_partners_and_needs(uow, clock, actor=actor, referral=referral, data=data)
+            record_access(session, actor=actor, action="create", referrals=[referral])
+            # Another open referral of the same child (from anyone) is told at once, as a notice (need-to-know);
+            # a child registered by this request has none.
+            others = [] if registered_now else other_open_referrals(session, actor=actor, referral=referral)
+            if idempotency_key:
+                session.add(IdempotencyRecord(user_id=actor.user_id, key=idempotency_key, request_hash=request_hash,
+                                              referral_id=referral.id))
         try:
             uow.commit()
         except IntegrityError:
@@ -264,9 +315,11 @@ def create_referral(uow: SqlUnitOfWork, *, clock: Clock, identity: IdentityNumbe
             if replay:
                 return replay, False
             raise
-        view = build_view(session, referral)
-        view.other_open_referrals = others
-        return view, True
+        # The answer is what was just written, from memory: a new draft has no co-referrer and no handover yet.
+        partner = named.get(referral.child_welfare_org_id or "")
+        return ReferralView(referral=referral, child=child_details(referral, child), consent=consent,
+                            municipal_contacts=contacts, child_welfare_name=partner.name if partner else "",
+                            other_open_referrals=others), True
 
 
 def _replay(uow: SqlUnitOfWork, *, actor: Actor, key: str, request_hash: str) -> ReferralView | None:
@@ -307,7 +360,7 @@ def update_draft(uow: SqlUnitOfWork, *, clock: Clock, identity: IdentityNumbers,
         share_with = (data["consent"].get("share_with") or [] if "consent" in data
                       else (in_force.share_with if in_force else []))
         check_partners_and_needs(session, data=data, share_with=share_with)
-        child = _the_child(session, identity, municipalities, clock, data)
+        child, _registered = _the_child(session, identity, municipalities, clock, data)
         if child is None and (data.get("child") or {}).get("birth_date"):
             # Without a new number the child stays; a birth date given with it must be the registered one.
             _check_birth_date_kept(uow.referrals.child_of(referral), data["child"]["birth_date"])
@@ -331,8 +384,9 @@ def update_draft(uow: SqlUnitOfWork, *, clock: Clock, identity: IdentityNumbers,
         if invite_organisation_id:
             _invite(uow, clock, actor=actor, referral=referral, organisation_id=invite_organisation_id,
                     version_claimed=True)
+        view = build_view(session, referral)  # in the transaction: the answer is what this commit stores
         uow.commit()
-        return build_view(session, referral)
+        return view
 
 
 def get_referral(uow: SqlUnitOfWork, *, actor: Actor, referral_id: str) -> ReferralView:
@@ -376,8 +430,9 @@ def invite_co_referrer(uow: SqlUnitOfWork, clock: Clock, *, actor: Actor, referr
         require_party(uow.referrals, actor=actor, referral=referral, party=Party.REFERRER)
         check_if_match(referral, if_match)
         _invite(uow, clock, actor=actor, referral=referral, organisation_id=organisation_id, version_claimed=False)
+        view = build_view(uow.session, referral)  # in the transaction: the answer is what this commit stores
         uow.commit()
-        return build_view(uow.session, referral)
+        return view
 
 
 def _invite(uow: SqlUnitOfWork, clock: Clock, *, actor: Actor, referral: Referral, organisation_id: str,
@@ -425,8 +480,9 @@ def update_municipal_contacts(uow: SqlUnitOfWork, clock: Clock, *, actor: Actor,
         record_event(uow, clock, referral=referral, action=ReferralAction.UPDATE_MUNICIPAL_CONTACTS,
                      from_status=referral.status, actor=actor, data={"count": len(contacts)})
         record_access(session, actor=actor, action="update_municipal_contacts", referrals=[referral])
+        view = build_view(session, referral, viewer=actor)  # in the transaction: the answer is what it stores
         uow.commit()
-        return build_view(session, referral, viewer=actor)
+        return view
 
 
 def reveal_national_id(uow: SqlUnitOfWork, identity: IdentityNumbers, *, actor: Actor, referral_id: str) -> str:

@@ -21,7 +21,7 @@ from itertools import chain, islice
 from typing import Any
 from weakref import WeakKeyDictionary
 
-from sqlalchemy import Connection, Engine, and_, delete, event, func, inspect, or_, select
+from sqlalchemy import Connection, Engine, delete, event, func, inspect, select, union_all
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col
 
@@ -216,21 +216,35 @@ def _forget_after_rollback(session: Session, _previous: Any) -> None:
 Totals = dict[str, Counter]  # measure -> value -> count
 
 
+def _runs(blocks: list[tuple[str, date]]) -> list[tuple[str, date, date]]:
+    """Blocks of one grain next to each other as (grain, first block, last block): at most five runs."""
+    runs: list[tuple[str, date, date]] = []
+    for grain, day in blocks:
+        if runs and runs[-1][0] == grain:
+            runs[-1] = (grain, runs[-1][1], day)
+        else:
+            runs.append((grain, day, day))
+    return runs
+
+
 def read_totals(session: Session, *, scopes: Iterable[str], first: date, last: date) -> dict[str, Totals]:
-    """Each scope's counts summed over [first, last], by measure and value: a few thousand rows at most."""
-    blocks = period_blocks(first, last)
-    national = or_(*(and_(col(DashboardCount.grain) == grain, col(DashboardCount.day) == day)
-                     for grain, day in blocks))
-    by_day = and_(col(DashboardCount.grain) == DAY, col(DashboardCount.day) >= first, col(DashboardCount.day) <= last)
-    clauses = [and_(col(DashboardCount.scope) == scope, national if scope == NATIONAL else by_day)
-               for scope in sorted(set(scopes))]
+    """Each scope's counts summed over [first, last], by measure and value: a few thousand rows at most,
+    each run of blocks read as one range of the primary key."""
+    ranges = [(scope, grain, start, end) for scope in sorted(set(scopes))
+              for grain, start, end in (_runs(period_blocks(first, last)) if scope == NATIONAL
+                                        else [(DAY, first, last)])]
     totals: dict[str, Totals] = {scope: {} for scope in scopes}
-    rows = session.execute(
-        select(col(DashboardCount.scope), col(DashboardCount.measure), col(DashboardCount.value),
-               func.sum(col(DashboardCount.count)))
-        .where(or_(*clauses))
-        .group_by(col(DashboardCount.scope), col(DashboardCount.measure), col(DashboardCount.value))).all()
-    for scope, measure, value, count in rows:
+    if first > last:
+        return totals
+    parts = [select(col(DashboardCount.scope), col(DashboardCount.measure), col(DashboardCount.value),
+                    col(DashboardCount.count))
+             .where(col(DashboardCount.scope) == scope, col(DashboardCount.grain) == grain,
+                    col(DashboardCount.day) >= start, col(DashboardCount.day) <= end)
+             for scope, grain, start, end in ranges]
+    rows = union_all(*parts).subquery()
+    for scope, measure, value, count in session.execute(
+            select(rows.c.scope, rows.c.measure, rows.c.value, func.sum(rows.c.count))
+            .group_by(rows.c.scope, rows.c.measure, rows.c.value)):
         if count:
             totals[scope].setdefault(measure, Counter())[value] = int(count)
     return totals

@@ -26,6 +26,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col
 
 from referral_service.domain.dashboard_count import DashboardCount
+from referral_service.domain.enums import ReferralStatus
 from referral_service.domain.handover import Handover
 from referral_service.domain.referral import Referral, ReferralEvent
 from referral_service.services.dashboard_facts import COUNTED_ACTIONS, NATIONAL, CountingRules, load_entries
@@ -149,9 +150,14 @@ def touched_referrals(session: Session) -> tuple[set[str], set[str]]:
     touched, new = set(), set()
     for row in chain(session.new, session.dirty, session.deleted):
         if isinstance(row, Referral):
-            if row in session.new:
+            # A referral counts for nothing until its first counted event (which touches it): a draft's edits
+            # and a new row alone need no counting.
+            if row in session.new or _was_draft(row):
                 new.add(row.id)
-            elif _changed(row, COUNTED_REFERRAL_FIELDS) or row in session.deleted:
+            if row in session.new:
+                continue
+            if row.status != ReferralStatus.DRAFT and (_changed(row, COUNTED_REFERRAL_FIELDS)
+                                                        or row in session.deleted):
                 touched.add(row.id)
         elif isinstance(row, ReferralEvent):
             if row.action in COUNTED_ACTIONS or row.handover_trigger is not None:
@@ -160,7 +166,12 @@ def touched_referrals(session: Session) -> tuple[set[str], set[str]]:
             if row in session.new or row in session.deleted or _changed(row, COUNTED_HANDOVER_FIELDS):
                 touched.add(row.referral_id)
                 touched.update(_changed_referral(row))
-    return touched | new, new
+    return touched, new & touched
+
+
+def _was_draft(referral: Referral) -> bool:
+    """Whether the stored row is still a draft (being sent now): it counted for nothing before this flush."""
+    return list(inspect(referral).attrs["status"].history.deleted or ()) == [ReferralStatus.DRAFT]
 
 
 def _changed_referral(handover: Handover) -> list[str]:

@@ -22,6 +22,6 @@ class DashboardCount(SQLModel, table=True):
     scope: str = Field(primary_key=True, max_length=40)
     grain: str = Field(primary_key=True, max_length=8)
     day: date = Field(primary_key=True)
-    measure: str = Field(primary_key=True, max_length=48)
-    value: str = Field(primary_key=True, max_length=48)
+    measure: str = Field(primary_key=True, max_length=64)
+    value: str = Field(primary_key=True, max_length=100)
     count: int = 0

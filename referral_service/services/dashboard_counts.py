@@ -4,8 +4,10 @@ Every commit of a session that changed a counted part of a referral (its row, a 
 replaces that referral's entries (services/dashboard_facts.py) in the counts: its entries are read before the
 first flush that touches it and again just before the commit, and the difference is added, in one statement,
 to the rows it changes. A rolled-back transaction takes its difference with it, so the counts cannot drift
-from the events; `rebuild_counts` (the migration, `flask dashboard-rebuild`) counts them all again, which the
-tests compare with. Changing the working-day calendar's setting needs a rebuild.
+from the events; `rebuild_counts` (migration 0021) counts them all again, which the tests compare with.
+Changing the working-day calendar's setting needs a rebuild; rows written outside the ORM (a bulk load) too.
+Concurrent writers wait for each other only on the country's rows of the same day, briefly: the one statement
+that adds a difference runs just before COMMIT, in key order.
 
 The country's counts are kept per day, month and year, every other scope's per day (a clinic or a municipality
 has few entries a day), so a year of the whole country reads twelve months and the days at its edges.

@@ -25,8 +25,8 @@ def upgrade() -> None:
         sa.Column('scope', sa.String(length=40), nullable=False),
         sa.Column('grain', sa.String(length=8), nullable=False),
         sa.Column('day', sa.Date(), nullable=False),
-        sa.Column('measure', sa.String(length=48), nullable=False),
-        sa.Column('value', sa.String(length=48), nullable=False),
+        sa.Column('measure', sa.String(length=64), nullable=False),
+        sa.Column('value', sa.String(length=100), nullable=False),
         sa.Column('count', sa.Integer(), nullable=False),
         sa.PrimaryKeyConstraint('scope', 'grain', 'day', 'measure', 'value'),
     )

@@ -22,6 +22,8 @@ from referral_service.security.identity_crypto import IdentityVault, master_key_
 from referral_service.security.identity_numbers import IdentityNumbers
 from referral_service.services.admin.auth import LoginPolicy
 from referral_service.services.alerts.delivery import EmailSettings
+from referral_service.services.dashboard_counts import keep_counts
+from referral_service.services.dashboard_facts import CountingRules
 from referral_service.services.unit_of_work import SqlUnitOfWork
 from referral_service.workflows.calendar import WorkingDayCalendar
 from referral_service.workflows.deadlines import DeadlinePolicy
@@ -70,6 +72,7 @@ def build(config: BaseConfig) -> Dependencies:
     database.configure(config.DATABASE_URL)
     clock = Clock(source=config.CLOCK or utcnow, timezone=ZoneInfo(config.TIMEZONE))
     calendar = WorkingDayCalendar(saturday_is_working_day=config.SATURDAY_IS_WORKING_DAY)
+    keep_counts(database.engine, CountingRules(calendar=calendar, timezone=clock.timezone))  # Oversikt's counts
     return Dependencies(
         config=config,
         database=database,

@@ -2,6 +2,11 @@
 the country. Aggregates only: no child is named, and figures about 1 or 2 children are hidden
 (`workflows/statistics.py`). Nothing here reads a child's identity, so nothing is written to the access log.
 
+The figures about the period are read from counts kept as the events happen (services/dashboard_facts.py says
+what each referral counts for, services/dashboard_counts.py keeps the sums in the events' transactions), so a
+year of the whole country reads a few thousand rows; breaches, the handovers open today and the changes of
+contact person are counted where they are stored, each bounded by an index.
+
 Definitions (the page's "Slik er tallene regnet ut" says the same in Norwegian):
 - received: a referral whose assessment clock started in the period — its submit event, or its
   receive-forwarded event at the clinic it was forwarded to;
@@ -18,6 +23,7 @@ Days are dates in Norway; working days skip weekends and public holidays.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
@@ -26,12 +32,14 @@ from sqlalchemy import case, func, select
 from sqlmodel import Session
 
 from referral_service.clock import Clock
-from referral_service.domain.enums import OrganisationKind, ReferralAction, ReferralStatus, RejectionReason
+from referral_service.domain.enums import OrganisationKind, ReferralAction, RejectionReason
 from referral_service.domain.handover import DeadlineMark, Handover
-from referral_service.domain.referral import Referral, ReferralEvent
+from referral_service.domain.referral import Referral
 from referral_service.security.actor import Actor
-from referral_service.security.statistics_scope import Scope, scope_for
+from referral_service.security.statistics_scope import NATIONAL, Scope, scope_for
+from referral_service.services import dashboard_facts as facts
 from referral_service.services.dashboard_contacts import ContactFigures, contact_figures
+from referral_service.services.dashboard_counts import Totals, read_totals
 from referral_service.services.equity import EquityTable, equity_table
 from referral_service.workflows.calendar import WorkingDayCalendar
 from referral_service.workflows.handover_lifecycle import (
@@ -40,22 +48,19 @@ from referral_service.workflows.handover_lifecycle import (
     overdue_handovers,
     unacknowledged_past_due,
 )
-from referral_service.workflows.referral_lifecycle import ASSESSMENT_DECISIONS
 from referral_service.workflows.statistics import (
     EQUITY_SUPPRESSION_THRESHOLD,
     Figure,
     count_figure,
-    days_figures,
+    days_figures_of_counts,
     share_figure,
 )
 
 DEFAULT_PERIOD_DAYS = 365
-START_ACTIONS = (ReferralAction.SUBMIT, ReferralAction.RECEIVE_FORWARDED)
 BREACH_KINDS = ("assessment_breach", "care_start_breach")
 #: Always listed, so that the table keeps its shape; other kinds appear when they have referred.
 REFERRING_KINDS = (OrganisationKind.GP_OFFICE, OrganisationKind.SCHOOL_HEALTH_SERVICE,
                    OrganisationKind.PPT_OFFICE, OrganisationKind.CHILD_WELFARE)
-WAITING_STATUSES = (ReferralStatus.SUBMITTED, ReferralStatus.INFORMATION_REQUESTED)
 
 
 # --- period and scope --------------------------------------------------------------------------------------
@@ -169,69 +174,38 @@ class Dashboard:
                 "to_first_contact": self.handovers.to_first_contact}
 
 
-@dataclass(frozen=True)
-class Span:
-    """One child's wait: from a date to a date, in calendar and working days."""
-
-    calendar: int
-    working: int
-
-
-def _span(start: date, end: date, calendar: WorkingDayCalendar) -> Span:
-    return Span((end - start).days, calendar.working_days_between(start, end))
-
-
-def _durations(spans: list[Span]) -> Durations:
-    calendar_median, calendar_p90 = days_figures([s.calendar for s in spans])
-    working_median, working_p90 = days_figures([s.working for s in spans])
-    return Durations(count_figure(len(spans)), calendar_median, calendar_p90, working_median, working_p90)
-
-
 # --- counting ----------------------------------------------------------------------------------------------
 
-@dataclass
-class _Received:
-    kind: str
-    action: str
-    started: date
-    status: str
-    decided: date | None = None
-    rejection_reason: str | None = None
+def _durations(counts: Counter) -> Durations:
+    """A duration's figures from its counts by "calendar/working" days."""
+    calendar_days: Counter = Counter()
+    working_days: Counter = Counter()
+    for value, n in counts.items():
+        calendar, working = value.split("/")
+        calendar_days[int(calendar)] += n
+        working_days[int(working)] += n
+    calendar_median, calendar_p90 = days_figures_of_counts(calendar_days)
+    working_median, working_p90 = days_figures_of_counts(working_days)
+    return Durations(count_figure(sum(counts.values())), calendar_median, calendar_p90, working_median, working_p90)
 
 
-def _received_referrals(session: Session, clock: Clock, scope: Scope, period: Period) -> dict[str, _Received]:
-    """Each referral received in the period, with its first decision and rejection reason."""
-    start, end = period.bounds(clock.timezone)
-    started = (select(ReferralEvent.referral_id, ReferralEvent.action, ReferralEvent.at, Referral.referrer_kind,
-                      Referral.status)
-               .join(Referral, Referral.id == ReferralEvent.referral_id)
-               .where(ReferralEvent.action.in_(START_ACTIONS), ReferralEvent.at >= start, ReferralEvent.at < end,
-                      scope.referrals))
-    received = {rid: _Received(kind, action, clock.local_date(at), status)
-                for rid, action, at, kind, status in session.execute(started).all()}
-    decisions = session.execute(
-        select(ReferralEvent.referral_id, ReferralEvent.action, ReferralEvent.at, ReferralEvent.data)
-        .where(ReferralEvent.action.in_(list(ASSESSMENT_DECISIONS)),
-               ReferralEvent.referral_id.in_(started.with_only_columns(ReferralEvent.referral_id)))
-        .order_by(ReferralEvent.at, ReferralEvent.id)).all()
-    for rid, action, at, data in decisions:
-        referral = received[rid]
-        if referral.decided is None:
-            referral.decided = clock.local_date(at)
-        if action == ReferralAction.REJECT:
-            referral.rejection_reason = (data or {}).get("reason_code") or RejectionReason.OTHER
-    return received
+def _by_first(counts: Counter) -> Counter:
+    """Counts of "a/b" values summed by a; and `_by_second` by b."""
+    found: Counter = Counter()
+    for value, n in counts.items():
+        found[value.split("/", 1)[0]] += n
+    return found
 
 
-def _rejection_row(code: str, referrals: list[_Received]) -> RejectionRow:
-    rejected = sum(r.rejection_reason is not None for r in referrals)
-    return RejectionRow(code, count_figure(len(referrals)), count_figure(rejected),
-                        share_figure(rejected, len(referrals)))
+def _by_second(counts: Counter) -> Counter:
+    found: Counter = Counter()
+    for value, n in counts.items():
+        found[value.split("/", 1)[1]] += n
+    return found
 
 
-def _reason_row(code: str, rejected: list[_Received]) -> ReasonRow:
-    count = sum(r.rejection_reason == code for r in rejected)
-    return ReasonRow(code, count_figure(count), share_figure(count, len(rejected)))
+def _rejection_row(code: str, received: int, rejected: int) -> RejectionRow:
+    return RejectionRow(code, count_figure(received), count_figure(rejected), share_figure(rejected, received))
 
 
 def _in_order(codes: Iterable[str], known: Iterable[str]) -> list[str]:
@@ -240,46 +214,30 @@ def _in_order(codes: Iterable[str], known: Iterable[str]) -> list[str]:
     return known + sorted(set(codes) - set(known))
 
 
-def _referral_figures(session: Session, scope: Scope, period: Period, *, clock: Clock,
-                      calendar: WorkingDayCalendar) -> ReferralFigures:
-    referrals = list(_received_referrals(session, clock, scope, period).values())
-    kinds = _in_order((r.kind for r in referrals), REFERRING_KINDS)
-    rejected = [r for r in referrals if r.rejection_reason is not None]
-    reasons = _in_order((r.rejection_reason for r in rejected), RejectionReason)
+def _total(totals: Totals, measure: str) -> int:
+    return sum(totals.get(measure, Counter()).values())
+
+
+def _referral_figures(totals: Totals) -> ReferralFigures:
+    received, rejected = totals.get(facts.RECEIVED, Counter()), totals.get(facts.REJECTED, Counter())
+    received_by_kind, rejected_by_kind = _by_first(received), _by_first(rejected)
+    by_action, by_reason = _by_second(received), _by_second(rejected)
+    all_received, all_rejected = sum(received.values()), sum(rejected.values())
+    kinds = _in_order((kind for kind, n in received_by_kind.items() if n), REFERRING_KINDS)
+    reasons = _in_order((reason for reason, n in by_reason.items() if n), RejectionReason)
     return ReferralFigures(
-        received=count_figure(len(referrals)),
-        submitted=count_figure(sum(r.action == ReferralAction.SUBMIT for r in referrals)),
-        forwarded_in=count_figure(sum(r.action == ReferralAction.RECEIVE_FORWARDED for r in referrals)),
-        rejection=_rejection_row("all", referrals),
-        by_referrer_kind=[_rejection_row(kind, [r for r in referrals if r.kind == kind]) for kind in kinds],
-        by_reason=[_reason_row(code, rejected) for code in reasons],
-        awaiting_assessment=count_figure(sum(r.decided is None and r.status in WAITING_STATUSES
-                                             for r in referrals)),
-        assessment=_durations([_span(r.started, r.decided, calendar) for r in referrals if r.decided is not None]),
-        sent_with_gaps=count_figure(_submitted_with_gaps(session, clock, scope, period)),
-        municipal_level=count_figure(len(_event_data(session, clock, scope, period,
-                                                     ReferralAction.MUNICIPAL_OUTCOME))),
+        received=count_figure(all_received),
+        submitted=count_figure(by_action[ReferralAction.SUBMIT]),
+        forwarded_in=count_figure(by_action[ReferralAction.RECEIVE_FORWARDED]),
+        rejection=_rejection_row("all", all_received, all_rejected),
+        by_referrer_kind=[_rejection_row(kind, received_by_kind[kind], rejected_by_kind[kind]) for kind in kinds],
+        by_reason=[ReasonRow(code, count_figure(by_reason[code]), share_figure(by_reason[code], all_rejected))
+                   for code in reasons],
+        awaiting_assessment=count_figure(_total(totals, facts.AWAITING)),
+        assessment=_durations(totals.get(facts.ASSESSMENT, Counter())),
+        sent_with_gaps=count_figure(_total(totals, facts.SENT_WITH_GAPS)),
+        municipal_level=count_figure(_total(totals, facts.MUNICIPAL_LEVEL)),
     )
-
-
-def _handover_waits(session: Session, scope: Scope, period: Period, *, clock: Clock,
-                    calendar: WorkingDayCalendar) -> tuple[int, list[Span], list[Span]]:
-    """Handovers triggered in the period, and the waits from the rejection or discharge to the municipality's
-    acknowledgement and to the planned first contact."""
-    start, end = period.bounds(clock.timezone)
-    rows = session.execute(
-        select(ReferralEvent.at, Handover.acknowledged_at, Handover.first_contact_on)
-        .join(ReferralEvent, ReferralEvent.id == Handover.trigger_event_id)
-        .where(ReferralEvent.handover_trigger.is_not(None), ReferralEvent.at >= start, ReferralEvent.at < end,
-               scope.handovers)).all()
-    acknowledged, first_contact = [], []
-    for triggered_at, acknowledged_at, first_contact_on in rows:
-        triggered = clock.local_date(triggered_at)
-        if acknowledged_at is not None:
-            acknowledged.append(_span(triggered, clock.local_date(acknowledged_at), calendar))
-        if first_contact_on is not None:
-            first_contact.append(_span(triggered, first_contact_on, calendar))
-    return len(rows), acknowledged, first_contact
 
 
 def _handovers_now(session: Session, clock: Clock, scope: Scope) -> tuple[int, int, int, int]:
@@ -294,57 +252,27 @@ def _handovers_now(session: Session, clock: Clock, scope: Scope) -> tuple[int, i
     return open_count, overdue, unacknowledged, no_first_contact
 
 
-def _handover_figures(session: Session, scope: Scope, period: Period, *, clock: Clock,
-                      calendar: WorkingDayCalendar) -> HandoverFigures:
-    created, acknowledged, first_contact = _handover_waits(session, scope, period, clock=clock, calendar=calendar)
+def _handover_figures(session: Session, clock: Clock, scope: Scope, *, handovers: Totals,
+                      referrals: Totals) -> HandoverFigures:
+    created = _total(handovers, facts.HANDOVER_CREATED)
+    acknowledged = handovers.get(facts.TO_ACKNOWLEDGED, Counter())
     open_count, overdue, unacknowledged, no_first_contact = _handovers_now(session, clock, scope)
-    moved_in, moved_out, transferred = _moves(session, clock, scope, period)
     return HandoverFigures(
-        created=count_figure(created), unacknowledged=count_figure(created - len(acknowledged)),
-        to_acknowledged=_durations(acknowledged), to_first_contact=_durations(first_contact),
+        created=count_figure(created), unacknowledged=count_figure(created - sum(acknowledged.values())),
+        to_acknowledged=_durations(acknowledged),
+        to_first_contact=_durations(handovers.get(facts.TO_FIRST_CONTACT, Counter())),
         open=count_figure(open_count), overdue=count_figure(overdue),
         overdue_unacknowledged=count_figure(unacknowledged), overdue_no_first_contact=count_figure(no_first_contact),
-        discharged_without_epikrise=count_figure(_discharged_without_epikrise(session, clock, scope, period)),
-        moved_in=count_figure(moved_in), moved_out=count_figure(moved_out), transferred=count_figure(transferred),
+        discharged_without_epikrise=count_figure(_total(referrals, facts.WITHOUT_EPIKRISE)),
+        moved_in=count_figure(_total(referrals, facts.MOVED_IN)),
+        moved_out=count_figure(_total(referrals, facts.MOVED_OUT)),
+        transferred=count_figure(_total(referrals, facts.TRANSFERRED)),
     )
 
 
-def _moves(session: Session, clock: Clock, scope: Scope, period: Period) -> tuple[int, int, int]:
-    """Moves in the period into and out of the scope's municipality, and those that transferred a task; a scope
-    that is not a municipality counts every move in it both ways."""
-    start, end = period.bounds(clock.timezone)
-    within = scope.moves if scope.moves is not None else scope.referrals
-    moves = [data or {} for data in session.execute(
-        select(ReferralEvent.data).join(Referral, Referral.id == ReferralEvent.referral_id)
-        .where(ReferralEvent.action == ReferralAction.MOVE, ReferralEvent.at >= start, ReferralEvent.at < end,
-               within)).scalars().all()]
-    number = scope.municipality_number
-    moved_in = [m for m in moves if number is None or m.get("to_municipality") == number]
-    moved_out = [m for m in moves if number is None or m.get("from_municipality") == number]
-    transferred = sum(1 for m in moves if m.get("transferred_to_id") and (m in moved_in or m in moved_out))
-    return len(moved_in), len(moved_out), transferred
-
-
-def _submitted_with_gaps(session: Session, clock: Clock, scope: Scope, period: Period) -> int:
-    return sum(1 for data in _event_data(session, clock, scope, period, ReferralAction.SUBMIT) if data.get("gaps"))
-
-
-def _event_data(session: Session, clock: Clock, scope: Scope, period: Period,
-                action: ReferralAction) -> list[dict]:
-    """The data of the referral events of one kind in the period, within the scope."""
-    start, end = period.bounds(clock.timezone)
-    return [data or {} for data in session.execute(
-        select(ReferralEvent.data).join(Referral, Referral.id == ReferralEvent.referral_id)
-        .where(ReferralEvent.action == action, ReferralEvent.at >= start, ReferralEvent.at < end,
-               scope.referrals)).scalars().all()]
-
-
-def _discharged_without_epikrise(session: Session, clock: Clock, scope: Scope, period: Period) -> int:
-    discharges = _event_data(session, clock, scope, period, ReferralAction.DISCHARGE)
-    return sum(1 for data in discharges if data.get("epikrise_sent") is False)
-
-
 def _breaches(session: Session, clock: Clock, scope: Scope, period: Period) -> dict[str, Figure]:
+    """Breach marks in the period: the sweep records them, so they are counted where they are (an index on
+    the mark's kind and time keeps this to the period's marks)."""
     start, end = period.bounds(clock.timezone)
     counts: dict[str, int] = dict(session.execute(
         select(DeadlineMark.kind, func.count())
@@ -357,15 +285,32 @@ def _breaches(session: Session, clock: Clock, scope: Scope, period: Period) -> d
 
 def build_dashboard(session: Session, *, clock: Clock, calendar: WorkingDayCalendar, actor: Actor,
                     period: Period, equity_threshold: int = EQUITY_SUPPRESSION_THRESHOLD) -> Dashboard:
-    """The dashboard for the actor's scope and the period; reads only, commits nothing."""
+    """The dashboard for the actor's scope and the period, from the kept counts; reads only, commits nothing.
+
+    `calendar` is the one the counts were kept with (services/dashboard_counts.py); it is not needed to read them.
+    """
     scope = scope_for(session, actor=actor)
+    referral_key, handover_key = count_keys(scope, actor)
+    totals = read_totals(session, scopes=(referral_key, handover_key), first=period.first, last=period.last)
     start, end = period.bounds(clock.timezone)
     return Dashboard(
         scope_kind=scope.kind, scope_name=scope.name, period=period, as_of=clock.today(),
-        referrals=_referral_figures(session, scope, period, clock=clock, calendar=calendar),
-        handovers=_handover_figures(session, scope, period, clock=clock, calendar=calendar),
+        referrals=_referral_figures(totals[referral_key]),
+        handovers=_handover_figures(session, clock, scope, handovers=totals[handover_key],
+                                    referrals=totals[referral_key]),
         breaches=_breaches(session, clock, scope, period),
-        equity=equity_table(session, clock, referrals_in_scope=scope.referrals, start=start, end=end,
-                            threshold=equity_threshold),
+        equity=equity_table(totals[referral_key], threshold=equity_threshold),
         contacts=contact_figures(session, scope, start=start, end=end),
     )
+
+
+def count_keys(scope: Scope, actor: Actor) -> tuple[str, str]:
+    """The keys of the scope's counts (services/dashboard_facts.py): for its referrals and for its handovers."""
+    if scope.kind == NATIONAL:
+        return facts.NATIONAL, facts.NATIONAL
+    if scope.kind == "clinic":
+        return facts.clinic_key(actor.organisation_id), facts.clinic_key(actor.organisation_id)
+    if scope.kind == "municipality":
+        return (facts.municipality_key(actor.municipality_number or ""),
+                facts.municipality_org_key(actor.organisation_id))
+    return facts.referrer_key(actor.organisation_id), facts.referrer_key(actor.organisation_id)

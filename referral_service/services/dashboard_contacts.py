@@ -39,16 +39,23 @@ class ContactFigures:
 
 def contact_figures(session: Session, scope: Scope, *, start: datetime, end: datetime) -> ContactFigures:
     """The changes of contact person per child in the period [start, end) (UTC instants), within the scope."""
+    # The tasks open at some time in the period first, then their steps by the task's index: the cost follows
+    # the tasks of the period, not every step ever taken.
+    alive = (select(col(Handover.id))
+             .where(or_(col(Handover.closed_at).is_(None), col(Handover.closed_at) >= start), scope.handovers))
+    data = col(HandoverEvent.data)
+    assignee, to_user = (data[HOLDER_STEPS[action]].as_string()
+                         for action in (HandoverAction.ASSIGN, StaffChange.REASSIGN))
     rows = session.execute(
-        select(Referral.child_id, HandoverEvent.at, HandoverEvent.action, HandoverEvent.data)
+        select(Referral.child_id, HandoverEvent.at, HandoverEvent.action, assignee, to_user)
         .join(Handover, Handover.id == HandoverEvent.handover_id)
         .join(Referral, Referral.id == Handover.referral_id)
-        .where(col(HandoverEvent.action).in_([str(a) for a in HOLDER_STEPS]), HandoverEvent.at < end,
-               or_(col(Handover.closed_at).is_(None), col(Handover.closed_at) >= start), scope.handovers)
+        .where(col(HandoverEvent.handover_id).in_(alive),
+               col(HandoverEvent.action).in_([str(a) for a in HOLDER_STEPS]), HandoverEvent.at < end)
         .order_by(HandoverEvent.at, HandoverEvent.id)).all()
     steps: dict[str, list[HolderStep]] = defaultdict(list)
-    for child_id, at, action, data in rows:
-        steps[child_id].append((at, (data or {}).get(HOLDER_STEPS[action])))
+    for child_id, at, action, assignee, to_user in rows:  # only the person each step names, not its whole data
+        steps[child_id].append((at, assignee if HOLDER_STEPS[action] == "assignee_user_id" else to_user))
     held = [child for child, child_steps in steps.items() if any(person for _at, person in child_steps)]
     changes = {child: sum(1 for at in contact_changes(steps[child]) if start <= at < end)
                for child in held}

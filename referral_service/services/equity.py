@@ -8,21 +8,19 @@ and so is any total that would let a hidden count be worked out.
 
 from __future__ import annotations
 
-from collections import defaultdict
+from collections import Counter
 from dataclasses import dataclass
 
-from sqlalchemy import select
-from sqlmodel import Session
-
-from referral_service.clock import Clock
-from referral_service.domain.enums import ReasonCode, ReferralAction
 from referral_service.domain.languages import INTERPRETER_LANGUAGES
-from referral_service.domain.referral import Referral, ReferralEvent
+from referral_service.services.dashboard_facts import (
+    CHILD_WELFARE_PARTNER,
+    EQUITY,
+    INTERPRETER,
+    PARENT_ILLNESS,
+    language_group,
+)
 from referral_service.workflows.statistics import Figure, suppress_table, suppressed_count, suppressed_share
 
-#: The rows that are not languages; a language's row is "interpreter:<code>".
-INTERPRETER, PARENT_ILLNESS, CHILD_WELFARE_PARTNER = "interpreter", "parent_illness", "child_welfare_partner"
-START_ACTIONS = (ReferralAction.SUBMIT, ReferralAction.RECEIVE_FORWARDED)
 COUNTS = ("received", "rejected", "accepted", "undecided")
 
 
@@ -51,44 +49,18 @@ class EquityTable:
         return [self.interpreter, *self.languages, self.parent_illness, self.child_welfare_partner]
 
 
-def _language_row(code: str) -> str:
-    return f"{INTERPRETER}:{code}"
-
-
-def _counts(session: Session, clock: Clock, *, referrals_in_scope, start, end) -> dict[str, dict[str, int]]:
-    """Each group's received, rejected, accepted and undecided referrals."""
-    received = session.execute(
-        select(Referral.id, Referral.interpreter_needed, Referral.interpreter_language, Referral.reasons,
-               Referral.child_welfare_org_id)
-        .join(ReferralEvent, ReferralEvent.referral_id == Referral.id)
-        .where(ReferralEvent.action.in_(START_ACTIONS), ReferralEvent.at >= start, ReferralEvent.at < end,
-               referrals_in_scope)).all()
-    ids = {row[0] for row in received}
-    outcomes: dict[str, str] = dict(session.execute(
-        select(ReferralEvent.referral_id, ReferralEvent.action)
-        .where(ReferralEvent.action.in_((ReferralAction.ACCEPT, ReferralAction.REJECT)),
-               ReferralEvent.referral_id.in_(ids))).all()) if ids else {}
-    counts: dict[str, dict[str, int]] = defaultdict(lambda: dict.fromkeys(COUNTS, 0))
-    for name in (INTERPRETER, PARENT_ILLNESS, CHILD_WELFARE_PARTNER):
-        counts[name] = dict.fromkeys(COUNTS, 0)
-    seen: set[str] = set()
-    for referral_id, interpreter_needed, language, reasons, child_welfare_org_id in received:
-        if referral_id in seen:
+def _counts(totals: dict[str, Counter]) -> dict[str, dict[str, int]]:
+    """Each group's received, rejected, accepted and undecided referrals, from the kept counts
+    (services/dashboard_facts.py: each received referral counts once in each of its groups, by its outcome)."""
+    counts = {name: dict.fromkeys(COUNTS, 0) for name in (INTERPRETER, PARENT_ILLNESS, CHILD_WELFARE_PARTNER)}
+    for measure, outcomes in totals.items():
+        if not measure.startswith(EQUITY) or not sum(outcomes.values()):
             continue
-        seen.add(referral_id)
-        outcome = {ReferralAction.ACCEPT: "accepted", ReferralAction.REJECT: "rejected"}.get(
-            outcomes.get(referral_id), "undecided")
-        groups = []
-        if interpreter_needed:
-            groups += [INTERPRETER, _language_row(language or "")]
-        if ReasonCode.PARENT_ILLNESS in (reasons or []):
-            groups.append(PARENT_ILLNESS)
-        if child_welfare_org_id:
-            groups.append(CHILD_WELFARE_PARTNER)
-        for group in groups:
-            counts[group]["received"] += 1
-            counts[group][outcome] += 1
-    return dict(counts)
+        cells = counts.setdefault(measure.removeprefix(EQUITY), dict.fromkeys(COUNTS, 0))
+        for outcome, n in outcomes.items():
+            cells[outcome] += n
+            cells["received"] += n
+    return counts
 
 
 def _row(code: str, language: str | None, cells: dict[str, int], hidden: frozenset, threshold: int) -> EquityRow:
@@ -106,17 +78,17 @@ def _row(code: str, language: str | None, cells: dict[str, int], hidden: frozens
                      share("rejected"), share("accepted"))
 
 
-def equity_table(session: Session, clock: Clock, *, referrals_in_scope, start, end, threshold: int) -> EquityTable:
-    """The equity table for referrals received in [start, end) within the scope's referrals clause."""
-    counts = _counts(session, clock, referrals_in_scope=referrals_in_scope, start=start, end=end)
-    languages = [code for code in INTERPRETER_LANGUAGES if _language_row(code) in counts]
+def equity_table(totals: dict[str, Counter], *, threshold: int) -> EquityTable:
+    """The equity table for the referrals received in the period, from the scope's counts (by measure)."""
+    counts = _counts(totals)
+    languages = [code for code in INTERPRETER_LANGUAGES if language_group(code) in counts]
     hidden = suppress_table(counts, threshold=threshold, row_total="received",
                             row_parts=("rejected", "accepted", "undecided"), unpublished=frozenset({"undecided"}),
-                            column_groups=((INTERPRETER, tuple(_language_row(code) for code in languages)),))
+                            column_groups=((INTERPRETER, tuple(language_group(code) for code in languages)),))
     return EquityTable(
         threshold=threshold,
         interpreter=_row(INTERPRETER, None, counts[INTERPRETER], hidden, threshold),
-        languages=[_row(_language_row(code), code, counts[_language_row(code)], hidden, threshold)
+        languages=[_row(language_group(code), code, counts[language_group(code)], hidden, threshold)
                    for code in languages],
         parent_illness=_row(PARENT_ILLNESS, None, counts[PARENT_ILLNESS], hidden, threshold),
         child_welfare_partner=_row(CHILD_WELFARE_PARTNER, None, counts[CHILD_WELFARE_PARTNER], hidden, threshold),

@@ -8,7 +8,7 @@ Excel's PERSENTIL.INK / PERCENTILE.INC and numpy's default, so anyone can check 
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Generic, Literal, TypeVar
 
@@ -33,6 +33,27 @@ def percentile(values: Sequence[float], p: float) -> float | None:
     rank = (len(ordered) - 1) * p / 100
     below, above = math.floor(rank), math.ceil(rank)
     return ordered[below] + (ordered[above] - ordered[below]) * (rank - below)
+
+
+def percentile_of_counts(counts: Mapping[float, int], p: float) -> float | None:
+    """`percentile` of the values a histogram holds (value -> how many), without listing them one by one."""
+    if not 0 <= p <= 100:
+        raise ValueError("p must be between 0 and 100")
+    total = sum(n for n in counts.values() if n > 0)
+    if not total:
+        return None
+    rank = (total - 1) * p / 100
+    below, above = math.floor(rank), math.ceil(rank)
+    found: dict[int, float] = {}
+    seen = 0
+    for value in sorted(v for v, n in counts.items() if n > 0):
+        seen += counts[value]
+        for position in (below, above):
+            if position not in found and position < seen:
+                found[position] = value
+        if above in found:
+            break
+    return found[below] + (found[above] - found[below]) * (rank - below)
 
 
 def median(values: Sequence[float]) -> float | None:
@@ -112,6 +133,15 @@ def days_figures(values: Sequence[float]) -> tuple[Figure, Figure]:
     if is_small(len(values)):
         return Figure("days", None, hidden=True), Figure("days", None, hidden=True)
     middle, p90 = median(values), percentile(values, 90)
+    return (Figure("days", None if middle is None else round(middle, 1)),
+            Figure("days", None if p90 is None else round(p90, 1)))
+
+
+def days_figures_of_counts(counts: Mapping[float, int]) -> tuple[Figure, Figure]:
+    """`days_figures` of the durations a histogram holds (days -> how many children)."""
+    if is_small(sum(counts.values())):
+        return Figure("days", None, hidden=True), Figure("days", None, hidden=True)
+    middle, p90 = percentile_of_counts(counts, 50), percentile_of_counts(counts, 90)
     return (Figure("days", None if middle is None else round(middle, 1)),
             Figure("days", None if p90 is None else round(p90, 1)))
 

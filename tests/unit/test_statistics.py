@@ -3,14 +3,22 @@ hiding figures about fewer than 3 children."""
 
 from __future__ import annotations
 
-import pytest
+from collections import Counter
+from datetime import date, timedelta
 
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from referral_service.services.dashboard_counts import period_blocks
 from referral_service.workflows.statistics import (
     Figure,
     count_figure,
     days_figures,
+    days_figures_of_counts,
     median,
     percentile,
+    percentile_of_counts,
     share,
     share_figure,
 )
@@ -109,3 +117,36 @@ def test_durations_of_no_children_show_nothing():
 
 def test_the_csv_text_is_the_bare_number():
     assert share_figure(6, 13).csv_text == "46,2" and count_figure(2).csv_text == "<3"
+
+
+# --- figures from kept counts (services/dashboard_counts.py) ---------------------------------------------------
+
+@given(st.lists(st.integers(0, 400), max_size=60), st.sampled_from([0, 10, 50, 90, 100]))
+def test_a_percentile_of_counts_is_the_percentile_of_the_values_they_count(values, p):
+    assert percentile_of_counts(Counter(values), p) == percentile(values, p)
+
+
+@given(st.lists(st.integers(0, 60), max_size=12))
+def test_days_figures_from_counts_are_those_of_the_durations_and_hidden_alike(values):
+    assert days_figures_of_counts(Counter(values)) == days_figures(values)
+
+
+def test_a_year_of_oversikt_reads_the_whole_months_inside_it_and_the_days_at_its_edges():
+    blocks = period_blocks(date(2025, 12, 7), date(2026, 12, 6))
+    assert [grain for grain, _day in blocks].count("month") == 11
+    assert [grain for grain, _day in blocks].count("day") == 25 + 6
+
+
+@given(st.dates(date(2015, 1, 1), date(2027, 12, 31)), st.integers(0, 4000))
+def test_the_blocks_of_a_period_cover_each_of_its_days_once_each_a_whole_day_month_or_year(first, length):
+    last = first + timedelta(days=length)
+    covered = []
+    for grain, start in period_blocks(first, last):
+        if grain == "year":
+            assert (start.month, start.day) == (1, 1)
+        if grain == "month":
+            assert start.day == 1
+        end = {"day": start, "month": (start.replace(day=28) + timedelta(days=4)).replace(day=1) - timedelta(days=1),
+               "year": start.replace(month=12, day=31)}[grain]
+        covered += [start + timedelta(days=n) for n in range((end - start).days + 1)]
+    assert covered == [first + timedelta(days=n) for n in range(length + 1)]

@@ -1,0 +1,263 @@
+"""Keeping Oversikt's counts (domain/dashboard_count.py) in step with the referrals, in the same transaction.
+
+Every commit of a session that changed a counted part of a referral (its row, a counted event, a handover)
+replaces that referral's entries (services/dashboard_facts.py) in the counts: its entries are read before the
+first flush that touches it and again just before the commit, and the difference is added, in one statement,
+to the rows it changes. A rolled-back transaction takes its difference with it, so the counts cannot drift
+from the events; `rebuild_counts` (migration 0021) counts them all again, which the tests compare with.
+Changing the working-day calendar's setting needs a rebuild; rows written outside the ORM (a bulk load) too.
+Concurrent writers wait for each other only on the country's rows of the same day, briefly: the one statement
+that adds a difference runs just before COMMIT, in key order.
+
+The country's counts are kept per day, month and year, every other scope's per day (a clinic or a municipality
+has few entries a day), so a year of the whole country reads twelve months and the days at its edges.
+"""
+
+from __future__ import annotations
+
+import calendar as month_lengths
+from collections import Counter
+from collections.abc import Iterable, Iterator
+from datetime import date, timedelta
+from itertools import chain, islice
+from typing import Any
+from weakref import WeakKeyDictionary
+
+from sqlalchemy import Connection, Engine, delete, event, func, inspect, select, union_all
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlmodel import Session, col
+
+from referral_service.domain.dashboard_count import DashboardCount
+from referral_service.domain.enums import ReferralStatus
+from referral_service.domain.handover import Handover
+from referral_service.domain.referral import Referral, ReferralEvent
+from referral_service.services.dashboard_facts import COUNTED_ACTIONS, NATIONAL, CountingRules, load_entries
+
+DAY, MONTH, YEAR = "day", "month", "year"
+#: Grains kept per scope: the country's counts are dense enough to be worth summing by month and year.
+NATIONAL_GRAINS = (DAY, MONTH, YEAR)
+#: The attributes whose change changes what a referral or a handover counts for.
+COUNTED_REFERRAL_FIELDS = ("status", "clinic_id", "referrer_org_id", "referrer_kind", "child_home_municipality",
+                           "shared_with_municipality", "interpreter_needed", "interpreter_language", "reasons",
+                           "child_welfare_org_id")
+COUNTED_HANDOVER_FIELDS = ("referral_id", "trigger_event_id", "municipality_org_id", "acknowledged_at",
+                           "first_contact_on")
+BATCH = 500
+_BEFORE = "dashboard_counts.before"
+
+Key = tuple[str, str, date, str, str]  # scope, grain, first day of the block, measure, value
+
+
+# --- blocks of days ----------------------------------------------------------------------------------------
+
+def _block_start(day: date, grain: str) -> date:
+    if grain == YEAR:
+        return day.replace(month=1, day=1)
+    if grain == MONTH:
+        return day.replace(day=1)
+    return day
+
+
+def _block_end(start: date, grain: str) -> date:
+    """The last day of the block starting on `start`."""
+    if grain == YEAR:
+        return start.replace(month=12, day=31)
+    if grain == MONTH:
+        return start.replace(day=month_lengths.monthrange(start.year, start.month)[1])
+    return start
+
+
+def period_blocks(first: date, last: date) -> list[tuple[str, date]]:
+    """The whole years, whole months and single days that make up [first, last] exactly, in order."""
+    blocks, day = [], first
+    while day <= last:
+        grain = next(g for g in NATIONAL_GRAINS[::-1] if _block_start(day, g) == day and _block_end(day, g) <= last)
+        blocks.append((grain, day))
+        day = _block_end(day, grain) + timedelta(days=1)
+    return blocks
+
+
+# --- writing -----------------------------------------------------------------------------------------------
+
+def _keys(entries: Counter) -> Counter:
+    """Entries as counted rows: each in its day, and the country's also in its month and year."""
+    rows: Counter = Counter()
+    for (scope, day, measure, value), n in entries.items():
+        for grain in (NATIONAL_GRAINS if scope == NATIONAL else (DAY,)):
+            rows[(scope, grain, _block_start(day, grain), measure, value)] += n
+    return rows
+
+
+def add_to_counts(connection: Connection, difference: Counter) -> None:
+    """Add a difference of entries to the stored counts, in key order (so concurrent writers wait, never deadlock)."""
+    rows = [{"scope": s, "grain": g, "day": d, "measure": m, "value": v, "count": n}
+            for (s, g, d, m, v), n in sorted(_keys(difference).items()) if n]
+    if not rows:
+        return
+    table = DashboardCount.__table__
+    dialect = postgresql if connection.dialect.name == "postgresql" else sqlite
+    statement = dialect.insert(table)
+    statement = statement.on_conflict_do_update(
+        index_elements=[table.c.scope, table.c.grain, table.c.day, table.c.measure, table.c.value],
+        set_={"count": table.c["count"] + statement.excluded["count"]})
+    connection.execute(statement, rows)
+
+
+def _batches(ids: Iterable[str], size: int = BATCH) -> Iterator[list[str]]:
+    iterator = iter(ids)
+    while batch := list(islice(iterator, size)):
+        yield batch
+
+
+def rebuild_counts(connection: Connection, rules: CountingRules) -> int:
+    """Count every referral's entries again from the events (the migration, the rebuild command); the number
+    of referrals counted. Runs in its caller's transaction."""
+    connection.execute(delete(DashboardCount))
+    ids = connection.execute(select(col(Referral.id)).order_by(col(Referral.id))).scalars().all()
+    for batch in _batches(ids):
+        entries: Counter = Counter()
+        for found in load_entries(connection, batch, rules).values():
+            entries.update(found)
+        add_to_counts(connection, entries)
+    return len(ids)
+
+
+# --- keeping them in step ----------------------------------------------------------------------------------
+
+_RULES: WeakKeyDictionary[Engine, CountingRules] = WeakKeyDictionary()
+
+
+def keep_counts(engine: Engine, rules: CountingRules) -> None:
+    """Keep the counts of this database in step with every session's commits (bootstrap calls this once)."""
+    _RULES[engine] = rules
+    for name, listener in (("before_flush", _before_flush), ("before_commit", _before_commit),
+                           ("after_commit", _forget), ("after_soft_rollback", _forget_after_rollback)):
+        if not event.contains(Session, name, listener):
+            event.listen(Session, name, listener)
+
+
+def _rules_of(session: Session) -> CountingRules | None:
+    bind = session.get_bind()
+    engine = bind.engine if isinstance(bind, Connection) else bind
+    return _RULES.get(engine) if isinstance(engine, Engine) else None
+
+
+def _changed(row: Any, fields: tuple[str, ...]) -> bool:
+    state = inspect(row)
+    return any(state.attrs[name].history.has_changes() for name in fields)
+
+
+def touched_referrals(session: Session) -> tuple[set[str], set[str]]:
+    """The referrals whose counted parts this flush changes, and which of them are new."""
+    touched, new = set(), set()
+    for row in chain(session.new, session.dirty, session.deleted):
+        if isinstance(row, Referral):
+            # A referral counts for nothing until its first counted event (which touches it): a draft's edits
+            # and a new row alone need no counting.
+            if row in session.new or _was_draft(row):
+                new.add(row.id)
+            if row in session.new:
+                continue
+            if row.status != ReferralStatus.DRAFT and (_changed(row, COUNTED_REFERRAL_FIELDS)
+                                                        or row in session.deleted):
+                touched.add(row.id)
+        elif isinstance(row, ReferralEvent):
+            if row.action in COUNTED_ACTIONS or row.handover_trigger is not None:
+                touched.add(row.referral_id)
+        elif isinstance(row, Handover):
+            if row in session.new or row in session.deleted or _changed(row, COUNTED_HANDOVER_FIELDS):
+                touched.add(row.referral_id)
+                touched.update(_changed_referral(row))
+    return touched, new & touched
+
+
+def _was_draft(referral: Referral) -> bool:
+    """Whether the stored row is still a draft (being sent now): it counted for nothing before this flush."""
+    return list(inspect(referral).attrs["status"].history.deleted or ()) == [ReferralStatus.DRAFT]
+
+
+def _changed_referral(handover: Handover) -> list[str]:
+    """A handover moved to another referral leaves the old one's entries too (never done; kept for safety)."""
+    history = inspect(handover).attrs["referral_id"].history
+    return [rid for rid in history.deleted or () if rid]
+
+
+def _before_flush(session: Session, _context: Any, _instances: Any) -> None:
+    rules = _rules_of(session)
+    if rules is None:
+        return
+    before: dict[str, Counter] = session.info.setdefault(_BEFORE, {})
+    touched, new = touched_referrals(session)
+    unseen = touched - before.keys()
+    if not unseen:
+        return
+    for rid in unseen & new:
+        before[rid] = Counter()
+    stored = load_entries(session.connection(), unseen - new, rules)
+    for rid in unseen - new:
+        before[rid] = stored.get(rid, Counter())
+
+
+def _before_commit(session: Session) -> None:
+    rules = _rules_of(session)
+    if rules is None:
+        return
+    session.flush()
+    before: dict[str, Counter] = session.info.pop(_BEFORE, {})
+    if not before:
+        return
+    connection = session.connection()
+    difference: Counter = Counter()
+    for batch in _batches(sorted(before)):
+        for found in load_entries(connection, batch, rules).values():
+            difference.update(found)
+    for old in before.values():
+        difference.subtract(old)
+    add_to_counts(connection, difference)
+
+
+def _forget(session: Session) -> None:
+    session.info.pop(_BEFORE, None)
+
+
+def _forget_after_rollback(session: Session, _previous: Any) -> None:
+    session.info.pop(_BEFORE, None)
+
+
+# --- reading -----------------------------------------------------------------------------------------------
+
+Totals = dict[str, Counter]  # measure -> value -> count
+
+
+def _runs(blocks: list[tuple[str, date]]) -> list[tuple[str, date, date]]:
+    """Blocks of one grain next to each other as (grain, first block, last block): at most five runs."""
+    runs: list[tuple[str, date, date]] = []
+    for grain, day in blocks:
+        if runs and runs[-1][0] == grain:
+            runs[-1] = (grain, runs[-1][1], day)
+        else:
+            runs.append((grain, day, day))
+    return runs
+
+
+def read_totals(session: Session, *, scopes: Iterable[str], first: date, last: date) -> dict[str, Totals]:
+    """Each scope's counts summed over [first, last], by measure and value: a few thousand rows at most,
+    each run of blocks read as one range of the primary key."""
+    ranges = [(scope, grain, start, end) for scope in sorted(set(scopes))
+              for grain, start, end in (_runs(period_blocks(first, last)) if scope == NATIONAL
+                                        else [(DAY, first, last)])]
+    totals: dict[str, Totals] = {scope: {} for scope in scopes}
+    if first > last:
+        return totals
+    parts = [select(col(DashboardCount.scope), col(DashboardCount.measure), col(DashboardCount.value),
+                    col(DashboardCount.count))
+             .where(col(DashboardCount.scope) == scope, col(DashboardCount.grain) == grain,
+                    col(DashboardCount.day) >= start, col(DashboardCount.day) <= end)
+             for scope, grain, start, end in ranges]
+    rows = union_all(*parts).subquery()
+    for scope, measure, value, count in session.execute(
+            select(rows.c.scope, rows.c.measure, rows.c.value, func.sum(rows.c.count))
+            .group_by(rows.c.scope, rows.c.measure, rows.c.value)):
+        if count:
+            totals[scope].setdefault(measure, Counter())[value] = int(count)
+    return totals

@@ -1,0 +1,277 @@
+"""Oversikt's kept counts (services/dashboard_counts.py) never drift from the events: after any sequence of
+what people and the workers do — referrals sent, decided, forwarded, moved, their consent changed, handovers
+acknowledged and planned, days passing across months and a new year — every user's Oversikt read from the
+counts is the one counted straight from the events (the service's code before it kept counts,
+tests/support/dashboard_recount.py), for the default period and for periods that cut months; and counting
+everything again gives the counts that were kept. A database upgraded from revision 0017 fills them the same way.
+"""
+
+from __future__ import annotations
+
+import importlib
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+import sqlalchemy as sa
+from alembic.migration import MigrationContext
+from alembic.operations import Operations
+from hypothesis import HealthCheck, settings
+from hypothesis import strategies as st
+from hypothesis.stateful import RuleBasedStateMachine, initialize, precondition, rule, run_state_machine_as_test
+from sqlmodel import Session, select
+
+from referral_service.bootstrap import dependencies
+from referral_service.domain.dashboard_count import DashboardCount
+from referral_service.domain.handover import Handover
+from referral_service.domain.organisation import Organisation, User
+from referral_service.security.actor import Actor
+from referral_service.services.admin.auth import actor_for_user
+from referral_service.services.dashboard import Period, build_dashboard, default_period
+from referral_service.services.dashboard_counts import rebuild_counts
+from referral_service.services.dashboard_facts import CountingRules
+from tests.support.dashboard_recount import recount_dashboard
+from tests.support.loop import InProcessWorker
+
+OSLO = ZoneInfo("Europe/Oslo")
+START = datetime(2025, 12, 22, 10, tzinfo=OSLO)  # the sequence crosses a new year and the months after it
+#: Every kind of scope: the country, two clinics, two municipalities, three referrers.
+READERS = ("admin", "bup", "bup2", "coordinator_askoy", "coordinator_bergen", "gp", "ppt", "nurse_bergen")
+REFERRERS = {"gp": "4627", "nurse_bergen": "4601", "ppt": "4601"}
+MUNICIPALITY_CONSENT = {"given_by": ["guardian"], "share_with": ["bup", "municipality", "school"]}
+BUP_ONLY_CONSENT = {"given_by": ["guardian"], "share_with": ["bup", "school"]}
+REJECTION_REASONS = ("not_specialist_need", "insufficient_information", "municipal_measures_not_tried")
+COORDINATOR = {"4627": "coordinator_askoy", "4601": "coordinator_bergen"}
+MAX_REFERRALS = 6
+DECIDABLE = ("submitted", "information_requested", "accepted", "in_treatment")
+
+
+def next_steps(today: date) -> dict[str, list[tuple[str, str, dict | None]]]:
+    """BUP's and the referrer's possible next steps per status: (who, action, body); "referrer" is the sender."""
+    return {
+        "submitted": [
+            ("clinic", "accept", {"care_start_due": (today + timedelta(days=30)).isoformat()}),
+            *[("clinic", "reject", {"reason_code": reason, "explanation": "Forklaring.",
+                                    "municipal_advice": "Råd til kommunen."}) for reason in REJECTION_REASONS],
+            ("clinic", "municipal-outcome", {"assessment_conversation_on": today.isoformat(),
+                                             "explanation": "Kommunen.", "municipal_advice": "Helsesykepleier."}),
+            ("clinic", "forward", "bup2"),
+            ("clinic", "request-information", {"questions": "Hvor lenge har fraværet vart?"}),
+            ("referrer", "withdraw", {"reason": "Familien ønsker det ikke."}),
+        ],
+        "information_requested": [
+            ("referrer", "supplement", {"text": "Fraværet startet i august."}),
+            ("clinic", "reject", {"reason_code": "insufficient_information", "explanation": "Forklaring.",
+                                  "municipal_advice": "Råd."}),
+        ],
+        "accepted": [
+            ("clinic", "start-treatment", {"first_appointment_on": today.isoformat()}),
+            ("clinic", "withdraw", {"reason": "Familien ønsker det ikke."}),
+        ],
+        "in_treatment": [
+            ("clinic", "discharge", {"summary": "Bedre.", "follow_up_recommendations": "Samtaler i kommunen.",
+                                     "epikrise_sent": True}),
+            ("clinic", "discharge", {"summary": "Bedre.", "follow_up_recommendations": "Samtaler i kommunen.",
+                                     "epikrise_sent": False}),
+        ],
+    }
+
+
+def actor_of(session: Session, world, who: str) -> Actor:
+    user = session.get(User, world.users[who].id)
+    return actor_for_user(user, session.get(Organisation, user.organisation_id))
+
+
+def periods(today: date) -> list[Period]:
+    """The default period, one that cuts months at both ends, and a few days in the middle."""
+    return [default_period(today), Period(START.date() + timedelta(days=3), today - timedelta(days=2)),
+            Period(date(2026, 1, 1), date(2026, 1, 20))]
+
+
+def assert_counts_agree_with_the_events(app, world) -> None:
+    deps = dependencies(app)
+    database = app.extensions["referral_db"]
+    with database.session() as session:
+        for who in READERS:
+            actor = actor_of(session, world, who)
+            for period in periods(deps.clock.today()):
+                kept = build_dashboard(session, clock=deps.clock, calendar=deps.calendar, actor=actor, period=period)
+                counted = recount_dashboard(session, clock=deps.clock, calendar=deps.calendar, actor=actor,
+                                            period=period)
+                assert kept == counted, (who, period)
+    assert stored_counts(database.engine) == rebuilt_counts(database.engine, deps)
+
+
+def stored_counts(engine) -> set[tuple]:
+    with engine.connect() as connection:
+        return {tuple(row) for row in connection.execute(sa.select(DashboardCount.__table__))
+                if row.count}
+
+
+def rebuilt_counts(engine, deps) -> set[tuple]:
+    """The counts as a full recount makes them (rolled back again)."""
+    with engine.connect() as connection:
+        transaction = connection.begin()
+        rebuild_counts(connection, CountingRules(calendar=deps.calendar, timezone=deps.clock.timezone))
+        rows = {tuple(row) for row in connection.execute(sa.select(DashboardCount.__table__)) if row.count}
+        transaction.rollback()
+    return rows
+
+
+def counting_machine(app, world):
+    database = app.extensions["referral_db"]
+    deps = dependencies(app)
+
+    class Counting(RuleBasedStateMachine):
+        def __init__(self) -> None:
+            super().__init__()
+            self.worker = InProcessWorker(app)
+            world.clock.set(START)
+            #: referral id -> (referrer, clinic, home municipality, status)
+            self.referrals: dict[str, list[str]] = {}
+
+        def ids_in(self, statuses) -> list[str]:
+            return sorted(rid for rid, (_who, _clinic, _home, status) in self.referrals.items() if status in statuses)
+
+        @initialize()
+        def empty(self) -> None:
+            from tests.integration.conftest import empty_case_tables
+
+            empty_case_tables(app)
+
+        @precondition(lambda self: len(self.referrals) < MAX_REFERRALS)
+        @rule(who=st.sampled_from(sorted(REFERRERS)), shares=st.booleans(), interpreter=st.booleans(),
+              parent_illness=st.booleans(), gaps=st.booleans())
+        def send(self, who: str, shares: bool, interpreter: bool, parent_illness: bool, gaps: bool) -> None:
+            extra: dict = {}
+            if interpreter:
+                extra["interpreter"] = {"needed": True, "language": "so"}
+            if parent_illness:
+                extra["reasons"] = ["anxiety", "parent_mental_illness_or_substance_use"]
+            if gaps:
+                extra["municipal_contacts"] = []
+            referral = world.create_referral(who, home_municipality=REFERRERS[who], **extra,
+                                             consent={**(MUNICIPALITY_CONSENT if shares else BUP_ONLY_CONSENT),
+                                                      "recorded_on": deps.clock.today().isoformat()})
+            status = world.act(who, referral["id"], "submit")["status"]
+            self.referrals[referral["id"]] = [who, "bup", REFERRERS[who], status]
+
+        @precondition(lambda self: self.ids_in(DECIDABLE))
+        @rule(data=st.data(), worker_runs=st.booleans())
+        def decide(self, data, worker_runs: bool) -> None:
+            steps = next_steps(deps.clock.today())
+            rid = data.draw(st.sampled_from(self.ids_in(steps)), label="referral")
+            who, clinic, home, status = self.referrals[rid]
+            side, action, body = data.draw(st.sampled_from(steps[status]), label="step")
+            actor = clinic if side == "clinic" else who
+            if action == "forward":
+                body = {"clinic_id": world.orgs["bup2"].id, "reason": "Et annet opptaksområde."}
+            answer = world.act(actor, rid, action, body)
+            self.referrals[rid][3] = answer["status"]
+            if action == "forward":
+                forwarded = world.get("bup", f"/api/v1/referrals/{rid}").json["forwarded_to_id"]
+                self.referrals[forwarded] = [who, "bup2", home, "submitted"]
+            if worker_runs:  # else the handover comes later, when the workers catch up
+                self.worker.run()
+
+        @rule()
+        def the_workers_catch_up(self) -> None:
+            self.worker.run()
+
+        @precondition(lambda self: self.ids_in({"submitted", "accepted", "in_treatment", "rejected"}))
+        @rule(data=st.data())
+        def the_family_moves(self, data) -> None:
+            rid = data.draw(st.sampled_from(self.ids_in({"submitted", "accepted", "in_treatment", "rejected"})))
+            who, clinic, home, status = self.referrals[rid]
+            to = "4601" if home == "4627" else "4627"
+            response = world.post(clinic, f"/api/v1/referrals/{rid}/move", json={"home_municipality": to})
+            if response.status_code == 200:
+                self.referrals[rid][2] = to
+
+        @precondition(lambda self: self.ids_in({"submitted", "information_requested", "accepted"}))
+        @rule(data=st.data(), shares=st.booleans())
+        def the_consent_changes(self, data, shares: bool) -> None:
+            rid = data.draw(st.sampled_from(self.ids_in({"submitted", "information_requested", "accepted"})))
+            consent = MUNICIPALITY_CONSENT if shares else BUP_ONLY_CONSENT
+            world.post(self.referrals[rid][0], f"/api/v1/referrals/{rid}/consent",
+                       json={**consent, "recorded_on": deps.clock.today().isoformat(),
+                             "withhold_from_guardians": False})
+
+        @rule(data=st.data(), step=st.sampled_from(["acknowledge", "plan", "close"]))
+        def the_municipality_takes_a_step(self, data, step: str) -> None:
+            with database.session() as session:
+                handovers = session.exec(select(Handover.id, Handover.municipality_number)
+                                         .where(Handover.status != "closed").order_by(Handover.id)).all()
+            if not handovers:
+                return
+            handover_id, number = data.draw(st.sampled_from(handovers), label="handover")
+            body = {"plan": {"first_contact_on": (deps.clock.today() + timedelta(days=data.draw(
+                        st.integers(0, 12), label="first contact in"))).isoformat(), "plan": "Samtale."},
+                    "close": {"outcome": "Fulgt opp."}}.get(step)
+            world.post(COORDINATOR.get(number, "coordinator_askoy"), f"/api/v1/handovers/{handover_id}/{step}",
+                       json=body)
+
+        @rule(days=st.sampled_from([1, 3, 9, 20]), hour=st.sampled_from([0, 10, 23]))
+        def days_pass(self, days: int, hour: int) -> None:
+            world.clock.set(datetime.combine(deps.clock.today() + timedelta(days=days), time(hour, 30), OSLO))
+
+        def teardown(self) -> None:
+            self.worker.run()
+            assert_counts_agree_with_the_events(app, world)
+
+    return Counting
+
+
+def test_the_kept_counts_give_the_oversikt_counted_from_the_events_after_any_sequence_of_actions(app, world):
+    run_state_machine_as_test(
+        counting_machine(app, world),
+        settings=settings(max_examples=12, stateful_step_count=25, deadline=None,
+                          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow]),
+    )
+
+
+
+
+def run_migration_0021(engine) -> None:
+    """Migration 0021's upgrade, as Alembic runs it, on a database whose counts table is not there yet."""
+    migration = importlib.import_module("referral_service.migrations.versions.0021_dashboard_facts")
+    with engine.begin() as connection:
+        connection.execute(sa.text("DROP TABLE dashboard_count"))
+        with Operations.context(MigrationContext.configure(connection)):
+            migration.upgrade()
+
+
+def test_the_migration_fills_the_counts_so_an_upgraded_database_shows_the_same_oversikt(app, world):
+    deps, worker = dependencies(app), InProcessWorker(app)
+    world.clock.set(START)
+    sent = {}
+    for n, who in enumerate(["gp", "gp", "gp", "gp", "nurse_bergen", "nurse_bergen", "ppt"]):
+        referral = world.create_referral(who, home_municipality=REFERRERS[who],
+                                         interpreter={"needed": n < 4, "language": "so"} if n < 4 else None,
+                                         consent={**MUNICIPALITY_CONSENT, "recorded_on": "2025-12-22"})
+        world.act(who, referral["id"], "submit")
+        sent[n] = referral["id"]
+    world.clock.set(START + timedelta(days=16))  # into the new year
+    for n in (0, 1, 4):
+        world.act("bup", sent[n], "reject", {"reason_code": "not_specialist_need", "explanation": "Forklaring.",
+                                             "municipal_advice": "Råd."})
+    world.act("bup", sent[2], "accept", {"care_start_due": "2026-03-01"})
+    world.act("bup", sent[5], "forward", {"clinic_id": world.orgs["bup2"].id, "reason": "Et annet område."})
+    worker.run()
+    world.clock.set(START + timedelta(days=20))
+    with app.extensions["referral_db"].session() as session:
+        handovers = session.exec(select(Handover.id, Handover.municipality_number)).all()
+    for handover_id, number in handovers:
+        world.post(COORDINATOR[number], f"/api/v1/handovers/{handover_id}/acknowledge")
+    world.post("bup", f"/api/v1/referrals/{sent[2]}/move", json={"home_municipality": "4601"})
+    engine = app.extensions["referral_db"].engine
+    kept = stored_counts(engine)
+
+    run_migration_0021(engine)
+
+    assert stored_counts(engine) == kept
+    assert_counts_agree_with_the_events(app, world)
+    with app.extensions["referral_db"].session() as session:
+        national = build_dashboard(session, clock=deps.clock, calendar=deps.calendar,
+                                   actor=actor_of(session, world, "admin"), period=default_period(deps.clock.today()))
+    assert (national.referrals.received.text, national.referrals.rejection.rejected.text,
+            national.handovers.created.text, national.handovers.moved_in.text) == ("8", "3", "3", "<3")

@@ -61,8 +61,8 @@ def bulk_engine(url: str) -> Engine:
 class Children:
     """The children of the nation: new ones with a synthetic identity number, and some referred again."""
 
-    def __init__(self, world: World, vault: IdentityVault) -> None:
-        self.world, self.vault = world, vault
+    def __init__(self, world: World, vault: IdentityVault, *, shard: int = 0, shards: int = 1) -> None:
+        self.world, self.vault, self.shard, self.shards = world, vault, shard, shards
         self.by_place: dict[str, list[Child]] = {}
         self.numbers: set[str] = set()
 
@@ -70,8 +70,11 @@ class Children:
         """A synthetic fødselsnummer no other child has (individual numbers 500-999 for 2000-2039, 000-499 before)."""
         low = 500 if birth.year >= 2000 else 0
         while True:
+            individual = self.world.rng.randint(low, low + 499)
+            if individual % self.shards != self.shard:  # shards written in parallel never meet on a number
+                continue
             try:
-                number = make_national_id(birth, individual=self.world.rng.randint(low, low + 499), synthetic=True)
+                number = make_national_id(birth, individual=individual, synthetic=True)
             except ValueError:  # a check digit of 10: the next individual number
                 continue
             if number not in self.numbers:
@@ -107,7 +110,9 @@ def creation_moments(world: World, *, today: date, years: int, count: int) -> li
 
 
 def generate(url: str, *, years: int, scale: float, seed: int, today: date, secret_key: str,
-             log: Any = sys.stderr) -> dict[str, Any]:
+             log: Any = sys.stderr, workers: int = 1) -> dict[str, Any]:
+    """The whole data set; with several workers (SQLite only) the referrals are written by that many processes
+    into shards that are then merged, and the access log chained once over all of them."""
     started = time.monotonic()
     upgrade(url)
     service_engine = build_engine(url)
@@ -128,24 +133,38 @@ def generate(url: str, *, years: int, scale: float, seed: int, today: date, secr
     for row in directory.users:
         writer.add(User.__table__, row)  # type: ignore[attr-defined]
     writer.flush()
-    children = Children(world, IdentityVault(master_key_from(DevelopmentConfig({"SECRET_KEY": secret_key}))))
-    who = [(place, org) for place in directory.places for org, _ in place.referrers]
-    cumulative = list(accumulate(place.weight * share for place in directory.places for _, share in place.referrers))
-    total = round(REFERRALS_A_YEAR * scale * years)
-    month = None
-    for n, moment in enumerate(creation_moments(world, today=today, years=years, count=total)):
-        if (moment.year, moment.month) != month:
-            month = (moment.year, moment.month)
-            writer.chain_months_before(month)
-            print(f"generate: {moment:%Y-%m} ({n}/{total} referrals, {time.monotonic() - started:.0f} s)",
-                  file=log, flush=True)
-        place, org = who[bisect.bisect(cumulative, rng.random() * cumulative[-1])]
-        write_referral(world, place=place, referrer_org=org, child=children.for_referral(place, moment),
-                       created=moment)
+    vault = IdentityVault(master_key_from(DevelopmentConfig({"SECRET_KEY": secret_key})))
+    moments = creation_moments(world, today=today, years=years, count=round(REFERRALS_A_YEAR * scale * years))
+    if workers > 1 and engine.dialect.name == "sqlite":
+        from bench.generator.shards import write_in_shards
+
+        write_in_shards(url, writer, directory, moments, now=now, seed=seed, vault=vault, workers=workers, log=log)
+    else:
+        write_referrals(world, Children(world, vault), moments, log=log,
+                        started=started)
     writer.finish()
     engine.dispose()
     return {"url_backend": url.split(":", 1)[0], "years": years, "scale": scale, "seed": seed,
             "today": today.isoformat(), "seconds": round(time.monotonic() - started, 1), "rows": count_rows(url)}
+
+
+def write_referrals(world: World, children: Children, moments: list[datetime], *, log: Any, started: float,
+                    label: str = "") -> None:
+    """Each referral's story, in the order they were written; the access log chained month by month."""
+    rng, writer, directory = world.rng, world.writer, world.directory
+    who = [(place, org) for place in directory.places for org, _ in place.referrers]
+    cumulative = list(accumulate(place.weight * share for place in directory.places for _, share in place.referrers))
+    month = None
+    for n, moment in enumerate(moments):
+        if (moment.year, moment.month) != month:
+            month = (moment.year, moment.month)
+            writer.chain_months_before(month)
+            print(f"generate{label}: {moment:%Y-%m} ({n}/{len(moments)} referrals, "
+                  f"{time.monotonic() - started:.0f} s)", file=log, flush=True)
+        place, org = who[bisect.bisect(cumulative, rng.random() * cumulative[-1])]
+        write_referral(world, place=place, referrer_org=org, child=children.for_referral(place, moment),
+                       created=moment)
+        writer.maybe_flush()
 
 
 def count_rows(url: str) -> dict[str, int]:
@@ -166,11 +185,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=11)
     parser.add_argument("--today", type=date.fromisoformat, default=date.today(),
                         help="the service's today: data lies in the years before it (default: today)")
+    parser.add_argument("--workers", type=int, default=1,
+                        help="SQLite only: write the referrals in this many processes, then merge (default 1)")
     parser.add_argument("--secret-key", default=DevelopmentConfig.SECRET_KEY,
                         help="the SECRET_KEY the service will run with (the identity numbers' key derives from it)")
     args = parser.parse_args(argv)
     result = generate(args.url, years=args.years, scale=args.scale, seed=args.seed, today=args.today,
-                      secret_key=args.secret_key)
+                      secret_key=args.secret_key, workers=args.workers)
     print(json.dumps(result, indent=2))
     return 0
 

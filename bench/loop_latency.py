@@ -409,3 +409,7 @@ def main(argv: list[str] | None = None) -> int:
     print(table(configurations))
     print(f"\nratios are measured / baseline; written to {args.out}")
     return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

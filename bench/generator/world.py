@@ -23,7 +23,22 @@ ALERTS = Alert.__table__  # type: ignore[attr-defined]
 OUTBOX = OutboxMessage.__table__  # type: ignore[attr-defined]
 MARKS = DeadlineMark.__table__  # type: ignore[attr-defined]
 
-_CALENDAR = WorkingDayCalendar()
+class _RememberingCalendar(WorkingDayCalendar):
+    """The service's calendar, remembering each day's answer (the generator asks about the same days millions
+    of times)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._known: dict[date, bool] = {}
+
+    def is_working_day(self, day: date) -> bool:
+        known = self._known.get(day)
+        if known is None:
+            known = self._known[day] = super().is_working_day(day)
+        return known
+
+
+_CALENDAR = _RememberingCalendar()
 
 
 @lru_cache(maxsize=200_000)

@@ -54,8 +54,12 @@ class BulkWriter:
         self.seq, self.last_hash = (known[0], known[1]) if known else (0, GENESIS_HASH)
 
     def add(self, table: Table, row: dict[str, Any]) -> None:
+        """Buffered until the next `maybe_flush`, which the caller calls between referrals (never mid-story, so
+        a child row is never written before its parent)."""
         self.buffers[table].append(row)
         self._buffered += 1
+
+    def maybe_flush(self) -> None:
         if self._buffered >= CHUNK:
             self.flush()
 
@@ -65,7 +69,7 @@ class BulkWriter:
 
     def flush(self) -> None:
         with self.engine.begin() as conn:
-            for table in ORDER:
+            for table in [*ORDER, *(t for t in self.buffers if t not in ORDER)]:
                 rows = self.buffers.pop(table, None)
                 if rows:
                     self._insert(conn, table, rows)

@@ -204,7 +204,7 @@ def _probe(client: Client, referral_path: str, *, stop: threading.Event, pace: f
     latencies: dict[str, list[float]] = {"read": [], "login": []}
     failures = {"5xx": 0, "database_is_locked": 0}
     n = 0
-    while not stop.is_set():
+    while not stop.is_set() or n < 2:  # at least one of each, however short the job
         kind = "login" if n % 2 else "read"
         started = time.perf_counter()
         if kind == "login":
@@ -271,19 +271,21 @@ class _MemorySampler:
     """The largest resident size of the serve process group while a load runs."""
 
     def __init__(self, pgid: int) -> None:
-        self.pgid, self.samples = pgid, [0.0]
+        self.pgid, self.samples = pgid, []
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
         self._thread.start()
 
     def _run(self) -> None:
-        while not self._stop.wait(0.5):
+        while True:
             self.samples.append(group_rss_mb(self.pgid)[0])
+            if self._stop.wait(0.5):
+                return
 
     def stop(self) -> float:
         self._stop.set()
         self._thread.join(timeout=5)
-        return max(self.samples)
+        return max(self.samples, default=0.0)
 
 
 def memory(served: Served, under_load: list[float]) -> list[Row]:

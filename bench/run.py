@@ -13,6 +13,7 @@ import json
 import os
 import platform
 import shutil
+import signal
 import sqlite3
 import subprocess
 import sys
@@ -28,10 +29,12 @@ from sqlalchemy.engine import make_url
 
 from bench import loop_latency, parts
 from bench.generate import generate
+from bench.generator.to_postgres import copy_to_postgres
 from bench.harness import Baseline, service_env, start_serve
 from bench.loop_latency import ROOT, Served
 
 RESULTS = ROOT / "bench" / "results" / "latest.json"
+SECRET = "development-only-secret-not-for-production"  # the key `serve` derives identity numbers' keys from
 PARTS = ("a", "b", "c", "d", "e", "f")
 #: The scheduler's own sweep and reconciler stay out of (a)-(c); (e) runs them on purpose.
 EFFORTS = {"full": parts.Effort(), "quick": parts.Effort(rounds=3, pairs=10, reads=10, pages=3),
@@ -47,9 +50,9 @@ def log(message: str) -> None:
 
 @contextmanager
 def databases(backend: str, workdir: Path, *, years: int, scale: float, small_scale: float,
-              big_url: str | None) -> Iterator[dict[str, Any]]:
+              big_url: str | None, need_big: bool) -> Iterator[dict[str, Any]]:
     """The small and the N-year database for this backend: generated here, or the N-year one copied from
-    --big-url (never written to: reads add access-log rows, and the sweep adds marks)."""
+    --big-sqlite or --big-postgres (never written to: reads add access-log rows, the sweep adds marks)."""
     with ExitStack() as stack:
         if backend == "sqlite":
             small = f"sqlite:///{workdir / 'small.sqlite'}"
@@ -63,14 +66,16 @@ def databases(backend: str, workdir: Path, *, years: int, scale: float, small_sc
             server = start_postgres()
             stack.callback(server.stop)
             small = server.create_database("bench_small")
-            big = server.create_database("bench_big") if not big_url else ""
+            big = server.create_database("bench_big")
             make_big = _copy_postgres if big_url else None
         info: dict[str, Any] = {"small_url": small}
         started = time.monotonic()
         log(f"{backend}: generating the small database (1 year x {small_scale})")
-        info["small"] = generate(small, years=1, scale=small_scale, seed=7, today=date.today(),
-                                 secret_key="development-only-secret-not-for-production", log=open(os.devnull, "w"))
-        if make_big is not None and big_url:
+        info["small"] = generate(small, years=1, scale=small_scale, seed=7, today=date.today(), secret_key=SECRET,
+                                 log=open(os.devnull, "w"))  # noqa: SIM115
+        if not need_big:
+            big = ""
+        elif make_big is not None and big_url:
             log(f"{backend}: copying {make_url(big_url).render_as_string(hide_password=True)}")
             big = make_big(big_url, workdir)
             if backend == "postgres":
@@ -78,8 +83,11 @@ def databases(backend: str, workdir: Path, *, years: int, scale: float, small_sc
             info["big"] = {"copied_from": make_url(big_url).render_as_string(hide_password=True)}
         else:
             log(f"{backend}: generating the {years}-year database (x {scale})")
-            info["big"] = generate(big, years=years, scale=scale, seed=11, today=date.today(),
-                                   secret_key="development-only-secret-not-for-production", log=sys.stderr)
+            source = f"sqlite:///{workdir / 'big.sqlite'}"
+            info["big"] = generate(source, years=years, scale=scale, seed=11, today=date.today(), secret_key=SECRET,
+                                   log=sys.stderr, workers=2)
+            if backend == "postgres":
+                copy_to_postgres(source, big, log=sys.stderr)
         info["big_url"], info["prepared_seconds"] = big, round(time.monotonic() - started, 1)
         yield info
 
@@ -128,7 +136,8 @@ def run_backend(backend: str, workdir: Path, args: argparse.Namespace, effort: p
     wanted = set(args.only)
     rows: list[dict[str, Any]] = []
     with databases(backend, workdir, years=args.years, scale=args.scale, small_scale=args.small_scale,
-                   big_url=args.big_url if backend == args.db_of_big_url else None) as dbs, ExitStack() as stack:
+                   big_url=args.big_sqlite if backend == "sqlite" else args.big_postgres,
+                   need_big=bool(wanted & {"c", "e"})) as dbs, ExitStack() as stack:
         small_env = service_env(workdir / "small", dbs["small_url"], **QUIET_SCHEDULER)
         small = start_serve(small_env, workdir / "small")
         stack.callback(small.stop)
@@ -227,15 +236,19 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--years", type=int, default=10, help="years of data in the large database")
     parser.add_argument("--scale", type=float, default=1.0, help="x 35 000 referrals a year")
     parser.add_argument("--small-scale", type=float, default=0.05, help="the small database: 1 year x this")
-    parser.add_argument("--big-url", default=None,
-                        help="an N-year database made by bench.generate to copy instead of generating one")
+    parser.add_argument("--big-sqlite", default=None,
+                        help="an N-year SQLite database made by bench.generate, copied instead of generating one")
+    parser.add_argument("--big-postgres", default=None,
+                        help="an N-year PostgreSQL database made by bench.generate, copied (CREATE DATABASE ... "
+                             "TEMPLATE, so nobody may be connected to it) instead of generating one")
     parser.add_argument("--effort", choices=["full", "quick", "smoke"], default="full")
     parser.add_argument("--loop-n", type=int, default=40, help="(d): decisions per configuration")
     parser.add_argument("--out", type=Path, default=RESULTS)
     parser.add_argument("--keep", action="store_true", help="keep the working directory")
     args = parser.parse_args(argv)
-    args.db_of_big_url = ("sqlite" if args.big_url and args.big_url.startswith("sqlite") else "postgres")
     effort = EFFORTS[args.effort]
+    # SIGTERM unwinds like Ctrl-C, so every server this run started is stopped on the way out.
+    signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
     workdir = Path(tempfile.mkdtemp(prefix="referral-bench-"))
     started = time.monotonic()
     rows: list[dict[str, Any]] = []

@@ -147,9 +147,12 @@ def build_directory(session: Session, rng: random.Random, *, today: date, passwo
             if not gp.leads and rng.random() < 0.8:
                 b.person(gp, R.REFERRER_LEAD, P.DOCTOR, lead=True)
             place.referrers.append((gp, 0.72 / gp_offices))
-        ppt = b.org(K.PPT_OFFICE, f"PPT {m.name}", m.number)
-        b.person(ppt, R.REFERRER, P.PSYCHOLOGIST)
-        b.person(ppt, R.REFERRER_LEAD, P.PSYCHOLOGIST, lead=True)
+        demo_ppt = demo_orgs.get(f"PPT {m.name}")
+        ppt = _existing(demo_ppt, demo_users) if demo_ppt else b.org(K.PPT_OFFICE, f"PPT {m.name}", m.number)
+        if not ppt.people:
+            b.person(ppt, R.REFERRER, P.PSYCHOLOGIST)
+        if not ppt.leads:
+            b.person(ppt, R.REFERRER_LEAD, P.PSYCHOLOGIST, lead=True)
         welfare = b.org(K.CHILD_WELFARE, f"Barneverntjenesten i {m.name}", m.number)
         b.person(welfare, R.REFERRER, P.CHILD_WELFARE_LEADER)
         place.referrers += [(ppt, 0.14), (welfare, 0.14)]

@@ -250,7 +250,7 @@ def measure_served(env: dict[str, str], workdir: Path, database_url: str, *, n: 
             referral = api.call("POST", "/api/v1/referrals", referral_body(orgs, seq), who="gp", expect=201)
             api.call("POST", f"/api/v1/referrals/{referral['id']}/submit", who="gp")
             referral_ids.append(referral["id"])
-        wait_for(lambda: outcome.unprocessed() == 0, timeout=120, what="the submissions to be processed")
+        wait_for(lambda: outcome.unprocessed() == 0, timeout=600, what="the submissions to be processed")
         api.call("GET", f"/api/v1/referrals/{referral_ids[0]}", who="bup")  # log in before timing
         request_ms = []
         for rid in referral_ids:
@@ -258,7 +258,7 @@ def measure_served(env: dict[str, str], workdir: Path, database_url: str, *, n: 
             api.call("POST", f"/api/v1/referrals/{rid}/reject", REJECTION, who="bup")
             request_ms.append((time.perf_counter() - started) * 1000)
             time.sleep(pace)  # the shape of the load, not synchronisation
-        wait_for(lambda: outcome.closed(referral_ids), timeout=120, interval=0.2,
+        wait_for(lambda: outcome.closed(referral_ids), timeout=600, interval=0.2,
                  what="every rejection's handover and e-mail")
         result = {name: summary(values) for name, values in outcome.latencies(referral_ids).items()}
         result["decision_request_ms"] = summary(request_ms)

@@ -19,6 +19,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import traceback
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from datetime import UTC, date, datetime
@@ -38,6 +39,7 @@ SECRET = "development-only-secret-not-for-production"  # the key `serve` derives
 PARTS = ("a", "b", "c", "d", "e", "f")
 #: The scheduler's own sweep and reconciler stay out of (a)-(c); (e) runs them on purpose.
 EFFORTS = {"full": parts.Effort(), "quick": parts.Effort(rounds=3, pairs=10, reads=10, pages=3),
+           "short": parts.Effort(rounds=2, pairs=5, reads=5, pages=2),
            "smoke": parts.Effort(rounds=1, pairs=2, reads=2, pages=1, background_timeout=120, idle_seconds=2)}
 QUIET_SCHEDULER = {"REFERRAL_SWEEP_INTERVAL_SECONDS": "86400", "REFERRAL_RECONCILE_INTERVAL_SECONDS": "86400"}
 
@@ -182,7 +184,10 @@ def run_loop(workdir: Path, args: argparse.Namespace) -> list[dict[str, Any]]:
     for backend in args.db:
         name, run = runners[backend]
         log(f"(d) decision -> handover loop: {name} ({args.loop_n} decisions)")
-        result = run(workdir / f"loop-{name}", n=args.loop_n, pace=0.1, relay_interval=None)
+        try:
+            result = run(workdir / f"loop-{name}", n=args.loop_n, pace=0.1, relay_interval=None)
+        except (TimeoutError, RuntimeError, OSError) as exc:  # the rest of the table still stands
+            result = {"skipped": f"failed: {exc}"}
         if "skipped" in result:
             rows.append(parts.row("d", f"decision -> handover ({name})", None, None, "ms", skipped=result["skipped"]))
             continue
@@ -241,7 +246,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--big-postgres", default=None,
                         help="an N-year PostgreSQL database made by bench.generate, copied (CREATE DATABASE ... "
                              "TEMPLATE, so nobody may be connected to it) instead of generating one")
-    parser.add_argument("--effort", choices=["full", "quick", "smoke"], default="full")
+    parser.add_argument("--effort", choices=sorted(EFFORTS), default="full")
     parser.add_argument("--loop-n", type=int, default=40, help="(d): decisions per configuration")
     parser.add_argument("--out", type=Path, default=RESULTS)
     parser.add_argument("--keep", action="store_true", help="keep the working directory")
@@ -256,7 +261,12 @@ def main(argv: list[str] | None = None) -> int:
     try:
         for backend in args.db:
             if set(args.only) - {"d"}:
-                result = run_backend(backend, workdir / backend, args, effort)
+                try:
+                    result = run_backend(backend, workdir / backend, args, effort)
+                except Exception as exc:  # noqa: BLE001 - one database failing leaves the other's figures
+                    log(f"{backend} failed: {traceback.format_exc()}")
+                    rows.append(parts.row("-", f"{backend}: failed", None, None, "", skipped=f"failed: {exc!r}"))
+                    continue
                 rows += result["rows"]
                 databases_used[backend] = result["databases"]
         if "d" in args.only:

@@ -31,7 +31,7 @@ def ms_summary(values: list[float]) -> dict[str, float]:
 def service_env(data_dir: Path, database_url: str, **extra: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("REFERRAL_")}
     env.update(REFERRAL_DATA_DIR=str(data_dir), REFERRAL_DATABASE_URL=database_url, REFERRAL_LOG_LEVEL="WARNING",
-               REFERRAL_SMTP_HOST="", PYTHONUNBUFFERED="1", **extra)
+               REFERRAL_SMTP_HOST="", PYTHONUNBUFFERED="1", PYTHONPATH=str(ROOT), **extra)
     return env
 
 

@@ -82,9 +82,8 @@ def wait_for(condition: Callable[[], object], *, timeout: float, what: str, inte
 
 
 def cli() -> list[str]:
-    script = Path(sys.executable).parent / "referral-service"
-    if script.exists():
-        return [str(script)]
+    """`referral-service` from this checkout: the console script would import the installed (editable) copy,
+    which may be another worktree's code; run with cwd=ROOT (and PYTHONPATH=ROOT for the worker it starts)."""
     return [sys.executable, "-c", "from referral_service.cli import main; main()"]
 
 
@@ -296,7 +295,8 @@ def measure_in_process(database_url: str, data_dir: Path, *, n: int) -> dict:
 
 def base_env(data_dir: Path, relay_interval: float | None, **extra: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("REFERRAL_")}
-    env.update(REFERRAL_DATA_DIR=str(data_dir), REFERRAL_LOG_LEVEL="INFO", PYTHONUNBUFFERED="1", **extra)
+    env.update(REFERRAL_DATA_DIR=str(data_dir), REFERRAL_LOG_LEVEL="INFO", PYTHONUNBUFFERED="1",
+               PYTHONPATH=str(ROOT), **extra)
     if relay_interval is not None:
         env["REFERRAL_RELAY_INTERVAL_SECONDS"] = str(relay_interval)
     return env

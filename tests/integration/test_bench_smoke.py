@@ -29,7 +29,7 @@ SECRET = "development-only-secret-not-for-production"
 
 def audit_verify(database_url: str) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("REFERRAL_")}
-    env.update(REFERRAL_DATABASE_URL=database_url, REFERRAL_LOG_LEVEL="WARNING")
+    env.update(REFERRAL_DATABASE_URL=database_url, REFERRAL_LOG_LEVEL="WARNING", PYTHONPATH=str(ROOT))
     return subprocess.run([sys.executable, "-c", "from referral_service.cli import main; main()", "audit", "verify"],
                           cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
 

@@ -39,7 +39,7 @@ SECRET = "development-only-secret-not-for-production"  # the key `serve` derives
 PARTS = ("a", "b", "c", "d", "e", "f")
 #: The scheduler's own sweep and reconciler stay out of (a)-(c); (e) runs them on purpose.
 EFFORTS = {"full": parts.Effort(), "quick": parts.Effort(rounds=3, pairs=10, reads=10, pages=3),
-           "short": parts.Effort(rounds=2, pairs=5, reads=5, pages=2),
+           "short": parts.Effort(rounds=2, pairs=5, reads=5, pages=2, background_timeout=300),
            "smoke": parts.Effort(rounds=1, pairs=2, reads=2, pages=1, background_timeout=120, idle_seconds=2)}
 QUIET_SCHEDULER = {"REFERRAL_SWEEP_INTERVAL_SECONDS": "86400", "REFERRAL_RECONCILE_INTERVAL_SECONDS": "86400"}
 
@@ -213,6 +213,8 @@ def table(rows: list[dict[str, Any]]) -> str:
         failed = {s for group in _statuses(entry) for s in group if not s.startswith("2")}
         if failed:
             flags.append("HTTP " + ",".join(sorted(failed)))
+        if entry.get("background_exit") not in (0, None):
+            flags.append(f"exit {entry['background_exit']}: stopped at the time limit, did not finish")
         if entry.get("skipped"):
             flags.append(f"skipped: {entry['skipped']}")
         lines.append(f"{entry['part']:2}{entry['what'][:66]:66} {_cell(entry['measured']):>10} "

@@ -156,7 +156,7 @@ def run_backend(backend: str, workdir: Path, args: argparse.Namespace, effort: p
                 log(f"{backend}: (b) read path")
                 rows += parts.read_path(small, baseline, effort)
             if "f" in wanted:
-                rows += idle_memory + parts.memory(small, under_load)[1:]
+                rows += parts.memory(small, under_load, idle=idle_memory[0]["measured"])
         if wanted & {"c", "e"}:
             big_env = service_env(workdir / "big", dbs["big_url"], **QUIET_SCHEDULER)
             log(f"{backend}: starting serve on the {args.years}-year database")
@@ -204,7 +204,7 @@ def run_loop(workdir: Path, args: argparse.Namespace) -> list[dict[str, Any]]:
 # --- the table -------------------------------------------------------------------------------------------------------
 
 def table(rows: list[dict[str, Any]]) -> str:
-    header = f"{'':2}{'what':66} {'measured':>10} {'baseline':>10} {'ratio':>8}  unit"
+    header = f"{'':2}{'db':9}{'what':66} {'measured':>10} {'baseline':>10} {'ratio':>8}  unit"
     lines = [header, "-" * len(header)]
     for entry in rows:
         flags = []
@@ -217,7 +217,7 @@ def table(rows: list[dict[str, Any]]) -> str:
             flags.append(f"exit {entry['background_exit']}: stopped at the time limit, did not finish")
         if entry.get("skipped"):
             flags.append(f"skipped: {entry['skipped']}")
-        lines.append(f"{entry['part']:2}{entry['what'][:66]:66} {_cell(entry['measured']):>10} "
+        lines.append(f"{entry['part']:2}{entry.get('db', ''):9}{entry['what'][:66]:66} {_cell(entry['measured']):>10} "
                      f"{_cell(entry['baseline']):>10} {_cell(entry['ratio'], 'x'):>8}  {entry['unit']} "
                      + " ".join(flags))
     return "\n".join(lines)
@@ -252,7 +252,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--loop-n", type=int, default=40, help="(d): decisions per configuration")
     parser.add_argument("--out", type=Path, default=RESULTS)
     parser.add_argument("--keep", action="store_true", help="keep the working directory")
+    parser.add_argument("--show", type=Path, nargs="+", default=None, help="print the table of saved results")
     args = parser.parse_args(argv)
+    if args.show:
+        for path in args.show:
+            saved = json.loads(path.read_text())
+            print(f"{path} ({saved['at']}, load average {saved['machine'].get('load_average')})")
+            print(table(saved["rows"]) + "\n")
+        return 0
     effort = EFFORTS[args.effort]
     # SIGTERM unwinds like Ctrl-C, so every server this run started is stopped on the way out.
     signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))

@@ -41,8 +41,9 @@ lint: setup
 	$(BIN)/ruff check .
 	$(BIN)/python -m mypy
 
+## The benchmark table of issue 11 (bench/README.md); e.g. make bench BENCH_ARGS="--db sqlite --only a,c --years 1"
 bench: setup
-	$(BIN)/python -m bench
+	$(BIN)/python -m bench $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .ruff_cache

@@ -1,5 +1,5 @@
-"""`python -m bench`: the closed-loop latency benchmark."""
+"""`python -m bench` (`make bench`): the benchmark table (bench/run.py)."""
 
-from bench.loop_latency import main
+from bench.run import main
 
 raise SystemExit(main())

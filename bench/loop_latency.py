@@ -82,9 +82,8 @@ def wait_for(condition: Callable[[], object], *, timeout: float, what: str, inte
 
 
 def cli() -> list[str]:
-    script = Path(sys.executable).parent / "referral-service"
-    if script.exists():
-        return [str(script)]
+    """`referral-service` from this checkout: the console script would import the installed (editable) copy,
+    which may be another worktree's code; run with cwd=ROOT (and PYTHONPATH=ROOT for the worker it starts)."""
     return [sys.executable, "-c", "from referral_service.cli import main; main()"]
 
 
@@ -250,7 +249,7 @@ def measure_served(env: dict[str, str], workdir: Path, database_url: str, *, n: 
             referral = api.call("POST", "/api/v1/referrals", referral_body(orgs, seq), who="gp", expect=201)
             api.call("POST", f"/api/v1/referrals/{referral['id']}/submit", who="gp")
             referral_ids.append(referral["id"])
-        wait_for(lambda: outcome.unprocessed() == 0, timeout=120, what="the submissions to be processed")
+        wait_for(lambda: outcome.unprocessed() == 0, timeout=600, what="the submissions to be processed")
         api.call("GET", f"/api/v1/referrals/{referral_ids[0]}", who="bup")  # log in before timing
         request_ms = []
         for rid in referral_ids:
@@ -258,7 +257,7 @@ def measure_served(env: dict[str, str], workdir: Path, database_url: str, *, n: 
             api.call("POST", f"/api/v1/referrals/{rid}/reject", REJECTION, who="bup")
             request_ms.append((time.perf_counter() - started) * 1000)
             time.sleep(pace)  # the shape of the load, not synchronisation
-        wait_for(lambda: outcome.closed(referral_ids), timeout=120, interval=0.2,
+        wait_for(lambda: outcome.closed(referral_ids), timeout=600, interval=0.2,
                  what="every rejection's handover and e-mail")
         result = {name: summary(values) for name, values in outcome.latencies(referral_ids).items()}
         result["decision_request_ms"] = summary(request_ms)
@@ -296,7 +295,8 @@ def measure_in_process(database_url: str, data_dir: Path, *, n: int) -> dict:
 
 def base_env(data_dir: Path, relay_interval: float | None, **extra: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("REFERRAL_")}
-    env.update(REFERRAL_DATA_DIR=str(data_dir), REFERRAL_LOG_LEVEL="INFO", PYTHONUNBUFFERED="1", **extra)
+    env.update(REFERRAL_DATA_DIR=str(data_dir), REFERRAL_LOG_LEVEL="INFO", PYTHONUNBUFFERED="1",
+               PYTHONPATH=str(ROOT), **extra)
     if relay_interval is not None:
         env["REFERRAL_RELAY_INTERVAL_SECONDS"] = str(relay_interval)
     return env
@@ -409,3 +409,7 @@ def main(argv: list[str] | None = None) -> int:
     print(table(configurations))
     print(f"\nratios are measured / baseline; written to {args.out}")
     return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -124,12 +124,14 @@ def rebuild_counts(connection: Connection, rules: CountingRules) -> int:
 
 # --- keeping them in step ----------------------------------------------------------------------------------
 
-_RULES: WeakKeyDictionary[Engine, CountingRules] = WeakKeyDictionary()
+#: By the engine's connection pool: a session bound to the same database through a copy of the engine with other
+#: execution options (db.py's read-only engine) keeps the same counts.
+_RULES: WeakKeyDictionary[Any, CountingRules] = WeakKeyDictionary()
 
 
 def keep_counts(engine: Engine, rules: CountingRules) -> None:
     """Keep the counts of this database in step with every session's commits (bootstrap calls this once)."""
-    _RULES[engine] = rules
+    _RULES[engine.pool] = rules
     for name, listener in (("before_flush", _before_flush), ("before_commit", _before_commit),
                            ("after_commit", _forget), ("after_soft_rollback", _forget_after_rollback)):
         if not event.contains(Session, name, listener):
@@ -139,7 +141,7 @@ def keep_counts(engine: Engine, rules: CountingRules) -> None:
 def _rules_of(session: Session) -> CountingRules | None:
     bind = session.get_bind()
     engine = bind.engine if isinstance(bind, Connection) else bind
-    return _RULES.get(engine) if isinstance(engine, Engine) else None
+    return _RULES.get(engine.pool) if isinstance(engine, Engine) else None
 
 
 def _changed(row: Any, fields: tuple[str, ...]) -> bool:

@@ -50,12 +50,15 @@ class SweepResult:
         self.marks[kind] = self.marks.get(kind, 0) + 1
 
 
-def _record(uow: SqlUnitOfWork, clock: Clock, mark: escalation.Mark, *, users: list[User],
+def _record(uow: SqlUnitOfWork, clock: Clock, mark: escalation.Mark, *, users: Callable[[], list[User]],
             referral_id: str | None, handover_id: str | None) -> bool:
-    """Record the mark and alert once; False if another sweep already did."""
+    """Record the mark and alert once; False if another sweep already did.
+
+    Who hears is looked up only for a new mark: a candidate whose mark is there costs one key look-up.
+    """
     if not uow.marks.add(mark, referral_id=referral_id, handover_id=handover_id, at=clock.now()):
         return False
-    raise_alerts(uow, clock, users=users, kind=mark.kind, dedupe_key=mark.key,
+    raise_alerts(uow, clock, users=users(), kind=mark.kind, dedupe_key=mark.key,
                  data={"due": mark.due.isoformat(), "level": mark.level},
                  referral_id=referral_id, handover_id=handover_id)
     return True
@@ -83,8 +86,10 @@ def _in_batches(uow: SqlUnitOfWork, table: type[Row], ids: Sequence[str], handle
 
 def _tell_intake(uow: SqlUnitOfWork, clock: Clock, result: SweepResult, referral: Referral,
                  marks: list[escalation.Mark]) -> None:
+    def intake() -> list[User]:
+        return users_with_role(uow.session, organisation_id=referral.clinic_id, role=Role.BUP_INTAKE)
+
     for mark in marks:
-        intake = users_with_role(uow.session, organisation_id=referral.clinic_id, role=Role.BUP_INTAKE)
         if _record(uow, clock, mark, users=intake, referral_id=referral.id, handover_id=None):
             result.count(mark.kind)
 
@@ -131,8 +136,8 @@ def sweep_handovers(uow: SqlUnitOfWork, result: SweepResult, *, clock: Clock,
             acknowledge_due=handover.acknowledge_due, first_contact_due=handover.first_contact_due,
             today=today, calendar=calendar)
         for mark in marks:
-            recipients = routing.escalation_recipients(uow.session, handover)
-            if _record(uow, clock, mark, users=recipients, referral_id=handover.referral_id,
+            if _record(uow, clock, mark, users=lambda: routing.escalation_recipients(uow.session, handover),
+                       referral_id=handover.referral_id,
                        handover_id=handover.id):
                 handover.escalation_level = max(handover.escalation_level, mark.level)
                 result.count(mark.kind)
@@ -176,12 +181,16 @@ def sweep_children_waiting_alone(uow: SqlUnitOfWork, result: SweepResult, *, clo
         if referral.status not in due.WAITING or referral.received_on is None:
             return
         session = uow.session
-        municipality = municipality_of(session, referral.child_home_municipality)
-        coordinators = (users_with_role(session, organisation_id=municipality.id, role=Role.MUNICIPAL_COORDINATOR)
-                        if municipality is not None and municipality_may_see(referral) else [])
+
+        def told() -> list[User]:
+            municipality = municipality_of(session, referral.child_home_municipality)
+            coordinators = (users_with_role(session, organisation_id=municipality.id,
+                                            role=Role.MUNICIPAL_COORDINATOR)
+                            if municipality is not None and municipality_may_see(referral) else [])
+            return coordinators or referrer_side(session, referral)
+
         mark = escalation.no_municipal_helper(referral_id=referral.id, since=referral.received_on)
-        if _record(uow, clock, mark, users=coordinators or referrer_side(session, referral),
-                   referral_id=referral.id, handover_id=None):
+        if _record(uow, clock, mark, users=told, referral_id=referral.id, handover_id=None):
             result.count(mark.kind)
 
     _in_batches(uow, Referral, _candidates(uow, lambda session: due.children_waiting_alone(
@@ -243,8 +252,10 @@ def sweep_check_ins(uow: SqlUnitOfWork, result: SweepResult, *, clock: Clock, po
         if check_in.status != CheckInStatus.PLANNED or handover is None:
             return
         for mark in check_in_marks(check_in_id=check_in.id, due_on=check_in.due_on, today=today, policy=policy):
-            recipients = (check_ins.due_recipients(uow.session, check_in, handover) if mark.kind == CHECK_IN_DUE
-                          else routing.escalation_recipients(uow.session, handover))
+            def recipients(kind: str = mark.kind) -> list[User]:
+                return (check_ins.due_recipients(uow.session, check_in, handover) if kind == CHECK_IN_DUE
+                        else routing.escalation_recipients(uow.session, handover))
+
             if _record(uow, clock, mark, users=recipients, referral_id=check_in.referral_id,
                        handover_id=handover.id):
                 check_in.escalation_level = max(check_in.escalation_level, mark.level)

@@ -18,6 +18,7 @@ import time
 from datetime import UTC, date, datetime, timedelta
 from itertools import accumulate
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import create_engine, event, func, select
 from sqlalchemy.engine import Engine
@@ -27,7 +28,7 @@ from bench.generator.directory import Place, build_directory, created_at
 from bench.generator.referrals import FAMILY, GIVEN, Child, write_referral
 from bench.generator.world import World, is_working_day
 from bench.generator.writer import BulkWriter
-from config.settings import DevelopmentConfig
+from config.settings import BaseConfig, DevelopmentConfig
 from referral_service.db import build_engine
 from referral_service.demo import seed_demo
 from referral_service.domain import models  # noqa: F401 - registers every table for count_rows
@@ -37,7 +38,10 @@ from referral_service.domain.organisation import Organisation, User
 from referral_service.migrations import upgrade
 from referral_service.security.identity_crypto import IdentityVault, master_key_from
 from referral_service.security.passwords import hash_password
+from referral_service.services.dashboard_counts import rebuild_counts
+from referral_service.services.dashboard_facts import CountingRules
 from referral_service.services.unit_of_work import SqlUnitOfWork
+from referral_service.workflows.calendar import WorkingDayCalendar
 
 REFERRALS_A_YEAR = 35_000
 REPEAT_CHILD_SHARE = 0.15
@@ -143,6 +147,9 @@ def generate(url: str, *, years: int, scale: float, seed: int, today: date, secr
         write_referrals(world, Children(world, vault), moments, log=log,
                         started=started)
     writer.finish()
+    with engine.begin() as connection:  # Oversikt's counts, which bulk inserts do not keep (dashboard_counts.py)
+        rebuild_counts(connection, CountingRules(calendar=WorkingDayCalendar(),
+                                                 timezone=ZoneInfo(BaseConfig.TIMEZONE)))
     engine.dispose()
     return {"url_backend": url.split(":", 1)[0], "years": years, "scale": scale, "seed": seed,
             "today": today.isoformat(), "seconds": round(time.monotonic() - started, 1), "rows": count_rows(url)}

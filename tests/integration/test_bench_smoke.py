@@ -18,6 +18,7 @@ from sqlalchemy import create_engine, func, select
 from bench.generate import generate
 from bench.parts import PAGES
 from referral_service.domain.access_log import AccessLogEntry
+from referral_service.domain.dashboard_count import DashboardCount
 from referral_service.domain.handover import Handover
 from referral_service.domain.referral import Referral
 
@@ -58,6 +59,7 @@ def generated(request, tmp_path) -> str:
 def test_generated_data_has_referrals_handovers_and_an_access_log_that_audit_verify_accepts(generated):
     assert count(generated, Referral) == 280
     assert count(generated, Handover) > 0
+    assert count(generated, DashboardCount) > 0, "Oversikt would show nothing on generated data"
     checked = count(generated, AccessLogEntry)
     result = audit_verify(generated)
     assert result.returncode == 0, result.stdout + result.stderr

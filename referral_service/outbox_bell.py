@@ -88,10 +88,12 @@ class FileListener(BellListener):
 
 
 class PostgresListener(BellListener):
-    """LISTENs on a connection of its own and waits on its socket."""
+    """LISTENs on a connection of its own (taken out of the engine's pool) and waits for a notification."""
 
     def __init__(self, engine: Engine) -> None:
         self.connection: Any = engine.raw_connection()
+        # Out of the pool for good: it is put in autocommit and listens, which no session may inherit.
+        self.connection.detach()
         self.driver: Any = cast(Any, self.connection).driver_connection  # a psycopg.Connection
         self.driver.autocommit = True
         self.driver.execute(f"LISTEN {CHANNEL}")

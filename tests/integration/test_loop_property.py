@@ -107,9 +107,8 @@ def loop_machine(app, world):
         @rule(leaves=st.booleans())
         def the_coordinator_leaves_or_comes_back(self, leaves: bool) -> None:
             self.coordinator_active(not leaves)
-            with database.session() as session, SqlUnitOfWork.on(session) as uow:
-                sweep_owners(uow, SweepResult(), clock=deps.clock)  # the sweep runs each minute
-                uow.commit()
+            # The sweep runs each minute, in short transactions of its own.
+            sweep_owners(SqlUnitOfWork(database.new_session, close=True), SweepResult(), clock=deps.clock)
 
         def coordinator_active(self, active: bool) -> None:
             with database.engine.begin() as connection:

@@ -92,9 +92,9 @@ class PostgresListener(BellListener):
 
     def __init__(self, engine: Engine) -> None:
         self.connection: Any = engine.raw_connection()
+        self.driver: Any = cast(Any, self.connection).driver_connection  # a psycopg.Connection
         # Out of the pool for good: it is put in autocommit and listens, which no session may inherit.
         self.connection.detach()
-        self.driver: Any = cast(Any, self.connection).driver_connection  # a psycopg.Connection
         self.driver.autocommit = True
         self.driver.execute(f"LISTEN {CHANNEL}")
 

@@ -107,27 +107,24 @@ def _copy_sqlite(url: str, workdir: Path) -> str:
 
 def _copy_postgres(url: str, _workdir: Path) -> str:
     """A copy on the same server (CREATE DATABASE ... TEMPLATE: nobody may be connected to the source)."""
-    from sqlalchemy import create_engine, text
-
     parsed = make_url(url)
     name = f"bench_copy_{os.getpid()}"
-    engine = create_engine(parsed.set(database="postgres"), isolation_level="AUTOCOMMIT")
-    try:
-        with engine.connect() as conn:
-            conn.execute(text(f'CREATE DATABASE "{name}" TEMPLATE "{parsed.database}"'))
-    finally:
-        engine.dispose()
+    _on_server(url, f'CREATE DATABASE "{name}" TEMPLATE "{parsed.database}"')
     return parsed.set(database=name).render_as_string(hide_password=False)
 
 
 def _drop_postgres(url: str) -> None:
+    _on_server(url, f'DROP DATABASE IF EXISTS "{make_url(url).database}" WITH (FORCE)')
+
+
+def _on_server(url: str, statement: str) -> None:
+    """Run one statement about databases, from the server's maintenance database, outside a transaction."""
     from sqlalchemy import create_engine, text
 
-    parsed = make_url(url)
-    engine = create_engine(parsed.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    engine = create_engine(make_url(url).set(database="postgres"), isolation_level="AUTOCOMMIT")
     try:
         with engine.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{parsed.database}" WITH (FORCE)'))
+            conn.execute(text(statement))
     finally:
         engine.dispose()
 

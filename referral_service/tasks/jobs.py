@@ -42,17 +42,9 @@ def relay_outbox() -> int:
 @shared_task(name="outbox.process_referral_event")
 def process_referral_event(message_id: str) -> bool:
     rt = current()
-    processed = outbox.process_referral_event_message(rt.unit_of_work(), clock=rt.clock, deadlines=rt.deadlines,
-                                                      message_id=message_id)
-    if processed:
-        # The alerts it made wait in the outbox; relay them now rather than at the next tick (which relays
-        # them anyway if the broker refuses this).
-        try:
-            with current_app.connection_for_write() as connection:
-                relay_outbox.apply_async(connection=connection)
-        except Exception as exc:  # noqa: BLE001 - the periodic relay picks the alerts up
-            log.warning("outbox relay: could not ask for an early relay", extra={"error_type": type(exc).__name__})
-    return processed
+    # The alerts it makes wait in the outbox; its commit rings the outbox bell, so they are relayed at once.
+    return outbox.process_referral_event_message(rt.unit_of_work(), clock=rt.clock, deadlines=rt.deadlines,
+                                                 message_id=message_id)
 
 
 @shared_task(name="alerts.deliver_email", bind=True, max_retries=None)

@@ -235,7 +235,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.splitlines()[0])
     parser.add_argument("--only", type=lambda s: s.split(","), default=list(PARTS),
                         help="parts to run, e.g. a,c (default: all)")
-    parser.add_argument("--db", type=lambda s: s.split(","), default=["sqlite", "postgres"],
+    parser.add_argument("--db", type=lambda s: ["sqlite", "postgres"] if s == "both" else s.split(","),
+                        default=["sqlite", "postgres"],
                         help="sqlite, postgres or both (default both)")
     parser.add_argument("--years", type=int, default=10, help="years of data in the large database")
     parser.add_argument("--scale", type=float, default=1.0, help="x 35 000 referrals a year")

@@ -26,6 +26,7 @@ from referral_service.domain.national_id import make_synthetic_national_id
 
 GP, BUP, COORDINATOR, ADMIN = ("fastlege@askoy.example", "inntak@bup.example", "koordinator@askoy.example",
                                "admin@demo.example")
+AUDITOR = "revisor@demo.example"
 Row = dict[str, Any]
 
 
@@ -163,11 +164,16 @@ PAGES = [  # (what, API or web, login, path)
     ("one referral", "api", GP, "/api/v1/referrals/{referral}"),
     ("alerts inbox", "api", COORDINATOR, "/api/v1/alerts?per_page=50"),
     ("operations view", "api", ADMIN, "/api/v1/admin/operations"),
+    ("a referral's events", "api", GP, "/api/v1/referrals/{referral}/events"),
+    ("the child's case (BUP)", "api", BUP, "/api/v1/referrals/{referral}/case"),
+    ("check-ins (coordinator)", "api", COORDINATOR, "/api/v1/check-ins?per_page=50"),
+    ("access log, newest (auditor)", "api", AUDITOR, "/api/v1/audit?per_page=50"),
     ("referrals list (GP)", "web", GP, "/henvisninger"),
     ("intake queue (BUP)", "web", BUP, "/inntak"),
     ("handover list (coordinator)", "web", COORDINATOR, "/tilbakehenvisninger"),
     ("one handover", "web", COORDINATOR, "/tilbakehenvisninger/{handover}"),
     ("one referral", "web", GP, "/henvisninger/{referral}"),
+    ("assess one referral (BUP)", "web", BUP, "/inntak/{referral}"),
     ("alerts inbox", "web", COORDINATOR, "/varsler"),
     ("Oversikt, national", "web", ADMIN, "/oversikt"),
     ("Oversikt CSV, national", "web", ADMIN, "/oversikt.csv"),

@@ -52,9 +52,10 @@ def log(message: str) -> None:
 
 @contextmanager
 def databases(backend: str, workdir: Path, *, years: int, scale: float, small_scale: float,
-              big_url: str | None, need_big: bool) -> Iterator[dict[str, Any]]:
-    """The small and the N-year database for this backend: generated here, or the N-year one copied from
-    --big-sqlite or --big-postgres (never written to: reads add access-log rows, the sweep adds marks)."""
+              big_url: str | None, need_big: bool, small_url: str | None = None) -> Iterator[dict[str, Any]]:
+    """The small and the N-year database for this backend: generated here, or copied from --small-sqlite,
+    --big-sqlite, --small-postgres or --big-postgres (never written to: reads add access-log rows, the sweep
+    adds marks)."""
     with ExitStack() as stack:
         if backend == "sqlite":
             small = f"sqlite:///{workdir / 'small.sqlite'}"
@@ -70,11 +71,19 @@ def databases(backend: str, workdir: Path, *, years: int, scale: float, small_sc
             small = server.create_database("bench_small")
             big = server.create_database("bench_big")
             make_big = _copy_postgres if big_url else None
-        info: dict[str, Any] = {"small_url": small}
         started = time.monotonic()
-        log(f"{backend}: generating the small database (1 year x {small_scale})")
-        info["small"] = generate(small, years=1, scale=small_scale, seed=7, today=date.today(), secret_key=SECRET,
-                                 log=open(os.devnull, "w"))  # noqa: SIM115
+        if small_url:
+            log(f"{backend}: copying {make_url(small_url).render_as_string(hide_password=True)}")
+            copy = _copy_sqlite if backend == "sqlite" else _copy_postgres
+            small = copy(small_url, workdir, name="small")
+            if backend == "postgres":
+                stack.callback(_drop_postgres, small)
+            info: dict[str, Any] = {"small": {"copied_from": make_url(small_url).render_as_string(hide_password=True)}}
+        else:
+            log(f"{backend}: generating the small database (1 year x {small_scale})")
+            info = {"small": generate(small, years=1, scale=small_scale, seed=7, today=date.today(),
+                                      secret_key=SECRET, log=open(os.devnull, "w"))}  # noqa: SIM115
+        info["small_url"] = small
         if not need_big:
             big = ""
         elif make_big is not None and big_url:
@@ -94,21 +103,21 @@ def databases(backend: str, workdir: Path, *, years: int, scale: float, small_sc
         yield info
 
 
-def _copy_sqlite(url: str, workdir: Path) -> str:
+def _copy_sqlite(url: str, workdir: Path, *, name: str = "big") -> str:
     source = sqlite3.connect(f"file:{make_url(url).database}?mode=ro", uri=True)
-    target = sqlite3.connect(workdir / "big.sqlite")
+    target = sqlite3.connect(workdir / f"{name}.sqlite")
     try:
         source.backup(target)
     finally:
         source.close()
         target.close()
-    return f"sqlite:///{workdir / 'big.sqlite'}"
+    return f"sqlite:///{workdir / f'{name}.sqlite'}"
 
 
-def _copy_postgres(url: str, _workdir: Path) -> str:
+def _copy_postgres(url: str, _workdir: Path, *, name: str = "big") -> str:
     """A copy on the same server (CREATE DATABASE ... TEMPLATE: nobody may be connected to the source)."""
     parsed = make_url(url)
-    name = f"bench_copy_{os.getpid()}"
+    name = f"bench_{name}_copy_{os.getpid()}"
     _on_server(url, f'CREATE DATABASE "{name}" TEMPLATE "{parsed.database}"')
     return parsed.set(database=name).render_as_string(hide_password=False)
 
@@ -136,6 +145,7 @@ def run_backend(backend: str, workdir: Path, args: argparse.Namespace, effort: p
     rows: list[dict[str, Any]] = []
     with databases(backend, workdir, years=args.years, scale=args.scale, small_scale=args.small_scale,
                    big_url=args.big_sqlite if backend == "sqlite" else args.big_postgres,
+                   small_url=args.small_sqlite if backend == "sqlite" else args.small_postgres,
                    need_big=bool(wanted & {"c", "e"})) as dbs, ExitStack() as stack:
         small_env = service_env(workdir / "small", dbs["small_url"], **QUIET_SCHEDULER)
         small = start_serve(small_env, workdir / "small")
@@ -243,6 +253,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--small-scale", type=float, default=0.05, help="the small database: 1 year x this")
     parser.add_argument("--big-sqlite", default=None,
                         help="an N-year SQLite database made by bench.generate, copied instead of generating one")
+    parser.add_argument("--small-sqlite", default=None,
+                        help="a small SQLite database made by bench.generate (e.g. 1 year x 1), copied instead of "
+                             "generating 1 year x --small-scale")
+    parser.add_argument("--small-postgres", default=None, help="the same on PostgreSQL (copied as --big-postgres)")
     parser.add_argument("--big-postgres", default=None,
                         help="an N-year PostgreSQL database made by bench.generate, copied (CREATE DATABASE ... "
                              "TEMPLATE, so nobody may be connected to it) instead of generating one")

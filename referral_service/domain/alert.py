@@ -19,6 +19,8 @@ class Alert(SQLModel, table=True):
         # The read part of the inbox, newest first (services/alerts/inbox.py).
         Index("ix_alert_user_created", "user_id", "created_at"),
         Index("ix_alert_email_state", "email_state", "created_at"),
+        # A task's unread alerts, settled as the task moves on (repositories.py `settle_alerts`).
+        Index("ix_alert_handover_read", "handover_id", "read_at"),
     )
 
     id: str = Field(default_factory=new_id, primary_key=True, max_length=36)

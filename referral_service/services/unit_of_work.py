@@ -133,6 +133,11 @@ class SqlUnitOfWork(UnitOfWork):
         """A unit of work on a session its caller opened and will close."""
         return cls(lambda: session, close=False, read_only=read_only)
 
+    def reading(self) -> SqlUnitOfWork:
+        """A unit of work on the same sessions that only reads: on SQLite its transaction takes no write lock,
+        so a background pass can look for its candidates, however long that takes, while requests write."""
+        return SqlUnitOfWork(self._session_factory, close=self._close, read_only=True)
+
     @property
     def session(self) -> Session:
         if self._session is None:

@@ -101,9 +101,9 @@ def reconcile(uow: SqlUnitOfWork, *, clock: Clock, deadlines: DeadlinePolicy, gr
     so the next run looks at it again.
     """
     cutoff = clock.now() - grace
-    with uow:
-        since = _search_from(uow.session, cutoff=cutoff, grace=grace)
-        missing = events_without_handover(uow.session, older_than=cutoff, since=since)
+    with uow.reading() as reading:  # the search takes no write lock (the first run reads all history)
+        since = _search_from(reading.session, cutoff=cutoff, grace=grace)
+        missing = events_without_handover(reading.session, older_than=cutoff, since=since)
     repaired, checked_until = 0, cutoff
     for event_id, at in missing:
         try:

@@ -65,9 +65,9 @@ def _record(uow: SqlUnitOfWork, clock: Clock, mark: escalation.Mark, *, users: C
 
 
 def _candidates(uow: SqlUnitOfWork, query: Callable[[Session], list[str]]) -> list[str]:
-    """The ids a pass will look at, read in a transaction of their own."""
-    with uow:
-        return query(uow.session)
+    """The ids a pass will look at, read in a transaction of their own that takes no write lock."""
+    with uow.reading() as reading:
+        return query(reading.session)
 
 
 def _in_batches(uow: SqlUnitOfWork, table: type[Row], ids: Sequence[str], handle: Callable[[Row], None]) -> None:

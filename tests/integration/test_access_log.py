@@ -200,3 +200,15 @@ def test_only_the_auditor_may_read_a_childs_access_history(world, who):
     response = world.get(who, AUDIT, query_string={"child_id": referral["child"]["id"]})
     assert response.status_code == 403
     assert response.mimetype == "application/problem+json"
+
+
+def test_the_auditor_reads_the_whole_log_newest_first_page_by_page(world, app):
+    some_activity(world)
+    stored = log_rows(app)
+    first = world.get("auditor", AUDIT, query_string={"per_page": 3}).json
+    second = world.get("auditor", AUDIT, query_string={"per_page": 3, "page": 2}).json
+    beyond = world.get("auditor", AUDIT, query_string={"per_page": 3, "page": 100}).json
+    newest_first = [row["id"] for row in reversed(stored)]
+    assert first["total"] == second["total"] == len(stored)
+    assert [entry["id"] for entry in first["items"] + second["items"]] == newest_first[:6]
+    assert beyond["items"] == [] and beyond["total"] == len(stored)

@@ -20,7 +20,8 @@ class Child(SQLModel, table=True):
     synthetic: bool = False
     given_name: str = Field(max_length=200)
     family_name: str = Field(max_length=200)
-    birth_date: date
+    #: Indexed for the sweep's growing-up pass: the young people turning 17½ or 18 (services/loop/due.py).
+    birth_date: date = Field(index=True)
     home_municipality: str = Field(max_length=4, index=True)
     guardians: list[JSONObject] = Field(default_factory=list, sa_column=Column(JSONType, nullable=False))
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)

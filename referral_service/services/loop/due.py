@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import date, datetime, time, timedelta
 
-from sqlalchemy import ColumnElement, Exists, literal
+from sqlalchemy import ColumnElement, Exists, literal, union
 from sqlmodel import Session, col, select
 
 from referral_service.clock import Clock
@@ -38,6 +38,9 @@ ASSESSING = (ReferralStatus.SUBMITTED, ReferralStatus.INFORMATION_REQUESTED)
 #: The child is waiting for BUP, or for its treatment to start.
 WAITING = (*ASSESSING, ReferralStatus.ACCEPTED)
 _ID = "\x00"  # stands for a row's id in a mark's key; no id contains it
+#: How far back the growing-up pass looks for an 18th birthday or a referral received of a young person already
+#: 17½: every sweep of those days (one a minute) had it in view, so one month leaves a wide margin for a stopped worker.
+GROWING_UP_LOOKBACK = timedelta(days=31)
 
 
 # --- marks already recorded ---------------------------------------------------------------------------------
@@ -118,14 +121,30 @@ def children_waiting_alone(session: Session, *, received_by: date) -> list[str]:
 
 
 def referrals_growing_up(session: Session, *, today: date) -> list[str]:
-    """Referrals open at a BUP clinic of a young person old enough for a transfer, not yet told what applies."""
+    """Referrals open at a BUP clinic of a young person old enough for a transfer, not yet told what applies.
+
+    Read from the two ways a referral comes into view, each through its own index: the young person's age (17½ to
+    18, or 18 within GROWING_UP_LOOKBACK: the child's birth date), or a referral received within the lookback of
+    someone already that old (the referral's status and receipt). A referral of someone older, received earlier, was
+    in view of the sweeps of those days: its mark is recorded, and ten years of grown-ups are not read again.
+    """
+    transferable = adult_transfer.transferable_if_born_on_or_before(today)
+    since = today - GROWING_UP_LOOKBACK
+    open_ = col(Referral.status).in_(sorted(OPEN_AT_BUP))
+    turning = select(Child.id).where(col(Child.birth_date) > adult_transfer.adult_if_born_on_or_before(since),
+                                     col(Child.birth_date) <= transferable)
+    by_age = select(Referral.id).where(col(Referral.child_id).in_(turning))  # (open or not: asked below)
+    by_receipt = select(Referral.id).join(Child, col(Child.id) == col(Referral.child_id)).where(
+        open_, col(Referral.received_on) >= since, col(Child.birth_date) <= transferable)
+    # The marks are looked up only for these few: the ways into view are read from the indexes alone.
+    in_view = union(by_age, by_receipt).subquery()
     adult = col(Child.birth_date) <= adult_transfer.adult_if_born_on_or_before(today)
     return list(session.exec(
         select(Referral.id).join(Child, col(Child.id) == col(Referral.child_id))
         .join(Organisation, col(Organisation.id) == col(Referral.clinic_id)).where(
-            col(Referral.status).in_(sorted(OPEN_AT_BUP)), Organisation.kind == OrganisationKind.BUP_CLINIC,
-            col(Child.birth_date) <= adult_transfer.transferable_if_born_on_or_before(today),
-            ~_marked(adult_transfer.TURNING_18), adult | ~_marked(adult_transfer.TURNING_18_SOON))).all())
+            col(Referral.id).in_(select(in_view.c.id)), open_, Organisation.kind == OrganisationKind.BUP_CLINIC,
+            ~_marked(adult_transfer.TURNING_18), adult | ~_marked(adult_transfer.TURNING_18_SOON))
+        .order_by(col(Referral.id))).all())
 
 
 # --- handovers and check-ins ----------------------------------------------------------------------------------

@@ -27,8 +27,10 @@ class Referral(SQLModel, table=True):
         # by assessment deadline; the accepted ones by start-of-care deadline.
         Index("ix_referral_clinic_status_urgency_due", "clinic_id", "status", "urgency", "assessment_due"),
         Index("ix_referral_clinic_status_care_start", "clinic_id", "status", "care_start_due"),
-        # The sweep: referrals received lately, still open (a young person referred at 17½ or older).
-        Index("ix_referral_status_received", "status", "received_on", "child_id"),
+        # The sweep's growing-up pass: the referrals still open of the young people turning 17½ or 18, and those
+        # received lately (of someone already that old), each read from an index alone.
+        Index("ix_referral_child_status", "child_id", "status", "id"),
+        Index("ix_referral_status_received", "status", "received_on", "child_id", "id"),
         # The municipality's consent check on each of its tasks, answered from the index, not the (wide) row.
         Index("ix_referral_id_shared_with_municipality", "id", "shared_with_municipality"),
     )

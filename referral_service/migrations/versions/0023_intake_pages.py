@@ -15,8 +15,9 @@ depends_on = None
 INDEXES = [
     ('referral', 'ix_referral_clinic_status_urgency_due', ['clinic_id', 'status', 'urgency', 'assessment_due']),
     ('referral', 'ix_referral_clinic_status_care_start', ['clinic_id', 'status', 'care_start_due']),
-    ('referral', 'ix_referral_status_received', ['status', 'received_on', 'child_id']),
-    ('child', 'ix_child_birth_date', ['birth_date']),
+    ('referral', 'ix_referral_child_status', ['child_id', 'status', 'id']),
+    ('referral', 'ix_referral_status_received', ['status', 'received_on', 'child_id', 'id']),
+    ('child', 'ix_child_birth_date', ['birth_date', 'id']),
 ]
 
 

@@ -133,7 +133,7 @@ def referrals_growing_up(session: Session, *, today: date) -> list[str]:
     open_ = col(Referral.status).in_(sorted(OPEN_AT_BUP))
     turning = select(Child.id).where(col(Child.birth_date) > adult_transfer.adult_if_born_on_or_before(since),
                                      col(Child.birth_date) <= transferable)
-    by_age = select(Referral.id).where(col(Referral.child_id).in_(turning))  # (open or not: asked below)
+    by_age = select(Referral.id).where(col(Referral.child_id).in_(turning), open_)
     by_receipt = select(Referral.id).join(Child, col(Child.id) == col(Referral.child_id)).where(
         open_, col(Referral.received_on) >= since, col(Child.birth_date) <= transferable)
     # The marks are looked up only for these few: the ways into view are read from the indexes alone.

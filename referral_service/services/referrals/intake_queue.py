@@ -8,12 +8,14 @@ the order intake works it in (the most urgent, the oldest deadline first), read 
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from datetime import date
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import and_, case
-from sqlmodel import Session, col
+from sqlmodel import Session, col, select
 
+from referral_service.domain.child import Child
 from referral_service.domain.enums import ReferralStatus, Urgency
 from referral_service.domain.referral import Referral
 from referral_service.security.access_log import record_access
@@ -30,7 +32,6 @@ from referral_service.services.pagination import (
     first_rows,
     page_of,
 )
-from referral_service.services.views import ReferralView, build_views
 
 if TYPE_CHECKING:
     from referral_service.services.unit_of_work import SqlUnitOfWork
@@ -101,8 +102,23 @@ def _section_page(session: Session, section: _Section, *, parts: list[Any], want
     return replace(page, items=[row.Referral for row in page.items])
 
 
+@dataclass(frozen=True)
+class QueueRow:
+    """A referral in the queue: what the page shows of it (the child's name as the referral gives it, and the birth
+    date that stands in for the masked identity number)."""
+
+    referral: Referral
+    birth_date: date
+
+
+def _birth_dates(session: Session, referrals: list[Referral]) -> dict[str, date]:
+    """The children's birth dates, in one query of two columns (a queue shows nothing else of the child row)."""
+    ids = list({r.child_id for r in referrals})
+    return dict(session.execute(select(Child.id, Child.birth_date).where(col(Child.id).in_(ids))).all()) if ids else {}
+
+
 def intake_queue(uow: SqlUnitOfWork, *, actor: Actor,
-                 wanted: dict[IntakeSection, PageRequest]) -> dict[IntakeSection, Page[ReferralView]]:
+                 wanted: dict[IntakeSection, PageRequest]) -> dict[IntakeSection, Page[QueueRow]]:
     """The page asked for of each section, in one read; each referral shown is access-logged."""
     parts = [part.finds_many() for part in referral_parts(actor)]
     with uow:
@@ -110,7 +126,8 @@ def intake_queue(uow: SqlUnitOfWork, *, actor: Actor,
         found = {name: _section_page(session, SECTIONS[name], parts=parts, wanted=asked)
                  for name, asked in wanted.items()}
         shown = [referral for page in found.values() for referral in page.items]
+        born = _birth_dates(session, shown)
         record_access(session, actor=actor, action="list", referrals=shown)
         uow.commit()
-        views = iter(build_views(session, shown, viewer=actor))
-        return {name: replace(page, items=[next(views) for _ in page.items]) for name, page in found.items()}
+    return {name: replace(page, items=[QueueRow(referral=r, birth_date=born[r.child_id]) for r in page.items])
+            for name, page in found.items()}

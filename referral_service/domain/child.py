@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import Column
+from sqlalchemy import Column, Index
 from sqlmodel import Field, SQLModel
 
 from referral_service.domain.types import JSONObject, JSONType, UTCDateTime, new_id, utcnow
@@ -12,6 +12,10 @@ from referral_service.domain.types import JSONObject, JSONType, UTCDateTime, new
 
 class Child(SQLModel, table=True):
     __tablename__ = "child"
+    __table_args__ = (
+        # The sweep's growing-up pass: the young people turning 17½ or 18, found from the index alone.
+        Index("ix_child_birth_date", "birth_date", "id"),
+    )
 
     id: str = Field(default_factory=new_id, primary_key=True, max_length=36)
     national_id_ciphertext: str = Field(max_length=400)

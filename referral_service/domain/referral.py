@@ -23,6 +23,14 @@ class Referral(SQLModel, table=True):
         Index("ix_referral_clinic_created", "clinic_id", "created_at"),
         Index("ix_referral_clinic_status_created", "clinic_id", "status", "created_at", "received_on"),
         Index("ix_referral_child_welfare_org_created", "child_welfare_org_id", "created_at"),
+        # BUP's Inntak, a page of each section (services/referrals/intake_queue.py): the waiting ones, urgent first,
+        # by assessment deadline; the accepted ones by start-of-care deadline.
+        Index("ix_referral_clinic_status_urgency_due", "clinic_id", "status", "urgency", "assessment_due"),
+        Index("ix_referral_clinic_status_care_start", "clinic_id", "status", "care_start_due"),
+        # The sweep's growing-up pass: the referrals still open of the young people turning 17½ or 18, and those
+        # received lately (of someone already that old), each read from an index alone.
+        Index("ix_referral_child_status", "child_id", "status", "id"),
+        Index("ix_referral_status_received", "status", "received_on", "child_id", "id"),
         # The municipality's consent check on each of its tasks, answered from the index, not the (wide) row.
         Index("ix_referral_id_shared_with_municipality", "id", "shared_with_municipality"),
     )

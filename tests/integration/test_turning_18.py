@@ -73,6 +73,23 @@ def test_a_young_person_under_17_and_a_half_gives_bup_nothing_to_plan_yet(world,
     assert len(alerts(world, "bup", "turning_18_soon")) == 1
 
 
+def test_a_young_person_referred_after_turning_18_is_told_to_bup_at_the_next_sweep(world, clock, sweep):
+    rid = young_person_referred(world, clock, born=date(2007, 3, 1))["id"]  # 19 when referred
+
+    sweep("2026-10-06T09:00:00+02:00")
+    [told] = alerts(world, "bup", "turning_18")
+    assert told["referral_id"] == rid and alerts(world, "bup", "turning_18_soon") == []
+    sweep("2026-10-07T09:00:00+02:00")
+    assert len(alerts(world, "bup", "turning_18")) == 1
+
+
+def test_an_18th_birthday_while_no_sweep_ran_is_told_at_the_next_one(world, clock, sweep):
+    rid = young_person_referred(world, clock)["id"]  # 18 on Saturday 5 December 2026
+
+    sweep("2026-12-16T09:00:00+01:00")  # no sweep for eleven days around the birthday
+    assert [a["referral_id"] for a in alerts(world, "bup", "turning_18")] == [rid]
+
+
 def test_a_referral_no_longer_open_at_bup_raises_no_birthday_alert(world, clock, sweep):
     rid = young_person_referred(world, clock, status="submitted")["id"]
     world.act("bup", rid, "reject", {"reason_code": "not_specialist_need", "explanation": "Ikke behov.",

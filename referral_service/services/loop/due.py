@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import date, datetime, time, timedelta
 
-from sqlalchemy import ColumnElement, Exists, literal
+from sqlalchemy import ColumnElement, Exists, func, literal, union
 from sqlmodel import Session, col, select
 
 from referral_service.clock import Clock
@@ -38,6 +38,9 @@ ASSESSING = (ReferralStatus.SUBMITTED, ReferralStatus.INFORMATION_REQUESTED)
 #: The child is waiting for BUP, or for its treatment to start.
 WAITING = (*ASSESSING, ReferralStatus.ACCEPTED)
 _ID = "\x00"  # stands for a row's id in a mark's key; no id contains it
+#: How far back the growing-up pass looks for an 18th birthday or a referral received of a young person already
+#: 17½: every sweep of those days (one a minute) had it in view, so one month leaves a wide margin for a stopped worker.
+GROWING_UP_LOOKBACK = timedelta(days=31)
 
 
 # --- marks already recorded ---------------------------------------------------------------------------------
@@ -80,9 +83,14 @@ def _midnight(day: date, clock: Clock) -> datetime:
 def referrals_near_assessment_deadline(session: Session, *, today: date, horizon: date) -> list[str]:
     """Assessments due by the warning horizon that are not yet warned of (or, once past, not yet breached)."""
     breach = escalation.assessment_breach(referral_id="", due=today).kind
-    return list(session.exec(select(Referral.id).where(
-        col(Referral.status).in_(ASSESSING), col(Referral.assessment_due) <= horizon, ~_marked(breach),
-        (col(Referral.assessment_due) < today) | ~_marked(escalation.ASSESSMENT_WARNING))).all())
+    assessing = col(Referral.status).in_(ASSESSING)
+    # Past the deadline and near it asked apart: "past, or not warned" in one query would make PostgreSQL read
+    # every warning ever recorded (an OR around NOT EXISTS is no anti-join) instead of the few referrals' own.
+    past = select(Referral.id).where(assessing, col(Referral.assessment_due) < today, ~_marked(breach))
+    near = select(Referral.id).where(assessing, col(Referral.assessment_due) >= today,
+                                     col(Referral.assessment_due) <= horizon, ~_marked(breach),
+                                     ~_marked(escalation.ASSESSMENT_WARNING))
+    return sorted(set(session.exec(past).all()) | set(session.exec(near).all()))
 
 
 def referrals_past_care_start(session: Session, *, today: date) -> list[str]:
@@ -111,21 +119,46 @@ def referrals_with_discharge_near(session: Session, *, planned_by: date) -> list
 
 def children_waiting_alone(session: Session, *, received_by: date) -> list[str]:
     """Referrals waiting for BUP since this day or before, with nobody named in the municipality, not yet told."""
+    # Counted per referral, not NOT EXISTS: PostgreSQL would hash every contact ever named (ten years of them)
+    # rather than look up the waiting referrals' own through the index on referral_id.
+    nobody_named = select(func.count()).select_from(MunicipalContact).where(
+        MunicipalContact.referral_id == Referral.id).scalar_subquery() == 0
     return list(session.exec(select(Referral.id).where(
-        col(Referral.status).in_(WAITING), col(Referral.received_on) <= received_by,
-        ~select(MunicipalContact.id).where(MunicipalContact.referral_id == Referral.id).exists(),
+        col(Referral.status).in_(WAITING), col(Referral.received_on) <= received_by, nobody_named,
         ~_marked(escalation.NO_MUNICIPAL_HELPER))).all())
 
 
 def referrals_growing_up(session: Session, *, today: date) -> list[str]:
-    """Referrals open at a BUP clinic of a young person old enough for a transfer, not yet told what applies."""
+    """Referrals open at a BUP clinic of a young person old enough for a transfer, not yet told what applies.
+
+    Read from the two ways a referral comes into view, each through its own index: the young person's age (17½ to
+    18, or 18 within GROWING_UP_LOOKBACK: the child's birth date), or a referral received within the lookback of
+    someone already that old (the referral's status and receipt). A referral of someone older, received earlier, was
+    in view of the sweeps of those days: its mark is recorded, and ten years of grown-ups are not read again.
+    """
+    transferable = adult_transfer.transferable_if_born_on_or_before(today)
+    since = today - GROWING_UP_LOOKBACK
+    open_ = col(Referral.status).in_(sorted(OPEN_AT_BUP))
+    turning = select(Child.id).where(col(Child.birth_date) > adult_transfer.adult_if_born_on_or_before(since),
+                                     col(Child.birth_date) <= transferable)
+    by_age = select(Referral.id).where(col(Referral.child_id).in_(turning), open_)
+    by_receipt = select(Referral.id).join(Child, col(Child.id) == col(Referral.child_id)).where(
+        open_, col(Referral.received_on) >= since, col(Child.birth_date) <= transferable)
+    # The ways into view are read from the indexes alone; the marks are looked up only for the few they find.
+    in_view = [row[0] for row in session.execute(union(by_age, by_receipt)).all()]
+    if not in_view:
+        return []
     adult = col(Child.birth_date) <= adult_transfer.adult_if_born_on_or_before(today)
-    return list(session.exec(
-        select(Referral.id).join(Child, col(Child.id) == col(Referral.child_id))
-        .join(Organisation, col(Organisation.id) == col(Referral.clinic_id)).where(
-            col(Referral.status).in_(sorted(OPEN_AT_BUP)), Organisation.kind == OrganisationKind.BUP_CLINIC,
-            col(Child.birth_date) <= adult_transfer.transferable_if_born_on_or_before(today),
-            ~_marked(adult_transfer.TURNING_18), adult | ~_marked(adult_transfer.TURNING_18_SOON))).all())
+
+    def not_told(*conditions: ColumnElement[bool]) -> list[str]:
+        return list(session.exec(
+            select(Referral.id).join(Child, col(Child.id) == col(Referral.child_id))
+            .join(Organisation, col(Organisation.id) == col(Referral.clinic_id)).where(
+                col(Referral.id).in_(in_view), open_, Organisation.kind == OrganisationKind.BUP_CLINIC,
+                ~_marked(adult_transfer.TURNING_18), *conditions)).all())
+
+    # Adults and the younger ones apart, each a plain anti-join on the marks (as for the assessment deadline).
+    return sorted(not_told(adult) + not_told(~adult, ~_marked(adult_transfer.TURNING_18_SOON)))
 
 
 # --- handovers and check-ins ----------------------------------------------------------------------------------

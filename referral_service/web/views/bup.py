@@ -5,51 +5,40 @@ from __future__ import annotations
 from flask import redirect, render_template, url_for
 
 from referral_service.api.context import db_session, deps, unit_of_work
-from referral_service.domain.enums import OrganisationKind, ReferralAction, ReferralStatus
+from referral_service.domain.enums import OrganisationKind, ReferralAction
 from referral_service.services.admin.directory import list_organisations
 from referral_service.services.cases.read_model import repeat_flags
-from referral_service.services.pagination import MAX_PER_PAGE, PageRequest
+from referral_service.services.pagination import MAX_PER_PAGE
 from referral_service.services.referrals import duplicates
-from referral_service.services.referrals import queries as referral_lists
 from referral_service.services.referrals.actions import take_action
+from referral_service.services.referrals.intake_queue import IntakeSection, intake_queue
 from referral_service.services.referrals.page import ReferralPage, referral_page
 from referral_service.web.blueprint import web
 from referral_service.web.forms import decisions
 from referral_service.web.forms.decisions import ActionForm, FilledForm
 from referral_service.web.forms.record_pages import register_record_page
 from referral_service.web.forms.submission import forms_on_page
+from referral_service.web.paging import PER_PAGE, numbered_page
 from referral_service.web.session_auth import login_required, web_actor
 from referral_service.workflows import adult_transfer
 
-
-def _referrals_in(*statuses: str, sort: str = "assessment_due") -> list:
-    """Every referral of the clinic in these statuses: the queue is worked from in full, never cut short (page after
-    page, each one continuing after the last, none of them counted)."""
-    found = []
-    for status in statuses:
-        wanted = PageRequest.by_cursor(per_page=MAX_PER_PAGE)
-        while True:
-            page = referral_lists.list_referrals(unit_of_work(), deps().clock, actor=web_actor(), wanted=wanted,
-                                                 status=status, sort=sort)
-            found += page.items
-            if page.next_after is None:
-                break
-            wanted = PageRequest.by_cursor(per_page=MAX_PER_PAGE, after=page.next_after)
-    return found
+#: Each section of Inntak pages on its own: the query parameter that holds its page number.
+SECTION_PAGES = {IntakeSection.WAITING: "venter", IntakeSection.STARTING: "oppstart",
+                 IntakeSection.IN_TREATMENT: "behandling"}
 
 
 @web.get("/inntak")
 @login_required
 def intake():
-    waiting = _referrals_in(ReferralStatus.SUBMITTED, ReferralStatus.INFORMATION_REQUESTED)
-    waiting.sort(key=lambda v: (v.referral.urgency != "urgent", v.referral.assessment_due or deps().clock.today()))
-    starting = sorted(_referrals_in(ReferralStatus.ACCEPTED, sort="created_at"),
-                      key=lambda v: v.referral.care_start_due or deps().clock.today())
-    treating = _referrals_in(ReferralStatus.IN_TREATMENT, sort="created_at")
+    wanted = {section: numbered_page(PER_PAGE, param=param) for section, param in SECTION_PAGES.items()}
+    queue = intake_queue(unit_of_work(), actor=web_actor(), wanted=wanted)
+    waiting = queue[IntakeSection.WAITING]
     window = deps().deadlines.repeat_window_months
-    repeats = repeat_flags(unit_of_work(), actor=web_actor(), referrals=[v.referral for v in waiting],
+    repeats = repeat_flags(unit_of_work(), actor=web_actor(), referrals=[v.referral for v in waiting.items],
                            window_months=window)
-    return render_template("bup/intake.html", items=waiting, starting=starting, treating=treating,
+    return render_template("bup/intake.html", waiting=waiting, starting=queue[IntakeSection.STARTING],
+                           treating=queue[IntakeSection.IN_TREATMENT],
+                           pages={param: wanted[section].page for section, param in SECTION_PAGES.items()},
                            close_to_deadline=deps().deadlines.assessment_warning_working_days,
                            repeats=repeats, repeat_window=window)
 

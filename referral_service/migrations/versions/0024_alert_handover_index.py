@@ -1,13 +1,13 @@
 """A task's unread alerts through an index: settling them as the task moves on no longer reads every alert
 
 Revision ID: 0024
-Revises: 0021
+Revises: 0023
 Create Date: 2026-12-06 17:45:00
 """
 from alembic import op
 
 revision = '0024'
-down_revision = '0021'
+down_revision = '0023'
 branch_labels = None
 depends_on = None
 

@@ -3,9 +3,10 @@ the country. Aggregates only: no child is named, and figures about 1 or 2 childr
 (`workflows/statistics.py`). Nothing here reads a child's identity, so nothing is written to the access log.
 
 The figures about the period are read from counts kept as the events happen (services/dashboard_facts.py says
-what each referral counts for, services/dashboard_counts.py keeps the sums in the events' transactions), so a
-year of the whole country reads a few thousand rows; breaches, the handovers open today and the changes of
-contact person are counted where they are stored, each bounded by an index.
+what each referral counts for, services/dashboard_counts.py keeps the sums in the events' transactions, the
+breach marks included; services/dashboard_contacts.py keeps the children's contact persons the same way), so a
+year of the whole country reads a few thousand rows; only the handovers open today are counted where they are
+stored, through an index on the open tasks.
 
 Definitions (the page's "Slik er tallene regnet ut" says the same in Norwegian):
 - received: a referral whose assessment clock started in the period — its submit event, or its
@@ -33,8 +34,7 @@ from sqlmodel import Session
 
 from referral_service.clock import Clock
 from referral_service.domain.enums import OrganisationKind, ReferralAction, RejectionReason
-from referral_service.domain.handover import DeadlineMark, Handover
-from referral_service.domain.referral import Referral
+from referral_service.domain.handover import Handover
 from referral_service.security.actor import Actor
 from referral_service.security.statistics_scope import NATIONAL, Scope, scope_for
 from referral_service.services import dashboard_facts as facts
@@ -57,7 +57,7 @@ from referral_service.workflows.statistics import (
 )
 
 DEFAULT_PERIOD_DAYS = 365
-BREACH_KINDS = ("assessment_breach", "care_start_breach")
+BREACH_KINDS = facts.BREACH_KINDS
 #: Always listed, so that the table keeps its shape; other kinds appear when they have referred.
 REFERRING_KINDS = (OrganisationKind.GP_OFFICE, OrganisationKind.SCHOOL_HEALTH_SERVICE,
                    OrganisationKind.PPT_OFFICE, OrganisationKind.CHILD_WELFARE)
@@ -270,17 +270,10 @@ def _handover_figures(session: Session, clock: Clock, scope: Scope, *, handovers
     )
 
 
-def _breaches(session: Session, clock: Clock, scope: Scope, period: Period) -> dict[str, Figure]:
-    """Breach marks in the period: the sweep records them, so they are counted where they are (an index on
-    the mark's kind and time keeps this to the period's marks)."""
-    start, end = period.bounds(clock.timezone)
-    counts: dict[str, int] = dict(session.execute(
-        select(DeadlineMark.kind, func.count())
-        .join(Referral, Referral.id == DeadlineMark.referral_id)
-        .where(DeadlineMark.kind.in_(BREACH_KINDS), DeadlineMark.at >= start, DeadlineMark.at < end,
-               scope.referrals)
-        .group_by(DeadlineMark.kind)).all())
-    return {kind: count_figure(counts.get(kind, 0)) for kind in BREACH_KINDS}
+def _breaches(referrals: Totals) -> dict[str, Figure]:
+    """Breach marks recorded in the period, by kind: counted into the kept counts as the sweep records them."""
+    counts = referrals.get(facts.BREACHES, Counter())
+    return {kind: count_figure(counts[kind]) for kind in BREACH_KINDS}
 
 
 def build_dashboard(session: Session, *, clock: Clock, calendar: WorkingDayCalendar, actor: Actor,
@@ -292,15 +285,15 @@ def build_dashboard(session: Session, *, clock: Clock, calendar: WorkingDayCalen
     scope = scope_for(session, actor=actor)
     referral_key, handover_key = count_keys(scope, actor)
     totals = read_totals(session, scopes=(referral_key, handover_key), first=period.first, last=period.last)
-    start, end = period.bounds(clock.timezone)
     return Dashboard(
         scope_kind=scope.kind, scope_name=scope.name, period=period, as_of=clock.today(),
         referrals=_referral_figures(totals[referral_key]),
         handovers=_handover_figures(session, clock, scope, handovers=totals[handover_key],
                                     referrals=totals[referral_key]),
-        breaches=_breaches(session, clock, scope, period),
+        breaches=_breaches(totals[referral_key]),
         equity=equity_table(totals[referral_key], threshold=equity_threshold),
-        contacts=contact_figures(session, scope, start=start, end=end),
+        contacts=contact_figures(session, scope=handover_key, first=period.first, last=period.last,
+                                 today=clock.today()),
     )
 
 

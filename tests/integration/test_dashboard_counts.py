@@ -9,6 +9,7 @@ everything again gives the counts that were kept. A database upgraded from revis
 from __future__ import annotations
 
 import importlib
+import uuid
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -18,18 +19,23 @@ from alembic.operations import Operations
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, precondition, rule, run_state_machine_as_test
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from referral_service.bootstrap import dependencies
+from referral_service.demo import DEMO_PASSWORD
+from referral_service.domain.dashboard_contact import DashboardContactCount
 from referral_service.domain.dashboard_count import DashboardCount
 from referral_service.domain.handover import Handover
 from referral_service.domain.organisation import Organisation, User
 from referral_service.security.actor import Actor
+from referral_service.security.statistics_scope import scope_for
 from referral_service.services.admin.auth import actor_for_user
-from referral_service.services.dashboard import Period, build_dashboard, default_period
-from referral_service.services.dashboard_counts import rebuild_counts
-from referral_service.services.dashboard_facts import CountingRules
-from tests.support.dashboard_recount import recount_dashboard
+from referral_service.services.dashboard import Period, build_dashboard, count_keys, default_period
+from referral_service.services.dashboard_contacts import CHANGES, HELD, TWO_OR_MORE, read_contact_totals
+from referral_service.services.dashboard_counts import read_totals, rebuild_counts
+from referral_service.services.dashboard_facts import BREACHES, CountingRules
+from referral_service.services.loop.sweeps import run_sweeps
+from tests.support.dashboard_recount import recount_breaches, recount_contacts, recount_dashboard
 from tests.support.loop import InProcessWorker
 
 OSLO = ZoneInfo("Europe/Oslo")
@@ -41,6 +47,8 @@ MUNICIPALITY_CONSENT = {"given_by": ["guardian"], "share_with": ["bup", "municip
 BUP_ONLY_CONSENT = {"given_by": ["guardian"], "share_with": ["bup", "school"]}
 REJECTION_REASONS = ("not_specialist_need", "insufficient_information", "municipal_measures_not_tried")
 COORDINATOR = {"4627": "coordinator_askoy", "4601": "coordinator_bergen"}
+LEAD = {"coordinator_askoy": "lead_askoy", "coordinator_bergen": "lead_bergen"}
+MUNICIPALITY_ORG = {"coordinator_askoy": "askoy", "coordinator_bergen": "bergen"}
 MAX_REFERRALS = 6
 DECIDABLE = ("submitted", "information_requested", "accepted", "in_treatment")
 
@@ -98,13 +106,38 @@ def assert_counts_agree_with_the_events(app, world) -> None:
                 counted = recount_dashboard(session, clock=deps.clock, calendar=deps.calendar, actor=actor,
                                             period=period)
                 assert kept == counted, (who, period)
+                assert raw_counts(session, deps, actor, period) == recounted(session, deps, actor, period), (
+                    who, period)
     assert stored_counts(database.engine) == rebuilt_counts(database.engine, deps)
+
+
+def raw_counts(session: Session, deps, actor: Actor, period: Period) -> tuple:
+    """The kept contact-person and breach counts before they are made figures (which hide 1 and 2)."""
+    referral_key, handover_key = count_keys(scope_for(session, actor=actor), actor)
+    contacts = read_contact_totals(session, scope=handover_key, first=period.first, last=period.last,
+                                   today=deps.clock.today())
+    breaches = read_totals(session, scopes=[referral_key], first=period.first, last=period.last)[referral_key]
+    return ((contacts[HELD], contacts[CHANGES], contacts[TWO_OR_MORE]),
+            {kind: n for kind, n in breaches.get(BREACHES, {}).items() if n})
+
+
+def recounted(session: Session, deps, actor: Actor, period: Period) -> tuple:
+    scope = scope_for(session, actor=actor)
+    start, end = period.bounds(deps.clock.timezone)
+    return (recount_contacts(session, scope, start=start, end=end),
+            {kind: n for kind, n in recount_breaches(session, deps.clock, scope, period).items() if n})
+
+
+KEPT = (DashboardCount.__table__, DashboardContactCount.__table__)
+
+
+def _counts_in(connection) -> set[tuple]:
+    return {(table.name, *row) for table in KEPT for row in connection.execute(sa.select(table)) if row.count}
 
 
 def stored_counts(engine) -> set[tuple]:
     with engine.connect() as connection:
-        return {tuple(row) for row in connection.execute(sa.select(DashboardCount.__table__))
-                if row.count}
+        return _counts_in(connection)
 
 
 def rebuilt_counts(engine, deps) -> set[tuple]:
@@ -112,7 +145,7 @@ def rebuilt_counts(engine, deps) -> set[tuple]:
     with engine.connect() as connection:
         transaction = connection.begin()
         rebuild_counts(connection, CountingRules(calendar=deps.calendar, timezone=deps.clock.timezone))
-        rows = {tuple(row) for row in connection.execute(sa.select(DashboardCount.__table__)) if row.count}
+        rows = _counts_in(connection)
         transaction.rollback()
     return rows
 
@@ -128,6 +161,8 @@ def counting_machine(app, world):
             world.clock.set(START)
             #: referral id -> (referrer, clinic, home municipality, status)
             self.referrals: dict[str, list[str]] = {}
+            #: people hired in this run and still working: user id -> municipality
+            self.hired: dict[str, str] = {}
 
         def ids_in(self, statuses) -> list[str]:
             return sorted(rid for rid, (_who, _clinic, _home, status) in self.referrals.items() if status in statuses)
@@ -210,13 +245,58 @@ def counting_machine(app, world):
             world.post(COORDINATOR.get(number, "coordinator_askoy"), f"/api/v1/handovers/{handover_id}/{step}",
                        json=body)
 
+        @rule(data=st.data(), to_service=st.booleans())
+        def the_municipality_gives_a_task_to_a_person(self, data, to_service: bool) -> None:
+            with database.session() as session:
+                handovers = session.exec(select(Handover.id, Handover.municipality_number)
+                                         .where(col(Handover.status).in_(["acknowledged", "assigned"]))
+                                         .order_by(Handover.id)).all()
+            if not handovers:
+                return
+            handover_id, number = data.draw(st.sampled_from(handovers), label="handover")
+            coordinator = COORDINATOR.get(number, "coordinator_askoy")
+            people = [world.users[coordinator].id, world.users[LEAD[coordinator]].id,
+                      *(person for person, org in self.hired.items() if org == MUNICIPALITY_ORG[coordinator])]
+            body = ({"service": "Helsestasjonen"} if to_service
+                    else {"assignee_user_id": data.draw(st.sampled_from(people), label="person")})
+            world.post(coordinator, f"/api/v1/handovers/{handover_id}/assign", json=body)
+
+        @precondition(lambda self: len(self.hired) < 3)
+        @rule(org=st.sampled_from(["askoy", "bergen"]))
+        def the_municipality_hires(self, org: str) -> None:
+            response = world.post("admin", "/api/v1/users", json={
+                "email": f"ny-{uuid.uuid4().hex[:8]}@{org}.example", "name": "Ny Koordinator",
+                "password": DEMO_PASSWORD, "organisation_id": world.orgs[org].id,
+                "roles": ["municipal_coordinator"]})
+            assert response.status_code == 201, response.json
+            self.hired[response.json["id"]] = org
+
+        @precondition(lambda self: self.hired)
+        @rule(data=st.data(), to_queue=st.booleans())
+        def a_person_leaves(self, data, to_queue: bool) -> None:
+            leaver = data.draw(st.sampled_from(sorted(self.hired)), label="leaver")
+            org = self.hired.pop(leaver)
+            successor = world.users[{"askoy": "coordinator_askoy", "bergen": "coordinator_bergen"}[org]].id
+            response = world.post("admin", f"/api/v1/admin/users/{leaver}/deactivate",
+                                  json={"to_queue": True} if to_queue else {"successor_user_id": successor})
+            assert response.status_code == 200, response.json
+
+        @rule()
+        def the_sweep_runs(self) -> None:  # it records the deadline breaches
+            run_sweeps(deps.unit_of_work(), clock=deps.clock, deadlines=deps.deadlines)
+
         @rule(days=st.sampled_from([1, 3, 9, 20]), hour=st.sampled_from([0, 10, 23]))
         def days_pass(self, days: int, hour: int) -> None:
             world.clock.set(datetime.combine(deps.clock.today() + timedelta(days=days), time(hour, 30), OSLO))
 
         def teardown(self) -> None:
-            self.worker.run()
-            assert_counts_agree_with_the_events(app, world)
+            try:
+                self.worker.run()
+                assert_counts_agree_with_the_events(app, world)
+            finally:  # the people hired here leave again, so other tests meet the seeded staff only
+                with database.engine.begin() as connection:
+                    connection.execute(sa.update(User).where(col(User.id).in_(list(self.hired)))
+                                       .values(active=False))
 
     return Counting
 

@@ -30,7 +30,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 
 from sqlalchemy import case, func, select
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from referral_service.clock import Clock
 from referral_service.domain.enums import OrganisationKind, ReferralAction, RejectionReason
@@ -43,7 +43,7 @@ from referral_service.services.dashboard_counts import Totals, read_totals
 from referral_service.services.equity import EquityTable, equity_table
 from referral_service.workflows.calendar import WorkingDayCalendar
 from referral_service.workflows.handover_lifecycle import (
-    HandoverStatus,
+    OPEN_STATUSES,
     first_contact_past_due,
     overdue_handovers,
     unacknowledged_past_due,
@@ -241,14 +241,15 @@ def _referral_figures(totals: Totals) -> ReferralFigures:
 
 
 def _handovers_now(session: Session, clock: Clock, scope: Scope) -> tuple[int, int, int, int]:
-    """Open, overdue, and overdue for each reason, today, however old (the rule of the municipality's task list)."""
+    """Open, overdue, and overdue for each reason, today, however old (the rule of the municipality's task list);
+    found by the index on the status, so it reads the open tasks, not the closed ones of every year."""
     today = clock.today()
     flag = lambda clause: func.coalesce(func.sum(case((clause, 1), else_=0)), 0)  # noqa: E731
     open_count, overdue, unacknowledged, no_first_contact = session.execute(
         select(func.count(), flag(overdue_handovers(today)),
                flag(unacknowledged_past_due(today)), flag(first_contact_past_due(today)))
         .select_from(Handover)
-        .where(Handover.status != HandoverStatus.CLOSED, scope.handovers)).one()
+        .where(col(Handover.status).in_(list(OPEN_STATUSES)), scope.handovers)).one()
     return open_count, overdue, unacknowledged, no_first_contact
 
 

@@ -28,7 +28,7 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from itertools import chain
 from typing import Any
 
@@ -59,6 +59,7 @@ COUNTED_HANDOVER_FIELDS = ("referral_id", "closed_at", "municipality_org_id")
 COUNTED_REFERRAL_FIELDS = ("child_id", "clinic_id", "referrer_org_id")
 HELD, CHANGES, TWO_OR_MORE = "held", "changes", "two_or_more"
 OPEN_END = date(9999, 12, 31)
+ONE_DAY = timedelta(days=1)
 BATCH = 500
 _BEFORE = "dashboard_contacts.before"
 
@@ -121,15 +122,39 @@ def child_points(tasks: Sequence[Task], rules: CountingRules) -> Counter:
             points[(scope, HELD, last, first)] += 1
         for (_first, end), (start, _last) in zip(spells, spells[1:], strict=False):
             points[(scope, HELD, end, start)] -= 1
-        steps = sorted((step for task in mine for step in task.steps), key=lambda step: (step[0], step[1]))
-        days = [rules.day(at) for at in contact_changes((at, person) for at, _id, person in steps)]
-        for day in days:
-            points[(scope, CHANGES, day, day)] += 1
-        for one, two in zip(days, days[1:], strict=False):
-            points[(scope, TWO_OR_MORE, one, two)] += 1
-        for one, three in zip(days, days[2:], strict=False):
-            points[(scope, TWO_OR_MORE, one, three)] -= 1
+        points.update(_change_points(scope, mine, rules))
     return Counter({key: n for key, n in points.items() if n})
+
+
+def _change_points(scope: str, tasks: Sequence[Task], rules: CountingRules) -> Counter:
+    """The points of the child's changes and of "two or more", whose earlier holders are those of the tasks
+    still open at the start of the period (or closed in it), so they depend on the first day of the period.
+
+    The first days fall into pieces [b, next b - 1] in which that set of tasks and the changes on or after the
+    first day stay the same (a new piece starts the day after a task closed or a step was taken). A piece's
+    changes on days d add +1 at (its last first day, d) and -1 at (the day before its first first day, d): the
+    sum for x >= first leaves exactly the piece holding `first`. "Two or more" does the same with the day of the
+    piece's second change.
+    """
+    steps = sorted(((at, step_id, person, task.closed_at) for task in tasks for at, step_id, person in task.steps),
+                   key=lambda step: (step[0], step[1]))
+    if not steps:
+        return Counter()
+    starts = sorted({date.min, *(rules.day(at) + ONE_DAY for at, *_rest in steps),
+                     *(rules.day(task.closed_at) + ONE_DAY for task in tasks if task.closed_at is not None)})
+    points: Counter = Counter()
+    for start, next_start in zip(starts, [*starts[1:], None], strict=True):
+        open_then = [(at, person) for at, _id, person, closed_at in steps
+                     if closed_at is None or rules.day(closed_at) >= start]
+        days = [day for day in (rules.day(at) for at in contact_changes(open_then)) if day >= start]
+        if not days or next_start is None:
+            continue
+        last_first, before = next_start - ONE_DAY, (start - ONE_DAY if start != date.min else None)
+        for counted, measure in [(day, CHANGES) for day in days] + ([(days[1], TWO_OR_MORE)] if days[1:] else []):
+            points[(scope, measure, last_first, counted)] += 1
+            if before is not None:
+                points[(scope, measure, before, counted)] -= 1
+    return points
 
 
 def load_points(connection: Connection, child_ids: Iterable[str], rules: CountingRules) -> dict[str, Counter]:

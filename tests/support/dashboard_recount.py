@@ -8,7 +8,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 from sqlmodel import Session
 
 from referral_service.clock import Clock
@@ -238,26 +238,24 @@ def _contact_figures(session: Session, scope: Scope, *, start: datetime, end: da
 
 
 def recount_contacts(session: Session, scope: Scope, *, start: datetime, end: datetime) -> tuple[int, int, int]:
-    """Children held, changes, and children with two or more changes in [start, end), replayed from every
-    holder step of every task in the scope: the children held (a task from its first holder until it closed) in
-    the period, and the changes in it, each from whoever held one of the child's tasks before, however long ago."""
+    """Children held, changes, and children with two or more changes in [start, end), replayed from the holder
+    steps of the scope's tasks open at some time in the period (the service's code before it kept them)."""
+    alive = (select(Handover.id)
+             .where(or_(Handover.closed_at.is_(None), Handover.closed_at >= start), scope.handovers))
     data = HandoverEvent.data
     rows = session.execute(
-        select(Referral.child_id, Handover.id, Handover.closed_at, HandoverEvent.at, HandoverEvent.action,
-               data["assignee_user_id"].as_string(), data["to_user_id"].as_string())
+        select(Referral.child_id, HandoverEvent.at, HandoverEvent.action, data["assignee_user_id"].as_string(),
+               data["to_user_id"].as_string())
         .join(Handover, Handover.id == HandoverEvent.handover_id)
         .join(Referral, Referral.id == Handover.referral_id)
-        .where(HandoverEvent.action.in_([str(a) for a in HOLDER_STEPS]), scope.handovers)
+        .where(HandoverEvent.handover_id.in_(alive),
+               HandoverEvent.action.in_([str(a) for a in HOLDER_STEPS]), HandoverEvent.at < end)
         .order_by(HandoverEvent.at, HandoverEvent.id)).all()
     steps: dict[str, list[tuple[datetime, str | None]]] = defaultdict(list)
-    held: set[str] = set()
-    for child, _task, closed_at, at, action, assignee, to_user in rows:
-        person = assignee if HOLDER_STEPS[action] == "assignee_user_id" else to_user
-        steps[child].append((at, person))
-        if person and at < end and (closed_at is None or closed_at >= start):
-            held.add(child)
-    changes = {child: sum(1 for at in contact_changes(child_steps) if start <= at < end)
-               for child, child_steps in steps.items()}
+    for child, at, action, assignee, to_user in rows:
+        steps[child].append((at, assignee if HOLDER_STEPS[action] == "assignee_user_id" else to_user))
+    held = [child for child, child_steps in steps.items() if any(person for _at, person in child_steps)]
+    changes = {child: sum(1 for at in contact_changes(steps[child]) if start <= at < end) for child in held}
     return len(held), sum(changes.values()), sum(1 for n in changes.values() if n >= 2)
 
 

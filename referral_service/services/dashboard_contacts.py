@@ -4,8 +4,8 @@ Aggregates only, hidden for 1 or 2 children; no child is named.
 
 - children: those whose task was held by a person at some time in the period: a task counts as held from the
   first step that gave it to a person until it was closed (a task back in the queue is still the child's task);
-- changes: each time a person took over after another person held one of the child's tasks (in time order
-  across all the child's tasks within the scope), in the period;
+- changes: each time a person took over after another person held the child's task, in the period, in time
+  order across the child's tasks within the scope that were still open when the period began or opened since;
 - per child: changes / children; 2 or more: the children with at least two changes, and their share.
 
 Distinct children over any period cannot be summed from counts per day, so each child adds points (x, y) to
@@ -14,9 +14,10 @@ y <= last, whatever the period:
 - held: each spell the child was held (its tasks' held days merged) is (last day, first day), +1: it touches the
   period when it ends on or after `first` and starts on or before `last`; each gap between two spells is
   (end of the one, start of the next), -1, so a child held twice in the period counts once;
-- changes: each change is (its day, its day);
-- two or more: with the child's change days d1 <= d2 <= ..., each (d_i, d_i+1) is +1 and each (d_i, d_i+2) -1:
-  a child with m >= 2 changes in the period adds (m - 1) - (m - 2) = 1, with fewer 0.
+- changes and two or more: which steps are changes depends on the tasks still open on the first day, so the
+  first days are cut into pieces in which nothing changes, and each piece adds its changes (and the day of its
+  second change) at (its last first day, the change's day) and takes them away at (the day before it, ...):
+  the points with x >= first leave the piece `first` lies in (`_change_points`).
 An open task's spell ends on OPEN_END. A child's points are a pure function of its tasks and their holder steps
 as stored, replaced in the counts whenever a transaction changes them (services/dashboard_counts.py).
 The country's points are kept in days, months and years on both axes, so a period reads at most a few

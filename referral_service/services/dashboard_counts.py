@@ -38,10 +38,13 @@ from referral_service.services import dashboard_contacts as contacts
 from referral_service.services.dashboard_blocks import DAY, NATIONAL_GRAINS, block_start, period_blocks
 from referral_service.services.dashboard_facts import (
     BREACH_KINDS,
+    BREACHES,
     COUNTED_ACTIONS,
     NATIONAL,
+    REFERRAL_COLUMNS,
     CountingRules,
     load_entries,
+    referral_scopes,
 )
 
 #: The attributes whose change changes what a referral or a handover counts for.
@@ -102,6 +105,21 @@ def rebuild_counts(connection: Connection, rules: CountingRules) -> int:
     if inspect(connection).has_table(DashboardContactCount.__tablename__):
         contacts.rebuild_contact_counts(connection, rules)
     return len(ids)
+
+
+def recount_breaches(connection: Connection, rules: CountingRules) -> int:
+    """Count the deadline breach marks into the referrals' counts again, and only them (migration 0022: the
+    rest of the counts were right already); the number of marks counted. Runs in its caller's transaction."""
+    connection.execute(delete(DashboardCount).where(col(DashboardCount.measure) == BREACHES))
+    entries: Counter = Counter()
+    marks = connection.execute(
+        select(col(DeadlineMark.at), col(DeadlineMark.kind), *REFERRAL_COLUMNS)
+        .join(Referral, col(Referral.id) == col(DeadlineMark.referral_id))
+        .where(col(DeadlineMark.kind).in_(BREACH_KINDS))).all()
+    for mark in marks:
+        entries.update((scope, rules.day(mark.at), BREACHES, mark.kind) for scope in referral_scopes(mark))
+    add_to_counts(connection, entries)
+    return len(marks)
 
 
 # --- keeping them in step ----------------------------------------------------------------------------------

@@ -4,12 +4,11 @@ Revision ID: 0022
 Revises: 0021
 Create Date: 2026-12-06 17:00:00
 
-Creates `dashboard_contact_count` (services/dashboard_contacts.py) and counts everything again with the code
-that keeps the counts (services/dashboard_counts.py `rebuild_counts`), under the installation's settings for
-the time zone and the working-day calendar: the referrals' counts now hold the deadline breach marks too, and
-every child with a task gets its contact-person points. An upgraded database shows the same Oversikt as before
-(the changes of contact person: see the module's docstring). It reads in batches of 500 (a few minutes per
-100 000 referrals).
+Creates `dashboard_contact_count` (services/dashboard_contacts.py) and fills it with the code that keeps it,
+under the installation's settings for the time zone and the working-day calendar: every child with a task gets
+its contact-person points; and the referrals' counts get the deadline breach marks (services/dashboard_counts.py
+`recount_breaches`), the rest of them being right already. An upgraded database shows the same Oversikt as
+before. It reads the children in batches of 500 (about a minute per 100 000 tasks).
 """
 from zoneinfo import ZoneInfo
 
@@ -35,14 +34,16 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint('scope', 'x_grain', 'x_block', 'y_grain', 'y_block', 'measure'),
     )
     from config.settings import BaseConfig
-    from referral_service.services.dashboard_counts import rebuild_counts
+    from referral_service.services.dashboard_contacts import rebuild_contact_counts
+    from referral_service.services.dashboard_counts import recount_breaches
     from referral_service.services.dashboard_facts import CountingRules
     from referral_service.workflows.calendar import WorkingDayCalendar
 
     settings = BaseConfig()
-    rebuild_counts(op.get_bind(), CountingRules(
-        calendar=WorkingDayCalendar(saturday_is_working_day=settings.SATURDAY_IS_WORKING_DAY),
-        timezone=ZoneInfo(settings.TIMEZONE)))
+    rules = CountingRules(calendar=WorkingDayCalendar(saturday_is_working_day=settings.SATURDAY_IS_WORKING_DAY),
+                          timezone=ZoneInfo(settings.TIMEZONE))
+    recount_breaches(op.get_bind(), rules)
+    rebuild_contact_counts(op.get_bind(), rules)
 
 
 def downgrade() -> None:

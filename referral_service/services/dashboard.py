@@ -29,7 +29,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 
-from sqlalchemy import case, func, select
+from sqlalchemy import ColumnElement, ScalarSelect, func, select
 from sqlmodel import Session, col
 
 from referral_service.clock import Clock
@@ -241,15 +241,17 @@ def _referral_figures(totals: Totals) -> ReferralFigures:
 
 
 def _handovers_now(session: Session, clock: Clock, scope: Scope) -> tuple[int, int, int, int]:
-    """Open, overdue, and overdue for each reason, today, however old (the rule of the municipality's task list);
-    found by the index on the status, so it reads the open tasks, not the closed ones of every year."""
+    """Open, overdue, and overdue for each reason, today, however old (the rule of the municipality's task list).
+    Each is counted on its own, so each reads only its tasks through the indexes on the status and the due
+    dates: the open tasks, and the few past due, not the closed ones of every year."""
     today = clock.today()
-    flag = lambda clause: func.coalesce(func.sum(case((clause, 1), else_=0)), 0)  # noqa: E731
-    open_count, overdue, unacknowledged, no_first_contact = session.execute(
-        select(func.count(), flag(overdue_handovers(today)),
-               flag(unacknowledged_past_due(today)), flag(first_contact_past_due(today)))
-        .select_from(Handover)
-        .where(col(Handover.status).in_(list(OPEN_STATUSES)), scope.handovers)).one()
+
+    def counted(clause: ColumnElement[bool]) -> ScalarSelect[int]:
+        return select(func.count()).select_from(Handover).where(clause, scope.handovers).scalar_subquery()
+
+    open_count, overdue, unacknowledged, no_first_contact = session.execute(select(
+        counted(col(Handover.status).in_(list(OPEN_STATUSES))), counted(overdue_handovers(today)),
+        counted(unacknowledged_past_due(today)), counted(first_contact_past_due(today)))).one()
     return open_count, overdue, unacknowledged, no_first_contact
 
 

@@ -64,8 +64,6 @@ ONE_DAY = timedelta(days=1)
 BATCH = 500
 _BEFORE = "dashboard_contacts.before"
 
-Point = tuple[str, str, date, date]  # scope, measure, x, y
-
 
 @dataclass(frozen=True)
 class ContactFigures:

@@ -4,8 +4,8 @@ Every commit of a session that changed a counted part of a referral (its row, a 
 deadline breach mark) replaces that referral's entries (services/dashboard_facts.py) in the counts: its
 entries are read before the first flush that touches it and again just before the commit, and the difference
 is added, in one statement, to the rows it changes. A rolled-back transaction takes its difference with it,
-so the counts cannot drift from the events; `rebuild_counts` (migrations 0021, 0022) counts them all again,
-which the tests compare with.
+so the counts cannot drift from the events; `rebuild_counts` (migration 0021, the data generator) counts them
+all again, which the tests compare with.
 The children's contact-person points (services/dashboard_contacts.py) are kept the same way, per child, by the
 same listeners. Changing the working-day calendar's setting needs a rebuild; rows written outside the ORM (a bulk
 load) too.

@@ -5,6 +5,7 @@ from referral_service.domain import (
     alert,
     check_in,
     child,
+    dashboard_contact,
     dashboard_count,
     handover,
     login_throttle,
@@ -14,5 +15,5 @@ from referral_service.domain import (
 )
 
 #: The modules that define tables; importing this module registers every one of them.
-TABLE_MODULES = (access_log, alert, check_in, child, dashboard_count, handover, login_throttle, organisation, outbox,
-                 referral)
+TABLE_MODULES = (access_log, alert, check_in, child, dashboard_contact, dashboard_count, handover, login_throttle,
+                 organisation, outbox, referral)

@@ -3,9 +3,10 @@ the country. Aggregates only: no child is named, and figures about 1 or 2 childr
 (`workflows/statistics.py`). Nothing here reads a child's identity, so nothing is written to the access log.
 
 The figures about the period are read from counts kept as the events happen (services/dashboard_facts.py says
-what each referral counts for, services/dashboard_counts.py keeps the sums in the events' transactions), so a
-year of the whole country reads a few thousand rows; breaches, the handovers open today and the changes of
-contact person are counted where they are stored, each bounded by an index.
+what each referral counts for, services/dashboard_counts.py keeps the sums in the events' transactions, the
+breach marks included; services/dashboard_contacts.py keeps the children's contact persons the same way), so a
+year of the whole country reads a few thousand rows; only the handovers open today are counted where they are
+stored, through an index on the open tasks.
 
 Definitions (the page's "Slik er tallene regnet ut" says the same in Norwegian):
 - received: a referral whose assessment clock started in the period — its submit event, or its
@@ -28,13 +29,12 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 
-from sqlalchemy import case, func, select
-from sqlmodel import Session
+from sqlalchemy import ColumnElement, ScalarSelect, func, select
+from sqlmodel import Session, col
 
 from referral_service.clock import Clock
 from referral_service.domain.enums import OrganisationKind, ReferralAction, RejectionReason
-from referral_service.domain.handover import DeadlineMark, Handover
-from referral_service.domain.referral import Referral
+from referral_service.domain.handover import Handover
 from referral_service.security.actor import Actor
 from referral_service.security.statistics_scope import NATIONAL, Scope, scope_for
 from referral_service.services import dashboard_facts as facts
@@ -43,7 +43,7 @@ from referral_service.services.dashboard_counts import Totals, read_totals
 from referral_service.services.equity import EquityTable, equity_table
 from referral_service.workflows.calendar import WorkingDayCalendar
 from referral_service.workflows.handover_lifecycle import (
-    HandoverStatus,
+    OPEN_STATUSES,
     first_contact_past_due,
     overdue_handovers,
     unacknowledged_past_due,
@@ -57,7 +57,7 @@ from referral_service.workflows.statistics import (
 )
 
 DEFAULT_PERIOD_DAYS = 365
-BREACH_KINDS = ("assessment_breach", "care_start_breach")
+BREACH_KINDS = facts.BREACH_KINDS
 #: Always listed, so that the table keeps its shape; other kinds appear when they have referred.
 REFERRING_KINDS = (OrganisationKind.GP_OFFICE, OrganisationKind.SCHOOL_HEALTH_SERVICE,
                    OrganisationKind.PPT_OFFICE, OrganisationKind.CHILD_WELFARE)
@@ -241,14 +241,17 @@ def _referral_figures(totals: Totals) -> ReferralFigures:
 
 
 def _handovers_now(session: Session, clock: Clock, scope: Scope) -> tuple[int, int, int, int]:
-    """Open, overdue, and overdue for each reason, today, however old (the rule of the municipality's task list)."""
+    """Open, overdue, and overdue for each reason, today, however old (the rule of the municipality's task list).
+    Each is counted on its own, so each reads only its tasks through the indexes on the status and the due
+    dates: the open tasks, and the few past due, not the closed ones of every year."""
     today = clock.today()
-    flag = lambda clause: func.coalesce(func.sum(case((clause, 1), else_=0)), 0)  # noqa: E731
-    open_count, overdue, unacknowledged, no_first_contact = session.execute(
-        select(func.count(), flag(overdue_handovers(today)),
-               flag(unacknowledged_past_due(today)), flag(first_contact_past_due(today)))
-        .select_from(Handover)
-        .where(Handover.status != HandoverStatus.CLOSED, scope.handovers)).one()
+
+    def counted(clause: ColumnElement[bool]) -> ScalarSelect[int]:
+        return select(func.count()).select_from(Handover).where(clause, scope.handovers).scalar_subquery()
+
+    open_count, overdue, unacknowledged, no_first_contact = session.execute(select(
+        counted(col(Handover.status).in_(list(OPEN_STATUSES))), counted(overdue_handovers(today)),
+        counted(unacknowledged_past_due(today)), counted(first_contact_past_due(today)))).one()
     return open_count, overdue, unacknowledged, no_first_contact
 
 
@@ -270,17 +273,10 @@ def _handover_figures(session: Session, clock: Clock, scope: Scope, *, handovers
     )
 
 
-def _breaches(session: Session, clock: Clock, scope: Scope, period: Period) -> dict[str, Figure]:
-    """Breach marks in the period: the sweep records them, so they are counted where they are (an index on
-    the mark's kind and time keeps this to the period's marks)."""
-    start, end = period.bounds(clock.timezone)
-    counts: dict[str, int] = dict(session.execute(
-        select(DeadlineMark.kind, func.count())
-        .join(Referral, Referral.id == DeadlineMark.referral_id)
-        .where(DeadlineMark.kind.in_(BREACH_KINDS), DeadlineMark.at >= start, DeadlineMark.at < end,
-               scope.referrals)
-        .group_by(DeadlineMark.kind)).all())
-    return {kind: count_figure(counts.get(kind, 0)) for kind in BREACH_KINDS}
+def _breaches(referrals: Totals) -> dict[str, Figure]:
+    """Breach marks recorded in the period, by kind: counted into the kept counts as the sweep records them."""
+    counts = referrals.get(facts.BREACHES, Counter())
+    return {kind: count_figure(counts[kind]) for kind in BREACH_KINDS}
 
 
 def build_dashboard(session: Session, *, clock: Clock, calendar: WorkingDayCalendar, actor: Actor,
@@ -292,15 +288,15 @@ def build_dashboard(session: Session, *, clock: Clock, calendar: WorkingDayCalen
     scope = scope_for(session, actor=actor)
     referral_key, handover_key = count_keys(scope, actor)
     totals = read_totals(session, scopes=(referral_key, handover_key), first=period.first, last=period.last)
-    start, end = period.bounds(clock.timezone)
     return Dashboard(
         scope_kind=scope.kind, scope_name=scope.name, period=period, as_of=clock.today(),
         referrals=_referral_figures(totals[referral_key]),
         handovers=_handover_figures(session, clock, scope, handovers=totals[handover_key],
                                     referrals=totals[referral_key]),
-        breaches=_breaches(session, clock, scope, period),
+        breaches=_breaches(totals[referral_key]),
         equity=equity_table(totals[referral_key], threshold=equity_threshold),
-        contacts=contact_figures(session, scope, start=start, end=end),
+        contacts=contact_figures(session, scope=handover_key, first=period.first, last=period.last,
+                                 today=clock.today()),
     )
 
 

@@ -1,11 +1,14 @@
 """Keeping Oversikt's counts (domain/dashboard_count.py) in step with the referrals, in the same transaction.
 
-Every commit of a session that changed a counted part of a referral (its row, a counted event, a handover)
-replaces that referral's entries (services/dashboard_facts.py) in the counts: its entries are read before the
-first flush that touches it and again just before the commit, and the difference is added, in one statement,
-to the rows it changes. A rolled-back transaction takes its difference with it, so the counts cannot drift
-from the events; `rebuild_counts` (migration 0021) counts them all again, which the tests compare with.
-Changing the working-day calendar's setting needs a rebuild; rows written outside the ORM (a bulk load) too.
+Every commit of a session that changed a counted part of a referral (its row, a counted event, a handover, a
+deadline breach mark) replaces that referral's entries (services/dashboard_facts.py) in the counts: its
+entries are read before the first flush that touches it and again just before the commit, and the difference
+is added, in one statement, to the rows it changes. A rolled-back transaction takes its difference with it,
+so the counts cannot drift from the events; `rebuild_counts` (migration 0021, the data generator) counts them
+all again, which the tests compare with.
+The children's contact-person points (services/dashboard_contacts.py) are kept the same way, per child, by the
+same listeners. Changing the working-day calendar's setting needs a rebuild; rows written outside the ORM (a bulk
+load) too.
 Concurrent writers wait for each other only on the country's rows of the same day, briefly: the one statement
 that adds a difference runs just before COMMIT, in key order.
 
@@ -15,10 +18,9 @@ has few entries a day), so a year of the whole country reads twelve months and t
 
 from __future__ import annotations
 
-import calendar as month_lengths
 from collections import Counter
 from collections.abc import Iterable, Iterator
-from datetime import date, timedelta
+from datetime import date
 from itertools import chain, islice
 from typing import Any
 from weakref import WeakKeyDictionary
@@ -27,15 +29,24 @@ from sqlalchemy import Connection, Engine, delete, event, func, inspect, select,
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col
 
+from referral_service.domain.dashboard_contact import DashboardContactCount
 from referral_service.domain.dashboard_count import DashboardCount
 from referral_service.domain.enums import ReferralStatus
-from referral_service.domain.handover import Handover
+from referral_service.domain.handover import DeadlineMark, Handover
 from referral_service.domain.referral import Referral, ReferralEvent
-from referral_service.services.dashboard_facts import COUNTED_ACTIONS, NATIONAL, CountingRules, load_entries
+from referral_service.services import dashboard_contacts as contacts
+from referral_service.services.dashboard_blocks import DAY, NATIONAL_GRAINS, block_start, period_blocks
+from referral_service.services.dashboard_facts import (
+    BREACH_KINDS,
+    BREACHES,
+    COUNTED_ACTIONS,
+    NATIONAL,
+    REFERRAL_COLUMNS,
+    CountingRules,
+    load_entries,
+    referral_scopes,
+)
 
-DAY, MONTH, YEAR = "day", "month", "year"
-#: Grains kept per scope: the country's counts are dense enough to be worth summing by month and year.
-NATIONAL_GRAINS = (DAY, MONTH, YEAR)
 #: The attributes whose change changes what a referral or a handover counts for.
 COUNTED_REFERRAL_FIELDS = ("status", "clinic_id", "referrer_org_id", "referrer_kind", "child_home_municipality",
                            "shared_with_municipality", "interpreter_needed", "interpreter_language", "reasons",
@@ -48,35 +59,6 @@ _BEFORE = "dashboard_counts.before"
 Key = tuple[str, str, date, str, str]  # scope, grain, first day of the block, measure, value
 
 
-# --- blocks of days ----------------------------------------------------------------------------------------
-
-def _block_start(day: date, grain: str) -> date:
-    if grain == YEAR:
-        return day.replace(month=1, day=1)
-    if grain == MONTH:
-        return day.replace(day=1)
-    return day
-
-
-def _block_end(start: date, grain: str) -> date:
-    """The last day of the block starting on `start`."""
-    if grain == YEAR:
-        return start.replace(month=12, day=31)
-    if grain == MONTH:
-        return start.replace(day=month_lengths.monthrange(start.year, start.month)[1])
-    return start
-
-
-def period_blocks(first: date, last: date) -> list[tuple[str, date]]:
-    """The whole years, whole months and single days that make up [first, last] exactly, in order."""
-    blocks, day = [], first
-    while day <= last:
-        grain = next(g for g in NATIONAL_GRAINS[::-1] if _block_start(day, g) == day and _block_end(day, g) <= last)
-        blocks.append((grain, day))
-        day = _block_end(day, grain) + timedelta(days=1)
-    return blocks
-
-
 # --- writing -----------------------------------------------------------------------------------------------
 
 def _keys(entries: Counter) -> Counter:
@@ -84,7 +66,7 @@ def _keys(entries: Counter) -> Counter:
     rows: Counter = Counter()
     for (scope, day, measure, value), n in entries.items():
         for grain in (NATIONAL_GRAINS if scope == NATIONAL else (DAY,)):
-            rows[(scope, grain, _block_start(day, grain), measure, value)] += n
+            rows[(scope, grain, block_start(day, grain), measure, value)] += n
     return rows
 
 
@@ -119,7 +101,25 @@ def rebuild_counts(connection: Connection, rules: CountingRules) -> int:
         for found in load_entries(connection, batch, rules).values():
             entries.update(found)
         add_to_counts(connection, entries)
+    # Migration 0021 runs this before the contact counts' table exists; 0022 creates it and runs this again.
+    if inspect(connection).has_table(DashboardContactCount.__tablename__):
+        contacts.rebuild_contact_counts(connection, rules)
     return len(ids)
+
+
+def recount_breaches(connection: Connection, rules: CountingRules) -> int:
+    """Count the deadline breach marks into the referrals' counts again, and only them (migration 0022: the
+    rest of the counts were right already); the number of marks counted. Runs in its caller's transaction."""
+    connection.execute(delete(DashboardCount).where(col(DashboardCount.measure) == BREACHES))
+    entries: Counter = Counter()
+    marks = connection.execute(
+        select(col(DeadlineMark.at), col(DeadlineMark.kind), *REFERRAL_COLUMNS)
+        .join(Referral, col(Referral.id) == col(DeadlineMark.referral_id))
+        .where(col(DeadlineMark.kind).in_(BREACH_KINDS))).all()
+    for mark in marks:
+        entries.update((scope, rules.day(mark.at), BREACHES, mark.kind) for scope in referral_scopes(mark))
+    add_to_counts(connection, entries)
+    return len(marks)
 
 
 # --- keeping them in step ----------------------------------------------------------------------------------
@@ -163,14 +163,21 @@ def touched_referrals(session: Session) -> tuple[set[str], set[str]]:
             if row.status != ReferralStatus.DRAFT and (_changed(row, COUNTED_REFERRAL_FIELDS)
                                                         or row in session.deleted):
                 touched.add(row.id)
-        elif isinstance(row, ReferralEvent):
-            if row.action in COUNTED_ACTIONS or row.handover_trigger is not None:
-                touched.add(row.referral_id)
-        elif isinstance(row, Handover):
-            if row in session.new or row in session.deleted or _changed(row, COUNTED_HANDOVER_FIELDS):
-                touched.add(row.referral_id)
-                touched.update(_changed_referral(row))
+        else:
+            touched.update(_referrals_touched_by(session, row))
     return touched, new & touched
+
+
+def _referrals_touched_by(session: Session, row: Any) -> list[str]:
+    """The referrals whose entries a changed event, handover or breach mark changes."""
+    if isinstance(row, ReferralEvent) and (row.action in COUNTED_ACTIONS or row.handover_trigger is not None):
+        return [row.referral_id]
+    if isinstance(row, Handover) and (row in session.new or row in session.deleted
+                                      or _changed(row, COUNTED_HANDOVER_FIELDS)):
+        return [row.referral_id, *_changed_referral(row)]
+    if isinstance(row, DeadlineMark) and row.kind in BREACH_KINDS and row.referral_id and row not in session.dirty:
+        return [row.referral_id]
+    return []
 
 
 def _was_draft(referral: Referral) -> bool:
@@ -188,6 +195,7 @@ def _before_flush(session: Session, _context: Any, _instances: Any) -> None:
     rules = _rules_of(session)
     if rules is None:
         return
+    contacts.note_before(session, rules)
     before: dict[str, Counter] = session.info.setdefault(_BEFORE, {})
     touched, new = touched_referrals(session)
     unseen = touched - before.keys()
@@ -205,6 +213,7 @@ def _before_commit(session: Session) -> None:
     if rules is None:
         return
     session.flush()
+    contacts.add_difference(session, rules)
     before: dict[str, Counter] = session.info.pop(_BEFORE, {})
     if not before:
         return
@@ -220,10 +229,11 @@ def _before_commit(session: Session) -> None:
 
 def _forget(session: Session) -> None:
     session.info.pop(_BEFORE, None)
+    contacts.forget(session)
 
 
 def _forget_after_rollback(session: Session, _previous: Any) -> None:
-    session.info.pop(_BEFORE, None)
+    _forget(session)
 
 
 # --- reading -----------------------------------------------------------------------------------------------

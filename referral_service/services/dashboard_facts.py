@@ -20,11 +20,11 @@ from dataclasses import dataclass
 from datetime import date, datetime, tzinfo
 from typing import Any
 
-from sqlalchemy import Connection, or_, select
+from sqlalchemy import Connection, null, or_, select, union_all
 from sqlmodel import col
 
 from referral_service.domain.enums import ReasonCode, ReferralAction, ReferralStatus, RejectionReason
-from referral_service.domain.handover import Handover
+from referral_service.domain.handover import DeadlineMark, Handover
 from referral_service.domain.referral import Referral, ReferralEvent
 from referral_service.workflows.calendar import WorkingDayCalendar
 from referral_service.workflows.referral_lifecycle import ASSESSMENT_DECISIONS
@@ -47,6 +47,9 @@ MUNICIPAL_LEVEL = "municipal_level"
 WITHOUT_EPIKRISE = "discharged_without_epikrise"
 MOVED_IN, MOVED_OUT, TRANSFERRED = "moved_in", "moved_out", "moved_transferred"
 HANDOVER_CREATED = "handover_created"
+#: Deadline breaches recorded by the sweep (workflows/escalation.py), valued by kind, on the day of the mark.
+BREACHES = "deadline_breaches"
+BREACH_KINDS = ("assessment_breach", "care_start_breach")
 TO_ACKNOWLEDGED = "days_to_acknowledged"
 TO_FIRST_CONTACT = "days_to_first_contact"
 #: The equity table (services/equity.py): "equity:<group>", valued by outcome.
@@ -108,17 +111,24 @@ def load_entries(connection: Connection, referral_ids: Iterable[str], rules: Cou
         return {}
     referrals = connection.execute(select(*REFERRAL_COLUMNS).where(col(Referral.id).in_(ids))).all()
     events: dict[str, list[Any]] = {rid: [] for rid in ids}
-    for event in connection.execute(
-            select(*EVENT_COLUMNS)
-            .where(col(ReferralEvent.referral_id).in_(ids),
-                   or_(col(ReferralEvent.action).in_(sorted(COUNTED_ACTIONS)),
-                       col(ReferralEvent.handover_trigger).is_not(None)))
-            .order_by(col(ReferralEvent.at), col(ReferralEvent.id))):
-        events[event.referral_id].append(event)
+    marks: dict[str, list[Any]] = {rid: [] for rid in ids}
+    # The breach marks come in the same statement, as rows of the events' shape with their kind as the action
+    # (the write path pays one statement less per counted change).
+    counted = (select(*EVENT_COLUMNS)
+               .where(col(ReferralEvent.referral_id).in_(ids),
+                      or_(col(ReferralEvent.action).in_(sorted(COUNTED_ACTIONS)),
+                          col(ReferralEvent.handover_trigger).is_not(None))))
+    breaches = select(col(DeadlineMark.id), col(DeadlineMark.referral_id), col(DeadlineMark.kind),
+                      col(DeadlineMark.at), null().label("data"), null().label("handover_trigger")
+                      ).where(col(DeadlineMark.referral_id).in_(ids), col(DeadlineMark.kind).in_(BREACH_KINDS))
+    rows = union_all(counted, breaches).subquery()
+    for event in connection.execute(select(rows).order_by(rows.c.at, rows.c.id)):
+        (marks if event.action in BREACH_KINDS else events)[event.referral_id].append(event)
     handovers: dict[str, list[Any]] = {rid: [] for rid in ids}
     for handover in connection.execute(select(*HANDOVER_COLUMNS).where(col(Handover.referral_id).in_(ids))):
         handovers[handover.referral_id].append(handover)
-    return {referral.id: entries_of(referral, events[referral.id], handovers[referral.id], rules)
+    return {referral.id: entries_of(referral, events[referral.id], handovers[referral.id], rules,
+                                    marks=marks[referral.id])
             for referral in referrals}
 
 
@@ -132,10 +142,13 @@ def referral_scopes(referral: Any) -> list[str]:
     return scopes
 
 
-def entries_of(referral: Any, events: Sequence[Any], handovers: Sequence[Any], rules: CountingRules) -> Counter:
-    """Everything one referral counts for, in every scope that sees it; events in the order they happened."""
+def entries_of(referral: Any, events: Sequence[Any], handovers: Sequence[Any], rules: CountingRules, *,
+               marks: Sequence[Any] = ()) -> Counter:
+    """Everything one referral counts for, in every scope that sees it; events in the order they happened,
+    and its deadline breach marks (kind as `action`)."""
     scopes = referral_scopes(referral)
     own: Counter = Counter()  # (day, measure, value), counted in each of `scopes`
+    own.update((rules.day(mark.at), BREACHES, mark.action) for mark in marks)
     start = next((e for e in events if e.action in START_ACTIONS), None)
     decision = next((e for e in events if e.action in ASSESSMENT_DECISIONS), None)
     if start is not None:

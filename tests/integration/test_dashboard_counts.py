@@ -1,14 +1,18 @@
-"""Oversikt's kept counts (services/dashboard_counts.py) never drift from the events: after any sequence of
-what people and the workers do — referrals sent, decided, forwarded, moved, their consent changed, handovers
-acknowledged and planned, days passing across months and a new year — every user's Oversikt read from the
-counts is the one counted straight from the events (the service's code before it kept counts,
-tests/support/dashboard_recount.py), for the default period and for periods that cut months; and counting
-everything again gives the counts that were kept. A database upgraded from revision 0017 fills them the same way.
+"""Oversikt's kept counts (services/dashboard_counts.py, dashboard_contacts.py) never drift from the events:
+after any sequence of what people and the workers do — referrals sent, decided, forwarded, moved, their consent
+changed, handovers acknowledged, given to people, passed on and planned, people hired and leaving, the sweep
+recording breaches, days passing across months and a new year — every user's Oversikt read from the counts is
+the one counted straight from the events (the service's code before it kept counts,
+tests/support/dashboard_recount.py), for the default period and for periods that cut months, figure by figure
+and in the numbers behind the contact-person figures and the breaches; and counting everything again gives the
+counts that were kept. A database upgraded from revision 0017 fills them the same way, and one upgraded from
+0021 its contact-person counts and breaches.
 """
 
 from __future__ import annotations
 
 import importlib
+import uuid
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -18,18 +22,23 @@ from alembic.operations import Operations
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, precondition, rule, run_state_machine_as_test
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from referral_service.bootstrap import dependencies
+from referral_service.demo import DEMO_PASSWORD
+from referral_service.domain.dashboard_contact import DashboardContactCount
 from referral_service.domain.dashboard_count import DashboardCount
 from referral_service.domain.handover import Handover
 from referral_service.domain.organisation import Organisation, User
 from referral_service.security.actor import Actor
+from referral_service.security.statistics_scope import scope_for
 from referral_service.services.admin.auth import actor_for_user
-from referral_service.services.dashboard import Period, build_dashboard, default_period
-from referral_service.services.dashboard_counts import rebuild_counts
-from referral_service.services.dashboard_facts import CountingRules
-from tests.support.dashboard_recount import recount_dashboard
+from referral_service.services.dashboard import Period, build_dashboard, count_keys, default_period
+from referral_service.services.dashboard_contacts import CHANGES, HELD, TWO_OR_MORE, read_contact_totals
+from referral_service.services.dashboard_counts import read_totals, rebuild_counts
+from referral_service.services.dashboard_facts import BREACHES, CountingRules
+from referral_service.services.loop.sweeps import run_sweeps
+from tests.support.dashboard_recount import recount_breaches, recount_contacts, recount_dashboard
 from tests.support.loop import InProcessWorker
 
 OSLO = ZoneInfo("Europe/Oslo")
@@ -41,6 +50,8 @@ MUNICIPALITY_CONSENT = {"given_by": ["guardian"], "share_with": ["bup", "municip
 BUP_ONLY_CONSENT = {"given_by": ["guardian"], "share_with": ["bup", "school"]}
 REJECTION_REASONS = ("not_specialist_need", "insufficient_information", "municipal_measures_not_tried")
 COORDINATOR = {"4627": "coordinator_askoy", "4601": "coordinator_bergen"}
+LEAD = {"coordinator_askoy": "lead_askoy", "coordinator_bergen": "lead_bergen"}
+MUNICIPALITY_ORG = {"coordinator_askoy": "askoy", "coordinator_bergen": "bergen"}
 MAX_REFERRALS = 6
 DECIDABLE = ("submitted", "information_requested", "accepted", "in_treatment")
 
@@ -98,13 +109,38 @@ def assert_counts_agree_with_the_events(app, world) -> None:
                 counted = recount_dashboard(session, clock=deps.clock, calendar=deps.calendar, actor=actor,
                                             period=period)
                 assert kept == counted, (who, period)
+                assert raw_counts(session, deps, actor, period) == recounted(session, deps, actor, period), (
+                    who, period)
     assert stored_counts(database.engine) == rebuilt_counts(database.engine, deps)
+
+
+def raw_counts(session: Session, deps, actor: Actor, period: Period) -> tuple:
+    """The kept contact-person and breach counts before they are made figures (which hide 1 and 2)."""
+    referral_key, handover_key = count_keys(scope_for(session, actor=actor), actor)
+    contacts = read_contact_totals(session, scope=handover_key, first=period.first, last=period.last,
+                                   today=deps.clock.today())
+    breaches = read_totals(session, scopes=[referral_key], first=period.first, last=period.last)[referral_key]
+    return ((contacts[HELD], contacts[CHANGES], contacts[TWO_OR_MORE]),
+            {kind: n for kind, n in breaches.get(BREACHES, {}).items() if n})
+
+
+def recounted(session: Session, deps, actor: Actor, period: Period) -> tuple:
+    scope = scope_for(session, actor=actor)
+    start, end = period.bounds(deps.clock.timezone)
+    return (recount_contacts(session, scope, start=start, end=end),
+            {kind: n for kind, n in recount_breaches(session, deps.clock, scope, period).items() if n})
+
+
+KEPT = (DashboardCount.__table__, DashboardContactCount.__table__)
+
+
+def _counts_in(connection) -> set[tuple]:
+    return {(table.name, *row) for table in KEPT for row in connection.execute(sa.select(table)) if row.count}
 
 
 def stored_counts(engine) -> set[tuple]:
     with engine.connect() as connection:
-        return {tuple(row) for row in connection.execute(sa.select(DashboardCount.__table__))
-                if row.count}
+        return _counts_in(connection)
 
 
 def rebuilt_counts(engine, deps) -> set[tuple]:
@@ -112,12 +148,14 @@ def rebuilt_counts(engine, deps) -> set[tuple]:
     with engine.connect() as connection:
         transaction = connection.begin()
         rebuild_counts(connection, CountingRules(calendar=deps.calendar, timezone=deps.clock.timezone))
-        rows = {tuple(row) for row in connection.execute(sa.select(DashboardCount.__table__)) if row.count}
+        rows = _counts_in(connection)
         transaction.rollback()
     return rows
 
 
-def counting_machine(app, world):
+def counting_machine(app, world, *, handed_back: int = 0):
+    """The actions as rules; with `handed_back`, each run starts with that many children rejected by BUP whose
+    handovers the municipalities hold, so the tasks' steps and the staff changes come into play at once."""
     database = app.extensions["referral_db"]
     deps = dependencies(app)
 
@@ -128,6 +166,8 @@ def counting_machine(app, world):
             world.clock.set(START)
             #: referral id -> (referrer, clinic, home municipality, status)
             self.referrals: dict[str, list[str]] = {}
+            #: people hired in this run and still working: user id -> municipality
+            self.hired: dict[str, str] = {}
 
         def ids_in(self, statuses) -> list[str]:
             return sorted(rid for rid, (_who, _clinic, _home, status) in self.referrals.items() if status in statuses)
@@ -137,6 +177,16 @@ def counting_machine(app, world):
             from tests.integration.conftest import empty_case_tables
 
             empty_case_tables(app)
+            for n in range(handed_back):
+                who = sorted(REFERRERS)[n % len(REFERRERS)]
+                referral = world.create_referral(who, home_municipality=REFERRERS[who],
+                                                 consent={**MUNICIPALITY_CONSENT,
+                                                          "recorded_on": deps.clock.today().isoformat()})
+                world.act(who, referral["id"], "submit")
+                answer = world.act("bup", referral["id"], "reject", {
+                    "reason_code": REJECTION_REASONS[0], "explanation": "Forklaring.", "municipal_advice": "Råd."})
+                self.referrals[referral["id"]] = [who, "bup", REFERRERS[who], answer["status"]]
+            self.worker.run()
 
         @precondition(lambda self: len(self.referrals) < MAX_REFERRALS)
         @rule(who=st.sampled_from(sorted(REFERRERS)), shares=st.booleans(), interpreter=st.booleans(),
@@ -210,13 +260,79 @@ def counting_machine(app, world):
             world.post(COORDINATOR.get(number, "coordinator_askoy"), f"/api/v1/handovers/{handover_id}/{step}",
                        json=body)
 
+        @rule(data=st.data(), to_service=st.booleans())
+        def the_municipality_gives_a_task_to_a_person(self, data, to_service: bool) -> None:
+            with database.session() as session:
+                handovers = session.exec(select(Handover.id, Handover.municipality_number, Handover.status)
+                                         .where(col(Handover.status).in_(["open", "acknowledged", "assigned"]),
+                                                Handover.addressed_to == "municipality")
+                                         .order_by(Handover.id)).all()
+            if not handovers:
+                return
+            handover_id, number, status = data.draw(st.sampled_from(handovers), label="handover")
+            coordinator = COORDINATOR.get(number, "coordinator_askoy")
+            if status == "open":
+                world.post(coordinator, f"/api/v1/handovers/{handover_id}/acknowledge")
+            body = ({"service": "Helsestasjonen"} if to_service
+                    else {"assignee_user_id": data.draw(st.sampled_from(self.people(coordinator)), label="person")})
+            answer = world.post(coordinator, f"/api/v1/handovers/{handover_id}/assign", json=body)
+            assert answer.status_code in (200, 409), answer.json
+
+        @rule(data=st.data())
+        def the_municipality_passes_a_task_on(self, data) -> None:
+            with database.session() as session:
+                handovers = session.exec(select(Handover.id, Handover.municipality_number, Handover.assignee_user_id)
+                                         .where(Handover.status == "assigned").order_by(Handover.id)).all()
+            if not handovers:
+                return
+            handover_id, number, holder = data.draw(st.sampled_from(handovers), label="handover")
+            coordinator = COORDINATOR.get(number, "coordinator_askoy")
+            others = [person for person in self.people(coordinator) if person != holder]
+            answer = world.post(coordinator, f"/api/v1/handovers/{handover_id}/assign",
+                                json={"assignee_user_id": data.draw(st.sampled_from(others), label="person")})
+            assert answer.status_code == 200, answer.json
+
+        def people(self, coordinator: str) -> list[str]:
+            """The municipality's people who may hold a task: its coordinator, its lead and those hired here."""
+            return [world.users[coordinator].id, world.users[LEAD[coordinator]].id,
+                    *(person for person, org in self.hired.items() if org == MUNICIPALITY_ORG[coordinator])]
+
+        @precondition(lambda self: len(self.hired) < 3)
+        @rule(org=st.sampled_from(["askoy", "bergen"]))
+        def the_municipality_hires(self, org: str) -> None:
+            response = world.post("admin", "/api/v1/users", json={
+                "email": f"ny-{uuid.uuid4().hex[:8]}@{org}.example", "name": "Ny Koordinator",
+                "password": DEMO_PASSWORD, "organisation_id": world.orgs[org].id,
+                "roles": ["municipal_coordinator"]})
+            assert response.status_code == 201, response.json
+            self.hired[response.json["id"]] = org
+
+        @precondition(lambda self: self.hired)
+        @rule(data=st.data(), to_queue=st.booleans())
+        def a_person_leaves(self, data, to_queue: bool) -> None:
+            leaver = data.draw(st.sampled_from(sorted(self.hired)), label="leaver")
+            org = self.hired.pop(leaver)
+            successor = world.users[{"askoy": "coordinator_askoy", "bergen": "coordinator_bergen"}[org]].id
+            response = world.post("admin", f"/api/v1/admin/users/{leaver}/deactivate",
+                                  json={"to_queue": True} if to_queue else {"successor_user_id": successor})
+            assert response.status_code == 200, response.json
+
+        @rule()
+        def the_sweep_runs(self) -> None:  # it records the deadline breaches
+            run_sweeps(deps.unit_of_work(), clock=deps.clock, deadlines=deps.deadlines)
+
         @rule(days=st.sampled_from([1, 3, 9, 20]), hour=st.sampled_from([0, 10, 23]))
         def days_pass(self, days: int, hour: int) -> None:
             world.clock.set(datetime.combine(deps.clock.today() + timedelta(days=days), time(hour, 30), OSLO))
 
         def teardown(self) -> None:
-            self.worker.run()
-            assert_counts_agree_with_the_events(app, world)
+            try:
+                self.worker.run()
+                assert_counts_agree_with_the_events(app, world)
+            finally:  # the people hired here leave again, so other tests meet the seeded staff only
+                with database.engine.begin() as connection:
+                    connection.execute(sa.update(User).where(col(User.id).in_(list(self.hired)))
+                                       .values(active=False))
 
     return Counting
 
@@ -229,6 +345,14 @@ def test_the_kept_counts_give_the_oversikt_counted_from_the_events_after_any_seq
     )
 
 
+
+
+def test_the_kept_contact_person_figures_follow_the_tasks_steps_and_the_staff_changes(app, world):
+    run_state_machine_as_test(
+        counting_machine(app, world, handed_back=3),
+        settings=settings(max_examples=10, stateful_step_count=40, deadline=None,
+                          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow]),
+    )
 
 
 def run_migration_0021(engine) -> None:
@@ -275,3 +399,57 @@ def test_the_migration_fills_the_counts_so_an_upgraded_database_shows_the_same_o
                                    actor=actor_of(session, world, "admin"), period=default_period(deps.clock.today()))
     assert (national.referrals.received.text, national.referrals.rejection.rejected.text,
             national.handovers.created.text, national.handovers.moved_in.text) == ("8", "3", "3", "<3")
+
+
+def run_migration_0022(engine) -> None:
+    """Migration 0022's upgrade, as Alembic runs it, on a database at 0021: no contact counts, no breaches."""
+    migration = importlib.import_module("referral_service.migrations.versions.0022_oversikt_contacts")
+    with engine.begin() as connection:
+        connection.execute(sa.text("DROP TABLE dashboard_contact_count"))
+        connection.execute(sa.delete(DashboardCount).where(DashboardCount.measure == BREACHES))
+        with Operations.context(MigrationContext.configure(connection)):
+            migration.upgrade()
+
+
+def test_migration_0022_fills_the_contact_person_counts_and_the_breaches_from_what_is_stored(app, world):
+    deps, worker = dependencies(app), InProcessWorker(app)
+    world.clock.set(START)
+    handed_back = []
+    for who in ["gp", "gp", "gp", "nurse_bergen"]:
+        referral = world.create_referral(who, home_municipality=REFERRERS[who],
+                                         consent={**MUNICIPALITY_CONSENT, "recorded_on": "2025-12-22"})
+        world.act(who, referral["id"], "submit")
+        handed_back.append(referral["id"])
+    waiting = world.create_referral("ppt", home_municipality="4601",
+                                    consent={**MUNICIPALITY_CONSENT, "recorded_on": "2025-12-22"})
+    world.act("ppt", waiting["id"], "submit")
+    for rid in handed_back:
+        world.act("bup", rid, "reject", {"reason_code": "not_specialist_need", "explanation": "Forklaring.",
+                                         "municipal_advice": "Råd."})
+    worker.run()
+    with app.extensions["referral_db"].session() as session:
+        handovers = session.exec(select(Handover.id, Handover.municipality_number)).all()
+    people = {"4627": ["coordinator_askoy", "lead_askoy"], "4601": ["coordinator_bergen", "lead_bergen"]}
+    for day, (handover_id, number) in enumerate(handovers * 3):
+        world.clock.set(START + timedelta(days=10 + 9 * day))
+        coordinator, lead = people[number]
+        world.post(coordinator, f"/api/v1/handovers/{handover_id}/acknowledge")
+        answer = world.post(coordinator, f"/api/v1/handovers/{handover_id}/assign",
+                            json={"assignee_user_id": world.users[(coordinator, lead)[day // len(handovers) % 2]].id})
+        assert answer.status_code == 200, answer.json
+    world.post("coordinator_askoy", f"/api/v1/handovers/{handovers[0][0]}/close", json={"outcome": "Fulgt opp."})
+    run_sweeps(deps.unit_of_work(), clock=deps.clock, deadlines=deps.deadlines)
+    engine = app.extensions["referral_db"].engine
+    kept = stored_counts(engine)
+    with app.extensions["referral_db"].session() as session:
+        admin = actor_of(session, world, "admin")
+        before = raw_counts(session, deps, admin, default_period(deps.clock.today()))
+
+    run_migration_0022(engine)
+
+    assert stored_counts(engine) == kept
+    assert_counts_agree_with_the_events(app, world)
+    with app.extensions["referral_db"].session() as session:
+        assert raw_counts(session, deps, admin, default_period(deps.clock.today())) == before
+    (children, changes, several), breaches = before
+    assert (children, changes, several, breaches) == (4, 8, 4, {"assessment_breach": 1})

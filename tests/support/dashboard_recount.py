@@ -6,20 +6,21 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 
-from sqlalchemy import select
+from sqlalchemy import func, or_, select
 from sqlmodel import Session
 
 from referral_service.clock import Clock
 from referral_service.domain.enums import ReasonCode, ReferralAction, ReferralStatus, RejectionReason
-from referral_service.domain.handover import Handover
+from referral_service.domain.handover import DeadlineMark, Handover, HandoverEvent
 from referral_service.domain.languages import INTERPRETER_LANGUAGES
 from referral_service.domain.referral import Referral, ReferralEvent
 from referral_service.security.actor import Actor
 from referral_service.security.statistics_scope import Scope, scope_for
 from referral_service.services import equity
 from referral_service.services.dashboard import (
+    BREACH_KINDS,
     REFERRING_KINDS,
     Dashboard,
     Durations,
@@ -28,17 +29,19 @@ from referral_service.services.dashboard import (
     ReasonRow,
     ReferralFigures,
     RejectionRow,
-    _breaches,
     _handovers_now,
 )
-from referral_service.services.dashboard_contacts import contact_figures
+from referral_service.services.dashboard_contacts import HOLDER_STEPS, ContactFigures
 from referral_service.services.equity import CHILD_WELFARE_PARTNER, INTERPRETER, PARENT_ILLNESS, EquityTable
 from referral_service.workflows.calendar import WorkingDayCalendar
+from referral_service.workflows.contact_person import contact_changes
 from referral_service.workflows.referral_lifecycle import ASSESSMENT_DECISIONS
 from referral_service.workflows.statistics import (
     EQUITY_SUPPRESSION_THRESHOLD,
+    Figure,
     count_figure,
     days_figures,
+    mean_figure,
     share_figure,
     suppress_table,
 )
@@ -211,6 +214,51 @@ def _discharged_without_epikrise(session: Session, clock: Clock, scope: Scope, p
     return sum(1 for data in discharges if data.get("epikrise_sent") is False)
 
 
+def _breaches(session: Session, clock: Clock, scope: Scope, period: Period) -> dict[str, Figure]:
+    counts = recount_breaches(session, clock, scope, period)
+    return {kind: count_figure(counts.get(kind, 0)) for kind in BREACH_KINDS}
+
+
+def recount_breaches(session: Session, clock: Clock, scope: Scope, period: Period) -> dict[str, int]:
+    """Breach marks in the period, by kind, counted where the sweep stores them."""
+    start, end = period.bounds(clock.timezone)
+    return dict(session.execute(
+        select(DeadlineMark.kind, func.count())
+        .join(Referral, Referral.id == DeadlineMark.referral_id)
+        .where(DeadlineMark.kind.in_(BREACH_KINDS), DeadlineMark.at >= start, DeadlineMark.at < end,
+               scope.referrals)
+        .group_by(DeadlineMark.kind)).all())
+
+
+def _contact_figures(session: Session, scope: Scope, *, start: datetime, end: datetime) -> ContactFigures:
+    held, total, several = recount_contacts(session, scope, start=start, end=end)
+    return ContactFigures(children=count_figure(held), changes=count_figure(total),
+                          per_child=mean_figure(total, held), two_or_more=count_figure(several),
+                          two_or_more_share=share_figure(several, held))
+
+
+def recount_contacts(session: Session, scope: Scope, *, start: datetime, end: datetime) -> tuple[int, int, int]:
+    """Children held, changes, and children with two or more changes in [start, end), replayed from the holder
+    steps of the scope's tasks open at some time in the period (the service's code before it kept them)."""
+    alive = (select(Handover.id)
+             .where(or_(Handover.closed_at.is_(None), Handover.closed_at >= start), scope.handovers))
+    data = HandoverEvent.data
+    rows = session.execute(
+        select(Referral.child_id, HandoverEvent.at, HandoverEvent.action, data["assignee_user_id"].as_string(),
+               data["to_user_id"].as_string())
+        .join(Handover, Handover.id == HandoverEvent.handover_id)
+        .join(Referral, Referral.id == Handover.referral_id)
+        .where(HandoverEvent.handover_id.in_(alive),
+               HandoverEvent.action.in_([str(a) for a in HOLDER_STEPS]), HandoverEvent.at < end)
+        .order_by(HandoverEvent.at, HandoverEvent.id)).all()
+    steps: dict[str, list[tuple[datetime, str | None]]] = defaultdict(list)
+    for child, at, action, assignee, to_user in rows:
+        steps[child].append((at, assignee if HOLDER_STEPS[action] == "assignee_user_id" else to_user))
+    held = [child for child, child_steps in steps.items() if any(person for _at, person in child_steps)]
+    changes = {child: sum(1 for at in contact_changes(steps[child]) if start <= at < end) for child in held}
+    return len(held), sum(changes.values()), sum(1 for n in changes.values() if n >= 2)
+
+
 def recount_dashboard(session: Session, *, clock: Clock, calendar: WorkingDayCalendar, actor: Actor,
                     period: Period, equity_threshold: int = EQUITY_SUPPRESSION_THRESHOLD) -> Dashboard:
     """The dashboard for the actor's scope and the period; reads only, commits nothing."""
@@ -223,7 +271,7 @@ def recount_dashboard(session: Session, *, clock: Clock, calendar: WorkingDayCal
         breaches=_breaches(session, clock, scope, period),
         equity=_equity_table(session, clock, referrals_in_scope=scope.referrals, start=start, end=end,
                             threshold=equity_threshold),
-        contacts=contact_figures(session, scope, start=start, end=end),
+        contacts=_contact_figures(session, scope, start=start, end=end),
     )
 
 

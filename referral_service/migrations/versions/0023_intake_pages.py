@@ -2,13 +2,13 @@
 young people turning 17½ or 18 and the referrals received lately
 
 Revision ID: 0023
-Revises: 0021
+Revises: 0022
 Create Date: 2026-12-06 17:30:00
 """
 from alembic import op
 
 revision = '0023'
-down_revision = '0021'
+down_revision = '0022'
 branch_labels = None
 depends_on = None
 

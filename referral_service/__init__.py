@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 from importlib.metadata import PackageNotFoundError, version
+from typing import TYPE_CHECKING
 
 from celery import Celery
-from flask import Flask
-from werkzeug.middleware.proxy_fix import ProxyFix
 
 from config import BaseConfig, load_config
 from referral_service.bootstrap import EXTENSION, build
 from referral_service.logging_setup import configure_logging
 from referral_service.tasks import create_celery
+
+if TYPE_CHECKING:
+    # Flask and werkzeug are imported inside create_app: the worker imports this package too, and they are
+    # some 7 MB of a worker's resident memory that it never uses.
+    from flask import Flask
 
 try:
     __version__ = version("referral-service")
@@ -43,6 +47,9 @@ def create_worker(config: BaseConfig | None = None) -> Celery:
 
 def create_app(config: BaseConfig | None = None) -> Flask:
     """Build the web application for `config` (default: from REFERRAL_* variables)."""
+    from flask import Flask
+    from werkzeug.middleware.proxy_fix import ProxyFix
+
     config = config or load_config()
     configure_logging(config.LOG_LEVEL)
     app = Flask(__name__)

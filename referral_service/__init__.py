@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 from importlib.metadata import PackageNotFoundError, version
-
-from celery import Celery
-from flask import Flask
-from werkzeug.middleware.proxy_fix import ProxyFix
+from typing import TYPE_CHECKING
 
 from config import BaseConfig, load_config
 from referral_service.bootstrap import EXTENSION, build
 from referral_service.logging_setup import configure_logging
-from referral_service.tasks import create_celery
+
+if TYPE_CHECKING:
+    # Each builder imports its own framework: the worker imports this package too, and Flask and werkzeug
+    # are some 7 MB of a worker's resident memory that it never uses; Celery is not used by the web.
+    from celery import Celery
+    from flask import Flask
 
 try:
     __version__ = version("referral-service")
@@ -36,6 +38,8 @@ def _openapi_settings() -> dict[str, object]:
 def create_worker(config: BaseConfig | None = None) -> Celery:
     """The Celery app of the workers and the scheduler: the service's dependencies and its tasks, without the
     web application (whose routes, schemas and OpenAPI document a worker never uses)."""
+    from referral_service.tasks import create_celery
+
     config = config or load_config()
     configure_logging(config.LOG_LEVEL)
     return create_celery(build(config))
@@ -43,6 +47,9 @@ def create_worker(config: BaseConfig | None = None) -> Celery:
 
 def create_app(config: BaseConfig | None = None) -> Flask:
     """Build the web application for `config` (default: from REFERRAL_* variables)."""
+    from flask import Flask
+    from werkzeug.middleware.proxy_fix import ProxyFix
+
     config = config or load_config()
     configure_logging(config.LOG_LEVEL)
     app = Flask(__name__)
@@ -50,9 +57,14 @@ def create_app(config: BaseConfig | None = None) -> Flask:
     app.config.update(_openapi_settings())
     app.config["REFERRAL_CONFIG"] = config
     deps = build(config)
+    # The web encrypts and indexes identity numbers: load the keys now, not in the first request that needs them
+    # (the vault loads them lazily because the worker, which never reads one, builds a vault too).
+    deps.identity.vault.prepare()
     app.extensions[EXTENSION] = deps
     app.extensions["referral_db"] = deps.database
-    app.extensions["celery"] = create_celery(deps)
+    # No Celery app here: a request never sends a task (its side effects leave through the outbox, which the
+    # worker relays), and Celery's app is some 5 MB of the web's resident memory. /ready asks the broker with
+    # kombu alone (tasks/embedded.py).
 
     from referral_service.api import register_api
     from referral_service.api.context import close_db_session

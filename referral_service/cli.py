@@ -110,8 +110,9 @@ def serve(host: str, port: int, threads: int) -> None:
     from waitress import serve as waitress_serve
 
     from referral_service import create_app
-    from referral_service.tasks.embedded import EmbeddedWorker
+    from referral_service.tasks.embedded import EmbeddedWorker, limit_malloc_arenas
 
+    limit_malloc_arenas()
     config = _config()
     app = create_app(config)
     worker = EmbeddedWorker(config)

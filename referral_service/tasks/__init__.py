@@ -5,13 +5,14 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from celery import Celery
 from kombu.transport import TRANSPORT_ALIASES
 
 from config import BaseConfig
-from referral_service.tasks import bell_relay, fs_transport, threaded_beat
+from referral_service.tasks import fs_transport
 
 if TYPE_CHECKING:
+    from celery import Celery
+
     from referral_service.bootstrap import Dependencies
 
 
@@ -43,7 +44,11 @@ def broker_settings(config: BaseConfig) -> dict[str, object]:
 
 def create_celery(deps: Dependencies) -> Celery:
     """The Celery app for the service's dependencies, with the beat schedule of the background work."""
-    from referral_service.tasks import runtime
+    # Imported here, not above: the web imports this package for broker_settings (its /ready asks the broker)
+    # and never builds a Celery app.
+    from celery import Celery
+
+    from referral_service.tasks import bell_relay, runtime, threaded_beat
 
     config = deps.config
     runtime.install(deps)

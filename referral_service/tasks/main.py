@@ -1,4 +1,5 @@
-"""The Celery app of the service built from the REFERRAL_* settings; `worker.py` and `serve` point Celery here."""
+"""The Celery app of the service built from the REFERRAL_* settings, for `celery -A worker` (worker.py points here;
+`serve`'s worker is built by tasks/embedded_worker.py)."""
 
 from celery import Celery
 

@@ -2,7 +2,8 @@
 
 Celery's `worker --beat` runs the scheduler in a process of its own: a third Python process of 80 MB
 beside `serve` and its worker, for a loop that only sends a task now and then. `--beat-thread` runs the
-same scheduler (the same schedule and schedule file) in a thread of the worker instead. Production keeps
+same scheduler (the same schedule and schedule file) in a thread of the worker instead (`serve`'s worker,
+tasks/embedded_worker.py, asks for it with `beat_thread=True`, the option's keyword). Production keeps
 `celery beat` as its own service (docker-compose.yml).
 """
 

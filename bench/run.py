@@ -56,6 +56,7 @@ def databases(backend: str, workdir: Path, *, years: int, scale: float, small_sc
     """The small and the N-year database for this backend: generated here, or copied from --small-sqlite,
     --big-sqlite, --small-postgres or --big-postgres (never written to: reads add access-log rows, the sweep
     adds marks)."""
+    workdir.mkdir(parents=True, exist_ok=True)
     with ExitStack() as stack:
         if backend == "sqlite":
             small = f"sqlite:///{workdir / 'small.sqlite'}"

@@ -42,6 +42,10 @@ def copy_to_postgres(source_url: str, target_url: str, *, log: TextIO = sys.stde
     context = multiprocessing.get_context("fork")
     with context.Pool(len(groups)) as pool:
         results = pool.starmap(_copy_tables, [(source, target, group) for group in groups])
+        # Let the workers leave on their own before the pool is left: its exit terminates them, and a worker
+        # killed while it holds the task queue's lock leaves terminate() waiting on it for ever.
+        pool.close()
+        pool.join()
     counts = {name: n for result in results for name, n in result.items()}
     for name, n in counts.items():
         print(f"to_postgres: {name}: {n} rows", file=log, flush=True)

@@ -214,7 +214,10 @@ def sweep_turning_18(uow: SqlUnitOfWork, result: SweepResult, *, clock: Clock) -
 
 def sweep_owners(uow: SqlUnitOfWork, result: SweepResult, *, clock: Clock) -> None:
     """No task stays with an owner that has nobody active left to act on it: the owner rule picks again."""
-    # Rare (someone left), so one short transaction: the look-up is what every pass pays.
+    # Rare (someone left): the look-up, which every pass pays, takes no write lock; only when it finds a task is it
+    # asked again in one short write transaction that reroutes them.
+    if not _candidates(uow, lambda session: [handover.id for handover in routing.orphaned_handovers(session)]):
+        return
     with uow:
         for handover in routing.orphaned_handovers(uow.session):
             if routing.reroute(uow, clock, handover=handover, because="owner_inactive"):
@@ -240,12 +243,14 @@ def sweep_check_ins(uow: SqlUnitOfWork, result: SweepResult, *, clock: Clock, po
     its holder is told on the due date, and not recorded within the grace period it escalates to the owner's
     lead once per level, so that none is silently dropped."""
     today, window = clock.today(), due.this_level_window(clock, policy.calendar)
-    with uow:
-        for check_in, handover, new_referral in check_ins.referred_again(uow.session):
-            check_ins.cancel_because_referred_again(uow, clock, check_in=check_in, handover=handover,
-                                                    new_referral=new_referral)
-            result.count("check_in_cancelled")
-        uow.commit()
+    # Looked for without the write lock; asked again in the write transaction only when some were found.
+    if _candidates(uow, lambda session: [found[0].id for found in check_ins.referred_again(session)]):
+        with uow:
+            for check_in, handover, new_referral in check_ins.referred_again(uow.session):
+                check_ins.cancel_because_referred_again(uow, clock, check_in=check_in, handover=handover,
+                                                        new_referral=new_referral)
+                result.count("check_in_cancelled")
+            uow.commit()
 
     def remind(check_in: CheckIn) -> None:
         handover = uow.session.get(Handover, check_in.handover_id)

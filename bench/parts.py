@@ -74,12 +74,16 @@ def _clinic_id(served: Served) -> str:
     return next(o["id"] for o in items if o["name"] == "BUP Bergen sentrum")
 
 
+#: The clients of the write path's runs: one, then eight at once.
+CLIENTS = (1, 8)
+
+
 def write_path(served: Served, baseline: Baseline, effort: Effort, *, memory: list[float]) -> list[Row]:
     clinic = _clinic_id(served)
     rows: list[Row] = []
     # The bodies are made before the clock runs: a synthetic identity number costs the client milliseconds, and the
     # baseline's body is ready-made too. (The next() of a list iterator is atomic under the GIL: no lock needed.)
-    bodies = iter([referral_body(clinic, seq) for seq in range(9 * effort.rounds * effort.pairs + 9)])
+    bodies = iter([referral_body(clinic, seq) for seq in range(sum(CLIENTS) * effort.rounds * effort.pairs)])
 
     def pair(client: Client, _n: int) -> list[int]:
         created = client.request("POST", "/api/v1/referrals", next(bodies))
@@ -91,7 +95,7 @@ def write_path(served: Served, baseline: Baseline, effort: Effort, *, memory: li
     def insert(client: Client, n: int) -> list[int]:
         return [client.request("POST", "/rows", {"n": n, "text": "x" * 300}).status]
 
-    for clients in (1, 8):
+    for clients in CLIENTS:
         api = [Client(port_of(served)).api_login(GP) for _ in range(clients)]
         bare = [Client(baseline.port) for _ in range(clients)]
         sampler = _MemorySampler(served.process.pid) if clients == 8 else None

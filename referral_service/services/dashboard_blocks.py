@@ -1,10 +1,14 @@
 """Oversikt's blocks of days: a period cut into whole years, whole months and single days, so the country's
-counts (services/dashboard_counts.py, dashboard_contacts.py) are read a block at a time."""
+counts (services/dashboard_counts.py, dashboard_contacts.py) are read a block at a time; and how both keep their
+counts in step: in batches of ids, by the difference a transaction made."""
 
 from __future__ import annotations
 
 import calendar as month_lengths
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator
 from datetime import date, timedelta
+from itertools import islice
 
 DAY, MONTH, YEAR = "day", "month", "year"
 #: Grains kept for the country: its counts are dense enough to be worth summing by month and year.
@@ -37,3 +41,25 @@ def period_blocks(first: date, last: date) -> list[tuple[str, date]]:
         blocks.append((grain, day))
         day = block_end(day, grain) + timedelta(days=1)
     return blocks
+
+
+#: Ids read in one statement when the kept counts are loaded or rebuilt.
+BATCH = 500
+
+
+def batches(ids: Iterable[str], size: int = BATCH) -> Iterator[list[str]]:
+    iterator = iter(ids)
+    while batch := list(islice(iterator, size)):
+        yield batch
+
+
+def difference_since(before: dict[str, Counter], load: Callable[[list[str]], dict[str, Counter]]) -> Counter:
+    """What a transaction changed in the kept counts: the entries of the ids it touched as they are now (`load`),
+    less those they had before it."""
+    difference: Counter = Counter()
+    for batch in batches(sorted(before)):
+        for found in load(batch).values():
+            difference.update(found)
+    for old in before.values():
+        difference.subtract(old)
+    return difference

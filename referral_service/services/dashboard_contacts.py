@@ -40,7 +40,15 @@ from sqlmodel import Session, col, func
 from referral_service.domain.dashboard_contact import DashboardContactCount
 from referral_service.domain.handover import Handover, HandoverEvent
 from referral_service.domain.referral import Referral
-from referral_service.services.dashboard_blocks import DAY, NATIONAL_GRAINS, YEAR, block_start, period_blocks
+from referral_service.services.dashboard_blocks import (
+    DAY,
+    NATIONAL_GRAINS,
+    YEAR,
+    batches,
+    block_start,
+    difference_since,
+    period_blocks,
+)
 from referral_service.services.dashboard_facts import (
     NATIONAL,
     CountingRules,
@@ -61,7 +69,6 @@ COUNTED_REFERRAL_FIELDS = ("child_id", "clinic_id", "referrer_org_id")
 HELD, CHANGES, TWO_OR_MORE = "held", "changes", "two_or_more"
 OPEN_END = date(9999, 12, 31)
 ONE_DAY = timedelta(days=1)
-BATCH = 500
 _BEFORE = "dashboard_contacts.before"
 
 
@@ -175,7 +182,7 @@ def load_points(connection: Connection, child_ids: Iterable[str], rules: Countin
     data = col(HandoverEvent.data)
     assignee, to_user = (data[HOLDER_STEPS[action]].as_string()
                          for action in (HandoverAction.ASSIGN, StaffChange.REASSIGN))
-    for batch in _batches(sorted(tasks)):
+    for batch in batches(sorted(tasks)):
         for event_id, handover_id, at, action, assigned, to in connection.execute(
                 select(col(HandoverEvent.id), col(HandoverEvent.handover_id), col(HandoverEvent.at),
                        col(HandoverEvent.action), assignee, to_user)
@@ -184,11 +191,6 @@ def load_points(connection: Connection, child_ids: Iterable[str], rules: Countin
             person = assigned if HOLDER_STEPS[action] == "assignee_user_id" else to
             tasks[handover_id].steps.append((at, event_id, person))
     return {child: child_points(found, rules) for child, found in children.items()}
-
-
-def _batches(ids: Sequence[str], size: int = BATCH) -> Iterable[list[str]]:
-    for n in range(0, len(ids), size):
-        yield list(ids[n:n + size])
 
 
 # --- writing -----------------------------------------------------------------------------------------------
@@ -222,7 +224,7 @@ def rebuild_contact_counts(connection: Connection, rules: CountingRules) -> int:
         select(col(Referral.child_id)).distinct()
         .where(col(Referral.id).in_(select(col(Handover.referral_id))))
         .order_by(col(Referral.child_id))).scalars().all()
-    for batch in _batches(children):
+    for batch in batches(children):
         points: Counter = Counter()
         for found in load_points(connection, batch, rules).values():
             points.update(found)
@@ -278,13 +280,7 @@ def add_difference(session: Session, rules: CountingRules) -> None:
     if not before:
         return
     connection = session.connection()
-    difference: Counter = Counter()
-    for batch in _batches(sorted(before)):
-        for found in load_points(connection, batch, rules).values():
-            difference.update(found)
-    for old in before.values():
-        difference.subtract(old)
-    add_points(connection, difference)
+    add_points(connection, difference_since(before, lambda batch: load_points(connection, batch, rules)))
 
 
 def forget(session: Session) -> None:

@@ -19,9 +19,9 @@ has few entries a day), so a year of the whole country reads twelve months and t
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from datetime import date
-from itertools import chain, islice
+from itertools import chain
 from typing import Any
 from weakref import WeakKeyDictionary
 
@@ -35,7 +35,14 @@ from referral_service.domain.enums import ReferralStatus
 from referral_service.domain.handover import DeadlineMark, Handover
 from referral_service.domain.referral import Referral, ReferralEvent
 from referral_service.services import dashboard_contacts as contacts
-from referral_service.services.dashboard_blocks import DAY, NATIONAL_GRAINS, block_start, period_blocks
+from referral_service.services.dashboard_blocks import (
+    DAY,
+    NATIONAL_GRAINS,
+    batches,
+    block_start,
+    difference_since,
+    period_blocks,
+)
 from referral_service.services.dashboard_facts import (
     BREACH_KINDS,
     BREACHES,
@@ -53,7 +60,6 @@ COUNTED_REFERRAL_FIELDS = ("status", "clinic_id", "referrer_org_id", "referrer_k
                            "child_welfare_org_id")
 COUNTED_HANDOVER_FIELDS = ("referral_id", "trigger_event_id", "municipality_org_id", "acknowledged_at",
                            "first_contact_on")
-BATCH = 500
 _BEFORE = "dashboard_counts.before"
 
 Key = tuple[str, str, date, str, str]  # scope, grain, first day of the block, measure, value
@@ -85,18 +91,12 @@ def add_to_counts(connection: Connection, difference: Counter) -> None:
     connection.execute(statement, rows)
 
 
-def _batches(ids: Iterable[str], size: int = BATCH) -> Iterator[list[str]]:
-    iterator = iter(ids)
-    while batch := list(islice(iterator, size)):
-        yield batch
-
-
 def rebuild_counts(connection: Connection, rules: CountingRules) -> int:
     """Count every referral's entries again from the events (the migration, the rebuild command); the number
     of referrals counted. Runs in its caller's transaction."""
     connection.execute(delete(DashboardCount))
     ids = connection.execute(select(col(Referral.id)).order_by(col(Referral.id))).scalars().all()
-    for batch in _batches(ids):
+    for batch in batches(ids):
         entries: Counter = Counter()
         for found in load_entries(connection, batch, rules).values():
             entries.update(found)
@@ -218,13 +218,7 @@ def _before_commit(session: Session) -> None:
     if not before:
         return
     connection = session.connection()
-    difference: Counter = Counter()
-    for batch in _batches(sorted(before)):
-        for found in load_entries(connection, batch, rules).values():
-            difference.update(found)
-    for old in before.values():
-        difference.subtract(old)
-    add_to_counts(connection, difference)
+    add_to_counts(connection, difference_since(before, lambda batch: load_entries(connection, batch, rules)))
 
 
 def _forget(session: Session) -> None:

@@ -186,6 +186,18 @@ def count_parts(session: Session, entity: Any, *, parts: Sequence[ColumnElement[
     return count_rows(session, matching, true(), cap=cap)
 
 
+def read_page(session: Session, entity: Any, *, counting: Sequence[ColumnElement[bool]], branches: Sequence[Branch],
+              order: Order, wanted: PageRequest, key_of: Any, also: Sequence[Any] = ()) -> Page[Any]:
+    """One page of a list read by the parts of a reader's need-to-know: counted over `counting` as `wanted` asks,
+    its rows read through `branches` (the entities; rows with the columns `also` beside them when given)."""
+    total, capped = counted(wanted, lambda cap: count_parts(session, entity, parts=counting, cap=cap))
+    rows: list[Any] = []
+    if branches:
+        result = session.execute(first_rows(entity, branches=branches, order=order, wanted=wanted, also=also))
+        rows = list(result.all() if also else result.scalars().all())
+    return page_of(rows, wanted=wanted, total=total, total_capped=capped, key_of=key_of)
+
+
 def page_of(rows: list[Any], *, wanted: PageRequest, key_of: Any, total: int | None = None,
             total_capped: bool = False) -> Page[Any]:
     """The page from the rows read (one more than the page, to know whether another follows)."""

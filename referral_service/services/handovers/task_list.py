@@ -9,6 +9,7 @@ owner, status, acknowledge_due, created_at) up to the page's end. Only those row
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import replace
 from datetime import date
 from typing import Any
 
@@ -19,17 +20,7 @@ from referral_service.domain.handover import Handover
 from referral_service.domain.referral import Referral
 from referral_service.security.actor import Actor
 from referral_service.security.handover_visibility import handover_parts
-from referral_service.services.pagination import (
-    Branch,
-    Order,
-    Page,
-    PageRequest,
-    SortKey,
-    count_parts,
-    counted,
-    first_rows,
-    page_of,
-)
+from referral_service.services.pagination import Branch, Order, Page, PageRequest, SortKey, read_page
 from referral_service.workflows.handover_lifecycle import OPEN_STATUSES, HandoverStatus, overdue_handovers
 
 #: Where a closed task stands in the list's order: after every overdue and every new one (urgency 2).
@@ -77,18 +68,12 @@ def handovers_page(session: Session, *, today: date, actor: Actor, wanted: PageR
                    overdue: bool) -> Page[Handover]:
     """One page of the tasks the actor may see; counted (up to COUNT_CAP when asked) unless read after a cursor."""
     parts, filters = handover_parts(actor), _filters(today=today, status=status, overdue=overdue)
-    total, capped = counted(wanted, lambda cap: count_parts(
-        session, Handover, parts=[and_(part, *filters) for part in parts], cap=cap))
-    branches = _branches(parts, filters, status=status, overdue=overdue)
-    if not branches:
-        return page_of([], wanted=wanted, key_of=None, total=total)
-    rows = list(session.execute(first_rows(Handover, branches=branches, order=_order(today), wanted=wanted,
-                                           also=[urgency(today).label("urgency")])).all())
-    found = page_of(rows, wanted=wanted, total=total, total_capped=capped,
-                    key_of=lambda row: (row.urgency, row.Handover.acknowledge_due, row.Handover.created_at,
-                                        row.Handover.id))
-    return Page(items=[row.Handover for row in found.items], total=found.total, page=found.page,
-                per_page=found.per_page, next_after=found.next_after, total_capped=found.total_capped)
+    found = read_page(session, Handover, counting=[and_(part, *filters) for part in parts],
+                      branches=_branches(parts, filters, status=status, overdue=overdue), order=_order(today),
+                      wanted=wanted, also=[urgency(today).label("urgency")],
+                      key_of=lambda row: (row.urgency, row.Handover.acknowledge_due, row.Handover.created_at,
+                                          row.Handover.id))
+    return replace(found, items=[row.Handover for row in found.items])
 
 
 def referrals_of(session: Session, handovers: Iterable[Handover]) -> list[Referral]:

@@ -21,17 +21,7 @@ from referral_service.domain.referral import Referral
 from referral_service.security.access_log import record_access
 from referral_service.security.actor import Actor
 from referral_service.security.visibility import referral_parts
-from referral_service.services.pagination import (
-    Branch,
-    Order,
-    Page,
-    PageRequest,
-    SortKey,
-    count_parts,
-    counted,
-    first_rows,
-    page_of,
-)
+from referral_service.services.pagination import Branch, Order, Page, PageRequest, SortKey, read_page
 
 if TYPE_CHECKING:
     from referral_service.services.unit_of_work import SqlUnitOfWork
@@ -94,11 +84,10 @@ SECTIONS = {
 def _section_page(session: Session, section: _Section, *, parts: list[Any], wanted: PageRequest) -> Page[Referral]:
     """One page of a section, counted up to COUNT_CAP past it."""
     in_section = [and_(part, col(Referral.status).in_(section.statuses)) for part in parts]
-    total, capped = counted(wanted, lambda cap: count_parts(session, Referral, parts=in_section, cap=cap))
-    branches = [branch for part in parts for branch in section.branches(part)]
-    rows = list(session.execute(first_rows(Referral, branches=branches, order=section.list_order(), wanted=wanted,
-                                           also=[_urgency_rank().label("rank")])).all()) if branches else []
-    page = page_of(rows, wanted=wanted, total=total, total_capped=capped, key_of=section.key_of)
+    page = read_page(session, Referral, counting=in_section,
+                     branches=[branch for part in parts for branch in section.branches(part)],
+                     order=section.list_order(), wanted=wanted, key_of=section.key_of,
+                     also=[_urgency_rank().label("rank")])
     return replace(page, items=[row.Referral for row in page.items])
 
 

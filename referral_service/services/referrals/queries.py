@@ -16,17 +16,7 @@ from referral_service.domain.referral import Consent, MunicipalContact, Referral
 from referral_service.security.access_log import record_access
 from referral_service.security.actor import Actor
 from referral_service.security.visibility import referral_parts
-from referral_service.services.pagination import (
-    Branch,
-    Order,
-    Page,
-    PageRequest,
-    SortKey,
-    count_parts,
-    counted,
-    first_rows,
-    page_of,
-)
+from referral_service.services.pagination import Branch, Order, Page, PageRequest, SortKey, read_page
 from referral_service.services.views import ReferralView, build_views
 
 if TYPE_CHECKING:
@@ -94,11 +84,8 @@ def list_referrals(uow: SqlUnitOfWork, clock: Clock, *, actor: Actor, wanted: Pa
     order = ORDERS[sort]
     with uow:
         session = uow.session
-        rows: list[Referral] = list(session.exec(first_rows(Referral, branches=branches, order=order,
-                                                             wanted=wanted))) if branches else []
-        total, capped = counted(wanted, lambda cap: count_parts(session, Referral, parts=found_by, cap=cap))
-        found = page_of(rows, wanted=wanted, total=total, total_capped=capped,
-                        key_of=lambda r: (getattr(r, sort), r.id))
+        found = read_page(session, Referral, counting=found_by, branches=branches, order=order, wanted=wanted,
+                          key_of=lambda r: (getattr(r, sort), r.id))
         record_access(session, actor=actor, action="list", referrals=found.items)
         uow.commit()
         return replace(found, items=build_views(session, found.items, viewer=actor))

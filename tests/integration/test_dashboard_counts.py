@@ -337,21 +337,26 @@ def counting_machine(app, world, *, handed_back: int = 0):
     return Counting
 
 
+def _machine_settings(*, max_examples: int, stateful_step_count: int) -> settings:
+    """The machines' settings. Derandomized (as the API's property tests are), so every run, CI's included, walks
+    the same sequences in the same time: a random draw of long sequences once ran past the 300 s test timeout on
+    the loaded CI machine, and a timeout inside Hypothesis reads as a flaky strategy, not as a finding."""
+    return settings(max_examples=max_examples, stateful_step_count=stateful_step_count, deadline=None,
+                    derandomize=True, database=None,
+                    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+
+
 def test_the_kept_counts_give_the_oversikt_counted_from_the_events_after_any_sequence_of_actions(app, world):
     run_state_machine_as_test(
         counting_machine(app, world),
-        settings=settings(max_examples=12, stateful_step_count=25, deadline=None,
-                          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow]),
+        settings=_machine_settings(max_examples=12, stateful_step_count=25),
     )
-
-
 
 
 def test_the_kept_contact_person_figures_follow_the_tasks_steps_and_the_staff_changes(app, world):
     run_state_machine_as_test(
         counting_machine(app, world, handed_back=3),
-        settings=settings(max_examples=10, stateful_step_count=40, deadline=None,
-                          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow]),
+        settings=_machine_settings(max_examples=10, stateful_step_count=40),
     )
 
 

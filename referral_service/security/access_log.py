@@ -10,9 +10,10 @@ Verifying the chain is in `access_log_verification.py`.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from functools import cache
 from typing import Any
 
-from sqlalchemy import Connection, event, insert, update
+from sqlalchemy import Connection, Integer, bindparam, event, insert, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, SessionTransaction
 
@@ -45,17 +46,27 @@ def record_access(session: Session, *, actor: Actor, action: str, referrals: Ite
     )
 
 
+@cache
+def _head_upsert(dialect_name: str) -> Any:
+    """Built once per dialect (its construction costs more than its execution): the head moves `count` ahead."""
+    dialect = postgresql if dialect_name == "postgresql" else sqlite
+    count = bindparam("count", type_=Integer)
+    return (dialect.insert(_HEAD).values(id=1, seq=count, last_hash=GENESIS_HASH)
+            .on_conflict_do_update(index_elements=[_HEAD.c.id], set_={"seq": _HEAD.c.seq + count})
+            .returning(_HEAD.c.seq, _HEAD.c.last_hash))
+
+
+_INSERT_ROWS = insert(_LOG)
+_SET_LAST_HASH = update(_HEAD).where(_HEAD.c.id == 1).values(last_hash=bindparam("last_hash"))
+
+
 def _advance_head(connection: Connection, count: int) -> tuple[int, str]:
     """Reserve `count` sequence numbers: the head's new seq and the hash the first new row links to.
 
     One upsert, so it also starts the log on an empty database; on PostgreSQL its row lock makes
     concurrent writers take their turns from here to their commit, which follows at once.
     """
-    dialect = postgresql if connection.dialect.name == "postgresql" else sqlite
-    statement = (dialect.insert(_HEAD).values(id=1, seq=count, last_hash=GENESIS_HASH)
-                 .on_conflict_do_update(index_elements=[_HEAD.c.id], set_={"seq": _HEAD.c.seq + count})
-                 .returning(_HEAD.c.seq, _HEAD.c.last_hash))
-    seq, last_hash = connection.execute(statement).one()
+    seq, last_hash = connection.execute(_head_upsert(connection.dialect.name), {"count": count}).one()
     return seq, last_hash
 
 
@@ -71,8 +82,8 @@ def append_rows(connection: Connection, rows: list[dict[str, Any]]) -> None:
     for seq, row in enumerate(rows, start=last_seq - len(rows) + 1):
         row["seq"], row["prev_hash"] = seq, prev_hash
         row["entry_hash"] = prev_hash = row_digest(**{k: row[k] for k in _DIGESTED})
-    connection.execute(insert(_LOG), rows)
-    connection.execute(update(_HEAD).where(_HEAD.c.id == 1).values(last_hash=prev_hash))
+    connection.execute(_INSERT_ROWS, rows)
+    connection.execute(_SET_LAST_HASH, {"last_hash": prev_hash})
 
 
 def commit_with_access_log(session: Session) -> None:

@@ -8,7 +8,12 @@ import calendar as month_lengths
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from datetime import date, timedelta
+from functools import cache
 from itertools import islice
+from typing import Any
+
+from sqlalchemy import Table
+from sqlalchemy.dialects import postgresql, sqlite
 
 DAY, MONTH, YEAR = "day", "month", "year"
 #: Grains kept for the country: its counts are dense enough to be worth summing by month and year.
@@ -51,6 +56,15 @@ def batches(ids: Iterable[str], size: int = BATCH) -> Iterator[list[str]]:
     iterator = iter(ids)
     while batch := list(islice(iterator, size)):
         yield batch
+
+
+@cache
+def adding_upsert(dialect_name: str, table: Table, key: tuple[str, ...]) -> Any:
+    """The statement that adds rows' `count` to the kept counts of their `key`, built once per dialect and table:
+    its construction costs more than its execution on the write path."""
+    statement = (postgresql if dialect_name == "postgresql" else sqlite).insert(table)
+    return statement.on_conflict_do_update(index_elements=[table.c[name] for name in key],
+                                           set_={"count": table.c["count"] + statement.excluded["count"]})
 
 
 def difference_since(before: dict[str, Counter], load: Callable[[list[str]], dict[str, Counter]]) -> Counter:

@@ -34,7 +34,6 @@ from itertools import chain
 from typing import Any
 
 from sqlalchemy import Connection, delete, inspect, select, union_all
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col, func
 
 from referral_service.domain.dashboard_contact import DashboardContactCount
@@ -44,6 +43,7 @@ from referral_service.services.dashboard_blocks import (
     DAY,
     NATIONAL_GRAINS,
     YEAR,
+    adding_upsert,
     batches,
     block_start,
     difference_since,
@@ -207,14 +207,8 @@ def add_points(connection: Connection, difference: Counter) -> None:
             for (s, xg, xb, yg, yb, m), n in sorted(cells.items()) if n]
     if not rows:
         return
-    table = DashboardContactCount.__table__
-    dialect = postgresql if connection.dialect.name == "postgresql" else sqlite
-    statement = dialect.insert(table)
-    statement = statement.on_conflict_do_update(
-        index_elements=[table.c.scope, table.c.x_grain, table.c.x_block, table.c.y_grain, table.c.y_block,
-                        table.c.measure],
-        set_={"count": table.c["count"] + statement.excluded["count"]})
-    connection.execute(statement, rows)
+    connection.execute(adding_upsert(connection.dialect.name, DashboardContactCount.__table__,
+                                     ("scope", "x_grain", "x_block", "y_grain", "y_block", "measure")), rows)
 
 
 def rebuild_contact_counts(connection: Connection, rules: CountingRules) -> int:

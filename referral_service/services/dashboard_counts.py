@@ -26,7 +26,6 @@ from typing import Any
 from weakref import WeakKeyDictionary
 
 from sqlalchemy import Connection, Engine, delete, event, func, inspect, select, union_all
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col
 
 from referral_service.domain.dashboard_contact import DashboardContactCount
@@ -38,6 +37,7 @@ from referral_service.services import dashboard_contacts as contacts
 from referral_service.services.dashboard_blocks import (
     DAY,
     NATIONAL_GRAINS,
+    adding_upsert,
     batches,
     block_start,
     difference_since,
@@ -80,15 +80,9 @@ def add_to_counts(connection: Connection, difference: Counter) -> None:
     """Add a difference of entries to the stored counts, in key order (so concurrent writers wait, never deadlock)."""
     rows = [{"scope": s, "grain": g, "day": d, "measure": m, "value": v, "count": n}
             for (s, g, d, m, v), n in sorted(_keys(difference).items()) if n]
-    if not rows:
-        return
-    table = DashboardCount.__table__
-    dialect = postgresql if connection.dialect.name == "postgresql" else sqlite
-    statement = dialect.insert(table)
-    statement = statement.on_conflict_do_update(
-        index_elements=[table.c.scope, table.c.grain, table.c.day, table.c.measure, table.c.value],
-        set_={"count": table.c["count"] + statement.excluded["count"]})
-    connection.execute(statement, rows)
+    if rows:
+        connection.execute(adding_upsert(connection.dialect.name, DashboardCount.__table__,
+                                         ("scope", "grain", "day", "measure", "value")), rows)
 
 
 def rebuild_counts(connection: Connection, rules: CountingRules) -> int:

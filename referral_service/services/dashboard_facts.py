@@ -18,9 +18,10 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, tzinfo
+from functools import cache
 from typing import Any
 
-from sqlalchemy import Connection, null, or_, select, union_all
+from sqlalchemy import BindParameter, Connection, Select, bindparam, null, or_, select, union_all
 from sqlmodel import col
 
 from referral_service.domain.enums import ReasonCode, ReferralAction, ReferralStatus, RejectionReason
@@ -104,14 +105,12 @@ HANDOVER_COLUMNS = (col(Handover.referral_id), col(Handover.trigger_event_id), c
                     col(Handover.acknowledged_at), col(Handover.first_contact_on))
 
 
-def load_entries(connection: Connection, referral_ids: Iterable[str], rules: CountingRules) -> dict[str, Counter]:
-    """Each referral's entries as stored now (in this transaction), by referral id; three queries."""
-    ids = sorted(set(referral_ids))
-    if not ids:
-        return {}
-    referrals = connection.execute(select(*REFERRAL_COLUMNS).where(col(Referral.id).in_(ids))).all()
-    events: dict[str, list[Any]] = {rid: [] for rid in ids}
-    marks: dict[str, list[Any]] = {rid: [] for rid in ids}
+@cache
+def _statements() -> tuple[Select, Select, Select]:
+    """The three reads of `load_entries`, built once: a statement's construction costs more than its execution on
+    the write path, which loads one referral's entries on every counted change. `ids` is an expanding parameter."""
+    ids: BindParameter[list[str]] = bindparam("ids", expanding=True)
+    referrals = select(*REFERRAL_COLUMNS).where(col(Referral.id).in_(ids))
     # The breach marks come in the same statement, as rows of the events' shape with their kind as the action
     # (the write path pays one statement less per counted change).
     counted = (select(*EVENT_COLUMNS)
@@ -122,10 +121,24 @@ def load_entries(connection: Connection, referral_ids: Iterable[str], rules: Cou
                       col(DeadlineMark.at), null().label("data"), null().label("handover_trigger")
                       ).where(col(DeadlineMark.referral_id).in_(ids), col(DeadlineMark.kind).in_(BREACH_KINDS))
     rows = union_all(counted, breaches).subquery()
-    for event in connection.execute(select(rows).order_by(rows.c.at, rows.c.id)):
+    events = select(rows).order_by(rows.c.at, rows.c.id)
+    handovers = select(*HANDOVER_COLUMNS).where(col(Handover.referral_id).in_(ids))
+    return referrals, events, handovers
+
+
+def load_entries(connection: Connection, referral_ids: Iterable[str], rules: CountingRules) -> dict[str, Counter]:
+    """Each referral's entries as stored now (in this transaction), by referral id; three queries."""
+    ids = sorted(set(referral_ids))
+    if not ids:
+        return {}
+    read_referrals, read_events, read_handovers = _statements()
+    referrals = connection.execute(read_referrals, {"ids": ids}).all()
+    events: dict[str, list[Any]] = {rid: [] for rid in ids}
+    marks: dict[str, list[Any]] = {rid: [] for rid in ids}
+    for event in connection.execute(read_events, {"ids": ids}):
         (marks if event.action in BREACH_KINDS else events)[event.referral_id].append(event)
     handovers: dict[str, list[Any]] = {rid: [] for rid in ids}
-    for handover in connection.execute(select(*HANDOVER_COLUMNS).where(col(Handover.referral_id).in_(ids))):
+    for handover in connection.execute(read_handovers, {"ids": ids}):
         handovers[handover.referral_id].append(handover)
     return {referral.id: entries_of(referral, events[referral.id], handovers[referral.id], rules,
                                     marks=marks[referral.id])

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 from datetime import date
+from functools import cache
 from typing import Any
 
 from sqlalchemy import bindparam
@@ -166,16 +167,21 @@ def _find_or_register_child(session: Session, identity: IdentityNumbers, clock: 
     return child, True
 
 
+@cache
+def _insert_unless_registered(dialect_name: str) -> Any:
+    """One INSERT ... ON CONFLICT DO NOTHING on the identity number's index, built once per dialect; a row comes
+    back only if it was stored (psycopg tells no rowcount here)."""
+    table = Child.__table__
+    return ((postgresql if dialect_name == "postgresql" else sqlite).insert(table)
+            .on_conflict_do_nothing(index_elements=[table.c.national_id_index]).returning(table.c.id))
+
+
 def _register(session: Session, child: Child) -> bool:
     """Store the child unless a concurrent request has just registered the same number (the unique index decides,
-    not the look-up before): one INSERT ... ON CONFLICT DO NOTHING, not a savepoint around an INSERT."""
-    table = Child.__table__
-    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
-    inserted = session.execute(
-        dialect.insert(table).values({column.name: getattr(child, column.name) for column in table.columns})
-        .on_conflict_do_nothing(index_elements=[table.c.national_id_index])
-        .returning(table.c.id)  # a row back only if it was stored (psycopg tells no rowcount here)
-    ).first() is not None
+    not the look-up before), not a savepoint around an INSERT."""
+    columns = Child.__table__.columns
+    inserted = session.execute(_insert_unless_registered(session.get_bind().dialect.name),
+                               {column.name: getattr(child, column.name) for column in columns}).first() is not None
     if inserted:
         # The session takes the row as stored, as if it had inserted it itself.
         make_transient_to_detached(child)

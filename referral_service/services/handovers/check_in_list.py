@@ -50,12 +50,12 @@ def check_ins_page(session: Session, *, actor: Actor, wanted: PageRequest, due_b
     """One page of the check-ins the actor may see, counted as `wanted` asks."""
     filters = _filters(actor=actor, due_by=due_by, status=status, handover_id=handover_id, mine=mine)
     if handover_id:  # at most one row, found by its unique task id and tested
-        counting = [visible_check_ins(actor)]
-        branches = [Branch(where=and_(counting[0], *filters))]
+        found_by = [visible_check_ins(actor)]
+        branches = [Branch(where=and_(found_by[0], *filters))]
     else:
         parts = check_in_parts(actor)
-        counting = [part.where for part in parts]
+        found_by = [part.where for part in parts]
         branches = [Branch(where=and_(part.where, *filters, *each))
                     for part in parts for each in _by_status(part, status)]
-    return read_page(session, CheckIn, counting=[and_(where, *filters) for where in counting], branches=branches,
+    return read_page(session, CheckIn, counting=[and_(where, *filters) for where in found_by], branches=branches,
                      order=ORDER, wanted=wanted, key_of=lambda c: (c.due_on, c.created_at, c.id))

@@ -13,7 +13,11 @@ from referral_service.domain.types import UTCDateTime, new_id, stored_enum, utcn
 
 class CheckIn(SQLModel, table=True):
     __tablename__ = "check_in"
-    __table_args__ = (Index("ix_check_in_status_due_on", "status", "due_on"),)
+    __table_args__ = (
+        Index("ix_check_in_status_due_on", "status", "due_on"),
+        #: The check-ins list: an owner's check-ins of one status in the list's order (check_in_list.py).
+        Index("ix_check_in_owner_status_due", "owner_org_id", "status", "due_on", "created_at", "id"),
+    )
 
     id: str = Field(default_factory=new_id, primary_key=True, max_length=36)
     #: One check-in per closed handover: a constraint, so a repeated close never schedules a second.
@@ -21,7 +25,7 @@ class CheckIn(SQLModel, table=True):
     referral_id: str = Field(foreign_key="referral.id", index=True, max_length=36)
     child_id: str = Field(foreign_key="child.id", index=True, max_length=36)
     #: The organisation that owned the handover when it closed; its people hold the check-in.
-    owner_org_id: str | None = Field(default=None, foreign_key="organisation.id", index=True, max_length=36)
+    owner_org_id: str | None = Field(default=None, foreign_key="organisation.id", max_length=36)
     #: The coordinator who holds it; None: the owner organisation's coordinators together.
     coordinator_user_id: str | None = Field(default=None, foreign_key="app_user.id", index=True, max_length=36)
     due_on: date

@@ -3,9 +3,12 @@ the referring side, BUP, and the lead of the referring organisation that owns it
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from sqlalchemy import ColumnElement, false, or_, select
 from sqlmodel import col
 
+from referral_service.domain.check_in import CheckIn
 from referral_service.domain.enums import HandoverAddressee, HandoverStatus, Role
 from referral_service.domain.handover import Handover
 from referral_service.domain.referral import Referral
@@ -61,6 +64,46 @@ def handover_parts(actor: Actor) -> list[ColumnElement[bool]]:
                   for part in referral_parts(actor)]
     if actor.has_role(Role.REFERRER_LEAD):
         parts.append(_owned_by_referrer(actor))
+    return parts
+
+
+def _its_task(clause: ColumnElement[bool]) -> ColumnElement[bool]:
+    """The check-in's own task (looked up by its id) matches `clause`."""
+    return select(col(Handover.id)).where(col(Handover.id) == col(CheckIn.handover_id), clause).exists()
+
+
+def visible_check_ins(actor: Actor) -> ColumnElement[bool]:
+    """The check-ins whose task the actor may see, as a test of given rows (one by id, one task's)."""
+    return _its_task(visible_handovers(actor))
+
+
+@dataclass(frozen=True)
+class CheckInPart:
+    """One part of the need-to-know for check-ins: the rows matching `where`. `by_owner`: they are the owner's, and
+    the index on (owner, status, due_on, created_at, id) holds them in the list's order for each status; else they
+    are the check-ins of a party's referrals, found through those referrals."""
+
+    where: ColumnElement[bool]
+    by_owner: bool
+
+
+def check_in_parts(actor: Actor) -> list[CheckInPart]:
+    """Need-to-know for check-ins, which follow their task's: the same rule as parts a check-in matches any of.
+
+    The owner's people find them by the check-in's `owner_org_id`, and the task is then tested by its id. That
+    column is the task's owner when it closed, and a closed task is never rerouted (routing.reroute), so it stays
+    the task's owner; a task addressed to a municipality is owned by that municipality (the owner rule), so the
+    municipality's check-ins are among its own. The referral parties find the check-ins of their referrals (a
+    check-in carries its task's `referral_id`)."""
+    parts: list[CheckInPart] = []
+    owned_by_me = col(CheckIn.owner_org_id) == actor.organisation_id
+    if is_municipal(actor):
+        parts.append(CheckInPart(owned_by_me & _its_task(_addressed_to_municipality(actor)), by_owner=True))
+    if _referral_party(actor):
+        parts += [CheckInPart(col(CheckIn.referral_id).in_(select(col(Referral.id)).where(part.finds_many())),
+                              by_owner=False) for part in referral_parts(actor)]
+    if actor.has_role(Role.REFERRER_LEAD):
+        parts.append(CheckInPart(owned_by_me & _its_task(_owned_by_referrer(actor)), by_owner=True))
     return parts
 
 

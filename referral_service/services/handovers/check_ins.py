@@ -17,10 +17,11 @@ from referral_service.domain.organisation import User
 from referral_service.domain.referral import Referral
 from referral_service.errors import Conflict, Forbidden, NotFound, PreconditionFailed
 from referral_service.security.actor import Actor
-from referral_service.security.handover_visibility import may_work_on, visible_handovers
+from referral_service.security.handover_visibility import may_work_on, visible_check_ins
 from referral_service.services.alerts.inbox import raise_alerts
 from referral_service.services.handovers import routing
-from referral_service.services.pagination import Page, paginate
+from referral_service.services.handovers.check_in_list import check_ins_page
+from referral_service.services.pagination import Page, PageRequest
 from referral_service.services.referrals.guards import if_match_fails
 from referral_service.services.repositories import claim_row_version
 from referral_service.services.unit_of_work import SqlUnitOfWork, UnitOfWork
@@ -81,14 +82,11 @@ def schedule_check_in(uow: UnitOfWork, clock: Clock, *, policy: CheckInPolicy, h
 
 
 def _visible(actor: Actor) -> Any:
-    return select(CheckIn).join(Handover, col(Handover.id) == col(CheckIn.handover_id)).where(
-        visible_handovers(actor))
+    return select(CheckIn).where(visible_check_ins(actor))
 
 
-def _view(uow: SqlUnitOfWork, *, actor: Actor, check_in: CheckIn, today: date) -> CheckInView:
-    handover = uow.session.get(Handover, check_in.handover_id)
-    referral = uow.session.get(Referral, check_in.referral_id)
-    assert handover is not None and referral is not None  # foreign keys guarantee them
+def _view(uow: SqlUnitOfWork, *, actor: Actor, check_in: CheckIn, handover: Handover, referral: Referral,
+          today: date) -> CheckInView:
     referrer_side = Party.REFERRER in uow.referrals.parties_of(actor=actor, referral=referral)
     holds = may_work_on(actor, handover, referrer_side=referrer_side)
     actions = [RECORD, CANCEL] if holds and check_in.status == CheckInStatus.PLANNED else []
@@ -96,28 +94,32 @@ def _view(uow: SqlUnitOfWork, *, actor: Actor, check_in: CheckIn, today: date) -
                        and is_due(due_on=check_in.due_on, today=today), actions=actions)
 
 
+def _tasks_and_referrals(session: Session, check_ins: list[CheckIn]) -> tuple[dict[str, Handover],
+                                                                                dict[str, Referral]]:
+    """The tasks and referrals of a page of check-ins, by id, in one query each (foreign keys guarantee them)."""
+    if not check_ins:
+        return {}, {}
+    handovers = session.exec(select(Handover).where(col(Handover.id).in_({c.handover_id for c in check_ins})))
+    referrals = session.exec(select(Referral).where(col(Referral.id).in_({c.referral_id for c in check_ins})))
+    return {h.id: h for h in handovers}, {r.id: r for r in referrals}
+
+
 def list_check_ins(uow: SqlUnitOfWork, clock: Clock, *, actor: Actor, page: int, per_page: int,
                    due_by: date | None = None, status: str | None = None, handover_id: str | None = None,
                    mine: bool = False) -> Page[CheckInView]:
     """The check-ins the reader may see, soonest due first; `due_by` gives those due on or before that day."""
     with uow:
-        query = _visible(actor)
-        if due_by is not None:
-            query = query.where(col(CheckIn.due_on) <= due_by)
-        if status:
-            query = query.where(col(CheckIn.status) == status)
-        if handover_id:
-            query = query.where(col(CheckIn.handover_id) == handover_id)
-        if mine:
-            query = query.where(col(CheckIn.coordinator_user_id) == actor.user_id)
-        found = paginate(uow.session, query.order_by(col(CheckIn.due_on), col(CheckIn.created_at),
-                                                     col(CheckIn.id)), page=page, per_page=per_page)
+        found = check_ins_page(uow.session, actor=actor, wanted=PageRequest(per_page=per_page, page=page),
+                               due_by=due_by, status=status, handover_id=handover_id, mine=mine)
+        handovers, referrals = _tasks_and_referrals(uow.session, found.items)
         today = clock.today()
-        views = [_view(uow, actor=actor, check_in=c, today=today) for c in found.items]
+        views = [_view(uow, actor=actor, check_in=c, handover=handovers[c.handover_id],
+                       referral=referrals[c.referral_id], today=today) for c in found.items]
         uow.access_log.record(actor=actor, action="list_check_ins",
-                              referrals=[uow.session.get(Referral, c.referral_id) for c in found.items])
+                              referrals=[referrals[c.referral_id] for c in found.items])
         uow.commit()
-    return Page(items=views, total=found.total, page=found.page, per_page=found.per_page)
+    return Page(items=views, total=found.total, page=found.page, per_page=found.per_page,
+                next_after=found.next_after)
 
 
 def due_today(uow: SqlUnitOfWork, clock: Clock, *, actor: Actor) -> list[CheckInView]:
@@ -139,8 +141,8 @@ def _get_visible(uow: SqlUnitOfWork, *, actor: Actor, check_in_id: str) -> tuple
 
 def get_check_in(uow: SqlUnitOfWork, clock: Clock, *, actor: Actor, check_in_id: str) -> CheckInView:
     with uow:
-        check_in, _handover, referral = _get_visible(uow, actor=actor, check_in_id=check_in_id)
-        view = _view(uow, actor=actor, check_in=check_in, today=clock.today())
+        check_in, handover, referral = _get_visible(uow, actor=actor, check_in_id=check_in_id)
+        view = _view(uow, actor=actor, check_in=check_in, handover=handover, referral=referral, today=clock.today())
         uow.access_log.record(actor=actor, action="read_check_in", referrals=[referral])
         uow.commit()
     return view
@@ -176,7 +178,8 @@ def record_check_in(uow: SqlUnitOfWork, clock: Clock, *, actor: Actor, check_in_
                                        data={"outcome_code": outcome_code, "next_step": next_step}))
         uow.handovers.settle_alerts(handover.id, CHECK_IN_ALERTS, now)
         uow.access_log.record(actor=actor, action="record_check_in", referrals=[referral])
-        view = _view(uow, actor=actor, check_in=check_in, today=clock.today())
+        view = _view(uow, actor=actor, check_in=check_in, handover=handover, referral=referral,
+                     today=clock.today())
         uow.commit()
     return view
 
@@ -194,7 +197,8 @@ def cancel_check_in(uow: SqlUnitOfWork, clock: Clock, *, actor: Actor, check_in_
                                        data={"reason": reason}))
         uow.handovers.settle_alerts(handover.id, CHECK_IN_ALERTS, now)
         uow.access_log.record(actor=actor, action="cancel_check_in", referrals=[referral])
-        view = _view(uow, actor=actor, check_in=check_in, today=clock.today())
+        view = _view(uow, actor=actor, check_in=check_in, handover=handover, referral=referral,
+                     today=clock.today())
         uow.commit()
     return view
 

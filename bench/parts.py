@@ -24,6 +24,9 @@ from bench.harness import Baseline, Client, Run, alternate, group_rss_mb, merged
 from bench.loop_latency import ROOT, Served, cli, wait_for
 from referral_service.domain.national_id import make_synthetic_national_id
 
+#: Bergen's coordinator holds a full page of check-ins in one national year (Askøy's holds 16): with the page as
+#: full on both databases, the ratio is what the years of history cost, not how many rows the page shows.
+BUSY_COORDINATOR = "koordinator@bergen.example"
 GP, BUP, COORDINATOR, ADMIN = ("fastlege@askoy.example", "inntak@bup.example", "koordinator@askoy.example",
                                "admin@demo.example")
 AUDITOR = "revisor@demo.example"
@@ -171,6 +174,7 @@ PAGES = [  # (what, API or web, login, path)
     ("a referral's events", "api", GP, "/api/v1/referrals/{referral}/events"),
     ("the child's case (BUP)", "api", BUP, "/api/v1/referrals/{referral}/case"),
     ("check-ins (coordinator)", "api", COORDINATOR, "/api/v1/check-ins?per_page=50"),
+    ("check-ins (Bergen, a full page at 1 y)", "api", BUSY_COORDINATOR, "/api/v1/check-ins?per_page=50"),
     ("access log, newest (auditor)", "api", AUDITOR, "/api/v1/audit?per_page=50"),
     ("referrals list (GP)", "web", GP, "/henvisninger"),
     ("intake queue (BUP)", "web", BUP, "/inntak"),

@@ -56,7 +56,9 @@ def _head_upsert(dialect_name: str) -> Any:
             .returning(_HEAD.c.seq, _HEAD.c.last_hash))
 
 
-_INSERT_ROWS = insert(_LOG)
+#: With RETURNING, SQLAlchemy sends many rows as one INSERT ... VALUES (...), (...) ("insertmanyvalues"): a list of
+#: 50 on PostgreSQL is one statement, not 50 executed one after another.
+_INSERT_ROWS = insert(_LOG).returning(_LOG.c.seq)
 _SET_LAST_HASH = update(_HEAD).where(_HEAD.c.id == 1).values(last_hash=bindparam("last_hash"))
 
 
@@ -82,7 +84,7 @@ def append_rows(connection: Connection, rows: list[dict[str, Any]]) -> None:
     for seq, row in enumerate(rows, start=last_seq - len(rows) + 1):
         row["seq"], row["prev_hash"] = seq, prev_hash
         row["entry_hash"] = prev_hash = row_digest(**{k: row[k] for k in _DIGESTED})
-    connection.execute(_INSERT_ROWS, rows)
+    connection.execute(_INSERT_ROWS, rows).all()
     connection.execute(_SET_LAST_HASH, {"last_hash": prev_hash})
 
 

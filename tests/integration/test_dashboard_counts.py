@@ -53,6 +53,8 @@ COORDINATOR = {"4627": "coordinator_askoy", "4601": "coordinator_bergen"}
 LEAD = {"coordinator_askoy": "lead_askoy", "coordinator_bergen": "lead_bergen"}
 MUNICIPALITY_ORG = {"coordinator_askoy": "askoy", "coordinator_bergen": "bergen"}
 MAX_REFERRALS = 6
+#: Where each clinic forwards a referral: the other one (a referral forwarded to bup2 may be forwarded back).
+FORWARD_TO = {"bup": "bup2", "bup2": "bup"}
 DECIDABLE = ("submitted", "information_requested", "accepted", "in_treatment")
 
 
@@ -65,7 +67,7 @@ def next_steps(today: date) -> dict[str, list[tuple[str, str, dict | None]]]:
                                     "municipal_advice": "Råd til kommunen."}) for reason in REJECTION_REASONS],
             ("clinic", "municipal-outcome", {"assessment_conversation_on": today.isoformat(),
                                              "explanation": "Kommunen.", "municipal_advice": "Helsesykepleier."}),
-            ("clinic", "forward", "bup2"),
+            ("clinic", "forward", None),  # to the other clinic (FORWARD_TO)
             ("clinic", "request-information", {"questions": "Hvor lenge har fraværet vart?"}),
             ("referrer", "withdraw", {"reason": "Familien ønsker det ikke."}),
         ],
@@ -170,7 +172,18 @@ def counting_machine(app, world, *, handed_back: int = 0):
             self.hired: dict[str, str] = {}
 
         def ids_in(self, statuses) -> list[str]:
-            return sorted(rid for rid, (_who, _clinic, _home, status) in self.referrals.items() if status in statuses)
+            """The referrals in `statuses`, in the order they were made here: ids are random, so ordered by id the
+            same choices would pick another referral when Hypothesis replays or extends an example (its
+            FlakyStrategyDefinition), and every draw must follow from this run's own steps."""
+            return [rid for rid, (_who, _clinic, _home, status) in self.referrals.items() if status in statuses]
+
+        def tasks(self, *columns, where) -> list[tuple]:
+            """The handover tasks' `columns` where `where` holds, in the order of their referrals here (as
+            `ids_in`; a referral's tasks by when they were made), not in the database's order of random ids."""
+            with database.session() as session:
+                rows = session.exec(select(Handover.referral_id, Handover.created_at, *columns).where(*where)).all()
+            place = {rid: n for n, rid in enumerate(self.referrals)}
+            return [tuple(row[2:]) for row in sorted(rows, key=lambda row: (place[row[0]], row[1]))]
 
         @initialize()
         def empty(self) -> None:
@@ -214,12 +227,12 @@ def counting_machine(app, world, *, handed_back: int = 0):
             side, action, body = data.draw(st.sampled_from(steps[status]), label="step")
             actor = clinic if side == "clinic" else who
             if action == "forward":
-                body = {"clinic_id": world.orgs["bup2"].id, "reason": "Et annet opptaksområde."}
+                body = {"clinic_id": world.orgs[FORWARD_TO[clinic]].id, "reason": "Et annet opptaksområde."}
             answer = world.act(actor, rid, action, body)
             self.referrals[rid][3] = answer["status"]
             if action == "forward":
-                forwarded = world.get("bup", f"/api/v1/referrals/{rid}").json["forwarded_to_id"]
-                self.referrals[forwarded] = [who, "bup2", home, "submitted"]
+                forwarded = world.get(clinic, f"/api/v1/referrals/{rid}").json["forwarded_to_id"]
+                self.referrals[forwarded] = [who, FORWARD_TO[clinic], home, "submitted"]
             if worker_runs:  # else the handover comes later, when the workers catch up
                 self.worker.run()
 
@@ -248,9 +261,7 @@ def counting_machine(app, world, *, handed_back: int = 0):
 
         @rule(data=st.data(), step=st.sampled_from(["acknowledge", "plan", "close"]))
         def the_municipality_takes_a_step(self, data, step: str) -> None:
-            with database.session() as session:
-                handovers = session.exec(select(Handover.id, Handover.municipality_number)
-                                         .where(Handover.status != "closed").order_by(Handover.id)).all()
+            handovers = self.tasks(Handover.id, Handover.municipality_number, where=[Handover.status != "closed"])
             if not handovers:
                 return
             handover_id, number = data.draw(st.sampled_from(handovers), label="handover")
@@ -262,11 +273,9 @@ def counting_machine(app, world, *, handed_back: int = 0):
 
         @rule(data=st.data(), to_service=st.booleans())
         def the_municipality_gives_a_task_to_a_person(self, data, to_service: bool) -> None:
-            with database.session() as session:
-                handovers = session.exec(select(Handover.id, Handover.municipality_number, Handover.status)
-                                         .where(col(Handover.status).in_(["open", "acknowledged", "assigned"]),
-                                                Handover.addressed_to == "municipality")
-                                         .order_by(Handover.id)).all()
+            handovers = self.tasks(Handover.id, Handover.municipality_number, Handover.status,
+                                   where=[col(Handover.status).in_(["open", "acknowledged", "assigned"]),
+                                          Handover.addressed_to == "municipality"])
             if not handovers:
                 return
             handover_id, number, status = data.draw(st.sampled_from(handovers), label="handover")
@@ -280,9 +289,8 @@ def counting_machine(app, world, *, handed_back: int = 0):
 
         @rule(data=st.data())
         def the_municipality_passes_a_task_on(self, data) -> None:
-            with database.session() as session:
-                handovers = session.exec(select(Handover.id, Handover.municipality_number, Handover.assignee_user_id)
-                                         .where(Handover.status == "assigned").order_by(Handover.id)).all()
+            handovers = self.tasks(Handover.id, Handover.municipality_number, Handover.assignee_user_id,
+                                   where=[Handover.status == "assigned"])
             if not handovers:
                 return
             handover_id, number, holder = data.draw(st.sampled_from(handovers), label="handover")
@@ -310,7 +318,7 @@ def counting_machine(app, world, *, handed_back: int = 0):
         @precondition(lambda self: self.hired)
         @rule(data=st.data(), to_queue=st.booleans())
         def a_person_leaves(self, data, to_queue: bool) -> None:
-            leaver = data.draw(st.sampled_from(sorted(self.hired)), label="leaver")
+            leaver = data.draw(st.sampled_from(list(self.hired)), label="leaver")
             org = self.hired.pop(leaver)
             successor = world.users[{"askoy": "coordinator_askoy", "bergen": "coordinator_bergen"}[org]].id
             response = world.post("admin", f"/api/v1/admin/users/{leaver}/deactivate",

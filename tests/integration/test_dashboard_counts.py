@@ -361,7 +361,9 @@ def counting_machine(app, world, *, handed_back: int = 0):
 def _machine_settings(*, max_examples: int, stateful_step_count: int) -> settings:
     """The machines' settings. Derandomized (as the API's property tests are), so every run, CI's included, walks
     the same sequences in the same time: a random draw of long sequences once ran past the 300 s test timeout on
-    the loaded CI machine, and a timeout inside Hypothesis reads as a flaky strategy, not as a finding."""
+    the loaded CI machine, and a timeout inside Hypothesis reads as a flaky strategy, not as a finding. Replayed
+    and extended examples run the same only because every draw and every moment follows from the run's own steps
+    (`ids_in`, `tasks`, `a_second_later`), never from random ids."""
     return settings(max_examples=max_examples, stateful_step_count=stateful_step_count, deadline=None,
                     derandomize=True, database=None,
                     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])

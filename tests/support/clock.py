@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 
 class TestClock:
@@ -21,6 +21,12 @@ class TestClock:
             raise ValueError("give the clock a timezone-aware moment")
         self._fixed = moment
         self.generation += 1
+
+    def advance(self, step: timedelta) -> None:
+        """Move a set clock on by a moment (seconds, not hours), keeping the logins: they last for hours."""
+        if self._fixed is None:
+            raise ValueError("set the clock before moving it on")
+        self._fixed += step
 
     def reset(self) -> None:
         if self._fixed is not None:

@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session, SessionTransaction
 from referral_service.db import READ_ONLY, begin_transaction
 from referral_service.domain.access_log import GENESIS_HASH, AccessLogEntry, AccessLogHead, entry_digest, row_digest
 from referral_service.domain.referral import Referral
-from referral_service.domain.types import new_id, utcnow
+from referral_service.domain.types import time_ordered_id, utcnow
 from referral_service.security.access_log_verification import Verification, verify_chain
 from referral_service.security.actor import Actor
 from referral_service.security.visibility import access_basis
@@ -39,7 +39,7 @@ def record_access(session: Session, *, actor: Actor, action: str, referrals: Ite
     now = utcnow()
     staged: list[dict[str, Any]] = session.info.setdefault(_STAGED, [])
     staged.extend(
-        {"id": new_id(), "at": now, "user_id": actor.user_id, "organisation_id": actor.organisation_id,
+        {"id": time_ordered_id(now), "at": now, "user_id": actor.user_id, "organisation_id": actor.organisation_id,
          "role": actor.primary_role, "action": action, "referral_id": referral.id, "child_id": referral.child_id,
          "basis": basis or access_basis(actor, referral)}
         for referral in referrals

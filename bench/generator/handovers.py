@@ -170,7 +170,9 @@ def _check_in(world: World, row: dict[str, Any], decision: Decision, holder: Per
     done = world.past(done_at)
     world.writer.add(CHECK_INS, {
         "id": world.id(), "handover_id": row["id"], "referral_id": decision.referral_id,
-        "child_id": decision.child_id, "owner_org_id": row["owner_org_id"], "coordinator_user_id": holder.id,
+        "child_id": decision.child_id, "owner_org_id": row["owner_org_id"], "addressed_to": row["addressed_to"],
+        "municipality_org_id": row["municipality_org_id"],
+        "shared_with_municipality": decision.shared_with_municipality, "coordinator_user_id": holder.id,
         "due_on": due, "status": "done" if done else "planned", "outcome": "Det går bra." if done else None,
         "outcome_code": "doing_well" if done else None, "cancel_reason": None,
         "done_by_user_id": holder.id if done else None, "done_at": done_at if done else None,

@@ -7,7 +7,7 @@ from datetime import date, datetime
 from sqlalchemy import Index
 from sqlmodel import Field, SQLModel
 
-from referral_service.domain.enums import CheckInOutcome, CheckInStatus
+from referral_service.domain.enums import CheckInOutcome, CheckInStatus, HandoverAddressee
 from referral_service.domain.types import UTCDateTime, new_id, stored_enum, utcnow
 
 
@@ -26,6 +26,12 @@ class CheckIn(SQLModel, table=True):
     child_id: str = Field(foreign_key="child.id", index=True, max_length=36)
     #: The organisation that owned the handover when it closed; its people hold the check-in.
     owner_org_id: str | None = Field(default=None, foreign_key="organisation.id", max_length=36)
+    #: The task's addressee and municipality when it closed (a closed task is never rerouted or moved), and whether
+    #: the referral is shared with the municipality now (kept in step by drafts.record_consent): the need-to-know
+    #: of the check-ins list on the check-in's own row, so its count reads only check-ins (handover_visibility.py).
+    addressed_to: HandoverAddressee | None = Field(default=None, sa_type=stored_enum(HandoverAddressee, 16))
+    municipality_org_id: str | None = Field(default=None, max_length=36)
+    shared_with_municipality: bool = False
     #: The coordinator who holds it; None: the owner organisation's coordinators together.
     coordinator_user_id: str | None = Field(default=None, foreign_key="app_user.id", index=True, max_length=36)
     due_on: date

@@ -90,20 +90,24 @@ class CheckInPart:
 def check_in_parts(actor: Actor) -> list[CheckInPart]:
     """Need-to-know for check-ins, which follow their task's: the same rule as parts a check-in matches any of.
 
-    The owner's people find them by the check-in's `owner_org_id`, and the task is then tested by its id. That
-    column is the task's owner when it closed, and a closed task is never rerouted (routing.reroute), so it stays
-    the task's owner; a task addressed to a municipality is owned by that municipality (the owner rule), so the
-    municipality's check-ins are among its own. The referral parties find the check-ins of their referrals (a
-    check-in carries its task's `referral_id`)."""
+    The owner's people find them by the check-in's `owner_org_id` and test them on the check-in's own row, which
+    carries what the task's test reads (`_addressed_to_municipality`, `_owned_by_referrer`): the addressee and the
+    municipality the task had when it closed (a closed task is never rerouted or moved, routing.reroute), and the
+    referral's municipal sharing, kept in step as consent changes (drafts.record_consent). So a page and its count
+    read check-ins only. The referral parties find the check-ins of their referrals (a check-in carries its task's
+    `referral_id`)."""
     parts: list[CheckInPart] = []
     owned_by_me = col(CheckIn.owner_org_id) == actor.organisation_id
     if is_municipal(actor):
-        parts.append(CheckInPart(owned_by_me & _its_task(_addressed_to_municipality(actor)), by_owner=True))
+        parts.append(CheckInPart(owned_by_me & (col(CheckIn.addressed_to) == HandoverAddressee.MUNICIPALITY)
+                                 & (col(CheckIn.municipality_org_id) == actor.organisation_id)
+                                 & col(CheckIn.shared_with_municipality).is_(True), by_owner=True))
     if _referral_party(actor):
         parts += [CheckInPart(col(CheckIn.referral_id).in_(select(col(Referral.id)).where(part.finds_many())),
                               by_owner=False) for part in referral_parts(actor)]
     if actor.has_role(Role.REFERRER_LEAD):
-        parts.append(CheckInPart(owned_by_me & _its_task(_owned_by_referrer(actor)), by_owner=True))
+        parts.append(CheckInPart(owned_by_me & (col(CheckIn.addressed_to) == HandoverAddressee.REFERRER),
+                                 by_owner=True))
     return parts
 
 

@@ -10,7 +10,9 @@ from datetime import datetime
 from typing import Any
 
 import pytest
+from alembic import command
 
+from referral_service.migrations import alembic_config, upgrade
 from tests.integration.test_check_ins import (
     HELP_ENDED,
     OSLO,
@@ -135,3 +137,23 @@ def test_every_child_on_a_page_of_check_ins_is_in_the_access_log(world, worker, 
                  for r in referrals}
     coordinator = world.users["coordinator_askoy"].id
     assert [coordinator in listed_by[r["id"]] for r in referrals] == [False, True, True]
+
+
+def test_check_ins_from_before_they_carried_their_tasks_need_to_know_list_as_before_after_the_upgrade(
+        app, world, worker, clock):
+    kept, withdrawn = (closed_at(world, worker, clock, at) for at in CLOSINGS[:2])
+    rerouted = rejected(world, worker, clock, CLOSINGS[2])
+    assert world.post("gp", f"/api/v1/referrals/{rerouted['id']}/consent", json=NO_MUNICIPALITY).status_code == 200
+    close(world, "gp", handover_of(world, rerouted["id"]))
+    assert world.post("gp", f"/api/v1/referrals/{withdrawn['id']}/consent",
+                      json=NO_MUNICIPALITY).status_code == 200
+    readers = ("coordinator_askoy", "lead_askoy", "lead_gp", "gp", "bup")
+    before = {who: world.get(who, "/api/v1/check-ins").json for who in readers}
+    url = app.extensions["referral_db"].engine.url.render_as_string(hide_password=False)
+    app.extensions["referral_db"].engine.dispose()
+    command.downgrade(alembic_config(url), "0025")  # as the rows were before migration 0026 filled them in
+    upgrade(url)
+    after = {who: world.get(who, "/api/v1/check-ins").json for who in readers}
+    assert after == before
+    assert [c["referral_id"] for c in after["coordinator_askoy"]["items"]] == [kept["id"]]
+    assert [c["referral_id"] for c in after["lead_gp"]["items"]] == [rerouted["id"]]

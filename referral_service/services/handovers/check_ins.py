@@ -68,7 +68,9 @@ def schedule_check_in(uow: UnitOfWork, clock: Clock, *, policy: CheckInPolicy, h
                       referral: Referral, actor: Actor, closed_at: datetime) -> CheckIn:
     """In the close's own transaction: the check-in, held by the task's assignee or else the one who closed it."""
     check_in = CheckIn(handover_id=handover.id, referral_id=referral.id, child_id=referral.child_id,
-                       owner_org_id=handover.owner_org_id,
+                       owner_org_id=handover.owner_org_id, addressed_to=handover.addressed_to,
+                       municipality_org_id=handover.municipality_org_id,
+                       shared_with_municipality=referral.shared_with_municipality,
                        coordinator_user_id=handover.assignee_user_id or actor.user_id,
                        due_on=check_in_due_on(closed_on=clock.local_date(closed_at), policy=policy),
                        created_at=closed_at, updated_at=closed_at)

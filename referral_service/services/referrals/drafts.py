@@ -8,13 +8,14 @@ from datetime import date
 from functools import cache
 from typing import Any
 
-from sqlalchemy import bindparam
+from sqlalchemy import bindparam, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import make_transient_to_detached
 from sqlmodel import Session, col, select
 
 from referral_service.clock import Clock
+from referral_service.domain.check_in import CheckIn
 from referral_service.domain.child import Child
 from referral_service.domain.enums import (
     SPECIALIST_CLINIC_KINDS,
@@ -235,6 +236,9 @@ def record_consent(session: Session, *, referral: Referral, actor: Actor, consen
     if old is not None:
         old.superseded_at = now
     _share_as(referral, consent)
+    if not first:  # the check-ins of its closed tasks carry the municipal sharing for their list (check_in.py)
+        session.execute(update(CheckIn).where(col(CheckIn.referral_id) == referral.id)
+                        .values(shared_with_municipality=referral.shared_with_municipality))
     record = Consent(
         referral_id=referral.id,
         given_by=sorted(set(consent.get("given_by") or [])),

@@ -118,14 +118,15 @@ def recount_breaches(connection: Connection, rules: CountingRules) -> int:
 
 # --- keeping them in step ----------------------------------------------------------------------------------
 
-#: By the engine's connection pool: a session bound to the same database through a copy of the engine with other
-#: execution options (db.py's read-only engine) keeps the same counts.
+#: By the engine's dialect, which its copies with other execution options (db.py's read-only engine) share, so
+#: their sessions keep the same counts, and which outlives `engine.dispose()` (that replaces the pool: keyed by the
+#: pool, the counts stopped being kept after a dispose).
 _RULES: WeakKeyDictionary[Any, CountingRules] = WeakKeyDictionary()
 
 
 def keep_counts(engine: Engine, rules: CountingRules) -> None:
     """Keep the counts of this database in step with every session's commits (bootstrap calls this once)."""
-    _RULES[engine.pool] = rules
+    _RULES[engine.dialect] = rules
     for name, listener in (("before_flush", _before_flush), ("before_commit", _before_commit),
                            ("after_commit", _forget), ("after_soft_rollback", _forget_after_rollback)):
         if not event.contains(Session, name, listener):
@@ -135,7 +136,7 @@ def keep_counts(engine: Engine, rules: CountingRules) -> None:
 def _rules_of(session: Session) -> CountingRules | None:
     bind = session.get_bind()
     engine = bind.engine if isinstance(bind, Connection) else bind
-    return _RULES.get(engine.pool) if isinstance(engine, Engine) else None
+    return _RULES.get(engine.dialect) if isinstance(engine, Engine) else None
 
 
 def _changed(row: Any, fields: tuple[str, ...]) -> bool:

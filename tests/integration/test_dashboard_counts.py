@@ -483,3 +483,18 @@ def test_migration_0022_fills_the_contact_person_counts_and_the_breaches_from_wh
         assert raw_counts(session, deps, admin, default_period(deps.clock.today())) == before
     (children, changes, several), breaches = before
     assert (children, changes, several, breaches) == (4, 8, 4, {"assessment_breach": 1})
+
+
+def test_the_counts_are_still_kept_after_the_database_connections_are_renewed(app, world):
+    """`engine.dispose()` (a worker after a fork, a reconnect) gives the engine a new pool; the counts must not stop
+    being kept then."""
+    world.clock.set(START)
+    referral = world.create_referral("gp", home_municipality=REFERRERS["gp"],
+                                     consent={**MUNICIPALITY_CONSENT, "recorded_on": "2025-12-22"})
+    engine = app.extensions["referral_db"].engine
+    engine.dispose()
+    world.act("gp", referral["id"], "submit")
+    world.act("bup", referral["id"], "reject", {"reason_code": "not_specialist_need", "explanation": "Forklaring.",
+                                               "municipal_advice": "Råd."})
+    assert stored_counts(engine)  # the submit and the rejection were counted
+    assert_counts_agree_with_the_events(app, world)

@@ -18,7 +18,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import event, orm
+from sqlalchemy import Table, event, orm
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine, make_url
 from sqlmodel import Session, create_engine
 
@@ -120,6 +121,11 @@ class _WriterTurns:
     def _give_back(self, state: dict[str, Any]) -> None:
         if state.pop(self._HELD, False):
             self._lock.release()
+
+
+def insert_with_on_conflict(dialect_name: str, table: Table) -> Any:
+    """An INSERT into `table` that takes ON CONFLICT, in the database's own dialect (both speak it alike)."""
+    return (postgresql if dialect_name == "postgresql" else sqlite).insert(table)
 
 
 def begin_transaction(session: orm.Session, *, read_only: bool) -> None:

@@ -14,10 +14,9 @@ from functools import cache
 from typing import Any
 
 from sqlalchemy import Connection, Integer, bindparam, event, insert, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, SessionTransaction
 
-from referral_service.db import READ_ONLY, begin_transaction
+from referral_service.db import READ_ONLY, begin_transaction, insert_with_on_conflict
 from referral_service.domain.access_log import GENESIS_HASH, AccessLogEntry, AccessLogHead, entry_digest, row_digest
 from referral_service.domain.referral import Referral
 from referral_service.domain.types import time_ordered_id, utcnow
@@ -49,9 +48,8 @@ def record_access(session: Session, *, actor: Actor, action: str, referrals: Ite
 @cache
 def _head_upsert(dialect_name: str) -> Any:
     """Built once per dialect (its construction costs more than its execution): the head moves `count` ahead."""
-    dialect = postgresql if dialect_name == "postgresql" else sqlite
     count = bindparam("count", type_=Integer)
-    return (dialect.insert(_HEAD).values(id=1, seq=count, last_hash=GENESIS_HASH)
+    return (insert_with_on_conflict(dialect_name, _HEAD).values(id=1, seq=count, last_hash=GENESIS_HASH)
             .on_conflict_do_update(index_elements=[_HEAD.c.id], set_={"seq": _HEAD.c.seq + count})
             .returning(_HEAD.c.seq, _HEAD.c.last_hash))
 

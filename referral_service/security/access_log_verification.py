@@ -16,10 +16,10 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 
 from sqlalchemy import Row, select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col
 from sqlmodel import select as select_models
 
+from referral_service.db import insert_with_on_conflict
 from referral_service.domain.access_log import (
     GENESIS_HASH,
     AccessLogCheckpoint,
@@ -186,9 +186,9 @@ def seal_checkpoints(session: Session, *, key: bytes, anchors: Sequence[tuple[in
     if not anchors:
         return
     table = AccessLogCheckpoint.__table__  # type: ignore[attr-defined]
-    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
     now = utcnow()
-    session.execute(dialect.insert(table).on_conflict_do_nothing(index_elements=[table.c.seq]), [
+    insert = insert_with_on_conflict(session.get_bind().dialect.name, table)
+    session.execute(insert.on_conflict_do_nothing(index_elements=[table.c.seq]), [
         {"seq": seq, "entry_hash": entry_hash, "sealed_at": now,
          "signature": sign_checkpoint(key, seq=seq, entry_hash=entry_hash)}
         for seq, entry_hash in anchors])

@@ -13,7 +13,8 @@ from itertools import islice
 from typing import Any
 
 from sqlalchemy import Table
-from sqlalchemy.dialects import postgresql, sqlite
+
+from referral_service.db import insert_with_on_conflict
 
 DAY, MONTH, YEAR = "day", "month", "year"
 #: Grains kept for the country: its counts are dense enough to be worth summing by month and year.
@@ -62,7 +63,7 @@ def batches(ids: Iterable[str], size: int = BATCH) -> Iterator[list[str]]:
 def adding_upsert(dialect_name: str, table: Table, key: tuple[str, ...]) -> Any:
     """The statement that adds rows' `count` to the kept counts of their `key`, built once per dialect and table:
     its construction costs more than its execution on the write path."""
-    statement = (postgresql if dialect_name == "postgresql" else sqlite).insert(table)
+    statement = insert_with_on_conflict(dialect_name, table)
     return statement.on_conflict_do_update(index_elements=[table.c[name] for name in key],
                                            set_={"count": table.c["count"] + statement.excluded["count"]})
 

@@ -9,12 +9,12 @@ from functools import cache
 from typing import Any
 
 from sqlalchemy import bindparam, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import make_transient_to_detached
 from sqlmodel import Session, col, select
 
 from referral_service.clock import Clock
+from referral_service.db import insert_with_on_conflict
 from referral_service.domain.check_in import CheckIn
 from referral_service.domain.child import Child
 from referral_service.domain.enums import (
@@ -173,7 +173,7 @@ def _insert_unless_registered(dialect_name: str) -> Any:
     """One INSERT ... ON CONFLICT DO NOTHING on the identity number's index, built once per dialect; a row comes
     back only if it was stored (psycopg tells no rowcount here)."""
     table = Child.__table__
-    return ((postgresql if dialect_name == "postgresql" else sqlite).insert(table)
+    return (insert_with_on_conflict(dialect_name, table)
             .on_conflict_do_nothing(index_elements=[table.c.national_id_index]).returning(table.c.id))
 
 

@@ -213,16 +213,17 @@ def municipalities() -> None:
 @click.option("--on", "on", default=None, help="The day to renew it for (ISO date; default today).")
 def municipalities_update(source: str | None, folder: str | None, on: str | None) -> None:
     """Renew the register: what is in force today, and what changed since it was last renewed."""
-    from datetime import date
+    from datetime import date, datetime
     from importlib import resources
     from pathlib import Path
+    from zoneinfo import ZoneInfo
 
     from referral_service import klass
     from referral_service.domain.municipalities import load_register
 
     config = _config()
     register = load_register(config.MUNICIPALITY_REGISTER_DIR or None)
-    day = date.fromisoformat(on) if on else date.today()
+    day = date.fromisoformat(on) if on else datetime.now(ZoneInfo(config.TIMEZONE)).date()
     base = source or klass.KLASS_API
     target = Path(folder or config.MUNICIPALITY_REGISTER_DIR or str(resources.files("referral_service") / "data"))
     try:

@@ -19,6 +19,7 @@ from tests.integration.test_api_errors import (
     etag_of,
     refuse,
 )
+from tests.support.clock import norway_today
 from tests.support.world import USERS
 
 OSLO = ZoneInfo("Europe/Oslo")
@@ -31,7 +32,7 @@ def everything_logged(caplog, capfd, monkeypatch) -> Callable[[], str]:
 
 def born_aged(years: int) -> date:
     """A birth date that makes the child exactly `years` old today (the first of this month)."""
-    today = date.today()
+    today = norway_today()
     return date(today.year - years, today.month, 1)
 
 

@@ -22,6 +22,7 @@ import pytest
 
 from referral_service.demo import DEMO_PASSWORD
 from referral_service.domain.national_id import make_synthetic_national_id
+from tests.support.clock import norway_today
 from tests.support.servers import free_port
 from tests.support.world import USERS
 
@@ -190,7 +191,7 @@ def new_referral(http: Http, orgs: dict[str, str], seq: int) -> dict:
 def test_make_run_serves_and_closes_every_loop_within_seconds(served):
     http = served.http
     orgs = organisation_ids(http)
-    today, later = date.today().isoformat(), (date.today() + timedelta(days=30)).isoformat()
+    today, later = norway_today().isoformat(), (norway_today() + timedelta(days=30)).isoformat()
     accept = {"care_start_due": later}
     decisions = {
         "rejected": [("reject", {"reason_code": "not_specialist_need", "explanation": "Ikke behov for spesialist.",

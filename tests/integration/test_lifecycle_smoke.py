@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import timedelta
+
+from tests.support.clock import norway_today
 
 
 def actions_of(world, referral_id: str, who: str = "gp") -> list[tuple[str, str]]:
@@ -17,8 +19,8 @@ def test_a_referral_travels_from_draft_to_discharged_and_every_step_is_an_event(
     world.act("gp", rid, "submit")
     world.act("bup", rid, "request-information", {"questions": "Hvor lenge har fraværet vart?"})
     world.act("gp", rid, "supplement", {"text": "Siden august."})
-    world.act("bup", rid, "accept", {"care_start_due": (date.today() + timedelta(days=28)).isoformat()})
-    world.act("bup", rid, "start-treatment", {"first_appointment_on": date.today().isoformat()})
+    world.act("bup", rid, "accept", {"care_start_due": (norway_today() + timedelta(days=28)).isoformat()})
+    world.act("bup", rid, "start-treatment", {"first_appointment_on": norway_today().isoformat()})
     final = world.act("bup", rid, "discharge", {"summary": "Bedring.", "follow_up_recommendations": "Samtaler.",
                                                 "epikrise_sent": True})
     assert final["status"] == "discharged"

@@ -2,7 +2,16 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+NORWAY = ZoneInfo("Europe/Oslo")
+
+
+def norway_today() -> date:
+    """Today's date in Norway, the date the service checks against (the machine's own clock runs on UTC:
+    from 23:00 or 22:00 UTC Norway is already a day ahead)."""
+    return datetime.now(NORWAY).date()
 
 
 class TestClock:

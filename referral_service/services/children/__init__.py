@@ -1,0 +1,1 @@
+"""The child as the worklists find it."""

@@ -18,7 +18,8 @@ def designsystemet_dist() -> Path:
 def register_web(app: Flask) -> None:
     import referral_service.web.views  # noqa: F401  (registers the pages on the blueprint)
 
-    app.config.setdefault("PERMANENT_SESSION_LIFETIME", timedelta(minutes=30))
+    # Not setdefault: Flask's own default (31 days) is always there. A session ends 30 minutes after its last request.
+    app.config["PERMANENT_SESSION_LIFETIME"] = timedelta(minutes=30)
     app.config.update(SESSION_COOKIE_HTTPONLY=True, SESSION_COOKIE_SAMESITE="Lax",
                       SESSION_COOKIE_NAME="henvisning_session", SESSION_REFRESH_EACH_REQUEST=True,
                       SESSION_COOKIE_SECURE=app.config.get("ENV") == "production")

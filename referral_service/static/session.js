@@ -13,7 +13,9 @@
   var warnBefore = Number(notice.getAttribute("data-warn-seconds")) * 1000;
   var timers = [];
 
-  function say(text) {
+  function say(text, color) {
+    live.className = "ds-alert";  // Designsystemet's alert box, coloured as the news is
+    live.setAttribute("data-color", color);
     var paragraph = document.createElement("p");
     paragraph.className = "ds-paragraph";
     paragraph.setAttribute("data-size", "sm");
@@ -23,14 +25,14 @@
 
   function warn() {
     say("Du blir snart logget ut, kl. " + endsAt.textContent + ", fordi du ikke har gjort noe på en stund. " +
-        "Velg «Forleng økten» for å fortsette.");
+        "Velg «Forleng økten» for å fortsette.", "warning");
     form.hidden = false;
   }
 
   function ended() {
     form.hidden = true;
-    say("Du er logget ut. Det du har skrevet, er ikke tapt: send skjemaet og logg inn igjen, " +
-        "så kommer du tilbake til det med teksten fylt inn.");
+    say("Du er logget ut. Har du skrevet noe her, er det ikke tapt: send skjemaet og logg inn igjen, " +
+        "så kommer du tilbake til det med teksten fylt inn.", "danger");
   }
 
   function schedule(secondsLeft) {
@@ -53,7 +55,7 @@
       .then(function (session) {
         endsAt.textContent = session.ends_at;
         form.hidden = true;
-        say("Økten er forlenget.");
+        say("Økten er forlenget.", "success");
         line.focus();  // the button is gone; the line says the new time
         schedule(session.seconds_left);
       })

@@ -194,16 +194,18 @@ def test_every_signed_in_page_says_when_the_session_ends_and_it_can_be_extended(
 
 def test_saving_a_new_draft_with_a_guardian_left_half_filled_saves_the_rest(app, world):
     nurse = Browser(app, "nurse_bergen")
-    response = nurse.post("/henvisninger/ny", step_one(world, **{
-        "child.guardians.1.phone": "41111111", "handling": "lagre"}))
+    typed = step_one(world, **{"child.guardians.1.phone": "41111111", "handling": "lagre"})
+    response = nurse.post("/henvisninger/ny", typed)
     assert response.status_code == 200, response.get_data(as_text=True)
     page = parse(response)
-    assert "Utkastet er lagret, men ikke de foresatte" in page.text
+    assert "Utkastet er lagret, men ikke foresatt 2." in page.text
     assert page.by_id("felt-child-guardians-1-name-feil").text == "Skriv navnet på den foresatte."
     assert field_value(page, "child.guardians.1.phone") == "41111111"
+    assert typed["child.national_id"] not in response.get_data(as_text=True)  # saved: never shown again
     [draft] = world.get("nurse_bergen", "/api/v1/referrals").json["items"]
     saved = world.get("nurse_bergen", f"/api/v1/referrals/{draft['id']}").json
     assert saved["child"]["family_name"] == "Testesen" and saved["status"] == "draft"
+    assert [g["name"] for g in saved["child"]["guardians"]] == ["Mor Testesen"]
 
 
 def test_a_new_draft_without_the_clinic_is_not_saved_and_says_what_it_needs(app, world):
@@ -227,6 +229,21 @@ def test_saving_step_one_of_a_draft_with_a_missing_name_saves_the_other_fields(a
     assert page.by_id("felt-child-family-name-feil").text == "Skriv barnets etternavn."
     child = world.get("nurse_bergen", f"/api/v1/referrals/{referral_id}").json["child"]
     assert (child["given_name"], child["family_name"]) == ("Kari", "Testesen")
+
+
+def test_saving_step_five_with_a_half_filled_contact_saves_the_other_contacts(app, world):
+    nurse = Browser(app, "nurse_bergen")
+    referral_id = start_draft(nurse, world)
+    response = nurse.post(f"/henvisninger/{referral_id}/steg/5", {
+        "municipal_contacts.0.role": "Lærer", "municipal_contacts.0.name": "Lise Lærer",
+        "municipal_contacts.0.organisation_id": "", "municipal_contacts.1.role": "Helsesykepleier",
+        "municipal_contacts.1.name": "", "municipal_contacts.1.organisation_id": "", "handling": "lagre"})
+    assert response.status_code == 200
+    page = parse(response)
+    assert "Utkastet er lagret, men ikke kontaktperson 2." in page.text
+    assert field_value(page, "municipal_contacts.1.role") == "Helsesykepleier"
+    saved = world.get("nurse_bergen", f"/api/v1/referrals/{referral_id}").json
+    assert [c["name"] for c in saved["municipal_contacts"]] == ["Lise Lærer"]
 
 
 def test_saving_a_later_step_with_a_refused_choice_saves_the_other_fields(app, world):

@@ -85,7 +85,7 @@ def _create_with_valid_part(parsed: form.ParsedStep):
         return _render(1, view=None, values=parsed.values, status=422, notice=NOT_CREATED,
                        errors={**parsed.errors, **form.refusal_errors(exc.errors)})
     # The page shows the saved draft with what was not saved still typed in, and its errors.
-    return _render(1, view=view, values=parsed.values, errors=parsed.errors,
+    return _render(1, view=view, values=form.shown_after_saving(parsed), errors=parsed.errors,
                    notice=SAVED_EXCEPT.format(parts=form.in_words(part.left_out)))
 
 
@@ -133,7 +133,7 @@ def _save_step(step: int, *, view: ReferralView):
         flash(NOT_A_DRAFT, "info")
         return redirect(url_for("web.referral_detail", referral_id=referral_id))
     if part is not None:
-        return _render(step, view=_load(referral_id), values=parsed.values, errors=parsed.errors,
+        return _render(step, view=_load(referral_id), values=form.shown_after_saving(parsed), errors=parsed.errors,
                        notice=SAVED_EXCEPT.format(parts=form.in_words(part.left_out)))
     return _go_on(referral_id, step=step)
 

@@ -25,6 +25,8 @@ SESSION_SINCE = "signed_in_at"
 MAX_SESSION_AGE = timedelta(hours=10)
 #: Signs the user's id into a signed-in session's form token.
 FORM_OWNER_SALT = "henvisning.skjemaeier"
+#: A form shown near the end of the session's longest life may be posted a while after it.
+FORM_OWNER_GRACE = timedelta(hours=1)
 
 
 def _form_owners() -> URLSafeTimedSerializer:
@@ -35,7 +37,7 @@ def form_owner(token: str) -> str | None:
     """The user a form's CSRF token was made for at sign-in (None for a token that names no one, or one made
     longer ago than a session can last). The token proves whose form it was, never that they are signed in."""
     try:
-        owner = _form_owners().loads(token, max_age=int(MAX_SESSION_AGE.total_seconds()))
+        owner = _form_owners().loads(token, max_age=int((MAX_SESSION_AGE + FORM_OWNER_GRACE).total_seconds()))
     except BadData:
         return None
     return owner.get("bruker") if isinstance(owner, dict) else None

@@ -37,6 +37,7 @@ CHANGED_MEANWHILE = ("Noen andre har endret utkastet mens du skrev. Det du skrev
 SAVED_EXCEPT = ("Utkastet er lagret, men ikke {parts}. Det står fortsatt i skjemaet, med feilen ved feltet: rett det "
                 "og lagre igjen.")
 NOTHING_SAVED = "Ingenting er lagret: {parts} må rettes først."
+NOT_SAVED = "Ingenting er lagret: rett feilene og lagre igjen."
 NOT_CREATED = ("Utkastet er ikke lagret ennå. For å lagre et utkast må barnets fødselsnummer, fornavn, etternavn og "
                "kommune og BUP-poliklinikken være fylt ut riktig.")
 CO_REFERRER_FIELDS = {"organisation_id": "co_referrer"}
@@ -124,7 +125,7 @@ def _save_step(step: int, *, view: ReferralView):
         _save(referral_id, part.parsed if part and part.parsed else parsed)
     except InvalidData as exc:
         return _render(step, view=view, values=parsed.values, status=422,
-                       notice=NOTHING_SAVED.format(parts=form.in_words(part.left_out)) if part else None,
+                       notice=NOT_SAVED if part else None,
                        errors={**parsed.errors, **form.refusal_errors(exc.errors, field_names=CO_REFERRER_FIELDS)})
     except PreconditionFailed:
         return _render(step, view=_load(referral_id), values=parsed.values, errors=parsed.errors,

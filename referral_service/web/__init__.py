@@ -16,6 +16,7 @@ def designsystemet_dist() -> Path:
 
 
 def register_web(app: Flask) -> None:
+    import referral_service.web.roles  # noqa: F401  (which pages are for which roles)
     import referral_service.web.views  # noqa: F401  (registers the pages on the blueprint)
 
     app.config.setdefault("PERMANENT_SESSION_LIFETIME", timedelta(minutes=30))
@@ -30,3 +31,8 @@ def register_web(app: Flask) -> None:
         if not folder.is_dir():
             abort(404)
         return send_from_directory(folder, filename, max_age=86400)
+
+    @app.get("/favicon.ico")
+    def favicon():
+        # Browsers and bookmarks ask for /favicon.ico whatever the page links; base.html links the SVG.
+        return app.send_static_file("favicon.ico")

@@ -49,12 +49,13 @@ def logout():
 @web.get("/")
 @login_required
 def start():
-    """Referrers start at their referrals, BUP at the intake queue, municipalities at their tasks."""
+    """Referrers start at their referrals, BUP at the intake queue, municipalities (and a referring service's
+    lead) at their tasks."""
     actor = web_actor()
     if "referrer" in actor.roles:
         return redirect(url_for("web.my_referrals"))
     if "bup_intake" in actor.roles:
         return redirect(url_for("web.intake"))
-    if {"municipal_coordinator", "municipal_lead"} & set(actor.roles):
+    if {"municipal_coordinator", "municipal_lead", "referrer_lead"} & set(actor.roles):
         return redirect(url_for("web.handovers"))
     return redirect(url_for("web.dashboard"))

@@ -9,7 +9,15 @@ import re
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.e2e.helpers import PASSWORD, doc_screenshot, log_in, screenshot, tab_until_focused
+from tests.e2e.helpers import (
+    PASSWORD,
+    axe_violations,
+    describe_violations,
+    doc_screenshot,
+    log_in,
+    screenshot,
+    tab_until_focused,
+)
 from tests.e2e.test_every_page import PHONE, _referral_in
 from tests.support.loop import InProcessWorker
 from tests.support.world import USERS, build_world
@@ -43,6 +51,8 @@ def _expect_first_tab_reaches_first_error(page: Page) -> None:
     expect(summary).to_be_focused()
     page.keyboard.press("Tab")
     expect(summary.get_by_role("link").first).to_be_focused()
+    violations = axe_violations(page)  # the refused page, with its messages, is checked like every other page
+    assert not violations, describe_violations(violations)
 
 
 # ---- focus after a refused submit -------------------------------------------------------------------------

@@ -27,7 +27,8 @@ PAGE_ROLES: dict[str, frozenset[Role]] = {
     "web.edit_referral": REFERRERS,
     "web.my_referrals": REFERRERS,
     "web.intake": BUP,
-    "web.assess_referral": BUP,
+    # Not "web.assess_referral": a referral's other parties opening BUP's page are sent on to the referral's own
+    # page, and the view answers 404 to anyone who may not see the referral.
     "web.merge_referrals": BUP,
     **{endpoint: BUP for endpoint in bup.ENDPOINTS.values()},
     "web.handovers": TASK_HOLDERS,

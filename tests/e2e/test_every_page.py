@@ -23,8 +23,8 @@ pytestmark = pytest.mark.usefixtures("demo_data")
 PHONE = {"width": 390, "height": 844}
 DESKTOP = {"width": 1280, "height": 900}
 
-#: The pages each role has, as paths with the seeded records' ids in braces. A page that answers something
-#: other than 200 says so: (path, status).
+#: The pages each role has, as paths with the seeded records' ids in braces (the header menu's pages are added
+#: by themselves). A page that answers something other than 200 says so: (path, status).
 REFERRER_PAGES = ["/henvisninger", "/henvisninger/ny", "/varsler", "/oversikt", ("/inntak", 403),
                   ("/tilbakehenvisninger", 403), ("/finnes-ikke", 404)]
 MUNICIPAL_PAGES = ["/tilbakehenvisninger", "/tilbakehenvisninger/{handover}", "/varsler", "/oversikt",
@@ -123,11 +123,19 @@ def _visit_all(page: Page, base_url: str, who: str, pages: list, records: dict[s
     return problems
 
 
+def _with_menu(page: Page, pages: list) -> list:
+    """The listed pages and every page the header's menu offers, so that a page added to the menu is visited too."""
+    listed = {entry[0] if isinstance(entry, tuple) else entry for entry in pages}
+    menu = page.locator('nav[aria-label="Hovedmeny"] a').evaluate_all("links => links.map(a => a.getAttribute('href'))")
+    assert menu, "the header has no menu"
+    return [*pages, *(href for href in menu if href not in listed)]
+
+
 @pytest.mark.parametrize("who", list(PAGES))
 def test_every_page_of_a_role_fits_a_phone_and_passes_axe(who, open_page, base_url, records):
     page = open_page()
     log_in(page, base_url, USERS[who], PASSWORD)
-    problems = _visit_all(page, base_url, who, PAGES[who], records)
+    problems = _visit_all(page, base_url, who, _with_menu(page, PAGES[who]), records)
     assert not problems, "\n".join(problems)
 
 

@@ -16,9 +16,11 @@ def designsystemet_dist() -> Path:
 
 
 def register_web(app: Flask) -> None:
+    import referral_service.web.roles  # noqa: F401  (which pages are for which roles)
     import referral_service.web.views  # noqa: F401  (registers the pages on the blueprint)
 
-    app.config.setdefault("PERMANENT_SESSION_LIFETIME", timedelta(minutes=30))
+    # Not setdefault: Flask's own default (31 days) is always there. A session ends 30 minutes after its last request.
+    app.config["PERMANENT_SESSION_LIFETIME"] = timedelta(minutes=30)
     app.config.update(SESSION_COOKIE_HTTPONLY=True, SESSION_COOKIE_SAMESITE="Lax",
                       SESSION_COOKIE_NAME="henvisning_session", SESSION_REFRESH_EACH_REQUEST=True,
                       SESSION_COOKIE_SECURE=app.config.get("ENV") == "production")
@@ -30,3 +32,8 @@ def register_web(app: Flask) -> None:
         if not folder.is_dir():
             abort(404)
         return send_from_directory(folder, filename, max_age=86400)
+
+    @app.get("/favicon.ico")
+    def favicon():
+        # Browsers and bookmarks ask for /favicon.ico whatever the page links; base.html links the SVG.
+        return app.send_static_file("favicon.ico")

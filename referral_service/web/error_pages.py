@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import Response, render_template
 
 from referral_service.security.csrf import FormExpired
+from referral_service.web.kept_forms import keep_expired_post
 
 PAGE_TITLES = {400: "Noe gikk galt", 403: "Du har ikke tilgang", 404: "Fant ikke siden", 405: "Noe gikk galt",
                409: "Saken er endret", 413: "For mye tekst", 422: "Noe gikk galt", 429: "For mange forsøk",
@@ -19,7 +20,12 @@ FORM_EXPIRED = "Skjemaet er utløpt. Last siden på nytt og prøv igjen."
 
 
 def error_page(status: int, error: Exception) -> Response:
-    """The page for an error: its title and message by status; an expired form says so."""
+    """The page for an error: its title and message by status; an expired form is kept for its user when it can
+    be (web/kept_forms.py), else says so."""
+    if isinstance(error, FormExpired):
+        kept = keep_expired_post()
+        if kept is not None:
+            return kept
     message = FORM_EXPIRED if isinstance(error, FormExpired) else PAGE_MESSAGES.get(status, DEFAULT_MESSAGE)
     body = render_template("error.html", title=PAGE_TITLES.get(status, "Noe gikk galt"), message=message)
     return Response(body, status=status, mimetype="text/html")

@@ -8,6 +8,7 @@ rules of the referral (what BUP will miss, who may send) stay in the services.
 
 from __future__ import annotations
 
+import copy
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -19,7 +20,7 @@ from werkzeug.datastructures import MultiDict
 from referral_service.domain.national_id import BIRTH_DATE_CODES, InvalidNationalId
 from referral_service.schemas.referrals import ReferralIn, ReferralPatch
 from referral_service.security.identity_numbers import IdentityNumbers
-from referral_service.services.views import ReferralView
+from referral_service.services.views import ChildDetails, ReferralView
 from referral_service.web.forms.dates import iso_date, typed_date
 from referral_service.web.forms.messages import (
     CHECK_FIELD,
@@ -114,6 +115,11 @@ class ParsedStep:
     keep_national_id: bool = False
     #: Step 5: the organisation to invite as medhenviser.
     invite_organisation_id: str | None = None
+    #: What the step posted before the schema loaded it, and the schema (for saving the valid part of it).
+    raw: dict[str, Any] = field(default_factory=dict)
+    schema: Schema | None = None
+    #: The page's row number of each filled row of a repeated group, in the order the data lists them.
+    rows: dict[str, list[int]] = field(default_factory=dict)
 
     @property
     def valid(self) -> bool:
@@ -175,7 +181,7 @@ def _rows(form: MultiDict, prefix: str, names: tuple[str, ...]) -> list[tuple[in
 def parse_step(step: int, form: MultiDict, *, identity: IdentityNumbers, creating: bool) -> ParsedStep:
     """Read one step's fields into the service's data; errors in Norwegian by field name."""
     parsed = ParsedStep(values=posted_values(form))
-    row_numbers: dict[str, list[int]] = {}
+    row_numbers = parsed.rows
     if step == 1:
         parsed.data, row_numbers["child.guardians"] = _child_data(form, parsed, identity=identity, creating=creating)
         schema: Schema = ReferralIn(only=("child", "clinic_id"))
@@ -204,6 +210,7 @@ def parse_step(step: int, form: MultiDict, *, identity: IdentityNumbers, creatin
     else:
         return parsed
     partial = (NATIONAL_ID,) if parsed.keep_national_id else ()
+    parsed.raw, parsed.schema = copy.deepcopy(parsed.data), schema
     try:
         parsed.data = schema.load(parsed.data, partial=partial)
     except ValidationError as exc:
@@ -291,6 +298,108 @@ def refusal_errors(errors: Mapping[str, list[str]] | None, *, field_names: Mappi
             out[name] = list(dict.fromkeys(reason_text(m) or REFUSED.get(_pattern(name), CHECK_FIELD)
                                            for m in messages)) or [CHECK_FIELD]
     return out or {"_form": [CHECK_FIELD]}
+
+
+# ---- "Lagre utkast" with what is valid ----------------------------------------------------------------
+
+#: The parts of a step that are saved or left out whole, as the page names them.
+PART_NAMES = {
+    "child": "barnet", "child.national_id": "fødselsnummeret", "child.birth_date": "fødselsdatoen",
+    "child.given_name": "barnets fornavn", "child.family_name": "barnets etternavn",
+    "child.home_municipality": "kommunen der barnet bor", "child.guardians": "de foresatte",
+    "clinic_id": "BUP-poliklinikken", "reasons": "årsakene", "description": "beskrivelsen",
+    "urgency": "hvor mye det haster", "measures_tried": "det som er prøvd", "interpreter": "tolken",
+    "child_view": "barnets stemme", "consent": "samtykket", "municipal_contacts": "kontaktpersonene",
+    "child_welfare": "barnevernstjenesten", "co_referrer": "medhenviseren",
+}
+#: A row of a repeated group, by its group.
+ROW_NAMES = {"child.guardians": "foresatt {n}", "municipal_contacts": "kontaktperson {n}"}
+#: A new draft is not made without the child it is about and the clinic it goes to.
+NEEDED_TO_CREATE = ("child", "child.national_id", "child.given_name", "child.family_name", "child.home_municipality",
+                    "clinic_id")
+#: The child's fields step 1 always sends; a saved draft keeps its own value for one that was refused.
+CHILD_KEPT = ("given_name", "family_name", "home_municipality", "guardians")
+
+
+@dataclass(frozen=True)
+class DraftPart:
+    """What "Lagre utkast" can save of a step with errors (None: nothing), and the parts it leaves out."""
+
+    parsed: ParsedStep | None
+    left_out: list[str]
+
+
+def part_of(field_name: str) -> str:
+    """The part of the form a field belongs to: a row of a repeated group, one of the child's fields, or a
+    top-level field."""
+    for group in ROW_NAMES:
+        if match := re.match(rf"^{re.escape(group)}\.\d+", field_name):
+            return match.group(0)
+    names = field_name.split(".")
+    return ".".join(names[:2]) if names[0] == "child" and len(names) > 1 else names[0]
+
+
+def _part_name(part: str) -> str:
+    group, _, row = part.rpartition(".")
+    if group in ROW_NAMES and row.isdigit():
+        return ROW_NAMES[group].format(n=int(row) + 1)
+    return PART_NAMES.get(part, part)
+
+
+def _without_rows(parsed: ParsedStep, data: dict[str, Any], parts: list[str]) -> list[str]:
+    """Leave the refused rows of the repeated groups out of `data`; the parts that are not rows are returned."""
+    rest = []
+    for part in parts:
+        group, _, row = part.rpartition(".")
+        if group not in ROW_NAMES or not row.isdigit():
+            rest.append(part)
+    for group in ROW_NAMES:
+        refused = {int(p.rpartition(".")[2]) for p in parts if p.rpartition(".")[0] == group}
+        holder, key = (data.get("child"), "guardians") if group == "child.guardians" else (data, group)
+        if refused and holder is not None and isinstance(holder.get(key), list):
+            numbers = parsed.rows.get(group, [])
+            holder[key] = [row for i, row in enumerate(holder[key])
+                           if i >= len(numbers) or numbers[i] not in refused]
+    return rest
+
+
+def valid_part(parsed: ParsedStep, *, current: ChildDetails | None) -> DraftPart:
+    """The step without the parts that have errors. A new draft (`current` None) needs the child and the clinic;
+    a saved draft keeps its own value of a field it always needs."""
+    parts = list(dict.fromkeys(part_of(name) for name in parsed.errors))
+    left_out = [_part_name(part) for part in parts if part != "_form"]
+    if parsed.schema is None or "_form" in parts or (current is None and set(parts) & set(NEEDED_TO_CREATE)):
+        return DraftPart(None, left_out)
+    data, keep_national_id, dropped = copy.deepcopy(parsed.raw), parsed.keep_national_id, []
+    for part in _without_rows(parsed, data, parts):
+        name = part.removeprefix("child.")
+        if name == part or "child" not in data:
+            data.pop(part, None)
+            dropped.append(part)
+            continue
+        data["child"].pop(name, None)
+        keep_national_id = keep_national_id or name == "national_id"
+        if name in CHILD_KEPT:
+            data["child"][name] = getattr(current, name) if current is not None else []
+    if not data:
+        return DraftPart(None, left_out)
+    try:
+        loaded = parsed.schema.load(data, partial=(*dropped, *((NATIONAL_ID,) if keep_national_id else ())))
+    except ValidationError:
+        return DraftPart(None, left_out)
+    return DraftPart(ParsedStep(data=loaded, values=parsed.values, keep_national_id=keep_national_id,
+                                invite_organisation_id=parsed.invite_organisation_id), left_out)
+
+
+def shown_after_saving(parsed: ParsedStep) -> dict[str, Any]:
+    """What the page shows after "Lagre utkast" saved part of a step: what was typed, except a number it saved
+    (a saved draft never puts the identity number back on the page)."""
+    return {name: value for name, value in parsed.values.items() if name != NATIONAL_ID or name in parsed.errors}
+
+
+def in_words(parts: list[str]) -> str:
+    """ "a, b og c" """
+    return " og ".join(filter(None, (", ".join(parts[:-1]), parts[-1]))) if parts else ""
 
 
 # ---- what a saved draft holds, as the form shows it --------------------------------------------------

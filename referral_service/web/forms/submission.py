@@ -8,6 +8,7 @@ from typing import Any
 from flask import Blueprint, flash, redirect, request, url_for
 
 from referral_service.errors import Conflict, InvalidData, PreconditionFailed
+from referral_service.web import kept_forms
 from referral_service.web.forms.decisions import ActionForm, FilledForm
 from referral_service.web.session_auth import login_required
 
@@ -18,7 +19,10 @@ VERSION_FIELD = "versjon"
 def submit_form(form: ActionForm, *, act: Callable[[dict[str, Any], str | None], Any], page: Callable[..., Any],
                 done_url: str) -> Any:
     """Parse the posted form and `act(data, version)`: POST/redirect/GET on success; 422 with the errors beside
-    the fields; 409 when the case changed meanwhile."""
+    the fields; 409 when the case changed meanwhile. A GET shows the page with the form its user posted as their
+    session ended, filled in again (web/kept_forms.py), or goes to the page."""
+    if request.method == "GET":
+        return _show_kept(form, page=page, done_url=done_url)
     filled = form.parse(request.form)
     if filled.valid:
         try:
@@ -33,12 +37,22 @@ def submit_form(form: ActionForm, *, act: Callable[[dict[str, Any], str | None],
     return page(filled=filled, status=422)
 
 
+def _show_kept(form: ActionForm, *, page: Callable[..., Any], done_url: str) -> Any:
+    posted = kept_forms.restored_form()
+    if posted is None:
+        return redirect(done_url, code=303)
+    flash(kept_forms.RESTORED, "info")
+    # What was typed, not yet judged: the errors come when it is sent again.
+    return page(filled=FilledForm(form=form, values=form.parse(posted).values), status=200)
+
+
 def register_form_posts(blueprint: Blueprint, *, path: str, posts: dict[str, tuple[str, ActionForm]],
                         handle: Callable[[str, ActionForm], Any]) -> dict[str, str]:
     """One POST route per form: `path` with `<id>` and the form's slug, e.g. `/inntak/<id>/avslag`.
 
     `posts` maps each slug to (endpoint name, form); `handle(id, form)` does the work. Returns each form's
-    action -> its endpoint, for the pages that show the forms.
+    action -> its endpoint, for the pages that show the forms. Each form's address also answers GET, which shows a
+    form kept when the session ended (web/kept_forms.py) or else leads to the page.
     """
     endpoints = {}
     for slug, (endpoint, form) in posts.items():
@@ -46,7 +60,8 @@ def register_form_posts(blueprint: Blueprint, *, path: str, posts: dict[str, tup
             return handle(record_id, form)
 
         blueprint.add_url_rule(path.format(slug=slug), endpoint=endpoint, view_func=login_required(post),
-                               methods=["POST"])
+                               methods=["GET", "POST"])
+        kept_forms.restorable(f"{blueprint.name}.{endpoint}")
         endpoints[form.action] = f"{blueprint.name}.{endpoint}"
     return endpoints
 

@@ -1,14 +1,18 @@
-"""Logging in and out, and the start page that depends on the user's role."""
+"""Logging in and out, the session's end on every page, and the start page that depends on the user's role."""
 
 from __future__ import annotations
 
-from flask import redirect, render_template, request, url_for
+from datetime import UTC, datetime
+
+from flask import g, has_request_context, jsonify, redirect, render_template, request, session, url_for
 
 from referral_service.api.context import deps, unit_of_work
 from referral_service.errors import RateLimited, Unauthenticated
 from referral_service.services.admin.auth import check_credentials
+from referral_service.web import formatting
 from referral_service.web.blueprint import web
-from referral_service.web.session_auth import login_required, sign_in, sign_out, web_actor
+from referral_service.web.kept_forms import KEPT, page_after_sign_in, was_kept
+from referral_service.web.session_auth import login_required, session_ends_at, sign_in, sign_out, web_actor
 
 LOGIN_FAILED = "Feil e-post eller passord."
 LOCKED = "For mange mislykkede forsøk. Vent et kvarter og prøv igjen."
@@ -26,7 +30,8 @@ def login():
     if request.method == "GET":
         if web_actor() is not None:
             return redirect(url_for("web.start"))
-        return render_template("login.html", next=_safe_next(request.args.get("next")), email="")
+        return render_template("login.html", next=_safe_next(request.args.get("next")), email="",
+                               notice=KEPT if was_kept() else None)
     email = request.form.get("email", "")
     try:
         user = check_credentials(unit_of_work(), clock=deps().clock, logins=deps().logins, email=email,
@@ -37,7 +42,8 @@ def login():
         return render_template("login.html", error=LOGIN_FAILED, email=email,
                                next=_safe_next(request.form.get("next"))), 401
     sign_in(user)
-    return redirect(_safe_next(request.form.get("next")) or url_for("web.start"))
+    # A form the session ended under comes first: back to it, with what was typed.
+    return redirect(page_after_sign_in(user.id) or _safe_next(request.form.get("next")) or url_for("web.start"))
 
 
 @web.post("/logg-ut")
@@ -46,15 +52,40 @@ def logout():
     return redirect(url_for("web.login"))
 
 
+@web.post("/okt/forleng")
+@login_required
+def extend_session():
+    """Forleng økten: any signed-in request renews the session; this one says until when (for static/session.js)."""
+    session.modified = True
+    return jsonify(_session_end())
+
+
+@web.app_context_processor
+def _session_notice() -> dict:
+    """When the signed-in session ends, for the notice on every page (templates/_session_notice.html)."""
+    signed_in = has_request_context() and g.get("web_enabled", True) and web_actor() is not None
+    return {"session_end": _session_end() if signed_in else None}
+
+
+def _session_end() -> dict[str, str | int]:
+    """The session's end as the clock on the wall shows it ("14:32"), and the seconds left until then."""
+    ends = session_ends_at()
+    if ends is None:
+        return {"ends_at": "", "seconds_left": 0}
+    return {"ends_at": f"{ends.astimezone(formatting.OSLO):%H:%M}",
+            "seconds_left": max(0, int((ends - datetime.now(UTC)).total_seconds()))}
+
+
 @web.get("/")
 @login_required
 def start():
-    """Referrers start at their referrals, BUP at the intake queue, municipalities at their tasks."""
+    """Referrers start at their referrals, BUP at the intake queue, municipalities (and a referring service's
+    lead) at their tasks."""
     actor = web_actor()
     if "referrer" in actor.roles:
         return redirect(url_for("web.my_referrals"))
     if "bup_intake" in actor.roles:
         return redirect(url_for("web.intake"))
-    if {"municipal_coordinator", "municipal_lead"} & set(actor.roles):
+    if {"municipal_coordinator", "municipal_lead", "referrer_lead"} & set(actor.roles):
         return redirect(url_for("web.handovers"))
     return redirect(url_for("web.dashboard"))

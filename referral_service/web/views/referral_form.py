@@ -1,5 +1,6 @@
 """Ny henvisning: the referral form in six steps. Step 1 creates the draft, later steps change it, and the
-last step sends it; every step can be saved as a draft."""
+last step sends it; every step can be saved as a draft, with what is valid of it. A step posted after the session
+ended comes back filled in once its user has signed in again (web/kept_forms.py)."""
 
 from __future__ import annotations
 
@@ -23,6 +24,7 @@ from referral_service.services.referrals import drafts as referral_service
 from referral_service.services.referrals import duplicates
 from referral_service.services.referrals.actions import take_action
 from referral_service.services.views import ReferralView
+from referral_service.web import kept_forms
 from referral_service.web.blueprint import web
 from referral_service.web.forms import referral as form
 from referral_service.web.session_auth import login_required, web_actor
@@ -32,7 +34,16 @@ SENT = "Henvisningen er sendt til BUP."
 NOT_A_DRAFT = "Henvisningen er allerede sendt eller trukket tilbake, og kan ikke endres her."
 CHANGED_MEANWHILE = ("Noen andre har endret utkastet mens du skrev. Det du skrev står fortsatt i skjemaet: "
                      "se over og lagre på nytt.")
+SAVED_EXCEPT = ("Utkastet er lagret, men ikke {parts}. Det står fortsatt i skjemaet, med feilen ved feltet: rett det "
+                "og lagre igjen.")
+NOTHING_SAVED = "Ingenting er lagret: {parts} må rettes først."
+NOT_SAVED = "Ingenting er lagret: rett feilene og lagre igjen."
+NOT_CREATED = ("Utkastet er ikke lagret ennå. For å lagre et utkast må barnets fødselsnummer, fornavn, etternavn og "
+               "kommune og BUP-poliklinikken være fylt ut riktig.")
 CO_REFERRER_FIELDS = {"organisation_id": "co_referrer"}
+
+kept_forms.restorable("web.new_referral")
+kept_forms.restorable("web.edit_referral")
 
 
 @web.route("/henvisninger/ny", methods=["GET", "POST"])
@@ -41,18 +52,42 @@ def new_referral():
     if not web_actor().has_role(Role.REFERRER):
         abort(403)
     if request.method == "GET":
+        kept = kept_forms.restored_form()
+        if kept is not None:
+            return _render(1, view=None, values=form.posted_values(kept), notice=kept_forms.RESTORED)
         return _render(1, view=None, values={"urgency": "normal", "skjema_id": secrets.token_urlsafe(16)})
     parsed = form.parse_step(1, request.form, identity=deps().identity, creating=True)
+    if not parsed.valid and _saving_draft():
+        return _create_with_valid_part(parsed)
     if not parsed.valid:
         return _render(1, view=None, values=parsed.values, errors=parsed.errors, status=422)
     try:
-        view, _created = referral_service.create_referral(
-            unit_of_work(), clock=deps().clock, identity=deps().identity, municipalities=deps().municipalities,
-            actor=web_actor(), data=parsed.data,
-            idempotency_key=request.form.get("skjema_id") or None)
+        view = _create(parsed)
     except InvalidData as exc:
         return _render(1, view=None, values=parsed.values, errors=form.refusal_errors(exc.errors), status=422)
     return _go_on(view.referral.id, step=1)
+
+
+def _create(parsed: form.ParsedStep) -> ReferralView:
+    view, _created = referral_service.create_referral(
+        unit_of_work(), clock=deps().clock, identity=deps().identity, municipalities=deps().municipalities,
+        actor=web_actor(), data=parsed.data, idempotency_key=request.form.get("skjema_id") or None)
+    return view
+
+
+def _create_with_valid_part(parsed: form.ParsedStep):
+    """Lagre utkast on a new referral with errors: the draft is made if the child and the clinic are valid."""
+    part = form.valid_part(parsed, current=None)
+    if part.parsed is None:
+        return _render(1, view=None, values=parsed.values, errors=parsed.errors, notice=NOT_CREATED, status=422)
+    try:
+        view = _create(part.parsed)
+    except InvalidData as exc:
+        return _render(1, view=None, values=parsed.values, status=422, notice=NOT_CREATED,
+                       errors={**parsed.errors, **form.refusal_errors(exc.errors)})
+    # The page shows the saved draft with what was not saved still typed in, and its errors.
+    return _render(1, view=view, values=form.shown_after_saving(parsed), errors=parsed.errors,
+                   notice=SAVED_EXCEPT.format(parts=form.in_words(part.left_out)))
 
 
 @web.route("/henvisninger/<referral_id>/steg/<int:step>", methods=["GET", "POST"])
@@ -65,26 +100,55 @@ def edit_referral(referral_id: str, step: int):
         flash(NOT_A_DRAFT, "info")
         return redirect(url_for("web.referral_detail", referral_id=referral_id))
     if request.method == "GET":
-        return _render(step, view=view, values=form.values_from_view(view))
+        return _show_step(step, view=view)
     if step == form.LAST_STEP:
         if request.form.get(form.BUTTON) == form.SUBMIT:
             return _submit(view)
         return _go_on(referral_id, step=step)
+    return _save_step(step, view=view)
+
+
+def _save_step(step: int, *, view: ReferralView):
+    """Save the step and go where the button leads; Lagre utkast on a step with errors saves what is valid, and the
+    rest stays on the page with its errors."""
+    referral_id = view.referral.id
     parsed = form.parse_step(step, request.form, identity=deps().identity, creating=False)
+    part = None
     if not parsed.valid:
-        return _render(step, view=view, values=parsed.values, errors=parsed.errors, status=422)
+        if not _saving_draft():
+            return _render(step, view=view, values=parsed.values, errors=parsed.errors, status=422)
+        part = form.valid_part(parsed, current=view.child)
+        if part.parsed is None:
+            return _render(step, view=view, values=parsed.values, errors=parsed.errors, status=422,
+                           notice=NOTHING_SAVED.format(parts=form.in_words(part.left_out)))
     try:
-        _save(referral_id, parsed)
+        _save(referral_id, part.parsed if part and part.parsed else parsed)
     except InvalidData as exc:
         return _render(step, view=view, values=parsed.values, status=422,
-                       errors=form.refusal_errors(exc.errors, field_names=CO_REFERRER_FIELDS))
+                       notice=NOT_SAVED if part else None,
+                       errors={**parsed.errors, **form.refusal_errors(exc.errors, field_names=CO_REFERRER_FIELDS)})
     except PreconditionFailed:
-        return _render(step, view=_load(referral_id), values=parsed.values, notice=CHANGED_MEANWHILE,
-                       status=409)
+        return _render(step, view=_load(referral_id), values=parsed.values, errors=parsed.errors,
+                       notice=CHANGED_MEANWHILE, status=409)
     except Conflict:
         flash(NOT_A_DRAFT, "info")
         return redirect(url_for("web.referral_detail", referral_id=referral_id))
+    if part is not None:
+        return _render(step, view=_load(referral_id), values=form.shown_after_saving(parsed), errors=parsed.errors,
+                       notice=SAVED_EXCEPT.format(parts=form.in_words(part.left_out)))
     return _go_on(referral_id, step=step)
+
+
+def _show_step(step: int, *, view: ReferralView):
+    """The step as the draft holds it, or as its user typed it before their session ended."""
+    kept = kept_forms.restored_form()
+    if kept is not None:
+        return _render(step, view=view, values=form.posted_values(kept), notice=kept_forms.RESTORED)
+    return _render(step, view=view, values=form.values_from_view(view))
+
+
+def _saving_draft() -> bool:
+    return request.form.get(form.BUTTON) == form.SAVE
 
 
 def _load(referral_id: str) -> ReferralView:

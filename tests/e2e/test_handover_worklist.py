@@ -81,7 +81,8 @@ def _step(world: World, handover_id: str, action: str, body: dict | None = None)
 
 def seed(app, world: World, clock: TestClock) -> list[Seeded]:
     """200 tasks for Askøy: a fifth created three weeks ago (overdue, escalated by the sweep), the rest today; held
-    by the coordinator, a colleague, a service or nobody; a tenth closed."""
+    by the coordinator, a colleague, a service or nobody; some with the first contact planned; a tenth closed (half
+    of them by the coordinator who held them)."""
     worker = InProcessWorker(app)
     bodies = {i: _child(world, i) for i in range(COUNT)}
     old = [i for i in range(COUNT) if i % 10 in (0, 1)]
@@ -95,20 +96,25 @@ def seed(app, world: World, clock: TestClock) -> list[Seeded]:
     run_sweeps(deps.unit_of_work(), clock=deps.clock, deadlines=deps.deadlines)
     tasks = world.get(ME, "/api/v1/handovers?per_page=200").json["items"]
     assert len(tasks) == COUNT
+    today = deps.clock.today()
     index_of = {t["id"]: referral_of[t["referral_id"]] for t in tasks}
     for handover_id, i in index_of.items():
         kind = i % 10
-        if kind == 0 or kind == 9:
-            continue  # nobody has taken it
+        if kind == 0:
+            continue  # nobody has taken it (kind 9: received, but nobody holds it yet)
         _step(world, handover_id, "acknowledge")
         if kind in (1, 2, 3, 4):
             _step(world, handover_id, "assign", {"assignee_user_id": world.users[ME].id})
         elif kind in (5, 6):
             _step(world, handover_id, "assign", {"assignee_user_id": world.users[COLLEAGUE].id})
         elif kind == 7:
+            if i % 20 == 7:
+                _step(world, handover_id, "assign", {"assignee_user_id": world.users[ME].id})
             _step(world, handover_id, "close", {"outcome": "Følges opp av kommunepsykolog."})
         elif kind == 8:
             _step(world, handover_id, "assign", {"service": "Kommunepsykolog"})
+            if i % 20 == 18:
+                _step(world, handover_id, "plan", {"first_contact_on": today.isoformat(), "plan": "Hjemmebesøk."})
     tasks = world.get(ME, "/api/v1/handovers?per_page=200").json["items"]
     return [Seeded(id=t["id"], name=f"{bodies[index_of[t['id']]]['child']['given_name']} "
                                     f"{bodies[index_of[t['id']]]['child']['family_name']}",
@@ -225,13 +231,16 @@ def test_each_filter_sort_and_search_shows_exactly_the_right_tasks(coordinator, 
     assert sorted(listed(page)) == sorted(t.id for t in seeded if t.overdue(today))
     choose(page, server, Bare_eskalerte="tick")
     assert sorted(listed(page)) == sorted(t.id for t in open_tasks(seeded) if t.escalation_level)
-    for status, word in (("open", "Ny"), ("acknowledged", "Mottatt"), ("assigned", "Tildelt")):
+    for status, word in (("open", "Ny"), ("acknowledged", "Mottatt"), ("assigned", "Tildelt"),
+                         ("follow_up_planned", "Oppfølging planlagt")):
         choose(page, server, Status=word)
-        assert sorted(listed(page)) == sorted(t.id for t in seeded if t.status == status), status
+        found = sorted(listed(page))
+        assert found and found == sorted(t.id for t in seeded if t.status == status), status
     choose(page, server, tab="Avsluttede")
     assert listed(page) == ordered([t for t in seeded if t.status == "closed"], "acknowledge_due", descending=True)
     choose(page, server, tab="Avsluttede", Hvem_har_den="Mine")
-    assert listed(page) == []  # the closed tasks were closed by the coordinator without being assigned
+    closed_mine = [t for t in seeded if t.status == "closed" and t.assignee_user_id == me]
+    assert closed_mine and listed(page) == ordered(closed_mine, "acknowledge_due", descending=True)
 
     sorts = {"Bekreft innen, tidligste først": ("acknowledge_due", False),
              "Bekreft innen, seneste først": ("acknowledge_due", True),

@@ -14,6 +14,7 @@ from sqlmodel import select
 
 from referral_service.domain.access_log import AccessLogEntry
 from tests.integration.test_web_reveal import signed_in
+from tests.integration.test_write_path_statements import counted_statements
 from tests.support.loop import InProcessWorker
 
 OSLO = ZoneInfo("Europe/Oslo")
@@ -219,3 +220,21 @@ def test_the_filters_are_kept_from_page_to_page(world, worker, app, monkeypatch)
 
     page = client.get(LIST + "?ansvar=ingen&sorter=bekreft").get_data(as_text=True)
     assert 'href="/tilbakehenvisninger?ansvar=ingen&amp;sorter=bekreft&amp;side=2"' in page
+
+
+def test_a_page_of_many_tasks_costs_the_statements_of_a_page_of_one(world, worker, app):
+    """The children and the holders' names of a page are read in one query each, never one per row."""
+    first = task_for(world, worker, "En", "Test")
+    step(world, first["id"], "acknowledge")
+    step(world, first["id"], "assign", {"assignee_user_id": world.users["coordinator_askoy"].id})
+    client, _token = signed_in(app, "coordinator_askoy")
+    with counted_statements(app) as one:
+        assert len(shown(client)) == 1
+    for name, holder in (("To", "lead_askoy"), ("Tre", "coordinator_askoy"), ("Fire", None)):
+        task = task_for(world, worker, name, "Test")
+        if holder:
+            step(world, task["id"], "acknowledge")
+            step(world, task["id"], "assign", {"assignee_user_id": world.users[holder].id})
+    with counted_statements(app) as four:
+        assert len(shown(client)) == 4
+    assert len(four) == len(one), "\n".join(four)

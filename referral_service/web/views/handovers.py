@@ -17,6 +17,8 @@ from referral_service.services.cases.read_model import child_case
 from referral_service.services.handovers import check_ins as check_in_service
 from referral_service.services.handovers import holders
 from referral_service.services.handovers import tasks as handover_service
+from referral_service.services.handovers.task_list import DueDate, TaskFilter
+from referral_service.services.handovers.worklist import worklist
 from referral_service.services.referrals import drafts as referral_service
 from referral_service.web.blueprint import web
 from referral_service.web.forms import decisions
@@ -25,18 +27,66 @@ from referral_service.web.forms.decisions import ActionForm, FilledForm
 from referral_service.web.forms.record_pages import register_record_page
 from referral_service.web.forms.submission import forms_on_page
 from referral_service.web.paging import PER_PAGE, numbered_page
+from referral_service.web.search import remember_posted_search, remembered_search
 from referral_service.web.session_auth import login_required, web_actor
 from referral_service.web.views.referrer_actions import move_to, municipality_choices
+from referral_service.workflows.handover_lifecycle import OPEN_STATUSES
+
+#: The worklist's query parameters: the tab, the filters and the sort (the search is held in the session).
+CLOSED_TAB = "avsluttede"
+SORTS = {"bekreft": (DueDate.ACKNOWLEDGE, False), "bekreft-synkende": (DueDate.ACKNOWLEDGE, True),
+         "kontakt": (DueDate.FIRST_CONTACT, False), "kontakt-synkende": (DueDate.FIRST_CONTACT, True)}
+#: What both tabs filter by, kept when the user changes tab (status and overdue are the open tab's own).
+BOTH_TABS = ("ansvar", "eskalert", "sorter")
+WORKLIST = "handovers"
+
+
+def _asked_for() -> dict[str, str]:
+    """The tab, filters and sort in the address that this page knows (anything else is dropped)."""
+    args, asked = request.args, {}
+    if args.get("vis") == CLOSED_TAB:
+        asked["vis"] = CLOSED_TAB
+    if args.get("ansvar") in ("mine", "ingen"):
+        asked["ansvar"] = args["ansvar"]
+    for flag in ("forsinket", "eskalert"):
+        if args.get(flag) == "1":
+            asked[flag] = "1"
+    if args.get("status") in OPEN_STATUSES and "vis" not in asked:
+        asked["status"] = args["status"]
+    if args.get("sorter") in SORTS:
+        asked["sorter"] = args["sorter"]
+    if "vis" in asked:
+        asked.pop("forsinket", None)  # a closed task is never overdue
+    return asked
+
+
+def _task_filter(asked: dict[str, str], actor: Actor) -> TaskFilter:
+    due, descending = SORTS.get(asked.get("sorter", ""), (None, False))
+    return TaskFilter(closed="vis" in asked, status=asked.get("status"), overdue="forsinket" in asked,
+                      escalated="eskalert" in asked,
+                      assignee_user_id=actor.user_id if asked.get("ansvar") == "mine" else None,
+                      unassigned=asked.get("ansvar") == "ingen", search=remembered_search(WORKLIST),
+                      due=due, descending=descending)
 
 
 @web.get("/tilbakehenvisninger")
 @login_required
 def handovers():
-    page = handover_service.list_handovers(unit_of_work(), deps().clock, actor=web_actor(),
-                                           wanted=numbered_page(PER_PAGE))
-    due_check_ins = check_in_service.due_today(unit_of_work(), deps().clock, actor=web_actor())
-    return render_template("handovers/list.html", page=page, due_check_ins=due_check_ins,
-                           today=deps().clock.today())
+    actor, asked = web_actor(), _asked_for()
+    page = worklist(unit_of_work(), deps().clock, actor=actor, wanted=numbered_page(PER_PAGE),
+                    tasks=_task_filter(asked, actor))
+    due_check_ins = check_in_service.due_today(unit_of_work(), deps().clock, actor=actor)
+    return render_template("handovers/list.html", page=page, due_check_ins=due_check_ins, asked=asked,
+                           both_tabs={k: v for k, v in asked.items() if k in BOTH_TABS},
+                           search=remembered_search(WORKLIST), today=deps().clock.today())
+
+
+@web.post("/tilbakehenvisninger")
+@login_required
+def search_handovers():
+    """The search is posted (an identity number never goes in a URL) and kept; back to the list with its filters."""
+    remember_posted_search(WORKLIST)
+    return redirect(url_for("web.handovers", **_asked_for()), code=303)
 
 
 def _colleagues(actor: Actor) -> dict[str, str]:

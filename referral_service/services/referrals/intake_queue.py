@@ -81,6 +81,8 @@ class _Section:
     urgent_first: bool = False
     #: The deadline the section is worked by (what "close to the deadline" reads), if any.
     deadline: Any = None
+    #: What else a referral must be to belong to the section.
+    also: tuple[Any, ...] = ()
 
     def list_order(self) -> Order:
         return Order((SortKey(_urgency_rank()), *self.order.keys)) if self.urgent_first else self.order
@@ -97,10 +99,12 @@ class _Section:
         return statuses
 
     def narrowing(self, filters: IntakeFilters) -> list[ColumnElement[bool]]:
-        """The filters' WHERE clauses beside a branch's own (status, urgency) ones."""
-        clauses = [] if not filters.search.active else [search_clause(
-            filters.search, child_id=col(Referral.child_id), given_name=col(Referral.child_given_name),
-            family_name=col(Referral.child_family_name))]
+        """The section's and the filters' WHERE clauses beside a branch's own (status, urgency) ones."""
+        clauses = list(self.also)
+        if filters.search.active:
+            clauses.append(search_clause(filters.search, child_id=col(Referral.child_id),
+                                         given_name=col(Referral.child_given_name),
+                                         family_name=col(Referral.child_family_name)))
         if filters.urgent:
             clauses.append(col(Referral.urgency) == Urgency.URGENT)
         if filters.due_before:
@@ -140,10 +144,12 @@ SECTIONS = {
     IntakeSection.IN_TREATMENT: _Section(
         statuses=(ReferralStatus.IN_TREATMENT,),
         order=Order((SortKey(col(Referral.created_at), descending=True), SortKey(col(Referral.id))))),
-    # Newest first, each outcome through the index on (clinic_id, status, created_at).
+    # Newest first, each outcome through the index on (clinic_id, status, created_at, received_on). Only those the
+    # clinic received: a draft withdrawn before it was sent never reached it.
     IntakeSection.DECIDED: _Section(
         statuses=DECIDED_STATUSES,
-        order=Order((SortKey(col(Referral.created_at), descending=True), SortKey(col(Referral.id))))),
+        order=Order((SortKey(col(Referral.created_at), descending=True), SortKey(col(Referral.id)))),
+        also=(col(Referral.received_on).is_not(None),)),
 }
 
 

@@ -344,6 +344,18 @@ def test_another_clinic_cannot_reveal_the_number(world, app):
     assert refused.status_code == 404 and number not in refused.get_data(as_text=True)
 
 
+def test_the_referring_side_is_sent_to_its_own_page_to_reveal_the_number(world, app):
+    rid, number = referral_of(world, "Barn", "Vis")
+    gp = WebUser(app, "gp")
+    token = gp.get(f"/henvisninger/{rid}").hidden("csrf_token")
+
+    answer = gp.client.post(f"/inntak/{rid}/vis-fodselsnummer", data={"csrf_token": token})
+
+    assert answer.status_code == 303 and answer.location.endswith(f"/henvisninger/{rid}")
+    with app.extensions["referral_db"].session() as session:
+        assert not session.exec(select(AccessLogEntry).where(AccessLogEntry.action == "reveal_national_id")).all()
+
+
 def test_the_session_holds_the_search_as_the_childs_id(world, app):
     _, number = referral_of(world, "Solveig", "Søkesen")
     bup = WebUser(app, "bup")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import abort, make_response, redirect, render_template, request, url_for
 
 from referral_service.api.context import db_session, deps, unit_of_work
-from referral_service.domain.enums import OrganisationKind, ReferralAction, ReferralStatus
+from referral_service.domain.enums import OrganisationKind, ReferralAction, ReferralStatus, Role
 from referral_service.errors import NotFound
 from referral_service.services.admin.directory import list_organisations
 from referral_service.services.cases.read_model import repeat_flags
@@ -127,6 +127,8 @@ def _assessment_page(referral_id: str, *, filled: FilledForm | None = None, chan
 @login_required
 def reveal_national_id_to_clinic(referral_id: str):
     """The full number on the assessment page, on request; logged, never in a URL, and never kept by a cache."""
+    if not web_actor().has_role(Role.BUP_INTAKE):  # the referring side reveals it on the referral's own page
+        return redirect(url_for("web.referral_detail", referral_id=referral_id), code=303)
     try:
         number = drafts.reveal_national_id(unit_of_work(), deps().identity, actor=web_actor(), referral_id=referral_id)
     except NotFound:

@@ -238,6 +238,21 @@ def test_close_to_the_deadline_alone(world, app, clock):
     assert "Nær fristen" in waiting_section(page.html)
 
 
+def test_the_close_to_deadline_filter_shows_exactly_the_rows_marked_nær_fristen(world, app, clock):
+    for days_ago in range(0, 22, 3):  # deadlines from well ahead to past, across weekends
+        clock.set(datetime.now(UTC) - timedelta(days=days_ago))
+        referral_of(world, "Barn", f"Sendt{days_ago}")
+    clock.reset()
+    bup = WebUser(app, "bup")
+
+    rows = waiting_section(bup.get("/inntak").html).split("<tbody>")[1].split("</tr>")
+    marked = {rid for row in rows if "Nær fristen" in row for rid in shown(row)}
+    filtered = shown(bup.get("/inntak?naer_fristen=ja").html)
+
+    assert marked and len(marked) < 8
+    assert sorted(filtered) == sorted(marked)
+
+
 def test_filters_are_kept_by_the_search_and_the_page_links(world, app, monkeypatch):
     monkeypatch.setattr("referral_service.web.views.bup.PER_PAGE", 1)
     first, _ = referral_of(world, "Kari", "En", urgency="urgent")

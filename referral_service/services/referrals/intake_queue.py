@@ -114,11 +114,19 @@ class _Section:
         return clauses
 
     def branches(self, part: Any, *, statuses: tuple[ReferralStatus, ...], narrowing: list[Any],
-                 urgent_only: bool) -> list[Branch]:
-        """One branch per status (and urgency), each read in the order of its index as far as the page goes."""
+                 urgent_only: bool, one_child: bool) -> list[Branch]:
+        """One branch per status (and urgency), each read in the order of its index as far as the page goes.
+
+        A search by identity number reads the child's own few referrals instead, through the index on (child_id,
+        status, id): ordered by id, no branch is read in the clinic's order, which would walk the whole status (a
+        child has a handful of referrals at a clinic, never a page of them in one status)."""
+        urgencies = (Urgency.URGENT,) if urgent_only else tuple(Urgency)
+        by_id = Order((SortKey(col(Referral.id)),))
+        if one_child:
+            return [Branch(where=and_(part, col(Referral.status) == status, *narrowing), order=by_id)
+                    for status in statuses]
         if not self.urgent_first:
             return [Branch(where=and_(part, col(Referral.status) == status, *narrowing)) for status in statuses]
-        urgencies = (Urgency.URGENT,) if urgent_only else tuple(Urgency)
         return [Branch(where=and_(part, col(Referral.status) == status, col(Referral.urgency) == urgency, *narrowing),
                        order=self.order)
                 for status in statuses for urgency in urgencies]
@@ -162,8 +170,9 @@ def _section_page(session: Session, section: _Section, *, parts: list[Any], want
                     per_page=wanted.per_page)
     narrowing = section.narrowing(filters)
     in_section = [and_(part, col(Referral.status).in_(statuses), *narrowing) for part in parts]
+    one_child = filters.search.number_typed and filters.search.child_id is not None
     branches = [branch for part in parts for branch in section.branches(
-        part, statuses=statuses, narrowing=narrowing, urgent_only=filters.urgent)]
+        part, statuses=statuses, narrowing=narrowing, urgent_only=filters.urgent, one_child=one_child)]
     page = read_page(session, Referral, counting=in_section, branches=branches, order=section.list_order(),
                      wanted=wanted, key_of=section.key_of, also=[_urgency_rank().label("rank")])
     return replace(page, items=[row.Referral for row in page.items])

@@ -11,7 +11,9 @@ from sqlmodel import select
 
 from referral_service.bootstrap import dependencies
 from referral_service.domain.access_log import AccessLogEntry
+from referral_service.domain.enums import ReferralStatus
 from referral_service.domain.referral import Referral
+from referral_service.services.referrals.referrer_worklist import STATUS_GROUPS
 from tests.integration.test_web_reveal import signed_in
 
 
@@ -175,3 +177,8 @@ def test_only_referrers_have_the_list(world, app):
         client, token = signed_in(app, who)
         assert client.get("/henvisninger").status_code == 404
         assert client.post("/henvisninger", data={"csrf_token": token, "sok": "Ola"}).status_code == 404
+
+
+def test_every_status_is_in_exactly_one_group_of_one_tab():
+    grouped = [status for group in STATUS_GROUPS.values() for status in group.statuses]
+    assert sorted(grouped) == sorted(ReferralStatus) and len(grouped) == len(set(grouped))

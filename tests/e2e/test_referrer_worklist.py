@@ -29,6 +29,9 @@ COLLEAGUE = "leder@askoy-legesenter.example"
 INTAKE = "inntak@bup-oyane.example"
 #: Every seeded child has this family name, so the list can be narrowed to them whatever else the session holds.
 FAMILY = "Seedvik"
+#: The child of the draft the school health service on Askøy invites the GP office to co-refer.
+INVITED_FAMILY = "Invitertsen"
+NURSE_ASKOY = "helsesykepleier@askoy.example"
 #: How many referrals of each status the GP office has (200 in all).
 SEEDED = {"draft": 30, "submitted": 60, "information_requested": 20, "accepted": 20, "rejected": 40, "withdrawn": 30}
 #: Of the submitted ones, written by a colleague at the same GP office.
@@ -95,6 +98,15 @@ def seeded(e2e_app) -> Seeded:
             result.names[created["id"]] = given
             result.numbers[created["id"]] = number
             i += 1
+    # The school health service on Askøy invites the GP office to co-refer a draft of its own.
+    nurse = _token(client, NURSE_ASKOY)
+    with e2e_app.extensions["referral_db"].session() as session:
+        gp_office = session.exec(select(Organisation.id).where(Organisation.name == "Askøy legesenter")).one()
+    invited = _post(client, "/api/v1/referrals", nurse, {
+        "child": {"national_id": make_synthetic_national_id(date(2013, 9, 9), seed=6999), "given_name": "Ingrid",
+                  "family_name": INVITED_FAMILY, "home_municipality": HOME, "guardians": [{"name": "Far Invitertsen"}]},
+        "clinic_id": clinic, "consent": {"given_by": ["guardian"], "share_with": ["bup"]}})
+    _post(client, f"/api/v1/referrals/{invited['id']}/co-referrers", nurse, {"organisation_id": gp_office})
     with e2e_app.extensions["referral_db"].session() as session:
         colleague = session.exec(select(User.id).where(User.email == COLLEAGUE)).one()
         for n, rid in enumerate(result.ids["submitted"]):
@@ -195,6 +207,9 @@ def check_layout(page: Page, name: str) -> None:
 def test_each_tab_filter_and_sort_gives_the_right_rows(gp_page, base_url, seeded):
     page, _ = gp_page
     page.goto(f"{base_url}/henvisninger")
+    invitations = page.get_by_role("region", name="Invitasjoner til å være medhenviser")
+    expect(invitations).to_contain_text(f"Ingrid {INVITED_FAMILY}")
+    expect(invitations).to_contain_text("Invitert av Skolehelsetjenesten på Askøy")
     search(page, FAMILY)
     expect(page.get_by_role("status")).to_contain_text(f"Viser treff for «{FAMILY}»")
     assert total(page) == 130  # open: drafts, waiting, asked for more, accepted

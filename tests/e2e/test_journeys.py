@@ -299,6 +299,7 @@ def test_4_school_nurse_sees_the_whole_timeline_and_who_holds_the_child_now(open
     page = open_page()
     log_in(page, base_url, NURSE, PASSWORD)
     page.get_by_role("link", name="Mine henvisninger", exact=True).click()
+    page.get_by_role("link", name="Avsluttede", exact=True).click()  # a rejected referral is finished at BUP
     row = page.get_by_role("row").filter(has=page.get_by_role("link", name=REJECTED_CHILD.name))
     expect(row).to_contain_text(REJECTED_STATUS)
     audit.check(page, "Mine henvisninger (avslag)")

@@ -17,6 +17,7 @@ from referral_service.security.actor import Actor
 from referral_service.services.admin.directory import organisations_by_id
 from referral_service.services.alerts.recipients import municipality_of
 from referral_service.services.cases.read_model import ChildCase, read_case
+from referral_service.services.referrals.consent_page import may_change_consent
 from referral_service.services.referrals.drafts import CONTACTS_OPEN_IN
 from referral_service.services.referrals.queries import current_handover, events_of
 from referral_service.services.unit_of_work import SqlUnitOfWork
@@ -81,7 +82,10 @@ def referral_page(uow: SqlUnitOfWork, *, actor: Actor, referral_id: str, window_
                        and referral.status in CONTACTS_OPEN_IN and referral.status != ReferralStatus.DRAFT else []),
                      # The referring side records that the family has moved (BUP and the municipality: API, task page).
                      *([ReferralAction.MOVE] if Party.REFERRER in parties
-                       and referral.status not in MOVE_REFUSED_IN else [])],
+                       and referral.status not in MOVE_REFUSED_IN else []),
+                     # The referring side narrows or withdraws the consent on its own page (Samtykke).
+                     *([ReferralAction.CHANGE_CONSENT] if may_change_consent(status=referral.status, parties=parties)
+                       else [])],
             questions=[e for e in events if e.action == ReferralAction.REQUEST_INFORMATION],
             decision=next((e for e in reversed(events) if e.action in DECISION_EVENTS), None),
             parties={p.value for p in parties}, case=case)

@@ -4,6 +4,7 @@ from referral_service.web.views import (  # noqa: F401
     alerts,
     auth,
     bup,
+    consent,
     dashboard,
     duplicates,
     handovers,

@@ -26,12 +26,15 @@ PAGE_ROLES: dict[str, frozenset[Role]] = {
     "web.new_referral": REFERRERS,
     "web.edit_referral": REFERRERS,
     "web.my_referrals": REFERRERS,
+    "web.search_my_referrals": REFERRERS,
     "web.intake": BUP,
+    "web.search_intake": BUP,
     # Not "web.assess_referral": a referral's other parties opening BUP's page are sent on to the referral's own
     # page, and the view answers 404 to anyone who may not see the referral.
     "web.merge_referrals": BUP,
     **{endpoint: BUP for endpoint in bup.ENDPOINTS.values()},
     "web.handovers": TASK_HOLDERS,
+    "web.search_handovers": TASK_HOLDERS,
     "web.dashboard": DASHBOARD_READERS,
     "web.dashboard_csv": DASHBOARD_READERS,
 }

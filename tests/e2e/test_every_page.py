@@ -25,19 +25,24 @@ DESKTOP = {"width": 1280, "height": 900}
 
 #: The pages each role has, as paths with the seeded records' ids in braces (the header menu's pages are added
 #: by themselves). A page that answers something other than 200 says so: (path, status).
-REFERRER_PAGES = ["/henvisninger", "/henvisninger/ny", "/varsler", "/oversikt", ("/inntak", 403),
+REFERRER_PAGES = ["/henvisninger", "/henvisninger?fane=avsluttede", "/henvisninger?status=waiting&sortering=sendt-eldste",
+                  "/henvisninger/ny", "/varsler", "/oversikt", ("/inntak", 403),
                   ("/tilbakehenvisninger", 403), ("/finnes-ikke", 404)]
-MUNICIPAL_PAGES = ["/tilbakehenvisninger", "/tilbakehenvisninger/{handover}", "/varsler", "/oversikt",
+MUNICIPAL_PAGES = ["/tilbakehenvisninger", "/tilbakehenvisninger?vis=avsluttede",
+                   "/tilbakehenvisninger?ansvar=ingen&eskalert=1&sorter=kontakt", "/tilbakehenvisninger/{handover}",
+                   "/varsler", "/oversikt",
                    ("/inntak", 403), ("/henvisninger", 403)]
 PAGES: dict[str, list[str | tuple[str, int]]] = {
     "gp": [*REFERRER_PAGES,
            *(f"/henvisninger/{{draft}}/steg/{step}" for step in range(1, 7)),
            "/henvisninger/{draft}", "/henvisninger/{submitted}", "/henvisninger/{information_requested}",
            "/henvisninger/{accepted}", "/henvisninger/{rejected}", "/henvisninger/{discharged}",
-           "/henvisninger/{withdrawn}", "/tilbakehenvisninger/{handover}"],
+           "/henvisninger/{withdrawn}", "/tilbakehenvisninger/{handover}", "/henvisninger/{submitted}/samtykke",
+           "/henvisninger/{accepted}/samtykke"],
     "nurse_bergen": REFERRER_PAGES,
     "ppt": REFERRER_PAGES,
-    "bup2": ["/inntak", "/inntak/{submitted}", "/inntak/{information_requested}", "/inntak/{accepted}",
+    "bup2": ["/inntak", "/inntak?visning=avgjort", "/inntak?haster=ja&naer_fristen=ja&svar_mottatt=ja",
+             ("/henvisninger/{submitted}/samtykke", 404), "/inntak/{submitted}", "/inntak/{information_requested}", "/inntak/{accepted}",
              "/inntak/{in_treatment}", "/inntak/{discharged}", "/tilbakehenvisninger/{handover}", "/varsler",
              "/oversikt", ("/henvisninger", 403), ("/henvisninger/ny", 403), ("/tilbakehenvisninger", 403)],
     "coordinator_askoy": MUNICIPAL_PAGES,

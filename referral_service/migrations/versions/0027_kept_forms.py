@@ -1,6 +1,6 @@
 """Forms posted after the session ended are kept, encrypted, until their user signs in again (or two hours pass)
 
-Revision ID: 0027_kept_forms
+Revision ID: 0027
 Revises: 0026
 Create Date: 2026-12-06 23:40:00
 """
@@ -8,7 +8,7 @@ import sqlalchemy as sa
 import sqlmodel
 from alembic import op
 
-revision = '0027_kept_forms'
+revision = '0027'
 down_revision = '0026'
 branch_labels = None
 depends_on = None

@@ -15,7 +15,6 @@ from referral_service.domain.enums import (
     OrganisationKind,
     ReferralAction,
     ReferralStatus,
-    Role,
 )
 from referral_service.errors import Conflict, Forbidden, InvalidData, NotFound, PreconditionFailed
 from referral_service.services.admin import directory as admin_service
@@ -49,8 +48,6 @@ kept_forms.restorable("web.edit_referral")
 @web.route("/henvisninger/ny", methods=["GET", "POST"])
 @login_required
 def new_referral():
-    if not web_actor().has_role(Role.REFERRER):
-        abort(403)
     if request.method == "GET":
         kept = kept_forms.restored_form()
         if kept is not None:

@@ -5,7 +5,6 @@ from __future__ import annotations
 from flask import abort, make_response, redirect, render_template, request, url_for
 
 from referral_service.api.context import deps, unit_of_work
-from referral_service.domain.enums import Role
 from referral_service.errors import NotFound
 from referral_service.services.referrals import drafts as referral_service
 from referral_service.services.referrals.page import referral_page
@@ -45,8 +44,6 @@ def _list_arguments() -> dict[str, str]:
 @login_required
 def my_referrals():
     actor = web_actor()
-    if not actor.has_role(Role.REFERRER):
-        abort(404)
     arguments = _list_arguments()
     search = remembered_search(WORKLIST)
     query = WorklistQuery(tab=TABS[arguments.get("fane", "apne")], group=arguments.get("status"),
@@ -62,8 +59,6 @@ def my_referrals():
 @login_required
 def search_my_referrals():
     """The search is posted (a number never in the address) and kept in the session; then the list again."""
-    if not web_actor().has_role(Role.REFERRER):
-        abort(404)
     remember_posted_search(WORKLIST)
     return redirect(url_for("web.my_referrals", **_list_arguments()), code=303)
 

@@ -25,8 +25,9 @@ DESKTOP = {"width": 1280, "height": 900}
 
 #: The pages each role has, as paths with the seeded records' ids in braces (the header menu's pages are added
 #: by themselves). A page that answers something other than 200 says so: (path, status).
-REFERRER_PAGES = ["/henvisninger", "/henvisninger?fane=avsluttede", "/henvisninger?status=waiting&sortering=sendt-eldste",
-                  "/henvisninger/ny", "/varsler", "/oversikt", ("/inntak", 403),
+REFERRER_PAGES = ["/henvisninger", "/henvisninger?fane=avsluttede",
+                  "/henvisninger?status=waiting&sortering=sendt-eldste", "/henvisninger/ny", "/varsler", "/oversikt",
+                  ("/inntak", 403),
                   ("/tilbakehenvisninger", 403), ("/finnes-ikke", 404)]
 MUNICIPAL_PAGES = ["/tilbakehenvisninger", "/tilbakehenvisninger?vis=avsluttede",
                    "/tilbakehenvisninger?ansvar=ingen&eskalert=1&sorter=kontakt", "/tilbakehenvisninger/{handover}",
@@ -42,7 +43,8 @@ PAGES: dict[str, list[str | tuple[str, int]]] = {
     "nurse_bergen": REFERRER_PAGES,
     "ppt": REFERRER_PAGES,
     "bup2": ["/inntak", "/inntak?visning=avgjort", "/inntak?haster=ja&naer_fristen=ja&svar_mottatt=ja",
-             ("/henvisninger/{submitted}/samtykke", 404), "/inntak/{submitted}", "/inntak/{information_requested}", "/inntak/{accepted}",
+             ("/henvisninger/{submitted}/samtykke", 404), "/inntak/{submitted}", "/inntak/{information_requested}",
+             "/inntak/{accepted}",
              "/inntak/{in_treatment}", "/inntak/{discharged}", "/tilbakehenvisninger/{handover}", "/varsler",
              "/oversikt", ("/henvisninger", 403), ("/henvisninger/ny", 403), ("/tilbakehenvisninger", 403)],
     "coordinator_askoy": MUNICIPAL_PAGES,

@@ -201,6 +201,32 @@ def test_closing_the_task_clears_its_alerts_for_everyone_and_the_bell_drops(app,
     assert bell(WebUser(app, "gp").get("/varsler")) == gp_before - 1
 
 
+def referral_unread(world, who: str, referral_id: str) -> list[str]:
+    items = world.get(who, "/api/v1/alerts?unread=true&per_page=200").json["items"]
+    return [a["kind"] for a in items if a["referral_id"] == referral_id and a["handover_id"] is None]
+
+
+def test_a_referral_that_ends_clears_its_own_alerts_for_everyone_and_its_handover_brings_new_ones(app, world):
+    referral_id = world.referral_in("information_requested")["id"]
+    InProcessWorker(app).run()
+    alert(app, world, "bup", "assessment_warning", referral_id=referral_id)
+    assert referral_unread(world, "gp", referral_id) == ["referral_request-information"]
+
+    world.act("gp", referral_id, "supplement", {"text": "Siden august."})  # answered, but the referral goes on
+    InProcessWorker(app).run()
+    assert referral_unread(world, "gp", referral_id) == ["referral_request-information"]
+    assert sorted(referral_unread(world, "bup", referral_id)) == ["assessment_warning", "referral_supplement"]
+
+    world.act("bup", referral_id, "reject", REJECTION)
+    assert referral_unread(world, "gp", referral_id) == []
+    assert referral_unread(world, "bup", referral_id) == []
+    gp_inbox = WebUser(app, "gp").get("/varsler")
+    assert "Henvisning · avsluttet · Ingen uleste" in group_of(gp_inbox, "Ola Testesen (10.05.12 *****)")
+    InProcessWorker(app).run()  # the handover: news of the decision, about the task that carries on
+    task = world.get("gp", f"/api/v1/referrals/{referral_id}").json["handover_id"]
+    assert unread_kinds(world, "gp", task) == ["referral_decision"]
+
+
 # ---- need-to-know -----------------------------------------------------------------------------------
 
 def test_a_reader_who_may_not_see_the_child_is_told_what_happened_but_not_who(app, world):

@@ -20,6 +20,7 @@ from referral_service.security.access_log import record_access
 from referral_service.security.actor import Actor
 from referral_service.security.handover_visibility import visible_handovers
 from referral_service.security.visibility import visible_referrals
+from referral_service.services.pagination import COUNT_CAP, count_rows
 from referral_service.services.unit_of_work import SqlUnitOfWork
 from referral_service.services.views import masked_national_id
 from referral_service.workflows.referral_lifecycle import OPEN_STATUSES as OPEN_REFERRAL_STATUSES
@@ -50,8 +51,9 @@ class AlertGroup:
     done: bool = False
     #: Newest first.
     alerts: list[Alert] = field(default_factory=list)
-    #: All the reader's unread alerts of the group, also those beyond this page.
+    #: All the reader's unread alerts of the group, also those beyond this page (counted up to a cap: `unread_capped`).
     unread: int = 0
+    unread_capped: bool = False
 
 
 def group_alerts(uow: SqlUnitOfWork, *, actor: Actor, alerts: Sequence[Alert]) -> list[AlertGroup]:
@@ -105,15 +107,27 @@ def _describe(session: Session, *, actor: Actor, groups: list[AlertGroup]) -> No
 
 
 def _count_unread(session: Session, *, actor: Actor, groups: list[AlertGroup]) -> None:
-    """One grouped count of the reader's unread alerts (the rows the bell counts, through the same index)."""
+    """The reader's unread alerts of the page's groups: one grouped count for the tasks (through the index on the
+    alert's task), one for the referrals (through the index on its referral), and a bounded count of the rest."""
     by_key = {g.key: g for g in groups}
-    rows = session.exec(select(Alert.handover_id, Alert.referral_id, func.count()).where(
-        col(Alert.user_id) == actor.user_id, col(Alert.read_at).is_(None))
-        .group_by(col(Alert.handover_id), col(Alert.referral_id))).all()
-    for handover_id, referral_id, count in rows:
-        key = group_key(handover_id=handover_id, referral_id=referral_id)
-        if key in by_key:
-            by_key[key].unread += count
+    mine_unread = and_(col(Alert.user_id) == actor.user_id, col(Alert.read_at).is_(None))
+    handover_ids = [g.handover_id for g in groups if g.handover_id]
+    referral_ids = [g.referral_id for g in groups if g.referral_id]
+    counts: list[tuple[str, int]] = []
+    if handover_ids:
+        counts += [(f"handover:{task}", n) for task, n in session.exec(
+            select(Alert.handover_id, func.count()).where(mine_unread, col(Alert.handover_id).in_(handover_ids))
+            .group_by(col(Alert.handover_id))).all()]
+    if referral_ids:
+        counts += [(f"referral:{referral}", n) for referral, n in session.exec(
+            select(Alert.referral_id, func.count()).where(mine_unread, col(Alert.referral_id).in_(referral_ids),
+                                                          col(Alert.handover_id).is_(None))
+            .group_by(col(Alert.referral_id))).all()]
+    for key, count in counts:
+        by_key[key].unread = count
+    if OTHER in by_key:
+        by_key[OTHER].unread, by_key[OTHER].unread_capped = count_rows(session, Alert, and_(
+            mine_unread, col(Alert.handover_id).is_(None), col(Alert.referral_id).is_(None)), cap=COUNT_CAP)
 
 
 def _in_group(key: str) -> ColumnElement[bool]:

@@ -72,15 +72,16 @@ def rejected_for(world, app, *, given_name: str, family_name: str, national_id: 
 
 
 def alert(app, world, who: str, kind: str, *, referral_id: str | None = None, handover_id: str | None = None,
-          key: str | None = None) -> None:
-    """Raise one alert of `kind` to `who` as the services do (in a unit of work, its e-mail through the outbox)."""
+          keys: list[str] | None = None) -> None:
+    """Raise an alert of `kind` to `who` (one per key) as the services do: in a unit of work, each e-mail through
+    the outbox."""
     deps = dependencies(app)
     with app.extensions["referral_db"].session() as session:
         uow = SqlUnitOfWork.on(session)
         with uow:
-            raise_alerts(uow, deps.clock, users=[world.users[who]], kind=kind, data=SAMPLE_DATA[kind],
-                         dedupe_key=key or f"test:{kind}:{referral_id}:{handover_id}",
-                         referral_id=referral_id, handover_id=handover_id)
+            for key in keys or [f"test:{kind}:{referral_id}:{handover_id}"]:
+                raise_alerts(uow, deps.clock, users=[world.users[who]], kind=kind, data=SAMPLE_DATA[kind],
+                             dedupe_key=key, referral_id=referral_id, handover_id=handover_id)
             uow.commit()
 
 
@@ -167,6 +168,21 @@ def test_merk_alle_som_lest_reads_that_groups_alerts_only_and_only_the_readers(a
     assert bell(page) == 1
     assert unread_kinds(world, "coordinator_askoy", per) == ["handover_created"]
     assert unread_kinds(world, "gp", kari) == ["referral_decision"]  # the GP's alert about the task is the GP's
+
+
+def test_a_group_longer_than_a_page_goes_on_on_the_next_page_with_its_whole_unread_count(app, world):
+    referral_id, task = rejected_for(world, app, given_name="Kari", family_name="Fjellstad")
+    alert(app, world, "coordinator_askoy", "handover_unacknowledged", referral_id=referral_id, handover_id=task,
+          keys=[f"handover:{task}:unacknowledged:{level}" for level in range(1, 105)])
+    coordinator = WebUser(app, "coordinator_askoy")
+
+    first, second = coordinator.get("/varsler"), coordinator.get("/varsler?side=2")
+
+    assert "105 uleste" in group_of(first, "Kari Fjellstad (21.08.13 *****)")
+    assert "105 uleste" in group_of(second, "Kari Fjellstad (21.08.13 *****)")
+    shown = [page.html.count("Merk som lest</button>") for page in (first, second)]
+    assert shown == [100, 5]
+    assert 'href="/varsler?side=2"' in first.html
 
 
 def test_a_group_that_does_not_exist_is_not_found(app, world):

@@ -7,16 +7,18 @@ from flask import redirect, render_template, request, url_for
 from referral_service.api.context import db_session, deps, unit_of_work
 from referral_service.services.alerts import groups as alert_groups
 from referral_service.services.alerts import inbox as alert_service
-from referral_service.services.pagination import Counting, PageRequest
 from referral_service.web.blueprint import web
+from referral_service.web.paging import numbered_page
 from referral_service.web.session_auth import login_required, web_actor
+
+#: Alerts on one page of the inbox; a group that goes on past it goes on on the next page (its count is whole).
+ALERTS_PER_PAGE = 100
 
 
 @web.get("/varsler")
 @login_required
 def alerts():
-    page = alert_service.list_alerts(db_session(), actor=web_actor(),
-                                     wanted=PageRequest(per_page=100, count=Counting.BOUNDED))
+    page = alert_service.list_alerts(db_session(), actor=web_actor(), wanted=numbered_page(ALERTS_PER_PAGE))
     groups = alert_groups.group_alerts(unit_of_work(), actor=web_actor(), alerts=page.items)
     return render_template("alerts.html", page=page, groups=groups)
 

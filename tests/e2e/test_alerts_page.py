@@ -109,6 +109,7 @@ def test_varsler_groups_by_child_and_task_and_merk_alle_som_lest_reads_one_group
 
     before = unread_alert_count(page)
     hedda.get_by_role("button", name="Merk alle som lest").click()
+    expect(page.get_by_role("status")).to_have_text("2 varsler merket som lest.")
 
     expect(_group(page, "Hedda Lyngbø (17.02.11 *****)")).to_contain_text("Ingen uleste")
     expect(_group(page, "Jonas Kvamme (17.02.11 *****)")).to_contain_text("1 ulest")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import redirect, render_template, request, url_for
+from flask import flash, redirect, render_template, request, url_for
 
 from referral_service.api.context import db_session, deps, unit_of_work
 from referral_service.services.alerts import groups as alert_groups
@@ -34,5 +34,7 @@ def read_alert(alert_id: str):
 @login_required
 def read_alert_group():
     """Merk alle som lest: every unread alert of one group (its key is a hidden field of the group's form)."""
-    alert_groups.mark_group_read(unit_of_work(), deps().clock, actor=web_actor(), key=request.form.get("gruppe", ""))
+    marked = alert_groups.mark_group_read(unit_of_work(), deps().clock, actor=web_actor(),
+                                          key=request.form.get("gruppe", ""))
+    flash(f"{marked} {'varsel' if marked == 1 else 'varsler'} merket som lest.", "ok")
     return redirect(url_for("web.alerts"), code=303)

@@ -57,14 +57,14 @@ def _rejected(app, worker, *, given_name: str, family_name: str, seed: int) -> t
     return rid, client.get(f"/api/v1/referrals/{rid}", headers=gp).get_json()["handover_id"]
 
 
-def _escalate(app, *, referral_id: str, handover_id: str) -> None:
-    """The escalation the sweep raises when nobody acknowledged the task in time, as the sweep raises it."""
+def _raise(app, email: str, kind: str, *, key: str, data: dict, referral_id: str | None = None,
+           handover_id: str | None = None) -> None:
+    """An alert as the services raise it (the sweep's escalation, a deadline warning, a failed e-mail)."""
     with app.extensions["referral_db"].session() as session:
-        coordinator = session.exec(select(User).where(User.email == COORDINATOR_ASKOY)).one()
+        user = session.exec(select(User).where(User.email == email)).one()
         uow = SqlUnitOfWork.on(session)
         with uow:
-            raise_alerts(uow, dependencies(app).clock, users=[coordinator], kind="handover_unacknowledged",
-                         dedupe_key=f"handover:{handover_id}:unacknowledged:1", data={"due": "2026-12-01", "level": 1},
+            raise_alerts(uow, dependencies(app).clock, users=[user], kind=kind, dedupe_key=key, data=data,
                          referral_id=referral_id, handover_id=handover_id)
             uow.commit()
 
@@ -73,7 +73,13 @@ def _escalate(app, *, referral_id: str, handover_id: str) -> None:
 def two_tasks(e2e_app, worker) -> dict[str, str]:
     hedda = _rejected(e2e_app, worker, given_name="Hedda", family_name="Lyngbø", seed=9101)
     jonas = _rejected(e2e_app, worker, given_name="Jonas", family_name="Kvamme", seed=9102)
-    _escalate(e2e_app, referral_id=hedda[0], handover_id=hedda[1])
+    _raise(e2e_app, COORDINATOR_ASKOY, "handover_unacknowledged", key=f"handover:{hedda[1]}:unacknowledged:1",
+           data={"due": "2026-12-01", "level": 1}, referral_id=hedda[0], handover_id=hedda[1])
+    _raise(e2e_app, "inntak@bup.example", "assessment_warning", key=f"referral:{jonas[0]}:assessment_warning",
+           data={"due": "2026-12-01", "level": 0}, referral_id=jonas[0])
+    _raise(e2e_app, "admin@demo.example", "alert_delivery_failed", key=f"alert:{jonas[1]}:email_failed", data={})
+    _raise(e2e_app, "admin@demo.example", "handover_unrouted", key=f"handover:{jonas[1]}:unrouted",
+           data={"municipality_number": "4627"}, handover_id=jonas[1])
     return {"hedda": hedda[1], "jonas": jonas[1]}
 
 
@@ -116,3 +122,20 @@ def test_varsler_groups_by_child_and_task_and_merk_alle_som_lest_reads_one_group
     assert unread_alert_count(page) == before - 2
     for width in WIDTHS:
         _fits_and_passes_axe(page, width)
+
+
+@pytest.mark.parametrize("email", ["fastlege@askoy.example", "inntak@bup.example", "admin@demo.example"])
+def test_varsler_of_the_other_roles_fit_a_phone_and_pass_axe(open_page, base_url, two_tasks, email):
+    page = open_page()
+    log_in(page, base_url, email, PASSWORD)
+    page.get_by_role("link", name="Varsler", exact=True).click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Varsler")
+    expect(page.get_by_role("region").first).to_be_visible()
+    if email == "admin@demo.example":  # told what happened, never which child
+        expect(page.get_by_role("main")).not_to_contain_text("Kvamme")
+        expect(page.get_by_role("region", name="Andre varsler")).to_contain_text("E-postvarsel kunne ikke leveres")
+    else:
+        expect(page.get_by_role("region", name="Gjelder Jonas Kvamme (17.02.11 *****)")).to_be_visible()
+    for width in WIDTHS:
+        _fits_and_passes_axe(page, width)
+        screenshot(page, f"varsler-{email.split('@')[0]}-{width}")

@@ -21,6 +21,8 @@ class Alert(SQLModel, table=True):
         Index("ix_alert_email_state", "email_state", "created_at"),
         # A task's unread alerts, settled as the task moves on (repositories.py `settle_alerts`).
         Index("ix_alert_handover_read", "handover_id", "read_at"),
+        # A referral's unread alerts, cleared when it ends (repositories.py) and counted by the inbox's groups.
+        Index("ix_alert_referral_read", "referral_id", "read_at"),
     )
 
     id: str = Field(default_factory=new_id, primary_key=True, max_length=36)

@@ -14,8 +14,10 @@ TRIGGER_WORDS = {"rejected": "avslag", "municipal_level": "hjelpen hører hjemme
                  "discharged": "utskrevet", "withdrawn": "trukket etter oppstart"}
 
 TEXTS = {
-    "referral_request-information": "{clinic} ber om mer informasjon om en henvisning.",
-    "referral_accept": "{clinic} har gitt rett til helsehjelp for en henvisning.",
+    "referral_request-information": "{clinic} ber om mer informasjon før henvisningen kan vurderes. Svar på "
+                                    "spørsmålene i henvisningen.",
+    "referral_accept": "{clinic} har gitt rett til helsehjelp. Fristen for når helsehjelpen skal starte, står i "
+                       "henvisningen.",
     "referral_forward": "{clinic} har videresendt en henvisning til en annen poliklinikk.",
     "referral_supplement": "Henviser har svart på spørsmålene {clinic} stilte om en henvisning.",
     "referral_invite-co-referrer": "Virksomheten din er invitert som medhenviser på en henvisning til {clinic}.",
@@ -27,18 +29,19 @@ TEXTS = {
     "referral_merged-into": "{clinic} har slått sammen henvisningen din med en annen henvisning for det samme "
                             "barnet. Virksomheten din er medhenviser på den, og alt du skrev, er tatt vare på.",
     "handover_created": "Ny tilbakehenvisning fra {clinic} ({trigger}). Bekreft mottak innen {acknowledge_due}.",
-    "referral_decision": "{clinic} har svart på henvisningen: {trigger}.",
+    "referral_decision": "{clinic} har avsluttet henvisningen ({trigger}). Tilbakehenvisningen viser hvem som "
+                         "følger opp barnet nå.",
     "municipality_not_connected": "Kommune {municipality_number} er ikke koblet til tjenesten, så en "
                                   "tilbakehenvisning ligger hos henviseren. Registrer kommunen og en koordinator.",
     "handover_unrouted": "En tilbakehenvisning til kommune {municipality_number} har ingen å gå til. "
                          "Registrer kommunen og en koordinator, eller kontakt henviseren.",
-    "assessment_warning": "Vurderingsfristen for en henvisning går ut {due}.",
-    "assessment_breach": "Fristbrudd: vurderingsfristen for en henvisning gikk ut {due}.",
+    "assessment_warning": "Vurderingsfristen for henvisningen går ut {due}. Vurder den innen fristen.",
+    "assessment_breach": "Fristbrudd: vurderingsfristen for henvisningen gikk ut {due}.",
     "care_start_breach": "Fristbrudd: fristen for start av helsehjelp gikk ut {due}.",
-    "handover_unacknowledged": "Eskalert (nivå {level}): en tilbakehenvisning er ikke bekreftet mottatt. "
-                               "Fristen var {due}.",
-    "handover_no_first_contact": "Eskalert (nivå {level}): første kontakt er ikke planlagt for en "
-                                 "tilbakehenvisning. Fristen var {due}.",
+    "handover_unacknowledged": "Eskalert (nivå {level}): tilbakehenvisningen er ikke bekreftet mottatt, og "
+                               "fristen var {due}. Se til at noen tar den.",
+    "handover_no_first_contact": "Eskalert (nivå {level}): første kontakt med familien er ikke planlagt, og "
+                                 "fristen var {due}. Se til at noen planlegger den.",
     "waiting_without_municipal_helper": "Et barn har ventet på BUP siden {due} uten at noen i kommunen er "
                                         "oppført som kontakt. Finn ut hvem som kan følge opp barnet mens det venter.",
     "epikrise_missing": "Et barn er skrevet ut uten at epikrisen er sendt. Send den, og registrer det i tjenesten.",

@@ -45,6 +45,7 @@ class ReferralRepository(Protocol):
     def referral_right_grants(self, municipality_number: str | None) -> list[GrantPeriod]: ...
     def add_forwarded(self, *, source: Referral, target: Referral) -> None: ...
     def view(self, referral: Referral) -> ReferralView: ...
+    def settle_alerts(self, referral_id: str, at: datetime) -> int: ...
 
 
 class HandoverRepository(Protocol):
@@ -131,6 +132,12 @@ class SqlReferrals:
 
     def view(self, referral: Referral) -> ReferralView:
         return build_view(self.session, referral)
+
+    def settle_alerts(self, referral_id: str, at: datetime) -> int:
+        """Mark everyone's unread alerts about the referral done (read); a handover's own alerts wait for it."""
+        return self.session.execute(update(Alert).where(
+            col(Alert.referral_id) == referral_id, col(Alert.read_at).is_(None), col(Alert.handover_id).is_(None))
+            .values(read_at=at)).rowcount
 
 
 class SqlHandovers:

@@ -164,3 +164,43 @@ CHILD_WELFARE_BASIS = {"consent": "Samtykke til å dele med barnevernstjenesten"
 
 #: The interpreter languages' Norwegian names, by ISO 639-1 code (the one list: domain/languages.py).
 INTERPRETER_LANGUAGE = INTERPRETER_LANGUAGES
+
+#: What happened, as the inbox heads each alert (its sentence, notify/alert_texts.py, says the rest). One entry for
+#: every kind of alert the services raise; the inbox falls back to ALERT_KIND_OTHER.
+ALERT_KIND = {
+    "handover_created": "Ny tilbakehenvisning til dere",
+    "handover_transferred_in": "Flyttet til deres kommune",
+    "handover_transferred_out": "Flyttet til en annen kommune",
+    "handover_unacknowledged": "Eskalert til deg: ikke bekreftet mottatt i tide",
+    "handover_no_first_contact": "Eskalert til deg: første kontakt ikke planlagt i tide",
+    "handover_reassign": "Tildelt deg",
+    "handover_release": "Tilbake i køen: må tildeles",
+    "handover_unrouted": "Tilbakehenvisning uten mottaker",
+    "municipality_not_connected": "Kommunen er ikke koblet til tjenesten",
+    "referral_decision": "Svar fra BUP på henvisningen",
+    "referral_request-information": "BUP ber om mer informasjon",
+    "referral_accept": "Rett til helsehjelp",
+    "referral_forward": "Videresendt til en annen poliklinikk",
+    "referral_supplement": "Henviser har svart på spørsmålene",
+    "referral_invite-co-referrer": "Invitert som medhenviser",
+    "referral_submit": "Sendt til BUP av medhenviseren",
+    "referral_join": "Ny medhenviser på henvisningen",
+    "referral_merge": "Henvisninger slått sammen",
+    "referral_merged-into": "Slått sammen med en annen henvisning",
+    "referral_transfer-to-dps": "Overført til voksenpsykiatrien (DPS)",
+    "referral_receive-dps-transfer": "Overført fra BUP til dere",
+    "assessment_warning": "Vurderingsfristen nærmer seg",
+    "assessment_breach": "Fristbrudd: vurderingsfristen er passert",
+    "care_start_breach": "Fristbrudd: fristen for start av helsehjelp er passert",
+    "waiting_without_municipal_helper": "Venter på BUP uten kontakt i kommunen",
+    "epikrise_missing": "Epikrise ikke sendt",
+    "epikrise_reminder": "Påminnelse: epikrise ikke sendt",
+    "repeat_rejection": "Avslått av BUP flere ganger",
+    "turning_18": "Har fylt 18 år: planlegg overgangen",
+    "turning_18_soon": "Fyller snart 18 år",
+    "check_in_due": "Oppfølgingssamtale i dag",
+    "check_in_overdue": "Eskalert til deg: oppfølgingssamtale ikke registrert",
+    "check_in_cancelled": "Oppfølgingssamtale avlyst",
+    "alert_delivery_failed": "E-postvarsel kunne ikke leveres",
+}
+ALERT_KIND_OTHER = "Nytt varsel"

@@ -112,6 +112,11 @@ class Decision:
     to_status: S
     handover_trigger: HandoverTrigger | None
 
+    @property
+    def ends_referral(self) -> bool:
+        """The referral is done here (decided, ended, merged, moved on): the alerts about it are settled."""
+        return self.from_status in OPEN_STATUSES and self.to_status not in OPEN_STATUSES
+
 
 def parties_for(action: A) -> frozenset[Party]:
     """Every party that may take this action from some state."""

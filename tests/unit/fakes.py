@@ -29,6 +29,8 @@ class FakeReferrals:
         self.grants: list[GrantPeriod] = []
         #: The versions a concurrent writer has already claimed: claiming them again loses the race.
         self.taken_versions: set[tuple[str, int]] = set()
+        #: The referrals whose alerts were settled as they ended.
+        self.settled: list[str] = []
 
     def get_visible(self, *, actor: Actor, referral_id: str) -> Referral:
         referral = self.rows.get(referral_id)
@@ -66,6 +68,10 @@ class FakeReferrals:
     def view(self, referral: Referral) -> ReferralView:
         return ReferralView(referral=referral, child=child_details(referral, self.child_of(referral)),
                             consent=self.current_consent(referral.id))
+
+    def settle_alerts(self, referral_id: str, at: datetime) -> int:
+        self.settled.append(referral_id)
+        return 0
 
 
 class FakeHandovers:

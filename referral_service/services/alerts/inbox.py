@@ -11,14 +11,9 @@ from sqlmodel import Session, col, select
 
 from referral_service.clock import Clock
 from referral_service.domain.alert import Alert
-from referral_service.domain.child import Child
-from referral_service.domain.handover import Handover
 from referral_service.domain.organisation import User
-from referral_service.domain.referral import Referral
 from referral_service.errors import NotFound
-from referral_service.security.access_log import record_access
 from referral_service.security.actor import Actor
-from referral_service.security.visibility import visible_referrals
 from referral_service.services.pagination import (
     Branch,
     Order,
@@ -31,7 +26,6 @@ from referral_service.services.pagination import (
     page_of,
 )
 from referral_service.services.unit_of_work import SqlUnitOfWork
-from referral_service.services.views import masked_national_id
 
 
 def raise_alerts(uow: SqlUnitOfWork, clock: Clock, *, users: Iterable[User], kind: str, dedupe_key: str,
@@ -102,27 +96,3 @@ def mark_read(uow: SqlUnitOfWork, clock: Clock, *, actor: Actor, alert_id: str) 
             alert.read_at = clock.now()
         uow.commit()
     return alert
-
-
-def children_in(uow: SqlUnitOfWork, *, actor: Actor, alerts: Iterable[Alert]) -> dict[str, str]:
-    """Which child each alert is about, for the in-app inbox only (e-mails never name a child): the name and the
-    masked number by referral id, for the referrals the reader may see; the reading is logged."""
-    with uow:
-        session = uow.session
-        referral_ids = {a.referral_id for a in alerts if a.referral_id}
-        handover_referrals = dict(session.exec(select(Handover.id, Handover.referral_id).where(
-            Handover.id.in_({a.handover_id for a in alerts if a.handover_id and not a.referral_id}))).all())
-        wanted = referral_ids | set(handover_referrals.values())
-        referrals = list(session.exec(select(Referral).where(Referral.id.in_(wanted), visible_referrals(actor)))
-                         ) if wanted else []
-        children = {c.id: c for c in session.exec(select(Child).where(
-            Child.id.in_({r.child_id for r in referrals})))} if referrals else {}
-        if referrals:
-            record_access(session, actor=actor, action="read_alerts", referrals=referrals)
-        uow.commit()
-    named = {r.id: f"{r.child_given_name} {r.child_family_name} ({masked_national_id(children[r.child_id].birth_date)})"
-             for r in referrals if r.child_id in children}
-    for handover_id, referral_id in handover_referrals.items():
-        if referral_id in named:
-            named[handover_id] = named[referral_id]
-    return named

@@ -270,4 +270,6 @@ def _apply(uow: UnitOfWork, clock: Clock, *, actor: Actor, referral: Referral, d
                                     assessment_due=referral.assessment_due, care_start_due=referral.care_start_due,
                                     first_appointment_on=referral.first_appointment_on):
         uow.marks.add(mark, referral_id=referral.id, handover_id=None, at=clock.now())
+    if decision.ends_referral:
+        uow.referrals.settle_alerts(referral.id, clock.now())
     uow.access_log.record(actor=actor, action=str(decision.action), referrals=[referral])

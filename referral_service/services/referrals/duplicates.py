@@ -216,6 +216,8 @@ def _merge(uow: SqlUnitOfWork, clock: Clock, *, actor: Actor, ending: Referral, 
         staying.received_on, staying.assessment_due = ending.received_on, ending.assessment_due
     staying.updated_at = now
     ending.status, ending.merged_into_id, ending.updated_at = decision.to_status, staying.id, now
+    if decision.ends_referral:
+        uow.referrals.settle_alerts(ending.id, now)
     uow.record_event(ReferralEvent(
         referral_id=staying.id, action=action, from_status=staying.status, to_status=staying.status,
         actor_id=actor.user_id, actor_org_id=actor.organisation_id, at=now,

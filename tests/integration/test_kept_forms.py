@@ -155,6 +155,22 @@ def test_a_decision_posted_after_the_session_ended_comes_back_filled_in(app, wor
     assert bup.get(f"{page}/avslag").headers["Location"] == page
 
 
+def test_an_answer_to_bup_posted_after_the_session_ended_comes_back_filled_in(app, world):
+    referral = world.referral_in("information_requested")
+    gp = Browser(app, "gp")
+    page = f"/henvisninger/{referral['id']}"
+    answer = "Plagene startet etter flyttingen i august; skolen har meldt fravær to dager i uken."
+    kept_after_the_session_ended(gp, f"{page}/svar", {"text": answer}, page=page)
+
+    assert sign_in(gp, "gp").headers["Location"] == f"{page}/svar"
+    shown = parse(gp.get(f"{page}/svar"))
+    assert field_value(shown, "text") == answer
+    assert "Det du skrev er fylt inn igjen" in shown.text
+    assert world.get("gp", f"/api/v1/referrals/{referral['id']}").json["status"] == "information_requested"
+    # Given back once; without a kept form the form's address leads to the referral page.
+    assert gp.get(f"{page}/svar").headers["Location"] == page
+
+
 def test_a_session_past_its_longest_life_keeps_the_form_too(app, world):
     nurse = Browser(app, "nurse_bergen")
     referral_id = start_draft(nurse, world)

@@ -1,4 +1,6 @@
-"""The referrer's actions on the referral page: answer BUP's questions, withdraw the referral."""
+"""The referrer's actions on the referral page: answer BUP's questions, withdraw the referral, name a contact,
+record a move. Each form's address also answers GET, which shows the form its user posted as their session ended,
+filled in again (web/kept_forms.py), or leads to the referral page."""
 
 from __future__ import annotations
 
@@ -16,6 +18,7 @@ from referral_service.services.referrals.actions import take_action
 from referral_service.services.referrals.drafts import update_municipal_contacts
 from referral_service.services.referrals.move import record_move
 from referral_service.services.referrals.page import referral_page
+from referral_service.web import kept_forms
 from referral_service.web.blueprint import web
 from referral_service.web.forms import decisions
 from referral_service.web.forms.decisions import ActionForm, FilledForm
@@ -41,13 +44,13 @@ def referral_detail_page(page, **extra):
                            version_field=VERSION_FIELD, **extra)
 
 
-@web.post("/henvisninger/<referral_id>/svar")
+@web.route("/henvisninger/<referral_id>/svar", methods=["GET", "POST"])
 @login_required
 def answer_bup(referral_id: str):
     return _act(referral_id, decisions.ANSWER)
 
 
-@web.post("/henvisninger/<referral_id>/kontakt")
+@web.route("/henvisninger/<referral_id>/kontakt", methods=["GET", "POST"])
 @login_required
 def add_municipal_contact(referral_id: str):
     """The referring side names one more person in the municipality around the child, after submission too."""
@@ -78,14 +81,14 @@ def move_to(referral_id: str) -> Callable[[dict[str, Any], str | None], Any]:
     return move
 
 
-@web.post("/henvisninger/<referral_id>/flytting")
+@web.route("/henvisninger/<referral_id>/flytting", methods=["GET", "POST"])
 @login_required
 def record_move_on_referral(referral_id: str):
     """The referring side records that the family has moved; an open task goes with the child."""
     return _act(referral_id, decisions.MOVE, move_to(referral_id))
 
 
-@web.post("/henvisninger/<referral_id>/trekk-tilbake")
+@web.route("/henvisninger/<referral_id>/trekk-tilbake", methods=["GET", "POST"])
 @login_required
 def withdraw_referral(referral_id: str):
     return _act(referral_id, decisions.WITHDRAW)
@@ -104,6 +107,8 @@ def _act(referral_id: str, form: ActionForm, do: Callable[[dict[str, Any], str |
     """Parse the form, do what it asks (the form's lifecycle action unless `do` is given), and go back to the
     referral page (or show it again with errors). A referral that changed meanwhile is shown as it is now, with
     a notice: the referrer's forms are short."""
+    if request.method == "GET":
+        return _show_kept(referral_id, form)
     filled = form.parse(request.form)
     if not filled.valid:
         return _page_with_errors(referral_id, filled)
@@ -118,8 +123,23 @@ def _act(referral_id: str, form: ActionForm, do: Callable[[dict[str, Any], str |
     return redirect(url_for("web.referral_detail", referral_id=referral_id))
 
 
+def _show_kept(referral_id: str, form: ActionForm):
+    posted = kept_forms.restored_form()
+    if posted is None:
+        return redirect(url_for("web.referral_detail", referral_id=referral_id), code=303)
+    flash(kept_forms.RESTORED, "info")
+    # What was typed, not yet judged: the errors come when it is sent again.
+    page = referral_page(unit_of_work(), actor=web_actor(), referral_id=referral_id,
+                         window_months=deps().deadlines.repeat_window_months)
+    return referral_detail_page(page, failed=form.action, action_values=form.parse(posted).values)
+
+
 def _page_with_errors(referral_id: str, filled: FilledForm):
     page = referral_page(unit_of_work(), actor=web_actor(), referral_id=referral_id,
                              window_months=deps().deadlines.repeat_window_months)
     return referral_detail_page(page, failed=filled.form.action, action_errors=filled.errors,
                                 action_values=filled.values), 422
+
+
+for _form, _endpoint, _key, _variant in REFERRER_FORMS:
+    kept_forms.restorable(_endpoint)

@@ -72,8 +72,10 @@ def referral_parts(actor: Actor) -> list[Part]:
             # The child welfare partner reads the referral (it acts on none of it) on its basis.
             parts.append(Part(where=child_welfare_partner_clause(actor.organisation_id)))
     if actor.has_role(Role.BUP_INTAKE):
-        # A draft that joined another referral was never sent: the clinic it named never received it.
-        never_sent = (col(Referral.status) == ReferralStatus.MERGED) & col(Referral.received_on).is_(None)
+        # A draft that joined another referral, or was withdrawn, was never sent: the clinic it named never
+        # received it.
+        never_sent = (col(Referral.status).in_((ReferralStatus.MERGED, ReferralStatus.WITHDRAWN))
+                      & col(Referral.received_on).is_(None))
         parts.append(Part(where=(col(Referral.clinic_id) == actor.organisation_id)
                           & (col(Referral.status) != ReferralStatus.DRAFT) & ~never_sent))
     if is_municipal(actor):

@@ -227,6 +227,15 @@ def test_a_draft_is_not_in_the_clinics_list(world):
     assert draft in ids(world.get("gp", "/api/v1/referrals"))
 
 
+def test_a_draft_withdrawn_before_it_was_sent_never_reaches_the_clinic_it_named(world):
+    draft = world.create_referral("gp")["id"]
+    world.act("gp", draft, "withdraw", {"reason": "Familien ombestemte seg."})
+    submitted = world.referral_in("submitted")["id"]
+    assert ids(world.get("bup", "/api/v1/referrals")) == {submitted}
+    assert world.get("bup", f"/api/v1/referrals/{draft}").status_code == 404
+    assert draft in ids(world.get("gp", "/api/v1/referrals"))
+
+
 def test_another_referring_organisation_lists_none_of_these_referrals(world):
     world.referral_in("submitted")
     assert world.get("ppt", "/api/v1/referrals").json["total"] == 0

@@ -113,8 +113,10 @@ CLINIC_MAY_NOT_WITHDRAW = ("submitted", "information_requested")
 
 
 def expected_code(status: str, action: str, who: str) -> int:
-    if who == "bup" and status == "draft":
-        return 404  # a draft is not visible to the clinic
+    if who == "bup" and status in ("draft", "withdrawn"):
+        # A draft is not visible to the clinic, nor a draft withdrawn before it was sent (world.referral_in's
+        # "withdrawn"): the clinic never received it.
+        return 404
     if who == "bup" and action == "withdraw" and status in CLINIC_MAY_NOT_WITHDRAW:
         return 403
     return 200 if (status, action) in ALLOWED else 409

@@ -9,6 +9,7 @@ from referral_service.domain.alert import Alert
 from referral_service.notify.alert_texts import alert_text
 from referral_service.security.csrf import check_csrf, csrf_token
 from referral_service.services.alerts.inbox import unread_count
+from referral_service.services.views import masked_national_id
 from referral_service.web import formatting, labels
 from referral_service.web.session_auth import web_actor
 
@@ -51,6 +52,12 @@ def _deadline(value) -> str:
 @web.app_template_filter("virkedager_igjen")
 def _days_left(value):
     return formatting.working_days_left(value, today=deps().clock.today(), calendar=deps().calendar)
+
+
+@web.app_template_filter("maskert")
+def _masked(birth_date) -> str:
+    """What is shown instead of an identity number (services/views.py masked_national_id)."""
+    return masked_national_id(birth_date)
 
 
 @web.app_template_filter("varseltekst")

@@ -37,13 +37,21 @@ def submit_form(form: ActionForm, *, act: Callable[[dict[str, Any], str | None],
     return page(filled=filled, status=422)
 
 
-def _show_kept(form: ActionForm, *, page: Callable[..., Any], done_url: str) -> Any:
+def kept_values(form: ActionForm) -> dict[str, Any] | None:
+    """What the user typed in this form as their session ended, kept (web/kept_forms.py) and given back once with
+    a notice; None when nothing was kept. Not yet judged: the errors come when it is sent again."""
     posted = kept_forms.restored_form()
     if posted is None:
-        return redirect(done_url, code=303)
+        return None
     flash(kept_forms.RESTORED, "info")
-    # What was typed, not yet judged: the errors come when it is sent again.
-    return page(filled=FilledForm(form=form, values=form.parse(posted).values), status=200)
+    return form.parse(posted).values
+
+
+def _show_kept(form: ActionForm, *, page: Callable[..., Any], done_url: str) -> Any:
+    values = kept_values(form)
+    if values is None:
+        return redirect(done_url, code=303)
+    return page(filled=FilledForm(form=form, values=values), status=200)
 
 
 def register_form_posts(blueprint: Blueprint, *, path: str, posts: dict[str, tuple[str, ActionForm]],

@@ -22,7 +22,7 @@ from referral_service.web import kept_forms
 from referral_service.web.blueprint import web
 from referral_service.web.forms import decisions
 from referral_service.web.forms.decisions import ActionForm, FilledForm
-from referral_service.web.forms.submission import VERSION_FIELD
+from referral_service.web.forms.submission import VERSION_FIELD, kept_values
 from referral_service.web.session_auth import login_required, web_actor
 
 CHANGED_MEANWHILE = "Henvisningen er endret i mellomtiden. Se hva som gjelder nå, og prøv igjen om det trengs."
@@ -124,14 +124,12 @@ def _act(referral_id: str, form: ActionForm, do: Callable[[dict[str, Any], str |
 
 
 def _show_kept(referral_id: str, form: ActionForm):
-    posted = kept_forms.restored_form()
-    if posted is None:
+    values = kept_values(form)
+    if values is None:
         return redirect(url_for("web.referral_detail", referral_id=referral_id), code=303)
-    flash(kept_forms.RESTORED, "info")
-    # What was typed, not yet judged: the errors come when it is sent again.
     page = referral_page(unit_of_work(), actor=web_actor(), referral_id=referral_id,
                          window_months=deps().deadlines.repeat_window_months)
-    return referral_detail_page(page, failed=form.action, action_values=form.parse(posted).values)
+    return referral_detail_page(page, failed=form.action, action_values=values)
 
 
 def _page_with_errors(referral_id: str, filled: FilledForm):

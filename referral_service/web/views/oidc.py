@@ -61,8 +61,10 @@ def _redirect_uri(provider: OidcProvider) -> str:
     return current_app.config["PUBLIC_BASE_URL"].rstrip("/") + url_for("web.oidc_callback", provider_key=provider.key)
 
 
-@web.post("/logg-inn/<provider_key>")
+@web.get("/logg-inn/<provider_key>")
 def oidc_start(provider_key: str):
+    """A link, not a form: the page's Content-Security-Policy (form-action 'self') would stop a form's redirect to
+    the provider. Starting a sign-in changes nothing but this browser's own session."""
     provider = _provider_or_404(provider_key)
     if web_actor() is not None:
         return redirect(url_for("web.start"))

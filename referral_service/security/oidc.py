@@ -112,11 +112,13 @@ class PendingSignIn:
     nonce: str
     code_verifier: str
     started_at: str
+    #: The page the person was on their way to (a path on this site), opened after signing in.
+    next_page: str = ""
 
     @classmethod
-    def start(cls, provider: OidcProvider, *, now: datetime) -> PendingSignIn:
+    def start(cls, provider: OidcProvider, *, now: datetime, next_page: str = "") -> PendingSignIn:
         return cls(provider=provider.key, state=secrets.token_urlsafe(32), nonce=secrets.token_urlsafe(32),
-                   code_verifier=secrets.token_urlsafe(64), started_at=now.isoformat())
+                   code_verifier=secrets.token_urlsafe(64), started_at=now.isoformat(), next_page=next_page)
 
     def as_dict(self) -> dict[str, str]:
         return asdict(self)

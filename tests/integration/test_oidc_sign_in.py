@@ -12,6 +12,7 @@ from urllib.parse import parse_qs, urlencode, urlsplit, urlunsplit
 
 import pytest
 import requests
+from authlib.oauth2.rfc7636 import create_s256_code_challenge
 from sqlmodel import select
 
 from config import ConfigurationError, load_config
@@ -270,3 +271,32 @@ def test_an_hpr_number_is_digits(world):
         "password": "et-langt-passord-2026", "organisation_id": world.orgs["gp"].id, "roles": ["referrer"],
         "hpr_number": "12ab"})
     assert response.status_code == 422 and "hpr_number" in response.json["errors"]
+
+
+# --- the request to the provider ----------------------------------------------------------------------------
+
+def test_the_provider_is_asked_for_a_code_with_a_pkce_challenge_state_and_nonce(browser):
+    query = parse_qs(urlsplit(start(browser, "helseid")).query)
+    with browser.session_transaction() as session:
+        (started,) = session["oidc_pending"].values()
+    assert query["response_type"] == ["code"] and query["client_id"] == ["henvisning-helseid"]
+    assert query["state"] == [started["state"]] and query["nonce"] == [started["nonce"]]
+    assert query["code_challenge_method"] == ["S256"]
+    assert query["code_challenge"] == [create_s256_code_challenge(started["code_verifier"])]
+    assert query["redirect_uri"] == [f"{PUBLIC}/logg-inn/helseid/tilbake"]
+
+
+def test_the_page_the_person_was_going_to_opens_after_signing_in(browser, provider):
+    provider.set_claims("entra-videre", {"email": USERS["gp"]})
+    page = browser.get("/logg-inn?next=/varsler").get_data(as_text=True)
+    assert 'href="/logg-inn/entra?next=/varsler"' in page
+    authorize = browser.get("/logg-inn/entra?next=/varsler").headers["Location"]
+    response = browser.get(sign_in_at_provider(authorize, "entra-videre"))
+    assert urlsplit(response.headers["Location"]).path == "/varsler"
+
+
+def test_a_next_page_on_another_site_is_not_followed(browser, provider):
+    provider.set_claims("entra-borte", {"email": USERS["gp"]})
+    authorize = browser.get("/logg-inn/entra?next=//evil.example/").headers["Location"]
+    response = browser.get(sign_in_at_provider(authorize, "entra-borte"))
+    assert response.headers["Location"] == "/"

@@ -38,34 +38,37 @@ class OidcPolicy:
     timeout_seconds: float
 
 
-def start_sign_in(provider: OidcProvider, *, clock: Clock, policy: OidcPolicy,
-                  redirect_uri: str) -> tuple[PendingSignIn, str]:
+def start_sign_in(provider: OidcProvider, *, clock: Clock, policy: OidcPolicy, redirect_uri: str,
+                  next_page: str = "") -> tuple[PendingSignIn, str]:
     """A new sign-in (to keep in the browser's session) and the provider's address to send the browser to."""
     try:
         metadata = oidc_client.provider_metadata(provider, timeout=policy.timeout_seconds)
     except SignInRefused as refused:
         log.warning("oidc sign-in could not start", extra={"provider": provider.key, "reason": refused.reason})
         raise
-    pending = PendingSignIn.start(provider, now=clock.now())
+    pending = PendingSignIn.start(provider, now=clock.now(), next_page=next_page)
     return pending, oidc_client.authorization_url(provider, metadata, pending, redirect_uri=redirect_uri)
 
 
 def finish_sign_in(session: Session, *, provider: OidcProvider, pending: dict[str, dict[str, str]],
-                   callback: dict[str, str], clock: Clock, policy: OidcPolicy, redirect_uri: str) -> User:
-    """The user the provider's answer names. `pending` is the session's started sign-ins (the state is removed from
-    it whatever happens: it is good once); `callback` the query the provider sent the browser back with."""
+                   callback: dict[str, str], clock: Clock, policy: OidcPolicy,
+                   redirect_uri: str) -> tuple[User, str]:
+    """The user the provider's answer names, and the page they were on their way to ("" for none). `pending` is
+    the session's started sign-ins (the state is removed from it whatever happens: it is good once); `callback`
+    the query the provider sent the browser back with."""
     try:
         user = _signed_in_user(session, provider=provider, pending=pending, callback=callback, clock=clock,
                                policy=policy, redirect_uri=redirect_uri)
     except SignInRefused as refused:
         log.warning("oidc sign-in refused", extra={"provider": provider.key, "reason": refused.reason})
         raise
-    log.info("oidc sign-in", extra={"provider": provider.key, "user_id": user.id})
+    log.info("oidc sign-in", extra={"provider": provider.key, "user_id": user[0].id})
     return user
 
 
 def _signed_in_user(session: Session, *, provider: OidcProvider, pending: dict[str, dict[str, str]],
-                    callback: dict[str, str], clock: Clock, policy: OidcPolicy, redirect_uri: str) -> User:
+                    callback: dict[str, str], clock: Clock, policy: OidcPolicy,
+                    redirect_uri: str) -> tuple[User, str]:
     started = take_pending(pending, provider=provider, state=callback.get("state"), now=clock.now(),
                            within=policy.sign_in_within)
     if callback.get("error"):
@@ -79,7 +82,7 @@ def _signed_in_user(session: Session, *, provider: OidcProvider, pending: dict[s
     claims = validated_id_token(id_token, provider=provider,
                                 keys=oidc_client.signing_keys(metadata, timeout=policy.timeout_seconds),
                                 nonce=started.nonce, now=clock.now(), leeway_seconds=policy.leeway_seconds)
-    return user_for_claims(session, provider=provider, claims=claims)
+    return user_for_claims(session, provider=provider, claims=claims), started.next_page
 
 
 def user_for_claims(session: Session, *, provider: OidcProvider, claims: dict[str, Any]) -> User:

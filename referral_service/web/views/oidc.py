@@ -15,6 +15,7 @@ from referral_service.services.admin.oidc import OidcPolicy, finish_sign_in, sta
 from referral_service.web.blueprint import web
 from referral_service.web.kept_forms import page_after_sign_in
 from referral_service.web.session_auth import sign_in, web_actor
+from referral_service.web.views.auth import _safe_next as safe_next
 
 #: The session's started sign-ins by state; a few at most (another tab may have started one too).
 PENDING = "oidc_pending"
@@ -70,7 +71,8 @@ def oidc_start(provider_key: str):
         return redirect(url_for("web.start"))
     try:
         pending, address = start_sign_in(provider, clock=deps().clock, policy=_setup().policy,
-                                         redirect_uri=_redirect_uri(provider))
+                                         redirect_uri=_redirect_uri(provider),
+                                         next_page=safe_next(request.args.get("next")) or "")
     except SignInRefused:
         return render_template("oidc_refused.html", provider=provider, unknown_person=False), 502
     started = dict(list(session.get(PENDING, {}).items())[-(MAX_PENDING - 1):])
@@ -84,15 +86,17 @@ def oidc_callback(provider_key: str):
     provider = _provider_or_404(provider_key)
     pending = dict(session.get(PENDING, {}))
     try:
-        user = finish_sign_in(db_session(), provider=provider, pending=pending, callback=request.args.to_dict(),
-                              clock=deps().clock, policy=_setup().policy, redirect_uri=_redirect_uri(provider))
+        user, next_page = finish_sign_in(db_session(), provider=provider, pending=pending,
+                                         callback=request.args.to_dict(), clock=deps().clock, policy=_setup().policy,
+                                         redirect_uri=_redirect_uri(provider))
     except SignInRefused as refused:
         session[PENDING] = pending  # the state is used up, whatever the outcome
         unknown_person = refused.reason == "unknown_subject"
         return render_template("oidc_refused.html", provider=provider, unknown_person=unknown_person), \
             403 if unknown_person else 400
     sign_in(user)  # a fresh session: the other started sign-ins go with the old one
-    return redirect(page_after_sign_in(user.id) or url_for("web.start"))
+    # As after a password: a form the session ended under first, then where they were going.
+    return redirect(page_after_sign_in(user.id) or safe_next(next_page) or url_for("web.start"))
 
 
 @web.app_context_processor

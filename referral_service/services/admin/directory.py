@@ -67,7 +67,9 @@ def create_user(uow: SqlUnitOfWork, *, actor: Actor | None, email: str, name: st
             errors["organisation_id"] = ["No such organisation."]
         if session.exec(select(func.count()).select_from(User).where(User.email == email)).one():
             errors["email"] = ["A user with this e-mail address already exists."]
-        if hpr_number and session.exec(select(func.count()).select_from(User)
+        if hpr_number is not None and not (hpr_number.isascii() and hpr_number.isdigit() and 4 <= len(hpr_number) <= 9):
+            errors["hpr_number"] = ["An HPR number is 4 to 9 digits."]
+        elif hpr_number and session.exec(select(func.count()).select_from(User)
                                        .where(User.hpr_number == hpr_number)).one():
             errors["hpr_number"] = ["A user with this HPR number already exists."]
         if len(password) < MIN_PASSWORD_LENGTH:

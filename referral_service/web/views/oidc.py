@@ -90,10 +90,11 @@ def oidc_callback(provider_key: str):
                                          callback=request.args.to_dict(), clock=deps().clock, policy=_setup().policy,
                                          redirect_uri=_redirect_uri(provider))
     except SignInRefused as refused:
-        session[PENDING] = pending  # the state is used up, whatever the outcome
         unknown_person = refused.reason == "unknown_subject"
         return render_template("oidc_refused.html", provider=provider, unknown_person=unknown_person), \
             403 if unknown_person else 400
+    finally:
+        session[PENDING] = pending  # the state is used up, whatever the outcome
     sign_in(user)  # a fresh session: the other started sign-ins go with the old one
     # As after a password: a form the session ended under first, then where they were going.
     return redirect(page_after_sign_in(user.id) or safe_next(next_page) or url_for("web.start"))

@@ -5,6 +5,7 @@ an existing, active user is found by HPR number or e-mail, and every other answe
 
 from __future__ import annotations
 
+import json
 import logging
 import uuid
 from datetime import UTC, datetime, timedelta
@@ -300,3 +301,16 @@ def test_a_next_page_on_another_site_is_not_followed(browser, provider):
     authorize = browser.get("/logg-inn/entra?next=//evil.example/").headers["Location"]
     response = browser.get(sign_in_at_provider(authorize, "entra-borte"))
     assert response.headers["Location"] == "/"
+
+
+def test_a_provider_that_cannot_be_reached_gets_a_norwegian_page(tmp_path, database_url, provider):
+    unreachable = {**provider.settings(key="helseid", name="HelseID", user_field="hpr_number", claims=[HPR_CLAIM]),
+                   "issuer": "http://127.0.0.1:1"}
+    app = create_app(load_config("test", DATABASE_URL=database_url, DATA_DIR=str(tmp_path),
+                                 OIDC_PROVIDERS=json.dumps([unreachable]), OIDC_HTTP_TIMEOUT_SECONDS=2.0))
+    client = app.test_client()
+    response = client.get("/logg-inn/helseid")
+    assert response.status_code == 502
+    assert "Vi kunne ikke fullføre påloggingen med HelseID" in response.get_data(as_text=True)
+    with client.session_transaction() as session:
+        assert not session.get("oidc_pending")

@@ -85,6 +85,15 @@ class BaseConfig:
     # ships with the service. `referral-service municipalities update --to DIR` writes a newer one.
     MUNICIPALITY_REGISTER_DIR = ""
     LOG_LEVEL = "INFO"
+    # OIDC: sign-in through OpenID Connect providers (HelseID, the municipality's Entra ID; ID-porten later).
+    # A JSON list with one object per provider (README "Sign-in with HelseID / Entra ID"); empty: passwords only.
+    OIDC_PROVIDERS = ""
+    # A started sign-in (its state, nonce and PKCE verifier) is accepted back from the provider this long.
+    OIDC_SIGN_IN_MINUTES = 10
+    # Seconds an ID token's times may differ from the service's clock.
+    OIDC_CLOCK_LEEWAY_SECONDS = 60
+    # How long to wait for the provider's discovery document, keys and token endpoint.
+    OIDC_HTTP_TIMEOUT_SECONDS = 10.0
     #: The service's clock: None is real time. Tests pass a settable clock here; never read from the environment.
     CLOCK: Callable[[], datetime] | None = None
 

@@ -58,7 +58,8 @@ def db_upgrade() -> None:
 @click.option("--name", default="Administrator")
 @click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True)
 @click.option("--organisation-id", default=None, help="Default: the operator organisation.")
-def create_admin(email: str, name: str, password: str, organisation_id: str | None) -> None:
+@click.option("--hpr-number", default=None, help="For signing in with HelseID (the HPR number it names).")
+def create_admin(email: str, name: str, password: str, organisation_id: str | None, hpr_number: str | None) -> None:
     """Create an administrator."""
     from sqlmodel import select
 
@@ -79,7 +80,7 @@ def create_admin(email: str, name: str, password: str, organisation_id: str | No
             organisation_id = operator.id
     try:
         user = create_user(deps.unit_of_work(), actor=None, email=email, name=name, password=password,
-                           organisation_id=organisation_id, roles=[Role.ADMIN])
+                           organisation_id=organisation_id, roles=[Role.ADMIN], hpr_number=hpr_number)
     except DomainError as exc:
         raise click.ClickException(f"{exc.detail} {exc.errors or ''}") from None
     click.echo(f"Administrator {user.email} created.")

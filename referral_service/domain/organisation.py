@@ -38,6 +38,8 @@ class User(SQLModel, table=True):
     organisation_id: str = Field(foreign_key="organisation.id", index=True, max_length=36)
     roles: list[str] = Field(default_factory=list, sa_column=Column(JSONType, nullable=False))
     profession: str = Field(default="other", max_length=32)
+    # The person's number in the Health Personnel Register (HPR): HelseID's sign-in names the user by it.
+    hpr_number: str | None = Field(default=None, max_length=9, unique=True, index=True)
     active: bool = True
     failed_logins: int = 0
     locked_until: datetime | None = Field(default=None, sa_type=UTCDateTime)

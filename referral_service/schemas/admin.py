@@ -51,6 +51,8 @@ class UserIn(Schema):
                         validate=validate.Length(min=1))
     profession = fields.String(load_default=Profession.OTHER.value,
                                validate=validate.OneOf([p.value for p in Profession]))
+    #: The Health Personnel Register number HelseID names the person by (security/oidc.py).
+    hpr_number = fields.String(allow_none=True, validate=validate.Regexp(r"^[0-9]{4,9}$"))
 
 
 class UserOut(Schema):

@@ -54,7 +54,8 @@ def list_organisations(session: Session, *, actor: Actor, page: int, per_page: i
 
 
 def create_user(uow: SqlUnitOfWork, *, actor: Actor | None, email: str, name: str, password: str,
-                organisation_id: str, roles: list[str], profession: str = Profession.OTHER) -> User:
+                organisation_id: str, roles: list[str], profession: str = Profession.OTHER,
+                hpr_number: str | None = None) -> User:
     """Create a user; `actor` None is the command line (create-admin, seed-demo)."""
     with uow:
         session = uow.session
@@ -66,6 +67,11 @@ def create_user(uow: SqlUnitOfWork, *, actor: Actor | None, email: str, name: st
             errors["organisation_id"] = ["No such organisation."]
         if session.exec(select(func.count()).select_from(User).where(User.email == email)).one():
             errors["email"] = ["A user with this e-mail address already exists."]
+        if hpr_number is not None and not (hpr_number.isascii() and hpr_number.isdigit() and 4 <= len(hpr_number) <= 9):
+            errors["hpr_number"] = ["An HPR number is 4 to 9 digits."]
+        elif hpr_number and session.exec(select(func.count()).select_from(User)
+                                       .where(User.hpr_number == hpr_number)).one():
+            errors["hpr_number"] = ["A user with this HPR number already exists."]
         if len(password) < MIN_PASSWORD_LENGTH:
             errors["password"] = [f"At least {MIN_PASSWORD_LENGTH} characters."]
         if not roles or any(role not in set(Role) for role in roles):
@@ -73,7 +79,8 @@ def create_user(uow: SqlUnitOfWork, *, actor: Actor | None, email: str, name: st
         if errors:
             raise InvalidData("The user cannot be created.", errors=errors)
         user = User(email=email, name=name.strip(), password_hash=hash_password(password),
-                    organisation_id=organisation_id, roles=sorted(set(roles)), profession=profession)
+                    organisation_id=organisation_id, roles=sorted(set(roles)), profession=profession,
+                    hpr_number=hpr_number or None)
         session.add(user)
         uow.commit()
         return user

@@ -41,6 +41,9 @@ def check_signing_secret(value: str) -> None:
     lowered = value.lower()
     if any(word in lowered for word in PLACEHOLDER_WORDS):
         raise WeakSecret("looks like a placeholder, not a random value")
+    trigrams = [value[i:i + 3] for i in range(len(value) - 2)]
+    if len(set(trigrams)) < 0.75 * len(trigrams):  # a random value of this length hardly repeats any
+        raise WeakSecret("repeats itself, so it is not random")
     if shannon_bits(value) < MIN_SECRET_BITS:
         raise WeakSecret(f"is too regular to be random (under {MIN_SECRET_BITS} bits of entropy)")
 

@@ -32,6 +32,8 @@ def kept_secret(folder: Path, name: str, make: Callable[[], str]) -> str:
     path = folder / name
     existing = _read(path)
     if existing:
+        if path.stat().st_mode & 0o077:  # copied or restored from a backup with looser rights: only the owner reads
+            path.chmod(0o600)
         return existing
     folder.mkdir(mode=0o700, parents=True, exist_ok=True)
     temporary = folder / f".{name}.{os.getpid()}.{os.urandom(4).hex()}"

@@ -71,6 +71,17 @@ def test_no_secret_is_a_constant_in_the_settings_classes(tmp_path):
     assert config.SECRET_KEY != OLD_CONSTANT
 
 
+def test_a_secret_file_others_could_read_is_made_private_again_and_still_used(tmp_path):
+    first = load_config("development", DATA_DIR=str(tmp_path))
+    path = keys_folder(tmp_path) / "SECRET_KEY"
+    path.chmod(0o644)
+
+    again = load_config("development", DATA_DIR=str(tmp_path))
+
+    assert again.SECRET_KEY == first.SECRET_KEY
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+
+
 def test_a_value_in_the_environment_wins_over_the_file(tmp_path, monkeypatch):
     load_config("development", DATA_DIR=str(tmp_path))
     chosen = new_signing_secret()

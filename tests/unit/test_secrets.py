@@ -125,7 +125,8 @@ def test_production_refuses_a_weak_signing_secret_naming_the_setting_not_the_val
 
 
 @pytest.mark.parametrize("malformed", ["notakey", "x", new_signing_secret(), f"{new_fernet_key()},notakey",
-                                       "YWJj" * 11])
+                                       "YWJj" * 11],
+                         ids=["notakey", "x", "a-signing-secret", "a-key-then-notakey", "33-bytes"])
 def test_production_refuses_an_identity_key_that_is_not_fernet_keys(malformed):
     with pytest.raises(ConfigurationError) as refused:
         production(ID_ENCRYPTION_KEY=malformed).validate()

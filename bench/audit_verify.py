@@ -24,12 +24,14 @@ from types import ModuleType
 
 from sqlalchemy import text
 
+from config.secret_strength import new_signing_secret
 from referral_service.db import Database
 from referral_service.migrations import upgrade
 from referral_service.security.access_log import append_rows
 from referral_service.services.admin.audit import verify_access_log
 
-SECRET = "bench-secret"
+#: Signs the checkpoints this run seals and verifies (in this process only).
+SECRET = new_signing_secret()
 
 
 def fill(database: Database, rows: int, *, start: datetime, batch: int = 5000) -> None:

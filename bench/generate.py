@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import bisect
 import json
+import os
 import random
 import sys
 import time
@@ -28,7 +29,7 @@ from bench.generator.directory import Place, build_directory, created_at
 from bench.generator.referrals import FAMILY, GIVEN, Child, write_referral
 from bench.generator.world import World, is_working_day
 from bench.generator.writer import BulkWriter
-from config.settings import BaseConfig, DevelopmentConfig
+from config.settings import BaseConfig
 from referral_service.db import build_engine
 from referral_service.demo import seed_demo
 from referral_service.domain import models  # noqa: F401 - registers every table for count_rows
@@ -36,7 +37,7 @@ from referral_service.domain.child import Child as ChildTable
 from referral_service.domain.national_id import make_national_id
 from referral_service.domain.organisation import Organisation, User
 from referral_service.migrations import upgrade
-from referral_service.security.identity_crypto import IdentityVault, master_key_from
+from referral_service.security.identity_crypto import IdentityVault
 from referral_service.security.passwords import hash_password
 from referral_service.services.dashboard_counts import rebuild_counts
 from referral_service.services.dashboard_facts import CountingRules
@@ -113,7 +114,7 @@ def creation_moments(world: World, *, today: date, years: int, count: int) -> li
     return sorted(world.office_hours(world.rng.choice(working)) for _ in range(count))
 
 
-def generate(url: str, *, years: int, scale: float, seed: int, today: date, secret_key: str,
+def generate(url: str, *, years: int, scale: float, seed: int, today: date, id_encryption_key: str,
              log: Any = sys.stderr, workers: int = 1) -> dict[str, Any]:
     """The whole data set; with several workers (SQLite only) the referrals are written by that many processes
     into shards that are then merged, and the access log chained once over all of them."""
@@ -137,7 +138,7 @@ def generate(url: str, *, years: int, scale: float, seed: int, today: date, secr
     for row in directory.users:
         writer.add(User.__table__, row)  # type: ignore[attr-defined]
     writer.flush()
-    vault = IdentityVault(master_key_from(DevelopmentConfig({"SECRET_KEY": secret_key})))
+    vault = IdentityVault(id_encryption_key)
     moments = creation_moments(world, today=today, years=years, count=round(REFERRALS_A_YEAR * scale * years))
     if workers > 1 and engine.dialect.name == "sqlite":
         from bench.generator.shards import write_in_shards
@@ -194,11 +195,12 @@ def main(argv: list[str] | None = None) -> int:
                         help="the service's today: data lies in the years before it (default: today)")
     parser.add_argument("--workers", type=int, default=1,
                         help="SQLite only: write the referrals in this many processes, then merge (default 1)")
-    parser.add_argument("--secret-key", default=DevelopmentConfig.SECRET_KEY,
-                        help="the SECRET_KEY the service will run with (the identity numbers' key derives from it)")
+    parser.add_argument("--id-encryption-key", default=os.environ.get("REFERRAL_ID_ENCRYPTION_KEY", ""),
+                        help="the REFERRAL_ID_ENCRYPTION_KEY the service will run with (default: that variable; "
+                             "`referral-service keys new` makes one)")
     args = parser.parse_args(argv)
     result = generate(args.url, years=args.years, scale=args.scale, seed=args.seed, today=args.today,
-                      secret_key=args.secret_key, workers=args.workers)
+                      id_encryption_key=args.id_encryption_key, workers=args.workers)
     print(json.dumps(result, indent=2))
     return 0
 

@@ -33,9 +33,11 @@ from bench.generate import generate
 from bench.generator.to_postgres import copy_to_postgres
 from bench.harness import Baseline, service_env, start_serve
 from bench.loop_latency import ROOT, Served
+from config.secret_strength import new_fernet_key
 
 RESULTS = ROOT / "bench" / "results" / "latest.json"
-SECRET = "development-only-secret-not-for-production"  # the key `serve` derives identity numbers' keys from
+#: The identity numbers' key the data is generated with and `serve` runs with: the environment's, else a new one.
+ID_KEY = os.environ.get("REFERRAL_ID_ENCRYPTION_KEY") or new_fernet_key()
 PARTS = ("a", "b", "c", "d", "e", "f")
 #: The scheduler's own sweep and reconciler stay out of (a)-(c); (e) runs them on purpose.
 EFFORTS = {"full": parts.Effort(), "quick": parts.Effort(rounds=3, pairs=10, reads=10, pages=3),
@@ -83,7 +85,7 @@ def databases(backend: str, workdir: Path, *, years: int, scale: float, small_sc
         else:
             log(f"{backend}: generating the small database (1 year x {small_scale})")
             info = {"small": generate(small, years=1, scale=small_scale, seed=7, today=date.today(),
-                                      secret_key=SECRET, log=open(os.devnull, "w"))}  # noqa: SIM115
+                                      id_encryption_key=ID_KEY, log=open(os.devnull, "w"))}  # noqa: SIM115
         info["small_url"] = small
         if not need_big:
             big = ""
@@ -96,8 +98,8 @@ def databases(backend: str, workdir: Path, *, years: int, scale: float, small_sc
         else:
             log(f"{backend}: generating the {years}-year database (x {scale})")
             source = f"sqlite:///{workdir / 'big.sqlite'}"
-            info["big"] = generate(source, years=years, scale=scale, seed=11, today=date.today(), secret_key=SECRET,
-                                   log=sys.stderr, workers=2)
+            info["big"] = generate(source, years=years, scale=scale, seed=11, today=date.today(),
+                                   id_encryption_key=ID_KEY, log=sys.stderr, workers=2)
             if backend == "postgres":
                 copy_to_postgres(source, big, log=sys.stderr)
         info["big_url"], info["prepared_seconds"] = big, round(time.monotonic() - started, 1)
@@ -148,7 +150,8 @@ def run_backend(backend: str, workdir: Path, args: argparse.Namespace, effort: p
                    big_url=args.big_sqlite if backend == "sqlite" else args.big_postgres,
                    small_url=args.small_sqlite if backend == "sqlite" else args.small_postgres,
                    need_big=bool(wanted & {"c", "e"})) as dbs, ExitStack() as stack:
-        small_env = service_env(workdir / "small", dbs["small_url"], **QUIET_SCHEDULER)
+        small_env = service_env(workdir / "small", dbs["small_url"], REFERRAL_ID_ENCRYPTION_KEY=ID_KEY,
+                                **QUIET_SCHEDULER)
         small = start_serve(small_env, workdir / "small")
         stack.callback(small.stop)
         under_load: list[float] = []
@@ -166,7 +169,7 @@ def run_backend(backend: str, workdir: Path, args: argparse.Namespace, effort: p
             if "f" in wanted:
                 rows += parts.memory(small, under_load, idle=idle_memory[0]["measured"])
         if wanted & {"c", "e"}:
-            big_env = service_env(workdir / "big", dbs["big_url"], **QUIET_SCHEDULER)
+            big_env = service_env(workdir / "big", dbs["big_url"], REFERRAL_ID_ENCRYPTION_KEY=ID_KEY, **QUIET_SCHEDULER)
             log(f"{backend}: starting serve on the {args.years}-year database")
             big: Served = start_serve(big_env, workdir / "big")
             stack.callback(big.stop)

@@ -26,6 +26,7 @@ def load_config(env: str | None = None, **overrides: object) -> BaseConfig:
     if name not in CONFIGS:
         raise ConfigurationError(f"REFERRAL_ENV must be one of {', '.join(CONFIGS)}, not {name!r}")
     config = CONFIGS[name](overrides)
+    config.keep_secrets()
     config.validate()
     return config
 

@@ -8,6 +8,12 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from config.secret_files import fill_from_data_dir
+from config.secret_strength import WeakSecret, check_signing_secret, parse_fernet_keys
+
+#: The secrets every environment needs (production from its environment, the others from DATA_DIR/keys if unset).
+SECRET_NAMES = ("SECRET_KEY", "ID_ENCRYPTION_KEY", "AUDIT_KEY")
+
 
 class ConfigurationError(RuntimeError):
     """The settings are incomplete or unsafe for this environment."""
@@ -35,8 +41,8 @@ class BaseConfig:
     DATA_DIR = "var"
     DATABASE_URL = ""  # empty: SQLite in DATA_DIR
     BROKER_URL = ""  # empty: the embedded transport in DATA_DIR
-    SECRET_KEY = ""
-    ID_ENCRYPTION_KEY = ""  # base64 urlsafe 32 bytes; derived from SECRET_KEY outside production
+    SECRET_KEY = ""  # session cookies, CSRF tokens, list cursors; outside production made in DATA_DIR/keys
+    ID_ENCRYPTION_KEY = ""  # one or more Fernet keys, comma-separated, newest first; outside production as above
     SMTP_HOST = "127.0.0.1"
     SMTP_PORT = 8025
     SMTP_SENDER = "ikke-svar@henvisning.example"
@@ -94,6 +100,9 @@ class BaseConfig:
     OIDC_CLOCK_LEEWAY_SECONDS = 60
     # How long to wait for the provider's discovery document, keys and token endpoint.
     OIDC_HTTP_TIMEOUT_SECONDS = 10.0
+    # Secrets (issue 13, part A). Outside production a secret left empty is made on first start and kept in
+    # DATA_DIR/keys (config/secret_files.py); production takes them from the environment and checks their strength.
+    AUDIT_KEY = ""  # the access log's HMAC chain and its checkpoints (>= 32 random characters)
     #: The service's clock: None is real time. Tests pass a settable clock here; never read from the environment.
     CLOCK: Callable[[], datetime] | None = None
 
@@ -103,6 +112,8 @@ class BaseConfig:
                 setattr(self, name, _env(name, getattr(type(self), name)))
         for name, value in (overrides or {}).items():
             setattr(self, name.upper(), value)
+        #: Where each secret came from ('environment' or its file), for `serve` to say; set by keep_secrets.
+        self.secret_sources: dict[str, str] = {}
         data_dir = Path(self.DATA_DIR).resolve()
         self.DATA_DIR = str(data_dir)
         if not self.DATABASE_URL:
@@ -112,10 +123,24 @@ class BaseConfig:
     def is_production(self) -> bool:
         return self.ENV == "production"
 
+    def keep_secrets(self) -> None:
+        """Fill the secrets left empty from DATA_DIR/keys, making them on first start (not in production)."""
+        self.secret_sources = fill_from_data_dir(self, self.DATA_DIR)
+
     def validate(self) -> None:
         """Refuse settings that are unsafe for this environment."""
-        if not self.SECRET_KEY:
-            raise ConfigurationError("REFERRAL_SECRET_KEY must be set")
+        for name in SECRET_NAMES:
+            if not getattr(self, name):
+                raise ConfigurationError(f"REFERRAL_{name} must be set")
+        self._check_identity_keys()
+
+    def _check_identity_keys(self) -> None:
+        """Malformed identity keys are refused everywhere: no environment can encrypt with them."""
+        try:
+            parse_fernet_keys(self.ID_ENCRYPTION_KEY)
+        except WeakSecret as exc:
+            raise ConfigurationError(f"REFERRAL_ID_ENCRYPTION_KEY is refused: {exc}; "
+                                     "`referral-service keys new` makes a key") from None
 
     def as_flask_config(self) -> dict[str, object]:
         values = {name: getattr(self, name) for name in dir(self) if name.isupper()}
@@ -127,7 +152,6 @@ class DevelopmentConfig(BaseConfig):
     """The embedded default: SQLite and the embedded broker in DATA_DIR."""
 
     ENV = "development"
-    SECRET_KEY = "development-only-secret-not-for-production"
     SMTP_HOST = ""  # no server needed: alert e-mails are written to DATA_DIR/mail as .eml files
 
 
@@ -135,7 +159,6 @@ class TestConfig(BaseConfig):
     """Tests: anything that must not be reached points at an address that fails loudly."""
 
     ENV = "test"
-    SECRET_KEY = "test-only-secret"
     SMTP_HOST = "127.0.0.1"
     SMTP_PORT = 1  # nothing listens there: a test that sends mail must start its own server
     LOG_LEVEL = "WARNING"
@@ -148,16 +171,27 @@ class ProductionConfig(BaseConfig):
     ALLOW_SYNTHETIC_IDS = False
     ALLOW_SWEEP_AT = False
 
+    def keep_secrets(self) -> None:
+        """Production's secrets come from its environment only, never from files it made itself."""
+        self.secret_sources = {name: "environment" for name in SECRET_NAMES if getattr(self, name)}
+
     def validate(self) -> None:
         missing = [
             f"REFERRAL_{name}"
-            for name in ("SECRET_KEY", "ID_ENCRYPTION_KEY", "BROKER_URL", "SMTP_HOST")
+            for name in (*SECRET_NAMES, "BROKER_URL", "SMTP_HOST")
             if not getattr(self, name)
         ]
         if self.DATABASE_URL.startswith("sqlite"):
             missing.append("REFERRAL_DATABASE_URL (PostgreSQL)")
         if missing:
             raise ConfigurationError("production refuses to start without " + ", ".join(missing))
+        for name in ("SECRET_KEY", "AUDIT_KEY"):
+            try:
+                check_signing_secret(getattr(self, name))
+            except WeakSecret as exc:
+                raise ConfigurationError(f"production refuses REFERRAL_{name}: it {exc}; "
+                                         "`referral-service keys new --signing` makes a random one") from None
+        self._check_identity_keys()
         if self.ALLOW_SYNTHETIC_IDS:
             raise ConfigurationError("synthetic identity numbers are never allowed in production")
         if self.ALLOW_SWEEP_AT:

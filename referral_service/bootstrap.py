@@ -18,7 +18,7 @@ from referral_service.domain.municipalities import MunicipalityRegister, load_re
 from referral_service.domain.types import utcnow
 from referral_service.notify.mailer import FileMailer, Mailer, SmtpMailer
 from referral_service.outbox_bell import OutboxBell
-from referral_service.security.identity_crypto import IdentityVault, master_key_from
+from referral_service.security.identity_crypto import IdentityVault
 from referral_service.security.identity_numbers import IdentityNumbers
 from referral_service.services.admin.auth import LoginPolicy
 from referral_service.services.alerts.delivery import EmailSettings
@@ -90,7 +90,7 @@ def build(config: BaseConfig) -> Dependencies:
             check_in_after_months=config.CHECK_IN_AFTER_MONTHS,
             check_in_escalate_after_working_days=config.CHECK_IN_ESCALATE_AFTER_WORKING_DAYS,
         ),
-        identity=IdentityNumbers(vault=IdentityVault(master_key_from(config)),
+        identity=IdentityNumbers(vault=IdentityVault(config.ID_ENCRYPTION_KEY),
                                  allow_synthetic_ids=config.ALLOW_SYNTHETIC_IDS, clock=clock),
         referrers=ReferrerPolicy(always=tuple(config.ALWAYS_REFERRING_PROFESSIONS),
                                  conditional=tuple(config.CONDITIONALLY_REFERRING_PROFESSIONS)),

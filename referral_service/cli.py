@@ -121,6 +121,7 @@ def serve(host: str, port: int, threads: int) -> None:
     # SIGTERM ends the web server like Ctrl-C, so the worker is stopped with it.
     signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
     log.info("serving", extra={"host": host, "port": port})
+    _say_where_the_keys_are(config)
     click.echo(f"Serving on http://{host}:{port}  (API docs: http://{host}:{port}/api/docs)")
     try:
         waitress_serve(app, host=host, port=port, threads=threads, ident="referral-service")
@@ -128,6 +129,13 @@ def serve(host: str, port: int, threads: int) -> None:
         pass
     finally:
         worker.stop()
+
+
+def _say_where_the_keys_are(config: BaseConfig) -> None:
+    """Name where each secret is kept (never its value), so an operator knows what to back up and guard."""
+    for name, source in sorted(config.secret_sources.items()):
+        where = "from the environment" if source == "environment" else f"kept in {source} (mode 0600; back it up)"
+        click.echo(f"{name}: {where}")
 
 
 @main.command()
@@ -235,3 +243,40 @@ def municipalities_update(source: str | None, folder: str | None, on: str | None
     klass.write_register(target, rows, changes, source=base, on=day)
     in_force = sum(1 for m in rows if m.in_force(day))
     click.echo(f"The register in {target} holds {in_force} municipalities in force on {day.isoformat()}.")
+
+
+@main.group()
+def keys() -> None:
+    """The identity-number keys: make a new one, rotate to it (README, "Key rotation")."""
+
+
+@keys.command("new")
+@click.option("--signing", is_flag=True, help="A random SECRET_KEY or AUDIT_KEY instead of a Fernet key.")
+def keys_new(signing: bool) -> None:
+    """Print a new random key (a Fernet key for REFERRAL_ID_ENCRYPTION_KEY, or with --signing a signing secret)."""
+    from config.secret_strength import new_fernet_key, new_signing_secret
+
+    click.echo(new_signing_secret() if signing else new_fernet_key())
+
+
+@keys.command("rotate")
+@click.option("--batch-size", default=500, show_default=True, type=click.IntRange(min=1))
+def keys_rotate(batch_size: int) -> None:
+    """Re-encrypt every identity number and kept form with the first key of REFERRAL_ID_ENCRYPTION_KEY and
+    re-index every child under it; safe to stop and run again."""
+    from referral_service.services.admin.key_rotation import rotate_keys
+
+    deps = _dependencies()
+    vault = deps.identity.vault
+    click.echo(f"Rotating to the first of {vault.key_count} identity key(s), {batch_size} rows at a time.")
+    totals: dict[str, tuple[int, int]] = {}
+    try:
+        for table, checked, rewritten in rotate_keys(deps.unit_of_work(), vault=vault, batch_size=batch_size):
+            totals[table] = (checked, rewritten)
+            click.echo(f"  {table}: {checked} checked, {rewritten} rewritten")
+    except ValueError as exc:
+        raise click.ClickException(f"{exc}: is every key that was ever used still in REFERRAL_ID_ENCRYPTION_KEY? "
+                                   "The rows before this one are rotated; run again when it is.") from None
+    for table, (checked, rewritten) in sorted(totals.items()):
+        click.echo(f"{table}: {checked} rows, {rewritten} re-encrypted or re-indexed.")
+    click.echo("Every row is under the first key; the older keys can now be removed (then restart).")

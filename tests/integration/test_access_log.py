@@ -45,7 +45,7 @@ def verify_over_the_api(world) -> dict:
 
 def verify_on_the_command_line(app, tmp_path):
     env = {"REFERRAL_ENV": "test", "REFERRAL_DATABASE_URL": app.config["DATABASE_URL"],
-           "REFERRAL_DATA_DIR": str(tmp_path)}
+           "REFERRAL_DATA_DIR": app.config["DATA_DIR"]}  # its keys
     return CliRunner().invoke(cli, ["audit", "verify"], env=env)
 
 

@@ -36,7 +36,7 @@ def checkpoints(app) -> list[dict]:
 
 def verify_on_the_command_line(app, tmp_path, *args: str):
     env = {"REFERRAL_ENV": "test", "REFERRAL_DATABASE_URL": app.config["DATABASE_URL"],
-           "REFERRAL_DATA_DIR": str(tmp_path)}
+           "REFERRAL_DATA_DIR": app.config["DATA_DIR"]}  # its keys
     return CliRunner().invoke(cli, ["audit", "verify", *args], env=env)
 
 

@@ -17,6 +17,7 @@ from sqlalchemy import create_engine, func, select
 
 from bench.generate import generate
 from bench.parts import PAGES
+from config.secret_strength import new_fernet_key
 from referral_service.domain.access_log import AccessLogEntry
 from referral_service.domain.dashboard_count import DashboardCount
 from referral_service.domain.handover import Handover
@@ -25,7 +26,6 @@ from referral_service.domain.referral import Referral
 pytestmark = pytest.mark.slow
 
 ROOT = Path(__file__).resolve().parents[2]
-SECRET = "development-only-secret-not-for-production"
 
 
 def audit_verify(database_url: str) -> subprocess.CompletedProcess[str]:
@@ -50,8 +50,8 @@ def generated(request, tmp_path) -> str:
         url = request.getfixturevalue("postgres_server").create_database(f"bench_{tmp_path.name.replace('-', '_')}")
     else:
         url = f"sqlite:///{tmp_path / 'national.sqlite'}"
-    generate(url, years=2, scale=0.004, seed=3, today=date.today(), secret_key=SECRET, log=open(os.devnull, "w"),
-             workers=2 if request.param == "sqlite-in-shards" else 1)
+    generate(url, years=2, scale=0.004, seed=3, today=date.today(), id_encryption_key=new_fernet_key(),
+             log=open(os.devnull, "w"), workers=2 if request.param == "sqlite-in-shards" else 1)
     return url
 
 

@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from click.testing import CliRunner, Result
 
+from config.secret_strength import new_fernet_key, new_signing_secret
 from referral_service.cli import main
 from referral_service.services.loop import sweeps
 from tests.support.loop import InProcessWorker
@@ -271,7 +272,8 @@ def test_sweep_at_is_refused_in_production(tmp_path):
 def test_sweep_at_is_refused_by_a_complete_production_configuration(postgres_server, tmp_path):
     # The refusal comes before the database is opened, so any PostgreSQL address will do.
     env = {"REFERRAL_ENV": "production", "REFERRAL_DATA_DIR": str(tmp_path),
-           "REFERRAL_SECRET_KEY": "a-production-secret", "REFERRAL_ID_ENCRYPTION_KEY": "a-production-id-key",
+           "REFERRAL_SECRET_KEY": new_signing_secret(), "REFERRAL_AUDIT_KEY": new_signing_secret(),
+           "REFERRAL_ID_ENCRYPTION_KEY": new_fernet_key(),
            "REFERRAL_BROKER_URL": "redis://127.0.0.1:1/0", "REFERRAL_SMTP_HOST": "x",
            "REFERRAL_DATABASE_URL": postgres_server.url}
     result = CliRunner().invoke(main, ["sweep", "--at", "2026-04-08T09:00:00+02:00"], env=env)

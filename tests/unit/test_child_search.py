@@ -9,12 +9,13 @@ from datetime import date
 import pytest
 from sqlmodel import Session, SQLModel, create_engine, select
 
+from config.secret_strength import new_fernet_key
 from referral_service.domain.child import Child
 from referral_service.domain.national_id import make_synthetic_national_id
 from referral_service.security.identity_crypto import IdentityVault
 from referral_service.services.children.search import NO_SEARCH, ChildSearch, child_search, search_clause
 
-VAULT = IdentityVault("derived:unit-test-secret")
+VAULT = IdentityVault(new_fernet_key())
 
 
 @pytest.fixture

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import ColumnElement, and_, false, func, or_, true
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from referral_service.domain.child import Child
 from referral_service.security.identity_crypto import IdentityVault
@@ -67,7 +67,9 @@ def child_search(session: Session, vault: IdentityVault, text: str) -> ChildSear
     text = (text or "").strip()
     if looks_like_number(text):
         digits = "".join(text.split())
-        child_id = session.exec(select(Child.id).where(Child.national_id_index == vault.blind_index(digits))).first()
+        # Every key's index: a child indexed under an older key is found until `keys rotate` re-indexes it.
+        indexes = vault.blind_indexes(digits)
+        child_id = session.exec(select(Child.id).where(col(Child.national_id_index).in_(indexes))).first()
         return ChildSearch(number_typed=True, child_id=child_id)
     words = tuple(word[:MAX_WORD_LENGTH] for word in text.split())[:MAX_WORDS]
     return ChildSearch(words=words)

@@ -62,7 +62,8 @@ DRAFT_FIELDS = ("reasons", "description", "urgency", "measures_tried", "child_vi
 
 #: Statements every new referral runs, built once (building one costs more than running it).
 _ORGANISATIONS = select(Organisation).where(col(Organisation.id).in_(bindparam("ids", expanding=True)))
-_CHILD_BY_NUMBER = select(Child).where(Child.national_id_index == bindparam("index"))
+#: A child by number: under any key's blind index (one not yet re-indexed by `keys rotate` has an older key's).
+_CHILD_BY_NUMBER = select(Child).where(col(Child.national_id_index).in_(bindparam("indexes", expanding=True)))
 
 
 def _require_referrer(actor: Actor) -> None:
@@ -145,8 +146,8 @@ def _find_or_register_child(session: Session, identity: IdentityNumbers, clock: 
                               errors={"child.birth_date": [exc.reason]}) from None
         raise InvalidData("The identity number is not valid.",
                           errors={"child.national_id": [exc.reason]}) from None
-    index = identity.vault.blind_index(national_id.value)
-    child = session.exec(_CHILD_BY_NUMBER, params={"index": index}).first()
+    indexes = identity.vault.blind_indexes(national_id.value)
+    child = session.exec(_CHILD_BY_NUMBER, params={"indexes": indexes}).first()
     if child is not None and national_id.birth_date_given:
         _check_birth_date_kept(child, national_id.birth_date)
     _check_age(child.birth_date if child is not None else national_id.birth_date, clock)
@@ -154,7 +155,7 @@ def _find_or_register_child(session: Session, identity: IdentityNumbers, clock: 
         return child, False
     child = Child(
         national_id_ciphertext=identity.vault.encrypt(national_id.value),
-        national_id_index=index,
+        national_id_index=indexes[0],
         national_id_kind=national_id.kind,
         synthetic=national_id.synthetic,
         birth_date=national_id.birth_date,
@@ -164,7 +165,7 @@ def _find_or_register_child(session: Session, identity: IdentityNumbers, clock: 
     )
     _describe(child, child_data)  # the first description stays on the shared row
     if not _register(session, child):
-        return session.exec(_CHILD_BY_NUMBER, params={"index": index}).one(), False
+        return session.exec(_CHILD_BY_NUMBER, params={"indexes": indexes}).one(), False
     return child, True
 
 

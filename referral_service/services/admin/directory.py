@@ -9,7 +9,7 @@ from referral_service.clock import Clock
 from referral_service.domain.enums import SPECIALIST_CLINIC_KINDS, Profession, Role
 from referral_service.domain.municipalities import UNKNOWN, MunicipalityRegister
 from referral_service.domain.organisation import Organisation, ReferralRightGrant, User
-from referral_service.errors import Forbidden, InvalidData, Reason
+from referral_service.errors import Forbidden, InvalidData, NotFound, Reason
 from referral_service.security.actor import Actor
 from referral_service.security.passwords import MIN_PASSWORD_LENGTH, hash_password
 from referral_service.services.admin import events
@@ -112,6 +112,14 @@ def user_facts(user: User) -> dict[str, object]:
     """What the administration log keeps of a user: never the password hash."""
     return {"email": user.email, "organisation_id": user.organisation_id, "roles": list(user.roles),
             "profession": user.profession, "active": user.active}
+
+
+def get_user(session: Session, *, actor: Actor, user_id: str) -> User:
+    require_admin(actor)
+    user = session.get(User, user_id)
+    if user is None:
+        raise NotFound("No such user.")
+    return user
 
 
 def list_users(session: Session, *, actor: Actor, organisation_id: str | None = None) -> list[User]:

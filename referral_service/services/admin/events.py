@@ -13,6 +13,7 @@ from sqlmodel import Session, col, select
 from referral_service.clock import Clock
 from referral_service.domain.admin_event import AdminEvent
 from referral_service.domain.enums import Role
+from referral_service.domain.organisation import Organisation, User
 from referral_service.domain.types import utcnow
 from referral_service.errors import Forbidden
 from referral_service.security.actor import Actor
@@ -50,3 +51,15 @@ def list_events(session: Session, *, actor: Actor, page: int, per_page: int,
     if target_id:
         query = query.where(AdminEvent.target_id == target_id)
     return paginate(session, query, page=page, per_page=per_page)
+
+
+def names_for(session: Session, rows: list[AdminEvent]) -> dict[str, str]:
+    """The names of the people and organisations the rows name (directory data), for showing them on a page."""
+    user_ids = {r.actor_user_id for r in rows if r.actor_user_id} | {r.target_id for r in rows
+                                                                      if r.target_kind == "user"}
+    org_ids = {r.target_id for r in rows if r.target_kind == "organisation"}
+    names = {u.id: u.name for u in session.exec(select(User).where(col(User.id).in_(user_ids)))} if user_ids else {}
+    if org_ids:
+        organisations = session.exec(select(Organisation).where(col(Organisation.id).in_(org_ids)))
+        names.update({o.id: o.name for o in organisations})
+    return names

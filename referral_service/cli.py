@@ -11,7 +11,11 @@ import click
 from config import BaseConfig, ConfigurationError, load_config
 
 if TYPE_CHECKING:
+    from datetime import datetime
+
     from referral_service.bootstrap import Dependencies
+    from referral_service.errors import DomainError
+    from referral_service.services.admin.grants import GrantRules
 
 log = logging.getLogger(__name__)
 
@@ -280,3 +284,76 @@ def keys_rotate(batch_size: int) -> None:
     for table, (checked, rewritten) in sorted(totals.items()):
         click.echo(f"{table}: {checked} rows, {rewritten} re-encrypted or re-indexed.")
     click.echo("Every row is under the first key; the older keys can now be removed (then restart).")
+
+
+@main.group()
+def grants() -> None:
+    """Referral-right grants: a municipality lets PPT or school nurses refer for a period (production too)."""
+
+
+def _grant_rules(deps: Dependencies) -> GrantRules:
+    from referral_service.services.admin.grants import GrantRules
+
+    return GrantRules(conditional_professions=tuple(deps.referrers.conditional), municipalities=deps.municipalities)
+
+
+def _refused(exc: DomainError) -> click.ClickException:
+    """The service's refusal, field by field, as the command's error (exit 1)."""
+    reasons = "; ".join(f"{field}: {' '.join(map(str, messages))}" for field, messages in (exc.errors or {}).items())
+    return click.ClickException(f"{exc.detail} {reasons}".strip())
+
+
+@grants.command("add")
+@click.option("--municipality", "municipality_number", required=True, help="The municipality's number, e.g. 4601.")
+@click.option("--profession", required=True, help="A conditionally referring profession, e.g. school_nurse.")
+@click.option("--from", "valid_from", required=True, type=click.DateTime(formats=["%Y-%m-%d"]))
+@click.option("--to", "valid_to", default=None, type=click.DateTime(formats=["%Y-%m-%d"]))
+@click.option("--basis", default="", help="Why: the trial or decision the right rests on.")
+def grants_add(municipality_number: str, profession: str, valid_from: datetime, valid_to: datetime | None,
+               basis: str) -> None:
+    """Grant the referral right; refused when the period overlaps another grant of the same kind."""
+    from referral_service.errors import DomainError
+    from referral_service.services.admin.grants import add_grant
+
+    deps = _dependencies()
+    try:
+        grant = add_grant(deps.unit_of_work(), deps.clock, actor=None, rules=_grant_rules(deps),
+                          municipality_number=municipality_number, profession=profession,
+                          valid_from=valid_from.date(), valid_to=valid_to.date() if valid_to else None, basis=basis)
+    except DomainError as exc:
+        raise _refused(exc) from None
+    click.echo(f"Granted {grant.profession} in {grant.municipality_number} from {grant.valid_from.isoformat()}"
+               f"{' to ' + grant.valid_to.isoformat() if grant.valid_to else ''} (id {grant.id}).")
+
+
+@grants.command("list")
+def grants_list() -> None:
+    """Every grant, with its id (for `grants end`)."""
+    from referral_service.services.admin.grants import list_grants
+
+    deps = _dependencies()
+    with deps.unit_of_work() as uow:
+        rows = list_grants(uow.session, actor=None)
+        for g in rows:
+            until = g.valid_to.isoformat() if g.valid_to else "(no end)"
+            click.echo(f"{g.id}  {g.municipality_number}  {g.profession:14} {g.valid_from.isoformat()} – {until}  "
+                       f"{g.basis}")
+    if not rows:
+        click.echo("No grants.")
+
+
+@grants.command("end")
+@click.argument("grant_id")
+@click.option("--to", "valid_to", required=True, type=click.DateTime(formats=["%Y-%m-%d"]),
+              help="The grant's new last day.")
+def grants_end(grant_id: str, valid_to: datetime) -> None:
+    """End a grant early."""
+    from referral_service.errors import DomainError
+    from referral_service.services.admin.grants import end_grant
+
+    deps = _dependencies()
+    try:
+        grant = end_grant(deps.unit_of_work(), deps.clock, actor=None, grant_id=grant_id, valid_to=valid_to.date())
+    except DomainError as exc:
+        raise _refused(exc) from None
+    click.echo(f"The grant {grant.id} now ends on {grant.valid_to.isoformat() if grant.valid_to else '?'}.")

@@ -10,17 +10,25 @@ from flask_smorest import Blueprint
 from referral_service.api.context import current_actor, db_session, deps, unit_of_work
 from referral_service.api.docs import authenticated, problems
 from referral_service.schemas.admin import (
+    AdminEventListArgs,
+    AdminEventPage,
+    AdminUserOut,
     DeactivateIn,
+    GrantEndIn,
+    GrantIn,
+    GrantList,
+    GrantOut,
     OrganisationIn,
     OrganisationListArgs,
     OrganisationOut,
     OrganisationPage,
+    RolesIn,
     StaffChangeOut,
     UserIn,
     UserOut,
 )
 from referral_service.services.admin import directory as admin
-from referral_service.services.admin import staff
+from referral_service.services.admin import events, grants, roles
 
 blp = Blueprint("admin", __name__, description="Organisations and users")
 authenticated(blp)
@@ -54,7 +62,7 @@ def list_organisations(args: dict):
 
 @_creates("/users", body=UserIn, response=UserOut)
 def create_user(body: dict):
-    return admin.create_user(unit_of_work(), actor=current_actor(), **body)
+    return admin.create_user(unit_of_work(), actor=current_actor(), clock=deps().clock, **body)
 
 
 @blp.route("/admin/users/<user_id>/deactivate", methods=["POST"])
@@ -63,5 +71,50 @@ def create_user(body: dict):
 @problems(blp, 400, 401, 403, 404, 409, 413, 422)
 def deactivate_user(body: dict, user_id: str):
     """Deactivate a user; their open tasks and unread alerts move to a colleague or back to the queue."""
-    result = staff.deactivate_user(unit_of_work(), deps().clock, actor=current_actor(), user_id=user_id, **body)
+    result = roles.deactivate_user(unit_of_work(), deps().clock, actor=current_actor(), user_id=user_id, **body)
     return {**vars(result), "active": False}
+
+
+@blp.route("/users/<user_id>/roles", methods=["PUT"])
+@blp.arguments(RolesIn)
+@blp.response(200, AdminUserOut)
+@problems(blp, 400, 401, 403, 404, 413, 422)
+def change_roles(body: dict, user_id: str):
+    """Give the user exactly these roles; each must fit the organisation's kind (422 on `roles`). Logged."""
+    return roles.change_roles(unit_of_work(), deps().clock, actor=current_actor(), user_id=user_id, **body)
+
+
+@blp.route("/admin/events", methods=["GET"])
+@blp.arguments(AdminEventListArgs, location="query")
+@blp.response(200, AdminEventPage)
+@problems(blp, 401, 403, 422)
+def list_admin_events(args: dict):
+    """The administration log, newest first (administrators and auditors): who changed users, roles, grants."""
+    return events.list_events(db_session(), actor=current_actor(), **args)
+
+
+def grant_rules() -> grants.GrantRules:
+    return grants.GrantRules(conditional_professions=tuple(deps().referrers.conditional),
+                             municipalities=deps().municipalities)
+
+
+@_creates("/referral-rights", body=GrantIn, response=GrantOut)
+def add_referral_right(body: dict):
+    """Give a municipality's PPT advisers or school nurses the right to refer for a period (422 on overlap)."""
+    return grants.add_grant(unit_of_work(), deps().clock, actor=current_actor(), rules=grant_rules(), **body)
+
+
+@blp.route("/referral-rights", methods=["GET"])
+@blp.response(200, GrantList)
+@problems(blp, 401, 403)
+def list_referral_rights():
+    return {"items": grants.list_grants(db_session(), actor=current_actor())}
+
+
+@blp.route("/referral-rights/<grant_id>/end", methods=["POST"])
+@blp.arguments(GrantEndIn)
+@blp.response(200, GrantOut)
+@problems(blp, 400, 401, 403, 404, 413, 422)
+def end_referral_right(body: dict, grant_id: str):
+    """End a grant early: its last day becomes `valid_to`."""
+    return grants.end_grant(unit_of_work(), deps().clock, actor=current_actor(), grant_id=grant_id, **body)

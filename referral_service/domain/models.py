@@ -2,6 +2,7 @@
 
 from referral_service.domain import (
     access_log,
+    admin_event,
     alert,
     check_in,
     child,
@@ -16,5 +17,5 @@ from referral_service.domain import (
 )
 
 #: The modules that define tables; importing this module registers every one of them.
-TABLE_MODULES = (access_log, alert, check_in, child, dashboard_contact, dashboard_count, handover, kept_form,
-                 login_throttle, organisation, outbox, referral)
+TABLE_MODULES = (access_log, admin_event, alert, check_in, child, dashboard_contact, dashboard_count, handover,
+                 kept_form, login_throttle, organisation, outbox, referral)

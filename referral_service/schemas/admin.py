@@ -86,3 +86,64 @@ class StaffChangeOut(Schema):
     moved = fields.Dict(keys=fields.String(), values=fields.Integer())
     tokens_revoked = fields.Integer()
     rerouted = fields.Integer()
+
+
+class RolesIn(Schema):
+    """The user's roles after the change (all of them): each must fit the organisation's kind."""
+
+    roles = fields.List(fields.String(validate=validate.OneOf([r.value for r in Role])), required=True,
+                        validate=validate.Length(min=1))
+
+
+class AdminUserOut(UserOut):
+    active = fields.Boolean()
+
+
+class AdminEventOut(Schema):
+    """One change to the directory: who (None: the command line), what, and the record before and after."""
+
+    id = fields.String()
+    at = fields.DateTime()
+    actor_user_id = fields.String(allow_none=True)
+    action = fields.String()
+    target_kind = fields.String()
+    target_id = fields.String()
+    before = fields.Dict(allow_none=True)
+    after = fields.Dict(allow_none=True)
+
+
+class AdminEventListArgs(PageArgs):
+    target_id = fields.String(validate=validate.Length(min=1, max=36))
+
+
+class AdminEventPage(PageSchema):
+    items = fields.List(fields.Nested(AdminEventOut))
+
+
+class GrantIn(Schema):
+    """A municipality's right for one profession to refer, from a day, until an optional day."""
+
+    municipality_number = fields.String(required=True, validate=MUNICIPALITY_NUMBER)
+    profession = fields.String(required=True, validate=validate.OneOf([p.value for p in Profession]))
+    valid_from = fields.Date(required=True)
+    valid_to = fields.Date(allow_none=True, load_default=None)
+    basis = fields.String(load_default="", validate=validate.Length(max=300))
+
+
+class GrantOut(Schema):
+    id = fields.String()
+    municipality_number = fields.String()
+    profession = fields.String()
+    valid_from = fields.Date()
+    valid_to = fields.Date(allow_none=True)
+    basis = fields.String()
+
+
+class GrantList(Schema):
+    items = fields.List(fields.Nested(GrantOut))
+
+
+class GrantEndIn(Schema):
+    """The grant's new last day."""
+
+    valid_to = fields.Date(required=True)

@@ -19,6 +19,7 @@ BUP = frozenset({Role.BUP_INTAKE})
 #: The municipality's worklist; a referring service's lead holds the tasks their service owns there too.
 TASK_HOLDERS = frozenset({Role.MUNICIPAL_COORDINATOR, Role.MUNICIPAL_LEAD, Role.REFERRER_LEAD})
 #: Oversikt's figures have a scope for these (security/statistics_scope.py); a referring service's lead has none.
+ADMINISTRATORS = frozenset({Role.ADMIN})
 DASHBOARD_READERS = frozenset({Role.REFERRER, Role.BUP_INTAKE, Role.MUNICIPAL_COORDINATOR, Role.MUNICIPAL_LEAD,
                                Role.ADMIN, Role.AUDITOR})
 
@@ -37,6 +38,11 @@ PAGE_ROLES: dict[str, frozenset[Role]] = {
     "web.search_handovers": TASK_HOLDERS,
     "web.dashboard": DASHBOARD_READERS,
     "web.dashboard_csv": DASHBOARD_READERS,
+    # Administrasjon (web/views/admin*.py): the administrator only.
+    **{endpoint: ADMINISTRATORS for endpoint in (
+        "web.admin_overview", "web.admin_organisations", "web.admin_create_organisation", "web.admin_users",
+        "web.admin_create_user", "web.admin_user", "web.admin_change_roles", "web.admin_deactivate_user",
+        "web.admin_grants", "web.admin_add_grant", "web.admin_end_grant")},
 }
 
 

@@ -50,8 +50,9 @@ PAGES: dict[str, list[str | tuple[str, int]]] = {
     "coordinator_askoy": MUNICIPAL_PAGES,
     "lead_askoy": MUNICIPAL_PAGES,
     "lead_gp": ["/tilbakehenvisninger", "/varsler", ("/oversikt", 403), ("/inntak", 403), ("/henvisninger", 403)],
-    "admin": ["/oversikt", "/varsler", ("/inntak", 403)],
-    "auditor": ["/oversikt", "/varsler", ("/tilbakehenvisninger", 403)],
+    "admin": ["/oversikt", "/varsler", ("/inntak", 403), "/admin", "/admin/virksomheter", "/admin/brukere",
+              "/admin/brukere?virksomhet={gp_org}", "/admin/brukere/{gp_user}", "/admin/henvisningsrett"],
+    "auditor": ["/oversikt", "/varsler", ("/tilbakehenvisninger", 403), ("/admin", 403)],
 }
 #: Pages seen before signing in.
 ANONYMOUS_PAGES: list[str | tuple[str, int]] = ["/logg-inn", ("/finnes-ikke", 404)]
@@ -99,7 +100,7 @@ def records(e2e_app, demo_data) -> dict[str, str]:
     InProcessWorker(e2e_app).run()
     handover = world.get("gp", f"/api/v1/referrals/{ids['rejected']}").json["handover_id"]
     assert handover, "the rejection left no handover"
-    return {**ids, "handover": handover}
+    return {**ids, "handover": handover, "gp_user": world.users["gp"].id, "gp_org": world.orgs["gp"].id}
 
 
 def _problems_on(page: Page, base_url: str, path: str, status: int, name: str) -> list[str]:

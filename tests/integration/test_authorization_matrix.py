@@ -97,6 +97,12 @@ EXPECTED: dict[str, dict[str, dict[str, int]]] = {
     f"POST {API}/users": {"none": answers(403, admin=201)},
     f"GET {API}/admin/operations": {"none": answers(403, admin=200)},
     f"POST {API}/admin/users/{{user_id}}/deactivate": {"none": answers(403, admin=404)},
+    f"PUT {API}/users/{{user_id}}/roles": {"none": answers(403, admin=404)},
+    # The administration log (no child data): administrators and auditors.
+    f"GET {API}/admin/events": {"none": answers(403, admin=200, auditor=200)},
+    f"POST {API}/referral-rights": {"none": answers(403, admin=201)},
+    f"GET {API}/referral-rights": {"none": answers(403, admin=200)},
+    f"POST {API}/referral-rights/{{grant_id}}/end": {"none": answers(403, admin=404)},
     # Referrals: referrers write them; lists answer everyone, showing only their cases (see below).
     f"POST {API}/referrals": {"none": answers(403, gp=201, ppt=201, nurse_bergen=201, nurse_askoy=201,
                                               barnevern_askoy=201)},
@@ -186,6 +192,7 @@ class Case:
     check_in_id: str = UNKNOWN_ID
     #: No demo user is ever deactivated here: the administrator's answer for an unknown user is 404.
     user_id: str = UNKNOWN_ID
+    grant_id: str = UNKNOWN_ID
 
 
 def handed_over(world, app) -> Case:
@@ -252,6 +259,13 @@ def valid_body(world, operation: str) -> dict[str, Any] | None:
         f"POST {R}/consent": {"given_by": ["guardian"], "share_with": ["bup", "municipality"],
                               "recorded_on": today.isoformat()},
         f"POST {API}/admin/users/{{user_id}}/deactivate": {"to_queue": True},
+        f"PUT {API}/users/{{user_id}}/roles": {"roles": ["referrer"]},
+        # One day far ahead, a different one each time: grants stay between tests and may not overlap.
+        f"POST {API}/referral-rights": {"municipality_number": "4627", "profession": "ppt_adviser",
+                                        "valid_from": (far := (today + timedelta(days=40000 + uuid.uuid4().int
+                                                                                  % 20000)).isoformat()),
+                                        "valid_to": far},
+        f"POST {API}/referral-rights/{{grant_id}}/end": {"valid_to": today.isoformat()},
         f"POST {C}/record": {"outcome": "Det går bra.", "outcome_code": "doing_well"},
         f"POST {C}/cancel": {"reason": "Barnet er henvist på nytt."},
         f"POST {R}/move": {"home_municipality": "4601"},

@@ -10,7 +10,8 @@ import pytest
 from tests.integration.test_web_decisions import Page, WebUser
 
 REFUSED = "Du har ikke tilgang"
-NAVIGATION = ("Ny henvisning", "Mine henvisninger", "Inntak", "Tilbakehenvisninger", "Varsler", "Oversikt")
+NAVIGATION = ("Ny henvisning", "Mine henvisninger", "Inntak", "Tilbakehenvisninger", "Varsler", "Oversikt",
+              "Administrasjon")
 
 
 def navigation(page: Page) -> list[str]:
@@ -85,7 +86,8 @@ def test_someone_not_signed_in_is_sent_to_log_in_not_refused(app, world):
     ("bup", ["Inntak", "Varsler", "Oversikt"]),
     ("coordinator_bergen", ["Tilbakehenvisninger", "Varsler", "Oversikt"]),
     ("lead_gp", ["Tilbakehenvisninger", "Varsler"]),
-    ("admin", ["Varsler", "Oversikt"]),
+    ("admin", ["Varsler", "Oversikt", "Administrasjon"]),
+    ("auditor", ["Varsler", "Oversikt"]),
 ])
 def test_the_header_offers_only_the_pages_the_role_opens(app, world, who, menu):
     assert navigation(WebUser(app, who).get("/varsler")) == menu

@@ -9,11 +9,13 @@ from referral_service.clock import Clock
 from referral_service.domain.enums import SPECIALIST_CLINIC_KINDS, Profession, Role
 from referral_service.domain.municipalities import UNKNOWN, MunicipalityRegister
 from referral_service.domain.organisation import Organisation, ReferralRightGrant, User
-from referral_service.errors import Forbidden, InvalidData
+from referral_service.errors import Forbidden, InvalidData, NotFound, Reason
 from referral_service.security.actor import Actor
 from referral_service.security.passwords import MIN_PASSWORD_LENGTH, hash_password
+from referral_service.services.admin import events
 from referral_service.services.pagination import Page, paginate
 from referral_service.services.unit_of_work import SqlUnitOfWork
+from referral_service.workflows.role_fit import ROLE_UNFIT, roles_for_kind, unfit_roles
 
 
 def require_admin(actor: Actor) -> None:
@@ -40,8 +42,17 @@ def create_organisation(uow: SqlUnitOfWork, *, clock: Clock, municipalities: Mun
         organisation = Organisation(kind=kind, name=name.strip(), municipality_number=municipality_number,
                                     her_id=her_id)
         session.add(organisation)
+        session.flush()
+        events.record(session, clock=clock, actor=actor, action=events.ORGANISATION_CREATED,
+                      target_kind="organisation", target_id=organisation.id, after=organisation_facts(organisation))
         uow.commit()
         return organisation
+
+
+def organisation_facts(organisation: Organisation) -> dict[str, str | None]:
+    """What the administration log keeps of an organisation."""
+    return {"kind": organisation.kind, "name": organisation.name,
+            "municipality_number": organisation.municipality_number}
 
 
 def list_organisations(session: Session, *, actor: Actor, page: int, per_page: int,
@@ -55,15 +66,17 @@ def list_organisations(session: Session, *, actor: Actor, page: int, per_page: i
 
 def create_user(uow: SqlUnitOfWork, *, actor: Actor | None, email: str, name: str, password: str,
                 organisation_id: str, roles: list[str], profession: str = Profession.OTHER,
-                hpr_number: str | None = None) -> User:
-    """Create a user; `actor` None is the command line (create-admin, seed-demo)."""
+                hpr_number: str | None = None, clock: Clock | None = None) -> User:
+    """Create a user whose roles fit the organisation's kind; `actor` None is the command line (create-admin,
+    seed-demo)."""
     with uow:
         session = uow.session
         if actor is not None:
             require_admin(actor)
         email = email.strip().lower()
         errors: dict[str, list[str]] = {}
-        if session.get(Organisation, organisation_id) is None:
+        organisation = session.get(Organisation, organisation_id)
+        if organisation is None:
             errors["organisation_id"] = ["No such organisation."]
         if session.exec(select(func.count()).select_from(User).where(User.email == email)).one():
             errors["email"] = ["A user with this e-mail address already exists."]
@@ -76,14 +89,52 @@ def create_user(uow: SqlUnitOfWork, *, actor: Actor | None, email: str, name: st
             errors["password"] = [f"At least {MIN_PASSWORD_LENGTH} characters."]
         if not roles or any(role not in set(Role) for role in roles):
             errors["roles"] = ["Give one or more of: " + ", ".join(Role) + "."]
+        elif organisation is not None and (unfit := role_misfit(organisation, roles)):
+            errors["roles"] = [unfit]
         if errors:
             raise InvalidData("The user cannot be created.", errors=errors)
         user = User(email=email, name=name.strip(), password_hash=hash_password(password),
                     organisation_id=organisation_id, roles=sorted(set(roles)), profession=profession,
                     hpr_number=hpr_number or None)
         session.add(user)
+        session.flush()
+        events.record(session, clock=clock, actor=actor, action=events.USER_CREATED, target_kind="user",
+                      target_id=user.id, after=user_facts(user))
         uow.commit()
         return user
+
+
+def role_misfit(organisation: Organisation, roles: list[str]) -> Reason | None:
+    """Why these roles cannot be held at this organisation (workflows/role_fit.py), or None when they fit."""
+    unfit = unfit_roles(organisation.kind, roles)
+    if not unfit:
+        return None
+    allowed = ", ".join(sorted(roles_for_kind(organisation.kind))) or "none"
+    return Reason(ROLE_UNFIT, f"The role(s) {', '.join(unfit)} do not fit an organisation of kind "
+                              f"{organisation.kind}; it may hold: {allowed}.")
+
+
+def user_facts(user: User) -> dict[str, object]:
+    """What the administration log keeps of a user: never the password hash."""
+    return {"email": user.email, "organisation_id": user.organisation_id, "roles": list(user.roles),
+            "profession": user.profession, "active": user.active}
+
+
+def get_user(session: Session, *, actor: Actor, user_id: str) -> User:
+    require_admin(actor)
+    user = session.get(User, user_id)
+    if user is None:
+        raise NotFound("No such user.")
+    return user
+
+
+def list_users(session: Session, *, actor: Actor, organisation_id: str | None = None) -> list[User]:
+    """The users, by organisation and name (directory data; for the administration pages)."""
+    require_admin(actor)
+    query = select(User).order_by(User.organisation_id, User.name, User.id)
+    if organisation_id:
+        query = query.where(User.organisation_id == organisation_id)
+    return list(session.exec(query))
 
 
 def grant_referral_right(uow: SqlUnitOfWork, *, grant: ReferralRightGrant) -> ReferralRightGrant:

@@ -1,6 +1,8 @@
 """The pages, one module per audience; each view parses a form, calls a service and renders."""
 
 from referral_service.web.views import (  # noqa: F401
+    admin,
+    admin_users,
     alerts,
     auth,
     bup,

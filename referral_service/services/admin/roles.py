@@ -1,0 +1,59 @@
+"""Changing a user's roles, and deactivating a user, as the administration pages and the API do it: each change is
+checked against the organisation's kind (workflows/role_fit.py) and written to the administration log."""
+
+from __future__ import annotations
+
+from referral_service.clock import Clock
+from referral_service.domain.enums import Role
+from referral_service.domain.organisation import Organisation, User
+from referral_service.errors import InvalidData, NotFound
+from referral_service.security.actor import Actor
+from referral_service.services.admin import events, staff
+from referral_service.services.admin.directory import require_admin, role_misfit, user_facts
+from referral_service.services.unit_of_work import SqlUnitOfWork
+
+
+def change_roles(uow: SqlUnitOfWork, clock: Clock, *, actor: Actor, user_id: str, roles: list[str]) -> User:
+    """Give the user exactly these roles; 422 naming `roles` when one is unknown or does not fit the kind."""
+    with uow:
+        require_admin(actor)
+        session = uow.session
+        user = session.get(User, user_id)
+        if user is None:
+            raise NotFound("No such user.")
+        wanted = sorted(set(roles))
+        if not wanted or any(role not in set(Role) for role in wanted):
+            raise InvalidData("The roles cannot be changed.",
+                              errors={"roles": ["Give one or more of: " + ", ".join(Role) + "."]})
+        organisation = session.get(Organisation, user.organisation_id)
+        if organisation is not None and (unfit := role_misfit(organisation, wanted)):
+            raise InvalidData("The roles cannot be changed.", errors={"roles": [unfit]})
+        if user.id == actor.user_id and Role.ADMIN not in wanted:
+            # Otherwise the last administrator could lock everyone out of the administration.
+            raise InvalidData("You cannot take the administrator role from yourself.",
+                              errors={"roles": ["Ask another administrator."]})
+        before = user_facts(user)
+        user.roles = wanted
+        session.add(user)
+        if before["roles"] != wanted:
+            events.record(session, clock=clock, actor=actor, action=events.ROLES_CHANGED, target_kind="user",
+                          target_id=user.id, before={"roles": before["roles"]}, after={"roles": wanted})
+        uow.commit()
+        return user
+
+
+def deactivate_user(uow: SqlUnitOfWork, clock: Clock, *, actor: Actor, user_id: str,
+                    successor_user_id: str | None = None, to_queue: bool = False) -> staff.StaffChangeResult:
+    """staff.deactivate_user (the leaver's work moves in one transaction), then the administration log's row.
+
+    The row is written right after, in its own transaction: the move lives in staff.py, which owns its
+    transaction."""
+    result = staff.deactivate_user(uow, clock, actor=actor, user_id=user_id, successor_user_id=successor_user_id,
+                                   to_queue=to_queue)
+    with uow:
+        events.record(uow.session, clock=clock, actor=actor, action=events.USER_DEACTIVATED, target_kind="user",
+                      target_id=user_id, before={"active": True},
+                      after={"active": False, "successor_user_id": result.successor_user_id,
+                             "to_queue": result.to_queue, "moved": dict(result.moved)})
+        uow.commit()
+    return result

@@ -210,10 +210,6 @@ def audit_verify(full: bool) -> None:
     raise SystemExit(1)
 
 
-if __name__ == "__main__":
-    main()
-
-
 @main.group()
 def municipalities() -> None:
     """The municipality register (Statistics Norway's KLASS 131)."""
@@ -357,3 +353,7 @@ def grants_end(grant_id: str, valid_to: datetime) -> None:
     except DomainError as exc:
         raise _refused(exc) from None
     click.echo(f"The grant {grant.id} now ends on {grant.valid_to.isoformat() if grant.valid_to else '?'}.")
+
+
+if __name__ == "__main__":
+    main()

@@ -22,6 +22,9 @@ TASK_HOLDERS = frozenset({Role.MUNICIPAL_COORDINATOR, Role.MUNICIPAL_LEAD, Role.
 DASHBOARD_READERS = frozenset({Role.REFERRER, Role.BUP_INTAKE, Role.MUNICIPAL_COORDINATOR, Role.MUNICIPAL_LEAD,
                                Role.ADMIN, Role.AUDITOR})
 
+#: The access log's pages (web/views/audit.py); an administrator never reads child data, so not them.
+AUDITORS = frozenset({Role.AUDITOR})
+
 PAGE_ROLES: dict[str, frozenset[Role]] = {
     "web.new_referral": REFERRERS,
     "web.edit_referral": REFERRERS,
@@ -37,6 +40,9 @@ PAGE_ROLES: dict[str, frozenset[Role]] = {
     "web.search_handovers": TASK_HOLDERS,
     "web.dashboard": DASHBOARD_READERS,
     "web.dashboard_csv": DASHBOARD_READERS,
+    **{f"web.{endpoint}": AUDITORS for endpoint in ("audit_log", "search_audit_log", "audit_verification",
+                                                   "insight_request", "search_insight", "insight_print",
+                                                   "insight_csv")},
 }
 
 

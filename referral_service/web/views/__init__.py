@@ -2,6 +2,7 @@
 
 from referral_service.web.views import (  # noqa: F401
     alerts,
+    audit,
     auth,
     bup,
     consent,

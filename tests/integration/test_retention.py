@@ -163,6 +163,13 @@ def test_the_sweep_anonymises_the_due_case_and_nothing_else_and_a_second_run_cha
         assert not session.exec(select(Alert).where(Alert.referral_id == old["id"])).all()
         assert not session.exec(select(OutboxMessage).where(OutboxMessage.processed_at.is_not(None))).all()
 
+    # The anonymised referral still opens (for the statistics' sake its rows stay), without the child's name or
+    # number; revealing the number answers that there is none to reveal.
+    opened = world.get("gp", f"/api/v1/referrals/{old['id']}")
+    assert opened.status_code == 200 and opened.json["child"]["given_name"] == ""
+    revealed = world.post("gp", f"/api/v1/referrals/{old['id']}/national-id")
+    assert revealed.status_code == 404, revealed.status_code
+
     # Nothing else: the recent case, the other child's open case, and the child with an old case and a new one.
     after = snapshot(app)
     untouched = {old["id"]}

@@ -62,12 +62,6 @@ def run_retention(uow: SqlUnitOfWork, clock: Clock, policy: RetentionPolicy) -> 
     return done
 
 
-def recent_runs(session: Session, *, limit: int = 60) -> list[RetentionRun]:
-    """The newest runs first, for the auditor's page."""
-    return list(session.execute(
-        select(RetentionRun).order_by(col(RetentionRun.at).desc(), col(RetentionRun.kind)).limit(limit)).scalars())
-
-
 def _anonymise_cases(uow: SqlUnitOfWork, cut_off: datetime, batch: int) -> int:
     count, after = 0, ""
     while True:

@@ -14,7 +14,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import and_, delete, or_, select
-from sqlmodel import Session, col
+from sqlmodel import col
 
 from referral_service.clock import Clock
 from referral_service.domain.alert import Alert

@@ -140,3 +140,14 @@ def test_the_api_finds_a_childs_history_by_a_number_in_the_body_and_filters_by_o
     by_org = world.get("auditor", f"/api/v1/audit?organisation_id={world.orgs['gp'].id}").json
     assert by_org["total"] >= 1 and {item["organisation_id"] for item in by_org["items"]} == {world.orgs["gp"].id}
     assert world.get("auditor", "/api/v1/audit?until=2000-01-01T00:00:00%2B00:00").json["total"] == 0
+
+
+def test_the_verification_page_names_a_changed_row_in_norwegian(app, world, auditor):
+    from sqlalchemy import text
+
+    two_children_read(world)
+    with app.extensions["referral_db"].engine.begin() as connection:
+        connection.execute(text("UPDATE access_log SET action = 'list' WHERE seq = (SELECT MAX(seq) FROM access_log)"))
+    page = auditor.get("/revisjon/kontroll")
+    assert "Tilgangsloggen er brutt ved rad" in page.text()
+    assert "Raden er endret etter at den ble skrevet." in page.text()

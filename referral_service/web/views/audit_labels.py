@@ -73,3 +73,24 @@ def basis_words(basis: str) -> str:
 
 def role_words(role: str) -> str:
     return ROLE.get(role, role)
+
+
+#: The verification's reasons (security/access_log_verification.py) in Norwegian; an unknown one is shown as it is.
+VERIFICATION_REASON = {
+    "the row was changed": "Raden er endret etter at den ble skrevet.",
+    "a row is missing before this one": "En rad før denne er fjernet.",
+    "rows at the end of the log are missing": "Rader på slutten av loggen er fjernet.",
+    "the log does not end where its head says": "Loggen slutter ikke der den skal.",
+}
+
+
+def verification_reason(reason: str | None) -> str:
+    if not reason:
+        return ""
+    if reason in VERIFICATION_REASON:
+        return VERIFICATION_REASON[reason]
+    if reason.startswith("the checkpoint"):
+        return "Et kontrollpunkt er ikke signert av tjenesten: forfalsket eller endret."
+    if "rewritten" in reason:
+        return "Rader er skrevet om etter et signert kontrollpunkt."
+    return f"Teknisk årsak: {reason}"

@@ -31,13 +31,14 @@ from referral_service.workflows.referral_lifecycle import OPEN_STATUSES
 #: What an anonymised child's `national_id_kind` says; the sweep never takes such a child again.
 ANONYMISED = "anonymised"
 
-#: The keys of an event's data that are codes, ids, dates or flags (what the counts and the case's timeline read);
-#: every other key may hold what someone wrote about the child and is removed.
+#: The keys of an event's data (and of a task's content) that are codes, ids, dates, flags or the clinic's name (what
+#: the counts and the case's timeline read); every other key may hold what someone wrote about the child and goes.
 KEPT_EVENT_KEYS = frozenset({
     "reason_code", "outcome_code", "clinic_id", "forwarded_to_id", "forwarded_from_id", "priority", "urgency",
     "epikrise_sent", "gaps", "from_user_id", "to_user_id", "home_municipality", "from_municipality",
     "to_municipality", "moved_on", "care_start_due", "first_appointment_on", "planned_discharge_on", "due_on",
     "trigger", "owner_reason", "addressed_to", "level", "check_in_id", "transferred_to_id", "transferred_from_id",
+    "clinic_name",
 })
 
 
@@ -105,7 +106,7 @@ def anonymise(session: Session, child: Child) -> None:
     handover_ids = list(session.execute(
         select(Handover.id).where(col(Handover.referral_id).in_(referral_ids))).scalars())
     for handover in session.execute(select(Handover).where(col(Handover.id).in_(handover_ids))).scalars():
-        handover.content = {}
+        handover.content = _kept(handover.content)  # the clinic's name and codes; BUP's words about the child go
         handover.plan = handover.outcome = None
     steps = select(HandoverEvent).where(col(HandoverEvent.handover_id).in_(handover_ids))
     for step in session.execute(steps).scalars():

@@ -7,7 +7,7 @@ an old ended case and a new open referral are untouched. The run is recorded; a 
 from __future__ import annotations
 
 import secrets
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -22,6 +22,8 @@ from referral_service.domain.alert import Alert
 from referral_service.domain.check_in import CheckIn
 from referral_service.domain.child import Child
 from referral_service.domain.handover import Handover, HandoverEvent
+from referral_service.domain.kept_form import KeptForm
+from referral_service.domain.login_throttle import LoginThrottle
 from referral_service.domain.outbox import OutboxMessage
 from referral_service.domain.referral import MunicipalContact, Referral, ReferralEvent
 from referral_service.domain.retention_run import RetentionRun
@@ -224,6 +226,44 @@ def test_a_case_with_a_planned_check_in_is_kept_whole_however_old(app, world, wo
     assert "case: 0" in retention_sweep()
 
     assert child_of(app, referral).model_dump() == before.model_dump()
+
+
+def test_the_other_kinds_go_after_their_own_periods_and_only_those(app, world, retention_sweep):
+    at = datetime.fromisoformat(SWEEP_AT)
+    long_ago, lately = at - timedelta(days=400), at - timedelta(hours=3)
+    gp = world.users["gp"].id
+    with session_of(app) as session:
+        session.add_all([
+            KeptForm(id="kept-old", user_id=gp, path="/henvisninger/ny", fields_ciphertext="x", created_at=long_ago,
+                     expires_at=long_ago + timedelta(hours=2)),
+            KeptForm(id="kept-new", user_id=gp, path="/henvisninger/ny", fields_ciphertext="x", created_at=lately,
+                     expires_at=lately + timedelta(hours=2)),
+            LoginThrottle(key="a" * 64, failures=3, last_failure_at=long_ago),
+            LoginThrottle(key="b" * 64, failures=10, last_failure_at=long_ago, locked_until=at + timedelta(hours=1)),
+            LoginThrottle(key="c" * 64, failures=1, last_failure_at=lately),
+            OutboxMessage(id="sent-old", topic="t", created_at=long_ago, dispatched_at=long_ago, processed_at=long_ago),
+            OutboxMessage(id="stuck-old", topic="t", created_at=long_ago, dispatched_at=long_ago),
+            OutboxMessage(id="sent-new", topic="t", created_at=lately, dispatched_at=lately, processed_at=lately),
+        ])
+        session.commit()
+
+    output = retention_sweep()
+
+    assert "kept_form: 1" in output and "login_throttle: 1" in output and "outbox: 1" in output
+    with session_of(app) as session:
+        assert {row.id for row in session.exec(select(KeptForm))} == {"kept-new"}
+        assert {row.key[0] for row in session.exec(select(LoginThrottle))} == {"b", "c"}
+        assert {row.id for row in session.exec(select(OutboxMessage))} == {"stuck-old", "sent-new"}
+
+
+def test_the_sweep_works_in_batches_and_finishes(app, world, worker, clock, tmp_path):
+    cases = [ended_case(world, worker, clock, ENDED) for _ in range(3)]
+    env = {"REFERRAL_ENV": "test", "REFERRAL_DATABASE_URL": app.config["DATABASE_URL"],
+           "REFERRAL_DATA_DIR": str(tmp_path / "data"), "REFERRAL_RETENTION_BATCH": "1"}
+    result = CliRunner().invoke(main, ["retention", "sweep", "--at", SWEEP_AT], env=env)
+    assert result.exit_code == 0, result.output
+    assert "case: 3" in result.output
+    assert all(child_of(app, referral).given_name == "" for referral in cases)
 
 
 def test_the_sweep_at_a_time_is_refused_by_a_complete_production_configuration(postgres_server, tmp_path):

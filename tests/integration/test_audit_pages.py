@@ -151,3 +151,14 @@ def test_the_verification_page_names_a_changed_row_in_norwegian(app, world, audi
     page = auditor.get("/revisjon/kontroll")
     assert "Tilgangsloggen er brutt ved rad" in page.text()
     assert "Raden er endret etter at den ble skrevet." in page.text()
+
+
+def test_the_log_is_paginated_newest_first(app, world, auditor):
+    referral = world.create_referral("gp")
+    for _ in range(55):
+        world.get("gp", f"/api/v1/referrals/{referral['id']}")
+    first = auditor.get("/revisjon")
+    assert "Neste side" in first.text() and "Side 1 av 2" in first.text()
+    second = auditor.get("/revisjon?side=2")
+    assert "Side 2 av 2" in second.text() and "Opprettet henvisningen" in second.by_id["tilgangslogg-rader"]
+    assert "Opprettet henvisningen" not in first.by_id["tilgangslogg-rader"]  # the oldest row is last

@@ -103,6 +103,24 @@ class BaseConfig:
     # Secrets (issue 13, part A). Outside production a secret left empty is made on first start and kept in
     # DATA_DIR/keys (config/secret_files.py); production takes them from the environment and checks their strength.
     AUDIT_KEY = ""  # the access log's HMAC chain and its checkpoints (>= 32 random characters)
+    # Retention (issue 13, part F; README "Retention" says which rule leads to each default). Counted from the day
+    # a child's case ended: every referral closed and every handover and check-in done.
+    #: A child's ended case (referrals, events, handovers, check-ins, the child): then anonymised, statistics kept.
+    RETENTION_CASE_YEARS = 5
+    #: Alerts, read or not, of any case.
+    RETENTION_ALERT_MONTHS = 12
+    #: Outbox messages delivered and processed (their payload names only ids, but they are the service's traffic).
+    RETENTION_OUTBOX_DAYS = 30
+    #: Forms kept after a session ended, counted from when they expired (they expire after two hours anyway).
+    RETENTION_KEPT_FORM_DAYS = 1
+    #: Failed-login counters of addresses not locked now, counted from the last failure.
+    RETENTION_LOGIN_THROTTLE_DAYS = 30
+    #: The access log, for part E's prune_access_log when it is there (the sweep calls it behind a guard).
+    RETENTION_ACCESS_LOG_YEARS = 10
+    #: Records handled in one transaction, so the sweep never holds SQLite's write lock for long.
+    RETENTION_BATCH = 200
+    #: The daily retention sweep's interval (the beat schedule).
+    RETENTION_INTERVAL_SECONDS = 86400.0
     #: The service's clock: None is real time. Tests pass a settable clock here; never read from the environment.
     CLOCK: Callable[[], datetime] | None = None
 

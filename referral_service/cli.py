@@ -355,5 +355,40 @@ def grants_end(grant_id: str, valid_to: datetime) -> None:
     click.echo(f"The grant {grant.id} now ends on {grant.valid_to.isoformat() if grant.valid_to else '?'}.")
 
 
+@main.group()
+def retention() -> None:
+    """Retention: delete or anonymise what has been kept long enough after its case ended (README "Retention")."""
+
+
+@retention.command("sweep")
+@click.option("--at", "at", default=None, help="ISO time to run the retention sweep as of (not in production).")
+def retention_sweep(at: str | None) -> None:
+    """Delete or anonymise what is due now, and record what was done (the auditor's page lists the runs)."""
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    from referral_service.services.retention.policy import RetentionPolicy
+    from referral_service.services.retention.sweep import run_retention
+
+    config = _config()
+    if at is not None:
+        if not config.ALLOW_SWEEP_AT:
+            raise click.ClickException("--at is refused in production.")
+        try:
+            moment = datetime.fromisoformat(at)
+        except ValueError:
+            raise click.ClickException("--at must be an ISO time, e.g. 2031-04-08T09:00:00+02:00") from None
+        if moment.tzinfo is None:
+            moment = moment.replace(tzinfo=ZoneInfo(config.TIMEZONE))
+        config.CLOCK = lambda: moment
+    deps = _dependencies(config)
+    started = time.perf_counter()
+    done = run_retention(deps.unit_of_work(), deps.clock, RetentionPolicy.from_settings(config))
+    click.echo(f"Retention sweep as of {deps.clock.now().astimezone(deps.clock.timezone).isoformat()} "
+               f"({_ms(time.perf_counter() - started)}):")
+    for kind, count in done.items():
+        click.echo(f"  {kind}: {count}")
+
+
 if __name__ == "__main__":
     main()

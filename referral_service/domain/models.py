@@ -14,8 +14,9 @@ from referral_service.domain import (
     organisation,
     outbox,
     referral,
+    retention_run,
 )
 
 #: The modules that define tables; importing this module registers every one of them.
 TABLE_MODULES = (access_log, admin_event, alert, check_in, child, dashboard_contact, dashboard_count, handover,
-                 kept_form, login_throttle, organisation, outbox, referral)
+                 kept_form, login_throttle, organisation, outbox, referral, retention_run)

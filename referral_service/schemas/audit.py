@@ -42,3 +42,35 @@ class VerifyOut(Schema):
     first_broken_seq = fields.Integer(allow_none=True)
     first_broken_id = fields.String(allow_none=True)
     reason = fields.String(allow_none=True)
+
+
+# --- Issue 13, part F: the log by organisation and time, and a child's history by identity number (innsyn) -----
+
+class AuditFilterArgs(AuditListArgs):
+    organisation_id = fields.String(validate=validate.Length(max=36))
+    until = fields.AwareDateTime(metadata={"description": "Rows before this moment (with `since`: a period)."})
+
+
+class InsightIn(Schema):
+    """The child's identity number, in the body only: never in the URL, and never echoed in an error."""
+
+    national_id = fields.String(required=True, load_only=True,
+                                validate=validate.Regexp(r"^[0-9]{11}$", error="Must be 11 digits."))
+
+
+class InsightEntryOut(Schema):
+    at = fields.DateTime()
+    user_id = fields.String()
+    user_name = fields.String()
+    organisation_id = fields.String()
+    organisation_name = fields.String()
+    role = fields.String()
+    action = fields.String()
+    referral_id = fields.String(allow_none=True)
+    basis = fields.String()
+
+
+class InsightOut(Schema):
+    child_id = fields.String()
+    items = fields.List(fields.Nested(InsightEntryOut), metadata={
+        "description": "Who read or changed the child's data and when, oldest first. This reading is logged too."})

@@ -75,6 +75,7 @@ def create_celery(deps: Dependencies) -> Celery:
             "reconcile": {"task": "outbox.reconcile", "schedule": config.RECONCILE_INTERVAL_SECONDS},
             "checkpoint-access-log": {"task": "audit.checkpoint",
                                       "schedule": config.AUDIT_CHECKPOINT_INTERVAL_SECONDS},
+            "sweep-retention": {"task": "retention.sweep", "schedule": config.RETENTION_INTERVAL_SECONDS},
         },
         beat_schedule_filename=str(Path(config.DATA_DIR) / "celerybeat-schedule"),
     )

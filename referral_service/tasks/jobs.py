@@ -85,3 +85,13 @@ def checkpoint_access_log() -> bool:
         log.error("the access log is broken", extra={"first_broken_seq": result.first_broken_seq,
                                                      "reason": result.reason})
     return result.ok
+
+
+@shared_task(name="retention.sweep")
+def sweep_retention() -> dict[str, int]:
+    """Delete or anonymise what has been kept long enough (services/retention), once a day."""
+    from referral_service.services.retention.policy import RetentionPolicy
+    from referral_service.services.retention.sweep import run_retention
+
+    rt = current()
+    return run_retention(rt.unit_of_work(), rt.clock, RetentionPolicy.from_settings(rt.config))

@@ -23,6 +23,9 @@ ADMINISTRATORS = frozenset({Role.ADMIN})
 DASHBOARD_READERS = frozenset({Role.REFERRER, Role.BUP_INTAKE, Role.MUNICIPAL_COORDINATOR, Role.MUNICIPAL_LEAD,
                                Role.ADMIN, Role.AUDITOR})
 
+#: The access log's pages (web/views/audit.py); an administrator never reads child data, so not them.
+AUDITORS = frozenset({Role.AUDITOR})
+
 PAGE_ROLES: dict[str, frozenset[Role]] = {
     "web.new_referral": REFERRERS,
     "web.edit_referral": REFERRERS,
@@ -43,6 +46,9 @@ PAGE_ROLES: dict[str, frozenset[Role]] = {
         "web.admin_overview", "web.admin_organisations", "web.admin_create_organisation", "web.admin_users",
         "web.admin_create_user", "web.admin_user", "web.admin_change_roles", "web.admin_deactivate_user",
         "web.admin_grants", "web.admin_add_grant", "web.admin_end_grant")},
+    **{f"web.{endpoint}": AUDITORS for endpoint in ("audit_log", "search_audit_log", "audit_verification",
+                                                   "insight_request", "search_insight", "insight_print",
+                                                   "insight_csv")},
 }
 
 

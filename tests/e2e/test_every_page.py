@@ -51,8 +51,10 @@ PAGES: dict[str, list[str | tuple[str, int]]] = {
     "lead_askoy": MUNICIPAL_PAGES,
     "lead_gp": ["/tilbakehenvisninger", "/varsler", ("/oversikt", 403), ("/inntak", 403), ("/henvisninger", 403)],
     "admin": ["/oversikt", "/varsler", ("/inntak", 403), "/admin", "/admin/virksomheter", "/admin/brukere",
-              "/admin/brukere?virksomhet={gp_org}", "/admin/brukere/{gp_user}", "/admin/henvisningsrett"],
-    "auditor": ["/oversikt", "/varsler", ("/tilbakehenvisninger", 403), ("/admin", 403)],
+              "/admin/brukere?virksomhet={gp_org}", "/admin/brukere/{gp_user}", "/admin/henvisningsrett",
+              ("/revisjon", 403), ("/revisjon/innsyn", 403)],
+    "auditor": ["/oversikt", "/varsler", ("/tilbakehenvisninger", 403), ("/admin", 403), "/revisjon",
+                "/revisjon/kontroll", "/revisjon/innsyn", "/revisjon/innsyn/utskrift"],
 }
 #: Pages seen before signing in.
 ANONYMOUS_PAGES: list[str | tuple[str, int]] = ["/logg-inn", ("/finnes-ikke", 404)]

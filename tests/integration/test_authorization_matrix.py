@@ -171,6 +171,8 @@ EXPECTED: dict[str, dict[str, dict[str, int]]] = {
     # The access log: the auditor only; the administrator reads no child data and no log of it.
     f"GET {API}/audit": {"none": answers(403, auditor=200)},
     f"GET {API}/audit/verify": {"none": answers(403, auditor=200)},
+    # A child's history by number (innsyn): the auditor only; a number no child has answers 404.
+    f"POST {API}/audit/insight": {"none": answers(403, auditor=404)},
 }
 
 #: Who is shown the case in each list.
@@ -269,6 +271,7 @@ def valid_body(world, operation: str) -> dict[str, Any] | None:
         f"POST {C}/record": {"outcome": "Det går bra.", "outcome_code": "doing_well"},
         f"POST {C}/cancel": {"reason": "Barnet er henvist på nytt."},
         f"POST {R}/move": {"home_municipality": "4601"},
+        f"POST {API}/audit/insight": {"national_id": world.national_id()},
     }
     if operation in bodies:
         return bodies[operation]

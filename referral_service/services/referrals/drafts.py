@@ -36,7 +36,7 @@ from referral_service.domain.referral import (
     Referral,
     ReferralEvent,
 )
-from referral_service.errors import Conflict, Forbidden, InvalidData
+from referral_service.errors import Conflict, Forbidden, InvalidData, NotFound
 from referral_service.security.access_log import record_access
 from referral_service.security.actor import Actor
 from referral_service.security.identity_numbers import IdentityNumbers
@@ -503,7 +503,10 @@ def reveal_national_id(uow: SqlUnitOfWork, identity: IdentityNumbers, *, actor: 
         referral = uow.referrals.get_visible(actor=actor, referral_id=referral_id)
         if not parties_of(session, actor=actor, referral=referral):
             raise Forbidden("Only the referring side and the receiving clinic may see the full identity number.")
-        number = identity.vault.decrypt(uow.referrals.child_of(referral).national_id_ciphertext)
+        ciphertext = uow.referrals.child_of(referral).national_id_ciphertext
+        if not ciphertext:  # anonymised after the retention period (services/retention): there is none to reveal
+            raise NotFound("The identity number was removed after the retention period.")
+        number = identity.vault.decrypt(ciphertext)
         record_access(session, actor=actor, action="reveal_national_id", referrals=[referral])
         uow.commit()
         return number

@@ -4,6 +4,7 @@ from referral_service.web.views import (  # noqa: F401
     admin,
     admin_users,
     alerts,
+    audit,
     auth,
     bup,
     consent,

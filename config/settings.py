@@ -85,6 +85,10 @@ class BaseConfig:
     # ships with the service. `referral-service municipalities update --to DIR` writes a newer one.
     MUNICIPALITY_REGISTER_DIR = ""
     LOG_LEVEL = "INFO"
+    # Part B, sessions (issue 13): a web session kept on the server ends after this many idle minutes, and this
+    # many hours after signing in however active.
+    SESSION_IDLE_MINUTES = 30
+    SESSION_MAX_HOURS = 10
     #: The service's clock: None is real time. Tests pass a settable clock here; never read from the environment.
     CLOCK: Callable[[], datetime] | None = None
 

@@ -234,3 +234,32 @@ def municipalities_update(source: str | None, folder: str | None, on: str | None
     klass.write_register(target, rows, changes, source=base, on=day)
     in_force = sum(1 for m in rows if m.in_force(day))
     click.echo(f"The register in {target} holds {in_force} municipalities in force on {day.isoformat()}.")
+
+
+@main.group()
+def users() -> None:
+    """Users' sign-in (issue 13, part B)."""
+
+
+@users.command("reset-password")
+@click.option("--email", required=True, help="The user's e-mail address.")
+def users_reset_password(email: str) -> None:
+    """Give the user a temporary password (printed here once, never logged), end every sign-in of the user, and
+    have the user choose a new password at the next sign-in."""
+    from sqlmodel import select
+
+    from referral_service.domain.organisation import User
+    from referral_service.errors import DomainError
+    from referral_service.services.admin.credentials import reset_password
+
+    deps = _dependencies()
+    with deps.unit_of_work() as uow:
+        user = uow.session.exec(select(User).where(User.email == email.strip().lower())).first()
+    if user is None:
+        raise click.ClickException("No user has this e-mail address.")
+    try:
+        temporary = reset_password(deps.unit_of_work(), deps.clock, actor=None, user_id=user.id)
+    except DomainError as exc:
+        raise click.ClickException(str(exc.detail)) from None
+    click.echo(f"Temporary password for {user.email} (shown once; the user chooses a new one at sign-in):")
+    click.echo(temporary)

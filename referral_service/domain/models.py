@@ -13,8 +13,9 @@ from referral_service.domain import (
     organisation,
     outbox,
     referral,
+    web_session,
 )
 
 #: The modules that define tables; importing this module registers every one of them.
 TABLE_MODULES = (access_log, alert, check_in, child, dashboard_contact, dashboard_count, handover, kept_form,
-                 login_throttle, organisation, outbox, referral)
+                 login_throttle, organisation, outbox, referral, web_session)

@@ -37,6 +37,7 @@ PAGE_ROLES: dict[str, frozenset[Role]] = {
     "web.search_handovers": TASK_HOLDERS,
     "web.dashboard": DASHBOARD_READERS,
     "web.dashboard_csv": DASHBOARD_READERS,
+    "web.admin_reset_password": frozenset({Role.ADMIN}),
 }
 
 

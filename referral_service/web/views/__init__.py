@@ -8,6 +8,7 @@ from referral_service.web.views import (  # noqa: F401
     dashboard,
     duplicates,
     handovers,
+    passwords,
     referral_form,
     referrals,
     referrer_actions,

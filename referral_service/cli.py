@@ -253,13 +253,14 @@ def users_reset_password(email: str) -> None:
     from referral_service.services.admin.credentials import reset_password
 
     deps = _dependencies()
-    with deps.unit_of_work() as uow:
-        user = uow.session.exec(select(User).where(User.email == email.strip().lower())).first()
-    if user is None:
+    email = email.strip().lower()
+    with deps.unit_of_work().reading() as uow:
+        user_id = uow.session.exec(select(User.id).where(User.email == email)).first()
+    if user_id is None:
         raise click.ClickException("No user has this e-mail address.")
     try:
-        temporary = reset_password(deps.unit_of_work(), deps.clock, actor=None, user_id=user.id)
+        temporary = reset_password(deps.unit_of_work(), deps.clock, actor=None, user_id=user_id)
     except DomainError as exc:
         raise click.ClickException(str(exc.detail)) from None
-    click.echo(f"Temporary password for {user.email} (shown once; the user chooses a new one at sign-in):")
+    click.echo(f"Temporary password for {email} (shown once; the user chooses a new one at sign-in):")
     click.echo(temporary)

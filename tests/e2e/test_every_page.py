@@ -39,7 +39,7 @@ PAGES: dict[str, list[str | tuple[str, int]]] = {
            "/henvisninger/{draft}", "/henvisninger/{submitted}", "/henvisninger/{information_requested}",
            "/henvisninger/{accepted}", "/henvisninger/{rejected}", "/henvisninger/{discharged}",
            "/henvisninger/{withdrawn}", "/tilbakehenvisninger/{handover}", "/henvisninger/{submitted}/samtykke",
-           "/henvisninger/{accepted}/samtykke"],
+           "/henvisninger/{accepted}/samtykke", "/passord", ("/admin/brukere/{person}/nytt-passord", 403)],
     "nurse_bergen": REFERRER_PAGES,
     "ppt": REFERRER_PAGES,
     "bup2": ["/inntak", "/inntak?visning=avgjort", "/inntak?haster=ja&naer_fristen=ja&svar_mottatt=ja",
@@ -50,7 +50,7 @@ PAGES: dict[str, list[str | tuple[str, int]]] = {
     "coordinator_askoy": MUNICIPAL_PAGES,
     "lead_askoy": MUNICIPAL_PAGES,
     "lead_gp": ["/tilbakehenvisninger", "/varsler", ("/oversikt", 403), ("/inntak", 403), ("/henvisninger", 403)],
-    "admin": ["/oversikt", "/varsler", ("/inntak", 403)],
+    "admin": ["/oversikt", "/varsler", ("/inntak", 403), "/passord", "/admin/brukere/{person}/nytt-passord"],
     "auditor": ["/oversikt", "/varsler", ("/tilbakehenvisninger", 403)],
 }
 #: Pages seen before signing in.
@@ -99,7 +99,8 @@ def records(e2e_app, demo_data) -> dict[str, str]:
     InProcessWorker(e2e_app).run()
     handover = world.get("gp", f"/api/v1/referrals/{ids['rejected']}").json["handover_id"]
     assert handover, "the rejection left no handover"
-    return {**ids, "handover": handover}
+    # A user whose password an administrator may reset (the page only asks to confirm before the POST).
+    return {**ids, "handover": handover, "person": world.users["ppt"].id}
 
 
 def _problems_on(page: Page, base_url: str, path: str, status: int, name: str) -> list[str]:

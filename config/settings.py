@@ -121,6 +121,10 @@ class BaseConfig:
     RETENTION_BATCH = 200
     #: The daily retention sweep's interval (the beat schedule).
     RETENTION_INTERVAL_SECONDS = 86400.0
+    # Part B, sessions (issue 13): a web session kept on the server ends after this many idle minutes, and this
+    # many hours after signing in however active.
+    SESSION_IDLE_MINUTES = 30
+    SESSION_MAX_HOURS = 10
     #: The service's clock: None is real time. Tests pass a settable clock here; never read from the environment.
     CLOCK: Callable[[], datetime] | None = None
 

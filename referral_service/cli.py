@@ -390,5 +390,35 @@ def retention_sweep(at: str | None) -> None:
         click.echo(f"  {kind}: {count}")
 
 
+@main.group()
+def users() -> None:
+    """Users' sign-in (issue 13, part B)."""
+
+
+@users.command("reset-password")
+@click.option("--email", required=True, help="The user's e-mail address.")
+def users_reset_password(email: str) -> None:
+    """Give the user a temporary password (printed here once, never logged), end every sign-in of the user, and
+    have the user choose a new password at the next sign-in."""
+    from sqlmodel import select
+
+    from referral_service.domain.organisation import User
+    from referral_service.errors import DomainError
+    from referral_service.services.admin.credentials import reset_password
+
+    deps = _dependencies()
+    email = email.strip().lower()
+    with deps.unit_of_work().reading() as uow:
+        user_id = uow.session.exec(select(User.id).where(User.email == email)).first()
+    if user_id is None:
+        raise click.ClickException("No user has this e-mail address.")
+    try:
+        temporary = reset_password(deps.unit_of_work(), deps.clock, actor=None, user_id=user_id)
+    except DomainError as exc:
+        raise click.ClickException(str(exc.detail)) from None
+    click.echo(f"Temporary password for {email} (shown once; the user chooses a new one at sign-in):")
+    click.echo(temporary)
+
+
 if __name__ == "__main__":
     main()

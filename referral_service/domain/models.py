@@ -15,8 +15,9 @@ from referral_service.domain import (
     outbox,
     referral,
     retention_run,
+    web_session,
 )
 
 #: The modules that define tables; importing this module registers every one of them.
 TABLE_MODULES = (access_log, admin_event, alert, check_in, child, dashboard_contact, dashboard_count, handover,
-                 kept_form, login_throttle, organisation, outbox, referral, retention_run)
+                 kept_form, login_throttle, organisation, outbox, referral, retention_run, web_session)

@@ -19,8 +19,9 @@ def register_web(app: Flask) -> None:
     import referral_service.web.roles  # noqa: F401  (which pages are for which roles)
     import referral_service.web.views  # noqa: F401  (registers the pages on the blueprint)
 
-    # Not setdefault: Flask's own default (31 days) is always there. A session ends 30 minutes after its last request.
-    app.config["PERMANENT_SESSION_LIFETIME"] = timedelta(minutes=30)
+    # Not setdefault: Flask's own default (31 days) is always there. The cookie lives as long as an idle session
+    # (the server's row decides: web/session_auth.py).
+    app.config["PERMANENT_SESSION_LIFETIME"] = timedelta(minutes=int(app.config.get("SESSION_IDLE_MINUTES", 30)))
     app.config.update(SESSION_COOKIE_HTTPONLY=True, SESSION_COOKIE_SAMESITE="Lax",
                       SESSION_COOKIE_NAME="henvisning_session", SESSION_REFRESH_EACH_REQUEST=True,
                       SESSION_COOKIE_SECURE=app.config.get("ENV") == "production")

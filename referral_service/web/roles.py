@@ -49,6 +49,7 @@ PAGE_ROLES: dict[str, frozenset[Role]] = {
     **{f"web.{endpoint}": AUDITORS for endpoint in ("audit_log", "search_audit_log", "audit_verification",
                                                    "insight_request", "search_insight", "insight_print",
                                                    "insight_csv")},
+    "web.admin_reset_password": ADMINISTRATORS,
 }
 
 

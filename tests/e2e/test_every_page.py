@@ -39,7 +39,7 @@ PAGES: dict[str, list[str | tuple[str, int]]] = {
            "/henvisninger/{draft}", "/henvisninger/{submitted}", "/henvisninger/{information_requested}",
            "/henvisninger/{accepted}", "/henvisninger/{rejected}", "/henvisninger/{discharged}",
            "/henvisninger/{withdrawn}", "/tilbakehenvisninger/{handover}", "/henvisninger/{submitted}/samtykke",
-           "/henvisninger/{accepted}/samtykke"],
+           "/henvisninger/{accepted}/samtykke", "/passord", ("/admin/brukere/{person}/nytt-passord", 403)],
     "nurse_bergen": REFERRER_PAGES,
     "ppt": REFERRER_PAGES,
     "bup2": ["/inntak", "/inntak?visning=avgjort", "/inntak?haster=ja&naer_fristen=ja&svar_mottatt=ja",
@@ -52,7 +52,7 @@ PAGES: dict[str, list[str | tuple[str, int]]] = {
     "lead_gp": ["/tilbakehenvisninger", "/varsler", ("/oversikt", 403), ("/inntak", 403), ("/henvisninger", 403)],
     "admin": ["/oversikt", "/varsler", ("/inntak", 403), "/admin", "/admin/virksomheter", "/admin/brukere",
               "/admin/brukere?virksomhet={gp_org}", "/admin/brukere/{gp_user}", "/admin/henvisningsrett",
-              ("/revisjon", 403), ("/revisjon/innsyn", 403)],
+              "/passord", "/admin/brukere/{person}/nytt-passord", ("/revisjon", 403), ("/revisjon/innsyn", 403)],
     "auditor": ["/oversikt", "/varsler", ("/tilbakehenvisninger", 403), ("/admin", 403), "/revisjon",
                 "/revisjon/kontroll", "/revisjon/innsyn", "/revisjon/innsyn/utskrift"],
 }
@@ -102,7 +102,9 @@ def records(e2e_app, demo_data) -> dict[str, str]:
     InProcessWorker(e2e_app).run()
     handover = world.get("gp", f"/api/v1/referrals/{ids['rejected']}").json["handover_id"]
     assert handover, "the rejection left no handover"
-    return {**ids, "handover": handover, "gp_user": world.users["gp"].id, "gp_org": world.orgs["gp"].id}
+    # "person": a user whose password an administrator may reset (the page only asks to confirm before the POST).
+    return {**ids, "handover": handover, "gp_user": world.users["gp"].id, "gp_org": world.orgs["gp"].id,
+            "person": world.users["ppt"].id}
 
 
 def _problems_on(page: Page, base_url: str, path: str, status: int, name: str) -> list[str]:

@@ -114,3 +114,19 @@ def test_saving_step_one_with_a_guardian_half_filled_in_saves_the_rest(open_page
     # The draft exists: the other steps can be opened from here.
     expect(page.get_by_role("navigation", name="Steg i henvisningen").get_by_role("link", name="2. Hvorfor")
            ).to_be_visible()
+
+
+def test_after_log_out_a_copy_of_the_cookie_taken_before_opens_nothing(open_page, base_url):
+    """Issue 13, must show 2, in Chromium: log-out ends the session on the server, not only the browser's copy."""
+    page = open_page()
+    log_in(page, base_url, NURSE, PASSWORD)
+    page.goto(f"{base_url}/henvisninger")
+    expect(page.get_by_role("heading", name="Mine henvisninger", level=1)).to_be_visible()
+    copied = [c for c in page.context.cookies() if c["name"] == SESSION_COOKIE]
+    assert copied
+
+    page.get_by_role("button", name="Logg ut").click()
+    expect(page.get_by_role("heading", name="Logg inn", level=1)).to_be_visible()
+    page.context.add_cookies(copied)  # the cookie as it was before logging out
+    page.goto(f"{base_url}/henvisninger")
+    expect(page.get_by_role("heading", name="Logg inn", level=1)).to_be_visible()

@@ -91,6 +91,8 @@ C = f"{API}/check-ins/{{check_in_id}}"
 EXPECTED: dict[str, dict[str, dict[str, int]]] = {
     # Logging out works for everyone, for their own token.
     f"POST {API}/auth/revoke": {"none": answers(204)},
+    # A new password needs the current one: the matrix sends a wrong one (it must not change the demo passwords).
+    f"POST {API}/auth/password": {"none": answers(422)},
     # Administration: the administrator only. Organisations are directory data every user may list.
     f"POST {API}/organisations": {"none": answers(403, admin=201)},
     f"GET {API}/organisations": {"none": answers(200)},
@@ -103,6 +105,7 @@ EXPECTED: dict[str, dict[str, dict[str, int]]] = {
     f"POST {API}/referral-rights": {"none": answers(403, admin=201)},
     f"GET {API}/referral-rights": {"none": answers(403, admin=200)},
     f"POST {API}/referral-rights/{{grant_id}}/end": {"none": answers(403, admin=404)},
+    f"POST {API}/admin/users/{{user_id}}/reset-password": {"none": answers(403, admin=404)},
     # Referrals: referrers write them; lists answer everyone, showing only their cases (see below).
     f"POST {API}/referrals": {"none": answers(403, gp=201, ppt=201, nurse_bergen=201, nurse_askoy=201,
                                               barnevern_askoy=201)},
@@ -268,6 +271,7 @@ def valid_body(world, operation: str) -> dict[str, Any] | None:
                                                                                   % 20000)).isoformat()),
                                         "valid_to": far},
         f"POST {API}/referral-rights/{{grant_id}}/end": {"valid_to": today.isoformat()},
+        f"POST {API}/auth/password": {"current_password": "ikke-passordet", "new_password": "et-langt-passord-2026"},
         f"POST {C}/record": {"outcome": "Det går bra.", "outcome_code": "doing_well"},
         f"POST {C}/cancel": {"reason": "Barnet er henvist på nytt."},
         f"POST {R}/move": {"home_municipality": "4601"},

@@ -33,7 +33,7 @@ class LoginPolicy:
     token_lifetime_minutes: int
 
 
-def _hash_token(token: str) -> str:
+def hash_token(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
@@ -43,14 +43,21 @@ def _refuse_while_locked(throttle: LoginThrottle, clock: Clock) -> None:
         raise RateLimited(LOCKED, headers={"Retry-After": str(wait)})
 
 
-#: Failures from one network address, over every e-mail address (password spraying), lock that
-#: address too, at this many times the per-address limit.
+#: Failures from one network address, over every e-mail address (password spraying), slow that address down from
+#: this many times the per-account limit: each further wrong password from it is answered 429 with a wait that
+#: doubles. A correct password of an account that is not locked still gets in from there, so one person mistyping
+#: behind a municipality's shared address (NAT) locks no colleague out; guessing stays bounded per account.
 ADDRESS_LIMIT_FACTOR = 5
+SLOWED = "Too many failed log-ins from this address. Wait a while and try again."
 
 
 def _throttle(session: Session, name: str) -> LoginThrottle:
     key = hashlib.sha256(name.encode()).hexdigest()
     return session.get(LoginThrottle, key) or LoginThrottle(key=key)
+
+
+def _email_throttle(session: Session, email: str) -> LoginThrottle:
+    return _throttle(session, email.strip().lower())
 
 
 def _count_failure(throttle: LoginThrottle, *, clock: Clock, logins: LoginPolicy, limit: int) -> None:
@@ -64,10 +71,45 @@ def _count_failure(throttle: LoginThrottle, *, clock: Clock, logins: LoginPolicy
         throttle.locked_until = clock.now() + window
 
 
+def _count_address_failure(throttle: LoginThrottle, *, clock: Clock, logins: LoginPolicy) -> None:
+    """One more wrong password from this address; past the free ones it must wait 1, 2, 4 … seconds (at most the
+    lockout) before the next is answered otherwise than 429."""
+    window = timedelta(minutes=logins.lockout_minutes)
+    if throttle.last_failure_at and clock.now() - throttle.last_failure_at > window:
+        throttle.failures = 0
+    throttle.failures += 1
+    throttle.last_failure_at = clock.now()
+    beyond = throttle.failures - logins.max_failed_logins * ADDRESS_LIMIT_FACTOR
+    if beyond >= 0:
+        throttle.locked_until = clock.now() + min(timedelta(seconds=2 ** min(beyond, 20)), window)
+
+
+def count_password_failure(uow: SqlUnitOfWork, *, clock: Clock, logins: LoginPolicy, email: str) -> None:
+    """A wrong password given for a signed-in user's account (changing the password) counts like a failed log-in,
+    so that form is no way around the lockout; committed, and 429 once the account is locked."""
+    throttle = _email_throttle(uow.session, email)
+    _count_failure(throttle, clock=clock, logins=logins, limit=logins.max_failed_logins)
+    uow.session.add(throttle)
+    uow.commit()
+    _refuse_while_locked(throttle, clock)
+
+
+def forget_failures(session: Session, *, email: str) -> None:
+    """An administrator gave the account a new password: its failed log-ins no longer count."""
+    throttle = session.get(LoginThrottle, hashlib.sha256(email.strip().lower().encode()).hexdigest())
+    if throttle is not None:
+        session.delete(throttle)
+
+
+def refuse_while_account_locked(session: Session, *, clock: Clock, email: str) -> None:
+    """429 while the account is locked by failed log-ins."""
+    _refuse_while_locked(_email_throttle(session, email), clock)
+
+
 def check_credentials(uow: SqlUnitOfWork, *, clock: Clock, logins: LoginPolicy, email: str, password: str,
                       client_address: str | None = None) -> User:
-    """The user for valid credentials; failures count per e-mail address, known or not, and per
-    network address, and lock them for a while. The answer is the same whether or not the address exists.
+    """The user for valid credentials; failures count per e-mail address, known or not (locking it for a while),
+    and per network address (slowing it down). The answer is the same whether or not the e-mail address exists.
     """
     with uow:
         user = _verified_user(uow, clock=clock, logins=logins, email=email, password=password,
@@ -78,14 +120,12 @@ def check_credentials(uow: SqlUnitOfWork, *, clock: Clock, logins: LoginPolicy, 
 
 def _verified_user(uow: SqlUnitOfWork, *, clock: Clock, logins: LoginPolicy, email: str, password: str,
                    client_address: str | None) -> User:
-    """The user, or 401/429 after the failure has been counted and committed."""
+    """The user, or 401/429 after the failure has been counted and committed. Only the account's own lock stops a
+    correct password; the address's count only slows down wrong ones."""
     session = uow.session
     email = email.strip().lower()
     by_email = _throttle(session, email)
-    by_address = _throttle(session, f"address:{client_address}") if client_address else None
-    for throttle in (by_email, by_address):
-        if throttle is not None:
-            _refuse_while_locked(throttle, clock)
+    _refuse_while_locked(by_email, clock)
     user = session.exec(select(User).where(User.email == email)).first()
     if verify_password(user.password_hash if user else None, password) and user and user.active:
         if by_email in session:
@@ -93,13 +133,15 @@ def _verified_user(uow: SqlUnitOfWork, *, clock: Clock, logins: LoginPolicy, ema
         return user
     _count_failure(by_email, clock=clock, logins=logins, limit=logins.max_failed_logins)
     session.add(by_email)
+    by_address = _throttle(session, f"address:{client_address}") if client_address else None
     if by_address is not None:
-        _count_failure(by_address, clock=clock, logins=logins, limit=logins.max_failed_logins * ADDRESS_LIMIT_FACTOR)
+        _count_address_failure(by_address, clock=clock, logins=logins)
         session.add(by_address)
     uow.commit()
-    for throttle in (by_email, by_address):
-        if throttle is not None:
-            _refuse_while_locked(throttle, clock)
+    _refuse_while_locked(by_email, clock)
+    if by_address is not None and by_address.locked_until and by_address.locked_until > clock.now():
+        wait = int((by_address.locked_until - clock.now()).total_seconds()) + 1
+        raise RateLimited(SLOWED, headers={"Retry-After": str(wait)})
     raise Unauthenticated(LOGIN_FAILED)
 
 
@@ -111,7 +153,7 @@ def issue_token(uow: SqlUnitOfWork, *, clock: Clock, logins: LoginPolicy, email:
                               client_address=client_address)
         token = secrets.token_urlsafe(32)
         expires_at = clock.now() + timedelta(minutes=logins.token_lifetime_minutes)
-        uow.add(ApiToken(user_id=user.id, token_hash=_hash_token(token), expires_at=expires_at))
+        uow.add(ApiToken(user_id=user.id, token_hash=hash_token(token), expires_at=expires_at))
         uow.commit()
     return token, expires_at
 
@@ -120,7 +162,7 @@ def revoke_token(uow: SqlUnitOfWork, clock: Clock, token: str) -> None:
     """Log out: the token stops working at once."""
     with uow:
         session = uow.session
-        api_token = session.exec(select(ApiToken).where(ApiToken.token_hash == _hash_token(token))).first()
+        api_token = session.exec(select(ApiToken).where(ApiToken.token_hash == hash_token(token))).first()
         if api_token is not None and api_token.revoked_at is None:
             api_token.revoked_at = clock.now()
             uow.commit()
@@ -140,7 +182,7 @@ _TOKEN_HOLDER = (
 def actor_for_token(session: Session, clock: Clock, token: str) -> Actor:
     """The actor behind a bearer token, or 401."""
     # On the session's connection, in its transaction, without the ORM's bookkeeping (no entities come back).
-    row = session.connection().execute(_TOKEN_HOLDER, {"token_hash": _hash_token(token)}).first()
+    row = session.connection().execute(_TOKEN_HOLDER, {"token_hash": hash_token(token)}).first()
     if row is None:
         raise Unauthenticated("The token is not valid.")
     revoked_at, expires_at, active, user_id, roles, profession, name, org_id, org_kind, municipality_number = row

@@ -21,6 +21,7 @@ from referral_service.domain.referral import Referral
 from referral_service.errors import InvalidData, NotFound
 from referral_service.security.actor import Actor
 from referral_service.services.admin.directory import require_admin
+from referral_service.services.admin.web_sessions import end_user_sessions
 from referral_service.services.alerts.inbox import raise_alerts
 from referral_service.services.alerts.recipients import administrators
 from referral_service.services.handovers import check_ins, holders, routing
@@ -117,6 +118,7 @@ def deactivate_user(uow: SqlUnitOfWork, clock: Clock, *, actor: Actor, user_id: 
         result = StaffChangeResult(user_id=leaver.id, successor_user_id=successor.id if successor else None,
                                    to_queue=successor is None)
         result.tokens_revoked = _revoke_tokens(session, clock, leaver.id)
+        end_user_sessions(session, user_id=leaver.id, at=clock.now(), reason=DEACTIVATED)  # the web's too
         for kind, mover in MOVERS.items():
             result.moved[kind] = mover(uow, clock, departure)
         for handover in routing.orphaned_handovers(session):

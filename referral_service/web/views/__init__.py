@@ -12,6 +12,7 @@ from referral_service.web.views import (  # noqa: F401
     duplicates,
     handovers,
     oidc,
+    passwords,
     referral_form,
     referrals,
     referrer_actions,

@@ -2,20 +2,29 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
 from flask import g, has_request_context, jsonify, redirect, render_template, request, session, url_for
 
 from referral_service.api.context import deps, unit_of_work
 from referral_service.errors import RateLimited, Unauthenticated
-from referral_service.services.admin.auth import check_credentials
+from referral_service.services.admin.auth import SLOWED, check_credentials
 from referral_service.web import formatting
 from referral_service.web.blueprint import web
 from referral_service.web.kept_forms import KEPT, page_after_sign_in, was_kept
-from referral_service.web.session_auth import login_required, session_ends_at, sign_in, sign_out, web_actor
+from referral_service.web.session_auth import (
+    MUST_CHOOSE_PASSWORD,
+    login_required,
+    renew_session,
+    session_ends_at,
+    sign_in,
+    sign_out,
+    web_actor,
+)
 
 LOGIN_FAILED = "Feil e-post eller passord."
 LOCKED = "For mange mislykkede forsøk. Vent et kvarter og prøv igjen."
+#: A wrong password from an address with many recent failures (a correct one still gets in from there).
+SLOWED_DOWN = ("Feil e-post eller passord. Det har vært mange mislykkede forsøk herfra, så vent litt før du prøver "
+               "igjen.")
 
 
 def _safe_next(target: str | None) -> str | None:
@@ -36,12 +45,16 @@ def login():
     try:
         user = check_credentials(unit_of_work(), clock=deps().clock, logins=deps().logins, email=email,
                                  password=request.form.get("password", ""), client_address=request.remote_addr)
-    except RateLimited:
-        return render_template("login.html", error=LOCKED, email=email), 429
+    except RateLimited as refused:
+        response = render_template("login.html", error=SLOWED_DOWN if refused.detail == SLOWED else LOCKED,
+                                   email=email, next=_safe_next(request.form.get("next")))
+        return response, 429, refused.headers or {}
     except Unauthenticated:
         return render_template("login.html", error=LOGIN_FAILED, email=email,
                                next=_safe_next(request.form.get("next"))), 401
     sign_in(user)
+    if session.get(MUST_CHOOSE_PASSWORD):  # an administrator reset the password: a new one before anything else
+        return redirect(url_for("web.change_password"))
     # A form the session ended under comes first: back to it, with what was typed.
     return redirect(page_after_sign_in(user.id) or _safe_next(request.form.get("next")) or url_for("web.start"))
 
@@ -55,8 +68,8 @@ def logout():
 @web.post("/okt/forleng")
 @login_required
 def extend_session():
-    """Forleng økten: any signed-in request renews the session; this one says until when (for static/session.js)."""
-    session.modified = True
+    """Forleng økten: idle time counts from now, and the answer says until when (for static/session.js)."""
+    renew_session()
     return jsonify(_session_end())
 
 
@@ -73,7 +86,7 @@ def _session_end() -> dict[str, str | int]:
     if ends is None:
         return {"ends_at": "", "seconds_left": 0}
     return {"ends_at": f"{ends.astimezone(formatting.OSLO):%H:%M}",
-            "seconds_left": max(0, int((ends - datetime.now(UTC)).total_seconds()))}
+            "seconds_left": max(0, int((ends - deps().clock.now()).total_seconds()))}
 
 
 @web.get("/")

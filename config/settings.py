@@ -115,6 +115,8 @@ class BaseConfig:
     RETENTION_KEPT_FORM_DAYS = 1
     #: Failed-login counters of addresses not locked now, counted from the last failure.
     RETENTION_LOGIN_THROTTLE_DAYS = 30
+    #: Web sessions (when someone signed in, from where it ended), counted from when they began.
+    RETENTION_WEB_SESSION_DAYS = 30
     #: The access log, for part E's prune_access_log when it is there (the sweep calls it behind a guard).
     RETENTION_ACCESS_LOG_YEARS = 10
     #: Records handled in one transaction, so the sweep never holds SQLite's write lock for long.

@@ -27,6 +27,7 @@ from referral_service.domain.login_throttle import LoginThrottle
 from referral_service.domain.outbox import OutboxMessage
 from referral_service.domain.referral import MunicipalContact, Referral, ReferralEvent
 from referral_service.domain.retention_run import RetentionRun
+from referral_service.domain.web_session import WebSession
 from referral_service.services.children.search import child_search
 from tests.support.loop import InProcessWorker
 
@@ -244,16 +245,23 @@ def test_the_other_kinds_go_after_their_own_periods_and_only_those(app, world, r
             OutboxMessage(id="sent-old", topic="t", created_at=long_ago, dispatched_at=long_ago, processed_at=long_ago),
             OutboxMessage(id="stuck-old", topic="t", created_at=long_ago, dispatched_at=long_ago),
             OutboxMessage(id="sent-new", topic="t", created_at=lately, dispatched_at=lately, processed_at=lately),
+            WebSession(id_hash="o" * 64, user_id=gp, created_at=long_ago, last_seen_at=long_ago, ended_at=long_ago,
+                       ended_reason="logged_out"),
+            WebSession(id_hash="n" * 64, user_id=gp, created_at=lately, last_seen_at=lately),
         ])
         session.commit()
 
     output = retention_sweep()
 
     assert "kept_form: 1" in output and "login_throttle: 1" in output and "outbox: 1" in output
+    assert "web_session: 1" in output
     with session_of(app) as session:
         assert {row.id for row in session.exec(select(KeptForm))} == {"kept-new"}
         assert {row.key[0] for row in session.exec(select(LoginThrottle))} == {"b", "c"}
         assert {row.id for row in session.exec(select(OutboxMessage))} == {"stuck-old", "sent-new"}
+        # Signing in for this test left sessions of its own: only the one begun 400 days ago is gone.
+        hashes = {row.id_hash for row in session.exec(select(WebSession))}
+        assert "n" * 64 in hashes and "o" * 64 not in hashes
 
 
 def test_the_sweep_works_in_batches_and_finishes(app, world, worker, clock, tmp_path):

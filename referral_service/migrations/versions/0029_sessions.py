@@ -1,7 +1,7 @@
 """Server-side web sessions (log-out, a new password and deactivation end them at once) and the mark that a user's
 password was reset by an administrator
 
-Revision ID: 0029_sessions
+Revision ID: 0029
 Revises: 0028
 Create Date: 2026-12-07 03:00:00
 """
@@ -9,7 +9,7 @@ import sqlalchemy as sa
 import sqlmodel
 from alembic import op
 
-revision = '0029_sessions'
+revision = '0029'
 down_revision = '0028'
 branch_labels = None
 depends_on = None

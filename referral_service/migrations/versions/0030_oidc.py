@@ -1,15 +1,15 @@
 """A user's HPR number (Health Personnel Register), which HelseID's sign-in names the user by
 
-Revision ID: 0030_oidc
-Revises: 0028
+Revision ID: 0030
+Revises: 0029
 Create Date: 2026-12-07 03:00:00
 """
 import sqlalchemy as sa
 import sqlmodel
 from alembic import op
 
-revision = '0030_oidc'
-down_revision = '0028'
+revision = '0030'
+down_revision = '0029'
 branch_labels = None
 depends_on = None
 

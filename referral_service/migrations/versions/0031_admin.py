@@ -1,15 +1,15 @@
 """The administration log: role changes, users created and deactivated, organisations and referral-right grants
 
-Revision ID: 0031_admin
-Revises: 0028
+Revision ID: 0031
+Revises: 0030
 Create Date: 2026-12-07 03:00:00
 """
 import sqlalchemy as sa
 import sqlmodel
 from alembic import op
 
-revision = '0031_admin'
-down_revision = '0028'
+revision = '0031'
+down_revision = '0030'
 branch_labels = None
 depends_on = None
 

@@ -1,15 +1,15 @@
 """What each retention sweep deleted or anonymised, per kind of record (the auditor's page lists the recent runs)
 
-Revision ID: 0033_retention
-Revises: 0028
+Revision ID: 0033
+Revises: 0032
 Create Date: 2026-12-07 03:00:00
 """
 import sqlalchemy as sa
 import sqlmodel
 from alembic import op
 
-revision = '0033_retention'
-down_revision = '0028'
+revision = '0033'
+down_revision = '0032'
 branch_labels = None
 depends_on = None
 

@@ -9,9 +9,9 @@ from typing import Protocol
 from referral_service.workflows.repeat_referrals import months_before
 
 #: The kinds of record a sweep handles, in the order it handles them (each is one `retention_run` row per run).
-CASE, ALERT, OUTBOX, KEPT_FORM, LOGIN_THROTTLE, ACCESS_LOG = (
-    "case", "alert", "outbox", "kept_form", "login_throttle", "access_log")
-KINDS = (CASE, ALERT, OUTBOX, KEPT_FORM, LOGIN_THROTTLE, ACCESS_LOG)
+CASE, ALERT, OUTBOX, KEPT_FORM, LOGIN_THROTTLE, WEB_SESSION, ACCESS_LOG = (
+    "case", "alert", "outbox", "kept_form", "login_throttle", "web_session", "access_log")
+KINDS = (CASE, ALERT, OUTBOX, KEPT_FORM, LOGIN_THROTTLE, WEB_SESSION, ACCESS_LOG)
 
 
 class RetentionSettings(Protocol):
@@ -20,6 +20,7 @@ class RetentionSettings(Protocol):
     RETENTION_OUTBOX_DAYS: int
     RETENTION_KEPT_FORM_DAYS: int
     RETENTION_LOGIN_THROTTLE_DAYS: int
+    RETENTION_WEB_SESSION_DAYS: int
     RETENTION_ACCESS_LOG_YEARS: int
     RETENTION_BATCH: int
 
@@ -31,6 +32,7 @@ class RetentionPolicy:
     outbox_days: int = 30
     kept_form_days: int = 1
     login_throttle_days: int = 30
+    web_session_days: int = 30
     access_log_years: int = 10
     batch: int = 200
 
@@ -39,6 +41,7 @@ class RetentionPolicy:
         return cls(case_years=int(config.RETENTION_CASE_YEARS), alert_months=int(config.RETENTION_ALERT_MONTHS),
                    outbox_days=int(config.RETENTION_OUTBOX_DAYS), kept_form_days=int(config.RETENTION_KEPT_FORM_DAYS),
                    login_throttle_days=int(config.RETENTION_LOGIN_THROTTLE_DAYS),
+                   web_session_days=int(config.RETENTION_WEB_SESSION_DAYS),
                    access_log_years=int(config.RETENTION_ACCESS_LOG_YEARS), batch=max(1, int(config.RETENTION_BATCH)))
 
     def cut_offs(self, now: datetime) -> dict[str, datetime]:
@@ -49,6 +52,7 @@ class RetentionPolicy:
             OUTBOX: now - timedelta(days=self.outbox_days),
             KEPT_FORM: now - timedelta(days=self.kept_form_days),
             LOGIN_THROTTLE: now - timedelta(days=self.login_throttle_days),
+            WEB_SESSION: now - timedelta(days=self.web_session_days),
             ACCESS_LOG: _months_back(now, 12 * self.access_log_years),
         }
 

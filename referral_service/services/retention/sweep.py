@@ -24,6 +24,7 @@ from referral_service.domain.login_throttle import LoginThrottle
 from referral_service.domain.outbox import OutboxMessage
 from referral_service.domain.referral import Referral
 from referral_service.domain.retention_run import RetentionRun
+from referral_service.domain.web_session import WebSession
 from referral_service.services.retention import cases
 from referral_service.services.retention.policy import (
     ACCESS_LOG,
@@ -32,6 +33,7 @@ from referral_service.services.retention.policy import (
     KEPT_FORM,
     LOGIN_THROTTLE,
     OUTBOX,
+    WEB_SESSION,
     RetentionPolicy,
 )
 from referral_service.services.unit_of_work import SqlUnitOfWork
@@ -50,6 +52,9 @@ def run_retention(uow: SqlUnitOfWork, clock: Clock, policy: RetentionPolicy) -> 
             col(OutboxMessage.processed_at).is_not(None), col(OutboxMessage.processed_at) < cut_offs[OUTBOX])),
         KEPT_FORM: _delete_in_batches(uow, KeptForm, policy.batch, col(KeptForm.expires_at) < cut_offs[KEPT_FORM]),
         LOGIN_THROTTLE: _delete_throttles(uow, now, cut_offs[LOGIN_THROTTLE], policy.batch),
+        # A session is over within hours (SESSION_MAX_HOURS), so one begun before the cut-off has long ended.
+        WEB_SESSION: _delete_in_batches(uow, WebSession, policy.batch,
+                                        col(WebSession.created_at) < cut_offs[WEB_SESSION], key=WebSession.id_hash),
     }
     pruned = _prune_access_log(uow, clock, cut_offs[ACCESS_LOG])
     if pruned is not None:

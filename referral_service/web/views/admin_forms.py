@@ -66,6 +66,7 @@ FIELDS = {
     "successor_user_id": "Velg en kollega i samme virksomhet som kan ta over arbeidet, eller velg køen.",
     "user_id": "Du kan ikke deaktivere deg selv. Be en annen administrator om å gjøre det.",
     "municipality_number": "Velg kommunen fra listen.",
+    "hpr_number": "HPR-nummeret er 4 til 9 sifre, og ingen annen bruker kan ha det samme.",
 }
 
 
@@ -125,7 +126,7 @@ def organisation_data(form: MultiDict[str, str]) -> dict[str, Any]:
 def user_data(form: MultiDict[str, str]) -> dict[str, Any]:
     return {"email": text(form, "email"), "name": text(form, "name"), "password": form.get("password", ""),
             "organisation_id": text(form, "organisation_id"), "roles": form.getlist("roles"),
-            "profession": text(form, "profession") or "other"}
+            "profession": text(form, "profession") or "other", "hpr_number": text(form, "hpr_number") or None}
 
 
 def grant_data(form: MultiDict[str, str]) -> dict[str, Any]:

@@ -59,6 +59,7 @@ RETENTION_KIND = {
     "outbox": "Leverte meldinger slettet",
     "kept_form": "Tatt vare på skjemaer slettet",
     "login_throttle": "Tellere for feil pålogging slettet",
+    "web_session": "Gamle innlogginger slettet",
     "access_log": "Tilgangslogg slettet",
 }
 

@@ -85,6 +85,12 @@ class BaseConfig:
     # ships with the service. `referral-service municipalities update --to DIR` writes a newer one.
     MUNICIPALITY_REGISTER_DIR = ""
     LOG_LEVEL = "INFO"
+    # Part E, the access log: the key of its HMAC chain (a secret kept apart from the database; empty outside
+    # production: derived from SECRET_KEY), the folder its checkpoints outside the database are appended to
+    # (empty: DATA_DIR/audit-checkpoints; may be a write-once mount), and how many years its rows are kept.
+    AUDIT_KEY = ""
+    AUDIT_CHECKPOINT_DIR = ""
+    AUDIT_RETENTION_YEARS = 10
     #: The service's clock: None is real time. Tests pass a settable clock here; never read from the environment.
     CLOCK: Callable[[], datetime] | None = None
 

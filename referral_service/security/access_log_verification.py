@@ -235,10 +235,11 @@ def _anchor(session: Session, key: bytes, stored: StoredCheckpoints
     return None, max(found, key=lambda a: a.first_seq, default=None), head
 
 
-def _against_the_file(session: Session, newest: dict[str, Any] | None, *, walked: int) -> Verification | None:
+def _against_the_file(session: Session, newest: dict[str, Any] | None, *, walked: int,
+                      first_seq: int) -> Verification | None:
     """Compare the chain (intact up to `walked`, which is also where the head stands) with the newest checkpoint
-    outside the database."""
-    if newest is None or newest["seq"] <= 0:
+    outside the database (one before `first_seq` names a row pruned since)."""
+    if newest is None or newest["seq"] < first_seq:
         return None
     sealed, at = newest["seq"], newest["at"]
     if walked < sealed:
@@ -300,7 +301,7 @@ def verify_chain(session: Session, *, key: bytes | None = None, stored: StoredCh
         return _broken("truncated", walk.seq, walk.seq + 1, None, "rows at the end of the log are missing")
     if (head_seq, head_hash) != (walk.seq, walk.last_hash):
         return _broken("changed", head_seq, head_seq + 1, None, "the log does not end where its head says")
-    outside = _against_the_file(session, newest_outside, walked=walk.seq)
+    outside = _against_the_file(session, newest_outside, walked=walk.seq, first_seq=start_anchor.first_seq)
     if outside is not None:
         return outside
     due = tuple(anchor for anchor in walk.due if anchor[0] > newest) if key is not None else ()

@@ -254,6 +254,60 @@ def _against_the_file(session: Session, newest: dict[str, Any] | None, *, walked
     return None
 
 
+def _wiped(session: Session, newest: dict[str, Any] | None, anchor: Anchor) -> Verification | None:
+    """No row left where a checkpoint outside the database says there were some."""
+    if newest is None or newest["seq"] < anchor.first_seq or session.execute(
+            select(func.min(_LOG.c.seq)).where(_LOG.c.seq >= anchor.first_seq)).scalar() is not None:
+        return None
+    return _broken("wiped", 0, anchor.first_seq, None,
+                   f"the log is empty, but a checkpoint outside the database was sealed at row {newest['seq']} "
+                   f"({newest['at']}): every row was deleted")
+
+
+@dataclass(frozen=True)
+class _Start:
+    """Where the walk starts (after row `seq`, whose hash is `last_hash`) and the newest checkpoint inside."""
+
+    seq: int
+    last_hash: str
+    newest: int = 0
+
+
+def _start(session: Session, key: bytes, anchor: Anchor, *, legacy_until: int | None, full: bool,
+           batch: int) -> Verification | _Start:
+    """After the newest signed checkpoint inside the database (or the anchor), once every checkpoint's row
+    agrees with it; else what is broken."""
+    forged, checkpoints = _checkpoints(session, key, start=anchor.first_seq)
+    if forged is not None:
+        return forged
+    unmatched = _first_unmatched(session, checkpoints, key)
+    if unmatched is not None:
+        vouched = max((c.seq for c in checkpoints if c.seq < unmatched.seq), default=anchor.first_seq - 1)
+        return _locate(session, unmatched, key=key, anchor=anchor, vouched=vouched, legacy_until=legacy_until,
+                       batch=batch)
+    if not checkpoints:
+        return _Start(anchor.first_seq - 1, anchor.prev_hash)
+    if full:
+        return _Start(anchor.first_seq - 1, anchor.prev_hash, checkpoints[-1].seq)
+    return _Start(checkpoints[-1].seq, checkpoints[-1].entry_hash, checkpoints[-1].seq)
+
+
+def _at_the_head(head: AccessLogHead | None, walk: _Walk) -> Verification | None:
+    head_seq, head_hash = (head.seq, head.last_hash) if head else (0, GENESIS_HASH)
+    if head_seq > walk.seq:
+        return _broken("truncated", walk.seq, walk.seq + 1, None, "rows at the end of the log are missing")
+    if (head_seq, head_hash) != (walk.seq, walk.last_hash):
+        return _broken("changed", head_seq, head_seq + 1, None, "the log does not end where its head says")
+    return None
+
+
+def _cut_over(session: Session, anchor: Anchor, *, walked: int) -> Anchor:
+    """The anchor to seal when none is signed yet: the rows chained unkeyed are those walked so far."""
+    last_legacy = session.execute(select(func.max(_LOG.c.seq)).where(
+        _LOG.c.mac_version == LEGACY_MAC, _LOG.c.seq <= walked)).scalar()
+    return Anchor(anchor.first_seq, anchor.prev_hash, last_legacy or 0)
+
+
 def verify_chain(session: Session, *, key: bytes | None = None, stored: StoredCheckpoints | None = None,
                  full: bool = False, every: int = CHECKPOINT_EVERY, batch: int = 5000) -> Verification:
     """Report the first row that was changed, removed or added out of turn, the first checkpoint that was
@@ -272,46 +326,28 @@ def verify_chain(session: Session, *, key: bytes | None = None, stored: StoredCh
             return forged
     start_anchor = anchor or Anchor()
     legacy_until = anchor.legacy_until if anchor else (stored.newest or {}).get("legacy_until")
-    newest_outside = stored.newest
-    if newest_outside is not None and newest_outside["seq"] >= start_anchor.first_seq and session.execute(
-            select(func.min(_LOG.c.seq)).where(_LOG.c.seq >= start_anchor.first_seq)).scalar() is None:
-        return _broken("wiped", 0, start_anchor.first_seq, None,
-                       f"the log is empty, but a checkpoint outside the database was sealed at row "
-                       f"{newest_outside['seq']} ({newest_outside['at']}): every row was deleted")
-    start, start_hash, newest = start_anchor.first_seq - 1, start_anchor.prev_hash, 0
+    wiped = _wiped(session, stored.newest, start_anchor)
+    if wiped is not None:
+        return wiped
+    start = _Start(start_anchor.first_seq - 1, start_anchor.prev_hash)
     if key is not None:
-        forged, checkpoints = _checkpoints(session, key, start=start_anchor.first_seq)
-        if forged is not None:
-            return forged
-        unmatched = _first_unmatched(session, checkpoints, key)
-        if unmatched is not None:
-            vouched = max((c.seq for c in checkpoints if c.seq < unmatched.seq), default=start)
-            return _locate(session, unmatched, key=key, anchor=start_anchor, vouched=vouched,
-                           legacy_until=legacy_until, batch=batch)
-        if checkpoints:
-            newest = checkpoints[-1].seq
-            if not full:
-                start, start_hash = newest, checkpoints[-1].entry_hash
-    walk = _walk(session, key=key, after=start, after_hash=start_hash,
-                 legacy_until=legacy_until if legacy_until is not None or start == 0 else 0, every=every, batch=batch)
-    if walk.broken is not None:
-        return walk.broken
-    head_seq, head_hash = (head.seq, head.last_hash) if head else (0, GENESIS_HASH)
-    if head_seq > walk.seq:
-        return _broken("truncated", walk.seq, walk.seq + 1, None, "rows at the end of the log are missing")
-    if (head_seq, head_hash) != (walk.seq, walk.last_hash):
-        return _broken("changed", head_seq, head_seq + 1, None, "the log does not end where its head says")
-    outside = _against_the_file(session, newest_outside, walked=walk.seq, first_seq=start_anchor.first_seq)
-    if outside is not None:
-        return outside
-    due = tuple(anchor for anchor in walk.due if anchor[0] > newest) if key is not None else ()
-    to_anchor = None
-    if key is not None and (head is None or head.anchor_mac is None) and start == start_anchor.first_seq - 1:
-        last_legacy = session.execute(select(func.max(_LOG.c.seq)).where(
-            _LOG.c.mac_version == LEGACY_MAC, _LOG.c.seq <= walk.seq)).scalar()
-        to_anchor = Anchor(start_anchor.first_seq, start_anchor.prev_hash, last_legacy or 0)
-    return Verification(True, walk.seq - start_anchor.first_seq + 1, from_checkpoint=start, to_seal=due,
-                        head=(walk.seq, walk.last_hash), anchor_to_seal=to_anchor)
+        found = _start(session, key, start_anchor, legacy_until=legacy_until, full=full, batch=batch)
+        if isinstance(found, Verification):
+            return found
+        start = found
+    from_anchor = start.seq == start_anchor.first_seq - 1
+    walk = _walk(session, key=key, after=start.seq, after_hash=start.last_hash,
+                 legacy_until=legacy_until if legacy_until is not None or from_anchor else 0, every=every,
+                 batch=batch)
+    broken = walk.broken or _at_the_head(head, walk) or _against_the_file(
+        session, stored.newest, walked=walk.seq, first_seq=start_anchor.first_seq)
+    if broken is not None:
+        return broken
+    due = tuple(anchor for anchor in walk.due if anchor[0] > start.newest) if key is not None else ()
+    unsealed = key is not None and (head is None or head.anchor_mac is None) and from_anchor
+    return Verification(True, walk.seq - start_anchor.first_seq + 1, from_checkpoint=start.seq, to_seal=due,
+                        head=(walk.seq, walk.last_hash),
+                        anchor_to_seal=_cut_over(session, start_anchor, walked=walk.seq) if unsealed else None)
 
 
 def seal_checkpoints(session: Session, *, key: bytes, anchors: Sequence[tuple[int, str]]) -> None:

@@ -19,8 +19,8 @@ from referral_service.security.access_log_checkpoints import CheckpointFile
 from referral_service.security.access_log_verification import Anchor, seal_anchor
 from referral_service.services.unit_of_work import SqlUnitOfWork
 
-_LOG = AccessLogEntry.__table__  # type: ignore[attr-defined]
-_CHECKPOINTS = AccessLogCheckpoint.__table__  # type: ignore[attr-defined]
+_LOG = AccessLogEntry.__table__
+_CHECKPOINTS = AccessLogCheckpoint.__table__
 
 
 def access_log_cutoff(clock: Clock, *, years: int) -> datetime:

@@ -84,8 +84,10 @@ def audit_key(config: Any) -> bytes:
     secrets a leaked configuration would give away together with the database."""
     if config.AUDIT_KEY:
         return str(config.AUDIT_KEY).encode()
-    if config.is_production or not config.SECRET_KEY:
+    if config.is_production:
         raise ConfigurationError("production refuses to start without REFERRAL_AUDIT_KEY (the access log's key)")
+    if not config.SECRET_KEY:
+        raise ConfigurationError("the access log needs REFERRAL_AUDIT_KEY, or REFERRAL_SECRET_KEY to derive it from")
     return hmac.new(str(config.SECRET_KEY).encode(), b"referral-service access-log key v2", hashlib.sha256).digest()
 
 
@@ -122,7 +124,7 @@ _ID_CHARACTERS = frozenset("0123456789abcdefABCDEF-")
 
 def _looks_like_an_id(value: str) -> bool:
     """Our ids are hex with dashes (uuid-like, 32 or 36 characters); a row of digits alone is never kept."""
-    return 0 < len(value) <= 36 and set(value) <= _ID_CHARACTERS and not value.isdigit() and len(value) >= 32
+    return 32 <= len(value) <= 36 and set(value) <= _ID_CHARACTERS and not value.isdigit()
 
 
 @cache

@@ -13,6 +13,8 @@ from sqlalchemy import text
 
 from referral_service.bootstrap import dependencies
 from referral_service.domain.access_log import AccessLogEntry, entry_digest
+from referral_service.security.access_log import audit_key
+from referral_service.security.access_log_checkpoints import CheckpointFile, checkpoint_dir
 from referral_service.security.access_log_verification import sign_checkpoint
 from referral_service.services.admin.audit import verify_access_log
 from tests.integration.test_access_log import (
@@ -154,13 +156,15 @@ def test_a_full_verification_walks_the_rows_a_checkpoint_vouches_for(world, app,
     assert f"broken at row 2 (id {rows[1]['id']})" in result.output
 
 
-def test_the_workers_hourly_check_logs_an_error_when_the_chain_is_broken(world, app, caplog):
+def test_the_workers_check_seals_a_checkpoint_outside_and_logs_an_error_when_the_chain_is_broken(world, app, caplog):
     from referral_service.tasks import jobs, runtime
 
     runtime.install(dependencies(app))
     some_activity(world)
     assert jobs.checkpoint_access_log.run() is True
     rows = log_rows(app)
+    outside = CheckpointFile(checkpoint_dir(dependencies(app).config), audit_key(dependencies(app).config)).read()
+    assert (outside.newest["seq"], outside.newest["hash"]) == (rows[-1]["seq"], rows[-1]["entry_hash"])
     tamper(app, "DELETE FROM access_log WHERE id = :id", id=rows[3]["id"])
     with caplog.at_level("ERROR"):
         assert jobs.checkpoint_access_log.run() is False

@@ -9,10 +9,12 @@ insider: delete a row, then renumber and re-hash every row after it with the pro
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import pytest
 from sqlalchemy import text
 
-from referral_service.domain.access_log import AccessLogEntry, entry_digest
+from referral_service.domain.access_log import GENESIS_HASH, LEGACY_MAC, AccessLogEntry, AccessLogHead, entry_digest
 from referral_service.security.access_log_verification import PROBLEMS
 from tests.integration.test_access_log import log_rows, some_activity, tamper, verify_on_the_command_line
 
@@ -112,3 +114,43 @@ def test_a_checkpoint_line_changed_outside_the_database_is_reported(world, app, 
     result = verify_on_the_command_line(app, tmp_path)
     assert result.exit_code == 1
     assert PROBLEMS["forged"] in result.output
+
+
+# --- the upgrade from the unkeyed chain ---------------------------------------------------------------------
+
+def rows_from_before_the_keyed_chain(app, count: int) -> None:
+    """The log as an installation from before AUDIT_KEY left it: rows chained with the unkeyed digest."""
+    prev = GENESIS_HASH
+    with app.extensions["referral_db"].session() as session:
+        for seq in range(1, count + 1):
+            entry = AccessLogEntry(seq=seq, at=datetime(2026, 1, 1, 10, seq, tzinfo=UTC), user_id="u-old",
+                                   organisation_id="o-old", role="bup_intake", action="read", basis="receiving_clinic",
+                                   prev_hash=prev, entry_hash="", mac_version=LEGACY_MAC)
+            entry.entry_hash = prev = entry_digest(entry)
+            session.add(entry)
+        session.add(AccessLogHead(id=1, seq=count, last_hash=prev))
+        session.commit()
+
+
+def test_rows_from_before_the_upgrade_verify_the_old_way_and_the_sealed_cut_over_stops_a_downgrade(
+        world, app, tmp_path):
+    rows_from_before_the_keyed_chain(app, 3)
+    some_activity(world)  # keyed rows from row 4 on, linked to the last unkeyed one
+    first = verify_on_the_command_line(app, tmp_path)  # seals the cut-over: unkeyed rows end at row 3
+    assert first.exit_code == 0, first.output
+    assert "intact: 10 rows checked" in first.output
+
+    rows = log_rows(app)
+    with app.extensions["referral_db"].session() as session:  # the insider passes keyed rows off as old ones
+        prev = rows[2]["entry_hash"]
+        for row in rows[3:]:
+            entry = session.get(AccessLogEntry, row["id"])
+            entry.user_id, entry.mac_version, entry.prev_hash = "someone-else", LEGACY_MAC, prev
+            entry.entry_hash = prev = entry_digest(entry)
+        session.execute(text("UPDATE access_log_head SET last_hash = :hash"), {"hash": prev})
+        session.commit()
+
+    result = verify_on_the_command_line(app, tmp_path)
+    assert result.exit_code == 1
+    assert PROBLEMS["rehashed"] in result.output
+    assert "broken at row 4" in result.output

@@ -24,10 +24,12 @@ from types import ModuleType
 
 from sqlalchemy import text
 
+from config import load_config
 from config.secret_strength import new_signing_secret
 from referral_service.db import Database
 from referral_service.migrations import upgrade
-from referral_service.security.access_log import append_rows
+from referral_service.security.access_log import append_rows, audit_key, configure_access_log
+from referral_service.security.access_log_checkpoints import checkpoint_dir
 from referral_service.services.admin.audit import verify_access_log
 
 #: Signs the checkpoints this run seals and verifies (in this process only).
@@ -111,6 +113,8 @@ def main(argv: list[str] | None = None) -> int:
     database = Database()
     database.configure(url)
     assert database.engine is not None
+    config = load_config("development", DATABASE_URL=url, SECRET_KEY=SECRET, DATA_DIR=tempfile.mkdtemp())
+    configure_access_log(database.engine, key=audit_key(config), checkpoint_dir=checkpoint_dir(config))
     if not args.database:
         begun = time.perf_counter()
         fill(database, args.rows, start=datetime(2016, 1, 1, tzinfo=UTC))
@@ -132,7 +136,7 @@ def main(argv: list[str] | None = None) -> int:
     def run_new(*, full: bool):
         def run(started: threading.Event):
             started.set()
-            return verify_access_log(database, actor=None, secret_key=SECRET, full=full)
+            return verify_access_log(database, actor=None, config=config, full=full)
         return run
 
     if not args.skip_full:

@@ -100,9 +100,6 @@ class BaseConfig:
     OIDC_CLOCK_LEEWAY_SECONDS = 60
     # How long to wait for the provider's discovery document, keys and token endpoint.
     OIDC_HTTP_TIMEOUT_SECONDS = 10.0
-    # Secrets (issue 13, part A). Outside production a secret left empty is made on first start and kept in
-    # DATA_DIR/keys (config/secret_files.py); production takes them from the environment and checks their strength.
-    AUDIT_KEY = ""  # the access log's HMAC chain and its checkpoints (>= 32 random characters)
     # Retention (issue 13, part F; README "Retention" says which rule leads to each default). Counted from the day
     # a child's case ended: every referral closed and every handover and check-in done.
     #: A child's ended case (referrals, events, handovers, check-ins, the child): then anonymised, statistics kept.
@@ -117,7 +114,7 @@ class BaseConfig:
     RETENTION_LOGIN_THROTTLE_DAYS = 30
     #: Web sessions (when someone signed in, from where it ended), counted from when they began.
     RETENTION_WEB_SESSION_DAYS = 30
-    #: The access log, for part E's prune_access_log when it is there (the sweep calls it behind a guard).
+    #: The access log's own rows (services/admin/audit_retention.py prunes them from the start of the chain).
     RETENTION_ACCESS_LOG_YEARS = 10
     #: Records handled in one transaction, so the sweep never holds SQLite's write lock for long.
     RETENTION_BATCH = 200
@@ -127,6 +124,12 @@ class BaseConfig:
     # many hours after signing in however active.
     SESSION_IDLE_MINUTES = 30
     SESSION_MAX_HOURS = 10
+    # The access log: the key of its HMAC chain and checkpoints (a secret kept apart from the database, >= 32
+    # random characters; outside production made on first start in DATA_DIR/keys like the other secrets:
+    # config/secret_files.py), and the folder its checkpoints outside the database are appended to (empty:
+    # DATA_DIR/audit-checkpoints; may be a write-once mount). How long its rows are kept: RETENTION_ACCESS_LOG_YEARS.
+    AUDIT_KEY = ""
+    AUDIT_CHECKPOINT_DIR = ""
     #: The service's clock: None is real time. Tests pass a settable clock here; never read from the environment.
     CLOCK: Callable[[], datetime] | None = None
 

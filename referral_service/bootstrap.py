@@ -18,6 +18,8 @@ from referral_service.domain.municipalities import MunicipalityRegister, load_re
 from referral_service.domain.types import utcnow
 from referral_service.notify.mailer import FileMailer, Mailer, SmtpMailer
 from referral_service.outbox_bell import OutboxBell
+from referral_service.security.access_log import audit_key, configure_access_log
+from referral_service.security.access_log_checkpoints import checkpoint_dir
 from referral_service.security.identity_crypto import IdentityVault
 from referral_service.security.identity_numbers import IdentityNumbers
 from referral_service.services.admin.auth import LoginPolicy
@@ -73,6 +75,7 @@ def build(config: BaseConfig) -> Dependencies:
     clock = Clock(source=config.CLOCK or utcnow, timezone=ZoneInfo(config.TIMEZONE))
     calendar = WorkingDayCalendar(saturday_is_working_day=config.SATURDAY_IS_WORKING_DAY)
     keep_counts(database.engine, CountingRules(calendar=calendar, timezone=clock.timezone))  # Oversikt's counts
+    configure_access_log(database.engine, key=audit_key(config), checkpoint_dir=checkpoint_dir(config))
     return Dependencies(
         config=config,
         database=database,

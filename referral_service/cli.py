@@ -194,19 +194,23 @@ def audit() -> None:
 @click.option("--full", is_flag=True, help="Walk every row from the first, not only those after the newest "
                                            "signed checkpoint.")
 def audit_verify(full: bool) -> None:
-    """Check the access log's hash chain; exit 1 and name the first broken row if it was tampered with."""
+    """Check the access log's keyed chain against its checkpoints outside the database; exit 1 and say what was
+    done to it (changed, deleted, truncated, rewound, wiped, re-hashed, forged) and where."""
+    from referral_service.security.access_log_verification import PROBLEMS
     from referral_service.services.admin.audit import verify_access_log
 
     deps = _dependencies()
     started = time.perf_counter()
-    result = verify_access_log(deps.database, actor=None, secret_key=deps.config.SECRET_KEY, full=full)
+    result = verify_access_log(deps.database, actor=None, config=deps.config, full=full)
     if result.ok:
         since = f" (from the signed checkpoint at row {result.from_checkpoint})" if result.from_checkpoint else ""
         click.echo(f"The access log is intact: {result.checked} rows checked{since}, "
                    f"{_ms(time.perf_counter() - started)}.")
         return
-    click.echo(f"The access log is broken at row {result.first_broken_seq} (id {result.first_broken_id}): "
-               f"{result.reason}. {result.checked} rows before it are intact.", err=True)
+    where = f" (id {result.first_broken_id})" if result.first_broken_id else ""
+    click.echo(f"Tilgangsloggen er manipulert: {PROBLEMS[result.problem or 'changed']}.\n"
+               f"The access log is broken at row {result.first_broken_seq}{where}: {result.reason}. "
+               f"{result.checked} rows before it are intact.", err=True)
     raise SystemExit(1)
 
 

@@ -13,7 +13,7 @@ from typing import Any
 from sqlalchemy import Table, insert, select, update
 from sqlalchemy.engine import Connection, Engine
 
-from referral_service.domain.access_log import GENESIS_HASH, AccessLogEntry, AccessLogHead
+from referral_service.domain.access_log import GENESIS_HASH, LEGACY_MAC, AccessLogEntry, AccessLogHead
 from referral_service.domain.alert import Alert
 from referral_service.domain.check_in import CheckIn
 from referral_service.domain.child import Child
@@ -93,7 +93,8 @@ class BulkWriter:
                 chained.append({"id": self.new_id(), "seq": self.seq, "at": access[0],
                                 "user_id": access[1], "organisation_id": access[2], "role": access[3],
                                 "action": access[4], "referral_id": access[5], "child_id": access[6],
-                                "basis": access[7], "prev_hash": self.last_hash, "entry_hash": entry_hash})
+                                "basis": access[7], "prev_hash": self.last_hash, "entry_hash": entry_hash,
+                                "mac_version": LEGACY_MAC})  # unkeyed, as an installation from before AUDIT_KEY
                 self.last_hash = entry_hash
             with self.engine.begin() as conn:
                 self._insert(conn, table, chained)

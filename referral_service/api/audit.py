@@ -31,8 +31,7 @@ def list_audit(args: dict):
 @blp.response(200, VerifyOut)
 @problems(blp, 401, 403)
 def verify_audit(args: dict):
-    result = audit.verify_access_log(deps().database, actor=current_actor(), secret_key=deps().config.SECRET_KEY,
-                                     full=args["full"])
+    result = audit.verify_access_log(deps().database, actor=current_actor(), config=deps().config, full=args["full"])
     return dataclasses.asdict(result)
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from marshmallow import Schema, fields, validate
 
 from referral_service.schemas.common import PageArgs, PageSchema
+from referral_service.security.access_log_verification import PROBLEMS
 
 
 class AuditListArgs(PageArgs):
@@ -25,6 +26,8 @@ class AuditEntryOut(Schema):
     referral_id = fields.String(allow_none=True)
     child_id = fields.String(allow_none=True)
     basis = fields.String()
+    requested_id = fields.String(allow_none=True, metadata={
+        "description": "A denied attempt's (action 'denied:...') requested id, which may not exist."})
 
 
 class AuditPage(PageSchema):
@@ -42,6 +45,10 @@ class VerifyOut(Schema):
     first_broken_seq = fields.Integer(allow_none=True)
     first_broken_id = fields.String(allow_none=True)
     reason = fields.String(allow_none=True)
+    problem = fields.String(allow_none=True, validate=validate.OneOf(sorted(PROBLEMS)), metadata={
+        "description": "What was done to the log: changed, deleted, truncated (last rows deleted), rewound (last "
+                       "rows deleted and the head rewound), wiped, rehashed (without the key), forged (a "
+                       "checkpoint)."})
 
 
 # --- Issue 13, part F: the log by organisation and time, and a child's history by identity number (innsyn) -----

@@ -21,7 +21,7 @@ from referral_service.domain.handover import DeadlineMark, Handover, HandoverEve
 from referral_service.domain.organisation import Organisation, ReferralRightGrant, User
 from referral_service.domain.referral import Consent, CoReferrer, MunicipalContact, Referral
 from referral_service.errors import Conflict, NotFound
-from referral_service.security.access_log import record_access
+from referral_service.security.access_log import DENIED_HANDOVER, DENIED_REFERRAL, record_access, record_attempt
 from referral_service.security.actor import Actor
 from referral_service.security.handover_visibility import visible_handovers
 from referral_service.security.visibility import parties_of, visible_referrals
@@ -95,7 +95,8 @@ class SqlReferrals:
         """The referral if the actor's organisation takes part in it; 404 otherwise."""
         referral = self.session.exec(
             select(Referral).where(Referral.id == referral_id, visible_referrals(actor))).first()
-        if referral is None:
+        if referral is None:  # an attempt on a child's referral: logged even though the use case rolls back
+            record_attempt(self.session, actor=actor, action=DENIED_REFERRAL, requested_id=referral_id)
             raise NotFound(REFERRAL_NOT_FOUND)
         return referral
 
@@ -158,6 +159,7 @@ class SqlHandovers:
         handover = self.session.exec(
             select(Handover).where(Handover.id == handover_id, visible_handovers(actor))).first()
         if handover is None:
+            record_attempt(self.session, actor=actor, action=DENIED_HANDOVER, requested_id=handover_id)
             raise NotFound(HANDOVER_NOT_FOUND)
         referral = self.session.get(Referral, handover.referral_id)
         assert referral is not None  # a foreign key guarantees it

@@ -77,13 +77,14 @@ def reconcile_loop() -> int:
 
 @shared_task(name="audit.checkpoint")
 def checkpoint_access_log() -> bool:
-    """Verify the access log since its newest checkpoint and seal new ones, so `audit verify` stays quick
-    and a broken chain is noticed within the hour."""
+    """Verify the access log since its newest checkpoint and seal new ones, inside the database and outside
+    (AUDIT_CHECKPOINT_DIR), so `audit verify` stays quick, a deletion at the end or a wipe is caught against
+    the line written here, and a broken chain is noticed within AUDIT_CHECKPOINT_INTERVAL_SECONDS."""
     rt = current()
-    result = audit.verify_access_log(rt.database, actor=None, secret_key=rt.config.SECRET_KEY)
+    result = audit.verify_access_log(rt.database, actor=None, config=rt.config)
     if not result.ok:
         log.error("the access log is broken", extra={"first_broken_seq": result.first_broken_seq,
-                                                     "reason": result.reason})
+                                                     "problem": result.problem, "reason": result.reason})
     return result.ok
 
 

@@ -3,13 +3,17 @@ seeded once per session with the demo organisations and users; each test starts 
 
 from __future__ import annotations
 
+import shutil
+
 import pytest
 from sqlalchemy import text
 from sqlmodel import SQLModel
 
 from config import load_config
 from referral_service import create_app
+from referral_service.bootstrap import dependencies
 from referral_service.migrations import upgrade
+from referral_service.security.access_log_checkpoints import checkpoint_dir
 from tests.support.clock import TestClock
 from tests.support.servers import start_postgres
 from tests.support.world import World, build_world
@@ -59,6 +63,8 @@ def empty_case_tables(app) -> None:
         for table in reversed(SQLModel.metadata.sorted_tables):
             if table.name not in KEPT_TABLES:
                 connection.execute(text(f'DELETE FROM "{table.name}"'))
+    # A new installation, as far as the access log goes: its checkpoints outside the database go with its rows.
+    shutil.rmtree(checkpoint_dir(dependencies(app).config), ignore_errors=True)
 
 
 @pytest.fixture

@@ -13,9 +13,11 @@ import pytest
 from click.testing import CliRunner
 from sqlalchemy import text
 
+from referral_service.bootstrap import dependencies
 from referral_service.cli import main as cli
 from referral_service.domain.access_log import AccessLogEntry
 from referral_service.security.access_log import entry_digest
+from referral_service.security.access_log_checkpoints import checkpoint_dir
 from tests.support.loop import InProcessWorker
 from tests.support.world import USERS
 
@@ -43,10 +45,13 @@ def verify_over_the_api(world) -> dict:
     return response.json
 
 
-def verify_on_the_command_line(app, tmp_path):
+def verify_on_the_command_line(app, tmp_path, *args: str):
+    """`referral-service audit verify`, as a command run on the same installation: its database and its
+    checkpoints outside the database."""
     env = {"REFERRAL_ENV": "test", "REFERRAL_DATABASE_URL": app.config["DATABASE_URL"],
-           "REFERRAL_DATA_DIR": app.config["DATA_DIR"]}  # its keys
-    return CliRunner().invoke(cli, ["audit", "verify"], env=env)
+           "REFERRAL_DATA_DIR": app.config["DATA_DIR"],  # its keys
+           "REFERRAL_AUDIT_CHECKPOINT_DIR": str(checkpoint_dir(dependencies(app).config))}
+    return CliRunner().invoke(cli, ["audit", "verify", *args], env=env)
 
 
 def some_activity(world) -> None:
@@ -67,7 +72,7 @@ def test_an_untouched_log_verifies_on_the_api_and_the_command_line(world, app, t
     rows = log_rows(app)
     assert len(rows) == 7
     assert verify_over_the_api(world) == {"ok": True, "checked": len(rows), "first_broken_seq": None,
-                                          "first_broken_id": None, "reason": None}
+                                          "first_broken_id": None, "reason": None, "problem": None}
     result = verify_on_the_command_line(app, tmp_path)
     assert result.exit_code == 0, result.output
     assert f"intact: {len(rows)} rows checked" in result.output
@@ -89,14 +94,15 @@ def change_a_middle_row(app, rows):
 
 
 def change_a_middle_row_and_its_hash(app, rows):
-    """The same, by someone who also recomputes the row's own hash: the next row's link gives it away."""
-    victim, successor = rows[len(rows) // 2], rows[len(rows) // 2 + 1]
-    with app.extensions["referral_db"].session() as session:  # the scheme is no secret: the code is open
+    """The same, by someone who also recomputes the row's own hash with the project's digest (the code is open;
+    AUDIT_KEY is not): the keyed hash gives it away at the row itself."""
+    victim = rows[len(rows) // 2]
+    with app.extensions["referral_db"].session() as session:
         entry = session.get(AccessLogEntry, victim["id"])
         entry.user_id = "someone-else"
         entry.entry_hash = entry_digest(entry)
         session.commit()
-    return successor["seq"], successor["id"]
+    return victim["seq"], victim["id"]
 
 
 def delete_a_middle_row(app, rows):

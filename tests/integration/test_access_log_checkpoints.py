@@ -1,43 +1,53 @@
 """`audit verify` starts from the newest signed checkpoint, so it stays quick however long the log grows.
 
-A checkpoint says the chain was verified intact up to a row whose hash it names, signed with a key derived
-from the service's secret. The insider of test_access_log.py (database access, the code, not the secret)
-can rewrite rows and recompute their hashes, but cannot sign: a forged or changed checkpoint, and a rewrite
+A checkpoint says the chain was verified intact up to a row whose hash it names, signed with AUDIT_KEY.
+The insider of test_access_log.py (database access, the code, not the key) can rewrite rows and recompute
+their unkeyed hashes, but cannot sign: a forged or changed checkpoint, and a rewrite
 before the newest checkpoint, are reported without walking every row; `--full` walks every row.
 Checkpoints are sealed every 10 000 rows in the service; these tests seal them every three.
 """
 
 from __future__ import annotations
 
-from click.testing import CliRunner
 from sqlalchemy import text
 
 from referral_service.bootstrap import dependencies
-from referral_service.cli import main as cli
 from referral_service.domain.access_log import AccessLogEntry, entry_digest
-from referral_service.security.access_log_verification import checkpoint_key, sign_checkpoint
+from referral_service.security.access_log import audit_key
+from referral_service.security.access_log_checkpoints import CheckpointFile, checkpoint_dir
+from referral_service.security.access_log_verification import sign_checkpoint
 from referral_service.services.admin.audit import verify_access_log
-from tests.integration.test_access_log import log_rows, some_activity, tamper, verify_over_the_api
+from tests.integration.test_access_log import (
+    log_rows,
+    some_activity,
+    tamper,
+    verify_on_the_command_line,
+    verify_over_the_api,
+)
 
 EVERY = 3
 
 
-def verify(app, *, full: bool = False, secret_key: str | None = None):
+class _OtherKey:
+    """The app's settings with another AUDIT_KEY: another installation's."""
+
+    def __init__(self, config, key: str) -> None:
+        self._config, self.AUDIT_KEY = config, key
+
+    def __getattr__(self, name):
+        return getattr(self._config, name)
+
+
+def verify(app, *, full: bool = False, audit_key: str | None = None):
     deps = dependencies(app)
-    return verify_access_log(deps.database, actor=None, secret_key=secret_key or deps.config.SECRET_KEY,
-                             full=full, every=EVERY)
+    config = _OtherKey(deps.config, audit_key) if audit_key else deps.config
+    return verify_access_log(deps.database, actor=None, config=config, full=full, every=EVERY)
 
 
 def checkpoints(app) -> list[dict]:
     with app.extensions["referral_db"].engine.connect() as connection:
         rows = connection.execute(text("SELECT * FROM access_log_checkpoint ORDER BY seq"))
         return [dict(row._mapping) for row in rows]
-
-
-def verify_on_the_command_line(app, tmp_path, *args: str):
-    env = {"REFERRAL_ENV": "test", "REFERRAL_DATABASE_URL": app.config["DATABASE_URL"],
-           "REFERRAL_DATA_DIR": app.config["DATA_DIR"]}  # its keys
-    return CliRunner().invoke(cli, ["audit", "verify", *args], env=env)
 
 
 def logged_and_sealed(world, app) -> list[dict]:
@@ -69,7 +79,7 @@ def test_a_verification_seals_checkpoints_and_the_next_one_starts_from_the_newes
 def test_a_forged_checkpoint_is_reported(world, app, tmp_path):
     rows = logged_and_sealed(world, app)
     ninth = rows[-1]  # the newest row, vouched for by someone who guessed the key
-    guessed = sign_checkpoint(checkpoint_key("a-guess"), seq=ninth["seq"], entry_hash=ninth["entry_hash"])
+    guessed = sign_checkpoint(b"a-guess", seq=ninth["seq"], entry_hash=ninth["entry_hash"])
     tamper(app, "INSERT INTO access_log_checkpoint (seq, entry_hash, signature, sealed_at) "
                 "VALUES (:seq, :hash, :signature, :at)",
            seq=ninth["seq"], hash=ninth["entry_hash"], signature=guessed, at=ninth["at"])
@@ -90,14 +100,16 @@ def test_a_checkpoint_moved_to_another_hash_is_reported(world, app):
     assert "checkpoint" in report["reason"]
 
 
-def test_checkpoints_are_signed_with_a_key_from_the_services_secret(world, app):
+def test_checkpoints_are_signed_with_the_audit_key(world, app):
     logged_and_sealed(world, app)
-    elsewhere = verify(app, secret_key="another-installation's-secret")
-    assert (elsewhere.ok, elsewhere.first_broken_seq) == (False, 3)
+    elsewhere = verify(app, audit_key="another-installation's-key")
+    assert elsewhere.ok is False
+    assert elsewhere.problem == "forged"
 
 
 def test_a_rewrite_before_the_newest_checkpoint_is_found_without_a_full_walk(world, app):
-    """The thorough insider changes row 2 and recomputes every hash after it, the head's too."""
+    """The thorough insider changes row 2 and recomputes every hash after it with the project's own (unkeyed)
+    digest, the head's too."""
     rows = logged_and_sealed(world, app)
     with app.extensions["referral_db"].session() as session:
         prev = rows[0]["entry_hash"]
@@ -111,8 +123,8 @@ def test_a_rewrite_before_the_newest_checkpoint_is_found_without_a_full_walk(wor
         session.commit()
 
     result = verify(app)
-    assert (result.ok, result.first_broken_seq) == (False, 3)  # the first checkpoint the rewrite moved
-    assert result.checked == 0  # no checkpoint before it vouches for any row
+    assert (result.ok, result.first_broken_seq) == (False, 2)  # the walk to the first checkpoint it moved names it
+    assert result.problem == "rehashed"
     assert "rewritten" in result.reason
 
 
@@ -144,13 +156,15 @@ def test_a_full_verification_walks_the_rows_a_checkpoint_vouches_for(world, app,
     assert f"broken at row 2 (id {rows[1]['id']})" in result.output
 
 
-def test_the_workers_hourly_check_logs_an_error_when_the_chain_is_broken(world, app, caplog):
+def test_the_workers_check_seals_a_checkpoint_outside_and_logs_an_error_when_the_chain_is_broken(world, app, caplog):
     from referral_service.tasks import jobs, runtime
 
     runtime.install(dependencies(app))
     some_activity(world)
     assert jobs.checkpoint_access_log.run() is True
     rows = log_rows(app)
+    outside = CheckpointFile(checkpoint_dir(dependencies(app).config), audit_key(dependencies(app).config)).read()
+    assert (outside.newest["seq"], outside.newest["hash"]) == (rows[-1]["seq"], rows[-1]["entry_hash"])
     tamper(app, "DELETE FROM access_log WHERE id = :id", id=rows[3]["id"])
     with caplog.at_level("ERROR"):
         assert jobs.checkpoint_access_log.run() is False

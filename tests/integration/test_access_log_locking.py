@@ -64,7 +64,7 @@ def writes_while_paused(world, app) -> None:
 def test_requests_are_answered_while_audit_verify_reads_the_log(world, app, monkeypatch):
     some_activity(world)
     headers = world.headers("auditor")
-    with paused_inside(monkeypatch, access_log_verification, "_digest_of") as verifying:
+    with paused_inside(monkeypatch, access_log_verification, "_hash_of") as verifying:
         thread, verification = in_thread(lambda: app.test_client().get("/api/v1/audit/verify", headers=headers))
         assert verifying()
         writes_while_paused(world, app)
@@ -72,7 +72,7 @@ def test_requests_are_answered_while_audit_verify_reads_the_log(world, app, monk
     assert verification["value"].status_code == 200
     assert verification["value"].json["ok"] is True
     assert verify_over_the_api(world) == {"ok": True, "checked": len(log_rows(app)), "first_broken_seq": None,
-                                          "first_broken_id": None, "reason": None}
+                                          "first_broken_id": None, "reason": None, "problem": None}
 
 
 def test_a_list_being_read_does_not_hold_up_a_write(world, app, monkeypatch):

@@ -28,9 +28,10 @@ pytestmark = pytest.mark.slow
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def audit_verify(database_url: str) -> subprocess.CompletedProcess[str]:
+def audit_verify(database_url: str, data_dir: Path) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("REFERRAL_")}
-    env.update(REFERRAL_DATABASE_URL=database_url, REFERRAL_LOG_LEVEL="WARNING", PYTHONPATH=str(ROOT))
+    env.update(REFERRAL_DATABASE_URL=database_url, REFERRAL_LOG_LEVEL="WARNING", PYTHONPATH=str(ROOT),
+               REFERRAL_DATA_DIR=str(data_dir))  # the access log's checkpoints outside the database go there
     return subprocess.run([sys.executable, "-c", "from referral_service.cli import main; main()", "audit", "verify"],
                           cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
 
@@ -56,12 +57,12 @@ def generated(request, tmp_path) -> str:
 
 
 @pytest.mark.timeout(900)
-def test_generated_data_has_referrals_handovers_and_an_access_log_that_audit_verify_accepts(generated):
+def test_generated_data_has_referrals_handovers_and_an_access_log_that_audit_verify_accepts(generated, tmp_path):
     assert count(generated, Referral) == 280
     assert count(generated, Handover) > 0
     assert count(generated, DashboardCount) > 0, "Oversikt would show nothing on generated data"
     checked = count(generated, AccessLogEntry)
-    result = audit_verify(generated)
+    result = audit_verify(generated, tmp_path)
     assert result.returncode == 0, result.stdout + result.stderr
     assert f"intact: {checked} rows checked" in result.stdout
 

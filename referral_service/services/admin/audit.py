@@ -4,17 +4,21 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import datetime
+from typing import Any
 
 from sqlmodel import Session, select
 
 from referral_service.db import Database
 from referral_service.domain.access_log import AccessLogEntry, AccessLogHead
 from referral_service.domain.enums import Role
+from referral_service.domain.types import utcnow
 from referral_service.errors import Forbidden
+from referral_service.security.access_log import audit_key
+from referral_service.security.access_log_checkpoints import CheckpointFile, checkpoint_dir
 from referral_service.security.access_log_verification import (
     CHECKPOINT_EVERY,
     Verification,
-    checkpoint_key,
+    seal_anchor,
     seal_checkpoints,
     verify_chain,
 )
@@ -56,22 +60,41 @@ def _whole_log_page(session: Session, *, page: int, per_page: int) -> Page[Acces
     return Page(items=items, total=total, page=page, per_page=per_page)
 
 
-def verify_access_log(database: Database, *, actor: Actor | None, secret_key: str, full: bool = False,
+def verify_access_log(database: Database, *, actor: Actor | None, config: Any, full: bool = False,
                       every: int = CHECKPOINT_EVERY) -> Verification:
-    """Verify from the newest signed checkpoint (`full`: from the first row), then seal checkpoints at the rows
-    found intact. `actor` None is the command line or the worker.
+    """Verify against the checkpoints outside the database and from the newest signed checkpoint inside it
+    (`full`: from the first row), then seal: checkpoints inside at the rows found intact, a line outside naming
+    the head found intact, and the log's signed starting point if it has none yet. `actor` None is the command
+    line or the worker.
 
     The walk reads in a read-only transaction, which takes no write lock, so the service goes on answering
     while it runs; sealing is a short transaction of its own afterwards.
     """
     if actor is not None:
         require_auditor(actor)
-    key = checkpoint_key(secret_key)
+    key = audit_key(config)
+    outside = CheckpointFile(checkpoint_dir(config), key)
+    stored = outside.read()
     with database.session(read_only=True) as session:
-        result = verify_chain(session, key=key, full=full, every=every)
-    if result.to_seal:
+        result = verify_chain(session, key=key, stored=stored, full=full, every=every)
+    if not result.ok:
+        return replace(result, to_seal=(), anchor_to_seal=None)
+    now = (config.CLOCK or utcnow)()
+    if result.to_seal or result.anchor_to_seal is not None:
         sealing = SqlUnitOfWork(database.new_session, close=True)
         with sealing:
             seal_checkpoints(sealing.session, key=key, anchors=result.to_seal)
+            if result.anchor_to_seal is not None:
+                seal_anchor(sealing.session, key=key, anchor=result.anchor_to_seal)
             sealing.commit()
-    return replace(result, to_seal=())
+    anchor = result.anchor_to_seal
+    if anchor is not None:
+        outside.append({"kind": "anchor", "first_seq": anchor.first_seq, "prev_hash": anchor.prev_hash,
+                        "legacy_until": anchor.legacy_until, "at": now.isoformat()})
+    seq, head_hash = result.head
+    newest = stored.newest["seq"] if stored.newest else 0
+    if seq > newest:
+        legacy_until = anchor.legacy_until if anchor is not None else (stored.newest or {}).get("legacy_until", 0)
+        outside.append({"kind": "checkpoint", "seq": seq, "hash": head_hash, "legacy_until": legacy_until,
+                        "at": now.isoformat()})
+    return replace(result, to_seal=(), anchor_to_seal=None)

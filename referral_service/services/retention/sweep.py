@@ -7,9 +7,7 @@ Nothing else is touched: a child with anything open, or whose case ended within 
 
 from __future__ import annotations
 
-import importlib
 import logging
-from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
@@ -25,6 +23,7 @@ from referral_service.domain.outbox import OutboxMessage
 from referral_service.domain.referral import Referral
 from referral_service.domain.retention_run import RetentionRun
 from referral_service.domain.web_session import WebSession
+from referral_service.services.admin.audit_retention import prune_access_log
 from referral_service.services.retention import cases
 from referral_service.services.retention.policy import (
     ACCESS_LOG,
@@ -56,9 +55,7 @@ def run_retention(uow: SqlUnitOfWork, clock: Clock, policy: RetentionPolicy) -> 
         WEB_SESSION: _delete_in_batches(uow, WebSession, policy.batch,
                                         col(WebSession.created_at) < cut_offs[WEB_SESSION], key=WebSession.id_hash),
     }
-    pruned = _prune_access_log(uow, clock, cut_offs[ACCESS_LOG])
-    if pruned is not None:
-        done[ACCESS_LOG] = pruned
+    done[ACCESS_LOG] = prune_access_log(uow, clock, before=cut_offs[ACCESS_LOG])
     with uow:
         for kind, count in done.items():
             uow.add(RetentionRun(at=now, kind=kind, count=count, cut_off=cut_offs[kind]))
@@ -122,13 +119,3 @@ def _delete_in_batches(uow: SqlUnitOfWork, table: type[Any], batch: int, where: 
         count += len(ids)
         if len(ids) < batch:
             return count
-
-
-def _prune_access_log(uow: SqlUnitOfWork, clock: Clock, before: datetime) -> int | None:
-    """The access log's own retention is part E's `prune_access_log`; called only where it exists."""
-    try:
-        module = importlib.import_module("referral_service.services.admin.audit_retention")
-    except ImportError:
-        return None
-    prune: Callable[..., int] | None = getattr(module, "prune_access_log", None)
-    return None if prune is None else int(prune(uow, clock, before=before))

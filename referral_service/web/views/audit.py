@@ -55,7 +55,7 @@ def search_audit_log():
 @login_required
 def audit_verification():
     """Runs the chain's verification now and shows its result, with the retention sweep's recent runs."""
-    result = audit.verify_access_log(deps().database, actor=web_actor(), secret_key=deps().config.SECRET_KEY)
+    result = audit.verify_access_log(deps().database, actor=web_actor(), config=deps().config)
     runs = insight.recent_retention_runs(db_session(), actor=web_actor())
     return render_template("audit/verification.html", result=result, runs=runs, words=audit_labels)
 

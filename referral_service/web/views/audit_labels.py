@@ -30,6 +30,8 @@ ACTION = {
     "record_check_in": "Registrerte oppfølgingssamtalen",
     "cancel_check_in": "Avlyste oppfølgingssamtalen",
     "insight_request": "Hentet tilgangsloggen for et innsynskrav",
+    "denied:referral": "Forsøkte å åpne en henvisning uten tilgang",
+    "denied:handover": "Forsøkte å åpne en tilbakehenvisning uten tilgang",
 }
 ACTION_OTHER = "Annen handling"
 
@@ -41,6 +43,7 @@ BASIS = {
     "child_welfare_partner": "Barnevernstjenesten som samarbeidspart",
     "administration": "Administrasjon",
     "insight_request": "Innsynskrav fra familien",
+    "denied": "Ingen tilgang (avvist)",
 }
 
 ROLE = {
@@ -76,22 +79,20 @@ def role_words(role: str) -> str:
     return ROLE.get(role, role)
 
 
-#: The verification's reasons (security/access_log_verification.py) in Norwegian; an unknown one is shown as it is.
-VERIFICATION_REASON = {
-    "the row was changed": "Raden er endret etter at den ble skrevet.",
-    "a row is missing before this one": "En rad før denne er fjernet.",
-    "rows at the end of the log are missing": "Rader på slutten av loggen er fjernet.",
-    "the log does not end where its head says": "Loggen slutter ikke der den skal.",
+#: What the verification found (security/access_log_verification.py PROBLEMS), in Norwegian.
+VERIFICATION_PROBLEM = {
+    "changed": "En rad er endret etter at den ble skrevet.",
+    "deleted": "En rad midt i loggen er slettet.",
+    "truncated": "De siste radene i loggen er slettet.",
+    "rewound": "De siste radene er slettet, og loggens hode er spolt tilbake for å skjule det.",
+    "wiped": "Hele loggen er slettet, men kontrollpunktene utenfor databasen viser at den fantes.",
+    "rehashed": "Kjeden er regnet om uten tjenestens nøkkel: rader er skrevet om eller fjernet og skjult.",
+    "forged": "Et kontrollpunkt er ikke signert av tjenesten: forfalsket eller endret.",
 }
 
 
-def verification_reason(reason: str | None) -> str:
-    if not reason:
-        return ""
-    if reason in VERIFICATION_REASON:
-        return VERIFICATION_REASON[reason]
-    if reason.startswith("the checkpoint"):
-        return "Et kontrollpunkt er ikke signert av tjenesten: forfalsket eller endret."
-    if "rewritten" in reason:
-        return "Rader er skrevet om etter et signert kontrollpunkt."
-    return f"Teknisk årsak: {reason}"
+def verification_reason(problem: str | None, reason: str | None = None) -> str:
+    """The finding in Norwegian; a finding without a known kind is shown with its technical reason."""
+    if problem in VERIFICATION_PROBLEM:
+        return VERIFICATION_PROBLEM[problem]
+    return f"Teknisk årsak: {reason}" if reason else ""

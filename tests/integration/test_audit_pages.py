@@ -150,7 +150,7 @@ def test_the_verification_page_names_a_changed_row_in_norwegian(app, world, audi
         connection.execute(text("UPDATE access_log SET action = 'list' WHERE seq = (SELECT MAX(seq) FROM access_log)"))
     page = auditor.get("/revisjon/kontroll")
     assert "Tilgangsloggen er brutt ved rad" in page.text()
-    assert "Raden er endret etter at den ble skrevet." in page.text()
+    assert "En rad er endret etter at den ble skrevet." in page.text()
 
 
 def test_the_log_is_paginated_newest_first(app, world, auditor):

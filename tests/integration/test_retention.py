@@ -277,7 +277,7 @@ def test_the_sweep_works_in_batches_and_finishes(app, world, worker, clock, tmp_
 def test_the_sweep_at_a_time_is_refused_by_a_complete_production_configuration(postgres_server, tmp_path):
     # The refusal comes before the database is opened; strong secrets, so that only --at is refused.
     env = {"REFERRAL_ENV": "production", "REFERRAL_DATA_DIR": str(tmp_path),
-           "REFERRAL_SECRET_KEY": secrets.token_urlsafe(48),
+           "REFERRAL_SECRET_KEY": secrets.token_urlsafe(48), "REFERRAL_AUDIT_KEY": secrets.token_urlsafe(48),
            "REFERRAL_ID_ENCRYPTION_KEY": Fernet.generate_key().decode(),
            "REFERRAL_BROKER_URL": "redis://127.0.0.1:1/0", "REFERRAL_SMTP_HOST": "x",
            "REFERRAL_DATABASE_URL": postgres_server.url}

@@ -142,27 +142,37 @@ def _say_where_the_keys_are(config: BaseConfig) -> None:
         click.echo(f"{name}: {where}")
 
 
+def _config_at(at: str | None) -> BaseConfig:
+    """The settings, with the clock stopped at `at` (an ISO time; refused in production) for a sweep run as of
+    another moment."""
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    config = _config()
+    if at is None:
+        return config
+    if not config.ALLOW_SWEEP_AT:
+        raise click.ClickException("--at is refused in production.")
+    try:
+        moment = datetime.fromisoformat(at)
+    except ValueError:
+        raise click.ClickException("--at must be an ISO time, e.g. 2026-04-08T09:00:00+02:00") from None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=ZoneInfo(config.TIMEZONE))
+    config.CLOCK = lambda: moment
+    return config
+
+
 @main.command()
 @click.option("--at", "at", default=None, help="ISO time to run the sweeps as of (not in production).")
 def sweep(at: str | None) -> None:
     """Run the deadline, escalation and reconciliation sweeps once."""
-    from datetime import datetime, timedelta
-    from zoneinfo import ZoneInfo
+    from datetime import timedelta
 
     from referral_service.services.loop.reconcile import reconcile
     from referral_service.services.loop.sweeps import run_sweeps
 
-    config = _config()
-    if at is not None:
-        if not config.ALLOW_SWEEP_AT:
-            raise click.ClickException("--at is refused in production.")
-        try:
-            moment = datetime.fromisoformat(at)
-        except ValueError:
-            raise click.ClickException("--at must be an ISO time, e.g. 2026-04-08T09:00:00+02:00") from None
-        if moment.tzinfo is None:
-            moment = moment.replace(tzinfo=ZoneInfo(config.TIMEZONE))
-        config.CLOCK = lambda: moment
+    config = _config_at(at)
     deps = _dependencies(config)
     clock = deps.clock
     started = time.perf_counter()
@@ -368,23 +378,10 @@ def retention() -> None:
 @click.option("--at", "at", default=None, help="ISO time to run the retention sweep as of (not in production).")
 def retention_sweep(at: str | None) -> None:
     """Delete or anonymise what is due now, and record what was done (the auditor's page lists the runs)."""
-    from datetime import datetime
-    from zoneinfo import ZoneInfo
-
     from referral_service.services.retention.policy import RetentionPolicy
     from referral_service.services.retention.sweep import run_retention
 
-    config = _config()
-    if at is not None:
-        if not config.ALLOW_SWEEP_AT:
-            raise click.ClickException("--at is refused in production.")
-        try:
-            moment = datetime.fromisoformat(at)
-        except ValueError:
-            raise click.ClickException("--at must be an ISO time, e.g. 2031-04-08T09:00:00+02:00") from None
-        if moment.tzinfo is None:
-            moment = moment.replace(tzinfo=ZoneInfo(config.TIMEZONE))
-        config.CLOCK = lambda: moment
+    config = _config_at(at)
     deps = _dependencies(config)
     started = time.perf_counter()
     done = run_retention(deps.unit_of_work(), deps.clock, RetentionPolicy.from_settings(config))

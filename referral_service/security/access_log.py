@@ -118,7 +118,7 @@ def record_attempt(session: Session, *, actor: Actor, action: str, requested_id:
          "requested_id": asked})
 
 
-DENIED_REFERRAL, DENIED_HANDOVER = "denied:referral", "denied:handover"
+DENIED_REFERRAL, DENIED_HANDOVER, DENIED_CHECK_IN = "denied:referral", "denied:handover", "denied:check_in"
 _ID_CHARACTERS = frozenset("0123456789abcdefABCDEF-")
 
 

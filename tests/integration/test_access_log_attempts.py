@@ -74,3 +74,10 @@ def test_a_referral_page_one_may_not_see_is_logged_as_an_attempt(world, app):
     assert client.get(f"/henvisninger/{bergen['id']}").status_code == 404
     [row] = attempts(app)
     assert (row["user_id"], row["referral_id"]) == (world.users["gp"].id, bergen["id"])
+
+
+def test_a_check_in_one_may_not_see_is_logged_as_an_attempt(world, app):
+    missing = "0190a4b2-0000-7000-8000-0000000000cc"
+    assert world.get("coordinator_askoy", f"/api/v1/check-ins/{missing}").status_code == 404
+    [row] = attempts(app)
+    assert (row["action"], row["requested_id"], row["referral_id"]) == ("denied:check_in", missing, None)

@@ -16,6 +16,7 @@ from referral_service.domain.handover import Handover, HandoverEvent
 from referral_service.domain.organisation import User
 from referral_service.domain.referral import Referral
 from referral_service.errors import Conflict, Forbidden, NotFound, PreconditionFailed
+from referral_service.security.access_log import DENIED_CHECK_IN, record_attempt
 from referral_service.security.actor import Actor
 from referral_service.security.handover_visibility import may_work_on, visible_check_ins
 from referral_service.services.alerts.inbox import raise_alerts
@@ -133,7 +134,8 @@ def due_today(uow: SqlUnitOfWork, clock: Clock, *, actor: Actor) -> list[CheckIn
 
 def _get_visible(uow: SqlUnitOfWork, *, actor: Actor, check_in_id: str) -> tuple[CheckIn, Handover, Referral]:
     check_in = uow.session.exec(_visible(actor).where(col(CheckIn.id) == check_in_id)).first()
-    if check_in is None:
+    if check_in is None:  # an attempt on a child's check-in: logged even though the use case rolls back
+        record_attempt(uow.session, actor=actor, action=DENIED_CHECK_IN, requested_id=check_in_id)
         raise NotFound(CHECK_IN_NOT_FOUND)
     handover, referral = uow.session.get(Handover, check_in.handover_id), uow.session.get(Referral,
                                                                                           check_in.referral_id)

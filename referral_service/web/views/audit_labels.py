@@ -32,6 +32,7 @@ ACTION = {
     "insight_request": "Hentet tilgangsloggen for et innsynskrav",
     "denied:referral": "Forsøkte å åpne en henvisning uten tilgang",
     "denied:handover": "Forsøkte å åpne en tilbakehenvisning uten tilgang",
+    "denied:check_in": "Forsøkte å åpne en oppfølgingssamtale uten tilgang",
 }
 ACTION_OTHER = "Annen handling"
 

@@ -28,7 +28,7 @@ from referral_service.schemas.admin import (
     UserOut,
 )
 from referral_service.services.admin import directory as admin
-from referral_service.services.admin import events, grants, roles
+from referral_service.services.admin import events, grants, roles, staff
 
 blp = Blueprint("admin", __name__, description="Organisations and users")
 authenticated(blp)
@@ -71,7 +71,7 @@ def create_user(body: dict):
 @problems(blp, 400, 401, 403, 404, 409, 413, 422)
 def deactivate_user(body: dict, user_id: str):
     """Deactivate a user; their open tasks and unread alerts move to a colleague or back to the queue."""
-    result = roles.deactivate_user(unit_of_work(), deps().clock, actor=current_actor(), user_id=user_id, **body)
+    result = staff.deactivate_user(unit_of_work(), deps().clock, actor=current_actor(), user_id=user_id, **body)
     return {**vars(result), "active": False}
 
 

@@ -8,7 +8,7 @@ from referral_service.domain.enums import Role
 from referral_service.domain.organisation import Organisation, User
 from referral_service.errors import InvalidData, NotFound
 from referral_service.security.actor import Actor
-from referral_service.services.admin import events, staff
+from referral_service.services.admin import events
 from referral_service.services.admin.directory import require_admin, role_misfit, user_facts
 from referral_service.services.unit_of_work import SqlUnitOfWork
 
@@ -40,20 +40,3 @@ def change_roles(uow: SqlUnitOfWork, clock: Clock, *, actor: Actor, user_id: str
                           target_id=user.id, before={"roles": before["roles"]}, after={"roles": wanted})
         uow.commit()
         return user
-
-
-def deactivate_user(uow: SqlUnitOfWork, clock: Clock, *, actor: Actor, user_id: str,
-                    successor_user_id: str | None = None, to_queue: bool = False) -> staff.StaffChangeResult:
-    """staff.deactivate_user (the leaver's work moves in one transaction), then the administration log's row.
-
-    The row is written right after, in its own transaction: the move lives in staff.py, which owns its
-    transaction."""
-    result = staff.deactivate_user(uow, clock, actor=actor, user_id=user_id, successor_user_id=successor_user_id,
-                                   to_queue=to_queue)
-    with uow:
-        events.record(uow.session, clock=clock, actor=actor, action=events.USER_DEACTIVATED, target_kind="user",
-                      target_id=user_id, before={"active": True},
-                      after={"active": False, "successor_user_id": result.successor_user_id,
-                             "to_queue": result.to_queue, "moved": dict(result.moved)})
-        uow.commit()
-    return result

@@ -20,6 +20,7 @@ from referral_service.domain.organisation import ApiToken, User
 from referral_service.domain.referral import Referral
 from referral_service.errors import InvalidData, NotFound
 from referral_service.security.actor import Actor
+from referral_service.services.admin import events
 from referral_service.services.admin.directory import require_admin
 from referral_service.services.admin.web_sessions import end_user_sessions
 from referral_service.services.alerts.inbox import raise_alerts
@@ -125,6 +126,11 @@ def deactivate_user(uow: SqlUnitOfWork, clock: Clock, *, actor: Actor, user_id: 
             if handover.owner_org_id == leaver.organisation_id and routing.reroute(
                     uow, clock, handover=handover, because="owner_inactive", actor_id=actor.user_id):
                 result.rerouted += 1
+        # The administration log's row, in the same transaction: a deactivation is never without its record.
+        events.record(session, clock=clock, actor=actor, action=events.USER_DEACTIVATED, target_kind="user",
+                      target_id=leaver.id, before={"active": True},
+                      after={"active": False, "successor_user_id": result.successor_user_id,
+                             "to_queue": result.to_queue, "moved": dict(result.moved)})
         uow.commit()
     return result
 

@@ -11,7 +11,7 @@ from referral_service.domain.enums import Role
 from referral_service.domain.organisation import User
 from referral_service.errors import InvalidData, NotFound
 from referral_service.schemas.admin import DeactivateIn, RolesIn, UserIn
-from referral_service.services.admin import directory, roles
+from referral_service.services.admin import directory, roles, staff
 from referral_service.web.blueprint import web
 from referral_service.web.session_auth import login_required, web_actor
 from referral_service.web.views import admin_forms as form
@@ -117,7 +117,7 @@ def admin_deactivate_user(user_id: str):
     body, errors = form.checked(DeactivateIn(), data)
     if body is not None:
         try:
-            roles.deactivate_user(unit_of_work(), deps().clock, actor=web_actor(), user_id=user_id, **body)
+            staff.deactivate_user(unit_of_work(), deps().clock, actor=web_actor(), user_id=user_id, **body)
         except InvalidData as exc:
             errors = form.refusal(exc)
     if errors:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
 from flask import g, has_request_context, jsonify, redirect, render_template, request, session, url_for
 
 from referral_service.api.context import deps, unit_of_work
@@ -28,10 +30,14 @@ SLOWED_DOWN = ("Feil e-post eller passord. Det har vært mange mislykkede forsø
 
 
 def _safe_next(target: str | None) -> str | None:
-    """Only a path on this site, never another host."""
-    if target and target.startswith("/") and not target.startswith("//"):
-        return target
-    return None
+    """Only a path on this site, never another host: browsers read "/\\host" and "/<tab>/host" as "//host", so a
+    backslash, whitespace or a control character anywhere refuses it, and so does anything naming a scheme or host."""
+    if not target or not target.startswith("/") or target.startswith("//"):
+        return None
+    if any(ch == "\\" or ch.isspace() or ord(ch) < 32 or ord(ch) == 127 for ch in target):
+        return None
+    parts = urlsplit(target)
+    return target if not parts.scheme and not parts.netloc else None
 
 
 @web.route("/logg-inn", methods=["GET", "POST"])

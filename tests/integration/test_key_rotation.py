@@ -158,3 +158,20 @@ def test_keys_new_prints_a_fresh_fernet_key_each_time(tmp_path):
 
     assert first != second
     load_config("test", ID_ENCRYPTION_KEY=f"{first},{second}", DATA_DIR=str(tmp_path)).validate()
+
+
+def test_a_child_anonymised_by_retention_does_not_stop_the_rotation(world, app):
+    old, new = app.config["ID_ENCRYPTION_KEY"], new_fernet_key()
+    kept, gone = made_under_the_old_key(world, count=2)
+    with app.extensions["referral_db"].engine.begin() as connection:  # what services/retention/cases.py leaves
+        connection.execute(text("UPDATE child SET national_id_ciphertext = '', national_id_kind = 'anonymised', "
+                                "national_id_index = 'anonymised:' || id WHERE id = "
+                                "(SELECT child_id FROM referral WHERE id = :r)"), {"r": gone["id"]})
+
+    result = rotate_on_the_command_line(app, f"{new},{old}")
+
+    assert result.exit_code == 0, result.output
+    assert "child: 2 rows, 1 re-encrypted or re-indexed." in result.output
+    with started_with(app, new) as rotated:
+        assert revealed(rotated, kept["id"]) == kept["number"]
+        assert found_by_number(rotated, gone["number"]) is None

@@ -80,6 +80,8 @@ def _rewrite(uow: SqlUnitOfWork, column: Encrypted, batch: list[tuple[str, str, 
     table = column.table
     rewritten = 0
     for row_id, ciphertext, index in batch:
+        if not ciphertext:  # anonymised by the retention sweep: nothing left to encrypt, its index names no one
+            continue
         values: dict[str, str] = {}
         if not vault.is_current(ciphertext):
             values[column.ciphertext] = vault.reencrypt(ciphertext)

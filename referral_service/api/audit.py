@@ -19,8 +19,10 @@ authenticated(blp)
 @blp.route("/audit", methods=["GET"])
 @blp.arguments(AuditFilterArgs, location="query")
 @blp.response(200, AuditPage)
-@problems(blp, 401, 403)
+@problems(blp, 401, 403, 404)
 def list_audit(args: dict):
+    if args.get("child_id"):  # the child's history is read: logged as an insight request is
+        insight.record_history_read(unit_of_work(), actor=current_actor(), child_id=args["child_id"])
     if args.get("organisation_id") or args.get("until"):
         return filtered_audit(args)  # part F's filters (below)
     return page_payload(audit.list_access_log(db_session(), actor=current_actor(), **args))

@@ -61,6 +61,9 @@ def test_the_log_is_filtered_by_a_posted_child_and_the_number_is_never_in_an_add
     rows = page.by_id["tilgangslogg-rader"]
     assert world.users["gp"].name in rows and world.users["nurse_bergen"].name not in rows
     assert "Leste henvisningen" in page.text() and "Henvisende tjeneste" in page.text()
+    # The child's history was read: logged as an insight request is, against the child's referral.
+    logged = log_rows(app, user_id=world.users["auditor"].id, action="insight_request")
+    assert logged and {row.referral_id for row in logged} == {first["id"]}
 
 
 def test_the_log_is_filtered_by_user_organisation_and_dates_and_a_bad_date_is_told_in_norwegian(app, world, auditor):
@@ -140,6 +143,13 @@ def test_the_api_finds_a_childs_history_by_a_number_in_the_body_and_filters_by_o
     by_org = world.get("auditor", f"/api/v1/audit?organisation_id={world.orgs['gp'].id}").json
     assert by_org["total"] >= 1 and {item["organisation_id"] for item in by_org["items"]} == {world.orgs["gp"].id}
     assert world.get("auditor", "/api/v1/audit?until=2000-01-01T00:00:00%2B00:00").json["total"] == 0
+
+    # The log filtered by the child is the child's history too: logged the same way.
+    child_id = response.json["child_id"]
+    before = len(log_rows(app, action="insight_request", referral_id=first["id"]))
+    by_child = world.get("auditor", f"/api/v1/audit?child_id={child_id}").json
+    assert by_child["total"] >= 1 and {item["child_id"] for item in by_child["items"]} == {child_id}
+    assert len(log_rows(app, action="insight_request", referral_id=first["id"])) == before + 1
 
 
 def test_the_verification_page_names_a_changed_row_in_norwegian(app, world, auditor):

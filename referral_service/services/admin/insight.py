@@ -112,9 +112,11 @@ def list_access_log(session: Session, *, actor: Actor, wanted: AuditFilter, page
 
 
 def child_by_number(session: Session, vault: IdentityVault, national_id: str) -> str | None:
-    """The registered child with this identity number (through the blind index), or None."""
+    """The registered child with this identity number (through the blind index under every configured key, so a
+    child not yet re-indexed after a key rotation is found too), or None."""
     digits = "".join((national_id or "").split())
-    return session.execute(select(Child.id).where(col(Child.national_id_index) == vault.blind_index(digits))).scalar()
+    return session.execute(select(Child.id).where(col(Child.national_id_index).in_(vault.blind_indexes(digits)))
+                           ).scalar()
 
 
 def insight_history(uow: SqlUnitOfWork, *, actor: Actor, child_id: str | None) -> list[AuditRow]:
@@ -123,16 +125,30 @@ def insight_history(uow: SqlUnitOfWork, *, actor: Actor, child_id: str | None) -
     require_auditor(actor)
     with uow:
         session = uow.session
-        referrals = list(session.execute(
-            select(Referral).where(col(Referral.child_id) == child_id)).scalars()) if child_id else []
-        if not referrals:
-            raise NotFound("No child with that identity number.")
+        _record_history_read(session, actor=actor, child_id=child_id)
         rows = [_row(*row) for row in session.execute(
             _rows_query([col(AccessLogEntry.child_id) == child_id]).order_by(None)
             .order_by(col(AccessLogEntry.seq))).all()]
-        record_access(session, actor=actor, action=INSIGHT_ACTION, referrals=referrals, basis=INSIGHT_BASIS)
         uow.commit()
     return rows
+
+
+def record_history_read(uow: SqlUnitOfWork, *, actor: Actor, child_id: str) -> None:
+    """The access log filtered by one child is the child's history read: logged like an insight request, against
+    each of the child's referrals (a child found by identity number or name on the auditor's log page, or
+    `child_id` in the API)."""
+    require_auditor(actor)
+    with uow:
+        _record_history_read(uow.session, actor=actor, child_id=child_id)
+        uow.commit()
+
+
+def _record_history_read(session: Session, *, actor: Actor, child_id: str | None) -> None:
+    referrals = list(session.execute(
+        select(Referral).where(col(Referral.child_id) == child_id)).scalars()) if child_id else []
+    if not referrals:
+        raise NotFound("No child with that identity number.")
+    record_access(session, actor=actor, action=INSIGHT_ACTION, referrals=referrals, basis=INSIGHT_BASIS)
 
 
 def users_and_organisations(session: Session, *, actor: Actor) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:

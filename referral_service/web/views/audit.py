@@ -33,6 +33,8 @@ FILTERS = ("bruker", "virksomhet", "fra", "til")
 def audit_log():
     asked, errors = _asked_filters()
     search = remembered_search(LOG_SEARCH)
+    if search.child_id:  # the child's history is read: logged as the insight page's reading is
+        insight.record_history_read(unit_of_work(), actor=web_actor(), child_id=search.child_id)
     wanted = insight.AuditFilter(child=search, user_id=asked.get("bruker") or None,
                                  organisation_id=asked.get("virksomhet") or None,
                                  since=_start_of(asked.get("fra")), until=_start_of(asked.get("til"), days=1))

@@ -31,8 +31,13 @@ ROLES_BY_KIND: dict[str, frozenset[str]] = {
     K.OPERATOR: frozenset({R.ADMIN, R.AUDITOR}),
 }
 
-#: The code of the refusal, for the channels to put in their own words (web/forms/messages.py).
+#: Roles one person never holds together: the auditor checks what administrators do (and reads who read a child,
+#: which an administrator must not), so an administrator cannot make itself its own auditor.
+SEPARATE_DUTIES: tuple[frozenset[str], ...] = (frozenset({R.ADMIN, R.AUDITOR}),)
+
+#: The codes of the refusals, for the channels to put in their own words (web/views/admin_forms.py).
 ROLE_UNFIT = "role_unfit"
+ROLES_SEPARATE = "roles_separate"
 
 
 def roles_for_kind(kind: str) -> frozenset[str]:
@@ -44,3 +49,9 @@ def unfit_roles(kind: str, roles: Iterable[str]) -> list[str]:
     """The roles that do not fit the organisation's kind, in a stable order (empty: all fit)."""
     allowed = roles_for_kind(kind)
     return sorted({role for role in roles if role not in allowed})
+
+
+def joined_duties(roles: Iterable[str]) -> list[str]:
+    """The roles held together that must be held by different people (empty: none)."""
+    held = set(roles)
+    return sorted(next((pair for pair in SEPARATE_DUTIES if pair <= held), frozenset()))

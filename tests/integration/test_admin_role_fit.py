@@ -117,3 +117,17 @@ def test_the_administration_log_holds_no_password(world):
     user = _new_user(world)
     text = world.get("admin", f"/api/v1/admin/events?target_id={user['id']}").get_data(as_text=True)
     assert "password" not in text and "et-langt-passord" not in text
+
+
+def test_an_administrator_cannot_make_itself_auditor_nor_change_its_own_roles(world):
+    own = world.client.put(f"/api/v1/users/{world.users['admin'].id}/roles", json={"roles": ["admin", "auditor"]},
+                           headers=world.headers("admin"))
+    assert own.status_code == 422 and "roles" in own.json["errors"]
+    assert world.get("admin", "/api/v1/audit").status_code == 403  # still not an auditor
+    both = user_body(world, organisation_id=world.orgs["operator"].id, roles=["admin", "auditor"])
+    problem = refuse(world, "admin", "post", "/api/v1/users", 422, "roles", json=both)
+    assert "admin and auditor" in problem["errors"]["roles"][0]
+    auditor = _new_user(world, org="operator", roles=("auditor",))
+    response = world.client.put(f"/api/v1/users/{auditor['id']}/roles", json={"roles": ["admin", "auditor"]},
+                                headers=world.headers("admin"))
+    assert response.status_code == 422

@@ -15,7 +15,7 @@ from referral_service.security.passwords import MIN_PASSWORD_LENGTH, hash_passwo
 from referral_service.services.admin import events
 from referral_service.services.pagination import Page, paginate
 from referral_service.services.unit_of_work import SqlUnitOfWork
-from referral_service.workflows.role_fit import ROLE_UNFIT, roles_for_kind, unfit_roles
+from referral_service.workflows.role_fit import ROLE_UNFIT, ROLES_SEPARATE, joined_duties, roles_for_kind, unfit_roles
 
 
 def require_admin(actor: Actor) -> None:
@@ -108,7 +108,9 @@ def role_misfit(organisation: Organisation, roles: list[str]) -> Reason | None:
     """Why these roles cannot be held at this organisation (workflows/role_fit.py), or None when they fit."""
     unfit = unfit_roles(organisation.kind, roles)
     if not unfit:
-        return None
+        joined = joined_duties(roles)
+        return Reason(ROLES_SEPARATE, f"The roles {' and '.join(joined)} are never held by one person.") if joined \
+            else None
     allowed = ", ".join(sorted(roles_for_kind(organisation.kind))) or "none"
     return Reason(ROLE_UNFIT, f"The role(s) {', '.join(unfit)} do not fit an organisation of kind "
                               f"{organisation.kind}; it may hold: {allowed}.")

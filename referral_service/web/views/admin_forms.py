@@ -11,12 +11,12 @@ from marshmallow import Schema
 from werkzeug.datastructures import MultiDict
 
 from referral_service.errors import InvalidData
-from referral_service.services.admin import events, grants
+from referral_service.services.admin import events, grants, roles
 from referral_service.web.blueprint import web
 from referral_service.web.forms.dates import iso_date
 from referral_service.web.forms.messages import FILL_IN, NOT_ACCEPTED, REASONS, schema_errors
 from referral_service.web.labels import ORGANISATION_KIND
-from referral_service.workflows.role_fit import ROLE_UNFIT, roles_for_kind
+from referral_service.workflows.role_fit import ROLE_UNFIT, ROLES_SEPARATE, roles_for_kind
 
 ROLE = {
     "referrer": "Henviser",
@@ -55,6 +55,9 @@ CODES = {
     grants.GRANT_OVERLAP: "Perioden overlapper en annen henvisningsrett for samme kommune og yrke. "
                           "Avslutt den andre først.",
     grants.GRANT_ALREADY_ENDED: "Henvisningsretten slutter allerede før denne datoen.",
+    ROLES_SEPARATE: "Administrator og revisor kan ikke være samme person: revisoren kontrollerer det "
+                    "administratorene gjør.",
+    roles.OWN_ROLES: "Du kan ikke endre dine egne roller. Be en annen administrator om å gjøre det.",
 }
 
 #: What a refused field means when the service's reason carries no code.

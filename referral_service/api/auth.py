@@ -21,7 +21,7 @@ blp = Blueprint("auth", __name__, description="Authentication")
 @blp.arguments(TokenRequest)
 @blp.response(200, TokenResponse)
 @blp.doc(security=[])
-@problems(blp, 400, 401, 413, 429)
+@problems(blp, 400, 401, 403, 413, 429)
 def create_token(body: dict) -> dict:
     token, expires_at = issue_token(unit_of_work(), clock=deps().clock, logins=deps().logins, email=body["email"],
                                     password=body["password"], client_address=request.remote_addr)

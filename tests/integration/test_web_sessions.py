@@ -280,7 +280,15 @@ def test_an_administrator_resets_a_password_through_the_api(app, world, person):
     assert len(temporary) >= 10
     assert_problem(world.client.get("/api/v1/referrals", headers=bearer(token)), 401)
     assert not opens_referrals(browser)
+    # The temporary password, which the administrator saw, gets no token: it only lets the user choose a new one.
+    refused = world.client.post("/api/v1/auth/token", json={"email": person["email"], "password": temporary})
+    assert_problem(refused, 403)
+    assert temporary not in refused.get_data(as_text=True)
     assert log_in(app, person["email"], temporary)[1].headers["Location"] == "/passord"
+    # Who reset whose password stays on record (never the password itself).
+    events = world.get("auditor", f"/api/v1/admin/events?target_id={person['id']}").json["items"]
+    assert events[0]["action"] == "password_reset" and events[0]["actor_user_id"] == world.users["admin"].id
+    assert temporary not in str(events)
 
 
 def test_the_command_line_resets_a_password(app, world, person, monkeypatch):

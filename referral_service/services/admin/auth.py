@@ -14,13 +14,16 @@ from sqlmodel import Session, select
 from referral_service.clock import Clock
 from referral_service.domain.login_throttle import LoginThrottle
 from referral_service.domain.organisation import ApiToken, Organisation, User
-from referral_service.errors import RateLimited, Unauthenticated
+from referral_service.domain.web_session import PasswordReset
+from referral_service.errors import Forbidden, RateLimited, Unauthenticated
 from referral_service.security.actor import Actor
 from referral_service.security.passwords import verify_password
 from referral_service.services.unit_of_work import SqlUnitOfWork
 
 #: The same words whatever went wrong, so the answer never tells whether the e-mail exists.
 LOGIN_FAILED = "The e-mail address or password is wrong."
+MUST_CHOOSE_PASSWORD = ("An administrator reset this password: choose a new one in the web interface (/passord) "
+                        "before asking for a token.")
 LOCKED = "Too many failed log-ins. Wait a while and try again."
 
 
@@ -151,6 +154,9 @@ def issue_token(uow: SqlUnitOfWork, *, clock: Clock, logins: LoginPolicy, email:
     with uow:
         user = _verified_user(uow, clock=clock, logins=logins, email=email, password=password,
                               client_address=client_address)
+        if uow.session.get(PasswordReset, user.id) is not None:
+            # The temporary password an administrator saw opens nothing but the choice of a new one (on /passord).
+            raise Forbidden(MUST_CHOOSE_PASSWORD)
         token = secrets.token_urlsafe(32)
         expires_at = clock.now() + timedelta(minutes=logins.token_lifetime_minutes)
         uow.add(ApiToken(user_id=user.id, token_hash=hash_token(token), expires_at=expires_at))

@@ -17,6 +17,7 @@ from referral_service.domain.web_session import PASSWORD_CHANGED, PASSWORD_RESET
 from referral_service.errors import InvalidData, NotFound
 from referral_service.security.actor import Actor
 from referral_service.security.passwords import MIN_PASSWORD_LENGTH, hash_password, verify_password
+from referral_service.services.admin import events
 from referral_service.services.admin.auth import (
     LoginPolicy,
     count_password_failure,
@@ -91,5 +92,8 @@ def reset_password(uow: SqlUnitOfWork, clock: Clock, *, actor: Actor | None, use
         session.add(reset)
         forget_failures(session, email=user.email)
         end_user_sessions(session, user_id=user.id, at=clock.now(), reason=PASSWORD_RESET)
+        # Who reset whose password stays on record after the user has chosen a new one (never the password).
+        events.record(session, clock=clock, actor=actor, action=events.PASSWORD_RESET, target_kind="user",
+                      target_id=user.id)
         uow.commit()
     return temporary

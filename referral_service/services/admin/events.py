@@ -25,6 +25,7 @@ USER_DEACTIVATED = "user_deactivated"
 ORGANISATION_CREATED = "organisation_created"
 GRANT_ADDED = "grant_added"
 GRANT_ENDED = "grant_ended"
+PASSWORD_RESET = "password_reset"
 
 
 def record(session: Session, *, clock: Clock | None, actor: Actor | None, action: str, target_kind: str,

@@ -44,6 +44,7 @@ ACTION = {
     events.ORGANISATION_CREATED: "Virksomhet opprettet",
     events.GRANT_ADDED: "Henvisningsrett gitt",
     events.GRANT_ENDED: "Henvisningsrett avsluttet tidlig",
+    events.PASSWORD_RESET: "Nytt midlertidig passord gitt",
 }
 
 #: The services' reasons by code, in Norwegian (those of other services are in web/forms/messages.py).

@@ -36,11 +36,14 @@ def _mac(key: bytes, entry: dict[str, Any]) -> str:
 
 @dataclass(frozen=True)
 class StoredCheckpoints:
-    """What the file holds: the newest signed checkpoint and anchor, or the first line that was not signed."""
+    """What the file holds: the newest signed checkpoint and anchor, or the first line that was not signed;
+    `checkpoints` every signed checkpoint line, oldest first (the log's retention prunes only what one signed
+    before its cut-off vouches for)."""
 
     newest: dict[str, Any] | None = None
     anchor: dict[str, Any] | None = None
     forged_line: int | None = None
+    checkpoints: tuple[dict[str, Any], ...] = ()
 
 
 class CheckpointFile:
@@ -71,6 +74,7 @@ class CheckpointFile:
             return StoredCheckpoints()
         newest: dict[str, Any] | None = None
         anchor: dict[str, Any] | None = None
+        checkpoints: list[dict[str, Any]] = []
         with open(self.path, encoding="utf-8") as file:
             for number, line in enumerate(file, start=1):
                 if not line.endswith("\n"):
@@ -84,6 +88,8 @@ class CheckpointFile:
                     return StoredCheckpoints(forged_line=number)
                 if entry.get("kind") == "anchor":
                     anchor = entry
-                elif newest is None or entry["seq"] >= newest["seq"]:
+                    continue
+                checkpoints.append(entry)
+                if newest is None or entry["seq"] >= newest["seq"]:
                     newest = entry
-        return StoredCheckpoints(newest=newest, anchor=anchor)
+        return StoredCheckpoints(newest=newest, anchor=anchor, checkpoints=tuple(checkpoints))

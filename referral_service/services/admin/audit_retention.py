@@ -11,15 +11,14 @@ is still reported. The retention sweep (part F) calls `prune_access_log`.
 from __future__ import annotations
 
 import logging
-from datetime import UTC, datetime
-from typing import Any
+from datetime import datetime
 
 from sqlalchemy import delete, func, select
 
 from referral_service.clock import Clock
 from referral_service.domain.access_log import LEGACY_MAC, AccessLogCheckpoint, AccessLogEntry, AccessLogHead
 from referral_service.security.access_log import keys_of
-from referral_service.security.access_log_checkpoints import CheckpointFile, StoredCheckpoints
+from referral_service.security.access_log_checkpoints import CheckpointFile
 from referral_service.security.access_log_verification import Anchor, seal_anchor, verify_chain
 from referral_service.services.unit_of_work import SqlUnitOfWork
 
@@ -36,20 +35,6 @@ def access_log_cutoff(clock: Clock, *, years: int) -> datetime:
         return now.replace(year=now.year - years)
     except ValueError:
         return now.replace(year=now.year - years, day=28)
-
-
-def _signed_at(line: dict[str, Any]) -> datetime:
-    at = datetime.fromisoformat(line["at"])
-    return at if at.tzinfo is not None else at.replace(tzinfo=UTC)
-
-
-def _vouching(stored: StoredCheckpoints, *, before: datetime, young: int | None) -> dict[str, Any] | None:
-    """The newest checkpoint line outside the database signed before the cut-off and naming a row before the
-    first row whose own time is not due (`young`). The rows up to its row existed when it was signed, so they
-    are older than the cut-off whatever their `at` says now; a row after it may have been backdated."""
-    lines = [line for line in stored.checkpoints if _signed_at(line) < before
-             and (young is None or line["seq"] < young)]
-    return max(lines, key=lambda line: line["seq"], default=None)
 
 
 def prune_access_log(uow: SqlUnitOfWork, clock: Clock, *, before: datetime) -> int:
@@ -76,7 +61,7 @@ def prune_access_log(uow: SqlUnitOfWork, clock: Clock, *, before: datetime) -> i
         first_seq = head.first_seq if head.anchor_mac is not None else 1
         young = session.execute(select(func.min(_LOG.c.seq)).where(_LOG.c.seq >= first_seq,
                                                                    _LOG.c.at >= before)).scalar()
-        line = _vouching(stored, before=before, young=young)
+        line = outside.vouching(before=before, below=young)
         if line is None or line["seq"] < first_seq:
             return 0
         kept, prev_hash = line["seq"] + 1, line["hash"]

@@ -17,7 +17,9 @@ import hashlib
 import hmac
 import json
 import os
+from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -64,26 +66,51 @@ class CheckpointFile:
             finally:
                 os.close(folder)
 
-    def read(self) -> StoredCheckpoints:
-        """The newest checkpoint and anchor. A line whose signature fails is reported; a last line cut short (a
-        crash while appending: no newline) is skipped."""
+    def _entries(self) -> Iterator[tuple[int, dict[str, Any] | None]]:
+        """Each line's number and entry (None: its signature fails); a last line cut short (a crash while
+        appending: no newline) is skipped."""
         if not self.path.exists():
-            return StoredCheckpoints()
-        newest: dict[str, Any] | None = None
-        anchor: dict[str, Any] | None = None
+            return
         with open(self.path, encoding="utf-8") as file:
             for number, line in enumerate(file, start=1):
                 if not line.endswith("\n"):
-                    break
+                    return
                 try:
                     entry = json.loads(line)
                     signed = hmac.compare_digest(str(entry.get("mac", "")), _mac(self._key, entry))
                 except (ValueError, AttributeError):
                     signed = False
-                if not signed:
-                    return StoredCheckpoints(forged_line=number)
-                if entry.get("kind") == "anchor":
-                    anchor = entry
-                elif newest is None or entry["seq"] >= newest["seq"]:
-                    newest = entry
+                yield number, entry if signed else None
+
+    def read(self) -> StoredCheckpoints:
+        """The newest checkpoint and anchor. A line whose signature fails is reported."""
+        newest: dict[str, Any] | None = None
+        anchor: dict[str, Any] | None = None
+        for number, entry in self._entries():
+            if entry is None:
+                return StoredCheckpoints(forged_line=number)
+            if entry.get("kind") == "anchor":
+                anchor = entry
+            elif newest is None or entry["seq"] >= newest["seq"]:
+                newest = entry
         return StoredCheckpoints(newest=newest, anchor=anchor)
+
+    def vouching(self, *, before: datetime, below: int | None = None) -> dict[str, Any] | None:
+        """The checkpoint with the highest row among those signed before `before` (and naming a row before
+        `below`): the rows up to its row existed at its signed time, whatever their own time says. None if
+        there is none, or a line is not signed (read() reports that)."""
+        found: dict[str, Any] | None = None
+        for _number, entry in self._entries():
+            if entry is None:
+                return None
+            if entry.get("kind") == "anchor" or signed_at(entry) >= before:
+                continue
+            if (below is None or entry["seq"] < below) and (found is None or entry["seq"] > found["seq"]):
+                found = entry
+        return found
+
+
+def signed_at(entry: dict[str, Any]) -> datetime:
+    """A line's signed time (written timezone-aware; a naive one is taken as UTC)."""
+    at = datetime.fromisoformat(entry["at"])
+    return at if at.tzinfo is not None else at.replace(tzinfo=UTC)

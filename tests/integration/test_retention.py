@@ -28,6 +28,7 @@ from referral_service.domain.outbox import OutboxMessage
 from referral_service.domain.referral import MunicipalContact, Referral, ReferralEvent
 from referral_service.domain.retention_run import RetentionRun
 from referral_service.domain.web_session import WebSession
+from referral_service.security.access_log_checkpoints import checkpoint_dir
 from referral_service.services.children.search import child_search
 from tests.support.loop import InProcessWorker
 
@@ -49,12 +50,19 @@ def worker(app, world) -> InProcessWorker:
     return InProcessWorker(app)
 
 
+def installation_env(app) -> dict[str, str]:
+    """The command line on the test's installation: its database, its keys and its access-log checkpoints (so the
+    access log's own pruning verifies the chain as the service would)."""
+    return {"REFERRAL_ENV": "test", "REFERRAL_DATABASE_URL": app.config["DATABASE_URL"],
+            "REFERRAL_DATA_DIR": app.config["DATA_DIR"],
+            "REFERRAL_AUDIT_CHECKPOINT_DIR": str(checkpoint_dir(dependencies(app).config))}
+
+
 @pytest.fixture
-def retention_sweep(app, tmp_path):
+def retention_sweep(app):
     """`referral-service retention sweep --at ISO` against the test database; returns what it printed."""
     runner = CliRunner()
-    env = {"REFERRAL_ENV": "test", "REFERRAL_DATABASE_URL": app.config["DATABASE_URL"],
-           "REFERRAL_DATA_DIR": str(tmp_path / "data")}
+    env = installation_env(app)
 
     def run(at: str = SWEEP_AT) -> str:
         result = runner.invoke(main, ["retention", "sweep", "--at", at], env=env)
@@ -266,8 +274,7 @@ def test_the_other_kinds_go_after_their_own_periods_and_only_those(app, world, r
 
 def test_the_sweep_works_in_batches_and_finishes(app, world, worker, clock, tmp_path):
     cases = [ended_case(world, worker, clock, ENDED) for _ in range(3)]
-    env = {"REFERRAL_ENV": "test", "REFERRAL_DATABASE_URL": app.config["DATABASE_URL"],
-           "REFERRAL_DATA_DIR": str(tmp_path / "data"), "REFERRAL_RETENTION_BATCH": "1"}
+    env = {**installation_env(app), "REFERRAL_RETENTION_BATCH": "1"}
     result = CliRunner().invoke(main, ["retention", "sweep", "--at", SWEEP_AT], env=env)
     assert result.exit_code == 0, result.output
     assert "case: 3" in result.output

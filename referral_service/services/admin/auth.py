@@ -12,7 +12,7 @@ from sqlalchemy import select as columns
 from sqlmodel import Session, select
 
 from referral_service.clock import Clock
-from referral_service.domain.login_throttle import LoginThrottle
+from referral_service.domain.login_throttle import LoginThrottle, SignInAddress
 from referral_service.domain.organisation import ApiToken, Organisation, User
 from referral_service.domain.web_session import PasswordReset
 from referral_service.errors import Forbidden, RateLimited, Unauthenticated
@@ -47,10 +47,15 @@ def _refuse_while_locked(throttle: LoginThrottle, clock: Clock) -> None:
 
 
 #: Failures from one network address, over every e-mail address (password spraying), slow that address down from
-#: this many times the per-account limit: each further wrong password from it is answered 429 with a wait that
-#: doubles. A correct password of an account that is not locked still gets in from there, so one person mistyping
-#: behind a municipality's shared address (NAT) locks no colleague out; guessing stays bounded per account.
+#: this many times the per-account limit: from then on it may try once more only after a wait that doubles (1, 2,
+#: 4 … seconds, at most ADDRESS_MAX_DELAY). During the wait an account is refused (429) before its password is
+#: looked at, so no guess is checked; but an account that signed in from this address within KNOWN_ADDRESS_DAYS
+#: (a colleague at the office behind the municipality's shared address) is never slowed down. So one person
+#: mistyping, or someone guessing, behind a shared address (NAT) locks no colleague out, and a new colleague waits
+#: at most a minute; guessing stays bounded per address, besides the lock per account.
 ADDRESS_LIMIT_FACTOR = 5
+ADDRESS_MAX_DELAY = timedelta(seconds=60)
+KNOWN_ADDRESS_DAYS = 30
 SLOWED = "Too many failed log-ins from this address. Wait a while and try again."
 
 
@@ -75,8 +80,8 @@ def _count_failure(throttle: LoginThrottle, *, clock: Clock, logins: LoginPolicy
 
 
 def _count_address_failure(throttle: LoginThrottle, *, clock: Clock, logins: LoginPolicy) -> None:
-    """One more wrong password from this address; past the free ones it must wait 1, 2, 4 … seconds (at most the
-    lockout) before the next is answered otherwise than 429."""
+    """One more wrong password from this address; past the free ones it must wait 1, 2, 4 … seconds (at most
+    ADDRESS_MAX_DELAY) before anyone but a known colleague is heard from there again."""
     window = timedelta(minutes=logins.lockout_minutes)
     if throttle.last_failure_at and clock.now() - throttle.last_failure_at > window:
         throttle.failures = 0
@@ -84,7 +89,23 @@ def _count_address_failure(throttle: LoginThrottle, *, clock: Clock, logins: Log
     throttle.last_failure_at = clock.now()
     beyond = throttle.failures - logins.max_failed_logins * ADDRESS_LIMIT_FACTOR
     if beyond >= 0:
-        throttle.locked_until = clock.now() + min(timedelta(seconds=2 ** min(beyond, 20)), window)
+        throttle.locked_until = clock.now() + min(timedelta(seconds=2 ** min(beyond, 20)), ADDRESS_MAX_DELAY)
+
+
+def _address_key(email: str, client_address: str) -> str:
+    return hashlib.sha256(f"signed-in:{email}|{client_address}".encode()).hexdigest()
+
+
+def _known_here(session: Session, *, clock: Clock, email: str, client_address: str) -> bool:
+    """The account signed in from this address lately (a colleague at the office)."""
+    known = session.get(SignInAddress, _address_key(email, client_address))
+    return known is not None and clock.now() - known.last_signed_in_at <= timedelta(days=KNOWN_ADDRESS_DAYS)
+
+
+def _refuse_while_address_slowed(throttle: LoginThrottle | None, clock: Clock) -> None:
+    if throttle is not None and throttle.locked_until and throttle.locked_until > clock.now():
+        wait = int((throttle.locked_until - clock.now()).total_seconds()) + 1
+        raise RateLimited(SLOWED, headers={"Retry-After": str(wait)})
 
 
 def count_password_failure(uow: SqlUnitOfWork, *, clock: Clock, logins: LoginPolicy, email: str) -> None:
@@ -123,28 +144,33 @@ def check_credentials(uow: SqlUnitOfWork, *, clock: Clock, logins: LoginPolicy, 
 
 def _verified_user(uow: SqlUnitOfWork, *, clock: Clock, logins: LoginPolicy, email: str, password: str,
                    client_address: str | None) -> User:
-    """The user, or 401/429 after the failure has been counted and committed. Only the account's own lock stops a
-    correct password; the address's count only slows down wrong ones."""
+    """The user, or 401/429 after the failure has been counted and committed. The account's own lock stops it; a
+    slowed-down address stops it, before the password is looked at, unless the account signed in from there lately."""
     session = uow.session
     email = email.strip().lower()
     by_email = _throttle(session, email)
     _refuse_while_locked(by_email, clock)
+    by_address = _throttle(session, f"address:{client_address}") if client_address else None
+    if client_address and not _known_here(session, clock=clock, email=email, client_address=client_address):
+        _refuse_while_address_slowed(by_address, clock)
     user = session.exec(select(User).where(User.email == email)).first()
     if verify_password(user.password_hash if user else None, password) and user and user.active:
         if by_email in session:
             session.delete(by_email)  # a success starts the count for this e-mail again
+        if client_address:
+            known = session.get(SignInAddress, _address_key(email, client_address))
+            session.add(known or SignInAddress(key=_address_key(email, client_address), last_signed_in_at=clock.now()))
+            if known is not None:
+                known.last_signed_in_at = clock.now()
         return user
     _count_failure(by_email, clock=clock, logins=logins, limit=logins.max_failed_logins)
     session.add(by_email)
-    by_address = _throttle(session, f"address:{client_address}") if client_address else None
     if by_address is not None:
         _count_address_failure(by_address, clock=clock, logins=logins)
         session.add(by_address)
     uow.commit()
     _refuse_while_locked(by_email, clock)
-    if by_address is not None and by_address.locked_until and by_address.locked_until > clock.now():
-        wait = int((by_address.locked_until - clock.now()).total_seconds()) + 1
-        raise RateLimited(SLOWED, headers={"Retry-After": str(wait)})
+    _refuse_while_address_slowed(by_address, clock)
     raise Unauthenticated(LOGIN_FAILED)
 
 

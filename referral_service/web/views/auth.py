@@ -24,9 +24,9 @@ from referral_service.web.session_auth import (
 
 LOGIN_FAILED = "Feil e-post eller passord."
 LOCKED = "For mange mislykkede forsøk. Vent et kvarter og prøv igjen."
-#: A wrong password from an address with many recent failures (a correct one still gets in from there).
-SLOWED_DOWN = ("Feil e-post eller passord. Det har vært mange mislykkede forsøk herfra, så vent litt før du prøver "
-               "igjen.")
+#: Many recent failures from this address (a correct password of someone who signed in from here still gets in).
+SLOWED_DOWN = ("Det har vært mange mislykkede innlogginger herfra. Vent et minutt og prøv igjen. Har du logget "
+               "inn herfra før, slipper du å vente.")
 
 
 def _safe_next(target: str | None) -> str | None:

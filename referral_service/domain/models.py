@@ -11,6 +11,7 @@ from referral_service.domain import (
     handover,
     kept_form,
     login_throttle,
+    oidc_state,
     organisation,
     outbox,
     referral,
@@ -20,4 +21,4 @@ from referral_service.domain import (
 
 #: The modules that define tables; importing this module registers every one of them.
 TABLE_MODULES = (access_log, admin_event, alert, check_in, child, dashboard_contact, dashboard_count, handover,
-                 kept_form, login_throttle, organisation, outbox, referral, retention_run, web_session)
+                 kept_form, login_throttle, oidc_state, organisation, outbox, referral, retention_run, web_session)

@@ -21,6 +21,7 @@ from joserfc.errors import JoseError
 from joserfc.jwk import KeySet
 
 from config.settings import ConfigurationError
+from referral_service.domain.enums import OrganisationKind, Role
 
 #: The user fields a provider's claim may be matched against (an existing user's, never a new one).
 USER_FIELDS = ("hpr_number", "email")
@@ -28,6 +29,11 @@ USER_FIELDS = ("hpr_number", "email")
 AUDIENCES = ("staff", "families")
 #: The signatures accepted on an ID token (HelseID, Entra ID and ID-porten sign with RS256).
 ID_TOKEN_ALGORITHMS = ["RS256", "RS384", "RS512", "PS256", "ES256"]
+#: Roles a provider never signs in unless its setting names them in `allow_roles`: they see the whole service.
+PRIVILEGED_ROLES = (Role.ADMIN.value, Role.AUDITOR.value)
+#: The refusals that are about the person (unknown, or not this provider's to sign in): one Norwegian 403 for all,
+#: which says nothing about who exists or why.
+PERSON_REFUSALS = frozenset({"unknown_subject", "email_not_verified", "organisation_not_allowed", "role_not_allowed"})
 _KEY = re.compile(r"^[a-z][a-z0-9-]{1,30}$")
 
 
@@ -55,6 +61,23 @@ class OidcProvider:
     user_field: str
     claims: tuple[str, ...]
     allowed_for: str = "staff"
+    #: Whose staff the provider may sign in (its allow-list, at least one of the two is given): users of these
+    #: organisations, and users of organisations of these kinds.
+    organisation_ids: frozenset[str] = frozenset()
+    organisation_kinds: frozenset[str] = frozenset()
+    #: The privileged roles (admin, auditor) it may sign in; none unless the setting says so.
+    allow_roles: frozenset[str] = frozenset()
+    #: The claims the provider itself vouches for (e.g. Entra ID's `upn`); an `email` claim not listed here counts
+    #: only with `email_verified: true` in the same token.
+    verified_claims: tuple[str, ...] = ()
+
+    def may_sign_in(self, *, organisation_id: str, organisation_kind: str, roles: list[str]) -> str | None:
+        """None when this provider may sign in a user of this organisation with these roles, else the reason."""
+        if organisation_id not in self.organisation_ids and organisation_kind not in self.organisation_kinds:
+            return "organisation_not_allowed"
+        if any(role in PRIVILEGED_ROLES and role not in self.allow_roles for role in roles):
+            return "role_not_allowed"
+        return None
 
 
 def providers_from_setting(raw: str | list[dict[str, Any]] | None) -> dict[str, OidcProvider]:
@@ -82,6 +105,9 @@ def _provider(entry: Any) -> OidcProvider:
         raise ConfigurationError(f"an OIDC provider lacks {', '.join(missing)}")
     key, issuer = str(entry["key"]), str(entry["issuer"]).rstrip("/")
     claims = entry["claims"]
+    org_ids, org_kinds = entry.get("organisation_ids") or [], entry.get("organisation_kinds") or []
+    allow_roles, verified = entry.get("allow_roles") or [], entry.get("verified_claims") or []
+    kinds = [kind.value for kind in OrganisationKind]
     problems = [
         f"key {key!r} must be lowercase letters, digits or '-'" if not _KEY.match(key) else "",
         f"user_field must be one of {', '.join(USER_FIELDS)}" if entry["user_field"] not in USER_FIELDS else "",
@@ -89,6 +115,14 @@ def _provider(entry: Any) -> OidcProvider:
         else "",
         "claims must be a list of claim names" if not isinstance(claims, list) or not claims else "",
         "issuer must use https (http only on this machine)" if not is_secure_transport(issuer) else "",
+        "say whose staff it may sign in: organisation_ids (a list of organisation ids) and/or organisation_kinds "
+        f"(a list of {', '.join(kinds)})" if not org_ids and not org_kinds else "",
+        "organisation_ids must be a list of organisation ids" if not _strings(org_ids) else "",
+        f"organisation_kinds must be a list of {', '.join(kinds)}"
+        if not _strings(org_kinds) or not set(org_kinds) <= set(kinds) else "",
+        f"allow_roles may only name {', '.join(PRIVILEGED_ROLES)}"
+        if not _strings(allow_roles) or not set(allow_roles) <= set(PRIVILEGED_ROLES) else "",
+        "verified_claims must be a list of claim names" if not _strings(verified) else "",
     ]
     problems = [problem for problem in problems if problem]
     if problems:
@@ -99,7 +133,13 @@ def _provider(entry: Any) -> OidcProvider:
         client_id=str(entry["client_id"]), client_secret=str(entry.get("client_secret", "")),
         scopes=tuple(entry.get("scopes") or ("openid", "profile", "email")),
         user_field=str(entry["user_field"]), claims=tuple(str(claim) for claim in claims),
-        allowed_for=str(entry.get("allowed_for", "staff")))
+        allowed_for=str(entry.get("allowed_for", "staff")),
+        organisation_ids=frozenset(org_ids), organisation_kinds=frozenset(org_kinds),
+        allow_roles=frozenset(allow_roles), verified_claims=tuple(verified))
+
+
+def _strings(value: Any) -> bool:
+    return isinstance(value, list) and all(isinstance(item, str) and item for item in value)
 
 
 @dataclass(frozen=True)
@@ -169,10 +209,21 @@ def validated_id_token(id_token: str, *, provider: OidcProvider, keys: dict[str,
 
 
 def claimed_value(provider: OidcProvider, claims: Mapping[str, Any]) -> str | None:
-    """The value the user is found by: the first of the provider's claims that is present (HelseID's HPR number;
-    Entra ID's email, else preferred_username)."""
+    """The value the user is found by: the first of the provider's claims that is present and may be trusted
+    (HelseID's HPR number; Entra ID's upn, else an e-mail the token says is verified). Matching by e-mail, a claim
+    counts only when the provider vouches for it (`verified_claims`) or the token has `email_verified: true`:
+    anyone who may edit an account's e-mail at the provider could otherwise name any user. Refused
+    (`email_not_verified`) when claims are present but none may be trusted."""
+    untrusted = False
     for name in provider.claims:
         value = claims.get(name)
-        if isinstance(value, (str, int)) and str(value).strip():
-            return str(value).strip()
+        if not isinstance(value, (str, int)) or not str(value).strip():
+            continue
+        if provider.user_field == "email" and name not in provider.verified_claims \
+                and claims.get("email_verified") is not True:
+            untrusted = True
+            continue
+        return str(value).strip()
+    if untrusted:
+        raise SignInRefused("email_not_verified")
     return None

@@ -36,8 +36,8 @@ DESKTOP = {"width": 1280, "height": 900}
 def provider():
     with local_provider() as started:
         started.set_claims("helseid-lege", {HPR_CLAIM: DOCTOR_HPR, "name": "Lene Lege"})
-        started.set_claims("entra-koordinator", {"email": USERS["coordinator_bergen"]})
-        started.set_claims("entra-ukjent", {"email": "ukjent@annen-kommune.example"})
+        started.set_claims("entra-koordinator", {"email": USERS["coordinator_bergen"], "email_verified": True})
+        started.set_claims("entra-ukjent", {"email": "ukjent@annen-kommune.example", "email_verified": True})
         yield started
 
 

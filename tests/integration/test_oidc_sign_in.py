@@ -5,6 +5,7 @@ an existing, active user is found by HPR number or e-mail, and every other answe
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import uuid
@@ -18,9 +19,12 @@ from sqlmodel import select
 
 from config import ConfigurationError, load_config
 from referral_service import create_app
+from referral_service.domain.oidc_state import UsedOidcState
 from referral_service.domain.organisation import User
-from referral_service.security.oidc import providers_from_setting
-from tests.support.oidc_provider import HPR_CLAIM, helseid_and_entra, local_provider
+from referral_service.security.oidc import SignInRefused, providers_from_setting
+from referral_service.services.admin.oidc import use_state, user_for_claims
+from referral_service.services.unit_of_work import SqlUnitOfWork
+from tests.support.oidc_provider import HEALTH_KINDS, HPR_CLAIM, helseid_and_entra, local_provider
 from tests.support.world import USERS
 
 PUBLIC = "http://localhost"
@@ -35,7 +39,9 @@ def provider():
 @pytest.fixture(scope="module")
 def oidc_app(database_url, seeded_world, provider, tmp_path_factory, test_clock):
     config = load_config("test", DATABASE_URL=database_url, DATA_DIR=str(tmp_path_factory.mktemp("oidc")),
-                         CLOCK=test_clock, PUBLIC_BASE_URL=PUBLIC, OIDC_PROVIDERS=helseid_and_entra(provider))
+                         CLOCK=test_clock, PUBLIC_BASE_URL=PUBLIC,
+                         OIDC_PROVIDERS=helseid_and_entra(provider, entra_organisation_ids=[
+                             seeded_world.orgs["bergen"].id, seeded_world.orgs["gp"].id]))
     return create_app(config)
 
 
@@ -107,22 +113,23 @@ def test_a_user_mapped_by_hpr_number_signs_in_with_helseid_and_gets_their_roles_
 
 
 def test_a_user_mapped_by_email_signs_in_with_entra_id(browser, provider):
-    provider.set_claims("entra-koordinator", {"email": USERS["coordinator_bergen"].upper()})
+    provider.set_claims("entra-koordinator",
+                        {"email": USERS["coordinator_bergen"].upper(), "email_verified": True})
     response = browser.get(sign_in_at_provider(start(browser, "entra"), "entra-koordinator"))
     assert response.status_code == 302
     assert signed_in_start_page(browser) == "/tilbakehenvisninger"  # the municipality's tasks
 
 
 def test_entra_falls_back_to_preferred_username_when_there_is_no_email(browser, provider):
-    provider.set_claims("entra-inntak", {"preferred_username": USERS["bup"]})
-    browser.get(sign_in_at_provider(start(browser, "entra"), "entra-inntak"))
-    assert signed_in_start_page(browser) == "/inntak"
+    provider.set_claims("entra-upn", {"preferred_username": USERS["coordinator_bergen"]})
+    browser.get(sign_in_at_provider(start(browser, "entra"), "entra-upn"))
+    assert signed_in_start_page(browser) == "/tilbakehenvisninger"
 
 
 # --- who does not --------------------------------------------------------------------------------------------
 
 def test_an_unknown_subject_gets_a_norwegian_refusal_and_is_not_signed_in(browser, provider):
-    provider.set_claims("ukjent-person", {"email": "ukjent@annen-kommune.example"})
+    provider.set_claims("ukjent-person", {"email": "ukjent@annen-kommune.example", "email_verified": True})
     response = browser.get(sign_in_at_provider(start(browser, "entra"), "ukjent-person"))
     page = response.get_data(as_text=True)
     assert response.status_code == 403
@@ -151,10 +158,72 @@ def test_a_deactivated_user_is_refused_like_an_unknown_one(browser, world, provi
     assert response.status_code == 403 and "Du har ikke tilgang her" in response.get_data(as_text=True)
 
 
+# --- whose staff a provider may sign in ------------------------------------------------------------------
+
+def test_entra_does_not_sign_in_a_bup_intake_user_even_by_a_verified_email(browser, provider, caplog):
+    provider.set_claims("entra-bup", {"email": USERS["bup"], "email_verified": True})
+    response = browser.get(sign_in_at_provider(start(browser, "entra"), "entra-bup"))
+    assert response.status_code == 403 and "Du har ikke tilgang her" in response.get_data(as_text=True)
+    assert refusal_reasons(caplog) == ["organisation_not_allowed"]
+    assert signed_in_start_page(browser) == "/logg-inn"
+
+
+def test_entra_does_not_sign_in_the_administrator_or_the_auditor(browser, provider):
+    for who in ("admin", "auditor"):
+        provider.set_claims(f"entra-{who}", {"email": USERS[who], "email_verified": True})
+        response = browser.get(sign_in_at_provider(start(browser, "entra"), f"entra-{who}"))
+        assert response.status_code == 403 and "Du har ikke tilgang her" in response.get_data(as_text=True)
+        assert signed_in_start_page(browser) == "/logg-inn"
+
+
+def test_helseid_does_not_sign_in_staff_outside_health_organisations(browser, world, provider, caplog):
+    _, hpr = staff_with_hpr_number(world, org="barnevern_askoy")
+    provider.set_claims("helseid-barnevern", {HPR_CLAIM: hpr})
+    response = browser.get(sign_in_at_provider(start(browser, "helseid"), "helseid-barnevern"))
+    assert response.status_code == 403 and "Du har ikke tilgang her" in response.get_data(as_text=True)
+    assert refusal_reasons(caplog) == ["organisation_not_allowed"]
+
+
+def test_an_administrator_is_signed_in_only_by_a_provider_that_names_the_role(oidc_app, world, provider):
+    """Even a provider for the operator organisation finds no administrator or auditor unless `allow_roles`
+    names the role."""
+    operator = world.orgs["operator"].id
+    entry = provider.settings(key="drift", name="Drift", user_field="email", claims=["email"],
+                              organisation_ids=[operator])
+    without = providers_from_setting([entry])["drift"]
+    with_admin = providers_from_setting([{**entry, "allow_roles": ["admin"]}])["drift"]
+    with oidc_app.extensions["referral_db"].session() as session:
+        for who in ("admin", "auditor"):
+            with pytest.raises(SignInRefused) as refused:
+                user_for_claims(session, provider=without, claims={"email": USERS[who], "email_verified": True})
+            assert refused.value.reason == "role_not_allowed"
+        admin = user_for_claims(session, provider=with_admin, claims={"email": USERS["admin"], "email_verified": True})
+        assert admin.email == USERS["admin"]
+        with pytest.raises(SignInRefused):
+            user_for_claims(session, provider=with_admin, claims={"email": USERS["auditor"], "email_verified": True})
+
+
+def test_an_email_the_token_does_not_call_verified_is_refused_like_an_unknown_person(browser, provider, caplog):
+    for n, verified in enumerate(({}, {"email_verified": False}, {"email_verified": "true"})):
+        provider.set_claims(f"entra-uverifisert-{n}", {"email": USERS["coordinator_bergen"], **verified})
+        response = browser.get(sign_in_at_provider(start(browser, "entra"), f"entra-uverifisert-{n}"))
+        page = response.get_data(as_text=True)
+        assert response.status_code == 403
+        assert "Du har ikke tilgang her" in page and "Be administratoren din om tilgang." in page
+        assert signed_in_start_page(browser) == "/logg-inn"
+    assert refusal_reasons(caplog) == ["email_not_verified"] * 3
+
+
+def test_an_unverified_email_gives_way_to_the_claim_the_provider_vouches_for(browser, provider):
+    provider.set_claims("entra-begge", {"email": USERS["bup"], "preferred_username": USERS["coordinator_bergen"]})
+    browser.get(sign_in_at_provider(start(browser, "entra"), "entra-begge"))
+    assert signed_in_start_page(browser) == "/tilbakehenvisninger"
+
+
 # --- state and nonce ---------------------------------------------------------------------------------------
 
 def test_the_callback_opened_again_is_refused(browser, provider, caplog):
-    provider.set_claims("entra-gjentatt", {"email": USERS["gp"]})
+    provider.set_claims("entra-gjentatt", {"email": USERS["gp"], "email_verified": True})
     callback = sign_in_at_provider(start(browser, "entra"), "entra-gjentatt")
     assert browser.get(callback).status_code == 302
     replayed = browser.get(callback)
@@ -163,8 +232,41 @@ def test_the_callback_opened_again_is_refused(browser, provider, caplog):
     assert refusal_reasons(caplog) == ["state_unknown_or_used"]
 
 
+def test_a_saved_cookie_replayed_with_the_same_state_and_a_fresh_code_is_refused(browser, oidc_app, provider,
+                                                                                   caplog):
+    """The started sign-in lives in the browser's signed cookie: a copy saved before the callback still holds the
+    state, so the service remembers used states itself."""
+    provider.set_claims("entra-kopi", {"email": USERS["gp"], "email_verified": True})
+    authorize = start(browser, "entra")
+    cookie_name = oidc_app.config["SESSION_COOKIE_NAME"]
+    saved = browser.get_cookie(cookie_name)
+    assert saved is not None
+    assert browser.get(sign_in_at_provider(authorize, "entra-kopi")).status_code == 302
+    browser.set_cookie(cookie_name, saved.value)  # the pre-callback cookie back
+    replayed = browser.get(sign_in_at_provider(authorize, "entra-kopi"))  # a fresh code and ID token
+    assert replayed.status_code == 400
+    assert "Påloggingen ble ikke fullført" in replayed.get_data(as_text=True)
+    assert refusal_reasons(caplog) == ["state_unknown_or_used"]
+    assert signed_in_start_page(browser) == "/logg-inn"
+
+
+def test_only_the_hash_of_a_used_state_is_kept_and_only_for_a_sign_in_s_life(oidc_app, world, clock):
+    clock.set(datetime.now(UTC))
+    database = oidc_app.extensions["referral_db"]
+    within = timedelta(minutes=10)
+    use_state(SqlUnitOfWork(database.new_session, close=True), "gammel-tilstand", now=clock(), within=within)
+    with pytest.raises(SignInRefused):
+        use_state(SqlUnitOfWork(database.new_session, close=True), "gammel-tilstand", now=clock(),
+                  within=within)
+    clock.advance(timedelta(minutes=11))
+    use_state(SqlUnitOfWork(database.new_session, close=True), "ny-tilstand", now=clock(), within=within)
+    with database.session() as session:
+        kept = [row.state_hash for row in session.exec(select(UsedOidcState))]
+    assert kept == [hashlib.sha256(b"ny-tilstand").hexdigest()]
+
+
 def test_a_callback_in_another_browser_is_refused(browser, oidc_app, provider):
-    provider.set_claims("entra-stjalet", {"email": USERS["gp"]})
+    provider.set_claims("entra-stjalet", {"email": USERS["gp"], "email_verified": True})
     callback = sign_in_at_provider(start(browser, "entra"), "entra-stjalet")
     other = oidc_app.test_client()
     assert other.get(callback).status_code == 400
@@ -173,7 +275,7 @@ def test_a_callback_in_another_browser_is_refused(browser, oidc_app, provider):
 
 
 def test_an_id_token_with_another_nonce_is_refused(browser, provider, caplog):
-    provider.set_claims("entra-nonce", {"email": USERS["gp"]})
+    provider.set_claims("entra-nonce", {"email": USERS["gp"], "email_verified": True})
     # The provider is asked with this sign-in's state but another nonce: its ID token carries that nonce.
     authorize = with_query(start(browser, "entra"), nonce="en-annen-nonce")
     response = browser.get(sign_in_at_provider(authorize, "entra-nonce"))
@@ -183,7 +285,7 @@ def test_an_id_token_with_another_nonce_is_refused(browser, provider, caplog):
 
 
 def test_a_state_of_another_provider_is_refused(browser, provider, caplog):
-    provider.set_claims("entra-feil-tilbake", {"email": USERS["gp"]})
+    provider.set_claims("entra-feil-tilbake", {"email": USERS["gp"], "email_verified": True})
     callback = sign_in_at_provider(start(browser, "entra"), "entra-feil-tilbake")
     assert browser.get(callback.replace("/logg-inn/entra/", "/logg-inn/helseid/")).status_code == 400
     assert refusal_reasons(caplog) == ["state_of_another_provider"]
@@ -192,7 +294,7 @@ def test_a_state_of_another_provider_is_refused(browser, provider, caplog):
 
 def test_a_sign_in_finished_after_its_time_is_refused(browser, provider, clock, caplog):
     clock.set(datetime.now(UTC))
-    provider.set_claims("entra-treg", {"email": USERS["gp"]})
+    provider.set_claims("entra-treg", {"email": USERS["gp"], "email_verified": True})
     callback = sign_in_at_provider(start(browser, "entra"), "entra-treg")
     clock.advance(timedelta(minutes=11))
     assert browser.get(callback).status_code == 400
@@ -235,15 +337,28 @@ def test_a_malformed_provider_setting_stops_the_start(tmp_path, database_url):
                                    OIDC_PROVIDERS=setting))
 
 
+def test_a_provider_without_an_allow_list_stops_the_start(tmp_path, database_url, provider):
+    bare = provider.settings(key="entra", name="Entra", user_field="email", claims=["email"])
+    with pytest.raises(ConfigurationError, match="organisation_ids .*and/or organisation_kinds"):
+        create_app(load_config("test", DATABASE_URL=database_url, DATA_DIR=str(tmp_path),
+                               OIDC_PROVIDERS=json.dumps([bare])))
+    for wrong in ({"organisation_kinds": ["sykehus"]}, {"organisation_ids": "abc"},
+                  {"organisation_kinds": ["municipality"], "allow_roles": ["bup_intake"]},
+                  {"organisation_kinds": ["municipality"], "verified_claims": "upn"}):
+        with pytest.raises(ConfigurationError):
+            providers_from_setting([{**bare, **wrong}])
+
+
 def test_the_setting_can_hold_a_families_provider_that_the_login_page_does_not_offer(provider):
-    idporten = provider.settings(key="idporten", name="ID-porten", user_field="email", claims=["email"])
+    idporten = provider.settings(key="idporten", name="ID-porten", user_field="email", claims=["email"],
+                                 organisation_kinds=["municipality"])
     providers = providers_from_setting([{**idporten, "allowed_for": "families"}])
     assert providers["idporten"].allowed_for == "families"
 
 
 def test_sign_ins_and_refusals_are_logged_without_claims_or_tokens(browser, provider, caplog):
     caplog.set_level(logging.INFO, logger="referral_service.services.admin.oidc")
-    provider.set_claims("entra-logget", {"email": USERS["gp"]})
+    provider.set_claims("entra-logget", {"email": USERS["gp"], "email_verified": True})
     callback = sign_in_at_provider(start(browser, "entra"), "entra-logget")
     browser.get(callback)
     browser.get(callback)
@@ -288,7 +403,7 @@ def test_the_provider_is_asked_for_a_code_with_a_pkce_challenge_state_and_nonce(
 
 
 def test_the_page_the_person_was_going_to_opens_after_signing_in(browser, provider):
-    provider.set_claims("entra-videre", {"email": USERS["gp"]})
+    provider.set_claims("entra-videre", {"email": USERS["gp"], "email_verified": True})
     page = browser.get("/logg-inn?next=/varsler").get_data(as_text=True)
     assert 'href="/logg-inn/entra?next=/varsler"' in page
     authorize = browser.get("/logg-inn/entra?next=/varsler").headers["Location"]
@@ -297,14 +412,15 @@ def test_the_page_the_person_was_going_to_opens_after_signing_in(browser, provid
 
 
 def test_a_next_page_on_another_site_is_not_followed(browser, provider):
-    provider.set_claims("entra-borte", {"email": USERS["gp"]})
+    provider.set_claims("entra-borte", {"email": USERS["gp"], "email_verified": True})
     authorize = browser.get("/logg-inn/entra?next=//evil.example/").headers["Location"]
     response = browser.get(sign_in_at_provider(authorize, "entra-borte"))
     assert response.headers["Location"] == "/"
 
 
 def test_a_provider_that_cannot_be_reached_gets_a_norwegian_page(tmp_path, database_url, provider):
-    unreachable = {**provider.settings(key="helseid", name="HelseID", user_field="hpr_number", claims=[HPR_CLAIM]),
+    unreachable = {**provider.settings(key="helseid", name="HelseID", user_field="hpr_number", claims=[HPR_CLAIM],
+                                       organisation_kinds=HEALTH_KINDS),
                    "issuer": "http://127.0.0.1:1"}
     app = create_app(load_config("test", DATABASE_URL=database_url, DATA_DIR=str(tmp_path),
                                  OIDC_PROVIDERS=json.dumps([unreachable]), OIDC_HTTP_TIMEOUT_SECONDS=2.0))

@@ -32,19 +32,30 @@ class LocalProvider:
         response.raise_for_status()
 
     def settings(self, *, key: str, name: str, user_field: str, claims: list[str],
-                 scopes: tuple[str, ...] = ("openid", "profile", "email")) -> dict[str, Any]:
-        """One entry of the setting OIDC_PROVIDERS pointing at this provider."""
+                 scopes: tuple[str, ...] = ("openid", "profile", "email"), **more: Any) -> dict[str, Any]:
+        """One entry of the setting OIDC_PROVIDERS pointing at this provider; `more` holds its allow-list
+        (organisation_ids and/or organisation_kinds; at least one is needed) and any other field."""
         return {"key": key, "name": name, "issuer": self.issuer, "client_id": f"henvisning-{key}",
                 "client_secret": "test-client-secret", "scopes": list(scopes), "user_field": user_field,
-                "claims": claims, "allowed_for": "staff"}
+                "claims": claims, "allowed_for": "staff", **more}
 
 
-def helseid_and_entra(provider: LocalProvider) -> str:
-    """The setting for two providers at the same local server: HelseID by HPR number, Entra ID by e-mail."""
+#: HelseID signs in health personnel: the health organisations' staff, never the municipality's or the operator's.
+HEALTH_KINDS = ["gp_office", "bup_clinic", "adult_mental_health", "school_health_service"]
+
+
+def helseid_and_entra(provider: LocalProvider, *, entra_organisation_ids: list[str] | None = None) -> str:
+    """The setting for two providers at the same local server: HelseID by HPR number (health organisations),
+    Entra ID by e-mail (the given organisations, else every municipality), trusting `preferred_username` as the
+    tenant's own and `email` only when the token says it is verified."""
+    entra_allowed = ({"organisation_ids": entra_organisation_ids} if entra_organisation_ids is not None
+                     else {"organisation_kinds": ["municipality"]})
     return json.dumps([
-        provider.settings(key="helseid", name="HelseID", user_field="hpr_number", claims=[HPR_CLAIM]),
+        provider.settings(key="helseid", name="HelseID", user_field="hpr_number", claims=[HPR_CLAIM],
+                          organisation_kinds=HEALTH_KINDS),
         provider.settings(key="entra", name="Kommunens pålogging (Entra ID)", user_field="email",
-                          claims=["email", "preferred_username"]),
+                          claims=["email", "preferred_username"], verified_claims=["preferred_username"],
+                          **entra_allowed),
     ])
 
 

@@ -95,10 +95,40 @@ def test_a_state_is_good_once():
         take_pending(started, provider=PROVIDER, state=pending.state, now=NOW, within=timedelta(minutes=10))
 
 
-def test_the_first_claim_present_names_the_user():
+def test_the_first_claim_present_and_trusted_names_the_user():
     entra = OidcProvider(key="entra", name="Entra", issuer="https://login.example", discovery_url="", client_id="c",
                          client_secret="", scopes=("openid",), user_field="email",
-                         claims=("email", "preferred_username"))
+                         claims=("email", "preferred_username"), organisation_kinds=frozenset({"municipality"}),
+                         verified_claims=("preferred_username",))
     assert claimed_value(entra, {"preferred_username": "a@b.example"}) == "a@b.example"
-    assert claimed_value(entra, {"email": "e@b.example", "preferred_username": "a@b.example"}) == "e@b.example"
+    assert claimed_value(entra, {"email": "e@b.example", "email_verified": True,
+                                 "preferred_username": "a@b.example"}) == "e@b.example"
+    # An e-mail the token does not call verified gives way to the claim the provider vouches for ...
+    assert claimed_value(entra, {"email": "e@b.example", "preferred_username": "a@b.example"}) == "a@b.example"
     assert claimed_value(entra, {"email": " "}) is None
+    # ... and alone it is refused, whatever else `email_verified` says.
+    for verified in ({}, {"email_verified": False}, {"email_verified": "true"}, {"email_verified": 1}):
+        with pytest.raises(SignInRefused) as refused:
+            claimed_value(entra, {"email": "e@b.example", **verified})
+        assert refused.value.reason == "email_not_verified"
+
+
+def test_an_hpr_number_needs_no_email_verified():
+    assert claimed_value(PROVIDER, {"helseid://claims/hpr/hpr_number": "123456789"}) == "123456789"
+
+
+def test_a_provider_signs_in_only_its_organisations_and_no_administrator_unless_named():
+    provider = OidcProvider(key="entra", name="Entra", issuer="https://login.example", discovery_url="",
+                            client_id="c", client_secret="", scopes=("openid",), user_field="email",
+                            claims=("email",), organisation_ids=frozenset({"org-1"}),
+                            organisation_kinds=frozenset({"bup_clinic"}))
+    assert provider.may_sign_in(organisation_id="org-1", organisation_kind="municipality", roles=["referrer"]) is None
+    assert provider.may_sign_in(organisation_id="org-2", organisation_kind="bup_clinic", roles=["bup_intake"]) is None
+    assert provider.may_sign_in(organisation_id="org-2", organisation_kind="municipality",
+                                roles=["referrer"]) == "organisation_not_allowed"
+    assert provider.may_sign_in(organisation_id="org-1", organisation_kind="municipality",
+                                roles=["referrer", "auditor"]) == "role_not_allowed"
+    auditing = OidcProvider(**{**provider.__dict__, "allow_roles": frozenset({"auditor"})})
+    assert auditing.may_sign_in(organisation_id="org-1", organisation_kind="municipality", roles=["auditor"]) is None
+    assert auditing.may_sign_in(organisation_id="org-1", organisation_kind="municipality",
+                                roles=["admin"]) == "role_not_allowed"

@@ -7,15 +7,18 @@ Each sign-in and each refusal is logged with the provider and a reason code: nev
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
-from sqlmodel import Session, select
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, col, delete, select
 
 from referral_service.clock import Clock
-from referral_service.domain.organisation import User
+from referral_service.domain.oidc_state import UsedOidcState
+from referral_service.domain.organisation import Organisation, User
 from referral_service.security import oidc_client
 from referral_service.security.oidc import (
     OidcProvider,
@@ -25,6 +28,7 @@ from referral_service.security.oidc import (
     take_pending,
     validated_id_token,
 )
+from referral_service.services.unit_of_work import SqlUnitOfWork
 
 log = logging.getLogger(__name__)
 
@@ -50,15 +54,16 @@ def start_sign_in(provider: OidcProvider, *, clock: Clock, policy: OidcPolicy, r
     return pending, oidc_client.authorization_url(provider, metadata, pending, redirect_uri=redirect_uri)
 
 
-def finish_sign_in(session: Session, *, provider: OidcProvider, pending: dict[str, dict[str, str]],
-                   callback: dict[str, str], clock: Clock, policy: OidcPolicy,
+def finish_sign_in(session: Session, *, used_states: SqlUnitOfWork, provider: OidcProvider,
+                   pending: dict[str, dict[str, str]], callback: dict[str, str], clock: Clock, policy: OidcPolicy,
                    redirect_uri: str) -> tuple[User, str]:
     """The user the provider's answer names, and the page they were on their way to ("" for none). `pending` is
     the session's started sign-ins (the state is removed from it whatever happens: it is good once); `callback`
-    the query the provider sent the browser back with."""
+    the query the provider sent the browser back with; `used_states` a unit of work that records the state as
+    used in the database too (the browser's cookie could be saved and played again)."""
     try:
-        user = _signed_in_user(session, provider=provider, pending=pending, callback=callback, clock=clock,
-                               policy=policy, redirect_uri=redirect_uri)
+        user = _signed_in_user(session, used_states=used_states, provider=provider, pending=pending,
+                               callback=callback, clock=clock, policy=policy, redirect_uri=redirect_uri)
     except SignInRefused as refused:
         log.warning("oidc sign-in refused", extra={"provider": provider.key, "reason": refused.reason})
         raise
@@ -66,11 +71,12 @@ def finish_sign_in(session: Session, *, provider: OidcProvider, pending: dict[st
     return user
 
 
-def _signed_in_user(session: Session, *, provider: OidcProvider, pending: dict[str, dict[str, str]],
-                    callback: dict[str, str], clock: Clock, policy: OidcPolicy,
+def _signed_in_user(session: Session, *, used_states: SqlUnitOfWork, provider: OidcProvider,
+                    pending: dict[str, dict[str, str]], callback: dict[str, str], clock: Clock, policy: OidcPolicy,
                     redirect_uri: str) -> tuple[User, str]:
     started = take_pending(pending, provider=provider, state=callback.get("state"), now=clock.now(),
                            within=policy.sign_in_within)
+    use_state(used_states, started.state, now=clock.now(), within=policy.sign_in_within)
     if callback.get("error"):
         raise SignInRefused("provider_refused")  # the person cancelled, or the provider said no
     if not callback.get("code"):
@@ -85,8 +91,26 @@ def _signed_in_user(session: Session, *, provider: OidcProvider, pending: dict[s
     return user_for_claims(session, provider=provider, claims=claims), started.next_page
 
 
+def use_state(uow: SqlUnitOfWork, state: str, *, now: datetime, within: timedelta) -> None:
+    """Record a started sign-in's state as used (its hash), in its own transaction before the code is exchanged;
+    refused (`state_unknown_or_used`, as for a state the session no longer holds) when it was used before. Hashes
+    older than a sign-in's life go: such a state is refused as expired anyway (its start is in the signed cookie)."""
+    state_hash = hashlib.sha256(state.encode()).hexdigest()
+    try:
+        with uow:
+            if uow.session.get(UsedOidcState, state_hash) is not None:
+                raise SignInRefused("state_unknown_or_used")
+            uow.session.exec(delete(UsedOidcState).where(col(UsedOidcState.used_at) < now - within))
+            uow.add(UsedOidcState(state_hash=state_hash, used_at=now))
+            uow.commit()
+    except IntegrityError:  # another request took the same state back at the same moment
+        raise SignInRefused("state_unknown_or_used") from None
+
+
 def user_for_claims(session: Session, *, provider: OidcProvider, claims: dict[str, Any]) -> User:
-    """The active user the ID token's claims name; refused (`unknown_subject`) when there is none."""
+    """The active user the ID token's claims name, if this provider may sign them in: a user of an organisation on
+    its allow-list, never an administrator or auditor unless it says so. Refused alike otherwise (the reason codes
+    differ in the log only)."""
     value = claimed_value(provider, claims)
     if value is None:
         raise SignInRefused("unknown_subject")
@@ -94,7 +118,13 @@ def user_for_claims(session: Session, *, provider: OidcProvider, claims: dict[st
         condition = User.hpr_number == value
     else:
         condition = User.email == value.lower()
-    user = session.exec(select(User).where(condition, User.active.is_(True))).first()
-    if user is None:
+    row = session.exec(select(User, Organisation).join(Organisation, col(Organisation.id) == User.organisation_id)
+                       .where(condition, col(User.active).is_(True))).first()
+    if row is None:
         raise SignInRefused("unknown_subject")
+    user, organisation = row
+    refused = provider.may_sign_in(organisation_id=organisation.id, organisation_kind=organisation.kind,
+                                   roles=list(user.roles))
+    if refused:
+        raise SignInRefused(refused)
     return user

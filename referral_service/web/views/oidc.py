@@ -10,7 +10,7 @@ from flask import abort, current_app, redirect, render_template, request, sessio
 from flask.blueprints import BlueprintSetupState
 
 from referral_service.api.context import db_session, deps
-from referral_service.security.oidc import OidcProvider, SignInRefused, providers_from_setting
+from referral_service.security.oidc import PERSON_REFUSALS, OidcProvider, SignInRefused, providers_from_setting
 from referral_service.services.admin.oidc import OidcPolicy, finish_sign_in, start_sign_in
 from referral_service.web.blueprint import web
 from referral_service.web.kept_forms import page_after_sign_in
@@ -86,11 +86,12 @@ def oidc_callback(provider_key: str):
     provider = _provider_or_404(provider_key)
     pending = dict(session.get(PENDING, {}))
     try:
-        user, next_page = finish_sign_in(db_session(), provider=provider, pending=pending,
-                                         callback=request.args.to_dict(), clock=deps().clock, policy=_setup().policy,
-                                         redirect_uri=_redirect_uri(provider))
+        user, next_page = finish_sign_in(db_session(), used_states=deps().unit_of_work(), provider=provider,
+                                         pending=pending, callback=request.args.to_dict(), clock=deps().clock,
+                                         policy=_setup().policy, redirect_uri=_redirect_uri(provider))
     except SignInRefused as refused:
-        unknown_person = refused.reason == "unknown_subject"
+        # Unknown, or not this provider's to sign in: the same page, which says nothing about who exists.
+        unknown_person = refused.reason in PERSON_REFUSALS
         return render_template("oidc_refused.html", provider=provider, unknown_person=unknown_person), \
             403 if unknown_person else 400
     finally:

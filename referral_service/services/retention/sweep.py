@@ -18,7 +18,7 @@ from referral_service.clock import Clock
 from referral_service.domain.alert import Alert
 from referral_service.domain.child import Child
 from referral_service.domain.kept_form import KeptForm
-from referral_service.domain.login_throttle import LoginThrottle
+from referral_service.domain.login_throttle import LoginThrottle, SignInAddress
 from referral_service.domain.outbox import OutboxMessage
 from referral_service.domain.referral import Referral
 from referral_service.domain.retention_run import RetentionRun
@@ -99,8 +99,11 @@ def _delete_alerts(uow: SqlUnitOfWork, cut_off: datetime, batch: int) -> int:
 
 
 def _delete_throttles(uow: SqlUnitOfWork, now: datetime, cut_off: datetime, batch: int) -> int:
-    """Failed-login counters whose last failure is older than the cut-off and that lock nobody now."""
-    return _delete_in_batches(uow, LoginThrottle, batch, and_(
+    """Failed-login counters whose last failure is older than the cut-off and that lock nobody now, and the marks
+    that an account signed in from an address (services/admin/auth.py) older than the cut-off."""
+    signed_in_from = _delete_in_batches(uow, SignInAddress, batch, col(SignInAddress.last_signed_in_at) < cut_off,
+                                        key=SignInAddress.key)
+    return signed_in_from + _delete_in_batches(uow, LoginThrottle, batch, and_(
         or_(col(LoginThrottle.locked_until).is_(None), col(LoginThrottle.locked_until) < now),
         or_(col(LoginThrottle.last_failure_at).is_(None), col(LoginThrottle.last_failure_at) < cut_off)),
         key=LoginThrottle.key)

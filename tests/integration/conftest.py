@@ -71,8 +71,17 @@ def empty_case_tables(app) -> None:
 def world(app, seeded_world, test_clock) -> World:
     empty_case_tables(app)
     test_clock.reset()
+    engine = app.extensions["referral_db"].engine
+    with engine.connect() as connection:
+        active_before = set(connection.execute(text("SELECT id FROM app_user WHERE active")).scalars())
     yield seeded_world
     test_clock.reset()
+    # Users a test made (a coordinator, a nurse) leave with it: users are kept between tests, and a later test that
+    # counts who can act in a municipality (the owner rules) must see the demo's people only.
+    with engine.begin() as connection:
+        made = set(connection.execute(text("SELECT id FROM app_user WHERE active")).scalars()) - active_before
+        for user_id in made:
+            connection.execute(text("UPDATE app_user SET active = false WHERE id = :id"), {"id": user_id})
 
 
 @pytest.fixture

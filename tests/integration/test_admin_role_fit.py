@@ -3,7 +3,11 @@ on change, through the API; every change, creation and deactivation is in the ad
 
 from __future__ import annotations
 
+import json
+import re
+
 import pytest
+from sqlalchemy import text
 
 from referral_service.demo import ORGANISATIONS, USERS
 from referral_service.workflows.role_fit import unfit_roles
@@ -131,3 +135,24 @@ def test_an_administrator_cannot_make_itself_auditor_nor_change_its_own_roles(wo
     response = world.client.put(f"/api/v1/users/{auditor['id']}/roles", json={"roles": ["admin", "auditor"]},
                                 headers=world.headers("admin"))
     assert response.status_code == 422
+
+
+def test_a_role_that_does_not_fit_written_past_the_administration_opens_nothing(world, app):
+    """The issue's attack account (BUP intake at another kind of organisation), made before the rule existed or
+    written straight into the database: the role is ignored, on the pages and in the API."""
+    body = user_body(world, organisation_id=world.orgs["gp"].id, roles=["referrer"])
+    user = world.post("admin", "/api/v1/users", json=body).json
+    with app.extensions["referral_db"].engine.begin() as connection:
+        connection.execute(text("UPDATE app_user SET roles = :roles WHERE id = :id"),
+                           {"roles": json.dumps(["bup_intake", "referrer"]), "id": user["id"]})
+    client = app.test_client()
+    token = re.search(r'name="csrf_token" value="([^"]+)"', client.get("/logg-inn").get_data(as_text=True))[1]
+    client.post("/logg-inn", data={"email": body["email"], "password": body["password"], "csrf_token": token})
+    assert client.get("/henvisninger").status_code == 200  # the role that fits still works
+    assert client.get("/inntak").status_code == 403
+    api = world.client.post("/api/v1/auth/token", json={"email": body["email"], "password": body["password"]})
+    referral = world.act("gp", world.create_referral("gp")["id"], "submit")
+    accepted = world.client.post(f"/api/v1/referrals/{referral['id']}/accept", json={"care_start_due": "2027-01-04"},
+                                 headers={"Authorization": f"Bearer {api.json['access_token']}"})
+    assert accepted.status_code in (403, 404)
+    assert world.get("gp", f"/api/v1/referrals/{referral['id']}").json["status"] == "submitted"

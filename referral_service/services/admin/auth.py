@@ -19,6 +19,7 @@ from referral_service.errors import Forbidden, RateLimited, Unauthenticated
 from referral_service.security.actor import Actor
 from referral_service.security.passwords import verify_password
 from referral_service.services.unit_of_work import SqlUnitOfWork
+from referral_service.workflows.role_fit import roles_for_kind
 
 #: The same words whatever went wrong, so the answer never tells whether the e-mail exists.
 LOGIN_FAILED = "The e-mail address or password is wrong."
@@ -221,7 +222,15 @@ def actor_for_token(session: Session, clock: Clock, token: str) -> Actor:
     if revoked_at is not None or expires_at <= clock.now() or not active:
         raise Unauthenticated("The token has expired or been revoked.")
     return Actor(user_id=user_id, organisation_id=org_id, organisation_kind=org_kind,
-                 municipality_number=municipality_number, roles=frozenset(roles), profession=profession, name=name)
+                 municipality_number=municipality_number, roles=_fitting(org_kind, roles),
+                 profession=profession, name=name)
+
+
+def _fitting(kind: str, roles: list[str]) -> frozenset[str]:
+    """Only the roles that fit the organisation's kind (workflows/role_fit.py): a role given before the rule
+    existed, or written into the database past the administration, opens nothing."""
+    allowed = roles_for_kind(kind)
+    return frozenset(role for role in roles if role in allowed)
 
 
 def actor_for_user(user: User, organisation: Organisation) -> Actor:
@@ -230,7 +239,7 @@ def actor_for_user(user: User, organisation: Organisation) -> Actor:
         organisation_id=organisation.id,
         organisation_kind=organisation.kind,
         municipality_number=organisation.municipality_number,
-        roles=frozenset(user.roles),
+        roles=_fitting(organisation.kind, user.roles),
         profession=user.profession,
         name=user.name,
     )

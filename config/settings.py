@@ -218,6 +218,9 @@ class ProductionConfig(BaseConfig):
             except WeakSecret as exc:
                 raise ConfigurationError(f"production refuses REFERRAL_{name}: it {exc}; "
                                          "`referral-service keys new --signing` makes a random one") from None
+        if self.AUDIT_KEY == self.SECRET_KEY:
+            raise ConfigurationError("production refuses REFERRAL_AUDIT_KEY equal to REFERRAL_SECRET_KEY: the access "
+                                     "log's key must be a secret of its own")
         self._check_identity_keys()
         if self.ALLOW_SYNTHETIC_IDS:
             raise ConfigurationError("synthetic identity numbers are never allowed in production")

@@ -144,3 +144,10 @@ def test_production_refuses_the_same_identity_key_twice():
     key = new_fernet_key()
     with pytest.raises(ConfigurationError, match="REFERRAL_ID_ENCRYPTION_KEY is refused: it names the same key"):
         production(ID_ENCRYPTION_KEY=f"{key},{key}").validate()
+
+
+def test_production_refuses_the_access_logs_key_equal_to_the_secret_key():
+    shared = new_signing_secret()
+    with pytest.raises(ConfigurationError, match="REFERRAL_AUDIT_KEY equal to REFERRAL_SECRET_KEY") as refused:
+        production(SECRET_KEY=shared, AUDIT_KEY=shared).validate()
+    assert shared not in str(refused.value)

@@ -9,9 +9,9 @@ from typing import Protocol
 from referral_service.workflows.repeat_referrals import months_before
 
 #: The kinds of record a sweep handles, in the order it handles them (each is one `retention_run` row per run).
-CASE, ALERT, OUTBOX, KEPT_FORM, LOGIN_THROTTLE, WEB_SESSION, ACCESS_LOG = (
-    "case", "alert", "outbox", "kept_form", "login_throttle", "web_session", "access_log")
-KINDS = (CASE, ALERT, OUTBOX, KEPT_FORM, LOGIN_THROTTLE, WEB_SESSION, ACCESS_LOG)
+CASE, ALERT, OUTBOX, KEPT_FORM, LOGIN_THROTTLE, SIGN_IN_ADDRESS, WEB_SESSION, ACCESS_LOG = (
+    "case", "alert", "outbox", "kept_form", "login_throttle", "sign_in_address", "web_session", "access_log")
+KINDS = (CASE, ALERT, OUTBOX, KEPT_FORM, LOGIN_THROTTLE, SIGN_IN_ADDRESS, WEB_SESSION, ACCESS_LOG)
 
 
 class RetentionSettings(Protocol):
@@ -52,6 +52,8 @@ class RetentionPolicy:
             OUTBOX: now - timedelta(days=self.outbox_days),
             KEPT_FORM: now - timedelta(days=self.kept_form_days),
             LOGIN_THROTTLE: now - timedelta(days=self.login_throttle_days),
+            # Where an account signed in from: kept as long as the failed-login counters it is weighed against.
+            SIGN_IN_ADDRESS: now - timedelta(days=self.login_throttle_days),
             WEB_SESSION: now - timedelta(days=self.web_session_days),
             ACCESS_LOG: _months_back(now, 12 * self.access_log_years),
         }

@@ -32,6 +32,7 @@ from referral_service.services.retention.policy import (
     KEPT_FORM,
     LOGIN_THROTTLE,
     OUTBOX,
+    SIGN_IN_ADDRESS,
     WEB_SESSION,
     RetentionPolicy,
 )
@@ -51,6 +52,9 @@ def run_retention(uow: SqlUnitOfWork, clock: Clock, policy: RetentionPolicy) -> 
             col(OutboxMessage.processed_at).is_not(None), col(OutboxMessage.processed_at) < cut_offs[OUTBOX])),
         KEPT_FORM: _delete_in_batches(uow, KeptForm, policy.batch, col(KeptForm.expires_at) < cut_offs[KEPT_FORM]),
         LOGIN_THROTTLE: _delete_throttles(uow, now, cut_offs[LOGIN_THROTTLE], policy.batch),
+        SIGN_IN_ADDRESS: _delete_in_batches(uow, SignInAddress, policy.batch,
+                                            col(SignInAddress.last_signed_in_at) < cut_offs[SIGN_IN_ADDRESS],
+                                            key=SignInAddress.key),
         # A session is over within hours (SESSION_MAX_HOURS), so one begun before the cut-off has long ended.
         WEB_SESSION: _delete_in_batches(uow, WebSession, policy.batch,
                                         col(WebSession.created_at) < cut_offs[WEB_SESSION], key=WebSession.id_hash),
@@ -99,11 +103,8 @@ def _delete_alerts(uow: SqlUnitOfWork, cut_off: datetime, batch: int) -> int:
 
 
 def _delete_throttles(uow: SqlUnitOfWork, now: datetime, cut_off: datetime, batch: int) -> int:
-    """Failed-login counters whose last failure is older than the cut-off and that lock nobody now, and the marks
-    that an account signed in from an address (services/admin/auth.py) older than the cut-off."""
-    signed_in_from = _delete_in_batches(uow, SignInAddress, batch, col(SignInAddress.last_signed_in_at) < cut_off,
-                                        key=SignInAddress.key)
-    return signed_in_from + _delete_in_batches(uow, LoginThrottle, batch, and_(
+    """Failed-login counters whose last failure is older than the cut-off and that lock nobody now."""
+    return _delete_in_batches(uow, LoginThrottle, batch, and_(
         or_(col(LoginThrottle.locked_until).is_(None), col(LoginThrottle.locked_until) < now),
         or_(col(LoginThrottle.last_failure_at).is_(None), col(LoginThrottle.last_failure_at) < cut_off)),
         key=LoginThrottle.key)

@@ -64,6 +64,7 @@ RETENTION_KIND = {
     "kept_form": "Tatt vare på skjemaer slettet",
     "login_throttle": "Tellere for feil pålogging slettet",
     "web_session": "Gamle innlogginger slettet",
+    "sign_in_address": "Gamle merker om hvor brukere logget inn fra slettet",
     "access_log": "Tilgangslogg slettet",
 }
 

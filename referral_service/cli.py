@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 import click
 
 from config import BaseConfig, ConfigurationError, load_config
+from referral_service.domain.enums import REGISTRABLE_ORGANISATION_KINDS
 
 if TYPE_CHECKING:
     from datetime import datetime
@@ -393,7 +394,101 @@ def retention_sweep(at: str | None) -> None:
 
 @main.group()
 def users() -> None:
-    """Users' sign-in (issue 13, part B)."""
+    """Users: add one, change their roles, reset a password (production too; every change is in the
+    administration log, with no actor: the operator on the server)."""
+
+
+@users.command("add")
+@click.option("--email", required=True)
+@click.option("--name", required=True)
+@click.option("--organisation-id", required=True, help="From `referral-service organisations list`.")
+@click.option("--role", "roles", multiple=True, required=True, help="Repeat for several; they must fit the "
+                                                                    "organisation's kind.")
+@click.option("--profession", default="other", show_default=True)
+@click.option("--hpr-number", default=None, help="For signing in with HelseID.")
+@click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True)
+def users_add(email: str, name: str, organisation_id: str, roles: tuple[str, ...], profession: str,
+              hpr_number: str | None, password: str) -> None:
+    """Add a user whose roles fit the organisation's kind."""
+    from referral_service.errors import DomainError
+    from referral_service.services.admin.directory import create_user
+
+    deps = _dependencies()
+    try:
+        user = create_user(deps.unit_of_work(), actor=None, clock=deps.clock, email=email, name=name,
+                           password=password, organisation_id=organisation_id, roles=list(roles),
+                           profession=profession, hpr_number=hpr_number)
+    except DomainError as exc:
+        raise _refused(exc) from None
+    click.echo(f"{user.email} added with the role(s) {', '.join(user.roles)} (id {user.id}).")
+
+
+@users.command("roles")
+@click.option("--email", required=True)
+@click.option("--role", "roles", multiple=True, required=True, help="The user's roles from now on (repeat).")
+def users_roles(email: str, roles: tuple[str, ...]) -> None:
+    """Give the user exactly these roles (they must fit the organisation's kind)."""
+    from referral_service.errors import DomainError
+    from referral_service.services.admin.roles import change_roles
+
+    deps = _dependencies()
+    try:
+        user = change_roles(deps.unit_of_work(), deps.clock, actor=None, user_id=_user_id(deps, email),
+                            roles=list(roles))
+    except DomainError as exc:
+        raise _refused(exc) from None
+    click.echo(f"{user.email} now has the role(s) {', '.join(user.roles)}.")
+
+
+def _user_id(deps: Dependencies, email: str) -> str:
+    from sqlmodel import select
+
+    from referral_service.domain.organisation import User
+
+    with deps.unit_of_work().reading() as uow:
+        user_id = uow.session.exec(select(User.id).where(User.email == email.strip().lower())).first()
+    if user_id is None:
+        raise click.ClickException("No user has this e-mail address.")
+    return user_id
+
+
+@main.group()
+def organisations() -> None:
+    """Organisations: add one (a municipality's number from the register), list them."""
+
+
+@organisations.command("add")
+@click.option("--kind", required=True, type=click.Choice(REGISTRABLE_ORGANISATION_KINDS))
+@click.option("--name", required=True)
+@click.option("--municipality", "municipality_number", default=None, help="Its municipality's number, e.g. 4601.")
+@click.option("--her-id", default=None)
+def organisations_add(kind: str, name: str, municipality_number: str | None, her_id: str | None) -> None:
+    """Add an organisation (every kind but a specialist clinic belongs to a municipality in force)."""
+    from referral_service.errors import DomainError
+    from referral_service.services.admin.directory import create_organisation
+
+    deps = _dependencies()
+    try:
+        organisation = create_organisation(deps.unit_of_work(), clock=deps.clock, municipalities=deps.municipalities,
+                                           actor=None, kind=kind, name=name, municipality_number=municipality_number,
+                                           her_id=her_id)
+    except DomainError as exc:
+        raise _refused(exc) from None
+    click.echo(f"{organisation.name} added (id {organisation.id}).")
+
+
+@organisations.command("list")
+def organisations_list() -> None:
+    """Every organisation, with its id (for `users add`)."""
+    from sqlmodel import select
+
+    from referral_service.domain.organisation import Organisation
+
+    deps = _dependencies()
+    with deps.unit_of_work().reading() as uow:
+        for organisation in uow.session.exec(select(Organisation).order_by(Organisation.name)):
+            click.echo(f"{organisation.id}  {organisation.kind:22} {organisation.municipality_number or '    '}  "
+                       f"{organisation.name}")
 
 
 @users.command("reset-password")

@@ -5,13 +5,14 @@ from __future__ import annotations
 
 import json
 import re
+import uuid
 
 import pytest
 from sqlalchemy import text
 
 from referral_service.demo import ORGANISATIONS, USERS
 from referral_service.workflows.role_fit import unfit_roles
-from tests.integration.test_api_admin import user_body
+from tests.integration.test_api_admin import PASSWORD, user_body
 from tests.integration.test_api_errors import UNKNOWN_ID, refuse
 
 #: Roles that do not fit, by the demo organisation they are tried at.
@@ -156,3 +157,38 @@ def test_a_role_that_does_not_fit_written_past_the_administration_opens_nothing(
                                  headers={"Authorization": f"Bearer {api.json['access_token']}"})
     assert accepted.status_code in (403, 404)
     assert world.get("gp", f"/api/v1/referrals/{referral['id']}").json["status"] == "submitted"
+
+
+def test_organisations_and_users_are_added_and_roles_changed_on_the_command_line_with_the_same_rules(world, app):
+    from click.testing import CliRunner
+
+    from referral_service.cli import main
+
+    env = {"REFERRAL_ENV": "test", "REFERRAL_DATABASE_URL": app.config["DATABASE_URL"],
+           "REFERRAL_DATA_DIR": app.config["DATA_DIR"]}
+    runner = CliRunner()
+    added = runner.invoke(main, ["organisations", "add", "--kind", "school_health_service", "--name",
+                                 "Helsestasjonen i Kvam", "--municipality", "4622"], env=env)
+    assert added.exit_code == 0, (added.output, added.exception)
+    organisation_id = re.search(r"\(id ([0-9a-f-]+)\)", added.output)[1]
+    assert organisation_id in runner.invoke(main, ["organisations", "list"], env=env).output
+    unknown = runner.invoke(main, ["organisations", "add", "--kind", "ppt_office", "--name", "PPT",
+                                   "--municipality", "9999"], env=env)
+    assert unknown.exit_code != 0 and "municipality_number" in unknown.output
+
+    email = f"kvam-{uuid.uuid4().hex[:8]}@kvam.example"
+    misfit = runner.invoke(main, ["users", "add", "--email", email, "--name", "Kari Kvam", "--organisation-id",
+                                  organisation_id, "--role", "bup_intake", "--password", PASSWORD], env=env)
+    assert misfit.exit_code != 0 and "roles" in misfit.output
+    user = runner.invoke(main, ["users", "add", "--email", email, "--name", "Kari Kvam", "--organisation-id",
+                                organisation_id, "--role", "referrer", "--profession", "school_nurse",
+                                "--password", PASSWORD], env=env)
+    assert user.exit_code == 0, (user.output, user.exception)
+    assert world.client.post("/api/v1/auth/token", json={"email": email, "password": PASSWORD}).status_code == 200
+    lead = runner.invoke(main, ["users", "roles", "--email", email, "--role", "referrer", "--role", "referrer_lead"],
+                         env=env)
+    assert lead.exit_code == 0 and "referrer, referrer_lead" in lead.output
+    refused = runner.invoke(main, ["users", "roles", "--email", email, "--role", "municipal_lead"], env=env)
+    assert refused.exit_code != 0
+    events = world.get("auditor", "/api/v1/admin/events?per_page=50").json["items"]
+    assert {"organisation_created", "user_created", "roles_changed"} <= {e["action"] for e in events}

@@ -16,10 +16,12 @@ from referral_service.services.unit_of_work import SqlUnitOfWork
 OWN_ROLES = "own_roles"
 
 
-def change_roles(uow: SqlUnitOfWork, clock: Clock, *, actor: Actor, user_id: str, roles: list[str]) -> User:
-    """Give the user exactly these roles; 422 naming `roles` when one is unknown or does not fit the kind."""
+def change_roles(uow: SqlUnitOfWork, clock: Clock, *, actor: Actor | None, user_id: str, roles: list[str]) -> User:
+    """Give the user exactly these roles; 422 naming `roles` when one is unknown or does not fit the kind.
+    `actor` None is the command line (the operator on the server)."""
     with uow:
-        require_admin(actor)
+        if actor is not None:
+            require_admin(actor)
         session = uow.session
         user = session.get(User, user_id)
         if user is None:
@@ -32,7 +34,7 @@ def change_roles(uow: SqlUnitOfWork, clock: Clock, *, actor: Actor, user_id: str
         if organisation is not None and (unfit := role_misfit(organisation, wanted)):
             raise InvalidData("The roles cannot be changed.", errors={"roles": [unfit]})
         before = user_facts(user)
-        if user.id == actor.user_id and before["roles"] != wanted:
+        if actor is not None and user.id == actor.user_id and before["roles"] != wanted:
             # Nobody widens their own access (nor could the last administrator lock everyone out of the
             # administration): another administrator changes an administrator's roles.
             raise InvalidData("You cannot change your own roles.", errors={"roles": [Reason(

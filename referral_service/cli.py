@@ -496,20 +496,13 @@ def organisations_list() -> None:
 def users_reset_password(email: str) -> None:
     """Give the user a temporary password (printed here once, never logged), end every sign-in of the user, and
     have the user choose a new password at the next sign-in."""
-    from sqlmodel import select
-
-    from referral_service.domain.organisation import User
     from referral_service.errors import DomainError
     from referral_service.services.admin.credentials import reset_password
 
     deps = _dependencies()
     email = email.strip().lower()
-    with deps.unit_of_work().reading() as uow:
-        user_id = uow.session.exec(select(User.id).where(User.email == email)).first()
-    if user_id is None:
-        raise click.ClickException("No user has this e-mail address.")
     try:
-        temporary = reset_password(deps.unit_of_work(), deps.clock, actor=None, user_id=user_id)
+        temporary = reset_password(deps.unit_of_work(), deps.clock, actor=None, user_id=_user_id(deps, email))
     except DomainError as exc:
         raise click.ClickException(str(exc.detail)) from None
     click.echo(f"Temporary password for {email} (shown once; the user chooses a new one at sign-in):")

@@ -55,6 +55,19 @@ USERS: list[tuple] = [
     ("leder@skolehelse-askoy.example", "Sverre Skolehelseleder", "school_askoy", [R.REFERRER_LEAD]),
 ]
 
+#: How families reach the demo's services and people: (phone, hours). Synthetic numbers in the 0xx range no one has.
+ORGANISATION_CONTACTS = {
+    "bergen": ("05556", "hverdager 08.00–15.30"),
+    "askoy": ("05627", "hverdager 08.00–15.00"),
+    "bup": ("05590", "hverdager 08.00–15.30"),
+    "bup2": ("05591", "hverdager 08.00–15.30"),
+    "gp": ("05600", "hverdager 08.00–16.00"),
+}
+PERSON_CONTACTS = {
+    "koordinator@bergen.example": ("05556 1234", "mandag–torsdag 09.00–14.00"),
+    "koordinator@askoy.example": ("05627 1234", "mandag–fredag 09.00–14.00"),
+}
+
 
 @dataclass(frozen=True)
 class DemoLogin:
@@ -71,7 +84,9 @@ def seed_demo(uow: SqlUnitOfWork) -> list[DemoLogin]:
         for key, kind, name, number in ORGANISATIONS:
             org = uow.session.exec(select(Organisation).where(Organisation.name == name)).first()
             if org is None:
-                org = Organisation(kind=kind, name=name, municipality_number=number)
+                phone, hours = ORGANISATION_CONTACTS.get(key, (None, None))
+                org = Organisation(kind=kind, name=name, municipality_number=number, phone=phone,
+                                   contact_hours=hours)
                 uow.add(org)
             orgs[key] = org
         uow.commit()
@@ -93,5 +108,10 @@ def seed_demo(uow: SqlUnitOfWork) -> list[DemoLogin]:
             create_user(uow, actor=None, email=email, name=name, password=DEMO_PASSWORD,
                         organisation_id=orgs[org_key].id, roles=list(roles),
                         profession=given[0] if given else P.OTHER)
+            if email in PERSON_CONTACTS:
+                with uow:
+                    user = uow.session.exec(select(User).where(User.email == email)).one()
+                    user.phone, user.reachable_hours = PERSON_CONTACTS[email]
+                    uow.commit()
         logins.append(DemoLogin(email, name, orgs[org_key].name, [str(r) for r in roles]))
     return logins

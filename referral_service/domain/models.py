@@ -8,6 +8,7 @@ from referral_service.domain import (
     child,
     dashboard_contact,
     dashboard_count,
+    family,
     handover,
     kept_form,
     login_throttle,
@@ -20,5 +21,6 @@ from referral_service.domain import (
 )
 
 #: The modules that define tables; importing this module registers every one of them.
-TABLE_MODULES = (access_log, admin_event, alert, check_in, child, dashboard_contact, dashboard_count, handover,
-                 kept_form, login_throttle, oidc_state, organisation, outbox, referral, retention_run, web_session)
+TABLE_MODULES = (access_log, admin_event, alert, check_in, child, dashboard_contact, dashboard_count, family,
+                 handover, kept_form, login_throttle, oidc_state, organisation, outbox, referral, retention_run,
+                 web_session)

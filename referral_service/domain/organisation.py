@@ -23,6 +23,10 @@ class Organisation(SQLModel, table=True):
     # Per-municipality handover deadlines; None means the service-wide setting.
     handover_acknowledge_days: int | None = None
     handover_first_contact_days: int | None = None
+    #: How the family reaches the organisation (its switchboard or service desk), and when: the family page and the
+    #: letters name them when no one person holds the child's case, or that person has no phone of their own.
+    phone: str | None = Field(default=None, max_length=30)
+    contact_hours: str | None = Field(default=None, max_length=200)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 
 
@@ -40,6 +44,9 @@ class User(SQLModel, table=True):
     profession: str = Field(default="other", max_length=32)
     # The person's number in the Health Personnel Register (HPR): HelseID's sign-in names the user by it.
     hpr_number: str | None = Field(default=None, max_length=9, unique=True, index=True)
+    #: The person's work phone and when they can be reached (e.g. "hverdager 08.00–15.30"): the family is told.
+    phone: str | None = Field(default=None, max_length=30)
+    reachable_hours: str | None = Field(default=None, max_length=200)
     active: bool = True
     failed_logins: int = 0
     locked_until: datetime | None = Field(default=None, sa_type=UTCDateTime)

@@ -79,6 +79,8 @@ class Referral(SQLModel, table=True):
     forwarded_to_id: str | None = Field(default=None, foreign_key="referral.id", max_length=36)
     #: Set when this referral ended as a duplicate: the referral of the same child it became part of.
     merged_into_id: str | None = Field(default=None, foreign_key="referral.id", max_length=36)
+    #: The written form of the letters to the family: "nb" (bokmål) or "nn" (nynorsk).
+    letter_language: str = Field(default="nb", max_length=2)
     version: int = 1
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)

@@ -22,8 +22,9 @@ class Actor:
 
     @property
     def primary_role(self) -> str:
-        """The role named in the access log: the first of the user's roles in a fixed order."""
+        """The role named in the access log: the first of the user's roles in a fixed order (a family member's
+        role, e.g. "guardian", which is none of the staff's)."""
         for role in Role:
             if role.value in self.roles:
                 return role.value
-        return "none"
+        return min(self.roles, default="none")

@@ -73,6 +73,8 @@ class FamilyLetter(SQLModel, table=True):
     referral_id: str = Field(foreign_key="referral.id", max_length=36)
     handover_id: str | None = Field(default=None, foreign_key="handover.id", max_length=36)
     kind: str = Field(max_length=32)
+    #: The organisation whose step made the letter: its people see it before it goes, and send it.
+    sender_org_id: str = Field(foreign_key="organisation.id", index=True, max_length=36)
     trigger_key: str = Field(max_length=200, unique=True)
     #: "draft" until the professional sends it, then "sent".
     status: str = Field(default="draft", max_length=16)

@@ -71,6 +71,7 @@ def upgrade() -> None:
         sa.Column('referral_id', S(length=36), sa.ForeignKey('referral.id'), nullable=False),
         sa.Column('handover_id', S(length=36), sa.ForeignKey('handover.id'), nullable=True),
         sa.Column('kind', S(length=32), nullable=False),
+        sa.Column('sender_org_id', S(length=36), sa.ForeignKey('organisation.id'), nullable=False),
         sa.Column('trigger_key', S(length=200), nullable=False),
         sa.Column('status', S(length=16), nullable=False),
         sa.Column('language', S(length=2), nullable=False),
@@ -82,6 +83,7 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint('id'),
         sa.UniqueConstraint('trigger_key'),
     )
+    op.create_index(op.f('ix_family_letter_sender_org_id'), 'family_letter', ['sender_org_id'], unique=False)
     op.create_index('ix_family_letter_referral_status', 'family_letter', ['referral_id', 'status', 'created_at'],
                     unique=False)
     op.create_table(
@@ -129,6 +131,7 @@ def downgrade() -> None:
     op.drop_index(op.f('ix_family_nudge_referral_id'), table_name='family_nudge')
     op.drop_table('family_nudge')
     op.drop_index('ix_family_letter_referral_status', table_name='family_letter')
+    op.drop_index(op.f('ix_family_letter_sender_org_id'), table_name='family_letter')
     op.drop_table('family_letter')
     op.drop_index('ix_guardian_identity_index_referral', table_name='guardian_identity')
     op.drop_index(op.f('ix_guardian_identity_child_id'), table_name='guardian_identity')

@@ -10,6 +10,7 @@ from itertools import islice
 
 from click.testing import CliRunner
 from sqlalchemy import text
+from sqlmodel import select
 
 from config import load_config
 from config.secret_strength import new_fernet_key
@@ -17,9 +18,14 @@ from referral_service import create_app
 from referral_service.bootstrap import dependencies
 from referral_service.cli import main
 from referral_service.demo import DEMO_PASSWORD
+from referral_service.domain.family import FamilySession, GuardianIdentity
 from referral_service.services.admin.kept_forms import keep_form, take_kept_form
 from referral_service.services.admin.key_rotation import rotate_keys
+from referral_service.services.admin.web_sessions import hash_session_id
 from referral_service.services.children.search import child_search
+from referral_service.services.family.access import readable_cases
+from referral_service.services.family.sessions import start_family_session
+from tests.support.family_records import GUARDIAN_BORN, record_guardian, viewer_of
 from tests.support.world import USERS
 
 KEPT_PATH = "/henvisninger/ny"
@@ -175,3 +181,44 @@ def test_a_child_anonymised_by_retention_does_not_stop_the_rotation(world, app):
     with started_with(app, new) as rotated:
         assert revealed(rotated, kept["id"]) == kept["number"]
         assert found_by_number(rotated, gone["number"]) is None
+
+
+def test_a_guardian_recorded_before_the_rotation_still_finds_the_childs_case_under_the_new_key(world, app):
+    """The family's side: a guardian's number on a referral is re-encrypted and re-indexed like a child's, so the
+    family access rules still match the guardian once only the new key is left; someone who signed in on the family
+    page (no number kept) moves to the new key's index at their next sign-in."""
+    old, new = app.config["ID_ENCRYPTION_KEY"], new_fernet_key()
+    referral = world.referral_in("submitted")
+    guardian = world.national_id(GUARDIAN_BORN)
+    record_guardian(app, referral["id"], guardian)
+    before = start_family_session(dependencies(app).unit_of_work(), dependencies(app).clock,
+                                  national_id_indexes=viewer_of(app, guardian).national_id_indexes)
+    person_id = _family_person_of(app, before)
+
+    result = rotate_on_the_command_line(app, f"{new},{old}")
+
+    assert result.exit_code == 0, result.output
+    assert "guardian_identity: 1 rows, 1 re-encrypted or re-indexed." in result.output
+    with started_with(app, f"{new},{old}") as both:  # the guardian signs in while both keys are still configured
+        deps = dependencies(both)
+        again = start_family_session(deps.unit_of_work(), deps.clock,
+                                     national_id_indexes=viewer_of(both, guardian).national_id_indexes)
+        assert _family_person_of(app, again) == person_id, "the same person, not a new one"
+    with started_with(app, new) as rotated:
+        deps = dependencies(rotated)
+        viewer = viewer_of(rotated, guardian, person_id)
+        assert len(viewer.national_id_indexes) == 1, "only the new key's index"
+        with deps.database.session(read_only=True) as session:
+            cases = readable_cases(session, viewer, today=deps.clock.today())
+            row = session.exec(select(GuardianIdentity).where(GuardianIdentity.referral_id == referral["id"])).one()
+            assert deps.identity.vault.decrypt(row.national_id_ciphertext) == guardian
+        assert [(case.referral.id, case.role.value) for case in cases] == [(referral["id"], "guardian")]
+        later = start_family_session(deps.unit_of_work(), deps.clock, national_id_indexes=viewer.national_id_indexes)
+        assert _family_person_of(app, later) == person_id, "found under the new key's index"
+
+
+def _family_person_of(app, session_id: str) -> str:
+    with app.extensions["referral_db"].session() as session:
+        found = session.get(FamilySession, hash_session_id(session_id))
+        assert found is not None
+        return found.person_id

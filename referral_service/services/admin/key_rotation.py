@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import Table, select, update
 
 from referral_service.domain.child import Child
+from referral_service.domain.family import GuardianIdentity
 from referral_service.domain.kept_form import KeptForm
 from referral_service.security.identity_crypto import IdentityVault
 from referral_service.services.unit_of_work import SqlUnitOfWork
@@ -33,6 +34,10 @@ class Encrypted:
 ENCRYPTED = (
     Encrypted(Child.__table__, "national_id_ciphertext", index="national_id_index"),
     Encrypted(KeptForm.__table__, "fields_ciphertext"),
+    # A guardian recorded with their number: the family page finds their cases by this index. (Someone who signed
+    # in on the family page keeps no number, so their FamilyPerson index moves to the newest key at their next
+    # sign-in instead: services/family/sessions.py.)
+    Encrypted(GuardianIdentity.__table__, "national_id_ciphertext", index="national_id_index"),
 )
 
 

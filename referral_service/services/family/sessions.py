@@ -21,16 +21,26 @@ def start_family_session(uow: SqlUnitOfWork, clock: Clock, *, national_id_indexe
     session_id = secrets.token_urlsafe(32)
     with uow:
         now = clock.now()
-        person = uow.session.exec(select(FamilyPerson).where(
-            col(FamilyPerson.national_id_index).in_(national_id_indexes))).first()
+        person = _person_by_any_index(uow.session, national_id_indexes)
         if person is None:
             person = FamilyPerson(national_id_index=national_id_indexes[0], created_at=now)
             uow.add(person)
+        elif person.national_id_index != national_id_indexes[0]:
+            # Known under an older key: no number is kept to re-index them by in a key rotation, so they move to
+            # the newest key's index now, while their number is at hand (services/admin/key_rotation.py).
+            person.national_id_index = national_id_indexes[0]
         person.last_signed_in_at = now
         uow.add(FamilySession(id_hash=hash_session_id(session_id), person_id=person.id,
                               national_id_indexes=list(national_id_indexes), created_at=now, last_seen_at=now))
         uow.commit()
     return session_id
+
+
+def _person_by_any_index(session: Session, national_id_indexes: tuple[str, ...]) -> FamilyPerson | None:
+    """The person under any key's index, the newest key's first (only one row can hold an index)."""
+    found = {person.national_id_index: person for person in session.exec(select(FamilyPerson).where(
+        col(FamilyPerson.national_id_index).in_(national_id_indexes))).all()}
+    return next((found[index] for index in national_id_indexes if index in found), None)
 
 
 def find_family_session(session: Session, session_id: str) -> FamilySession | None:

@@ -130,6 +130,11 @@ class BaseConfig:
     # DATA_DIR/audit-checkpoints; may be a write-once mount). How long its rows are kept: RETENTION_ACCESS_LOG_YEARS.
     AUDIT_KEY = ""
     AUDIT_CHECKPOINT_DIR = ""
+    # Issue 14, the family's data cared for (retention): someone who signed in on the family page and has not for
+    # this many days, and who said nothing the service keeps ("Vi har ikke hørt noe", their own words), is
+    # forgotten (their FamilyPerson row: the blind index of their number). Their sessions go after
+    # RETENTION_WEB_SESSION_DAYS, as the staff's do.
+    RETENTION_FAMILY_PERSON_DAYS = 365
     #: The service's clock: None is real time. Tests pass a settable clock here; never read from the environment.
     CLOCK: Callable[[], datetime] | None = None
 

@@ -9,7 +9,8 @@ old ended case keeps the old one too, since BUP and the municipality read the wh
 Anonymising keeps the rows and what Oversikt counts (statuses, dates, municipality, codes) and removes who the child is
 and what anyone wrote about them: the name, the identity number (its ciphertext emptied and its blind index replaced,
 so a search by the number finds nothing), the guardians, the birth day (the year is kept, for ages in statistics),
-the free text of referrals, events, tasks and check-ins, the people around the child and the case's alerts.
+the free text of referrals, events, tasks and check-ins, the people around the child and the case's alerts, and
+the family page's records of the case (services/retention/family.py).
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from referral_service.domain.child import Child
 from referral_service.domain.enums import CheckInStatus, HandoverStatus
 from referral_service.domain.handover import Handover, HandoverEvent
 from referral_service.domain.referral import MunicipalContact, Referral, ReferralEvent
+from referral_service.services.retention.family import family_changes, forget_family_of_case
 from referral_service.workflows.referral_lifecycle import OPEN_STATUSES
 
 #: What an anonymised child's `national_id_kind` says; the sweep never takes such a child again.
@@ -59,6 +61,7 @@ def _last_changes() -> Any:
         select(Referral.child_id, func.coalesce(Handover.closed_at, Handover.updated_at))
         .join(Handover, col(Handover.referral_id) == col(Referral.id)),
         select(CheckIn.child_id, CheckIn.updated_at),
+        *family_changes(),
     ).subquery()
 
 
@@ -115,6 +118,7 @@ def anonymise(session: Session, child: Child) -> None:
         check_in.outcome = check_in.cancel_reason = None
     session.execute(delete(MunicipalContact).where(col(MunicipalContact.referral_id).in_(referral_ids)))
     session.execute(delete(Alert).where(col(Alert.referral_id).in_(referral_ids)))
+    forget_family_of_case(session, child, referral_ids)
 
 
 def _kept(data: dict[str, Any] | None) -> dict[str, Any]:

@@ -11,7 +11,10 @@ from referral_service.workflows.repeat_referrals import months_before
 #: The kinds of record a sweep handles, in the order it handles them (each is one `retention_run` row per run).
 CASE, ALERT, OUTBOX, KEPT_FORM, LOGIN_THROTTLE, SIGN_IN_ADDRESS, WEB_SESSION, ACCESS_LOG = (
     "case", "alert", "outbox", "kept_form", "login_throttle", "sign_in_address", "web_session", "access_log")
-KINDS = (CASE, ALERT, OUTBOX, KEPT_FORM, LOGIN_THROTTLE, SIGN_IN_ADDRESS, WEB_SESSION, ACCESS_LOG)
+#: The family page's (issue 14): its sign-in sessions, and the people who signed in.
+FAMILY_SESSION, FAMILY_PERSON = "family_session", "family_person"
+KINDS = (CASE, ALERT, OUTBOX, KEPT_FORM, LOGIN_THROTTLE, SIGN_IN_ADDRESS, WEB_SESSION, FAMILY_SESSION, FAMILY_PERSON,
+         ACCESS_LOG)
 
 
 class RetentionSettings(Protocol):
@@ -23,6 +26,7 @@ class RetentionSettings(Protocol):
     RETENTION_WEB_SESSION_DAYS: int
     RETENTION_ACCESS_LOG_YEARS: int
     RETENTION_BATCH: int
+    RETENTION_FAMILY_PERSON_DAYS: int
 
 
 @dataclass(frozen=True)
@@ -35,6 +39,7 @@ class RetentionPolicy:
     web_session_days: int = 30
     access_log_years: int = 10
     batch: int = 200
+    family_person_days: int = 365
 
     @classmethod
     def from_settings(cls, config: RetentionSettings) -> RetentionPolicy:
@@ -42,7 +47,8 @@ class RetentionPolicy:
                    outbox_days=int(config.RETENTION_OUTBOX_DAYS), kept_form_days=int(config.RETENTION_KEPT_FORM_DAYS),
                    login_throttle_days=int(config.RETENTION_LOGIN_THROTTLE_DAYS),
                    web_session_days=int(config.RETENTION_WEB_SESSION_DAYS),
-                   access_log_years=int(config.RETENTION_ACCESS_LOG_YEARS), batch=max(1, int(config.RETENTION_BATCH)))
+                   access_log_years=int(config.RETENTION_ACCESS_LOG_YEARS), batch=max(1, int(config.RETENTION_BATCH)),
+                   family_person_days=int(config.RETENTION_FAMILY_PERSON_DAYS))
 
     def cut_offs(self, now: datetime) -> dict[str, datetime]:
         """Per kind, the moment before which a record (its case's end, its delivery, its expiry) is due."""
@@ -55,6 +61,9 @@ class RetentionPolicy:
             # Where an account signed in from: kept as long as the failed-login counters it is weighed against.
             SIGN_IN_ADDRESS: now - timedelta(days=self.login_throttle_days),
             WEB_SESSION: now - timedelta(days=self.web_session_days),
+            # A family member's session lives as long as a staff member's (web/family_session.py), and is kept as long.
+            FAMILY_SESSION: now - timedelta(days=self.web_session_days),
+            FAMILY_PERSON: now - timedelta(days=self.family_person_days),
             ACCESS_LOG: _months_back(now, 12 * self.access_log_years),
         }
 

@@ -17,6 +17,7 @@ from sqlmodel import col
 from referral_service.clock import Clock
 from referral_service.domain.alert import Alert
 from referral_service.domain.child import Child
+from referral_service.domain.family import FamilyPerson, FamilySession
 from referral_service.domain.kept_form import KeptForm
 from referral_service.domain.login_throttle import LoginThrottle, SignInAddress
 from referral_service.domain.outbox import OutboxMessage
@@ -24,11 +25,13 @@ from referral_service.domain.referral import Referral
 from referral_service.domain.retention_run import RetentionRun
 from referral_service.domain.web_session import WebSession
 from referral_service.services.admin.audit_retention import prune_access_log
-from referral_service.services.retention import cases
+from referral_service.services.retention import cases, family
 from referral_service.services.retention.policy import (
     ACCESS_LOG,
     ALERT,
     CASE,
+    FAMILY_PERSON,
+    FAMILY_SESSION,
     KEPT_FORM,
     LOGIN_THROTTLE,
     OUTBOX,
@@ -58,6 +61,9 @@ def run_retention(uow: SqlUnitOfWork, clock: Clock, policy: RetentionPolicy) -> 
         # A session is over within hours (SESSION_MAX_HOURS), so one begun before the cut-off has long ended.
         WEB_SESSION: _delete_in_batches(uow, WebSession, policy.batch,
                                         col(WebSession.created_at) < cut_offs[WEB_SESSION], key=WebSession.id_hash),
+        FAMILY_SESSION: _delete_in_batches(uow, FamilySession, policy.batch,
+                                           family.stale_sessions(cut_offs[FAMILY_SESSION]), key=FamilySession.id_hash),
+        FAMILY_PERSON: _forget_family_people(uow, cut_offs[FAMILY_PERSON], policy.batch),
     }
     done[ACCESS_LOG] = prune_access_log(uow, clock, before=cut_offs[ACCESS_LOG])
     with uow:
@@ -100,6 +106,21 @@ def _delete_alerts(uow: SqlUnitOfWork, cut_off: datetime, batch: int) -> int:
             select(Referral.id).where(col(Referral.child_id).in_(children))))
     return count + _delete_in_batches(uow, Alert, batch, and_(
         col(Alert.referral_id).is_(None), col(Alert.read_at).is_not(None), col(Alert.created_at) < cut_off))
+
+
+def _forget_family_people(uow: SqlUnitOfWork, cut_off: datetime, batch: int) -> int:
+    """The family page's people gone quiet past the cut-off (services/retention/family.py), with their old sessions."""
+    count = 0
+    while True:
+        with uow:
+            ids = list(uow.session.execute(select(FamilyPerson.id).where(family.forgotten_people(cut_off))
+                                           .order_by(FamilyPerson.id).limit(batch)).scalars())
+            if ids:
+                family.delete_people(uow.session, ids)
+            uow.commit()
+        count += len(ids)
+        if len(ids) < batch:
+            return count
 
 
 def _delete_throttles(uow: SqlUnitOfWork, now: datetime, cut_off: datetime, batch: int) -> int:

@@ -66,6 +66,8 @@ RETENTION_KIND = {
     "web_session": "Gamle innlogginger slettet",
     "sign_in_address": "Gamle merker om hvor brukere logget inn fra slettet",
     "access_log": "Tilgangslogg slettet",
+    "family_session": "Gamle innlogginger på familiesiden slettet",
+    "family_person": "Familiemedlemmer som ikke har logget inn på lenge, slettet",
 }
 
 

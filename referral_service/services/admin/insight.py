@@ -4,6 +4,10 @@
 A child is found through the identity number's blind index (or words of the name); the number itself is never kept.
 Reading who read a child is itself a read of the child's data, so the insight history and its export leave one
 access-log row per referral of the child (action `insight_request`, basis `insight_request`).
+
+Family members who read on the family page (issue 14) are in the log too, under the organisation `family` and their
+FamilyPerson id (services/family/access.py), which names no user or organisation of ours: they are shown by the role
+they read as, e.g. "Foresatt (ID-porten)" of "Familien", never as unknown and never by who they are.
 """
 
 from __future__ import annotations
@@ -26,11 +30,22 @@ from referral_service.security.actor import Actor
 from referral_service.security.identity_crypto import IdentityVault
 from referral_service.services.admin.audit import require_auditor
 from referral_service.services.children.search import ChildSearch, search_clause
+from referral_service.services.family.access import FAMILY_ORGANISATION
 from referral_service.services.pagination import Page
 from referral_service.services.unit_of_work import SqlUnitOfWork
 
 INSIGHT_ACTION = "insight_request"
 INSIGHT_BASIS = "insight_request"
+
+#: Who a family member is in the auditor's eyes, by the role they read as (workflows/family_access.FamilyRole); a
+#: denied attempt names no role (`family`). The API and the pages show these as the person and organisation names.
+FAMILY_READER = {
+    "guardian": "Foresatt (ID-porten)",
+    "young_person": "Ungdommen selv (ID-porten)",
+    "child": "Barnet selv (ID-porten)",
+    FAMILY_ORGANISATION: "Familiemedlem (ID-porten)",
+}
+FAMILY_ORGANISATION_NAME = "Familien"
 
 
 @dataclass(frozen=True)
@@ -88,6 +103,9 @@ def _rows_query(clauses: list[ColumnElement[bool]]) -> Any:
 
 
 def _row(entry: AccessLogEntry, user_name: str | None, organisation_name: str | None) -> AuditRow:
+    if entry.organisation_id == FAMILY_ORGANISATION:
+        user_name = FAMILY_READER.get(entry.role, FAMILY_READER[FAMILY_ORGANISATION])
+        organisation_name = FAMILY_ORGANISATION_NAME
     return AuditRow(id=entry.id, seq=entry.seq, at=entry.at, user_id=entry.user_id, user_name=user_name or "(ukjent)",
                     organisation_id=entry.organisation_id, organisation_name=organisation_name or "(ukjent)",
                     role=entry.role, action=entry.action, referral_id=entry.referral_id, child_id=entry.child_id,
@@ -157,7 +175,7 @@ def users_and_organisations(session: Session, *, actor: Actor) -> tuple[list[tup
     users = [(row[0], row[1]) for row in session.execute(select(User.id, User.name).order_by(col(User.name)))]
     organisations = [(row[0], row[1]) for row in session.execute(
         select(Organisation.id, Organisation.name).order_by(col(Organisation.name)))]
-    return users, organisations
+    return users, [*organisations, (FAMILY_ORGANISATION, FAMILY_ORGANISATION_NAME)]
 
 
 def recent_retention_runs(session: Session, *, actor: Actor, limit: int = 30) -> list[RetentionRun]:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from referral_service.services.admin.insight import FAMILY_ORGANISATION_NAME
+
 ACTION = {
     "read": "Leste henvisningen",
     "list": "Så henvisningen i en liste",
@@ -33,6 +35,14 @@ ACTION = {
     "denied:referral": "Forsøkte å åpne en henvisning uten tilgang",
     "denied:handover": "Forsøkte å åpne en tilbakehenvisning uten tilgang",
     "denied:check_in": "Forsøkte å åpne en oppfølgingssamtale uten tilgang",
+    # The family page (issue 14): the family's own reading, and the letters to them.
+    "family_list": "Så henvisningen i listen på familiesiden",
+    "family_read": "Leste henvisningen på familiesiden",
+    "family_share": "Delte saken med de foresatte",
+    "family_unshare": "Sluttet å dele saken med de foresatte",
+    "read_family_letter": "Leste et brev til familien",
+    "send_family_letter": "Sendte et brev til familien",
+    "change_family_letter_language": "Endret målformen i et brev til familien",
 }
 ACTION_OTHER = "Annen handling"
 
@@ -45,6 +55,9 @@ BASIS = {
     "administration": "Administrasjon",
     "insight_request": "Innsynskrav fra familien",
     "denied": "Ingen tilgang (avvist)",
+    "family:guardian": "Foresatt registrert på henvisningen",
+    "family:child": "Barnet selv",
+    "family:young_person": "Ungdommen selv (fra 16 år)",
 }
 
 ROLE = {
@@ -55,6 +68,10 @@ ROLE = {
     "referrer_lead": "Leder i henvisende tjeneste",
     "admin": "Administrator",
     "auditor": "Revisor",
+    "guardian": "Foresatt",
+    "child": "Barnet selv",
+    "young_person": "Ungdommen selv",
+    "family": FAMILY_ORGANISATION_NAME,
 }
 
 RETENTION_KIND = {

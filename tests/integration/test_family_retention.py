@@ -30,6 +30,7 @@ from referral_service.services.admin.web_sessions import hash_session_id
 from referral_service.services.family.access import readable_cases
 from referral_service.services.family.sessions import start_family_session
 from tests.integration.test_retention import ENDED, RECENTLY, SWEEP_AT, ended_case, installation_env, runs, session_of
+from tests.integration.test_web_decisions import WebUser
 from tests.support.family_records import GUARDIAN_BORN, record_guardian, viewer_of
 from tests.support.loop import InProcessWorker
 
@@ -190,3 +191,14 @@ def test_a_case_the_family_wrote_to_lately_is_kept_whole(app, world, worker, clo
     assert "case: 0" in retention_sweep()
 
     assert family_rows(app, old["id"], family["child_id"]) == before
+
+
+def test_the_auditor_sees_the_family_kinds_of_each_run(app, world, worker, clock, retention_sweep):
+    old = ended_case(world, worker, clock, ENDED)
+    family_of(app, world, clock, old, ENDED)
+    retention_sweep()
+
+    page = WebUser(app, "auditor").get("/revisjon/kontroll")
+
+    assert "Gamle innlogginger på familiesiden slettet" in page.text()
+    assert "Familiemedlemmer som ikke har logget inn på lenge, slettet" in page.text()

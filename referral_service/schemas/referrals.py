@@ -37,8 +37,10 @@ class GuardianIn(Schema):
     # answered back. The check digits are verified on load, as the child's.
     national_id = fields.String(allow_none=True, load_only=True,
                                 validate=validate.Regexp(r"^[0-9]{11}$", error="Must be 11 digits."),
-                                metadata={"description": "The guardian's fødselsnummer or D-nummer (optional): "
-                                                         "lets them sign in on the family page."})
+                                metadata={"description": (
+                                    "The guardian's fødselsnummer or D-nummer (optional): lets them sign in on the "
+                                    "family page. Never answered back; on a draft edited again, a guardian given "
+                                    "without one under the same name keeps the number recorded before.")})
 
 
 class ChildIn(Schema):

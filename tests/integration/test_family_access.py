@@ -241,3 +241,33 @@ def test_an_invalid_guardian_number_is_refused_clearly_without_echoing_it(world)
         assert session.exec(select(Referral)).first() is None
 
 
+
+
+# --- the referral form's guardian number ----------------------------------------------------------------------
+
+def test_the_referral_form_records_a_guardians_number_and_never_shows_it_again(app, world):
+    from tests.integration.test_web_referral_form import Browser, start_draft, step_one
+
+    number = adult_number(world)
+    browser = Browser(app, "nurse_bergen")
+    rid = start_draft(browser, world, **{"child.guardians.0.national_id": number})
+    step = browser.get(f"/henvisninger/{rid}/steg/1").get_data(as_text=True)
+    assert "Fødselsnummer (for innlogging på familiesiden)" in step and number not in step
+    # Step 1 saved again with the number left empty keeps it (as the child's).
+    again = step_one(world, **{"child.national_id": "", "child.guardians.0.national_id": ""})
+    assert browser.post(f"/henvisninger/{rid}/steg/1", again).status_code == 302
+    with world.app.extensions["referral_db"].session() as session:
+        rows = session.exec(select(GuardianIdentity).where(GuardianIdentity.referral_id == rid)).all()
+        assert [(row.position, row.name) for row in rows] == [(0, "Mor Testesen")]
+
+
+def test_the_referral_form_refuses_an_invalid_guardian_number_in_norwegian(app, world):
+    from tests.integration.test_web_referral_form import Browser, step_one
+
+    browser = Browser(app, "nurse_bergen")
+    for bad in ("12345678901", "123"):
+        response = browser.post("/henvisninger/ny", step_one(world, **{"child.guardians.0.national_id": bad}))
+        assert response.status_code == 422
+        assert "Fødselsnummeret til den foresatte er ikke gyldig" in response.get_data(as_text=True)
+    with world.app.extensions["referral_db"].session() as session:
+        assert session.exec(select(Referral)).first() is None

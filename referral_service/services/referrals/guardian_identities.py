@@ -36,16 +36,24 @@ def without_numbers(guardians: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 def replace_guardian_identities(session: Session, identity: IdentityNumbers, *, referral: Referral,
                                 guardians: list[dict[str, Any]]) -> None:
-    """The referral's guardians with a number are these (a guardian left without one can no longer sign in to see
-    it); the numbers were checked with guardian_number_errors."""
+    """The referral's guardians who may sign in are these: each given with a number (checked with
+    guardian_number_errors), and each given without one under the name of a guardian recorded with a number before
+    (a draft edited again keeps it, as it keeps the child's number left empty). A guardian left out can no longer
+    sign in to see the referral."""
+    kept = {row.name: row for row in session.exec(
+        select(GuardianIdentity).where(GuardianIdentity.referral_id == referral.id))}
     session.execute(delete(GuardianIdentity).where(GuardianIdentity.referral_id == referral.id))
     for position, guardian in enumerate(guardians):
+        name = str(guardian.get("name") or "")
         if guardian.get(NUMBER):
             number = identity.parse(guardian[NUMBER]).value
-            session.add(GuardianIdentity(
-                referral_id=referral.id, child_id=referral.child_id, position=position,
-                name=str(guardian.get("name") or ""), national_id_ciphertext=identity.vault.encrypt(number),
-                national_id_index=identity.vault.blind_indexes(number)[0]))
+            ciphertext, index = identity.vault.encrypt(number), identity.vault.blind_indexes(number)[0]
+        elif name in kept:
+            ciphertext, index = kept[name].national_id_ciphertext, kept[name].national_id_index
+        else:
+            continue
+        session.add(GuardianIdentity(referral_id=referral.id, child_id=referral.child_id, position=position,
+                                     name=name, national_id_ciphertext=ciphertext, national_id_index=index))
 
 
 def copy_guardian_identities(session: Session, *, source: Referral, target: Referral) -> None:

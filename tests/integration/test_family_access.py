@@ -271,3 +271,32 @@ def test_the_referral_form_refuses_an_invalid_guardian_number_in_norwegian(app, 
         assert "Fødselsnummeret til den foresatte er ikke gyldig" in response.get_data(as_text=True)
     with world.app.extensions["referral_db"].session() as session:
         assert session.exec(select(Referral)).first() is None
+
+
+def test_a_forwarded_referral_stays_on_the_guardians_page(world):
+    guardian = adult_number(world)
+    rid = referral_of(world, age=10, guardian_number=guardian)
+    forwarded = world.act("bup", rid, "forward", {"clinic_id": world.orgs["bup2"].id, "reason": "Bosted"})
+    new_id = forwarded["forwarded_to_id"] if "forwarded_to_id" in forwarded else None
+    with world.app.extensions["referral_db"].session() as session:
+        new_id = new_id or session.get(Referral, rid).forwarded_to_id
+    client = family_client(world.app, guardian)
+    assert page(client, f"/familie/sak/{new_id}")[0] == 200
+    assert "Henvisningen er sendt videre" in page(client, f"/familie/sak/{rid}")[1]
+
+
+def test_the_retention_sweep_removes_the_guardians_numbers_with_the_case(app, world, clock):
+    from click.testing import CliRunner
+
+    from referral_service.cli import main
+    from tests.integration.test_retention import ENDED, SWEEP_AT, ended_case, installation_env
+    from tests.support.loop import InProcessWorker
+
+    child = world.referral_body()["child"]
+    child["guardians"] = [{"name": "Mor Testesen", "national_id": adult_number(world)}]
+    referral = ended_case(world, InProcessWorker(app), clock, ENDED, child=child)
+    result = CliRunner().invoke(main, ["retention", "sweep", "--at", SWEEP_AT],
+                                env=installation_env(app))
+    assert result.exit_code == 0, result.output
+    with world.app.extensions["referral_db"].session() as session:
+        assert session.exec(select(GuardianIdentity).where(GuardianIdentity.referral_id == referral["id"])).all() == []

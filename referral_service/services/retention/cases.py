@@ -24,6 +24,7 @@ from referral_service.domain.alert import Alert
 from referral_service.domain.check_in import CheckIn
 from referral_service.domain.child import Child
 from referral_service.domain.enums import CheckInStatus, HandoverStatus
+from referral_service.domain.family import GuardianIdentity
 from referral_service.domain.handover import Handover, HandoverEvent
 from referral_service.domain.referral import MunicipalContact, Referral, ReferralEvent
 from referral_service.workflows.referral_lifecycle import OPEN_STATUSES
@@ -95,6 +96,7 @@ def anonymise(session: Session, child: Child) -> None:
     child.guardians = []
     child.birth_date = date(child.birth_date.year, 1, 1)
     referral_ids = list(session.execute(select(Referral.id).where(col(Referral.child_id) == child.id)).scalars())
+    session.execute(delete(GuardianIdentity).where(col(GuardianIdentity.referral_id).in_(referral_ids)))
     for referral in session.execute(select(Referral).where(col(Referral.id).in_(referral_ids))).scalars():
         referral.child_given_name = referral.child_family_name = ""
         referral.child_guardians = []

@@ -300,3 +300,16 @@ def test_the_retention_sweep_removes_the_guardians_numbers_with_the_case(app, wo
     assert result.exit_code == 0, result.output
     with world.app.extensions["referral_db"].session() as session:
         assert session.exec(select(GuardianIdentity).where(GuardianIdentity.referral_id == referral["id"])).all() == []
+
+
+def test_after_keys_rotate_a_guardian_signed_in_under_the_new_key_alone_still_sees_the_case(world, app):
+    from config.secret_strength import new_fernet_key
+    from tests.integration.test_key_rotation import rotate_on_the_command_line, started_with
+
+    guardian = adult_number(world)
+    rid = referral_of(world, age=10, guardian_number=guardian)
+    old, new = app.config["ID_ENCRYPTION_KEY"], new_fernet_key()
+    result = rotate_on_the_command_line(app, f"{new},{old}")
+    assert result.exit_code == 0 and "guardian_identity: 1 rows, 1 re-encrypted or re-indexed." in result.output
+    with started_with(app, new) as rotated:
+        assert page(family_client(rotated, guardian), f"/familie/sak/{rid}")[0] == 200

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import Table, select, update
 
 from referral_service.domain.child import Child
+from referral_service.domain.family import GuardianIdentity
 from referral_service.domain.kept_form import KeptForm
 from referral_service.security.identity_crypto import IdentityVault
 from referral_service.services.unit_of_work import SqlUnitOfWork
@@ -33,6 +34,7 @@ class Encrypted:
 ENCRYPTED = (
     Encrypted(Child.__table__, "national_id_ciphertext", index="national_id_index"),
     Encrypted(KeptForm.__table__, "fields_ciphertext"),
+    Encrypted(GuardianIdentity.__table__, "national_id_ciphertext", index="national_id_index"),
 )
 
 

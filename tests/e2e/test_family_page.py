@@ -24,7 +24,7 @@ from referral_service.domain.organisation import Organisation
 from referral_service.domain.referral import Referral
 from referral_service.migrations import upgrade
 from referral_service.services.unit_of_work import SqlUnitOfWork
-from tests.e2e.helpers import CONTEXT_OPTIONS, PASSWORD, axe_violations, describe_violations
+from tests.e2e.helpers import CONTEXT_OPTIONS, PASSWORD, axe_violations, describe_violations, screenshot
 from tests.support.browser import live_server
 from tests.support.clock import norway_today
 from tests.support.loop import InProcessWorker
@@ -146,6 +146,7 @@ def test_a_guardian_signs_in_with_id_porten_and_always_knows_who_to_talk_to(page
     who_now = page.get_by_role("region", name="Hvem skal dere snakke med nå?")
     expect(who_now).to_contain_text("BUP Bergen sentrum")
     assert axe_problems(page) == {"1280": [], "390": []}
+    screenshot(page, "familie-sak-bup-vurderer")
 
     api.post(bup, f"/api/v1/referrals/{rid}/reject", {
         "reason_code": "not_specialist_need", "explanation": "Plagene kan møtes godt i kommunen.",
@@ -163,6 +164,7 @@ def test_a_guardian_signs_in_with_id_porten_and_always_knows_who_to_talk_to(page
     expect(who_now.get_by_role("link", name=COORDINATOR_PHONE)).to_have_attribute("href", "tel:056271234")
     expect(page.get_by_text("Samtaler hos kommunepsykologen.")).to_be_visible()
     assert axe_problems(page) == {"1280": [], "390": []}
+    screenshot(page, "familie-sak-kommunen-har-tatt-over")
 
     page.get_by_role("link", name="Alle henvisninger").click()
     expect(page.get_by_role("region", name="Hvem skal dere snakke med nå?")).to_contain_text(COORDINATOR)

@@ -33,6 +33,14 @@ class GuardianIn(Schema):
     name = required_text(200)
     phone = fields.String(allow_none=True, validate=validate.Length(max=30))
     email = fields.Email(allow_none=True, validate=validate.Length(max=254))
+    # The guardian signs in on the family page with it (ID-porten); kept encrypted apart from the referral, never
+    # answered back. The check digits are verified on load, as the child's.
+    national_id = fields.String(allow_none=True, load_only=True,
+                                validate=validate.Regexp(r"^[0-9]{11}$", error="Must be 11 digits."),
+                                metadata={"description": (
+                                    "The guardian's fødselsnummer or D-nummer (optional): lets them sign in on the "
+                                    "family page. Never answered back; on a draft edited again, a guardian given "
+                                    "without one under the same name keeps the number recorded before.")})
 
 
 class ChildIn(Schema):

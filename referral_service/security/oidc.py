@@ -1,4 +1,4 @@
-"""Signing in through an OpenID Connect provider (HelseID, a municipality's Entra ID; ID-porten later): which
+"""Signing in through an OpenID Connect provider (HelseID, a municipality's Entra ID; ID-porten for families): which
 providers are configured, the single-use state, nonce and PKCE verifier of a started sign-in, and the checks of the
 signed ID token. Talking to the provider is in security/oidc_client.py; finding the user in services/admin/oidc.py.
 
@@ -25,8 +25,11 @@ from referral_service.domain.enums import OrganisationKind, Role
 
 #: The user fields a provider's claim may be matched against (an existing user's, never a new one).
 USER_FIELDS = ("hpr_number", "email")
-#: Who may sign in through a provider: staff now; families (ID-porten) are a later issue, the setting can say so.
+#: Who may sign in through a provider: staff (found among the users), or families (ID-porten, known by the identity
+#: number in the token, `user_field` FAMILY_USER_FIELD). A provider serves one of the two, never both.
 AUDIENCES = ("staff", "families")
+#: What a families provider's claim holds: the person's identity number (ID-porten's `pid`).
+FAMILY_USER_FIELD = "national_id"
 #: The signatures accepted on an ID token (HelseID, Entra ID and ID-porten sign with RS256).
 ID_TOKEN_ALGORITHMS = ["RS256", "RS384", "RS512", "PS256", "ES256"]
 #: Roles a provider never signs in unless its setting names them in `allow_roles`: they see the whole service.
@@ -71,6 +74,10 @@ class OidcProvider:
     #: only with `email_verified: true` in the same token.
     verified_claims: tuple[str, ...] = ()
 
+    @property
+    def for_families(self) -> bool:
+        return self.allowed_for == "families"
+
     def may_sign_in(self, *, organisation_id: str, organisation_kind: str, roles: list[str]) -> str | None:
         """None when this provider may sign in a user of this organisation with these roles, else the reason."""
         if organisation_id not in self.organisation_ids and organisation_kind not in self.organisation_kinds:
@@ -108,15 +115,21 @@ def _provider(entry: Any) -> OidcProvider:
     org_ids, org_kinds = entry.get("organisation_ids") or [], entry.get("organisation_kinds") or []
     allow_roles, verified = entry.get("allow_roles") or [], entry.get("verified_claims") or []
     kinds = [kind.value for kind in OrganisationKind]
+    families = entry.get("allowed_for") == "families"
+    fields = (FAMILY_USER_FIELD,) if families else USER_FIELDS
     problems = [
         f"key {key!r} must be lowercase letters, digits or '-'" if not _KEY.match(key) else "",
-        f"user_field must be one of {', '.join(USER_FIELDS)}" if entry["user_field"] not in USER_FIELDS else "",
+        f"user_field must be {' or '.join(fields)}" + (" for a families provider" if families else "")
+        if entry["user_field"] not in fields else "",
         f"allowed_for must be one of {', '.join(AUDIENCES)}" if entry.get("allowed_for", "staff") not in AUDIENCES
         else "",
         "claims must be a list of claim names" if not isinstance(claims, list) or not claims else "",
         "issuer must use https (http only on this machine)" if not is_secure_transport(issuer) else "",
+        # Families are not staff: who they are decides what they see (services/family/access.py), no allow-list.
         "say whose staff it may sign in: organisation_ids (a list of organisation ids) and/or organisation_kinds "
-        f"(a list of {', '.join(kinds)})" if not org_ids and not org_kinds else "",
+        f"(a list of {', '.join(kinds)})" if not families and not org_ids and not org_kinds else "",
+        "a families provider signs in no staff: leave out organisation_ids, organisation_kinds and allow_roles"
+        if families and (org_ids or org_kinds or allow_roles) else "",
         "organisation_ids must be a list of organisation ids" if not _strings(org_ids) else "",
         f"organisation_kinds must be a list of {', '.join(kinds)}"
         if not _strings(org_kinds) or not set(org_kinds) <= set(kinds) else "",
@@ -227,3 +240,19 @@ def claimed_value(provider: OidcProvider, claims: Mapping[str, Any]) -> str | No
     if untrusted:
         raise SignInRefused("email_not_verified")
     return None
+
+
+#: An identity number as ID-porten's `pid` carries it: eleven digits.
+_IDENTITY_NUMBER = re.compile(r"^[0-9]{11}$")
+
+
+def claimed_identity_number(provider: OidcProvider, claims: Mapping[str, Any]) -> str:
+    """The identity number a families provider's token names (the first of its claims present); refused
+    (`pid_invalid`) when there is none or it is not eleven digits. The number is never logged or kept."""
+    for name in provider.claims:
+        value = claims.get(name)
+        if isinstance(value, str) and value.strip():
+            if not _IDENTITY_NUMBER.match(value.strip()):
+                raise SignInRefused("pid_invalid")
+            return value.strip()
+    raise SignInRefused("pid_invalid")

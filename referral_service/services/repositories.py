@@ -25,6 +25,7 @@ from referral_service.security.access_log import DENIED_HANDOVER, DENIED_REFERRA
 from referral_service.security.actor import Actor
 from referral_service.security.handover_visibility import visible_handovers
 from referral_service.security.visibility import parties_of, visible_referrals
+from referral_service.services.referrals.guardian_identities import copy_guardian_identities
 from referral_service.services.referrals.queries import current_consent, current_handover
 from referral_service.services.views import HandoverView, ReferralView, build_view
 from referral_service.workflows.escalation import Mark
@@ -130,6 +131,7 @@ class SqlReferrals:
             session.add(MunicipalContact(**contact.model_dump(exclude={"id", "referral_id"}), referral_id=target.id))
         for co in session.exec(select(CoReferrer).where(CoReferrer.referral_id == source.id)):
             session.add(CoReferrer(**co.model_dump(exclude={"id", "referral_id"}), referral_id=target.id))
+        copy_guardian_identities(session, source=source, target=target)  # they may still sign in to see it
 
     def view(self, referral: Referral) -> ReferralView:
         return build_view(self.session, referral)

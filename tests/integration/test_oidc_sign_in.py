@@ -350,8 +350,7 @@ def test_a_provider_without_an_allow_list_stops_the_start(tmp_path, database_url
 
 
 def test_the_setting_can_hold_a_families_provider_that_the_login_page_does_not_offer(provider):
-    idporten = provider.settings(key="idporten", name="ID-porten", user_field="email", claims=["email"],
-                                 organisation_kinds=["municipality"])
+    idporten = provider.settings(key="idporten", name="ID-porten", user_field="national_id", claims=["pid"])
     providers = providers_from_setting([{**idporten, "allowed_for": "families"}])
     assert providers["idporten"].allowed_for == "families"
 

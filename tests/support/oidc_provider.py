@@ -59,6 +59,25 @@ def helseid_and_entra(provider: LocalProvider, *, entra_organisation_ids: list[s
     ])
 
 
+#: ID-porten's claim for the person's identity number (fødselsnummer or D-nummer).
+PID_CLAIM = "pid"
+
+
+def idporten(provider: LocalProvider, *, key: str = "idporten") -> dict[str, Any]:
+    """A families provider at the local server, as ID-porten is configured: the person by the `pid` claim, no
+    organisation allow-list (families are not staff)."""
+    settings = provider.settings(key=key, name="ID-porten", user_field="national_id", claims=[PID_CLAIM],
+                                 scopes=("openid", "profile"), allowed_for="families")
+    return settings
+
+
+def with_idporten(provider: LocalProvider, staff_setting: str | None = None) -> str:
+    """The setting OIDC_PROVIDERS with ID-porten for families, after the staff providers of `staff_setting`
+    (a JSON list, e.g. helseid_and_entra's)."""
+    staff = json.loads(staff_setting) if staff_setting else []
+    return json.dumps([*staff, idporten(provider)])
+
+
 @contextmanager
 def local_provider() -> Iterator[LocalProvider]:
     """Start the provider; it stops when the block ends."""

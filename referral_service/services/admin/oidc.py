@@ -1,6 +1,7 @@
-"""Signing in through an OpenID Connect provider, end to end: the code the provider sent back is exchanged, the ID
-token checked, and the person found among the existing, active users by the configured field (HPR number or
-e-mail). The provider never creates a user or gives roles; an unknown or deactivated person is refused alike.
+"""Signing in staff through an OpenID Connect provider, end to end (families: services/family/sign_in.py): the code
+the provider sent back is exchanged, the ID token checked, and the person found among the existing, active users by
+the configured field (HPR number or e-mail). The provider never creates a user or gives roles; an unknown or
+deactivated person is refused alike.
 
 Each sign-in and each refusal is logged with the provider and a reason code: never a token, a claim or a number.
 """
@@ -74,6 +75,17 @@ def finish_sign_in(session: Session, *, used_states: SqlUnitOfWork, provider: Oi
 def _signed_in_user(session: Session, *, used_states: SqlUnitOfWork, provider: OidcProvider,
                     pending: dict[str, dict[str, str]], callback: dict[str, str], clock: Clock, policy: OidcPolicy,
                     redirect_uri: str) -> tuple[User, str]:
+    claims, next_page = checked_claims(used_states=used_states, provider=provider, pending=pending,
+                                       callback=callback, clock=clock, policy=policy, redirect_uri=redirect_uri)
+    return user_for_claims(session, provider=provider, claims=claims), next_page
+
+
+def checked_claims(*, used_states: SqlUnitOfWork, provider: OidcProvider, pending: dict[str, dict[str, str]],
+                   callback: dict[str, str], clock: Clock, policy: OidcPolicy,
+                   redirect_uri: str) -> tuple[dict[str, Any], str]:
+    """The claims of the ID token the provider's answer carries, after every check (the state once and for this
+    provider, the code exchanged with the PKCE verifier, the token's signature, issuer, audience, times and nonce),
+    and the page the person was on their way to. Staff and families sign in through this alike."""
     started = take_pending(pending, provider=provider, state=callback.get("state"), now=clock.now(),
                            within=policy.sign_in_within)
     use_state(used_states, started.state, now=clock.now(), within=policy.sign_in_within)
@@ -88,7 +100,7 @@ def _signed_in_user(session: Session, *, used_states: SqlUnitOfWork, provider: O
     claims = validated_id_token(id_token, provider=provider,
                                 keys=oidc_client.signing_keys(metadata, timeout=policy.timeout_seconds),
                                 nonce=started.nonce, now=clock.now(), leeway_seconds=policy.leeway_seconds)
-    return user_for_claims(session, provider=provider, claims=claims), started.next_page
+    return claims, started.next_page
 
 
 def use_state(uow: SqlUnitOfWork, state: str, *, now: datetime, within: timedelta) -> None:
@@ -111,6 +123,8 @@ def user_for_claims(session: Session, *, provider: OidcProvider, claims: dict[st
     """The active user the ID token's claims name, if this provider may sign them in: a user of an organisation on
     its allow-list, never an administrator or auditor unless it says so. Refused alike otherwise (the reason codes
     differ in the log only)."""
+    if provider.for_families:  # a family member is never a staff user (web/views/oidc.py offers staff's only)
+        raise SignInRefused("provider_for_families")
     value = claimed_value(provider, claims)
     if value is None:
         raise SignInRefused("unknown_subject")

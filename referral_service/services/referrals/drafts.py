@@ -44,6 +44,11 @@ from referral_service.security.visibility import parties_of
 from referral_service.services.referrals.actions import draft_of
 from referral_service.services.referrals.duplicates import other_open_referrals
 from referral_service.services.referrals.events import record_event
+from referral_service.services.referrals.guardian_identities import (
+    guardian_number_errors,
+    replace_guardian_identities,
+    without_numbers,
+)
 from referral_service.services.referrals.guards import check_if_match, require_party
 from referral_service.services.referrals.partners import apply_partners_and_needs, check_partners_and_needs
 from referral_service.services.referrals.queries import (
@@ -130,6 +135,7 @@ def _the_child(session: Session, identity: IdentityNumbers, municipalities: Muni
             child, registered = _find_or_register_child(session, identity, clock, data["child"])
     except InvalidData as invalid:
         errors = {**errors, **(invalid.errors or {})}
+    errors.update(guardian_number_errors(identity, (data.get("child") or {}).get("guardians") or []))
     if errors:
         raise InvalidData("The child's details are not valid.", errors=errors)
     return child, registered
@@ -210,7 +216,7 @@ def _describe(child: Child, child_data: dict[str, Any]) -> None:
     child.given_name = child_data["given_name"].strip()
     child.family_name = child_data["family_name"].strip()
     child.home_municipality = child_data["home_municipality"]
-    child.guardians = child_data.get("guardians") or []
+    child.guardians = without_numbers(child_data.get("guardians") or [])
 
 
 def _describe_child_on(referral: Referral, child_data: dict[str, Any]) -> None:
@@ -218,7 +224,7 @@ def _describe_child_on(referral: Referral, child_data: dict[str, Any]) -> None:
     referral.child_given_name = child_data["given_name"].strip()
     referral.child_family_name = child_data["family_name"].strip()
     referral.child_home_municipality = child_data["home_municipality"]
-    referral.child_guardians = child_data.get("guardians") or []
+    referral.child_guardians = without_numbers(child_data.get("guardians") or [])
 
 
 def _share_as(referral: Referral, consent: dict[str, Any]) -> None:
@@ -305,6 +311,8 @@ def create_referral(uow: SqlUnitOfWork, *, clock: Clock, identity: IdentityNumbe
             consent = record_consent(session, referral=referral, actor=actor, consent=data.get("consent") or {},
                                      now=now, first=True)
             contacts = _add_contacts(session, referral=referral, contacts=data.get("municipal_contacts") or [])
+            replace_guardian_identities(session, identity, referral=referral,
+                                        guardians=data["child"].get("guardians") or [])
             # Which kind of number identifies the child (an FH-number is to be replaced by a fødselsnummer later).
             record_event(uow, clock, referral=referral, action=ReferralAction.CREATE, from_status=None, actor=actor,
                          data={"child_id_kind": child.national_id_kind})
@@ -382,6 +390,8 @@ def update_draft(uow: SqlUnitOfWork, *, clock: Clock, identity: IdentityNumbers,
         if "child" in data:
             # Without a number the child stays the same one; only what this referral says changes.
             _describe_child_on(referral, data["child"])
+            replace_guardian_identities(session, identity, referral=referral,
+                                        guardians=data["child"].get("guardians") or [])
         for name in (*DRAFT_FIELDS, "clinic_id"):
             if name in data:
                 setattr(referral, name, data[name])

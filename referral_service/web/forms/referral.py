@@ -62,7 +62,10 @@ LIST_FIELDS = ("reasons", "consent.given_by", "consent.share_with")
 #: Empty rows shown so that people can add one more without JavaScript.
 MIN_GUARDIAN_ROWS = 2
 MIN_CONTACT_ROWS = 2
-GUARDIAN_FIELDS = ("name", "phone", "email")
+GUARDIAN_FIELDS = ("name", "phone", "email", "national_id")
+#: A guardian's identity number on the page (never shown again once saved: services/referrals/guardian_identities).
+GUARDIAN_NUMBER_INVALID = ("Fødselsnummeret til den foresatte er ikke gyldig. Sjekk at du har skrevet alle 11 "
+                           "sifrene riktig, eller la feltet stå tomt.")
 CONTACT_FIELDS = ("role", "name", "organisation_id")
 CHECKED = "ja"
 
@@ -215,8 +218,8 @@ def parse_step(step: int, form: MultiDict, *, identity: IdentityNumbers, creatin
         parsed.data = schema.load(parsed.data, partial=partial)
     except ValidationError as exc:
         for name, messages in _in_norwegian(schema, parsed.data, exc.messages).items():
-            if name != NATIONAL_ID:  # the domain's validator has said it better
-                parsed.errors[_page_row(name, row_numbers)] = messages
+            if name != NATIONAL_ID:  # the domain's validator has said it better (a guardian's number's too)
+                parsed.errors.setdefault(_page_row(name, row_numbers), messages)
     return parsed
 
 
@@ -254,12 +257,26 @@ def _child_data(form: MultiDict, parsed: ParsedStep, *, identity: IdentityNumber
         parsed.errors[NATIONAL_ID] = [NATIONAL_ID_MISSING]
     else:
         parsed.keep_national_id = True
-    rows = _rows(form, "child.guardians", GUARDIAN_FIELDS)
+    rows = _guardian_rows(form, parsed, identity=identity)
     child["guardians"] = [row for _, row in rows]
     data: dict[str, Any] = {"child": child}
     if _text(form, "clinic_id"):
         data["clinic_id"] = _text(form, "clinic_id")
     return data, [number for number, _ in rows]
+
+
+def _guardian_rows(form: MultiDict, parsed: ParsedStep, *,
+                   identity: IdentityNumbers) -> list[tuple[int, dict[str, str | None]]]:
+    """The guardians filled in, each number checked beside its field (the reason only: the page never says more)."""
+    rows = _rows(form, "child.guardians", GUARDIAN_FIELDS)
+    for number_on_page, row in rows:
+        row["national_id"] = "".join((row.get("national_id") or "").split()) or None
+        if row["national_id"]:
+            try:
+                identity.parse(row["national_id"])
+            except InvalidNationalId:
+                parsed.errors[f"child.guardians.{number_on_page}.national_id"] = [GUARDIAN_NUMBER_INVALID]
+    return rows
 
 
 # ---- errors in Norwegian -----------------------------------------------------------------------------
@@ -422,7 +439,7 @@ def values_from_view(view: ReferralView) -> dict[str, Any]:
         "child_welfare.basis": r.child_welfare_basis or "",
     }
     for i, guardian in enumerate(child.guardians or []):
-        for name in GUARDIAN_FIELDS:
+        for name in GUARDIAN_FIELDS:  # the number is never among them: it is not shown again
             values[f"child.guardians.{i}.{name}"] = guardian.get(name) or ""
     for i, contact in enumerate(view.municipal_contacts):
         for name in CONTACT_FIELDS:

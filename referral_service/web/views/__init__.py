@@ -10,6 +10,8 @@ from referral_service.web.views import (  # noqa: F401
     consent,
     dashboard,
     duplicates,
+    family,
+    family_sign_in,
     handovers,
     oidc,
     passwords,

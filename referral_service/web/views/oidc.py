@@ -46,7 +46,8 @@ def _setup() -> OidcSetup:
 
 
 def staff_providers() -> list[OidcProvider]:
-    """The providers staff may log in with, for the login page's buttons (families' providers come later)."""
+    """The providers staff may log in with, for the login page's buttons (families' sign in on /familie/logg-inn:
+    web/views/family_sign_in.py)."""
     return [provider for provider in _setup().providers.values() if provider.allowed_for == "staff"]
 
 

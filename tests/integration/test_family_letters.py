@@ -15,7 +15,7 @@ from referral_service.bootstrap import dependencies
 from referral_service.domain.access_log import AccessLogEntry
 from referral_service.domain.family import FamilyLetter, GuardianIdentity
 from referral_service.domain.referral import Referral, ReferralEvent
-from referral_service.notify.family_words import LETTER_KINDS
+from referral_service.notify.family_words import LETTER_KINDS, WHO_NOW
 from referral_service.security.access_log import DENIED_REFERRAL
 from referral_service.services.family.letter_rendering import render_letter_document, render_letter_pdf
 from referral_service.services.loop.consequences import handle_referral_event
@@ -23,7 +23,7 @@ from referral_service.services.unit_of_work import SqlUnitOfWork
 from referral_service.workflows.family_access import FamilyRole
 from tests.integration.test_loop_edge_cases import only_handover
 from tests.integration.test_web_decisions import WebUser
-from tests.support.family import CSRF_TOKEN, family_client
+from tests.support.family import family_client
 from tests.support.loop import InProcessWorker
 
 WITHHELD = {"given_by": ["guardian", "child"], "share_with": ["bup", "municipality"],
@@ -148,8 +148,9 @@ def test_every_letter_kind_as_pdf_in_bokmal_and_nynorsk_names_who_to_call_and_th
             heading = LETTER_KINDS[language][kind]["heading"].format(sender=letter.facts["sender"])
             assert heading in text, (kind, language, text)
             assert who in text and phone in text and deadline in text, (kind, language, who, phone, deadline, text)
-            # "Who to talk to now" comes before everything else the letter says.
-            assert text.index(who) < text.index(deadline) or kind in ("sent", "received", "accepted", "forwarded")
+            # "Who to talk to now" comes first, then what happens next by when.
+            who_now = text.index(WHO_NOW[language])
+            assert who_now < text.index(who, who_now) < text.index(phone, who_now) < text.index(deadline, who_now)
             assert without_identity_number(text, national_id) and without_identity_number(html, national_id)
             assert "Ola" in text  # the child's first name is enough
 

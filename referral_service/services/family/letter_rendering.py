@@ -94,11 +94,13 @@ def render_letter_body(letter: FamilyLetter, *, role: FamilyRole, hidden: frozen
 
 
 def render_letter_document(letter: FamilyLetter, *, role: FamilyRole, hidden: frozenset[str],
-                           links: dict[str, str] | None = None) -> str:
-    """The letter as a page of its own (the family's, and the PDF's source), its print stylesheet inlined."""
+                           links: dict[str, str] | None = None, stylesheet_url: str | None = None) -> str:
+    """The letter as a page of its own: the family's (its stylesheet linked, as the pages' Content-Security-Policy
+    wants) or the PDF's source (the print stylesheet inlined)."""
     context = letter_context(letter, role=role, hidden=hidden)
+    css = "" if stylesheet_url else STYLESHEET.read_text(encoding="utf-8")
     return render_template("letters/document.html", body=render_letter_body(letter, role=role, hidden=hidden),
-                           css=STYLESHEET.read_text(encoding="utf-8"), links=links or {}, **context)
+                           css=css, stylesheet_url=stylesheet_url, links=links or {}, **context)
 
 
 def render_letter_pdf(letter: FamilyLetter, *, role: FamilyRole, hidden: frozenset[str]) -> bytes:

@@ -73,7 +73,7 @@ def letter_context(letter: FamilyLetter, *, role: FamilyRole, hidden: frozenset[
         "contact": contact,
         "hours_label": label("hours" if you else "hours_guardian"),
         "now": words.stage_now(lang, stage, organisation=organisation),
-        "next": words.stage_next(lang, stage, due=due or None, organisation=organisation),
+        "next": _sentence(words.stage_next(lang, stage, due=due or None, organisation=organisation)),
         "topics": topics,
         "questions": label("questions_you" if you else "questions_guardian"),
     }
@@ -127,6 +127,11 @@ def norwegian_date(value: date | datetime | str | None) -> str:
     if isinstance(value, datetime):
         value = value.astimezone(OSLO).date()
     return f"{value:%d.%m.%Y}"
+
+
+def _sentence(text: str) -> str:
+    """The family page's "… — svar innen 18.12.2026" as a sentence of its own in a letter."""
+    return text[:1].upper() + text[1:]
 
 
 def _letter_date(letter: FamilyLetter) -> date | datetime:

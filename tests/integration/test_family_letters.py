@@ -285,8 +285,10 @@ def test_the_professional_switches_the_letter_to_nynorsk_before_sending(app, wor
     worker.run()
     letter = letter_of(app, referral["id"], "rejected")
     bup = WebUser(app, "bup")
-    bup.get(f"/henvisninger/{referral['id']}")
-    assert "Brev til familien" in bup.page.text() and "venter på å bli sendt" in bup.page.text()
+    for page in (f"/inntak/{referral['id']}", f"/henvisninger/{referral['id']}"):  # BUP finds its draft
+        bup.get(page)
+        assert "Brev til familien" in bup.page.text() and "venter på å bli sendt" in bup.page.text()
+        assert f"/henvisninger/{referral['id']}/brev/{letter.id}" in bup.page.html
     bup.get(f"/henvisninger/{referral['id']}/brev/{letter.id}")
     assert "BUP har sagt nei. Kommunen tar over" in bup.page.text()
     page = bup.submit("/sprak", {"language": "nn"})
@@ -346,3 +348,18 @@ def test_the_family_case_page_partial_lists_the_readers_sent_letters(app, world,
         html = render_template("family/_letters.html", case=case)
     assert f"/familie/brev/{letter.id}" in html and f"/familie/brev/{letter.id}.pdf" in html
     assert "BUP har sagt nei" in html
+
+
+def test_the_coordinator_finds_the_letter_of_taking_over_on_the_task(app, world, worker):
+    referral = world.referral_in("rejected")
+    worker.run()
+    handover = only_handover(app, referral["id"])
+    assert world.post("coordinator_askoy", f"/api/v1/handovers/{handover.id}/acknowledge").status_code == 200
+    letter = letter_of(app, referral["id"], "handover_acknowledged")
+    assert letter.sender_org_id == world.orgs["askoy"].id
+    assert letter.facts["contact"]["person"] == world.users["coordinator_askoy"].name
+    coordinator = WebUser(app, "coordinator_askoy")
+    task = coordinator.get(f"/tilbakehenvisninger/{handover.id}")
+    assert "Kommunen har tatt over" in task.text()
+    preview = coordinator.get(f"/henvisninger/{referral['id']}/brev/{letter.id}")
+    assert "Send brevet til familien" in preview.buttons and "Nå har Askøy kommune ansvaret" in preview.text()

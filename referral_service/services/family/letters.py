@@ -151,7 +151,9 @@ def read_family_letter(uow: SqlUnitOfWork, *, viewer: FamilyViewer, letter_id: s
     with uow:
         letter = uow.session.get(FamilyLetter, letter_id)
         if letter is None or letter.status != "sent":
-            record_attempt(uow.session, actor=family_actor(viewer), action=DENIED_REFERRAL, requested_id=letter_id)
+            # The referral the letter is about, when there is one: the log tells whose letter was asked for.
+            record_attempt(uow.session, actor=family_actor(viewer), action=DENIED_REFERRAL,
+                           requested_id=letter.referral_id if letter is not None else letter_id)
             uow.commit()
             return None
         case = readable_case(uow.session, viewer, letter.referral_id, today=today)

@@ -227,6 +227,8 @@ def test_a_withholding_14_year_olds_guardians_get_a_letter_without_what_the_chil
     bup = WebUser(app, "bup")
     preview = bup.get(f"/henvisninger/{rid}/brev/{letter.id}")
     assert "Til foresatte" in preview.text() and "Til barnet (12–15 år)" in preview.text()
+    assert "går det til foresatte og barnet" in preview.text()
+    assert "Barnet har bedt om at foresatte ikke får informasjon." in preview.text()  # the professional is told
     bup.submit("/send", {})
     assert letter_of(app, rid, "rejected").audiences == ["guardian", "child"]
 

@@ -30,6 +30,7 @@ from referral_service.services.family.letters import (
 from referral_service.web.blueprint import web
 from referral_service.web.family_session import family_login_required, family_viewer
 from referral_service.web.session_auth import login_required, web_actor
+from referral_service.workflows.family_letters import topics_shown
 
 KIND_NAMES = {
     "sent": "Henvisningen er sendt",
@@ -44,6 +45,7 @@ KIND_NAMES = {
 }
 VERSION_NAMES = {"guardian": "Til foresatte", "child": "Til barnet (12–15 år)",
                  "young_person": "Til ungdommen (16 år og eldre)"}
+AUDIENCE_NAMES = {"guardian": "foresatte", "child": "barnet", "young_person": "ungdommen"}
 SENT = "Brevet er sendt til familien."
 ALREADY_SENT = "Brevet er allerede sendt. Det kan ikke endres."
 CHOOSE_LANGUAGE = "Velg bokmål eller nynorsk."
@@ -56,11 +58,12 @@ def _preview(referral_id: str, letter_id: str, *, status: int = 200, error: str 
     except NotFound:
         abort(404)
     versions = [(VERSION_NAMES[v.role.value], v.role.value,
-                 render_letter_body(preview.letter, role=v.role, hidden=v.hidden, heading_level=3))
+                 render_letter_body(preview.letter, role=v.role, hidden=v.hidden, heading_level=3),
+                 bool(topics_shown(preview.letter.kind, frozenset()) & v.hidden))
                 for v in preview.versions]
     return render_template("letters/preview.html", preview=preview, letter=preview.letter, versions=versions,
                            kind_name=KIND_NAMES.get(preview.letter.kind, ""), languages=LANGUAGE_NAMES,
-                           version_names=VERSION_NAMES, error=error), status
+                           audience_names=AUDIENCE_NAMES, error=error), status
 
 
 @web.get("/henvisninger/<referral_id>/brev/<letter_id>")

@@ -229,6 +229,10 @@ def test_a_withholding_14_year_olds_guardians_get_a_letter_without_what_the_chil
     assert "Til foresatte" in preview.text() and "Til barnet (12–15 år)" in preview.text()
     assert "går det til foresatte og barnet" in preview.text()
     assert "Barnet har bedt om at foresatte ikke får informasjon." in preview.text()  # the professional is told
+    printed = bup.client.get(f"/henvisninger/{rid}/brev/{letter.id}/guardian.pdf")  # for a family on paper
+    assert printed.status_code == 200 and printed.mimetype == "application/pdf"
+    assert CHILD_VIEW not in pdf_text(printed.data, tmp_path, "printed")
+    assert bup.client.get(f"/henvisninger/{rid}/brev/{letter.id}/young_person.pdf").status_code == 404
     bup.submit("/send", {})
     assert letter_of(app, rid, "rejected").audiences == ["guardian", "child"]
 
@@ -308,6 +312,7 @@ def test_another_organisation_gets_404_on_a_letters_preview_and_send(app, world,
     for who in ("bup2", "gp", "coordinator_bergen"):  # gp sees the referral but did not write this letter
         user = WebUser(app, who)
         user.get(path, expect=404)
+        assert user.client.get(f"{path}/guardian.pdf").status_code == 404
         token = user.get("/varsler").forms[0]["hidden"]["csrf_token"]
         assert user.client.post(f"{path}/send", data={"csrf_token": token}).status_code == 404, who
         assert user.client.post(f"{path}/sprak", data={"csrf_token": token, "language": "nn"}).status_code == 404

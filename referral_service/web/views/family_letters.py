@@ -30,6 +30,7 @@ from referral_service.services.family.letters import (
 from referral_service.web.blueprint import web
 from referral_service.web.family_session import family_login_required, family_viewer
 from referral_service.web.session_auth import login_required, web_actor
+from referral_service.workflows.family_access import FamilyRole
 from referral_service.workflows.family_letters import topics_shown
 
 KIND_NAMES = {
@@ -100,16 +101,35 @@ def send_family_letter(referral_id: str, letter_id: str):
     return redirect(url_for("web.family_letter_preview", referral_id=referral_id, letter_id=letter_id), code=303)
 
 
+@web.get("/henvisninger/<referral_id>/brev/<letter_id>/<version>.pdf")
+@login_required
+def family_letter_preview_pdf(referral_id: str, letter_id: str, version: str):
+    """One version as the PDF the family gets, to print and post to a family that reads on paper."""
+    try:
+        preview = preview_letter(unit_of_work(), deps().clock, actor=web_actor(), referral_id=referral_id,
+                                 letter_id=letter_id)
+    except NotFound:
+        abort(404)
+    wanted = next((v for v in preview.versions if v.role.value == version), None)
+    if wanted is None:
+        abort(404)
+    return _pdf(preview.letter, role=wanted.role, hidden=wanted.hidden)
+
+
 @web.get("/familie/brev/<letter_id>.pdf")
 @family_login_required
 def family_letter_pdf(letter_id: str):
     read = _family_read(letter_id)
+    return _pdf(read.letter, role=read.case.role, hidden=read.case.hidden)
+
+
+def _pdf(letter: FamilyLetter, *, role: FamilyRole, hidden: frozenset[str]) -> Response:
     try:
-        pdf = render_letter_pdf(read.letter, role=read.case.role, hidden=read.case.hidden)
+        pdf = render_letter_pdf(letter, role=role, hidden=hidden)
     except PdfUnavailable:
         abort(503)
     return Response(pdf, mimetype="application/pdf",
-                    headers={"Content-Disposition": f'inline; filename="brev-{read.letter.kind}.pdf"',
+                    headers={"Content-Disposition": f'inline; filename="brev-{letter.kind}.pdf"',
                              "Cache-Control": "no-store"})
 
 

@@ -70,16 +70,19 @@ def pending_letters(session: Session, *, organisation_id: str, referral_id: str 
     return list(session.exec(query.order_by(col(FamilyLetter.created_at), col(FamilyLetter.id))))
 
 
-def versions_on(session: Session, referral: Referral, *, today: date) -> list[LetterVersion]:
-    """The versions a letter about this referral goes out in today, by the child's age and what it withholds."""
+def versions_on(session: Session, referral: Referral, *, today: date,
+                sent_to: list[str] | None = None) -> list[LetterVersion]:
+    """The versions a letter about this referral goes out in today, by the child's age and what it withholds (or,
+    for a sent letter, the versions it went out in, `sent_to`)."""
     child = session.get(Child, referral.child_id)
     assert child is not None  # a foreign key guarantees it
     age = age_for_rules(child.birth_date, today)
     share = session.get(FamilyShare, child.id)
     consent = current_consent(session, referral.id)
     withheld = bool(consent and consent.withhold_from_guardians)
-    return [LetterVersion(role, hidden_topics(role, age=age, withheld_from_guardians=withheld))
-            for role in letter_audiences(age=age, shared_with_guardians=bool(share and share.shared_with_guardians))]
+    roles = ([FamilyRole(role) for role in sent_to] if sent_to is not None
+             else letter_audiences(age=age, shared_with_guardians=bool(share and share.shared_with_guardians)))
+    return [LetterVersion(role, hidden_topics(role, age=age, withheld_from_guardians=withheld)) for role in roles]
 
 
 def _own_letter(uow: SqlUnitOfWork, *, actor: Actor, referral_id: str, letter_id: str) -> tuple[FamilyLetter,
@@ -97,9 +100,8 @@ def preview_letter(uow: SqlUnitOfWork, clock: Clock, *, actor: Actor, referral_i
     """The letter in every version it goes out in (or went out in), for its sender's people; logged."""
     with uow:
         letter, referral = _own_letter(uow, actor=actor, referral_id=referral_id, letter_id=letter_id)
-        versions = versions_on(uow.session, referral, today=clock.today())
-        if letter.status == "sent":
-            versions = [version for version in versions if version.role.value in letter.audiences] or versions
+        versions = versions_on(uow.session, referral, today=clock.today(),
+                               sent_to=list(letter.audiences) if letter.status == "sent" else None)
         uow.access_log.record(actor=actor, action="read_family_letter", referrals=[referral])
         preview = LetterPreview(letter=letter, referral=referral, versions=versions)
         uow.commit()

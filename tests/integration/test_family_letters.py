@@ -18,6 +18,7 @@ from referral_service.domain.referral import Referral, ReferralEvent
 from referral_service.notify.family_words import LETTER_KINDS, WHO_NOW
 from referral_service.security.access_log import DENIED_REFERRAL
 from referral_service.services.family.letter_rendering import render_letter_document, render_letter_pdf
+from referral_service.services.family.letters import pending_letters
 from referral_service.services.loop.consequences import handle_referral_event
 from referral_service.services.unit_of_work import SqlUnitOfWork
 from referral_service.workflows.family_access import FamilyRole
@@ -180,6 +181,10 @@ def test_drafts_are_made_by_the_worker_once_however_often_it_runs(app, world, wo
                                   event=submit)
             uow.commit()
     assert len(letters(app, referral["id"])) == 2
+    with app.extensions["referral_db"].session() as session:  # each sender's own list of what waits to be sent
+        assert [d.kind for d in pending_letters(session, organisation_id=world.orgs["bup"].id,
+                                                referral_id=referral["id"])] == ["received"]
+        assert [d.kind for d in pending_letters(session, organisation_id=world.orgs["gp"].id)] == ["sent"]
     assert "national_id" not in str(drafts[0].facts) and national_id_of(world, referral["id"]) not in str(
         [d.facts for d in drafts])
 
@@ -372,3 +377,6 @@ def test_the_coordinator_finds_the_letter_of_taking_over_on_the_task(app, world,
     assert "Kommunen har tatt over" in task.text()
     preview = coordinator.get(f"/henvisninger/{referral['id']}/brev/{letter.id}")
     assert "Send brevet til familien" in preview.buttons and "Nå har Askøy kommune ansvaret" in preview.text()
+    assert f"/tilbakehenvisninger/{handover.id}" in preview.html
+    coordinator.submit("/send", {})
+    assert letter_of(app, referral["id"], "handover_acknowledged").status == "sent"

@@ -102,7 +102,8 @@ def stage_next(language: str, stage: Stage, *, due: str | None, organisation: st
 # The letters to the child and guardians (services/family/letter_rendering.py, templates/letters/). Each kind has a
 # heading and a first sentence, to the guardians ("dere", about the child by name) and to the child or young person
 # ("du"). {child} is the child's first name, {clinic} the BUP clinic, {new_clinic} the clinic it went on to,
-# {sender} the organisation that writes.
+# {sender} the organisation that writes, {owner} who holds the case now (the home municipality, or without consent to
+# share with it, the referring service).
 LETTER_KINDS: dict[str, dict[str, dict[str, str]]] = {
     "nb": {
         "sent": {"heading": "Henvisningen er sendt til BUP",
@@ -114,11 +115,11 @@ LETTER_KINDS: dict[str, dict[str, dict[str, str]]] = {
         "accepted": {"heading": "BUP skal gi hjelp",
                      "guardian": "{clinic} har sagt ja. {child} har rett til hjelp fra BUP.",
                      "you": "{clinic} har sagt ja. Du har rett til hjelp fra BUP."},
-        "rejected": {"heading": "BUP har sagt nei. Kommunen tar over",
+        "rejected": {"heading": "BUP har sagt nei. {owner} tar over",
                      "guardian": "{clinic} har sagt nei til henvisningen om {child}. Det betyr ikke at {child} "
-                                 "står uten hjelp. Kommunen skal følge opp.",
+                                 "står uten hjelp. {owner} skal følge opp.",
                      "you": "{clinic} har sagt nei til henvisningen om deg. Det betyr ikke at du står uten hjelp. "
-                            "Kommunen skal følge deg opp."},
+                            "{owner} skal følge deg opp."},
         "municipal_level": {"heading": "Hjelpen skal gis i kommunen",
                             "guardian": "{clinic} har snakket med dere. BUP mener at {child} får best hjelp i "
                                         "kommunen.",
@@ -134,8 +135,8 @@ LETTER_KINDS: dict[str, dict[str, dict[str, str]]] = {
                                   "guardian": "{sender} har avtalt når vi tar kontakt med dere om {child}.",
                                   "you": "{sender} har avtalt når vi tar kontakt med deg."},
         "discharged": {"heading": "Behandlingen i BUP er ferdig",
-                       "guardian": "{child} er ferdig hos {clinic}. Kommunen skal følge opp videre.",
-                       "you": "Du er ferdig hos {clinic}. Kommunen skal følge deg opp videre."},
+                       "guardian": "{child} er ferdig hos {clinic}. {owner} skal følge opp videre.",
+                       "you": "Du er ferdig hos {clinic}. {owner} skal følge deg opp videre."},
     },
     "nn": {
         "sent": {"heading": "Tilvisinga er send til BUP",
@@ -147,11 +148,11 @@ LETTER_KINDS: dict[str, dict[str, dict[str, str]]] = {
         "accepted": {"heading": "BUP skal gi hjelp",
                      "guardian": "{clinic} har sagt ja. {child} har rett til hjelp frå BUP.",
                      "you": "{clinic} har sagt ja. Du har rett til hjelp frå BUP."},
-        "rejected": {"heading": "BUP har sagt nei. Kommunen tek over",
+        "rejected": {"heading": "BUP har sagt nei. {owner} tek over",
                      "guardian": "{clinic} har sagt nei til tilvisinga om {child}. Det tyder ikkje at {child} "
-                                 "står utan hjelp. Kommunen skal følgje opp.",
+                                 "står utan hjelp. {owner} skal følgje opp.",
                      "you": "{clinic} har sagt nei til tilvisinga om deg. Det tyder ikkje at du står utan hjelp. "
-                            "Kommunen skal følgje deg opp."},
+                            "{owner} skal følgje deg opp."},
         "municipal_level": {"heading": "Hjelpa skal bli gitt i kommunen",
                             "guardian": "{clinic} har snakka med dykk. BUP meiner at {child} får best hjelp i "
                                         "kommunen.",
@@ -167,8 +168,8 @@ LETTER_KINDS: dict[str, dict[str, dict[str, str]]] = {
                                   "guardian": "{sender} har avtalt når vi tek kontakt med dykk om {child}.",
                                   "you": "{sender} har avtalt når vi tek kontakt med deg."},
         "discharged": {"heading": "Behandlinga i BUP er ferdig",
-                       "guardian": "{child} er ferdig hos {clinic}. Kommunen skal følgje opp vidare.",
-                       "you": "Du er ferdig hos {clinic}. Kommunen skal følgje deg opp vidare."},
+                       "guardian": "{child} er ferdig hos {clinic}. {owner} skal følgje opp vidare.",
+                       "you": "Du er ferdig hos {clinic}. {owner} skal følgje deg opp vidare."},
     },
 }
 

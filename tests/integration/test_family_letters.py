@@ -17,7 +17,11 @@ from referral_service.domain.family import FamilyLetter, GuardianIdentity
 from referral_service.domain.referral import Referral, ReferralEvent
 from referral_service.notify.family_words import LETTER_KINDS, WHO_NOW
 from referral_service.security.access_log import DENIED_REFERRAL
-from referral_service.services.family.letter_rendering import render_letter_document, render_letter_pdf
+from referral_service.services.family.letter_rendering import (
+    letter_names,
+    render_letter_document,
+    render_letter_pdf,
+)
 from referral_service.services.family.letters import pending_letters
 from referral_service.services.loop.consequences import handle_referral_event
 from referral_service.services.unit_of_work import SqlUnitOfWork
@@ -146,7 +150,7 @@ def test_every_letter_kind_as_pdf_in_bokmal_and_nynorsk_names_who_to_call_and_th
         for language in ("nb", "nn"):
             html, pdf = rendered(app, letter, language=language)
             text = pdf_text(pdf, tmp_path, f"{kind}-{language}")
-            heading = LETTER_KINDS[language][kind]["heading"].format(sender=letter.facts["sender"])
+            heading = LETTER_KINDS[language][kind]["heading"].format(**letter_names(letter.facts))
             assert heading in text, (kind, language, text)
             assert who in text and phone in text and deadline in text, (kind, language, who, phone, deadline, text)
             # "Who to talk to now" comes first, then what happens next by when.
@@ -301,9 +305,9 @@ def test_the_professional_switches_the_letter_to_nynorsk_before_sending(app, wor
         assert "Brev til familien" in bup.page.text() and "venter på å bli sendt" in bup.page.text()
         assert f"/henvisninger/{referral['id']}/brev/{letter.id}" in bup.page.html
     bup.get(f"/henvisninger/{referral['id']}/brev/{letter.id}")
-    assert "BUP har sagt nei. Kommunen tar over" in bup.page.text()
+    assert "BUP har sagt nei. Askøy kommune tar over" in bup.page.text()
     page = bup.submit("/sprak", {"language": "nn"})
-    assert "BUP har sagt nei. Kommunen tek over" in page.text()
+    assert "BUP har sagt nei. Askøy kommune tek over" in page.text()
     assert letter_of(app, referral["id"], "rejected").language == "nn"
     refused = bup.submit("/sprak", {"language": "sv"}, expect=422)
     assert "Velg bokmål eller nynorsk." in refused.text()
@@ -380,3 +384,16 @@ def test_the_coordinator_finds_the_letter_of_taking_over_on_the_task(app, world,
     assert f"/tilbakehenvisninger/{handover.id}" in preview.html
     coordinator.submit("/send", {})
     assert letter_of(app, referral["id"], "handover_acknowledged").status == "sent"
+
+
+def test_without_consent_to_share_with_the_municipality_the_letter_names_the_referring_service(app, world, worker,
+                                                                                            tmp_path):
+    referral = world.create_referral("gp", consent={"given_by": ["guardian"], "share_with": ["bup"]})
+    world.act("gp", referral["id"], "submit")
+    world.act("bup", referral["id"], "reject", REJECT)
+    worker.run()
+    letter = letter_of(app, referral["id"], "rejected")
+    gp = world.orgs["gp"]
+    text = pdf_text(rendered(app, letter, language="nb")[1], tmp_path, "no-consent")
+    assert f"BUP har sagt nei. {gp.name} tar over" in text and gp.phone in text
+    assert "Kommunen skal" not in text

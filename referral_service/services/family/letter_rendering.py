@@ -33,10 +33,9 @@ def letter_context(letter: FamilyLetter, *, role: FamilyRole, hidden: frozenset[
     """What the letter template shows, worked out from the letter's facts in its language for this reader."""
     lang, facts = letter.language if letter.language in words.LANGUAGES else "nb", dict(letter.facts or {})
     child, you = facts.get("child_name") or "", role is not FamilyRole.GUARDIAN
-    names = {"child": child, "clinic": facts.get("clinic") or "BUP", "new_clinic": facts.get("new_clinic") or "",
-             "sender": facts.get("sender") or ""}
-    kind_words = words.letter_words(lang, letter.kind)
     contact = facts.get("contact") or None
+    names = letter_names(facts)
+    kind_words = words.letter_words(lang, letter.kind)
     stage = Stage(facts.get("stage", Stage.BUP_ASSESSES))
     organisation = (contact or {}).get("organisation") or ""
     due = norwegian_date(facts.get("due"))
@@ -79,10 +78,18 @@ def letter_context(letter: FamilyLetter, *, role: FamilyRole, hidden: frozenset[
     }
 
 
+def letter_names(facts: dict[str, Any]) -> dict[str, str]:
+    """The names a letter's sentences speak of (notify/family_words.LETTER_KINDS)."""
+    contact = facts.get("contact") or {}
+    return {"child": facts.get("child_name") or "", "clinic": facts.get("clinic") or "BUP",
+            "new_clinic": facts.get("new_clinic") or "", "sender": facts.get("sender") or "",
+            "owner": contact.get("organisation") or "Kommunen"}
+
+
 def letter_heading(letter: FamilyLetter) -> str:
     """The letter's heading in its language (for lists of letters)."""
-    lang, facts = letter.language if letter.language in words.LANGUAGES else "nb", dict(letter.facts or {})
-    return words.letter_words(lang, letter.kind)["heading"].format(sender=facts.get("sender") or "")
+    lang = letter.language if letter.language in words.LANGUAGES else "nb"
+    return words.letter_words(lang, letter.kind)["heading"].format(**letter_names(dict(letter.facts or {})))
 
 
 def render_letter_body(letter: FamilyLetter, *, role: FamilyRole, hidden: frozenset[str],

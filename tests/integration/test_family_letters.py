@@ -111,7 +111,7 @@ def every_kind(app, world, worker) -> dict[str, tuple[str, str, str, str]]:
     worker.run()
     handover = only_handover(app, treated["id"])
     world.post("coordinator_askoy", f"/api/v1/handovers/{handover.id}/acknowledge")
-    contact_on = today(app) + timedelta(days=6)
+    contact_on = today(app) + timedelta(days=7)
     world.post("coordinator_askoy", f"/api/v1/handovers/{handover.id}/plan",
                json={"first_contact_on": contact_on.isoformat(), "plan": "Samtale med familien."})
     discharged_handover = only_handover(app, treated["id"])

@@ -21,7 +21,7 @@ from referral_service.workflows.responsible_now import Stage
 
 STYLESHEET = Path(__file__).resolve().parents[2] / "static" / "letter.css"
 #: The order of what each letter tells after who and what next.
-TOPIC_ORDER = ("explanation", "advice", "summary", "reasons", "child_view")
+TOPIC_ORDER = ("explanation", "summary", "advice", "reasons", "child_view")
 
 
 class PdfUnavailable(RuntimeError):

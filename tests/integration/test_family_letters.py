@@ -6,6 +6,7 @@ names who to talk to now (name and phone) and the deadline, and never the identi
 from __future__ import annotations
 
 import subprocess
+import sys
 from datetime import date, timedelta
 
 import pytest
@@ -18,6 +19,7 @@ from referral_service.domain.referral import Referral, ReferralEvent
 from referral_service.notify.family_words import LETTER_KINDS, WHO_NOW
 from referral_service.security.access_log import DENIED_REFERRAL
 from referral_service.services.family.letter_rendering import (
+    PdfUnavailable,
     letter_names,
     render_letter_document,
     render_letter_pdf,
@@ -397,3 +399,17 @@ def test_without_consent_to_share_with_the_municipality_the_letter_names_the_ref
     text = pdf_text(rendered(app, letter, language="nb")[1], tmp_path, "no-consent")
     assert f"BUP har sagt nei. {gp.name} tar over" in text and gp.phone in text
     assert "Kommunen skal" not in text
+
+
+def test_without_weasyprint_the_pdf_is_refused_with_a_norwegian_message_and_the_html_still_reads(app, world, worker,
+                                                                                              monkeypatch):
+    referral = world.referral_in("rejected")
+    worker.run()
+    letter = letter_of(app, referral["id"], "rejected")
+    monkeypatch.setitem(sys.modules, "weasyprint", None)  # as on a server without pango: the import fails
+    with app.test_request_context(), pytest.raises(PdfUnavailable, match="WeasyPrint"):
+        render_letter_pdf(letter, role=FamilyRole.GUARDIAN, hidden=frozenset())
+    bup = WebUser(app, "bup")
+    refused = bup.client.get(f"/henvisninger/{referral['id']}/brev/{letter.id}/guardian.pdf")
+    assert refused.status_code == 503 and "kan ikke lastes ned som PDF" in refused.get_data(as_text=True)
+    bup.get(f"/henvisninger/{referral['id']}/brev/{letter.id}")

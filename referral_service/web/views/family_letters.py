@@ -50,6 +50,7 @@ AUDIENCE_NAMES = {"guardian": "foresatte", "child": "barnet", "young_person": "u
 SENT = "Brevet er sendt til familien."
 ALREADY_SENT = "Brevet er allerede sendt. Det kan ikke endres."
 CHOOSE_LANGUAGE = "Velg bokmål eller nynorsk."
+NO_PDF = "Brevet kan ikke lastes ned som PDF akkurat nå. Du kan lese det på nettsiden i stedet."
 
 
 def _preview(referral_id: str, letter_id: str, *, status: int = 200, error: str = ""):
@@ -127,7 +128,8 @@ def _pdf(letter: FamilyLetter, *, role: FamilyRole, hidden: frozenset[str]) -> R
     try:
         pdf = render_letter_pdf(letter, role=role, hidden=hidden)
     except PdfUnavailable:
-        abort(503)
+        body = render_template("error.html", title="PDF-en kan ikke lages nå", message=NO_PDF)
+        return Response(body, status=503, mimetype="text/html")
     return Response(pdf, mimetype="application/pdf",
                     headers={"Content-Disposition": f'inline; filename="brev-{letter.kind}.pdf"',
                              "Cache-Control": "no-store"})

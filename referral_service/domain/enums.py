@@ -104,6 +104,8 @@ class ReferralAction(StrEnum):
     NAME_CHILD_WELFARE_PARTNER = "name-child-welfare-partner"
     #: The family has moved: the child's home municipality changes, and an open handover is transferred with it.
     MOVE = "move"
+    #: The professional sent a letter to the child and guardians (services/family/letters.py).
+    SEND_FAMILY_LETTER = "send-family-letter"
 
 
 class Urgency(StrEnum):

@@ -93,6 +93,7 @@ EVENT_ACTION = {
     "receive-dps-transfer": "Mottatt fra BUP ved overgang til voksenpsykiatrien",
     "name-child-welfare-partner": "Barnevernstjenesten ble ført opp som samarbeidspart",
     "move": "Familien flyttet til en annen kommune",
+    "send-family-letter": "Brev til familien sendt",
 }
 
 HANDOVER_ACTION = {

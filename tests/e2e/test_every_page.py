@@ -11,8 +11,10 @@ from datetime import timedelta
 
 import pytest
 from playwright.sync_api import Page
+from sqlmodel import select
 
 from referral_service.bootstrap import dependencies
+from referral_service.domain.family import FamilyLetter
 from tests.e2e.helpers import PASSWORD, axe_violations, describe_violations, log_in, screenshot
 from tests.support.loop import InProcessWorker
 from tests.support.world import USERS, World, build_world
@@ -39,14 +41,16 @@ PAGES: dict[str, list[str | tuple[str, int]]] = {
            "/henvisninger/{draft}", "/henvisninger/{submitted}", "/henvisninger/{information_requested}",
            "/henvisninger/{accepted}", "/henvisninger/{rejected}", "/henvisninger/{discharged}",
            "/henvisninger/{withdrawn}", "/tilbakehenvisninger/{handover}", "/henvisninger/{submitted}/samtykke",
-           "/henvisninger/{accepted}/samtykke", "/passord", ("/admin/brukere/{person}/nytt-passord", 403)],
+           "/henvisninger/{accepted}/samtykke", "/passord", ("/admin/brukere/{person}/nytt-passord", 403),
+           ("/henvisninger/{rejected}/brev/{letter}", 404)],
     "nurse_bergen": REFERRER_PAGES,
     "ppt": REFERRER_PAGES,
     "bup2": ["/inntak", "/inntak?visning=avgjort", "/inntak?haster=ja&naer_fristen=ja&svar_mottatt=ja",
              ("/henvisninger/{submitted}/samtykke", 404), "/inntak/{submitted}", "/inntak/{information_requested}",
              "/inntak/{accepted}",
              "/inntak/{in_treatment}", "/inntak/{discharged}", "/tilbakehenvisninger/{handover}", "/varsler",
-             "/oversikt", ("/henvisninger", 403), ("/henvisninger/ny", 403), ("/tilbakehenvisninger", 403)],
+             "/oversikt", ("/henvisninger", 403), ("/henvisninger/ny", 403), ("/tilbakehenvisninger", 403),
+             "/henvisninger/{rejected}/brev/{letter}"],
     "coordinator_askoy": MUNICIPAL_PAGES,
     "lead_askoy": MUNICIPAL_PAGES,
     "lead_gp": ["/tilbakehenvisninger", "/varsler", ("/oversikt", 403), ("/inntak", 403), ("/henvisninger", 403)],
@@ -103,8 +107,11 @@ def records(e2e_app, demo_data) -> dict[str, str]:
     handover = world.get("gp", f"/api/v1/referrals/{ids['rejected']}").json["handover_id"]
     assert handover, "the rejection left no handover"
     # "person": a user whose password an administrator may reset (the page only asks to confirm before the POST).
+    with e2e_app.extensions["referral_db"].session() as session:  # BUP's letter to the family about its rejection
+        letter = session.exec(select(FamilyLetter.id).where(FamilyLetter.referral_id == ids["rejected"],
+                                                            FamilyLetter.kind == "rejected")).one()
     return {**ids, "handover": handover, "gp_user": world.users["gp"].id, "gp_org": world.orgs["gp"].id,
-            "person": world.users["ppt"].id}
+            "person": world.users["ppt"].id, "letter": letter}
 
 
 def _problems_on(page: Page, base_url: str, path: str, status: int, name: str) -> list[str]:

@@ -11,6 +11,7 @@ from referral_service.domain.referral import Referral
 from referral_service.errors import Forbidden, InvalidData, PreconditionFailed
 from referral_service.security.actor import Actor
 from referral_service.security.handover_visibility import may_work_on
+from referral_service.services.family.letter_drafts import draft_letter_for_handover_step
 from referral_service.services.handovers.check_ins import schedule_check_in
 from referral_service.services.handovers.task_list import handovers_page, referrals_of
 from referral_service.services.pagination import Page, PageRequest
@@ -107,6 +108,8 @@ def act_on_handover(uow: UnitOfWork, clock: Clock, *, actor: Actor, handover_id:
         step = HandoverEvent(handover_id=handover.id, action=action, from_status=from_status, to_status=to_status,
                              actor_id=actor.user_id, at=clock.now(), data=event_data)
         uow.handovers.add_event(step)
+        if isinstance(uow, SqlUnitOfWork):  # the family's letter for taking over or planning (none for the rest)
+            draft_letter_for_handover_step(uow.session, clock, handover=handover, referral=referral, step=step)
         if action is HandoverAction.CLOSE and schedules_check_in(handover.outcome_code):
             schedule_check_in(uow, clock, policy=deadlines.check_ins, handover=handover, referral=referral,
                               actor=actor, closed_at=step.at)

@@ -20,6 +20,7 @@ from referral_service.services.alerts.recipients import (
     users_with_role,
 )
 from referral_service.services.cases.repeats import rejections_in_window
+from referral_service.services.family.letter_drafts import draft_letters_for_referral_event
 from referral_service.services.handovers.creation import ensure_handover
 from referral_service.services.unit_of_work import SqlUnitOfWork
 from referral_service.workflows import escalation
@@ -117,6 +118,9 @@ def handle_referral_event(uow: SqlUnitOfWork, *, clock: Clock, deadlines: Deadli
             _repeat_rejection(uow, clock, deadlines, event=event, handover=handover)
         if event.action == ReferralAction.DISCHARGE and event.data.get("epikrise_sent") is False:
             _epikrise_missing(uow, clock, event=event)
+    # The family's letter names whoever holds the case now, so it is drafted once the handover exists.
+    draft_letters_for_referral_event(uow.session, clock, event=event)
+    if event.handover_trigger is not None:
         return
     session = uow.session
     recipients = NOTICES.get(event.action)

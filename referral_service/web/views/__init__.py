@@ -11,6 +11,7 @@ from referral_service.web.views import (  # noqa: F401
     dashboard,
     duplicates,
     family,
+    family_letters,
     family_sign_in,
     handovers,
     oidc,

@@ -1,0 +1,102 @@
+"""Which moment makes which letter to the family, who sends it, and what each letter may tell.
+
+A pure rule: the worker (services/loop/consequences.py) and the handover steps (services/handovers/tasks.py) ask it
+which drafts an event makes; the letter service (services/family/letters.py) makes each draft once by its trigger key.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+from referral_service.domain.enums import ReferralAction
+from referral_service.workflows.family_access import FamilyRole
+from referral_service.workflows.handover_lifecycle import HandoverAction
+
+
+class LetterKind(StrEnum):
+    #: The referrer has sent the referral to BUP (names the clinic).
+    SENT = "sent"
+    #: BUP has received it and must answer by the legal assessment deadline.
+    RECEIVED = "received"
+    ACCEPTED = "accepted"
+    REJECTED = "rejected"
+    MUNICIPAL_LEVEL = "municipal_level"
+    FORWARDED = "forwarded"
+    #: The municipality (or whoever owns the follow-up) has taken over: the coordinator's name, phone and hours.
+    HANDOVER_ACKNOWLEDGED = "handover_acknowledged"
+    FIRST_CONTACT_PLANNED = "first_contact_planned"
+    DISCHARGED = "discharged"
+
+
+class Sender(StrEnum):
+    """Whose step made the letter: its people see it before it goes, and send it."""
+
+    REFERRER = "referrer"
+    CLINIC = "clinic"
+    #: The handover task's owner (the home municipality with consent, else the referring organisation).
+    OWNER = "owner"
+
+
+@dataclass(frozen=True)
+class LetterToDraft:
+    kind: LetterKind
+    sender: Sender
+    #: Stable whatever the number of runs: the same event never makes a second draft.
+    trigger_key: str
+
+
+REFERRAL_EVENT_LETTERS: dict[str, tuple[tuple[LetterKind, Sender], ...]] = {
+    ReferralAction.SUBMIT: ((LetterKind.SENT, Sender.REFERRER), (LetterKind.RECEIVED, Sender.CLINIC)),
+    # The first event of the referral at the new clinic: that clinic has received it, with its own deadline.
+    ReferralAction.RECEIVE_FORWARDED: ((LetterKind.RECEIVED, Sender.CLINIC),),
+    ReferralAction.ACCEPT: ((LetterKind.ACCEPTED, Sender.CLINIC),),
+    ReferralAction.REJECT: ((LetterKind.REJECTED, Sender.CLINIC),),
+    ReferralAction.MUNICIPAL_OUTCOME: ((LetterKind.MUNICIPAL_LEVEL, Sender.CLINIC),),
+    ReferralAction.FORWARD: ((LetterKind.FORWARDED, Sender.CLINIC),),
+    ReferralAction.DISCHARGE: ((LetterKind.DISCHARGED, Sender.CLINIC),),
+}
+
+HANDOVER_STEP_LETTERS: dict[str, LetterKind] = {
+    HandoverAction.ACKNOWLEDGE: LetterKind.HANDOVER_ACKNOWLEDGED,
+    HandoverAction.PLAN: LetterKind.FIRST_CONTACT_PLANNED,
+}
+
+#: What each kind tells beyond who is responsible and what happens next. The topics are those of
+#: workflows/family_access.WITHHELD_TOPICS, so a withholding child's guardians get the letter without them.
+LETTER_TOPICS: dict[LetterKind, frozenset[str]] = {
+    LetterKind.SENT: frozenset({"reasons", "child_view"}),
+    LetterKind.RECEIVED: frozenset(),
+    LetterKind.ACCEPTED: frozenset(),
+    LetterKind.REJECTED: frozenset({"reasons", "child_view", "explanation", "advice"}),
+    LetterKind.MUNICIPAL_LEVEL: frozenset({"explanation", "advice"}),
+    LetterKind.FORWARDED: frozenset(),
+    LetterKind.HANDOVER_ACKNOWLEDGED: frozenset({"advice"}),
+    LetterKind.FIRST_CONTACT_PLANNED: frozenset(),
+    LetterKind.DISCHARGED: frozenset({"summary", "advice"}),
+}
+
+#: The versions of a letter, in the order the professional sees them.
+VERSION_ORDER = (FamilyRole.GUARDIAN, FamilyRole.CHILD, FamilyRole.YOUNG_PERSON)
+
+
+def letters_for_referral_event(*, action: str, event_id: str) -> list[LetterToDraft]:
+    """The drafts a referral event makes (none for most events)."""
+    return [LetterToDraft(kind, sender, f"referral-event:{event_id}:{kind}")
+            for kind, sender in REFERRAL_EVENT_LETTERS.get(action, ())]
+
+
+def letter_for_handover_step(*, action: str, event_id: str) -> LetterToDraft | None:
+    """The draft a step of the handover task makes, sent by the task's owner (or None)."""
+    kind = HANDOVER_STEP_LETTERS.get(action)
+    return LetterToDraft(kind, Sender.OWNER, f"handover-event:{event_id}:{kind}") if kind else None
+
+
+def topics_shown(kind: str, hidden: frozenset[str]) -> frozenset[str]:
+    """What this version of the letter tells: the kind's topics less what the reader must not see."""
+    return LETTER_TOPICS[LetterKind(kind)] - hidden
+
+
+def version_for(reader: FamilyRole, audiences: list[str]) -> FamilyRole | None:
+    """The version a family member reads of a sent letter, or None when it was not addressed to them."""
+    return reader if reader.value in audiences else None

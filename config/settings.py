@@ -130,6 +130,9 @@ class BaseConfig:
     # DATA_DIR/audit-checkpoints; may be a write-once mount). How long its rows are kept: RETENTION_ACCESS_LOG_YEARS.
     AUDIT_KEY = ""
     AUDIT_CHECKPOINT_DIR = ""
+    # Issue 14, "Vi har ikke hørt noe" (the family asks the owner of the child's case to get in touch): unanswered
+    # this many working days after the family pressed it, the owner's lead is alerted (once).
+    FAMILY_NUDGE_ANSWER_WORKING_DAYS = 2
     #: The service's clock: None is real time. Tests pass a settable clock here; never read from the environment.
     CLOCK: Callable[[], datetime] | None = None
 

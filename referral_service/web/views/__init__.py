@@ -10,6 +10,7 @@ from referral_service.web.views import (  # noqa: F401
     consent,
     dashboard,
     duplicates,
+    family_nudges,
     handovers,
     oidc,
     passwords,

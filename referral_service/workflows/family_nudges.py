@@ -27,11 +27,13 @@ NUDGE_UNANSWERED = "family_nudge_unanswered"
 
 
 def acting_role(kind: str) -> Role:
-    return ACTING_ROLE.get(OrganisationKind(kind), Role.REFERRER) if kind in OrganisationKind else Role.REFERRER
+    """Who acts for an owner of this kind (any kind not listed refers children: its referrers)."""
+    return next((role for known, role in ACTING_ROLE.items() if known.value == kind), Role.REFERRER)
 
 
 def lead_role(kind: str) -> Role:
-    return LEAD_ROLE.get(OrganisationKind(kind), Role.REFERRER_LEAD) if kind in OrganisationKind else Role.REFERRER_LEAD
+    """The top of the ladder for an owner of this kind (a referring service's lead when not listed)."""
+    return next((role for known, role in LEAD_ROLE.items() if known.value == kind), Role.REFERRER_LEAD)
 
 
 def answer_due(*, raised_on: date, answer_working_days: int, calendar: WorkingDayCalendar) -> date:

@@ -11,11 +11,13 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from click.testing import CliRunner, Result
+from flask import render_template
 from sqlalchemy import text
 
 from referral_service.bootstrap import dependencies
 from referral_service.cli import main
 from referral_service.domain.family import GuardianIdentity
+from referral_service.services.family.access import FamilyViewer, readable_case
 from tests.integration.test_web_decisions import WebUser
 from tests.support.family import CSRF_TOKEN, family_client
 from tests.support.loop import InProcessWorker
@@ -155,3 +157,39 @@ def test_someone_who_may_not_read_the_case_gets_404_and_the_attempt_is_logged(ap
         denied = session.execute(text("SELECT organisation_id, requested_id FROM access_log "
                                       "WHERE action = 'denied:referral'")).all()
     assert [tuple(row) for row in denied] == [("family", case["id"])]
+
+
+def family_partial(app, national_id: str, referral_id: str) -> str:
+    """The button's part of the family's case page (the page itself includes it with `case`)."""
+    vault = dependencies(app).identity.vault
+    viewer = FamilyViewer(person_id="lest-i-test", national_id_indexes=vault.blind_indexes(national_id))
+    with app.test_request_context("/"), app.extensions["referral_db"].session() as session:
+        case = readable_case(session, viewer, referral_id, today=dependencies(app).clock.today())
+        assert case is not None
+        return " ".join(render_template("family/_nudge.html", case=case).split())
+
+
+def test_the_family_is_told_who_hears_it_and_that_it_was_said(app, world, clock):
+    case = held_by_the_coordinator(app, world, clock)
+    coordinator = world.users["coordinator_askoy"].name
+    before = family_partial(app, case["guardian"], case["id"])
+    assert (f"Vi sier fra til {coordinator} nå. Hvis ingen tar kontakt innen 2 virkedager, sier vi fra til lederen."
+            in before)
+    assert "Vi har ikke hørt noe</button>" in before
+
+    press(app, case["guardian"], case["id"])
+    after = family_partial(app, case["guardian"], case["id"])
+    assert f"Vi har sagt fra til {coordinator} 16.11.2026" in after and "<button" not in after
+
+
+def test_the_owner_answers_from_the_alert(app, world, clock, sweep):
+    case = held_by_the_coordinator(app, world, clock)
+    press(app, case["guardian"], case["id"])
+    coordinator = WebUser(app, "coordinator_askoy")
+    inbox = coordinator.get("/varsler")
+    assert "Familien har ikke hørt noe" in inbox.text()
+    after = coordinator.submit(f"/henvisninger/{case['id']}/familien-kontaktet", {})
+    assert "Registrert: dere har tatt kontakt med familien." in after.text()
+    assert "Vi har tatt kontakt med familien" not in after.text()  # the alert is done, its button gone
+    sweep("2026-11-20T09:00:00+01:00")
+    assert alerts(world, "lead_askoy", UNANSWERED) == []

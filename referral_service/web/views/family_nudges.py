@@ -82,6 +82,8 @@ def answer_family_nudge(referral_id: str):
         abort(403)
     if answered:
         flash("Registrert: dere har tatt kontakt med familien.", "ok")
+    if request.form.get("fra") == "varsler":
+        return redirect(url_for("web.alerts"), code=303)
     handover_id = request.form.get("tilbakehenvisning", "")
     if handover_id:
         return redirect(url_for("web.handover_detail", handover_id=handover_id), code=303)

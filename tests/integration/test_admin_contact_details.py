@@ -139,3 +139,19 @@ def test_the_command_line_adds_users_and_organisations_with_phone_and_hours(app,
     assert refused.exit_code != 0 and "phone" in refused.output
     listed = world.get("admin", "/api/v1/organisations?per_page=200").json["items"]
     assert any(o["phone"] == "56 00 11 22" and o["contact_hours"] == "hverdager" for o in listed)
+
+
+def test_a_user_sets_their_own_phone_and_hours_on_the_password_page(app, world):
+    user = new_user(world)
+    me = WebUser.__new__(WebUser)
+    me.client, me.page = app.test_client(), None
+    login = me.get("/logg-inn")
+    me.client.post("/logg-inn", data={"email": user["email"], "password": PASSWORD,
+                                     "csrf_token": login.hidden("csrf_token")})
+    me.get("/passord")
+    page = me.submit("/min-kontaktinfo", {"phone": "90 90 90 90", "reachable_hours": "fredager 10–12"})
+    assert "Telefon og tid for familier er lagret." in page.text()
+    assert me.get("/passord").field("Telefon")["value"] == "90 90 90 90"
+    refused = me.submit("/min-kontaktinfo", {"phone": "ni null", "reachable_hours": ""}, expect=422)
+    assert "Telefonnummeret kan bare ha sifre, mellomrom og +, og høyst 30 tegn." in refused.text()
+    assert me.get("/passord").field("Telefon")["value"] == "90 90 90 90"

@@ -76,7 +76,9 @@ def test_before_a_decision_bup_is_told_and_reads_the_words(app, world):
     referral_id, child = referral_of(world, date(2012, 5, 10))
     assert write(app, child, referral_id, "Jeg sover dårlig, men vil ikke ha medisiner.").status_code == 303
     assert len(alerts(world, "bup", "family_voice")) == 1
-    assert "vil ikke ha medisiner" in WebUser(app, "bup").get(f"/henvisninger/{referral_id}").text()
+    bup = WebUser(app, "bup")
+    assert "vil ikke ha medisiner" in bup.get(f"/henvisninger/{referral_id}").text()
+    assert "vil ikke ha medisiner" in bup.get(f"/inntak/{referral_id}").text()  # where BUP's alert leads
     assert "vil ikke ha medisiner" not in WebUser(app, "coordinator_bergen").get(
         f"/henvisninger/{referral_id}", expect=404).text()
 

@@ -13,6 +13,7 @@ from referral_service.web.views import (  # noqa: F401
     family_nudges,
     handovers,
     oidc,
+    own_contact,
     passwords,
     referral_form,
     referrals,

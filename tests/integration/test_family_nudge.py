@@ -193,3 +193,12 @@ def test_the_owner_answers_from_the_alert(app, world, clock, sweep):
     assert "Vi har tatt kontakt med familien" not in after.text()  # the alert is done, its button gone
     sweep("2026-11-20T09:00:00+01:00")
     assert alerts(world, "lead_askoy", UNANSWERED) == []
+
+
+def test_a_press_without_the_form_token_changes_nothing(app, world, clock):
+    case = held_by_the_coordinator(app, world, clock)
+    response = family_client(app, case["guardian"]).post(f"/familie/sak/{case['id']}/ikke-hort", data={})
+    assert response.status_code == 400
+    assert alerts(world, "coordinator_askoy", RAISED) == []
+    with app.extensions["referral_db"].session() as session:
+        assert session.execute(text("SELECT count(*) FROM family_nudge")).scalar() == 0

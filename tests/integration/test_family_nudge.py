@@ -202,3 +202,20 @@ def test_a_press_without_the_form_token_changes_nothing(app, world, clock):
     assert alerts(world, "coordinator_askoy", RAISED) == []
     with app.extensions["referral_db"].session() as session:
         assert session.execute(text("SELECT count(*) FROM family_nudge")).scalar() == 0
+
+
+def test_only_the_owner_answers_and_someone_who_may_not_see_the_referral_gets_404(app, world, clock, sweep):
+    case = held_by_the_coordinator(app, world, clock)
+    press(app, case["guardian"], case["id"])
+    gp = WebUser(app, "gp")  # the referrer sees the referral, but the municipality holds the case
+    page = gp.get(f"/henvisninger/{case['id']}")
+    assert "Familien sa fra 16.11.2026" in page.text() and "Vi har tatt kontakt med familien" not in page.text()
+    token = page.hidden("csrf_token")
+    assert gp.client.post(f"/henvisninger/{case['id']}/familien-kontaktet",
+                          data={"csrf_token": token}).status_code == 403
+    bergen = WebUser(app, "coordinator_bergen")
+    token = bergen.get("/varsler").hidden("csrf_token")
+    assert bergen.client.post(f"/henvisninger/{case['id']}/familien-kontaktet",
+                              data={"csrf_token": token}).status_code == 404
+    sweep("2026-11-19T09:00:00+01:00")
+    assert len(alerts(world, "lead_askoy", UNANSWERED)) == 1  # still unanswered

@@ -159,11 +159,14 @@ def may_answer(session: Session, actor: Actor, nudge: FamilyNudge, referral: Ref
 
 def answer_nudges(uow: SqlUnitOfWork, clock: Clock, *, actor: Actor, referral_id: str) -> int:
     """The owner's staff have got in touch with the family: every unanswered call about the referral is answered
-    (and stops escalating), its alerts are done. 404 for a referral they may not see, 403 for one not theirs."""
+    (and stops escalating), its alerts are done; 0 when none was waiting. 404 for a referral they may not see, 403
+    when the calls are not theirs to answer."""
     with uow:
         session = uow.session
         referral = uow.referrals.get_visible(actor=actor, referral_id=referral_id)
         waiting = [n for n in nudges_for_staff(session, referral_id) if n.answered_at is None]
+        if not waiting:  # answered already (a colleague, a second click): nothing more to do
+            return 0
         if not any(may_answer(session, actor, n, referral) for n in waiting):
             raise Forbidden("Only the service that holds the child's case answers the family.")
         now = clock.now()

@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, time
+from datetime import datetime, time, timedelta
 from typing import TypeVar
 
 from sqlmodel import Session, SQLModel, select
@@ -279,8 +279,10 @@ def sweep_check_ins(uow: SqlUnitOfWork, result: SweepResult, *, clock: Clock, po
 
 def sweep_family_nudges(uow: SqlUnitOfWork, result: SweepResult, *, clock: Clock, deadlines: DeadlinePolicy) -> None:
     """"Vi har ikke hørt noe" unanswered in time: the owner's lead is told, once (services/family/nudges.py)."""
-    # Only calls made before today can be overdue; the rule decides each one.
-    before = datetime.combine(clock.today(), time.min, tzinfo=clock.timezone)
+    # N working days are at least N calendar days, so only calls made before today less N days can be overdue (a
+    # bound that may let in a few more, never fewer); the rule decides each one.
+    days = deadlines.family_nudge_answer_working_days
+    before = datetime.combine(clock.today() - timedelta(days=days), time.min, tzinfo=clock.timezone)
 
     def tell_lead(nudge: FamilyNudge) -> None:
         if nudges.tell_lead_if_due(uow, clock, nudge, calendar=deadlines.calendar,

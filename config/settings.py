@@ -135,6 +135,9 @@ class BaseConfig:
     # forgotten (their FamilyPerson row: the blind index of their number). Their sessions go after
     # RETENTION_WEB_SESSION_DAYS, as the staff's do.
     RETENTION_FAMILY_PERSON_DAYS = 365
+    # Issue 14, "Vi har ikke hørt noe" (the family asks the owner of the child's case to get in touch): unanswered
+    # this many working days after the family pressed it, the owner's lead is alerted (once).
+    FAMILY_NUDGE_ANSWER_WORKING_DAYS = 2
     #: The service's clock: None is real time. Tests pass a settable clock here; never read from the environment.
     CLOCK: Callable[[], datetime] | None = None
 

@@ -92,6 +92,7 @@ def build(config: BaseConfig) -> Dependencies:
             repeat_window_months=config.REPEAT_REFERRAL_WINDOW_MONTHS,
             check_in_after_months=config.CHECK_IN_AFTER_MONTHS,
             check_in_escalate_after_working_days=config.CHECK_IN_ESCALATE_AFTER_WORKING_DAYS,
+            family_nudge_answer_working_days=config.FAMILY_NUDGE_ANSWER_WORKING_DAYS,
         ),
         identity=IdentityNumbers(vault=IdentityVault(config.ID_ENCRYPTION_KEY),
                                  allow_synthetic_ids=config.ALLOW_SYNTHETIC_IDS, clock=clock),

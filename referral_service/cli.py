@@ -406,9 +406,11 @@ def users() -> None:
                                                                     "organisation's kind.")
 @click.option("--profession", default="other", show_default=True)
 @click.option("--hpr-number", default=None, help="For signing in with HelseID.")
+@click.option("--phone", default=None, help="The phone the family is given when the user holds a child's case.")
+@click.option("--hours", default=None, help="When families can call them, e.g. 'hverdager 08.00-15.30'.")
 @click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True)
 def users_add(email: str, name: str, organisation_id: str, roles: tuple[str, ...], profession: str,
-              hpr_number: str | None, password: str) -> None:
+              hpr_number: str | None, phone: str | None, hours: str | None, password: str) -> None:
     """Add a user whose roles fit the organisation's kind."""
     from referral_service.errors import DomainError
     from referral_service.services.admin.directory import create_user
@@ -417,7 +419,7 @@ def users_add(email: str, name: str, organisation_id: str, roles: tuple[str, ...
     try:
         user = create_user(deps.unit_of_work(), actor=None, clock=deps.clock, email=email, name=name,
                            password=password, organisation_id=organisation_id, roles=list(roles),
-                           profession=profession, hpr_number=hpr_number)
+                           profession=profession, hpr_number=hpr_number, phone=phone, reachable_hours=hours)
     except DomainError as exc:
         raise _refused(exc) from None
     click.echo(f"{user.email} added with the role(s) {', '.join(user.roles)} (id {user.id}).")
@@ -462,7 +464,10 @@ def organisations() -> None:
 @click.option("--name", required=True)
 @click.option("--municipality", "municipality_number", default=None, help="Its municipality's number, e.g. 4601.")
 @click.option("--her-id", default=None)
-def organisations_add(kind: str, name: str, municipality_number: str | None, her_id: str | None) -> None:
+@click.option("--phone", default=None, help="The phone the family is given when the organisation holds a case.")
+@click.option("--hours", default=None, help="When families can call, e.g. 'hverdager 08.00-15.30'.")
+def organisations_add(kind: str, name: str, municipality_number: str | None, her_id: str | None,
+                      phone: str | None, hours: str | None) -> None:
     """Add an organisation (every kind but a specialist clinic belongs to a municipality in force)."""
     from referral_service.errors import DomainError
     from referral_service.services.admin.directory import create_organisation
@@ -471,7 +476,7 @@ def organisations_add(kind: str, name: str, municipality_number: str | None, her
     try:
         organisation = create_organisation(deps.unit_of_work(), clock=deps.clock, municipalities=deps.municipalities,
                                            actor=None, kind=kind, name=name, municipality_number=municipality_number,
-                                           her_id=her_id)
+                                           her_id=her_id, phone=phone, contact_hours=hours)
     except DomainError as exc:
         raise _refused(exc) from None
     click.echo(f"{organisation.name} added (id {organisation.id}).")

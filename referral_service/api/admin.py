@@ -18,17 +18,19 @@ from referral_service.schemas.admin import (
     GrantIn,
     GrantList,
     GrantOut,
+    OrganisationContactIn,
     OrganisationIn,
     OrganisationListArgs,
     OrganisationOut,
     OrganisationPage,
     RolesIn,
     StaffChangeOut,
+    UserContactIn,
     UserIn,
     UserOut,
 )
+from referral_service.services.admin import contact_details, events, grants, roles, staff
 from referral_service.services.admin import directory as admin
-from referral_service.services.admin import events, grants, roles, staff
 
 blp = Blueprint("admin", __name__, description="Organisations and users")
 authenticated(blp)
@@ -82,6 +84,28 @@ def deactivate_user(body: dict, user_id: str):
 def change_roles(body: dict, user_id: str):
     """Give the user exactly these roles; each must fit the organisation's kind (422 on `roles`). Logged."""
     return roles.change_roles(unit_of_work(), deps().clock, actor=current_actor(), user_id=user_id, **body)
+
+
+@blp.route("/users/<user_id>/contact", methods=["PUT"])
+@blp.arguments(UserContactIn)
+@blp.response(200, AdminUserOut)
+@problems(blp, 400, 401, 403, 404, 413, 422)
+def set_user_contact(body: dict, user_id: str):
+    """The user's phone and when they can be reached, which the family is given (administrators; a user their
+    own). Logged."""
+    return contact_details.set_user_contact(unit_of_work(), deps().clock, actor=current_actor(), user_id=user_id,
+                                            phone=body.get("phone"), reachable_hours=body.get("reachable_hours"))
+
+
+@blp.route("/organisations/<organisation_id>/contact", methods=["PUT"])
+@blp.arguments(OrganisationContactIn)
+@blp.response(200, OrganisationOut)
+@problems(blp, 400, 401, 403, 404, 413, 422)
+def set_organisation_contact(body: dict, organisation_id: str):
+    """The organisation's phone and contact hours, which the family is given (administrators). Logged."""
+    return contact_details.set_organisation_contact(unit_of_work(), deps().clock, actor=current_actor(),
+                                                    organisation_id=organisation_id, phone=body.get("phone"),
+                                                    contact_hours=body.get("contact_hours"))
 
 
 @blp.route("/admin/events", methods=["GET"])

@@ -69,6 +69,13 @@ TEXTS = {
                                "innen {acknowledge_due}.",
     "handover_transferred_out": "En familie har flyttet til {to_municipality}: tilbakehenvisningen er "
                                 "overført dit og avsluttet hos dere.",
+    # Issue 14, from the family page: the owner of the child's case is told (never what the family wrote).
+    "family_nudge": "Familien sier fra {raised_on} at de ikke har hørt noe fra dere. Ta kontakt med familien, og "
+                    "merk det i tjenesten når dere har gjort det.",
+    "family_nudge_unanswered": "Eskalert: familien sa fra {raised_on} at de ikke har hørt noe, og ingen har tatt "
+                               "kontakt innen {working_days} virkedager. Se til at noen gjør det.",
+    "family_voice": "Barnet har skrevet noe på familiesiden som det vil at BUP og kommunen skal vite. Les det i "
+                    "saken.",
 }
 FALLBACK = "Du har et nytt varsel."
 
@@ -84,7 +91,7 @@ def _words(data: dict[str, Any]) -> dict[str, Any]:
     for name, value in data.items():
         if name == "trigger":
             words[name] = TRIGGER_WORDS.get(value, value)
-        elif isinstance(value, str) and (name == "due" or name.endswith("_due")):
+        elif isinstance(value, str) and (name in ("due", "raised_on") or name.endswith("_due")):
             words[name] = f"{date.fromisoformat(value):%d.%m.%Y}"
         else:
             words[name] = value

@@ -6,6 +6,7 @@ from marshmallow import Schema, ValidationError, fields, validate, validates_sch
 
 from referral_service.domain.enums import REGISTRABLE_ORGANISATION_KINDS, Profession, Role
 from referral_service.schemas.common import MUNICIPALITY_NUMBER, PageArgs, PageSchema, required_text
+from referral_service.workflows.contact_details import MAX_HOURS
 
 
 class TokenRequest(Schema):
@@ -19,11 +20,23 @@ class TokenResponse(Schema):
     expires_at = fields.DateTime()
 
 
+def phone_field() -> fields.String:
+    """A phone number the family is given: digits, spaces and +, at most 30 characters (workflows/contact_details)."""
+    return fields.String(allow_none=True, validate=validate.Regexp(r"^[0-9+ ]{0,30}$"))
+
+
+def hours_field() -> fields.String:
+    """When the family can call, in words (e.g. "hverdager 08.00–15.30"), at most 200 characters."""
+    return fields.String(allow_none=True, validate=validate.Length(max=MAX_HOURS))
+
+
 class OrganisationIn(Schema):
     kind = fields.String(required=True, validate=validate.OneOf(REGISTRABLE_ORGANISATION_KINDS))
     name = required_text(200)
     municipality_number = fields.String(allow_none=True, validate=MUNICIPALITY_NUMBER)
     her_id = fields.String(allow_none=True, validate=validate.Regexp(r"^[0-9]{1,20}$"))
+    phone = phone_field()
+    contact_hours = hours_field()
 
 
 class OrganisationOut(Schema):
@@ -32,6 +45,22 @@ class OrganisationOut(Schema):
     name = fields.String()
     municipality_number = fields.String(allow_none=True)
     her_id = fields.String(allow_none=True)
+    phone = fields.String(allow_none=True)
+    contact_hours = fields.String(allow_none=True)
+
+
+class OrganisationContactIn(Schema):
+    """The organisation's phone and contact hours (null or empty clears one)."""
+
+    phone = phone_field()
+    contact_hours = hours_field()
+
+
+class UserContactIn(Schema):
+    """The user's phone and when they can be reached (null or empty clears one)."""
+
+    phone = phone_field()
+    reachable_hours = hours_field()
 
 
 class OrganisationListArgs(PageArgs):
@@ -53,6 +82,8 @@ class UserIn(Schema):
                                validate=validate.OneOf([p.value for p in Profession]))
     #: The Health Personnel Register number HelseID names the person by (security/oidc.py).
     hpr_number = fields.String(allow_none=True, validate=validate.Regexp(r"^[0-9]{4,9}$"))
+    phone = phone_field()
+    reachable_hours = hours_field()
 
 
 class UserOut(Schema):
@@ -62,6 +93,8 @@ class UserOut(Schema):
     organisation_id = fields.String()
     roles = fields.List(fields.String())
     profession = fields.String()
+    phone = fields.String(allow_none=True)
+    reachable_hours = fields.String(allow_none=True)
 
 
 class DeactivateIn(Schema):

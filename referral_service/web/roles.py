@@ -45,7 +45,8 @@ PAGE_ROLES: dict[str, frozenset[Role]] = {
     **{endpoint: ADMINISTRATORS for endpoint in (
         "web.admin_overview", "web.admin_organisations", "web.admin_create_organisation", "web.admin_users",
         "web.admin_create_user", "web.admin_user", "web.admin_change_roles", "web.admin_deactivate_user",
-        "web.admin_grants", "web.admin_add_grant", "web.admin_end_grant")},
+        "web.admin_grants", "web.admin_add_grant", "web.admin_end_grant", "web.admin_user_contact",
+        "web.admin_organisation_contact")},
     **{f"web.{endpoint}": AUDITORS for endpoint in ("audit_log", "search_audit_log", "audit_verification",
                                                    "insight_request", "search_insight", "insight_print",
                                                    "insight_csv")},

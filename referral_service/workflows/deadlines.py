@@ -32,6 +32,8 @@ class DeadlinePolicy:
     #: escalates to the lead.
     check_in_after_months: int = 3
     check_in_escalate_after_working_days: int = 5
+    #: "Vi har ikke hørt noe" unanswered this many working days after the family pressed it: the owner's lead is told.
+    family_nudge_answer_working_days: int = 2
 
     @property
     def check_ins(self) -> CheckInPolicy:

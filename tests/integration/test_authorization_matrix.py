@@ -100,6 +100,9 @@ EXPECTED: dict[str, dict[str, dict[str, int]]] = {
     f"GET {API}/admin/operations": {"none": answers(403, admin=200)},
     f"POST {API}/admin/users/{{user_id}}/deactivate": {"none": answers(403, admin=404)},
     f"PUT {API}/users/{{user_id}}/roles": {"none": answers(403, admin=404)},
+    # The phone and hours the family is given: the administrator (a user may set their own: not a demo user here).
+    f"PUT {API}/users/{{user_id}}/contact": {"none": answers(403, admin=404)},
+    f"PUT {API}/organisations/{{organisation_id}}/contact": {"none": answers(403, admin=404)},
     # The administration log (no child data): administrators and auditors.
     f"GET {API}/admin/events": {"none": answers(403, admin=200, auditor=200)},
     f"POST {API}/referral-rights": {"none": answers(403, admin=201)},
@@ -197,6 +200,7 @@ class Case:
     check_in_id: str = UNKNOWN_ID
     #: No demo user is ever deactivated here: the administrator's answer for an unknown user is 404.
     user_id: str = UNKNOWN_ID
+    organisation_id: str = UNKNOWN_ID
     grant_id: str = UNKNOWN_ID
 
 
@@ -265,6 +269,8 @@ def valid_body(world, operation: str) -> dict[str, Any] | None:
                               "recorded_on": today.isoformat()},
         f"POST {API}/admin/users/{{user_id}}/deactivate": {"to_queue": True},
         f"PUT {API}/users/{{user_id}}/roles": {"roles": ["referrer"]},
+        f"PUT {API}/users/{{user_id}}/contact": {"phone": "55 55 55 55", "reachable_hours": "hverdager"},
+        f"PUT {API}/organisations/{{organisation_id}}/contact": {"phone": "55 55 55 55"},
         # One day far ahead, a different one each time: grants stay between tests and may not overlap.
         f"POST {API}/referral-rights": {"municipality_number": "4627", "profession": "ppt_adviser",
                                         "valid_from": (far := (today + timedelta(days=40000 + uuid.uuid4().int

@@ -15,6 +15,7 @@ from referral_service.security.passwords import MIN_PASSWORD_LENGTH, hash_passwo
 from referral_service.services.admin import events
 from referral_service.services.pagination import Page, paginate
 from referral_service.services.unit_of_work import SqlUnitOfWork
+from referral_service.workflows.contact_details import cleaned, contact_errors
 from referral_service.workflows.role_fit import ROLE_UNFIT, ROLES_SEPARATE, joined_duties, roles_for_kind, unfit_roles
 
 
@@ -25,7 +26,8 @@ def require_admin(actor: Actor) -> None:
 
 def create_organisation(uow: SqlUnitOfWork, *, clock: Clock, municipalities: MunicipalityRegister,
                         actor: Actor | None, kind: str, name: str, municipality_number: str | None = None,
-                        her_id: str | None = None) -> Organisation:
+                        her_id: str | None = None, phone: str | None = None,
+                        contact_hours: str | None = None) -> Organisation:
     """Register an organisation; every kind but a specialist clinic (BUP, DPS) belongs to one municipality in
     force today. `actor` None is the command line (the operator on the server)."""
     with uow:
@@ -40,8 +42,11 @@ def create_organisation(uow: SqlUnitOfWork, *, clock: Clock, municipalities: Mun
         if municipality_number and not municipalities.holds(municipality_number, clock.today()):
             raise InvalidData("No municipality in force has this number.",
                               errors={"municipality_number": [UNKNOWN]})
+        phone, contact_hours = cleaned(phone), cleaned(contact_hours)
+        if errors := contact_errors(phone=phone, hours=contact_hours, hours_field="contact_hours"):
+            raise InvalidData("The contact details are refused.", errors=errors)
         organisation = Organisation(kind=kind, name=name.strip(), municipality_number=municipality_number,
-                                    her_id=her_id)
+                                    her_id=her_id, phone=phone, contact_hours=contact_hours)
         session.add(organisation)
         session.flush()
         events.record(session, clock=clock, actor=actor, action=events.ORGANISATION_CREATED,
@@ -67,7 +72,8 @@ def list_organisations(session: Session, *, actor: Actor, page: int, per_page: i
 
 def create_user(uow: SqlUnitOfWork, *, actor: Actor | None, email: str, name: str, password: str,
                 organisation_id: str, roles: list[str], profession: str = Profession.OTHER,
-                hpr_number: str | None = None, clock: Clock | None = None) -> User:
+                hpr_number: str | None = None, clock: Clock | None = None, phone: str | None = None,
+                reachable_hours: str | None = None) -> User:
     """Create a user whose roles fit the organisation's kind; `actor` None is the command line (create-admin,
     seed-demo)."""
     with uow:
@@ -92,11 +98,13 @@ def create_user(uow: SqlUnitOfWork, *, actor: Actor | None, email: str, name: st
             errors["roles"] = ["Give one or more of: " + ", ".join(Role) + "."]
         elif organisation is not None and (unfit := role_misfit(organisation, roles)):
             errors["roles"] = [unfit]
+        phone, reachable_hours = cleaned(phone), cleaned(reachable_hours)
+        errors.update(contact_errors(phone=phone, hours=reachable_hours, hours_field="reachable_hours"))
         if errors:
             raise InvalidData("The user cannot be created.", errors=errors)
         user = User(email=email, name=name.strip(), password_hash=hash_password(password),
                     organisation_id=organisation_id, roles=sorted(set(roles)), profession=profession,
-                    hpr_number=hpr_number or None)
+                    hpr_number=hpr_number or None, phone=phone, reachable_hours=reachable_hours)
         session.add(user)
         session.flush()
         events.record(session, clock=clock, actor=actor, action=events.USER_CREATED, target_kind="user",

@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime, time, timedelta
 from typing import TypeVar
 
 from sqlmodel import Session, SQLModel, select
@@ -18,12 +19,14 @@ from referral_service.clock import Clock
 from referral_service.domain.check_in import CheckIn
 from referral_service.domain.child import Child
 from referral_service.domain.enums import CheckInStatus, ReferralAction, ReferralStatus, Role
+from referral_service.domain.family import FamilyNudge
 from referral_service.domain.handover import Handover
 from referral_service.domain.organisation import User
 from referral_service.domain.referral import Referral, ReferralEvent
 from referral_service.security.consent_scope import municipality_may_see
 from referral_service.services.alerts.inbox import raise_alerts
 from referral_service.services.alerts.recipients import municipality_of, referrer_side, users_with_role
+from referral_service.services.family import nudges
 from referral_service.services.handovers import check_ins, holders, routing
 from referral_service.services.handovers.creation import open_ahead_of_discharge
 from referral_service.services.loop import due
@@ -32,6 +35,7 @@ from referral_service.workflows import adult_transfer, escalation
 from referral_service.workflows.calendar import WorkingDayCalendar
 from referral_service.workflows.check_ins import CHECK_IN_DUE, CheckInPolicy, check_in_marks
 from referral_service.workflows.deadlines import DeadlinePolicy
+from referral_service.workflows.family_nudges import NUDGE_UNANSWERED
 from referral_service.workflows.handover_lifecycle import AWAITING_FIRST_CONTACT, OPEN_STATUSES, HandoverStatus
 
 log = logging.getLogger(__name__)
@@ -273,6 +277,22 @@ def sweep_check_ins(uow: SqlUnitOfWork, result: SweepResult, *, clock: Clock, po
         session, today=today, overdue_before=overdue_before, window=window)), remind)
 
 
+def sweep_family_nudges(uow: SqlUnitOfWork, result: SweepResult, *, clock: Clock, deadlines: DeadlinePolicy) -> None:
+    """"Vi har ikke hørt noe" unanswered in time: the owner's lead is told, once (services/family/nudges.py)."""
+    # N working days are at least N calendar days, so only calls made before today less N days can be overdue (a
+    # bound that may let in a few more, never fewer); the rule decides each one.
+    days = deadlines.family_nudge_answer_working_days
+    before = datetime.combine(clock.today() - timedelta(days=days), time.min, tzinfo=clock.timezone)
+
+    def tell_lead(nudge: FamilyNudge) -> None:
+        if nudges.tell_lead_if_due(uow, clock, nudge, calendar=deadlines.calendar,
+                                   answer_working_days=deadlines.family_nudge_answer_working_days):
+            result.count(NUDGE_UNANSWERED)
+
+    _in_batches(uow, FamilyNudge, _candidates(uow, lambda session: nudges.unanswered_raised_before(
+        session, before=before)), tell_lead)
+
+
 def run_sweeps(uow: SqlUnitOfWork, *, clock: Clock, deadlines: DeadlinePolicy) -> SweepResult:
     """All deadline and escalation sweeps as of the clock, each pass in short transactions of its own."""
     result = SweepResult()
@@ -284,6 +304,7 @@ def run_sweeps(uow: SqlUnitOfWork, *, clock: Clock, deadlines: DeadlinePolicy) -
     sweep_owners(uow, result, clock=clock)
     sweep_handovers(uow, result, clock=clock, calendar=deadlines.calendar)
     sweep_check_ins(uow, result, clock=clock, policy=deadlines.check_ins)
+    sweep_family_nudges(uow, result, clock=clock, deadlines=deadlines)
     if result.marks:
         log.info("deadline sweep", extra={"marks": result.marks, "as_of": clock.now().isoformat()})
     return result

@@ -12,10 +12,12 @@ from werkzeug.datastructures import MultiDict
 
 from referral_service.errors import InvalidData
 from referral_service.services.admin import events, grants, roles
+from referral_service.services.admin.contact_details import CONTACT_CHANGED
 from referral_service.web.blueprint import web
 from referral_service.web.forms.dates import iso_date
 from referral_service.web.forms.messages import FILL_IN, NOT_ACCEPTED, REASONS, schema_errors
 from referral_service.web.labels import ORGANISATION_KIND
+from referral_service.workflows.contact_details import HOURS_TOO_LONG, PHONE_INVALID
 from referral_service.workflows.role_fit import ROLE_UNFIT, ROLES_SEPARATE, roles_for_kind
 
 ROLE = {
@@ -45,6 +47,7 @@ ACTION = {
     events.GRANT_ADDED: "Henvisningsrett gitt",
     events.GRANT_ENDED: "Henvisningsrett avsluttet tidlig",
     events.PASSWORD_RESET: "Nytt midlertidig passord gitt",
+    CONTACT_CHANGED: "Telefon og tid for familier endret",
 }
 
 #: The services' reasons by code, in Norwegian (those of other services are in web/forms/messages.py).
@@ -59,6 +62,8 @@ CODES = {
     ROLES_SEPARATE: "Administrator og revisor kan ikke være samme person: revisoren kontrollerer det "
                     "administratorene gjør.",
     roles.OWN_ROLES: "Du kan ikke endre dine egne roller. Be en annen administrator om å gjøre det.",
+    PHONE_INVALID: "Telefonnummeret kan bare ha sifre, mellomrom og +, og høyst 30 tegn.",
+    HOURS_TOO_LONG: "Teksten om når familier kan ringe, kan være høyst 200 tegn.",
 }
 
 #: What a refused field means when the service's reason carries no code.
@@ -71,6 +76,9 @@ FIELDS = {
     "user_id": "Du kan ikke deaktivere deg selv. Be en annen administrator om å gjøre det.",
     "municipality_number": "Velg kommunen fra listen.",
     "hpr_number": "HPR-nummeret er 4 til 9 sifre, og ingen annen bruker kan ha det samme.",
+    "phone": "Telefonnummeret kan bare ha sifre, mellomrom og +, og høyst 30 tegn.",
+    "reachable_hours": "Teksten om når familier kan ringe, kan være høyst 200 tegn.",
+    "contact_hours": "Teksten om når familier kan ringe, kan være høyst 200 tegn.",
 }
 
 
@@ -107,17 +115,31 @@ def refusal(exc: InvalidData, *, kind: str | None = None) -> dict[str, list[str]
     return out or {"skjema": [NOT_ACCEPTED]}
 
 
-def checked(schema: Schema, data: Mapping[str, Any]) -> tuple[dict[str, Any] | None, dict[str, list[str]]]:
-    """The form's values as the API's schema loads them, or the schema's refusal in Norwegian."""
+#: The contact forms' fields: what a refusal of each means.
+CONTACT_FIELDS = {name: FIELDS[name] for name in ("phone", "reachable_hours", "contact_hours")}
+
+
+def checked(schema: Schema, data: Mapping[str, Any],
+            refused: Mapping[str, str] | None = None) -> tuple[dict[str, Any] | None, dict[str, list[str]]]:
+    """The form's values as the API's schema loads them, or the schema's refusal in Norwegian (`refused`: what a
+    refusal of these fields means, where the general words would not say)."""
     messages = schema.validate(data)
     if messages:
         return None, schema_errors(schema, data, messages, missing_for=lambda _: FILL_IN,
-                                   refused_for=lambda _: NOT_ACCEPTED)
+                                   refused_for=lambda path: (refused or {}).get(path, NOT_ACCEPTED))
     return schema.load(data), {}
 
 
 def text(form: MultiDict[str, str], name: str) -> str:
     return form.get(name, "").strip()
+
+
+def user_contact_data(form: MultiDict[str, str]) -> dict[str, Any]:
+    return {"phone": text(form, "phone") or None, "reachable_hours": text(form, "reachable_hours") or None}
+
+
+def organisation_contact_data(form: MultiDict[str, str]) -> dict[str, Any]:
+    return {"phone": text(form, "phone") or None, "contact_hours": text(form, "contact_hours") or None}
 
 
 def organisation_data(form: MultiDict[str, str]) -> dict[str, Any]:

@@ -10,8 +10,8 @@ from referral_service.api.context import db_session, deps, unit_of_work
 from referral_service.domain.enums import Role
 from referral_service.domain.organisation import User
 from referral_service.errors import InvalidData, NotFound
-from referral_service.schemas.admin import DeactivateIn, RolesIn, UserIn
-from referral_service.services.admin import directory, roles, staff
+from referral_service.schemas.admin import DeactivateIn, OrganisationContactIn, RolesIn, UserContactIn, UserIn
+from referral_service.services.admin import contact_details, directory, roles, staff
 from referral_service.web.blueprint import web
 from referral_service.web.session_auth import login_required, web_actor
 from referral_service.web.views import admin_forms as form
@@ -31,9 +31,10 @@ def _role_options() -> list[tuple[str, str]]:
     return [(role.value, form.ROLE[role.value]) for role in Role]
 
 
-def _users_page(*, values: dict | None = None, errors: dict | None = None, status: int = 200):
+def _users_page(*, values: dict | None = None, errors: dict | None = None, status: int = 200,
+                chosen: str | None = None):
     organisations = _organisations()
-    chosen = request.args.get("virksomhet", "") or (values or {}).get("organisation_id", "")
+    chosen = chosen or request.args.get("virksomhet", "") or (values or {}).get("organisation_id", "")
     users = directory.list_users(db_session(), actor=web_actor(), organisation_id=chosen or None)
     fits = {kind: ", ".join(form.ROLE[r] for r in sorted(roles_for_kind(kind))) for kind in
             {o.kind for o in organisations.values()}}
@@ -124,3 +125,43 @@ def admin_deactivate_user(user_id: str):
         return _user_page(_user(user_id), errors=errors, status=422)
     flash(f"{user.name} er deaktivert og kan ikke lenger logge inn.", "ok")
     return redirect(url_for("web.admin_user", user_id=user_id), code=303)
+
+
+@web.post("/admin/brukere/<user_id>/kontakt")
+@login_required
+def admin_user_contact(user_id: str):
+    """The user's phone and when families can reach them (the family page and the letters name them)."""
+    user = _user(user_id)
+    data = form.user_contact_data(request.form)
+    body, errors = form.checked(UserContactIn(), data, form.CONTACT_FIELDS)
+    if body is not None:
+        try:
+            contact_details.set_user_contact(unit_of_work(), deps().clock, actor=web_actor(), user_id=user.id,
+                                             **body)
+        except InvalidData as exc:
+            errors = form.refusal(exc)
+    if errors:
+        return _user_page(_user(user_id), values=data, errors=errors, status=422)
+    flash("Telefon og tid for familier er lagret.", "ok")
+    return redirect(url_for("web.admin_user", user_id=user_id), code=303)
+
+
+@web.post("/admin/virksomheter/<organisation_id>/kontakt")
+@login_required
+def admin_organisation_contact(organisation_id: str):
+    """The organisation's phone and contact hours, set on its list of users."""
+    if organisation_id not in _organisations():
+        abort(404)
+    data = form.organisation_contact_data(request.form)
+    body, errors = form.checked(OrganisationContactIn(), data, form.CONTACT_FIELDS)
+    if body is not None:
+        try:
+            contact_details.set_organisation_contact(unit_of_work(), deps().clock, actor=web_actor(),
+                                                     organisation_id=organisation_id, **body)
+        except InvalidData as exc:
+            errors = form.refusal(exc)
+    if errors:
+        return _users_page(values={**data, "contact_organisation_id": organisation_id}, errors=errors, status=422,
+                           chosen=organisation_id)
+    flash("Telefon og tid for familier er lagret.", "ok")
+    return redirect(url_for("web.admin_users", virksomhet=organisation_id), code=303)

@@ -53,7 +53,8 @@ def family_voice(referral_id: str):
         # back): nothing was kept.
         errors = {"text": [VOICE_ERRORS[code] for code in refused.errors.get("text", [])]}
         case = _family_case(referral_id)
-        return render_template("family/voice_again.html", case=case, voice_text=text, voice_errors=errors), 422
+        return render_template("family/voice_again.html", case=case, voice_text=text, voice_errors=errors,
+                               signed_in=True), 422
     flash("Takk. Det du skrev, er sendt til dem som har ansvaret for saken din.", "ok")
     return redirect(_case_page(referral_id, "mine-ord"), code=303)
 

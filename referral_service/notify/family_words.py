@@ -137,6 +137,11 @@ LETTER_KINDS: dict[str, dict[str, dict[str, str]]] = {
         "discharged": {"heading": "Behandlingen i BUP er ferdig",
                        "guardian": "{child} er ferdig hos {clinic}. {owner} skal følge opp videre.",
                        "you": "Du er ferdig hos {clinic}. {owner} skal følge deg opp videre."},
+        "transferred": {"heading": "Nå har {sender} ansvaret",
+                        "guardian": "Dere har flyttet. Derfor er saken til {child} sendt til {sender}. Nå er det "
+                                    "{sender} som skal følge opp.",
+                        "you": "Du har flyttet. Derfor er saken din sendt til {sender}. Nå er det {sender} som "
+                               "skal følge deg opp."},
     },
     "nn": {
         "sent": {"heading": "Tilvisinga er send til BUP",
@@ -170,6 +175,11 @@ LETTER_KINDS: dict[str, dict[str, dict[str, str]]] = {
         "discharged": {"heading": "Behandlinga i BUP er ferdig",
                        "guardian": "{child} er ferdig hos {clinic}. {owner} skal følgje opp vidare.",
                        "you": "Du er ferdig hos {clinic}. {owner} skal følgje deg opp vidare."},
+        "transferred": {"heading": "No har {sender} ansvaret",
+                        "guardian": "De har flytta. Difor er saka til {child} send til {sender}. No er det {sender} "
+                                    "som skal følgje opp.",
+                        "you": "Du har flytta. Difor er saka di send til {sender}. No er det {sender} som skal "
+                               "følgje deg opp."},
     },
 }
 

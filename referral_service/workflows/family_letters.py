@@ -27,6 +27,8 @@ class LetterKind(StrEnum):
     HANDOVER_ACKNOWLEDGED = "handover_acknowledged"
     FIRST_CONTACT_PLANNED = "first_contact_planned"
     DISCHARGED = "discharged"
+    #: The family moved: the task went on to the new home municipality, which owns the follow-up now.
+    TRANSFERRED = "transferred"
 
 
 class Sender(StrEnum):
@@ -60,6 +62,8 @@ REFERRAL_EVENT_LETTERS: dict[str, tuple[tuple[LetterKind, Sender], ...]] = {
 HANDOVER_STEP_LETTERS: dict[str, LetterKind] = {
     HandoverAction.ACKNOWLEDGE: LetterKind.HANDOVER_ACKNOWLEDGED,
     HandoverAction.PLAN: LetterKind.FIRST_CONTACT_PLANNED,
+    # The first step of the task that continues a moved family's (services/handovers/transfer.py).
+    "transfer_in": LetterKind.TRANSFERRED,
 }
 
 #: What each kind tells beyond who is responsible and what happens next. The topics are those of
@@ -74,6 +78,7 @@ LETTER_TOPICS: dict[LetterKind, frozenset[str]] = {
     LetterKind.HANDOVER_ACKNOWLEDGED: frozenset({"advice"}),
     LetterKind.FIRST_CONTACT_PLANNED: frozenset(),
     LetterKind.DISCHARGED: frozenset({"summary", "advice"}),
+    LetterKind.TRANSFERRED: frozenset(),
 }
 
 #: The versions of a letter, in the order the professional sees them.

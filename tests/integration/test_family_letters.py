@@ -26,6 +26,7 @@ from referral_service.services.family.letter_rendering import (
 )
 from referral_service.services.family.letters import pending_letters
 from referral_service.services.loop.consequences import handle_referral_event
+from referral_service.services.referrals.queries import current_handover
 from referral_service.services.unit_of_work import SqlUnitOfWork
 from referral_service.workflows.family_access import FamilyRole
 from tests.integration.test_loop_edge_cases import only_handover
@@ -98,7 +99,7 @@ def every_kind(app, world, worker) -> dict[str, tuple[str, str, str, str]]:
     """Referrals through every moment that makes a letter; for each kind: (referral id, who to talk to, their
     phone, the deadline dd.mm.åååå)."""
     later = today(app) + timedelta(days=30)
-    bup, bup2, askoy = world.orgs["bup"], world.orgs["bup2"], world.orgs["askoy"]
+    bup, bup2, askoy, bergen = world.orgs["bup"], world.orgs["bup2"], world.orgs["askoy"], world.orgs["bergen"]
     coordinator = world.users["coordinator_askoy"].name
 
     def fmt(value) -> str:
@@ -127,6 +128,13 @@ def every_kind(app, world, worker) -> dict[str, tuple[str, str, str, str]]:
     worker.run()
     new = world.get("bup2", f"/api/v1/referrals/{forwarded['forwarded_to_id']}").json
     rejected_handover, municipal_handover = only_handover(app, rejected["id"]), only_handover(app, municipal["id"])
+    moved = world.referral_in("rejected")
+    worker.run()
+    response = world.post("gp", f"/api/v1/referrals/{moved['id']}/move", json={"home_municipality": "4601"})
+    assert response.status_code == 200, response.json
+    with app.extensions["referral_db"].session() as session:
+        bergen_handover = current_handover(session, moved["id"])
+    assert bergen_handover.owner_org_id == bergen.id
     return {
         "sent": (treated["id"], bup.name, bup.phone, fmt(treated["assessment_due"])),
         "received": (treated["id"], bup.name, bup.phone, fmt(treated["assessment_due"])),
@@ -138,6 +146,7 @@ def every_kind(app, world, worker) -> dict[str, tuple[str, str, str, str]]:
         "rejected": (rejected["id"], askoy.name, askoy.phone, fmt(rejected_handover.acknowledge_due)),
         "municipal_level": (municipal["id"], askoy.name, askoy.phone, fmt(municipal_handover.acknowledge_due)),
         "forwarded": (forwarded["id"], bup2.name, bup2.phone, fmt(new["assessment_due"])),
+        "transferred": (moved["id"], bergen.name, bergen.phone, fmt(bergen_handover.acknowledge_due)),
     }
 
 

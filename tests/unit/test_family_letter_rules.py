@@ -49,6 +49,11 @@ def test_the_handover_owner_writes_when_it_takes_over_and_when_it_plans_the_firs
     assert letter_for_handover_step(action="close", event_id="h3") is None
 
 
+def test_the_new_municipality_writes_when_a_moved_familys_task_comes_to_it():
+    moved = letter_for_handover_step(action="transfer_in", event_id="h4")
+    assert (moved.kind, moved.sender) == (LetterKind.TRANSFERRED, Sender.OWNER)
+
+
 def test_a_withholding_childs_guardians_get_a_rejection_letter_without_what_the_child_kept():
     assert topics_shown("rejected", frozenset()) == {"reasons", "child_view", "explanation", "advice"}
     assert topics_shown("rejected", WITHHELD_TOPICS) == frozenset()

@@ -17,6 +17,7 @@ from referral_service.domain.referral import Referral, ReferralEvent
 from referral_service.errors import Conflict
 from referral_service.security.actor import Actor
 from referral_service.services.alerts.inbox import raise_alerts
+from referral_service.services.family.letter_drafts import draft_letter_for_handover_step
 from referral_service.services.handovers import routing
 from referral_service.services.handovers.creation import due_dates
 from referral_service.services.referrals.queries import current_handover
@@ -49,12 +50,15 @@ def transfer_open_handover(uow: SqlUnitOfWork, clock: Clock, *, deadlines: Deadl
     except IntegrityError:
         raise Conflict("The task was transferred by someone else at the same time.") from None
     _close_as_transferred(uow, clock, old=old, new=new, actor=actor, moved_on=moved_on)
-    session.add(HandoverEvent(handover_id=new.id, action="transfer_in", to_status=new.status, actor_id=actor.user_id,
-                              at=clock.now(), data={"transferred_from_id": old.id,
-                                                    "from_municipality": old.municipality_number,
-                                                    "owner_org_id": new.owner_org_id, "reason": new.owner_reason,
-                                                    "moved_on": moved_on.isoformat()}))
+    transfer_in = HandoverEvent(handover_id=new.id, action="transfer_in", to_status=new.status,
+                                actor_id=actor.user_id, at=clock.now(),
+                                data={"transferred_from_id": old.id, "from_municipality": old.municipality_number,
+                                      "owner_org_id": new.owner_org_id, "reason": new.owner_reason,
+                                      "moved_on": moved_on.isoformat()})
+    session.add(transfer_in)
     _tell_both_sides(uow, clock, old=old, new=new, referral=referral)
+    # The owner changed: the family gets a letter naming who follows up now (the new owner sends it).
+    draft_letter_for_handover_step(session, clock, handover=new, referral=referral, step=transfer_in)
     return old, new
 
 

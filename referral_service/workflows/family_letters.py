@@ -102,6 +102,15 @@ def topics_shown(kind: str, hidden: frozenset[str]) -> frozenset[str]:
     return LETTER_TOPICS[LetterKind(kind)] - hidden
 
 
+#: The child themself reads as "child" until 16 and as "young_person" from then: one reader, so the letters sent to
+#: them before their 16th birthday stay theirs, in the version they were sent in.
+THE_CHILD_THEMSELF = (FamilyRole.YOUNG_PERSON, FamilyRole.CHILD)
+
+
 def version_for(reader: FamilyRole, audiences: list[str]) -> FamilyRole | None:
     """The version a family member reads of a sent letter, or None when it was not addressed to them."""
-    return reader if reader.value in audiences else None
+    if reader.value in audiences:
+        return reader
+    if reader in THE_CHILD_THEMSELF:
+        return next((role for role in THE_CHILD_THEMSELF if role.value in audiences), None)
+    return None

@@ -49,9 +49,14 @@ def lead_is_due(*, raised_on: date, today: date, answered: bool, lead_alerted: b
     return today > answer_due(raised_on=raised_on, answer_working_days=answer_working_days, calendar=calendar)
 
 
-def owner_key(nudge_id: str) -> str:
-    """The alerts to the owner, once per call."""
-    return f"family_nudge:{nudge_id}:owner"
+def owner_key(nudge_id: str, organisation_id: str | None = None) -> str:
+    """The alerts to the owner, once per call (and once more for each new owner the call was passed on to)."""
+    return f"family_nudge:{nudge_id}:owner" + (f":{organisation_id}" if organisation_id else "")
+
+
+def alert_keys_of(nudge_id: str) -> str:
+    """The beginning every alert key of one call shares (owner's, new owners', lead's)."""
+    return f"family_nudge:{nudge_id}:"
 
 
 def lead_key(nudge_id: str) -> str:

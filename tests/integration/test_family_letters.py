@@ -7,7 +7,8 @@ from __future__ import annotations
 
 import subprocess
 import sys
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlmodel import select
@@ -422,3 +423,32 @@ def test_without_weasyprint_the_pdf_is_refused_with_a_norwegian_message_and_the_
     refused = bup.client.get(f"/henvisninger/{referral['id']}/brev/{letter.id}/guardian.pdf")
     assert refused.status_code == 503 and "kan ikke lastes ned som PDF" in refused.get_data(as_text=True)
     bup.get(f"/henvisninger/{referral['id']}/brev/{letter.id}")
+
+
+def test_a_young_person_keeps_the_letters_sent_to_them_before_their_16th_birthday(app, world, worker, clock):
+    """A letter sent to a 15-year-old (the child's version) is still theirs after they turn 16."""
+    now = today(app)
+    clock.set(datetime.combine(now, time(10), tzinfo=ZoneInfo("Europe/Oslo")))
+    sixteenth_birthday = now + timedelta(days=10)  # (a 29 February taken as the 28th: still before the jump)
+    birth = sixteenth_birthday.replace(year=now.year - 16 if sixteenth_birthday.year == now.year else now.year - 15,
+                                       day=min(sixteenth_birthday.day, 28))
+    child_number = world.national_id(birth)
+    body = world.referral_body(birth_date=birth)
+    body["child"]["national_id"] = child_number
+    response = world.post("gp", "/api/v1/referrals", json=body)
+    assert response.status_code == 201, response.json
+    referral_id = response.json["id"]
+    world.act("gp", referral_id, "submit")
+    worker.run()
+    letter = letter_of(app, referral_id, "received")
+    bup = WebUser(app, "bup")
+    bup.get(f"/henvisninger/{referral_id}/brev/{letter.id}")
+    bup.submit("/send", {})
+    assert letter_of(app, referral_id, "received").audiences == ["guardian", "child"]
+    assert family_client(app, child_number).get(f"/familie/brev/{letter.id}").status_code == 200
+
+    clock.advance(timedelta(days=12))  # now 16
+    young = family_client(app, child_number)
+    assert young.get(f"/familie/brev/{letter.id}").status_code == 200
+    assert young.get(f"/familie/brev/{letter.id}.pdf").status_code == 200
+    assert f"/familie/brev/{letter.id}" in young.get(f"/familie/sak/{referral_id}").get_data(as_text=True)

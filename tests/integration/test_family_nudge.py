@@ -219,3 +219,28 @@ def test_only_the_owner_answers_and_someone_who_may_not_see_the_referral_gets_40
                               data={"csrf_token": token}).status_code == 404
     sweep("2026-11-19T09:00:00+01:00")
     assert len(alerts(world, "lead_askoy", UNANSWERED)) == 1  # still unanswered
+
+
+def test_a_call_made_while_bup_assessed_reaches_the_municipality_once_bup_has_handed_the_child_back(
+        app, world, clock, sweep):
+    """The family asked BUP; then BUP rejected and Askøy owns the follow-up. Asking again reaches Askøy, and an
+    unanswered call goes up to Askøy's lead, not to BUP."""
+    clock.set(MONDAY)
+    referral = world.referral_in("submitted")
+    guardian = world.national_id(GUARDIAN_BORN)
+    record_guardian(app, referral["id"], referral["child"]["id"], guardian)
+    press(app, guardian, referral["id"])
+    assert len(alerts(world, "bup", RAISED)) == 1
+
+    world.act("bup", referral["id"], "reject", {"reason_code": "not_specialist_need", "explanation": "Kommunen.",
+                                                "municipal_advice": "Samtaler hos kommunepsykolog."})
+    InProcessWorker(app).run()
+    case_page = family_client(app, guardian).get(f"/familie/sak/{referral['id']}").get_data(as_text=True)
+    assert "Askøy kommune" in case_page and "Vi har ikke hørt noe" in case_page  # the button asks the new owner
+    press(app, guardian, referral["id"])
+
+    assert len(alerts(world, "coordinator_askoy", RAISED)) == 1
+    assert len(alerts(world, "bup", RAISED)) == 1  # BUP was told once, on the first call, and not again
+    sweep("2026-11-19T09:00:00+01:00")
+    assert len(alerts(world, "lead_askoy", UNANSWERED)) == 1
+    assert alerts(world, "bup", UNANSWERED) == []

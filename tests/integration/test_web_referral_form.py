@@ -9,8 +9,10 @@ from datetime import date
 from html.parser import HTMLParser
 
 import pytest
+from sqlmodel import select
 
 from referral_service.demo import DEMO_PASSWORD
+from referral_service.domain.family import GuardianIdentity
 from tests.support.world import USERS
 
 VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "track", "wbr"}
@@ -285,6 +287,20 @@ def test_step_one_of_a_saved_draft_never_shows_the_number_and_keeps_it_when_left
     child = world.get("nurse_bergen", f"/api/v1/referrals/{referral_id}").json["child"]
     assert child["given_name"] == "Kari"
     assert child["birth_date"] == "2012-05-10"
+
+
+def test_a_guardians_number_saved_with_a_step_that_has_errors_is_not_put_back_on_the_page(app, world):
+    browser = Browser(app, "nurse_bergen")
+    data = step_one(world)
+    referral_id = start_draft(browser, world, **data)
+    guardian_number = world.national_id(date(1984, 3, 14))
+    changed = {**data, "child.national_id": "", "child.guardians.0.national_id": guardian_number,
+               "child.home_municipality": "46", "handling": "lagre"}  # a bad municipality: the rest is saved
+    response = browser.post(f"/henvisninger/{referral_id}/steg/1", changed)
+    with app.extensions["referral_db"].session() as session:
+        saved = session.exec(select(GuardianIdentity).where(GuardianIdentity.referral_id == referral_id)).all()
+    assert len(saved) == 1  # the guardian's number was saved...
+    assert guardian_number not in response.get_data(as_text=True)  # ...and is not shown again
 
 
 def test_an_incomplete_draft_is_not_sent_and_the_missing_items_are_listed(app, world):

@@ -34,6 +34,7 @@ from referral_service.services.referrals.queries import current_consent
 from referral_service.services.unit_of_work import SqlUnitOfWork
 from referral_service.workflows.age_range import age_for_rules
 from referral_service.workflows.family_access import FamilyRole, hidden_topics, letter_audiences
+from referral_service.workflows.family_letters import version_for
 
 LETTER_NOT_FOUND = "No such letter."
 ALREADY_SENT = "The letter has already been sent."
@@ -145,6 +146,8 @@ def send_letter(uow: SqlUnitOfWork, clock: Clock, *, actor: Actor, referral_id: 
 class FamilyLetterRead:
     letter: FamilyLetter
     case: FamilyCaseAccess
+    #: The version this reader gets (workflows/family_letters.version_for).
+    version: FamilyRole
 
 
 def read_family_letter(uow: SqlUnitOfWork, *, viewer: FamilyViewer, letter_id: str,
@@ -159,14 +162,15 @@ def read_family_letter(uow: SqlUnitOfWork, *, viewer: FamilyViewer, letter_id: s
             uow.commit()
             return None
         case = readable_case(uow.session, viewer, letter.referral_id, today=today)
-        if case is None or case.role.value not in letter.audiences:
+        version = version_for(case.role, list(letter.audiences)) if case is not None else None
+        if case is None or version is None:
             record_attempt(uow.session, actor=family_actor(viewer), action=DENIED_REFERRAL,
                            requested_id=letter.referral_id)
             case = None
         else:
             log_family_access(uow.session, viewer, [case], action="read_family_letter")
         uow.commit()
-    return FamilyLetterRead(letter=letter, case=case) if case is not None else None
+    return FamilyLetterRead(letter=letter, case=case, version=version) if case is not None and version else None
 
 
 def sent_letters_for(session: Session, case: FamilyCaseAccess) -> list[FamilyLetter]:
@@ -174,4 +178,4 @@ def sent_letters_for(session: Session, case: FamilyCaseAccess) -> list[FamilyLet
     letters = session.exec(select(FamilyLetter).where(FamilyLetter.referral_id == case.referral.id,
                                                       FamilyLetter.status == "sent")
                            .order_by(col(FamilyLetter.sent_at).desc(), col(FamilyLetter.id).desc())).all()
-    return [letter for letter in letters if case.role.value in letter.audiences]
+    return [letter for letter in letters if version_for(case.role, list(letter.audiences)) is not None]

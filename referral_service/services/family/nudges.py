@@ -108,20 +108,29 @@ def raise_nudge(uow: SqlUnitOfWork, clock: Clock, *, viewer: FamilyViewer, refer
         case = case_or_none_logged(session, viewer, referral_id, today=clock.today(), action=RAISED)
         if case is None:  # the attempt is logged through the rollback
             raise NotFound("No such referral.")
+        organisation_id, person_id = owner_now(session, case.referral)
         already = open_nudge(session, referral_id)
-        if already is not None:
+        if already is not None and already.owner_org_id == organisation_id:
             uow.commit()
             return NudgeOutcome(nudge=already, alerted=False)
-        organisation_id, person_id = owner_now(session, case.referral)
         handover = current_handover(session, referral_id)
-        nudge = FamilyNudge(referral_id=referral_id, handover_id=handover.id if handover else None,
-                            raised_by_person_id=viewer.person_id, raised_as=case.role.value, raised_at=clock.now(),
-                            owner_org_id=organisation_id, owner_user_id=person_id)
-        session.add(nudge)
+        if already is not None:
+            # The case moved on to another owner since the first call (BUP decided, the family moved): the call is
+            # passed on to whoever holds it now, and its answer time counts from now.
+            nudge, passed_on = already, True
+            nudge.owner_org_id, nudge.owner_user_id = organisation_id, person_id
+            nudge.handover_id, nudge.raised_at = (handover.id if handover else None), clock.now()
+        else:
+            nudge, passed_on = FamilyNudge(referral_id=referral_id, raised_by_person_id=viewer.person_id,
+                                           raised_as=case.role.value, raised_at=clock.now(),
+                                           handover_id=handover.id if handover else None,
+                                           owner_org_id=organisation_id, owner_user_id=person_id), False
+            session.add(nudge)
         session.flush()
         raise_alerts(uow, clock, users=owner_people(session, organisation_id=organisation_id, person_id=person_id,
                                                     handover=handover),
-                     kind=rules.NUDGE_RAISED, dedupe_key=rules.owner_key(nudge.id),
+                     kind=rules.NUDGE_RAISED,
+                     dedupe_key=rules.owner_key(nudge.id, organisation_id if passed_on else None),
                      data={"raised_on": clock.today().isoformat()}, referral_id=referral_id,
                      handover_id=nudge.handover_id)
         uow.commit()
@@ -130,11 +139,12 @@ def raise_nudge(uow: SqlUnitOfWork, clock: Clock, *, viewer: FamilyViewer, refer
 
 def nudge_state(session: Session, case: FamilyCaseAccess, *, working_days: int) -> FamilyNudgeState:
     """The button's state for the family's case page (its reading is logged by the page)."""
+    organisation_id, person_id = owner_now(session, case.referral)
     nudge = open_nudge(session, case.referral.id)
-    if nudge is not None:
-        organisation_id, person_id = nudge.owner_org_id, nudge.owner_user_id
-    else:
-        organisation_id, person_id = owner_now(session, case.referral)
+    if nudge is not None and nudge.owner_org_id != organisation_id:
+        nudge = None  # asked of an owner who has handed the case on: the button asks the new one
+    elif nudge is not None:
+        person_id = nudge.owner_user_id
     person = session.get(User, person_id) if person_id else None
     organisation = session.get(Organisation, organisation_id) if organisation_id else None
     told = person.name if person is not None else (organisation.name if organisation else "")
@@ -172,9 +182,9 @@ def answer_nudges(uow: SqlUnitOfWork, clock: Clock, *, actor: Actor, referral_id
         now = clock.now()
         for nudge in waiting:
             nudge.answered_at, nudge.answered_by_user_id = now, actor.user_id
-        keys = [key for n in waiting for key in (rules.owner_key(n.id), rules.lead_key(n.id))]
-        session.execute(update(Alert).where(col(Alert.dedupe_key).in_(keys), col(Alert.read_at).is_(None))
-                        .values(read_at=now))
+        for nudge in waiting:
+            session.execute(update(Alert).where(col(Alert.dedupe_key).startswith(rules.alert_keys_of(nudge.id)),
+                                                col(Alert.read_at).is_(None)).values(read_at=now))
         record_access(session, actor=actor, action=ANSWERED, referrals=[referral])
         uow.commit()
     return len(waiting)
@@ -197,9 +207,14 @@ def tell_lead_if_due(uow: SqlUnitOfWork, clock: Clock, nudge: FamilyNudge, *, an
                              answer_working_days=answer_working_days, calendar=calendar):
         return False
     session = uow.session
-    handover = session.get(Handover, nudge.handover_id) if nudge.handover_id else None
+    # The lead of whoever holds the case now: it may have moved on since the call (a decision, a move).
+    referral = session.get(Referral, nudge.referral_id)
+    owner_org_id = owner_now(session, referral)[0] if referral is not None else nudge.owner_org_id
+    handover = current_handover(session, nudge.referral_id)
+    if handover is not None and handover.owner_org_id != owner_org_id:
+        handover = None  # the task is not (yet) the owner's: its lead by the organisation alone
     nudge.lead_alerted_at = clock.now()
-    raise_alerts(uow, clock, users=lead_people(session, organisation_id=nudge.owner_org_id, handover=handover),
+    raise_alerts(uow, clock, users=lead_people(session, organisation_id=owner_org_id, handover=handover),
                  kind=rules.NUDGE_UNANSWERED, dedupe_key=rules.lead_key(nudge.id),
                  data={"raised_on": raised_on.isoformat(), "working_days": answer_working_days},
                  referral_id=nudge.referral_id, handover_id=nudge.handover_id)

@@ -410,8 +410,14 @@ def valid_part(parsed: ParsedStep, *, current: ChildDetails | None) -> DraftPart
 
 def shown_after_saving(parsed: ParsedStep) -> dict[str, Any]:
     """What the page shows after "Lagre utkast" saved part of a step: what was typed, except a number it saved
-    (a saved draft never puts the identity number back on the page)."""
-    return {name: value for name, value in parsed.values.items() if name != NATIONAL_ID or name in parsed.errors}
+    (a saved draft never puts the child's or a guardian's identity number back on the page)."""
+    return {name: value for name, value in parsed.values.items()
+            if not _an_identity_number(name) or name in parsed.errors}
+
+
+def _an_identity_number(name: str) -> bool:
+    """The child's number, or a guardian's (`child.guardians.<n>.national_id`)."""
+    return name == NATIONAL_ID or (name.startswith("child.guardians.") and name.endswith(".national_id"))
 
 
 def in_words(parts: list[str]) -> str:

@@ -122,7 +122,7 @@ def family_letter_preview_pdf(referral_id: str, letter_id: str, version: str):
 @family_login_required
 def family_letter_pdf(letter_id: str):
     read = _family_read(letter_id)
-    return _pdf(read.letter, role=read.case.role, hidden=read.case.hidden)
+    return _pdf(read.letter, role=read.version, hidden=read.case.hidden)
 
 
 def _pdf(letter: FamilyLetter, *, role: FamilyRole, hidden: frozenset[str]) -> Response:
@@ -142,7 +142,7 @@ def family_letter(letter_id: str):
     read = _family_read(letter_id)
     links = {"back": f"{request.script_root}/familie/sak/{read.letter.referral_id}",
              "pdf": url_for("web.family_letter_pdf", letter_id=letter_id)}
-    html = render_letter_document(read.letter, role=read.case.role, hidden=read.case.hidden, links=links,
+    html = render_letter_document(read.letter, role=read.version, hidden=read.case.hidden, links=links,
                                   stylesheet_url=url_for("static", filename="letter.css"))
     return Response(html, mimetype="text/html", headers={"Cache-Control": "no-store"})
 

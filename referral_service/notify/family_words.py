@@ -137,6 +137,11 @@ LETTER_KINDS: dict[str, dict[str, dict[str, str]]] = {
         "discharged": {"heading": "Behandlingen i BUP er ferdig",
                        "guardian": "{child} er ferdig hos {clinic}. {owner} skal følge opp videre.",
                        "you": "Du er ferdig hos {clinic}. {owner} skal følge deg opp videre."},
+        "withdrawn": {"heading": "Henvisningen er trukket tilbake. {owner} følger opp",
+                      "guardian": "Henvisningen om {child} til {clinic} er trukket tilbake. {owner} skal følge opp "
+                                  "videre.",
+                      "you": "Henvisningen om deg til {clinic} er trukket tilbake. {owner} skal følge deg opp "
+                             "videre."},
         "transferred": {"heading": "Nå har {sender} ansvaret",
                         "guardian": "Dere har flyttet. Derfor er saken til {child} sendt til {sender}. Nå er det "
                                     "{sender} som skal følge opp.",
@@ -175,6 +180,10 @@ LETTER_KINDS: dict[str, dict[str, dict[str, str]]] = {
         "discharged": {"heading": "Behandlinga i BUP er ferdig",
                        "guardian": "{child} er ferdig hos {clinic}. {owner} skal følgje opp vidare.",
                        "you": "Du er ferdig hos {clinic}. {owner} skal følgje deg opp vidare."},
+        "withdrawn": {"heading": "Tilvisinga er trekt tilbake. {owner} følgjer opp",
+                      "guardian": "Tilvisinga om {child} til {clinic} er trekt tilbake. {owner} skal følgje opp "
+                                  "vidare.",
+                      "you": "Tilvisinga om deg til {clinic} er trekt tilbake. {owner} skal følgje deg opp vidare."},
         "transferred": {"heading": "No har {sender} ansvaret",
                         "guardian": "De har flytta. Difor er saka til {child} send til {sender}. No er det {sender} "
                                     "som skal følgje opp.",

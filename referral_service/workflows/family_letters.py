@@ -29,6 +29,9 @@ class LetterKind(StrEnum):
     DISCHARGED = "discharged"
     #: The family moved: the task went on to the new home municipality, which owns the follow-up now.
     TRANSFERRED = "transferred"
+    #: An accepted referral was withdrawn: the handover's owner follows up now (no letter when nothing was handed
+    #: back: the referrer who withdrew still holds it, and tells the family themselves).
+    WITHDRAWN = "withdrawn"
 
 
 class Sender(StrEnum):
@@ -57,6 +60,7 @@ REFERRAL_EVENT_LETTERS: dict[str, tuple[tuple[LetterKind, Sender], ...]] = {
     ReferralAction.MUNICIPAL_OUTCOME: ((LetterKind.MUNICIPAL_LEVEL, Sender.CLINIC),),
     ReferralAction.FORWARD: ((LetterKind.FORWARDED, Sender.CLINIC),),
     ReferralAction.DISCHARGE: ((LetterKind.DISCHARGED, Sender.CLINIC),),
+    ReferralAction.WITHDRAW: ((LetterKind.WITHDRAWN, Sender.OWNER),),
 }
 
 HANDOVER_STEP_LETTERS: dict[str, LetterKind] = {
@@ -79,6 +83,7 @@ LETTER_TOPICS: dict[LetterKind, frozenset[str]] = {
     LetterKind.FIRST_CONTACT_PLANNED: frozenset(),
     LetterKind.DISCHARGED: frozenset({"summary", "advice"}),
     LetterKind.TRANSFERRED: frozenset(),
+    LetterKind.WITHDRAWN: frozenset(),
 }
 
 #: The versions of a letter, in the order the professional sees them.

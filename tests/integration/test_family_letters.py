@@ -136,6 +136,10 @@ def every_kind(app, world, worker) -> dict[str, tuple[str, str, str, str]]:
     with app.extensions["referral_db"].session() as session:
         bergen_handover = current_handover(session, moved["id"])
     assert bergen_handover.owner_org_id == bergen.id
+    withdrawn = world.referral_in("accepted")
+    world.act("gp", withdrawn["id"], "withdraw", {"reason": "Familien ønsker ikke behandling i BUP nå."})
+    worker.run()
+    withdrawn_handover = only_handover(app, withdrawn["id"])
     return {
         "sent": (treated["id"], bup.name, bup.phone, fmt(treated["assessment_due"])),
         "received": (treated["id"], bup.name, bup.phone, fmt(treated["assessment_due"])),
@@ -148,6 +152,7 @@ def every_kind(app, world, worker) -> dict[str, tuple[str, str, str, str]]:
         "municipal_level": (municipal["id"], askoy.name, askoy.phone, fmt(municipal_handover.acknowledge_due)),
         "forwarded": (forwarded["id"], bup2.name, bup2.phone, fmt(new["assessment_due"])),
         "transferred": (moved["id"], bergen.name, bergen.phone, fmt(bergen_handover.acknowledge_due)),
+        "withdrawn": (withdrawn["id"], askoy.name, askoy.phone, fmt(withdrawn_handover.acknowledge_due)),
     }
 
 

@@ -26,6 +26,7 @@ from referral_service.workflows.family_letters import (
     ("municipal-outcome", [(LetterKind.MUNICIPAL_LEVEL, Sender.CLINIC)]),
     ("forward", [(LetterKind.FORWARDED, Sender.CLINIC)]),
     ("discharge", [(LetterKind.DISCHARGED, Sender.CLINIC)]),
+    ("withdraw", [(LetterKind.WITHDRAWN, Sender.OWNER)]),
     ("request-information", []),
     ("send-family-letter", []),  # sending a letter makes no new one
 ])

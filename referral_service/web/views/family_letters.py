@@ -44,6 +44,7 @@ KIND_NAMES = {
     "first_contact_planned": "Første kontakt er planlagt",
     "discharged": "Ferdig i BUP",
     "transferred": "Flyttet – den nye hjemkommunen har saken",
+    "withdrawn": "Trukket tilbake – kommunen følger opp",
 }
 VERSION_NAMES = {"guardian": "Til foresatte", "child": "Til barnet (12–15 år)",
                  "young_person": "Til ungdommen (16 år og eldre)"}

@@ -119,3 +119,17 @@ def version_for(reader: FamilyRole, audiences: list[str]) -> FamilyRole | None:
     if reader in THE_CHILD_THEMSELF:
         return next((role for role in THE_CHILD_THEMSELF if role.value in audiences), None)
     return None
+
+
+def moment_of(trigger_key: str) -> str:
+    """The step a letter was made by (its trigger key without the kind): submitting makes two letters at one moment."""
+    return trigger_key.rsplit(":", 1)[0]
+
+
+def outdated(*, moment: str, handover_id: str | None, current_handover_id: str | None,
+             later_moments: set[str]) -> bool:
+    """A draft the case has moved past, which must not be sent: a later step has made a letter of its own, or the
+    task it speaks of is no longer the referral's (the family moved on to another municipality)."""
+    if handover_id is not None and handover_id != current_handover_id:
+        return True
+    return bool(later_moments - {moment})

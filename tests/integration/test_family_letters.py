@@ -5,6 +5,7 @@ names who to talk to now (name and phone) and the deadline, and never the identi
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 from datetime import date, datetime, time, timedelta
@@ -457,3 +458,28 @@ def test_a_young_person_keeps_the_letters_sent_to_them_before_their_16th_birthda
     assert young.get(f"/familie/brev/{letter.id}").status_code == 200
     assert young.get(f"/familie/brev/{letter.id}.pdf").status_code == 200
     assert f"/familie/brev/{letter.id}" in young.get(f"/familie/sak/{referral_id}").get_data(as_text=True)
+
+
+def test_a_draft_the_case_has_moved_past_is_marked_outdated_and_cannot_be_sent(app, world, worker):
+    """BUP never sent its 'received, answer by' letter; then it rejected. The old draft would tell the family BUP
+    is still assessing: it is outdated, and sending it is refused."""
+    referral = world.referral_in("submitted")
+    worker.run()
+    received = letter_of(app, referral["id"], "received")
+    world.act("bup", referral["id"], "reject", {"reason_code": "not_specialist_need", "explanation": "Kommunen.",
+                                                "municipal_advice": "Samtaler hos kommunepsykolog."})
+    worker.run()
+    bup = WebUser(app, "bup")
+    preview = bup.get(f"/henvisninger/{referral['id']}/brev/{received.id}")
+    assert "det skal ikke sendes" in preview.text() and "Send brevet til familien" not in preview.text()
+    html = bup.client.get(f"/henvisninger/{referral['id']}/brev/{received.id}").get_data(as_text=True)
+    csrf = re.search(r'name="csrf_token" value="([^"]+)"', html).group(1)
+    refused = bup.client.post(f"/henvisninger/{referral['id']}/brev/{received.id}/send", data={"csrf_token": csrf})
+    assert refused.status_code == 409 and "Brevet er utdatert" in refused.get_data(as_text=True)
+    assert letter_of(app, referral["id"], "received").status == "draft"
+    page = bup.get(f"/henvisninger/{referral['id']}").text()
+    assert "utdatert – saken har kommet videre" in page
+    rejected = letter_of(app, referral["id"], "rejected")  # the newest one goes
+    bup.get(f"/henvisninger/{referral['id']}/brev/{rejected.id}")
+    bup.submit("/send", {})
+    assert letter_of(app, referral["id"], "rejected").status == "sent"

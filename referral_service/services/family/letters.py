@@ -30,14 +30,18 @@ from referral_service.services.family.access import (
     readable_case,
 )
 from referral_service.services.referrals.events import record_event
-from referral_service.services.referrals.queries import current_consent
+from referral_service.services.referrals.queries import current_consent, current_handover
 from referral_service.services.unit_of_work import SqlUnitOfWork
 from referral_service.workflows.age_range import age_for_rules
 from referral_service.workflows.family_access import FamilyRole, hidden_topics, letter_audiences
-from referral_service.workflows.family_letters import version_for
+from referral_service.workflows.family_letters import moment_of, outdated, version_for
 
 LETTER_NOT_FOUND = "No such letter."
 ALREADY_SENT = "The letter has already been sent."
+
+
+class LetterOutdated(Conflict):
+    """The case has moved past the draft (a later step, a move): it would tell the family something no longer true."""
 
 
 @dataclass(frozen=True)
@@ -86,6 +90,23 @@ def versions_on(session: Session, referral: Referral, *, today: date,
     return [LetterVersion(role, hidden_topics(role, age=age, withheld_from_guardians=withheld)) for role in roles]
 
 
+def outdated_drafts(session: Session, letters: list[FamilyLetter]) -> set[str]:
+    """The ids of the drafts among these (of one referral or several) that the case has moved past
+    (workflows/family_letters.outdated): shown as outdated, and never sent."""
+    outdated_ids = set()
+    for letter in letters:
+        if letter.status != "draft":
+            continue
+        later = session.exec(select(FamilyLetter.trigger_key).where(
+            FamilyLetter.referral_id == letter.referral_id, col(FamilyLetter.created_at) > letter.created_at)).all()
+        handover = current_handover(session, letter.referral_id)
+        if outdated(moment=moment_of(letter.trigger_key), handover_id=letter.handover_id,
+                    current_handover_id=handover.id if handover else None,
+                    later_moments={moment_of(key) for key in later}):
+            outdated_ids.add(letter.id)
+    return outdated_ids
+
+
 def _own_letter(uow: SqlUnitOfWork, *, actor: Actor, referral_id: str, letter_id: str) -> tuple[FamilyLetter,
                                                                                              Referral]:
     referral = uow.referrals.get_visible(actor=actor, referral_id=referral_id)
@@ -128,6 +149,8 @@ def send_letter(uow: SqlUnitOfWork, clock: Clock, *, actor: Actor, referral_id: 
     and the referral gets an event. Returns the audiences."""
     with uow:
         letter, referral = _own_letter(uow, actor=actor, referral_id=referral_id, letter_id=letter_id)
+        if letter.id in outdated_drafts(uow.session, [letter]):
+            raise LetterOutdated("The case has moved on since this letter was made.")
         audiences = [version.role.value for version in versions_on(uow.session, referral, today=clock.today())]
         sent = uow.session.execute(update(FamilyLetter).where(
             col(FamilyLetter.id) == letter.id, col(FamilyLetter.status) == "draft").values(

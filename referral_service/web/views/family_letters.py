@@ -20,8 +20,10 @@ from referral_service.services.family.letter_rendering import (
     render_letter_pdf,
 )
 from referral_service.services.family.letters import (
+    LetterOutdated,
     change_letter_language,
     letters_of,
+    outdated_drafts,
     preview_letter,
     read_family_letter,
     send_letter,
@@ -50,6 +52,8 @@ VERSION_NAMES = {"guardian": "Til foresatte", "child": "Til barnet (12–15 år)
                  "young_person": "Til ungdommen (16 år og eldre)"}
 AUDIENCE_NAMES = {"guardian": "foresatte", "child": "barnet", "young_person": "ungdommen"}
 SENT = "Brevet er sendt til familien."
+OUTDATED = ("Brevet er utdatert: saken har kommet videre siden det ble laget, så det stemmer ikke lenger. "
+            "Send det nyeste brevet i stedet.")
 ALREADY_SENT = "Brevet er allerede sendt. Det kan ikke endres."
 CHOOSE_LANGUAGE = "Velg bokmål eller nynorsk."
 NO_PDF = "Brevet kan ikke lastes ned som PDF akkurat nå. Du kan lese det på nettsiden i stedet."
@@ -67,7 +71,8 @@ def _preview(referral_id: str, letter_id: str, *, status: int = 200, error: str 
                 for v in preview.versions]
     return render_template("letters/preview.html", preview=preview, letter=preview.letter, versions=versions,
                            kind_name=KIND_NAMES.get(preview.letter.kind, ""), languages=LANGUAGE_NAMES,
-                           audience_names=AUDIENCE_NAMES, error=error), status
+                           audience_names=AUDIENCE_NAMES, error=error,
+                           outdated=preview.letter.id in outdated_drafts(db_session(), [preview.letter])), status
 
 
 @web.get("/henvisninger/<referral_id>/brev/<letter_id>")
@@ -98,6 +103,8 @@ def send_family_letter(referral_id: str, letter_id: str):
         send_letter(unit_of_work(), deps().clock, actor=web_actor(), referral_id=referral_id, letter_id=letter_id)
     except NotFound:
         abort(404)
+    except LetterOutdated:
+        return _preview(referral_id, letter_id, status=409, error=OUTDATED)
     except Conflict:
         return _preview(referral_id, letter_id, status=409, error=ALREADY_SENT)
     flash(SENT, "ok")
@@ -174,4 +181,5 @@ def staff_family_letters(referral_id: str) -> list[FamilyLetter]:
 @web.app_context_processor
 def _letters_context() -> dict:
     return {"family_letters_for": family_letters_for, "staff_family_letters": staff_family_letters,
+            "outdated_family_letters": lambda letters: outdated_drafts(db_session(), letters),
             "family_letter_kinds": KIND_NAMES}

@@ -13,7 +13,7 @@ from referral_service.services.admin.oidc import start_sign_in
 from referral_service.services.family.sign_in import finish_family_sign_in
 from referral_service.web.blueprint import web
 from referral_service.web.family_session import family_viewer, sign_in_family, sign_out_family
-from referral_service.web.views.oidc import EXTENSION, MAX_PENDING, OidcSetup
+from referral_service.web.views.oidc import EXTENSION, OidcSetup, remember_started
 
 #: The session's started family sign-ins by state (apart from staff's, though the state names its provider too).
 PENDING = "familie_oidc_pending"
@@ -57,9 +57,7 @@ def family_sign_in_start(provider_key: str):
                                          redirect_uri=_redirect_uri(provider))
     except SignInRefused:
         return render_template("family/sign_in_refused.html", provider=provider), 502
-    started = dict(list(session.get(PENDING, {}).items())[-(MAX_PENDING - 1):])
-    started[pending.state] = pending.as_dict()
-    session[PENDING] = started
+    remember_started(PENDING, pending)
     return redirect(address)
 
 

@@ -10,7 +10,13 @@ from flask import abort, current_app, redirect, render_template, request, sessio
 from flask.blueprints import BlueprintSetupState
 
 from referral_service.api.context import db_session, deps
-from referral_service.security.oidc import PERSON_REFUSALS, OidcProvider, SignInRefused, providers_from_setting
+from referral_service.security.oidc import (
+    PERSON_REFUSALS,
+    OidcProvider,
+    PendingSignIn,
+    SignInRefused,
+    providers_from_setting,
+)
 from referral_service.services.admin.oidc import OidcPolicy, finish_sign_in, start_sign_in
 from referral_service.web.blueprint import web
 from referral_service.web.kept_forms import page_after_sign_in
@@ -76,10 +82,15 @@ def oidc_start(provider_key: str):
                                          next_page=safe_next(request.args.get("next")) or "")
     except SignInRefused:
         return render_template("oidc_refused.html", provider=provider, unknown_person=False), 502
-    started = dict(list(session.get(PENDING, {}).items())[-(MAX_PENDING - 1):])
-    started[pending.state] = pending.as_dict()
-    session[PENDING] = started
+    remember_started(PENDING, pending)
     return redirect(address)
+
+
+def remember_started(key: str, pending: PendingSignIn) -> None:
+    """Keep a started sign-in in the browser's session under `key`, with the few started before it (another tab)."""
+    started = dict(list(session.get(key, {}).items())[-(MAX_PENDING - 1):])
+    started[pending.state] = pending.as_dict()
+    session[key] = started
 
 
 @web.get("/logg-inn/<provider_key>/tilbake")

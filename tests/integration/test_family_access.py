@@ -8,13 +8,15 @@ from __future__ import annotations
 
 from datetime import date
 
-from sqlmodel import select
+from sqlmodel import col, select
 
 from referral_service.domain.access_log import AccessLogEntry
-from referral_service.domain.family import FamilyPerson, GuardianIdentity
+from referral_service.domain.family import FamilyLetter, FamilyNudge, FamilyPerson, FamilyVoice, GuardianIdentity
 from referral_service.domain.referral import Referral
+from tests.integration.test_web_decisions import WebUser
 from tests.support.clock import norway_today
 from tests.support.family import CSRF_TOKEN, family_client
+from tests.support.loop import InProcessWorker
 
 CHILD_VIEW = "Jeg vil ikke at mamma skal vite om dette."
 EXPLANATION = "Plagene kan møtes godt i kommunen."
@@ -85,18 +87,38 @@ def test_a_stranger_gets_404_for_every_case_address_and_each_attempt_is_in_the_a
     stranger_number = adult_number(world)
     stranger = family_client(world.app, stranger_number)
 
+    InProcessWorker(world.app).run()
+    letter = sent_letter(world, rejected, "rejected")
+
     for rid in (submitted, rejected):
         status, text = page(stranger, f"/familie/sak/{rid}")
         assert status == 404 and "Fant ikke siden" in text and "Mor Testesen" not in text
-        shared = stranger.post(f"/familie/sak/{rid}/deling", data={"csrf_token": CSRF_TOKEN, "del": "ja"})
-        assert shared.status_code == 404
+        for form, fields in (("deling", {"del": "ja"}), ("ikke-hort", {}), ("mine-ord", {"text": "Hei"})):
+            posted = stranger.post(f"/familie/sak/{rid}/{form}", data={"csrf_token": CSRF_TOKEN, **fields})
+            assert posted.status_code == 404, form
+    for address in (f"/familie/brev/{letter}", f"/familie/brev/{letter}.pdf"):
+        assert stranger.get(address).status_code == 404
     status, text = page(stranger, "/familie")
     assert status == 200 and "Vi fant ingen henvisninger for deg" in text and "Ola" not in text
 
     rows = log_rows(world, user_id=person_id(world, stranger_number))
     assert [(row.action, row.requested_id, row.organisation_id) for row in rows] == [
-        ("denied:referral", submitted, "family"), ("denied:referral", submitted, "family"),
-        ("denied:referral", rejected, "family"), ("denied:referral", rejected, "family")]
+        *[("denied:referral", submitted, "family")] * 4, *[("denied:referral", rejected, "family")] * 6]
+    with world.app.extensions["referral_db"].session() as session:  # and nothing was written for them
+        assert session.exec(select(FamilyNudge).where(col(FamilyNudge.referral_id).in_([submitted, rejected]))
+                            ).all() == []
+        assert session.exec(select(FamilyVoice)).all() == []
+
+
+def sent_letter(world, referral_id: str, kind: str) -> str:
+    """BUP sends the family its letter of this kind about the referral; its id."""
+    with world.app.extensions["referral_db"].session() as session:
+        letter_id = session.exec(select(FamilyLetter.id).where(FamilyLetter.referral_id == referral_id,
+                                                               FamilyLetter.kind == kind)).one()
+    bup = WebUser(world.app, "bup")
+    bup.get(f"/henvisninger/{referral_id}/brev/{letter_id}")
+    bup.submit("/send", {})
+    return letter_id
 
 
 def test_a_draft_is_not_shown_to_the_family_even_to_its_recorded_guardian(world):

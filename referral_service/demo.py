@@ -84,10 +84,10 @@ def seed_demo(uow: SqlUnitOfWork) -> list[DemoLogin]:
         for key, kind, name, number in ORGANISATIONS:
             org = uow.session.exec(select(Organisation).where(Organisation.name == name)).first()
             if org is None:
-                phone, hours = ORGANISATION_CONTACTS.get(key, (None, None))
-                org = Organisation(kind=kind, name=name, municipality_number=number, phone=phone,
-                                   contact_hours=hours)
+                org = Organisation(kind=kind, name=name, municipality_number=number)
                 uow.add(org)
+            if org.phone is None and key in ORGANISATION_CONTACTS:  # also demo data from before phones were kept
+                org.phone, org.contact_hours = ORGANISATION_CONTACTS[key]
             orgs[key] = org
         uow.commit()
     # Bergen takes part in the trial: PPT and school nurses may refer. Askøy does not.
@@ -108,9 +108,10 @@ def seed_demo(uow: SqlUnitOfWork) -> list[DemoLogin]:
             create_user(uow, actor=None, email=email, name=name, password=DEMO_PASSWORD,
                         organisation_id=orgs[org_key].id, roles=list(roles),
                         profession=given[0] if given else P.OTHER)
-            if email in PERSON_CONTACTS:
-                with uow:
-                    user = uow.session.exec(select(User).where(User.email == email)).one()
+        if email in PERSON_CONTACTS:
+            with uow:
+                user = uow.session.exec(select(User).where(User.email == email)).one()
+                if user.phone is None:
                     user.phone, user.reachable_hours = PERSON_CONTACTS[email]
                     uow.commit()
         logins.append(DemoLogin(email, name, orgs[org_key].name, [str(r) for r in roles]))

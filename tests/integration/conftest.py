@@ -18,6 +18,8 @@ from tests.support.clock import TestClock
 from tests.support.servers import start_postgres
 from tests.support.world import World, build_world
 
+#: The kept tables' contact details (phone and hours), by table and the name of its hours column.
+CONTACT_COLUMNS = {"organisation": "contact_hours", "app_user": "reachable_hours"}
 #: Directory data kept between tests, with what signing in writes (tokens, the addresses accounts signed in from:
 #: tests sign in lazily, in the middle of what they measure); everything else is emptied before each test.
 KEPT_TABLES = {"organisation", "app_user", "api_token", "sign_in_address", "referral_right_grant", "alembic_version"}
@@ -75,7 +77,16 @@ def world(app, seeded_world, test_clock) -> World:
     engine = app.extensions["referral_db"].engine
     with engine.connect() as connection:
         active_before = set(connection.execute(text("SELECT id FROM app_user WHERE active")).scalars())
+        contacts_before = {table: connection.execute(text(f"SELECT id, phone, {hours} AS hours FROM {table}")).all()
+                           for table, hours in CONTACT_COLUMNS.items()}
     yield seeded_world
+    # Phones and hours a test changed (the administration's tests) go back to the demo's: the family's pages and
+    # letters name them.
+    with engine.begin() as connection:
+        for table, rows in contacts_before.items():
+            for row in rows:
+                connection.execute(text(f"UPDATE {table} SET phone = :phone, {CONTACT_COLUMNS[table]} = :hours "
+                                        "WHERE id = :id"), {"id": row.id, "phone": row.phone, "hours": row.hours})
     test_clock.reset()
     # Users a test made (a coordinator, a nurse) leave with it: users are kept between tests, and a later test that
     # counts who can act in a municipality (the owner rules) must see the demo's people only.

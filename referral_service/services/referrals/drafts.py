@@ -312,7 +312,7 @@ def create_referral(uow: SqlUnitOfWork, *, clock: Clock, identity: IdentityNumbe
                                      now=now, first=True)
             contacts = _add_contacts(session, referral=referral, contacts=data.get("municipal_contacts") or [])
             replace_guardian_identities(session, identity, referral=referral,
-                                        guardians=data["child"].get("guardians") or [])
+                                        guardians=data["child"].get("guardians") or [], new=True)
             # Which kind of number identifies the child (an FH-number is to be replaced by a fødselsnummer later).
             record_event(uow, clock, referral=referral, action=ReferralAction.CREATE, from_status=None, actor=actor,
                          data={"child_id_kind": child.national_id_kind})

@@ -35,14 +35,17 @@ def without_numbers(guardians: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 
 def replace_guardian_identities(session: Session, identity: IdentityNumbers, *, referral: Referral,
-                                guardians: list[dict[str, Any]]) -> None:
+                                guardians: list[dict[str, Any]], new: bool = False) -> None:
     """The referral's guardians who may sign in are these: each given with a number (checked with
     guardian_number_errors), and each given without one under the name of a guardian recorded with a number before
     (a draft edited again keeps it, as it keeps the child's number left empty). A guardian left out can no longer
-    sign in to see the referral."""
-    kept = {row.name: row for row in session.exec(
-        select(GuardianIdentity).where(GuardianIdentity.referral_id == referral.id))}
-    session.execute(delete(GuardianIdentity).where(GuardianIdentity.referral_id == referral.id))
+    sign in to see the referral. A `new` referral has none yet: nothing to read or replace (a referral's creation
+    stays within its statements, bench/ and tests/integration/test_write_path_statements.py)."""
+    kept: dict[str, GuardianIdentity] = {}
+    if not new:
+        kept = {row.name: row for row in session.exec(
+            select(GuardianIdentity).where(GuardianIdentity.referral_id == referral.id))}
+        session.execute(delete(GuardianIdentity).where(GuardianIdentity.referral_id == referral.id))
     for position, guardian in enumerate(guardians):
         name = str(guardian.get("name") or "")
         if guardian.get(NUMBER):

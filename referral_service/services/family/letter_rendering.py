@@ -9,12 +9,12 @@ from __future__ import annotations
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from flask import current_app, render_template
 
 from referral_service.domain.family import FamilyLetter
 from referral_service.notify import family_words as words
+from referral_service.web.formatting import norwegian_date
 from referral_service.workflows.family_access import FamilyRole
 from referral_service.workflows.family_letters import topics_shown
 from referral_service.workflows.responsible_now import Stage
@@ -106,7 +106,7 @@ def render_letter_document(letter: FamilyLetter, *, role: FamilyRole, hidden: fr
     wants) or the PDF's source (the print stylesheet inlined)."""
     context = letter_context(letter, role=role, hidden=hidden)
     css = "" if stylesheet_url else STYLESHEET.read_text(encoding="utf-8")
-    return render_template("letters/document.html", body=render_letter_body(letter, role=role, hidden=hidden),
+    return render_template("letters/document.html", body=render_template("letters/_letter.html", **context),
                            css=css, stylesheet_url=stylesheet_url, links=links or {}, **context)
 
 
@@ -120,20 +120,6 @@ def render_letter_pdf(letter: FamilyLetter, *, role: FamilyRole, hidden: frozens
     html = render_letter_document(letter, role=role, hidden=hidden)
     pdf: bytes = HTML(string=html, base_url=current_app.root_path).write_pdf()
     return pdf
-
-
-OSLO = ZoneInfo("Europe/Oslo")
-
-
-def norwegian_date(value: date | datetime | str | None) -> str:
-    """dd.mm.åååå, Norway's day for a moment; "" for nothing."""
-    if not value:
-        return ""
-    if isinstance(value, str):
-        value = date.fromisoformat(value)  # a date kept in the letter's facts
-    if isinstance(value, datetime):
-        value = value.astimezone(OSLO).date()
-    return f"{value:%d.%m.%Y}"
 
 
 def _sentence(text: str) -> str:

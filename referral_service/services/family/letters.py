@@ -93,17 +93,17 @@ def versions_on(session: Session, referral: Referral, *, today: date,
 def outdated_drafts(session: Session, letters: list[FamilyLetter]) -> set[str]:
     """The ids of the drafts among these (of one referral or several) that the case has moved past
     (workflows/family_letters.outdated): shown as outdated, and never sent."""
+    drafts = [letter for letter in letters if letter.status == "draft"]
     outdated_ids = set()
-    for letter in letters:
-        if letter.status != "draft":
-            continue
-        later = session.exec(select(FamilyLetter.trigger_key).where(
-            FamilyLetter.referral_id == letter.referral_id, col(FamilyLetter.created_at) > letter.created_at)).all()
-        handover = current_handover(session, letter.referral_id)
-        if outdated(moment=moment_of(letter.trigger_key), handover_id=letter.handover_id,
-                    current_handover_id=handover.id if handover else None,
-                    later_moments={moment_of(key) for key in later}):
-            outdated_ids.add(letter.id)
+    for referral_id in {letter.referral_id for letter in drafts}:  # one referral's letters and task read once
+        made = session.exec(select(FamilyLetter.trigger_key, FamilyLetter.created_at)
+                            .where(FamilyLetter.referral_id == referral_id)).all()
+        handover = current_handover(session, referral_id)
+        for letter in (d for d in drafts if d.referral_id == referral_id):
+            if outdated(moment=moment_of(letter.trigger_key), handover_id=letter.handover_id,
+                        current_handover_id=handover.id if handover else None,
+                        later_moments={moment_of(key) for key, at in made if at > letter.created_at}):
+                outdated_ids.add(letter.id)
     return outdated_ids
 
 

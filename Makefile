@@ -4,14 +4,16 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 export REFERRAL_DATA_DIR ?= $(CURDIR)/var
 
-.PHONY: run test setup system lint bench clean
+.PHONY: run test setup system lint bench clean lock
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 
-$(VENV)/.installed: pyproject.toml | $(BIN)/python
-	$(BIN)/pip install --quiet -e '.[test]'
+# Every dependency from the lock file, hash-checked (the versions CI tested), then the project itself without deps.
+$(VENV)/.installed: requirements-test.lock pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet --require-hashes -r requirements-test.lock
+	$(BIN)/pip install --quiet --no-deps -e .
 	touch $@
 
 node_modules/.installed: package.json package-lock.json
@@ -44,6 +46,10 @@ lint: setup
 ## The benchmark table of issue 11 (bench/README.md); e.g. make bench BENCH_ARGS="--db sqlite --only a,c --years 1"
 bench: setup
 	$(BIN)/python -m bench $(BENCH_ARGS)
+
+## Remake requirements.lock and requirements-test.lock from pyproject.toml's pins (pip-tools in a throwaway venv)
+lock:
+	PYTHON=$(PYTHON) bash deploy/lock.sh
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .ruff_cache

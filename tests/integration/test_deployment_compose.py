@@ -69,6 +69,10 @@ def test_long_running_services_restart_and_have_healthchecks(resolved):
             assert service.get("healthcheck", {}).get("test"), f"{name} has no healthcheck"
     checks = {name: " ".join(resolved[name]["healthcheck"]["test"]) for name in ("redis", "web", "worker", "beat")}
     assert "redis-cli ping" in checks["redis"]
+    redis = resolved["redis"]
+    assert redis["command"][0] == "redis-server", "the image's entrypoint drops root only for redis-server itself"
+    assert redis["command"][-2:] == ["--requirepass", REQUIRED["REDIS_PASSWORD"]]
+    assert redis["environment"]["REDISCLI_AUTH"] == REQUIRED["REDIS_PASSWORD"]
     assert "python" in checks["web"] and "/health" in checks["web"]
     assert "inspect ping" in checks["worker"] and "celery@$$HOSTNAME" in checks["worker"]
     assert "celerybeat-schedule" in checks["beat"]

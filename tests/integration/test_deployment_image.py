@@ -99,6 +99,17 @@ def test_python_dependencies_come_from_the_lock_with_hashes_and_the_service_with
     assert others and all("--no-deps" in words for words in others), "the service itself must not pull in deps"
 
 
+def test_the_build_context_holds_what_the_dockerfile_copies_and_no_local_state(stages):
+    lines = [line.strip() for line in (ROOT / ".dockerignore").read_text().splitlines()]
+    rules = [line for line in lines if line and not line.startswith("#")]
+    assert rules[0] == "*", "everything is left out unless named"
+    let_in = {rule[1:].rstrip("/") for rule in rules if rule.startswith("!")}
+    sources = [path.rstrip("/") for stage in stages.values() for args in stage.args("COPY")
+               if not args.startswith("--from=") for path in args.split()[:-1]]
+    assert sources and all(source in let_in for source in sources), (sources, let_in)
+    assert not let_in & {".venv", "node_modules", "var", ".git", ".env"}
+
+
 def test_the_runtime_stage_serves_gunicorn_with_a_python_healthcheck_and_multiprocess_metrics(stages):
     final = stages["final"]
     assert final.args("CMD") == ['["gunicorn", "--config", "config/gunicorn.conf.py", "referral_service.wsgi:app"]']

@@ -7,6 +7,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PYTHON="${PYTHON:-python3}"
+# pip-compile resolves for the Python it runs on: the one pyproject.toml's requires-python names.
+"$PYTHON" -c 'import sys; sys.exit(sys.version_info[:2] != (3, 11))' \
+  || { echo "lock: $PYTHON is not Python 3.11 (pyproject's requires-python); run make lock PYTHON=python3.11" >&2; exit 1; }
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
 TOOLS="${LOCK_TOOLS_VENV:-$work/pip-tools}"

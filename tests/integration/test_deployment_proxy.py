@@ -2,10 +2,12 @@
 PostgreSQL, Caddy with deploy/Caddyfile in front (`tls internal`), as docker-compose.yml puts them. Its session
 cookie is `Secure`, so over plain HTTP (the old compose) the sign-in form comes back as "Skjemaet er utløpt";
 through Caddy's HTTPS the form is accepted (here: a wrong password, told as such). Caddy's configuration is the
-real file; only its upstream (`web:8080`, a name of compose's network) and its ports are this test's."""
+real file; only its upstream (`web:8080`, a name of compose's network) and its ports are this test's. The same
+gunicorn answers compose's and the image's web healthchecks."""
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
@@ -17,9 +19,13 @@ from pathlib import Path
 
 import pytest
 import requests
+import yaml
 
 from config.secret_strength import new_fernet_key, new_signing_secret
 from referral_service.migrations import upgrade
+from tests.integration.test_deployment_compose import REQUIRED, _compose
+from tests.integration.test_deployment_healthchecks import _check
+from tests.integration.test_deployment_image import dockerfile_stages
 from tests.integration.test_embedded_serve import wait_until
 from tests.support.servers import free_port, unavailable
 
@@ -152,3 +158,21 @@ def test_caddy_redirects_plain_http_and_keeps_metrics_inside(caddy):
     metrics = requests.get(f"{caddy.https}/metrics", timeout=5, verify=str(caddy.root_certificate))
     assert metrics.status_code == 404
     assert requests.get(f"{caddy.https}/health", timeout=5, verify=str(caddy.root_certificate)).status_code == 200
+
+
+@pytest.mark.postgres
+@pytest.mark.slow
+def test_the_web_healthchecks_of_compose_and_the_image_answer_from_gunicorn(web):
+    resolved = _compose("config", env=REQUIRED)
+    assert resolved.returncode == 0, resolved.stderr
+    services = yaml.safe_load(resolved.stdout)["services"]
+    address = web.removeprefix("http://")
+    assert _check(services["web"], replace={"127.0.0.1:8080": address}, env=dict(os.environ)).returncode == 0
+    # The image's own HEALTHCHECK (the same for web when compose gives none).
+    healthcheck = dockerfile_stages(ROOT / "Dockerfile")[-1].args("HEALTHCHECK")[0]
+    command = json.loads(healthcheck[healthcheck.index("CMD ") + 4:])
+    image_check = {"healthcheck": {"test": ["CMD", *command]}}
+    assert _check(image_check, replace={"127.0.0.1:8080": address}, env=dict(os.environ)).returncode == 0
+    # Nothing listening: both fail.
+    elsewhere = f"127.0.0.1:{free_port()}"
+    assert _check(services["web"], replace={"127.0.0.1:8080": elsewhere}, env=dict(os.environ)).returncode != 0

@@ -102,3 +102,32 @@ def test_malformed_broker_files_are_set_aside_and_the_worker_goes_on(served):
     assert {w["level"] for w in warnings} == {"warning"}
     assert CONTENT_MARKER not in log, "a malformed file's content never reaches the log"
     assert "Unrecoverable error" not in log and "JSONDecodeError" not in log
+
+
+def test_the_transport_sets_each_malformed_file_aside_and_hands_out_the_good_message_after_it(tmp_path, caplog):
+    """The transport alone (no worker): a consumer asking for the next message gets the good one behind the bad."""
+    from kombu import Connection, Exchange, Queue
+
+    from config import load_config
+    from referral_service.tasks import broker_settings
+
+    config = load_config()
+    config.DATA_DIR = str(tmp_path / "var")
+    settings = broker_settings(config)
+    broker = tmp_path / "var" / "broker"
+    for kind, content in MALFORMED.items():
+        (broker / "queue" / f"0000000000000_{kind}.work.msg").write_bytes(content)
+    queue = Queue("work", Exchange("work", type="direct"), routing_key="work")
+    with Connection(settings["broker_url"], transport_options=settings["broker_transport_options"]) as connection:
+        queue(connection.default_channel).declare()
+        connection.Producer().publish({"referral": "good"}, exchange=queue.exchange, routing_key="work",
+                                      declare=[queue])
+        with caplog.at_level("WARNING", logger="referral_service.tasks.fs_transport"):
+            message = queue(connection.default_channel).get(no_ack=True)
+
+    assert message is not None and message.decode() == {"referral": "good"}
+    assert sorted(p.name for p in (broker / "malformed").iterdir()) == sorted(
+        f"0000000000000_{kind}.work.msg" for kind in MALFORMED)
+    assert list((broker / "queue").glob("*.work.msg")) == []
+    assert sorted(r.file for r in caplog.records) == sorted(f"0000000000000_{kind}.work.msg" for kind in MALFORMED)
+    assert CONTENT_MARKER not in caplog.text

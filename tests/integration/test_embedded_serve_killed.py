@@ -115,11 +115,13 @@ def worker_env(tmp_path: Path, serve_pid: int) -> dict[str, str]:
 def test_a_worker_whose_serve_is_gone_before_it_runs_does_not_start(tmp_path):
     """The race PR_SET_PDEATHSIG cannot close: serve dies between fork and prctl. The worker, told serve's pid,
     sees another parent at once and exits before it consumes or schedules anything."""
+    gone = subprocess.Popen(["true"])  # a "serve" that has ended already
+    gone.wait()
     log = tmp_path / "worker.log"
     with open(log, "wb") as out:
-        # Its parent is this test, not the serve it names (a pid that cannot be a parent: the kernel's own).
+        # Its parent is this test, not the serve it names.
         worker = subprocess.Popen([sys.executable, "-m", "referral_service.tasks.embedded_worker"], cwd=ROOT,
-                                  env=worker_env(tmp_path, serve_pid=2), stdout=out, stderr=subprocess.STDOUT,
+                                  env=worker_env(tmp_path, serve_pid=gone.pid), stdout=out, stderr=subprocess.STDOUT,
                                   stdin=subprocess.DEVNULL)
     try:
         worker.wait(timeout=GONE_SECONDS + 20)  # the interpreter's start, then the check: no Celery start

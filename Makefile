@@ -27,11 +27,15 @@ setup: $(VENV)/.installed node_modules/.installed
 system:
 	bash .ci/setup-system
 
-## Set up and run the whole service on the embedded default (SQLite in ./var) at http://127.0.0.1:8080
+## Set up and run the whole service on the embedded default (SQLite in ./var) at http://HOST:PORT
+## (127.0.0.1:8080 unless given, e.g. make run PORT=9090 HOST=0.0.0.0). HOST counts only on the command line:
+## some shells export the machine's own name as HOST.
+run: HOST := $(if $(filter command line,$(origin HOST)),$(HOST),127.0.0.1)
+run: PORT ?= 8080
 run: setup
 	$(BIN)/referral-service db upgrade
 	$(BIN)/referral-service seed-demo
-	$(BIN)/referral-service serve --host 127.0.0.1 --port 8080
+	$(BIN)/referral-service serve --host $(HOST) --port $(PORT)
 
 ## Set up and run every test (starts its own PostgreSQL; needs the system packages of .ci/setup-system)
 test: system setup

@@ -15,6 +15,7 @@ if TYPE_CHECKING:
     from datetime import datetime
 
     from referral_service.bootstrap import Dependencies
+    from referral_service.demo import DemoLogin
     from referral_service.errors import DomainError
     from referral_service.services.admin.grants import GrantRules
 
@@ -94,15 +95,18 @@ def create_admin(email: str, name: str, password: str, organisation_id: str | No
 @main.command("seed-demo")
 def seed_demo_command() -> None:
     """Create demo organisations and users (synthetic data); print the logins."""
-    from referral_service.demo import DEMO_PASSWORD, seed_demo
+    from referral_service.demo import seed_demo
+    from referral_service.serving import demo_login_lines
 
     config = _config()
     if config.is_production:
         raise click.ClickException("Demo data is never created in production.")
     logins = seed_demo(_dependencies(config).unit_of_work())
-    click.echo(f"Demo logins (password for all: {DEMO_PASSWORD}):")
-    for login in logins:
-        click.echo(f"  {login.email:34} {', '.join(login.roles):24} {login.organisation}")
+    click.echo("\n".join(demo_login_lines(logins)))
+
+
+#: How long `serve` waits for its worker to consume before it prints its address anyway.
+WORKER_READY_SECONDS = 30.0
 
 
 @main.command()
@@ -113,34 +117,53 @@ def serve(host: str, port: int, threads: int) -> None:
     """Run the whole service on the embedded default: web, worker and scheduler, no outside server."""
     import signal
 
-    from waitress import serve as waitress_serve
+    from waitress import create_server
 
     from referral_service import create_app
+    from referral_service.serving import CannotListen, cannot_listen, check_address_free, closing_block
     from referral_service.tasks.embedded import EmbeddedWorker, limit_malloc_arenas
 
+    try:
+        check_address_free(host, port)  # before anything starts or prints
+    except CannotListen as exc:
+        click.echo(str(exc), err=True)
+        raise SystemExit(1) from None
     limit_malloc_arenas()
     config = _config()
     app = create_app(config)
+    try:
+        server = create_server(app, host=host, port=port, threads=threads, ident="referral-service")
+    except OSError as exc:  # taken in the moment since the check
+        click.echo(str(cannot_listen(host, port, exc)), err=True)
+        raise SystemExit(1) from None
     worker = EmbeddedWorker(config)
-    worker.start()
     # SIGTERM ends the web server like Ctrl-C, so the worker is stopped with it.
     signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
-    log.info("serving", extra={"host": host, "port": port})
-    _say_where_the_keys_are(config)
-    click.echo(f"Serving on http://{host}:{port}  (API docs: http://{host}:{port}/api/docs)")
     try:
-        waitress_serve(app, host=host, port=port, threads=threads, ident="referral-service")
+        if not worker.start_and_wait(WORKER_READY_SECONDS):
+            log.warning("the embedded worker is not ready yet; serving anyway")
+        log.info("serving", extra={"host": host, "port": port})
+        click.echo(closing_block(host, port, _demo_logins(config), config))
+        server.run()
     except KeyboardInterrupt:
         pass
     finally:
+        server.close()
         worker.stop()
 
 
-def _say_where_the_keys_are(config: BaseConfig) -> None:
-    """Name where each secret is kept (never its value), so an operator knows what to back up and guard."""
-    for name, source in sorted(config.secret_sources.items()):
-        where = "from the environment" if source == "environment" else f"kept in {source} (mode 0600; back it up)"
-        click.echo(f"{name}: {where}")
+def _demo_logins(config: BaseConfig) -> list[DemoLogin]:
+    """The demo logins to show, when the demo data is there (never in production)."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from referral_service.demo import demo_logins
+
+    if config.is_production:
+        return []
+    try:
+        return demo_logins(_dependencies(config).unit_of_work())
+    except SQLAlchemyError:  # no database yet (`db upgrade` not run): nothing to show
+        return []
 
 
 def _config_at(at: str | None) -> BaseConfig:

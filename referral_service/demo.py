@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-from sqlmodel import select
+from sqlmodel import col, select
 
 from referral_service.domain.enums import OrganisationKind as K
 from referral_service.domain.enums import Profession as P
@@ -75,6 +75,18 @@ class DemoLogin:
     name: str
     organisation: str
     roles: list[str]
+
+
+def demo_logins(uow: SqlUnitOfWork) -> list[DemoLogin]:
+    """The demo's logins that are in the database (none when seed-demo has not run), in the demo's order."""
+    emails = [email for email, *_ in USERS]
+    with uow:
+        found = {user.email: user for user in uow.session.exec(select(User).where(col(User.email).in_(emails)))}
+        names = {org.id: org.name for org in uow.session.exec(select(Organisation).where(
+            col(Organisation.id).in_([user.organisation_id for user in found.values()])))}
+        return [DemoLogin(email, found[email].name, names.get(found[email].organisation_id, ""),
+                          [str(r) for r in found[email].roles])
+                for email in emails if email in found]
 
 
 def seed_demo(uow: SqlUnitOfWork) -> list[DemoLogin]:

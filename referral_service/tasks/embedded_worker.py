@@ -33,9 +33,11 @@ def worker_options(config: BaseConfig) -> dict[str, object]:
 
 def main() -> int:
     from referral_service import create_worker
-    from referral_service.tasks.embedded import limit_malloc_arenas
+    from referral_service.tasks.embedded import exit_with_serve, limit_malloc_arenas, say_ready_to_serve
 
+    exit_with_serve()  # first: a serve gone already, or while the worker starts, ends it too
     limit_malloc_arenas()
+    say_ready_to_serve()
     config = load_config()
     worker = create_worker(config).Worker(**worker_options(config))
     worker.start()

@@ -48,7 +48,8 @@ def create_celery(deps: Dependencies) -> Celery:
     # and never builds a Celery app.
     from celery import Celery
 
-    from referral_service.tasks import bell_relay, runtime, threaded_beat
+    from referral_service.metrics import worker as worker_metrics
+    from referral_service.tasks import bell_relay, heartbeat, runtime, threaded_beat
 
     config = deps.config
     runtime.install(deps)
@@ -81,6 +82,8 @@ def create_celery(deps: Dependencies) -> Celery:
     )
     threaded_beat.install(app)
     bell_relay.install(app)
+    heartbeat.install(app)  # issue 15: heartbeats of workers and beat
+    worker_metrics.install(app)  # issue 15: the worker's own /metrics
     app.set_default()
     import referral_service.tasks.jobs  # noqa: F401  (registers the tasks)
 

@@ -4,6 +4,7 @@ and PostgreSQL (the `app` fixture)."""
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -183,3 +184,39 @@ def _family(sample: str) -> str:
         if sample.endswith(suffix):
             return sample[: -len(suffix)]
     return sample
+
+
+def test_each_figure_read_from_the_database_is_found_through_an_index(tmp_path):
+    """The figures are read at every scrape: each query must search an index (whose entries follow the work
+    waiting), never scan the years of alerts, handovers or outbox rows a national installation holds."""
+    from zoneinfo import ZoneInfo
+
+    from sqlalchemy import event
+
+    from referral_service.clock import Clock
+    from referral_service.db import Database
+    from referral_service.domain.types import utcnow
+    from referral_service.metrics.collector import DatabaseCollector
+    from referral_service.migrations import upgrade
+
+    url = f"sqlite:///{tmp_path / 'plans.sqlite'}"
+    upgrade(url)
+    database = Database()
+    database.configure(url)
+    statements: list[tuple[str, object]] = []
+    event.listen(database.engine, "before_cursor_execute",
+                 lambda _conn, _cursor, statement, parameters, _context, _many: statements.append(
+                     (statement, parameters)))
+    try:
+        families = list(DatabaseCollector(database, Clock(utcnow, ZoneInfo("Europe/Oslo"))).collect())
+        assert families[0].samples[0].value == 1  # referral_metrics_database_up
+        queries = [(s, p) for s, p in statements if s.lstrip().upper().startswith("SELECT")]
+        assert len(queries) >= 8
+        with database.engine.connect() as connection:
+            for statement, parameters in queries:
+                plan = [row[-1] for row in connection.exec_driver_sql(f"EXPLAIN QUERY PLAN {statement}", parameters)]
+                for table in ("alert", "handover", "outbox_message", "repair_report"):
+                    steps = [step for step in plan if re.search(rf"\b{table}\b", step)]
+                    assert all(step.startswith("SEARCH") and "INDEX" in step for step in steps), (statement, plan)
+    finally:
+        database.engine.dispose()

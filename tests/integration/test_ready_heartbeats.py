@@ -134,3 +134,47 @@ def test_ready_fails_naming_beat_then_the_workers_when_they_stop(loop):
     ages = {s.labels["component"]: s.value for family in text_string_to_metric_families(page)
             for s in family.samples if s.name == "referral_heartbeat_age_seconds"}
     assert ages["worker"] > MAX_AGE_SECONDS and ages["beat"] < MAX_AGE_SECONDS, ages
+
+
+@pytest.mark.timeout(120)
+def test_serves_worker_and_its_scheduler_thread_both_beat_their_hearts(tmp_path):
+    """`serve`'s worker (tasks/embedded_worker.py) runs the scheduler as a thread: both stamp their heartbeat."""
+    import os
+    import sys
+
+    from sqlmodel import select
+
+    from referral_service.db import Database
+    from referral_service.domain.heartbeat import ServiceHeartbeat
+    from referral_service.migrations import upgrade
+    from tests.integration.test_workers_redis import ROOT
+
+    data_dir = tmp_path / "var"
+    url = f"sqlite:///{tmp_path / 'referrals.sqlite'}"
+    upgrade(url)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("REFERRAL_")}
+    env.update(REFERRAL_ENV="test", REFERRAL_DATA_DIR=str(data_dir), REFERRAL_DATABASE_URL=url,
+               REFERRAL_HEARTBEAT_INTERVAL_SECONDS=str(HEARTBEAT_SECONDS), PYTHONUNBUFFERED="1")
+    log = tmp_path / "worker.log"
+    database = Database()
+    database.configure(url)
+
+    def stamped() -> dict[str, object]:
+        with database.session() as session:
+            return {row.name.split(":")[0]: row.at for row in session.exec(select(ServiceHeartbeat))}
+
+    with open(log, "wb") as out:
+        process = subprocess.Popen([sys.executable, "-m", "referral_service.tasks.embedded_worker"], cwd=ROOT,
+                                   env=env, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+    try:
+        wait_until(lambda: {"worker", "beat"} <= set(stamped()) or process.poll() is not None, timeout=60,
+                   what="the embedded worker and its scheduler thread to stamp their heartbeats",
+                   diagnostics=lambda: f"{stamped()}\n{log.read_text(errors='replace')[-3000:]}")
+        assert process.poll() is None, log.read_text(errors="replace")[-3000:]
+        first = stamped()
+        wait_until(lambda: all(stamped()[kind] > first[kind] for kind in ("worker", "beat")), timeout=20,
+                   what="both heartbeats to be stamped again", diagnostics=lambda: str(stamped()))
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+        database.engine.dispose()

@@ -6,14 +6,15 @@ its own so that its page sums them."""
 from __future__ import annotations
 
 import logging
+import os
 import threading
 import time
 from typing import Any
 
 from celery import Celery, signals
-from prometheus_client import Counter, Histogram, start_http_server
+from prometheus_client import Counter, Histogram, multiprocess, start_http_server
 
-from referral_service.metrics import process_metrics
+from referral_service.metrics import multiprocess_dir, process_metrics
 
 log = logging.getLogger(__name__)
 
@@ -78,9 +79,16 @@ def _serve_metrics(sender: Any = None, **_: Any) -> None:
     log.info("worker metrics: serving", extra={"port": port})
 
 
+def _child_exited(**_: Any) -> None:
+    # A prefork child leaves: in multiprocess mode its live gauges no longer count (as gunicorn_hooks.child_exit).
+    if multiprocess_dir() is not None:
+        multiprocess.mark_process_dead(os.getpid())
+
+
 def install(app: Celery) -> None:
     """Count the tasks this worker runs and serve its figures once it is ready."""
     signals.task_prerun.connect(_task_started, weak=False, dispatch_uid="referral-metrics-prerun")
     signals.task_postrun.connect(_task_finished, weak=False, dispatch_uid="referral-metrics-postrun")
     signals.task_retry.connect(_task_retried, weak=False, dispatch_uid="referral-metrics-retry")
     signals.worker_ready.connect(_serve_metrics, weak=False, dispatch_uid="referral-metrics-serve")
+    signals.worker_process_shutdown.connect(_child_exited, weak=False, dispatch_uid="referral-metrics-child-exit")

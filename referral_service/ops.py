@@ -33,26 +33,26 @@ def ready() -> tuple[Response, int]:
     config = current_app.config["REFERRAL_CONFIG"]
     max_age = float(config.READY_HEARTBEAT_MAX_AGE_SECONDS)
     checks: dict[str, str] = {}
-    ages: dict[str, float | None] = {}
+    ages: dict[Component, float | None] | None = None
     try:
         with current_app.extensions["referral_db"].session() as session:
             session.execute(text("SELECT 1"))
             if max_age > 0:
-                ages = {str(c): a for c, a in heartbeat_ages(session, dependencies(current_app).clock.now()).items()}
+                ages = heartbeat_ages(session, dependencies(current_app).clock.now())
         checks["database"] = "ok"
     except Exception as exc:  # noqa: BLE001 - any failure means not ready
         log.warning("readiness: database unavailable", extra={"error_type": type(exc).__name__})
         checks["database"] = "unavailable"
     checks["broker"] = "ok" if broker_answers(config) else "unavailable"
+    body: dict[str, object] = {"checks": checks}
     if max_age > 0:
-        silent = silent_components({Component(c): a for c, a in ages.items()}, max_age=max_age) if ages else {}
-        for component in Component:
-            # Without the database nobody can tell: the heartbeats are unknown, not ok.
-            checks[str(component)] = silent.get(component, "ok") if ages else "unknown"
-    ok = all(v == "ok" for v in checks.values())
-    body: dict[str, object] = {"status": "ready" if ok else "not_ready", "checks": checks}
-    if ages:
-        body["heartbeat_age_seconds"] = {c: (round(a, 1) if a is not None else None) for c, a in ages.items()}
+        # Without the database nobody can tell: the heartbeats are unknown then, not ok.
+        silent = silent_components(ages, max_age=max_age) if ages is not None else dict.fromkeys(Component, "unknown")
+        checks.update({str(component): silent.get(component, "ok") for component in Component})
+        if ages is not None:
+            body["heartbeat_age_seconds"] = {str(c): None if a is None else round(a, 1) for c, a in ages.items()}
+    ok = all(state == "ok" for state in checks.values())
+    body["status"] = "ready" if ok else "not_ready"
     return jsonify(body), 200 if ok else 503
 
 

@@ -48,7 +48,6 @@ def create_celery(deps: Dependencies) -> Celery:
     # and never builds a Celery app.
     from celery import Celery
 
-    from referral_service.metrics import worker as worker_metrics
     from referral_service.tasks import bell_relay, heartbeat, runtime, threaded_beat
 
     config = deps.config
@@ -83,7 +82,11 @@ def create_celery(deps: Dependencies) -> Celery:
     threaded_beat.install(app)
     bell_relay.install(app)
     heartbeat.install(app)  # issue 15: heartbeats of workers and beat
-    worker_metrics.install(app)  # issue 15: the worker's own /metrics
+    if config.WORKER_METRICS_PORT:
+        # Issue 15: the worker's own metrics. Only when served: prometheus_client is ~1 MB of a worker's memory.
+        from referral_service.metrics import worker as worker_metrics
+
+        worker_metrics.install(app)
     app.set_default()
     import referral_service.tasks.jobs  # noqa: F401  (registers the tasks)
 

@@ -140,6 +140,17 @@ class BaseConfig:
     FAMILY_NUDGE_ANSWER_WORKING_DAYS = 2
     #: The service's clock: None is real time. Tests pass a settable clock here; never read from the environment.
     CLOCK: Callable[[], datetime] | None = None
+    # Issue 15 — metrics, heartbeats and /ready (README "Metrics and readiness").
+    #: /metrics wants `Authorization: Bearer <token>` when set; empty: open (it carries no personal data, but keep it
+    #: on the internal network).
+    METRICS_TOKEN = ""
+    #: The port each Celery worker serves its own metrics on (0: not served), and the address it listens on.
+    WORKER_METRICS_PORT = 0
+    WORKER_METRICS_ADDRESS = "0.0.0.0"  # noqa: S104 - Prometheus scrapes it from another host or container
+    #: How often each worker and the scheduler (beat) stamp their heartbeat in the database.
+    HEARTBEAT_INTERVAL_SECONDS = 10.0
+    #: /ready answers 503 when the newest worker or beat heartbeat is older than this; 0: heartbeats not checked.
+    READY_HEARTBEAT_MAX_AGE_SECONDS = 60.0
 
     def __init__(self, overrides: dict[str, object] | None = None) -> None:
         for name in dir(type(self)):
@@ -197,6 +208,8 @@ class TestConfig(BaseConfig):
     SMTP_HOST = "127.0.0.1"
     SMTP_PORT = 1  # nothing listens there: a test that sends mail must start its own server
     LOG_LEVEL = "WARNING"
+    # Issue 15 — metrics, heartbeats and /ready: most tests run no worker, so /ready does not ask for heartbeats.
+    READY_HEARTBEAT_MAX_AGE_SECONDS = 0.0
 
 
 class ProductionConfig(BaseConfig):

@@ -70,6 +70,7 @@ def create_app(config: BaseConfig | None = None) -> Flask:
     from referral_service.api.context import close_db_session
     from referral_service.api.problems import register_problem_handlers
     from referral_service.api.spec import ProblemApi
+    from referral_service.metrics.web import install_metrics
     from referral_service.ops import blp as ops_blp
     from referral_service.security.headers import install_security_headers
     from referral_service.security.input_guard import install_input_guard
@@ -84,6 +85,7 @@ def create_app(config: BaseConfig | None = None) -> Flask:
     register_problem_handlers(app, render_page=error_page)
     install_security_headers(app, production=config.is_production)
     install_input_guard(app)
+    install_metrics(app)  # after the other hooks: it times them too
     app.teardown_appcontext(close_db_session)
     if config.TRUSTED_PROXY_HOPS:
         hops = int(config.TRUSTED_PROXY_HOPS)

@@ -10,6 +10,7 @@ from referral_service.domain import (
     dashboard_count,
     family,
     handover,
+    heartbeat,
     kept_form,
     login_throttle,
     oidc_state,
@@ -22,5 +23,5 @@ from referral_service.domain import (
 
 #: The modules that define tables; importing this module registers every one of them.
 TABLE_MODULES = (access_log, admin_event, alert, check_in, child, dashboard_contact, dashboard_count, family,
-                 handover, kept_form, login_throttle, oidc_state, organisation, outbox, referral, retention_run,
-                 web_session)
+                 handover, heartbeat, kept_form, login_throttle, oidc_state, organisation, outbox, referral,
+                 retention_run, web_session)

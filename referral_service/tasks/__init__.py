@@ -48,7 +48,7 @@ def create_celery(deps: Dependencies) -> Celery:
     # and never builds a Celery app.
     from celery import Celery
 
-    from referral_service.tasks import bell_relay, runtime, threaded_beat
+    from referral_service.tasks import bell_relay, heartbeat, runtime, threaded_beat
 
     config = deps.config
     runtime.install(deps)
@@ -81,6 +81,12 @@ def create_celery(deps: Dependencies) -> Celery:
     )
     threaded_beat.install(app)
     bell_relay.install(app)
+    heartbeat.install(app)  # issue 15: heartbeats of workers and beat
+    if config.WORKER_METRICS_PORT:
+        # Issue 15: the worker's own metrics. Only when served: prometheus_client is ~1 MB of a worker's memory.
+        from referral_service.metrics import worker as worker_metrics
+
+        worker_metrics.install(app)
     app.set_default()
     import referral_service.tasks.jobs  # noqa: F401  (registers the tasks)
 

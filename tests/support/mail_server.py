@@ -111,6 +111,9 @@ class MailServer:
         common = {"hostname": "127.0.0.1", "port": self.port, "authenticator": self.mailbox.authenticate,
                   "auth_required": True, "auth_require_tls": True}
         if self.security == "tls":
+            # The whole connection is TLS; aiosmtpd only knows TLS it upgraded to itself (STARTTLS), so it would
+            # hide AUTH behind auth_require_tls here.
+            common["auth_require_tls"] = False
             self.controller = Controller(self.mailbox, ssl_context=context, **common)
         else:
             self.controller = Controller(self.mailbox, tls_context=context, require_starttls=True, **common)

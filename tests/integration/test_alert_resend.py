@@ -113,3 +113,20 @@ def test_nobody_but_an_administrator_may_resend_and_an_unknown_alert_is_404(worl
     admin.submit(f"/admin/drift/varsler/{alert.id}/send-pa-nytt", {}, csrf=False, expect=400)
     assert outbox_rows(app, alert.id) == 1  # nothing was resent
     assert world.get("admin", "/api/v1/admin/operations").json["alerts_failed"] == total
+
+
+def test_a_resent_email_that_fails_again_alerts_the_administrators_again_once(world, app, clock, failed):
+    _server, worker, by_user, _referral, _total = failed
+    alert = by_user["coordinator_askoy"]
+
+    def told() -> int:
+        return sum(1 for a in world.get("admin", "/api/v1/alerts").json["items"]
+                   if a["kind"] == "alert_delivery_failed")
+
+    before = told()
+    assert world.post("admin", f"/api/v1/admin/alerts/{alert.id}/resend").status_code == 202
+    worker.run_retries(clock)  # the server is still down: a new window, tried through, failed again
+    with app.extensions["referral_db"].session() as session:
+        again = session.get(Alert, alert.id)
+    assert again.email_state == "failed" and again.email_attempts > alert.email_attempts + 5
+    assert told() == before + 1

@@ -17,6 +17,9 @@ from referral_service.domain.alert import Alert
 from tests.support.loop import InProcessWorker
 from tests.support.mail_server import PASSWORD, USERNAME, MailServer, make_certificate
 
+#: aiosmtpd warns of AUTH without STARTTLS on the implicit-TLS server, whose whole connection is TLS.
+pytestmark = pytest.mark.filterwarnings("ignore:Requiring AUTH while not requiring TLS:UserWarning")
+
 RECIPIENTS = ["fastlege@askoy.example", "helsesykepleier@askoy.example", "koordinator@askoy.example"]
 
 

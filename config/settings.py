@@ -13,6 +13,10 @@ from config.secret_strength import WeakSecret, check_signing_secret, parse_ferne
 
 #: The secrets every environment needs (production from its environment, the others from DATA_DIR/keys if unset).
 SECRET_NAMES = ("SECRET_KEY", "ID_ENCRYPTION_KEY", "AUDIT_KEY")
+#: The public address when neither BASE_URL nor its old name PUBLIC_BASE_URL is set (`serve`'s own).
+DEFAULT_BASE_URL = "http://127.0.0.1:8080"
+#: How the SMTP connection may be secured (SMTP_SECURITY).
+SMTP_SECURITIES = ("starttls", "tls", "none")
 
 
 class ConfigurationError(RuntimeError):
@@ -44,9 +48,10 @@ class BaseConfig:
     SECRET_KEY = ""  # session cookies, CSRF tokens, list cursors; outside production made in DATA_DIR/keys
     ID_ENCRYPTION_KEY = ""  # one or more Fernet keys, comma-separated, newest first; outside production as above
     SMTP_HOST = "127.0.0.1"
-    SMTP_PORT = 8025
+    SMTP_PORT = 587  # submission (STARTTLS); 465 with SMTP_SECURITY=tls
     SMTP_SENDER = "ikke-svar@henvisning.example"
-    PUBLIC_BASE_URL = "http://127.0.0.1:8080"
+    # The old name of BASE_URL (issue 15), still read: BASE_URL wins when both are set (see __init__).
+    PUBLIC_BASE_URL = ""
     ALLOW_SYNTHETIC_IDS = True
     ALLOW_SWEEP_AT = True
     TOKEN_LIFETIME_MINUTES = 480
@@ -84,8 +89,6 @@ class BaseConfig:
     # The worker verifies the access log from its newest checkpoint and seals new ones this often.
     AUDIT_CHECKPOINT_INTERVAL_SECONDS = 3600.0
     RECONCILE_GRACE_SECONDS = 60
-    EMAIL_MAX_RETRIES = 5
-    EMAIL_RETRY_BASE_SECONDS = 5
     TIMEZONE = "Europe/Oslo"
     # The municipality register's folder (municipalities.csv, municipality_changes.csv); empty: the one that
     # ships with the service. `referral-service municipalities update --to DIR` writes a newer one.
@@ -138,6 +141,22 @@ class BaseConfig:
     # Issue 14, "Vi har ikke hørt noe" (the family asks the owner of the child's case to get in touch): unanswered
     # this many working days after the family pressed it, the owner's lead is alerted (once).
     FAMILY_NUDGE_ANSWER_WORKING_DAYS = 2
+    # Issue 15 — alert e-mail (README "Alert e-mail"). How the SMTP connection is secured: starttls (port 587),
+    # tls (implicit TLS, port 465) or none (a local catcher; no login over it outside development and test).
+    SMTP_SECURITY = "starttls"
+    SMTP_USERNAME = ""  # login when set
+    SMTP_PASSWORD = ""
+    SMTP_CA_FILE = ""  # a private CA's certificate (PEM); empty: the system's trusted CAs
+    SMTP_TIMEOUT_SECONDS = 10.0
+    SMTP_MESSAGE_ID_DOMAIN = ""  # empty: the domain of SMTP_SENDER
+    # The public address of the service (e-mail links, sign-in callbacks); empty: PUBLIC_BASE_URL, then the default.
+    BASE_URL = ""
+    # A transiently failed e-mail is tried again after base*2^n seconds (at most max), +- the jitter fraction, for
+    # the window counted from its first failure; then it is failed and the administrators are alerted.
+    EMAIL_RETRY_BASE_SECONDS = 30.0
+    EMAIL_RETRY_MAX_SECONDS = 3600.0
+    EMAIL_RETRY_WINDOW_HOURS = 24.0
+    EMAIL_RETRY_JITTER = 0.2
     #: The service's clock: None is real time. Tests pass a settable clock here; never read from the environment.
     CLOCK: Callable[[], datetime] | None = None
     # Issue 15 — metrics, heartbeats and /ready (README "Metrics and readiness").
@@ -164,6 +183,8 @@ class BaseConfig:
         self.DATA_DIR = str(data_dir)
         if not self.DATABASE_URL:
             self.DATABASE_URL = f"sqlite:///{data_dir / 'referrals.sqlite'}"
+        # The one place the public address is decided; everything reads BASE_URL.
+        self.BASE_URL = (self.BASE_URL or self.PUBLIC_BASE_URL or DEFAULT_BASE_URL).rstrip("/")
 
     @property
     def is_production(self) -> bool:
@@ -179,6 +200,15 @@ class BaseConfig:
             if not getattr(self, name):
                 raise ConfigurationError(f"REFERRAL_{name} must be set")
         self._check_identity_keys()
+        self._check_smtp()
+
+    def _check_smtp(self) -> None:
+        """A known security; a password never crosses the network in clear text outside development and test."""
+        if self.SMTP_SECURITY not in SMTP_SECURITIES:
+            raise ConfigurationError(f"REFERRAL_SMTP_SECURITY must be one of {', '.join(SMTP_SECURITIES)}")
+        if self.SMTP_SECURITY == "none" and self.SMTP_USERNAME and self.ENV not in ("development", "test"):
+            raise ConfigurationError("REFERRAL_SMTP_USERNAME is refused with REFERRAL_SMTP_SECURITY=none: the "
+                                     "password would cross the network in clear text; use starttls or tls")
 
     def _check_identity_keys(self) -> None:
         """Malformed identity keys are refused everywhere: no environment can encrypt with them."""
@@ -247,3 +277,4 @@ class ProductionConfig(BaseConfig):
             raise ConfigurationError("synthetic identity numbers are never allowed in production")
         if self.ALLOW_SWEEP_AT:
             raise ConfigurationError("sweeps as of another time (--at) are never allowed in production")
+        self._check_smtp()

@@ -16,7 +16,7 @@ from referral_service.clock import Clock
 from referral_service.db import Database
 from referral_service.domain.municipalities import MunicipalityRegister, load_register
 from referral_service.domain.types import utcnow
-from referral_service.notify.mailer import FileMailer, Mailer, SmtpMailer
+from referral_service.notify.mailer import FileMailer, Mailer, SmtpMailer, message_id_domain
 from referral_service.outbox_bell import OutboxBell
 from referral_service.security.access_log import audit_key, configure_access_log
 from referral_service.security.access_log_checkpoints import checkpoint_dir
@@ -29,6 +29,7 @@ from referral_service.services.dashboard_facts import CountingRules
 from referral_service.services.unit_of_work import SqlUnitOfWork
 from referral_service.workflows.calendar import WorkingDayCalendar
 from referral_service.workflows.deadlines import DeadlinePolicy
+from referral_service.workflows.email_retries import EmailRetryPolicy
 from referral_service.workflows.referral_rights import ReferrerPolicy
 
 if TYPE_CHECKING:
@@ -62,7 +63,9 @@ class Dependencies:
 def mailer_for(config: BaseConfig) -> Mailer:
     """SMTP when a host is set; otherwise .eml files in DATA_DIR/mail (the embedded default)."""
     if config.SMTP_HOST:
-        return SmtpMailer(config.SMTP_HOST, int(config.SMTP_PORT))
+        return SmtpMailer(config.SMTP_HOST, int(config.SMTP_PORT), security=config.SMTP_SECURITY,
+                          username=config.SMTP_USERNAME, password=config.SMTP_PASSWORD, ca_file=config.SMTP_CA_FILE,
+                          timeout=float(config.SMTP_TIMEOUT_SECONDS))
     return FileMailer(Path(config.DATA_DIR) / "mail")
 
 
@@ -102,7 +105,10 @@ def build(config: BaseConfig) -> Dependencies:
                            token_lifetime_minutes=config.TOKEN_LIFETIME_MINUTES),
         municipalities=load_register(config.MUNICIPALITY_REGISTER_DIR or None),
         mailer=mailer_for(config),
-        email=EmailSettings(sender=config.SMTP_SENDER, base_url=config.PUBLIC_BASE_URL),
+        email=EmailSettings(sender=config.SMTP_SENDER, base_url=config.BASE_URL,
+                            message_id_domain=message_id_domain(sender=config.SMTP_SENDER,
+                                                                configured=config.SMTP_MESSAGE_ID_DOMAIN),
+                            retries=EmailRetryPolicy.from_settings(config)),
         outbox_bell=OutboxBell(database_url=config.DATABASE_URL, data_dir=config.DATA_DIR),
     )
 

@@ -7,8 +7,10 @@ from flask_smorest import Blueprint
 from referral_service.api.context import current_actor, db_session, deps, unit_of_work
 from referral_service.api.docs import authenticated, problems
 from referral_service.api.paging import list_answer, page_request
+from referral_service.schemas import alert_emails
 from referral_service.schemas import handovers as s
 from referral_service.services.admin import operations
+from referral_service.services.alerts import email_resend
 from referral_service.services.alerts import inbox as alerts
 
 blp = Blueprint("alerts", __name__, description="Alerts and operations")
@@ -38,3 +40,20 @@ def read_alert(alert_id: str):
 @problems(blp, 401, 403)
 def operations_view():
     return operations.operations_status(db_session(), deps().clock, actor=current_actor())
+
+
+@blp.route("/admin/alerts/failed", methods=["GET"])
+@blp.response(200, alert_emails.FailedEmailsOut)
+@problems(blp, 401, 403)
+def failed_alert_emails():
+    """The alert e-mails given up after their retry window (or refused for good), newest first."""
+    return {"items": email_resend.failed_emails(db_session(), actor=current_actor())}
+
+
+@blp.route("/admin/alerts/<alert_id>/resend", methods=["POST"])
+@blp.response(202, alert_emails.ResendOut)
+@problems(blp, 401, 403, 404, 409)
+def resend_alert_email(alert_id: str):
+    """Send a failed alert's e-mail again (through the outbox, with a new retry window)."""
+    alert = email_resend.resend_email(unit_of_work(), deps().clock, actor=current_actor(), alert_id=alert_id)
+    return {"alert_id": alert.id, "email_state": alert.email_state}

@@ -42,3 +42,8 @@ class Alert(SQLModel, table=True):
     email_attempts: int = 0
     email_error: str | None = Field(default=None, max_length=300)
     email_sent_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    #: While a transient failure is retried: the end of its window and the next attempt (for the operations page).
+    email_retry_until: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    email_next_attempt_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    #: When the e-mail was given up (an administrator may send it again).
+    email_failed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)

@@ -13,7 +13,8 @@ from referral_service.domain.types import JSONObject, JSONType, UTCDateTime, new
 class OutboxMessage(SQLModel, table=True):
     __tablename__ = "outbox_message"
     __table_args__ = (
-        Index("ix_outbox_pending", "dispatched_at", "created_at"),
+        # The relay's query: not handed over, in order, and due (next_attempt_at read from the index entries).
+        Index("ix_outbox_pending", "dispatched_at", "created_at", "next_attempt_at"),
         Index("ix_outbox_unprocessed", "processed_at", "created_at"),
     )
 
@@ -27,3 +28,5 @@ class OutboxMessage(SQLModel, table=True):
     #: Its effects are committed; set in the same transaction as those effects.
     processed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     attempts: int = 0
+    #: A delivery that failed for now waits until then (workflows/email_retries.py); None: at once.
+    next_attempt_at: datetime | None = Field(default=None, sa_type=UTCDateTime)

@@ -55,7 +55,8 @@ TEXTS = {
     "referral_transfer-to-dps": "{clinic} har overført en ungdom til voksenpsykiatrien (DPS).",
     "referral_receive-dps-transfer": "{clinic} har fått en henvisning overført fra BUP ved overgangen til "
                                      "voksenpsykiatrien. Vurder henvisningen.",
-    "alert_delivery_failed": "Et e-postvarsel kunne ikke leveres. Mottakeren har varselet i innboksen sin.",
+    "alert_delivery_failed": ("Et e-postvarsel kunne ikke leveres. Mottakeren har varselet i innboksen sin. "
+                              "Du kan sende e-posten på nytt under Administrasjon › Drift."),
     "handover_reassign": "En tilbakehenvisning er flyttet til deg fra en kollega som ikke lenger bruker tjenesten.",
     "handover_release": "En tilbakehenvisning er tilbake i køen fordi den som hadde den, ikke lenger bruker "
                         "tjenesten. Tildel den til noen.",

@@ -10,7 +10,6 @@ from celery import current_app, shared_task
 from kombu import Connection
 
 from referral_service.domain.outbox import OutboxMessage
-from referral_service.notify.mailer import TransientDeliveryError
 from referral_service.services.admin import audit, operations
 from referral_service.services.alerts.delivery import deliver_alert_email
 from referral_service.services.loop import reconcile, sweeps
@@ -47,16 +46,13 @@ def process_referral_event(message_id: str) -> bool:
                                                  message_id=message_id)
 
 
-@shared_task(name="alerts.deliver_email", bind=True, max_retries=None)
-def deliver_email(self, message_id: str) -> str:
+@shared_task(name="alerts.deliver_email")
+def deliver_email(message_id: str) -> str:
+    # No Celery retry: a transient failure schedules the next attempt on the outbox row (in the database), and the
+    # relay hands the row over again when it is due.
     rt = current()
-    attempt, limit = self.request.retries, rt.config.EMAIL_MAX_RETRIES
-    try:
-        return deliver_alert_email(rt.unit_of_work(), rt.clock, message_id=message_id, mailer=rt.mailer,
-                                   settings=rt.email, final_attempt=attempt >= limit)
-    except TransientDeliveryError as exc:
-        # Only transient failures come here; exponential backoff between attempts.
-        raise self.retry(exc=exc, countdown=rt.config.EMAIL_RETRY_BASE_SECONDS * 2**attempt) from None
+    return deliver_alert_email(rt.unit_of_work(), rt.clock, message_id=message_id, mailer=rt.mailer,
+                               settings=rt.email)
 
 
 @shared_task(name="deadlines.sweep")

@@ -51,6 +51,9 @@ PAGE_ROLES: dict[str, frozenset[Role]] = {
                                                    "insight_request", "search_insight", "insight_print",
                                                    "insight_csv")},
     "web.admin_reset_password": ADMINISTRATORS,
+    # Drift (web/views/admin_operations.py): the backlog and failed alert e-mails.
+    "web.admin_operations": ADMINISTRATORS,
+    "web.admin_resend_alert_email": ADMINISTRATORS,
 }
 
 

@@ -56,8 +56,10 @@ PAGES: dict[str, list[str | tuple[str, int]]] = {
     "lead_gp": ["/tilbakehenvisninger", "/varsler", ("/oversikt", 403), ("/inntak", 403), ("/henvisninger", 403)],
     "admin": ["/oversikt", "/varsler", ("/inntak", 403), "/admin", "/admin/virksomheter", "/admin/brukere",
               "/admin/brukere?virksomhet={gp_org}", "/admin/brukere/{gp_user}", "/admin/henvisningsrett",
-              "/passord", "/admin/brukere/{person}/nytt-passord", ("/revisjon", 403), ("/revisjon/innsyn", 403)],
-    "auditor": ["/oversikt", "/varsler", ("/tilbakehenvisninger", 403), ("/admin", 403), "/revisjon",
+              "/passord", "/admin/brukere/{person}/nytt-passord", "/admin/drift", ("/revisjon", 403),
+              ("/revisjon/innsyn", 403)],
+    "auditor": ["/oversikt", "/varsler", ("/tilbakehenvisninger", 403), ("/admin", 403), ("/admin/drift", 403),
+                "/revisjon",
                 "/revisjon/kontroll", "/revisjon/innsyn", "/revisjon/innsyn/utskrift"],
 }
 #: Pages seen before signing in.

@@ -59,7 +59,7 @@ def family_app(tmp_path_factory, provider):
 @pytest.fixture(scope="module")
 def base_url(family_app):
     with live_server(family_app) as served:
-        family_app.config["PUBLIC_BASE_URL"] = served  # the address registered at the provider
+        family_app.config["BASE_URL"] = served  # the address registered at the provider
         yield served
 
 

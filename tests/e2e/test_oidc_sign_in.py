@@ -57,7 +57,7 @@ def base_url(tmp_path_factory, provider):
                     password="et-langt-passord-2026", organisation_id=gp_office.id, roles=["referrer"],
                     profession="doctor", hpr_number=DOCTOR_HPR)
     with live_server(app) as served:
-        app.config["PUBLIC_BASE_URL"] = served  # the address registered at the provider
+        app.config["BASE_URL"] = served  # the address registered at the provider
         yield served
 
 

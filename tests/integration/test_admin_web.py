@@ -10,7 +10,7 @@ import pytest
 
 from tests.integration.test_web_decisions import WebUser
 
-ADMIN_PAGES = ["/admin", "/admin/virksomheter", "/admin/brukere", "/admin/henvisningsrett"]
+ADMIN_PAGES = ["/admin", "/admin/virksomheter", "/admin/brukere", "/admin/henvisningsrett", "/admin/drift"]
 
 
 def _email() -> str:

@@ -98,6 +98,9 @@ EXPECTED: dict[str, dict[str, dict[str, int]]] = {
     f"GET {API}/organisations": {"none": answers(200)},
     f"POST {API}/users": {"none": answers(403, admin=201)},
     f"GET {API}/admin/operations": {"none": answers(403, admin=200)},
+    # Failed alert e-mails and sending one again (no child data): the administrator.
+    f"GET {API}/admin/alerts/failed": {"none": answers(403, admin=200)},
+    f"POST {API}/admin/alerts/{{alert_id}}/resend": {"none": answers(403, admin=404)},
     f"POST {API}/admin/users/{{user_id}}/deactivate": {"none": answers(403, admin=404)},
     f"PUT {API}/users/{{user_id}}/roles": {"none": answers(403, admin=404)},
     # The phone and hours the family is given: the administrator (a user may set their own: not a demo user here).

@@ -234,14 +234,14 @@ def test_make_run_serves_and_closes_every_loop_within_seconds(served):
 
     # The e-mails are .eml files in DATA_DIR/mail, one per alert, saying nothing about the child.
     mail = served.data_dir / "mail"
-    wait_until(lambda: all((mail / f"alert-{a}_henvisningstjenesten.eml").exists() for a in handover_alerts),
+    wait_until(lambda: all((mail / f"alert-{a}_henvisning.example.eml").exists() for a in handover_alerts),
                timeout=LOOP_SECONDS, what="the coordinator's alert e-mails")
     for message in mail.glob("*.eml"):
         text = message.read_text(errors="replace")
         assert GIVEN_NAME not in text and FAMILY_NAME not in text
         assert not any(nid in text for nid in national_ids)
     for alert_id in handover_alerts:
-        assert "To: koordinator@askoy.example" in (mail / f"alert-{alert_id}_henvisningstjenesten.eml").read_text()
+        assert "To: koordinator@askoy.example" in (mail / f"alert-{alert_id}_henvisning.example.eml").read_text()
 
     # SIGTERM stops the web server and, with it, the worker it started.
     workers = descendants(served.process.pid)

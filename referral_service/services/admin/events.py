@@ -26,6 +26,7 @@ ORGANISATION_CREATED = "organisation_created"
 GRANT_ADDED = "grant_added"
 GRANT_ENDED = "grant_ended"
 PASSWORD_RESET = "password_reset"
+ALERT_EMAIL_RESENT = "alert_email_resent"
 
 
 def record(session: Session, *, clock: Clock | None, actor: Actor | None, action: str, target_kind: str,

@@ -11,7 +11,7 @@ import logging
 from collections.abc import Callable
 from datetime import datetime
 
-from sqlalchemy import update
+from sqlalchemy import or_, update
 from sqlmodel import Session, select
 
 from referral_service.clock import Clock
@@ -53,8 +53,11 @@ def relay_outbox(uow: SqlUnitOfWork, clock: Clock, *, publish: Callable[[OutboxM
 
 
 def _relay(session: Session, clock: Clock, *, publish: Callable[[OutboxMessage], None], limit: int) -> int:
+    # A row whose delivery waits for its next attempt (services/alerts/delivery.py) is handed over once it is due.
     query = select(OutboxMessage).where(OutboxMessage.dispatched_at.is_(None),
-                                        OutboxMessage.processed_at.is_(None)).order_by(
+                                        OutboxMessage.processed_at.is_(None),
+                                        or_(OutboxMessage.next_attempt_at.is_(None),
+                                            OutboxMessage.next_attempt_at <= clock.now())).order_by(
         OutboxMessage.created_at, OutboxMessage.id).limit(limit)
     handed = 0
     for message in session.exec(_lock_rows(query, session)).all():
@@ -103,11 +106,15 @@ def mark_processed(session: Session, clock: Clock, *, message_id: str) -> None:
 
 
 def redispatch_stuck(session: Session, *, older_than: datetime) -> int:
-    """Rows dispatched long ago but never processed go back to the relay; returns how many."""
+    """Rows dispatched long ago but never processed go back to the relay; returns how many.
+
+    A delivery waiting in its retry window is not dispatched (the worker gave the row back with its next attempt),
+    so it is never taken for a stuck one; nor is a row re-scheduled to a time after `older_than`."""
     stuck = session.execute(
         update(OutboxMessage)
         .where(OutboxMessage.processed_at.is_(None), OutboxMessage.dispatched_at.is_not(None),
-               OutboxMessage.dispatched_at < older_than)
+               OutboxMessage.dispatched_at < older_than,
+               or_(OutboxMessage.next_attempt_at.is_(None), OutboxMessage.next_attempt_at < older_than))
         .values(dispatched_at=None)
     ).rowcount
     return stuck or 0

@@ -2,6 +2,7 @@
 
 from referral_service.web.views import (  # noqa: F401
     admin,
+    admin_operations,
     admin_users,
     alerts,
     audit,

@@ -47,6 +47,7 @@ ACTION = {
     events.GRANT_ADDED: "Henvisningsrett gitt",
     events.GRANT_ENDED: "Henvisningsrett avsluttet tidlig",
     events.PASSWORD_RESET: "Nytt midlertidig passord gitt",
+    events.ALERT_EMAIL_RESENT: "E-postvarsel sendt på nytt",
     CONTACT_CHANGED: "Telefon og tid for familier endret",
 }
 

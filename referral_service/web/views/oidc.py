@@ -66,7 +66,7 @@ def _provider_or_404(key: str) -> OidcProvider:
 
 def _redirect_uri(provider: OidcProvider) -> str:
     """The address registered at the provider: the public base address, not whatever host the request named."""
-    return current_app.config["PUBLIC_BASE_URL"].rstrip("/") + url_for("web.oidc_callback", provider_key=provider.key)
+    return current_app.config["BASE_URL"].rstrip("/") + url_for("web.oidc_callback", provider_key=provider.key)
 
 
 @web.get("/logg-inn/<provider_key>")

@@ -140,6 +140,13 @@ class BaseConfig:
     FAMILY_NUDGE_ANSWER_WORKING_DAYS = 2
     #: The service's clock: None is real time. Tests pass a settable clock here; never read from the environment.
     CLOCK: Callable[[], datetime] | None = None
+    # Issue 15 — the OpenAPI document: who answers for the API and under what licence (its `info.contact` and
+    # `info.license`); the defaults are placeholders on the project's example domain, for an operator to set.
+    API_CONTACT_NAME = "BUP referral coordination service, operations"
+    API_CONTACT_EMAIL = ""  # empty: not named
+    API_CONTACT_URL = "https://bup-henvisning.example/kontakt"
+    API_LICENSE_NAME = "Proprietary"
+    API_LICENSE_URL = "https://bup-henvisning.example/lisens"
 
     def __init__(self, overrides: dict[str, object] | None = None) -> None:
         for name in dir(type(self)):

@@ -23,6 +23,10 @@ def check_in_payload(view: check_ins.CheckInView) -> dict:
 @blp.response(200, s.CheckInPage)
 @problems(blp, 401, 422)
 def list_check_ins(args: dict):
+    """List the check-ins after the municipal help ended.
+
+    Those of tasks you work on, with when each is due and what comes next.
+    """
     page = check_ins.list_check_ins(unit_of_work(), deps().clock, actor=current_actor(), **args)
     return page_payload(page, check_in_payload)
 
@@ -31,6 +35,10 @@ def list_check_ins(args: dict):
 @blp.response(200, s.CheckInOut)
 @problems(blp, 401, 404)
 def get_check_in(check_in_id: str):
+    """Read one check-in.
+
+    With its ETag, for If-Match on the next change.
+    """
     view = check_ins.get_check_in(unit_of_work(), deps().clock, actor=current_actor(), check_in_id=check_in_id)
     return check_in_payload(view), {"ETag": view.etag}
 
@@ -38,7 +46,10 @@ def get_check_in(check_in_id: str):
 @guarded_change(blp, "/check-ins/<check_in_id>/record", method="POST", body=s.RecordCheckInIn,
                 response=s.CheckInOut)
 def record_check_in(data: dict, check_in_id: str):
-    """Record how the check-in went."""
+    """Record how the check-in went.
+
+    Send If-Match with the check-in's ETag.
+    """
     view = check_ins.record_check_in(unit_of_work(), deps().clock, actor=current_actor(), check_in_id=check_in_id,
                                      if_match=if_match(), **data)
     return check_in_payload(view), {"ETag": view.etag}
@@ -47,7 +58,10 @@ def record_check_in(data: dict, check_in_id: str):
 @guarded_change(blp, "/check-ins/<check_in_id>/cancel", method="POST", body=s.CancelCheckInIn,
                 response=s.CheckInOut)
 def cancel_check_in(data: dict, check_in_id: str):
-    """Call the check-in off, saying why."""
+    """Call the check-in off.
+
+    Saying why; send If-Match with the check-in's ETag.
+    """
     view = check_ins.cancel_check_in(unit_of_work(), deps().clock, actor=current_actor(), check_in_id=check_in_id,
                                      if_match=if_match(), **data)
     return check_in_payload(view), {"ETag": view.etag}

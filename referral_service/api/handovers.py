@@ -25,6 +25,11 @@ def handover_payload(view: handovers.HandoverView) -> dict:
 @blp.response(200, s.HandoverPage)
 @problems(blp, 401)
 def list_handovers(args: dict):
+    """List handover tasks.
+
+    Those of your municipality or service, most urgent first, filtered by status or overdue; paged by number
+    or by cursor (the `Link` header names the next page).
+    """
     actor = current_actor()
     page = handovers.list_handovers(unit_of_work(), deps().clock, actor=actor, wanted=page_request(args, actor=actor),
                                     **args)
@@ -35,6 +40,10 @@ def list_handovers(args: dict):
 @blp.response(200, s.HandoverOut)
 @problems(blp, 401, 404)
 def get_handover(handover_id: str):
+    """Read one handover task.
+
+    With its events and the content the consent allows, and its ETag for If-Match on the next step.
+    """
     view = handovers.get_handover(unit_of_work(), actor=current_actor(), handover_id=handover_id)
     return handover_payload(view), {"ETag": view.etag}
 
@@ -48,7 +57,19 @@ def _act(action: HandoverAction):
     return act
 
 
+#: Each step's summary and description in the OpenAPI document.
+STEP_DOCS: dict[HandoverAction, tuple[str, str]] = {
+    HandoverAction.ACKNOWLEDGE: ("Acknowledge the handover task",
+                                 "The municipality confirms it has received the task (open -> acknowledged)."),
+    HandoverAction.ASSIGN: ("Assign the handover task",
+                            "To a person (`assignee_user_id`) or a service in the municipality (-> assigned)."),
+    HandoverAction.PLAN: ("Plan the first contact with the child",
+                          "`first_contact_on` and the `plan` (-> follow_up_planned)."),
+    HandoverAction.CLOSE: ("Close the handover task", "Says how the task ended (`outcome`; -> closed)."),
+}
+
 for _action, _body in s.STEP_BODIES.items():
-    register_action(blp, rule=f"/handovers/<handover_id>/{_action.value}", name=f"handover_{_action.value}",
-                    doc=f"{_action.value.capitalize()} the handover task.", body=_body, response=s.HandoverOut,
-                    act=_act(_action))
+    _summary, _description = STEP_DOCS[_action]
+    register_action(blp, rule=f"/handovers/<handover_id>/{_action.value}", name=f"{_action.value}_handover",
+                    doc=f"{_summary}.\n\n{_description} Answers the task with its new ETag.", body=_body,
+                    response=s.HandoverOut, act=_act(_action))

@@ -40,7 +40,7 @@ def _creates(rule: str, *, body: type, response: type) -> Callable[[Any], Any]:
     """A POST that adds a record to the directory: its body, 201 with the new record, and its problems."""
 
     def decorate(view: Any) -> Any:
-        view = problems(blp, 400, 401, 403, 413)(view)
+        view = problems(blp, 403)(view)
         view = blp.response(201, response)(view)
         view = blp.arguments(body)(view)
         return blp.route(rule, methods=["POST"])(view)
@@ -62,7 +62,6 @@ def create_organisation(body: dict):
 @blp.route("/organisations", methods=["GET"])
 @blp.arguments(OrganisationListArgs, location="query")
 @blp.response(200, OrganisationPage)
-@problems(blp, 401)
 def list_organisations(args: dict):
     """List the organisations.
 
@@ -83,7 +82,7 @@ def create_user(body: dict):
 @blp.route("/admin/users/<user_id>/deactivate", methods=["POST"])
 @blp.arguments(DeactivateIn)
 @blp.response(200, StaffChangeOut)
-@problems(blp, 400, 401, 403, 404, 409, 413, 422)
+@problems(blp, 403, 409)
 def deactivate_user(body: dict, user_id: str):
     """Deactivate a user (administrators).
 
@@ -96,7 +95,7 @@ def deactivate_user(body: dict, user_id: str):
 @blp.route("/users/<user_id>/roles", methods=["PUT"])
 @blp.arguments(RolesIn)
 @blp.response(200, AdminUserOut)
-@problems(blp, 400, 401, 403, 404, 413, 422)
+@problems(blp, 403)
 def change_roles(body: dict, user_id: str):
     """Set a user's roles (administrators).
 
@@ -108,7 +107,7 @@ def change_roles(body: dict, user_id: str):
 @blp.route("/users/<user_id>/contact", methods=["PUT"])
 @blp.arguments(UserContactIn)
 @blp.response(200, AdminUserOut)
-@problems(blp, 400, 401, 403, 404, 413, 422)
+@problems(blp, 403)
 def set_user_contact(body: dict, user_id: str):
     """Set a user's phone and reachable hours.
 
@@ -121,7 +120,7 @@ def set_user_contact(body: dict, user_id: str):
 @blp.route("/organisations/<organisation_id>/contact", methods=["PUT"])
 @blp.arguments(OrganisationContactIn)
 @blp.response(200, OrganisationOut)
-@problems(blp, 400, 401, 403, 404, 413, 422)
+@problems(blp, 403)
 def set_organisation_contact(body: dict, organisation_id: str):
     """Set an organisation's phone and contact hours (administrators).
 
@@ -135,7 +134,7 @@ def set_organisation_contact(body: dict, organisation_id: str):
 @blp.route("/admin/events", methods=["GET"])
 @blp.arguments(AdminEventListArgs, location="query")
 @blp.response(200, AdminEventPage)
-@problems(blp, 401, 403, 422)
+@problems(blp, 403)
 def list_admin_events(args: dict):
     """Read the administration log.
 
@@ -160,7 +159,7 @@ def add_referral_right(body: dict):
 
 @blp.route("/referral-rights", methods=["GET"])
 @blp.response(200, GrantList)
-@problems(blp, 401, 403)
+@problems(blp, 403)
 def list_referral_rights():
     """List the rights to refer.
 
@@ -172,7 +171,7 @@ def list_referral_rights():
 @blp.route("/referral-rights/<grant_id>/end", methods=["POST"])
 @blp.arguments(GrantEndIn)
 @blp.response(200, GrantOut)
-@problems(blp, 400, 401, 403, 404, 413, 422)
+@problems(blp, 403)
 def end_referral_right(body: dict, grant_id: str):
     """End a right to refer early.
 

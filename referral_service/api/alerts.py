@@ -18,7 +18,6 @@ authenticated(blp)
 @blp.route("/alerts", methods=["GET"])
 @blp.arguments(s.AlertListArgs, location="query")
 @blp.response(200, s.AlertPage)
-@problems(blp, 401)
 def list_alerts(args: dict):
     """List your alerts.
 
@@ -33,7 +32,6 @@ def list_alerts(args: dict):
 
 @blp.route("/alerts/<alert_id>/read", methods=["POST"])
 @blp.response(200, s.AlertOut)
-@problems(blp, 401, 404)
 def read_alert(alert_id: str):
     """Mark one of your alerts as read.
 
@@ -44,7 +42,7 @@ def read_alert(alert_id: str):
 
 @blp.route("/admin/operations", methods=["GET"])
 @blp.response(200, s.OperationsOut)
-@problems(blp, 401, 403)
+@problems(blp, 403)
 def get_operations_status():
     """Read the operations status (administrators).
 

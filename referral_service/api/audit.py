@@ -19,7 +19,7 @@ authenticated(blp)
 @blp.route("/audit", methods=["GET"])
 @blp.arguments(AuditFilterArgs, location="query")
 @blp.response(200, AuditPage)
-@problems(blp, 401, 403, 404)
+@problems(blp, 403, 404)
 def list_access_log(args: dict):
     """Read the access log (auditors).
 
@@ -36,7 +36,7 @@ def list_access_log(args: dict):
 @blp.route("/audit/verify", methods=["GET"])
 @blp.arguments(VerifyArgs, location="query")
 @blp.response(200, VerifyOut)
-@problems(blp, 401, 403)
+@problems(blp, 403)
 def verify_access_log(args: dict):
     """Verify the access log's hash chain (auditors).
 
@@ -60,7 +60,7 @@ def filtered_audit(args: dict) -> dict:
 @blp.route("/audit/insight", methods=["POST"])
 @blp.arguments(InsightIn)
 @blp.response(200, InsightOut)
-@problems(blp, 401, 403, 404, 422)
+@problems(blp, 403, 404)
 def answer_insight_request(body: dict):
     """Answer a family's request for insight (auditors).
 

@@ -21,7 +21,7 @@ blp = Blueprint("auth", __name__, description="Authentication")
 @blp.arguments(TokenRequest)
 @blp.response(200, TokenResponse)
 @blp.doc(security=[])
-@problems(blp, 400, 401, 403, 413, 429)
+@problems(blp, 401, 403, 429)
 def create_token(body: dict) -> dict:
     """Sign in: exchange e-mail and password for a bearer token.
 
@@ -35,7 +35,6 @@ def create_token(body: dict) -> dict:
 
 @blp.route("/auth/revoke", methods=["POST"])
 @blp.response(204)
-@problems(blp, 401)
 def revoke_token():
     """Sign out: revoke the bearer token this request carries.
 
@@ -54,7 +53,7 @@ def _bearer_token() -> str:
 @blp.route("/auth/password", methods=["POST"])
 @blp.arguments(PasswordChangeIn)
 @blp.response(204)
-@problems(blp, 400, 401, 413, 422, 429)
+@problems(blp, 429)
 def change_password(body: dict):
     """Change your own password.
 
@@ -70,7 +69,7 @@ def change_password(body: dict):
 
 @blp.route("/admin/users/<user_id>/reset-password", methods=["POST"])
 @blp.response(200, PasswordResetOut)
-@problems(blp, 401, 403, 404)
+@problems(blp, 403)
 def reset_password(user_id: str) -> dict:
     """Reset a user's password (administrators).
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask_smorest import Blueprint
 
 from referral_service.api.context import current_actor, deps, if_match, unit_of_work
-from referral_service.api.docs import authenticated, guarded_change, problems
+from referral_service.api.docs import authenticated, guarded_change
 from referral_service.api.presenters import page_payload
 from referral_service.schemas import check_ins as s
 from referral_service.services.handovers import check_ins
@@ -21,7 +21,6 @@ def check_in_payload(view: check_ins.CheckInView) -> dict:
 @blp.route("/check-ins", methods=["GET"])
 @blp.arguments(s.CheckInListArgs, location="query")
 @blp.response(200, s.CheckInPage)
-@problems(blp, 401, 422)
 def list_check_ins(args: dict):
     """List the check-ins after the municipal help ended.
 
@@ -33,7 +32,6 @@ def list_check_ins(args: dict):
 
 @blp.route("/check-ins/<check_in_id>", methods=["GET"])
 @blp.response(200, s.CheckInOut)
-@problems(blp, 401, 404)
 def get_check_in(check_in_id: str):
     """Read one check-in.
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask_smorest import Blueprint
 
 from referral_service.api.context import current_actor, deps, if_match, unit_of_work
-from referral_service.api.docs import authenticated, problems, register_action
+from referral_service.api.docs import authenticated, register_action
 from referral_service.api.paging import list_answer, page_request
 from referral_service.schemas import handovers as s
 from referral_service.services.handovers import tasks as handovers
@@ -23,7 +23,6 @@ def handover_payload(view: handovers.HandoverView) -> dict:
 @blp.route("/handovers", methods=["GET"])
 @blp.arguments(s.HandoverListArgs, location="query")
 @blp.response(200, s.HandoverPage)
-@problems(blp, 401)
 def list_handovers(args: dict):
     """List handover tasks.
 
@@ -38,7 +37,6 @@ def list_handovers(args: dict):
 
 @blp.route("/handovers/<handover_id>", methods=["GET"])
 @blp.response(200, s.HandoverOut)
-@problems(blp, 401, 404)
 def get_handover(handover_id: str):
     """Read one handover task.
 

@@ -48,7 +48,6 @@ def _reads(rule: str, response: type) -> Callable[[Any], Any]:
     """A GET of one referral or what belongs to it: 200 with `response`, or 401, or 404 when not visible."""
 
     def decorate(view: Any) -> Any:
-        view = problems(blp, 401, 404)(view)
         view = blp.response(200, response)(view)
         return blp.route(rule, methods=["GET"])(view)
 
@@ -60,7 +59,7 @@ def _reads(rule: str, response: type) -> Callable[[Any], Any]:
 @blp.response(201, ReferralOut)
 @blp.doc(parameters=[{"in": "header", "name": "Idempotency-Key", "required": False,
                       "schema": {"type": "string", "maxLength": 1000}}])
-@problems(blp, 400, 401, 403, 413, 422)
+@problems(blp, 403)
 def create_referral(body: dict):
     """Create a referral.
 
@@ -77,7 +76,6 @@ def create_referral(body: dict):
 @blp.route("/referrals", methods=["GET"])
 @blp.arguments(ReferralListArgs, location="query")
 @blp.response(200, ReferralPage)
-@problems(blp, 401)
 def list_referrals(args: dict):
     """List referrals.
 
@@ -157,7 +155,7 @@ def update_municipal_contacts(body: dict, referral_id: str):
 
 
 @guarded_change(blp, "/referrals/<referral_id>/consent", method="POST", body=ConsentIn, response=ReferralOut,
-                statuses=(400, 401, 403, 404, 412, 413, 422))
+                statuses=(403,))
 def change_consent(body: dict, referral_id: str):
     """Change the consent.
 
@@ -184,7 +182,7 @@ def record_move(body: dict, referral_id: str):
 
 @blp.route("/referrals/<referral_id>/national-id", methods=["POST"])
 @blp.response(200, NationalIdOut)
-@problems(blp, 401, 403, 404)
+@problems(blp, 403)
 def reveal_national_id(referral_id: str):
     """Reveal the child's identity number.
 

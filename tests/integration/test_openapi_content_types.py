@@ -7,6 +7,7 @@ missed, which told the client to fix fields it had sent. Requests without a body
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 
@@ -87,3 +88,17 @@ def test_the_sign_in_refuses_a_form_with_415_not_401(world):
     response = world.client.post("/api/v1/auth/token", data={"email": "x@example.org", "password": "x"})
 
     assert_415(response)
+
+
+def test_every_operation_that_takes_a_body_refuses_a_form_with_the_415_it_documents(world):
+    document = world.client.get("/api/v1/openapi.json").json
+    taking_a_body = [(path, method, operation) for path, item in document["paths"].items()
+                     for method, operation in item.items()
+                     if isinstance(operation, dict) and "requestBody" in operation]
+    assert len(taking_a_body) > 30
+
+    for path, method, operation in taking_a_body:
+        url = re.sub(r"\{[^}]+\}", "00000000-0000-4000-8000-000000000000", path)
+        response = world.client.open(url, method=method.upper(), data={"note": "x"}, headers=world.headers("admin"))
+        assert response.status_code == 415, (method, path, response.status_code)
+        assert "415" in operation["responses"], (method, path)

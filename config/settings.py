@@ -170,6 +170,13 @@ class BaseConfig:
     HEARTBEAT_INTERVAL_SECONDS = 10.0
     #: /ready answers 503 when the newest worker or beat heartbeat is older than this; 0: heartbeats not checked.
     READY_HEARTBEAT_MAX_AGE_SECONDS = 60.0
+    # Issue 15 — the OpenAPI document: who answers for the API and under what licence (its `info.contact` and
+    # `info.license`); the defaults are placeholders on the project's example domain, for an operator to set.
+    API_CONTACT_NAME = "BUP referral coordination service, operations"
+    API_CONTACT_EMAIL = ""  # empty: not named
+    API_CONTACT_URL = "https://bup-henvisning.example/kontakt"
+    API_LICENSE_NAME = "Proprietary"
+    API_LICENSE_URL = "https://bup-henvisning.example/lisens"
 
     def __init__(self, overrides: dict[str, object] | None = None) -> None:
         for name in dir(type(self)):

@@ -20,8 +20,12 @@ authenticated(blp)
 @blp.route("/alerts", methods=["GET"])
 @blp.arguments(s.AlertListArgs, location="query")
 @blp.response(200, s.AlertPage)
-@problems(blp, 401)
 def list_alerts(args: dict):
+    """List your alerts.
+
+    Newest first, with the count of unread ones; paged by number or by cursor (the `Link` header names the
+    next page). An alert's message names no child.
+    """
     actor = current_actor()
     page = alerts.list_alerts(db_session(), actor=actor, wanted=page_request(args, actor=actor), **args)
     body, status, headers = list_answer(page, actor=actor)
@@ -30,15 +34,22 @@ def list_alerts(args: dict):
 
 @blp.route("/alerts/<alert_id>/read", methods=["POST"])
 @blp.response(200, s.AlertOut)
-@problems(blp, 401, 404)
 def read_alert(alert_id: str):
+    """Mark one of your alerts as read.
+
+    Another user's alert answers 404.
+    """
     return alerts.mark_read(unit_of_work(), deps().clock, actor=current_actor(), alert_id=alert_id)
 
 
 @blp.route("/admin/operations", methods=["GET"])
 @blp.response(200, s.OperationsOut)
-@problems(blp, 401, 403)
-def operations_view():
+@problems(blp, 403)
+def get_operations_status():
+    """Read the operations status (administrators).
+
+    The outbox backlog, alert deliveries and sweeps, for people who run the service.
+    """
     return operations.operations_status(db_session(), deps().clock, actor=current_actor())
 
 

@@ -19,8 +19,13 @@ authenticated(blp)
 @blp.route("/audit", methods=["GET"])
 @blp.arguments(AuditFilterArgs, location="query")
 @blp.response(200, AuditPage)
-@problems(blp, 401, 403, 404)
-def list_audit(args: dict):
+@problems(blp, 403, 404)
+def list_access_log(args: dict):
+    """Read the access log (auditors).
+
+    Who read or changed which referral and when, filtered by referral, child, user, organisation and time.
+    Reading a child's history is itself logged.
+    """
     if args.get("child_id"):  # the child's history is read: logged as an insight request is
         insight.record_history_read(unit_of_work(), actor=current_actor(), child_id=args["child_id"])
     if args.get("organisation_id") or args.get("until"):
@@ -31,8 +36,13 @@ def list_audit(args: dict):
 @blp.route("/audit/verify", methods=["GET"])
 @blp.arguments(VerifyArgs, location="query")
 @blp.response(200, VerifyOut)
-@problems(blp, 401, 403)
-def verify_audit(args: dict):
+@problems(blp, 403)
+def verify_access_log(args: dict):
+    """Verify the access log's hash chain (auditors).
+
+    `ok` is false when a row was changed or removed; `full` checks every row, not only since the last
+    checkpoint.
+    """
     result = audit.verify_access_log(deps().database, actor=current_actor(), config=deps().config, full=args["full"])
     return dataclasses.asdict(result)
 
@@ -50,10 +60,13 @@ def filtered_audit(args: dict) -> dict:
 @blp.route("/audit/insight", methods=["POST"])
 @blp.arguments(InsightIn)
 @blp.response(200, InsightOut)
-@problems(blp, 401, 403, 404, 422)
-def audit_insight(body: dict):
-    """A family's request for insight: who read or changed the child's data and when. The number is only in the
-    body; an unknown number answers 404 without it. This reading is itself logged (`insight_request`)."""
+@problems(blp, 403, 404)
+def answer_insight_request(body: dict):
+    """Answer a family's request for insight (auditors).
+
+    Who read or changed the child's data and when. The number is only in the body; an unknown number answers
+    404 without it. This reading is itself logged (`insight_request`).
+    """
     child_id = insight.child_by_number(db_session(), deps().identity.vault, body["national_id"])
     rows = insight.insight_history(unit_of_work(), actor=current_actor(), child_id=child_id)
     return {"child_id": child_id, "items": [dataclasses.asdict(row) for row in rows]}

@@ -21,8 +21,13 @@ blp = Blueprint("auth", __name__, description="Authentication")
 @blp.arguments(TokenRequest)
 @blp.response(200, TokenResponse)
 @blp.doc(security=[])
-@problems(blp, 400, 401, 403, 413, 429)
+@problems(blp, 401, 403, 429)
 def create_token(body: dict) -> dict:
+    """Sign in: exchange e-mail and password for a bearer token.
+
+    The token goes in `Authorization: Bearer <token>` on every other operation. Repeated failed attempts are
+    slowed down and then locked for a while (429 with Retry-After).
+    """
     token, expires_at = issue_token(unit_of_work(), clock=deps().clock, logins=deps().logins, email=body["email"],
                                     password=body["password"], client_address=request.remote_addr)
     return {"access_token": token, "token_type": "Bearer", "expires_at": expires_at}
@@ -30,9 +35,11 @@ def create_token(body: dict) -> dict:
 
 @blp.route("/auth/revoke", methods=["POST"])
 @blp.response(204)
-@problems(blp, 401)
 def revoke_token():
-    """Log out: revoke the bearer token this request carries."""
+    """Sign out: revoke the bearer token this request carries.
+
+    The token answers 401 from then on.
+    """
     current_actor()
     revoke_token_service(unit_of_work(), deps().clock, _bearer_token())
     return ""
@@ -46,10 +53,13 @@ def _bearer_token() -> str:
 @blp.route("/auth/password", methods=["POST"])
 @blp.arguments(PasswordChangeIn)
 @blp.response(204)
-@problems(blp, 400, 401, 413, 422, 429)
+@problems(blp, 429)
 def change_password(body: dict):
-    """A new password for the signed-in user, given the current one; every other sign-in of the user (web sessions,
-    other tokens) ends, this token goes on working. A wrong current password counts as a failed log-in."""
+    """Change your own password.
+
+    Given the current one; every other sign-in of the user (web sessions, other tokens) ends, this token goes on
+    working. A wrong current password counts as a failed log-in.
+    """
     actor = current_actor()
     credentials.change_password(unit_of_work(), clock=deps().clock, logins=deps().logins, user_id=actor.user_id,
                                 current_password=body["current_password"], new_password=body["new_password"],
@@ -59,9 +69,12 @@ def change_password(body: dict):
 
 @blp.route("/admin/users/<user_id>/reset-password", methods=["POST"])
 @blp.response(200, PasswordResetOut)
-@problems(blp, 401, 403, 404)
+@problems(blp, 403)
 def reset_password(user_id: str) -> dict:
-    """(admin) A temporary password for the user, in this answer only; every sign-in of the user ends and the next
-    one in the web leads to choosing a new password."""
+    """Reset a user's password (administrators).
+
+    A temporary password for the user, in this answer only; every sign-in of the user ends and the next one in
+    the web leads to choosing a new password.
+    """
     temporary = credentials.reset_password(unit_of_work(), deps().clock, actor=current_actor(), user_id=user_id)
     return {"temporary_password": temporary}

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask_smorest import Blueprint
 
 from referral_service.api.context import current_actor, deps, if_match, unit_of_work
-from referral_service.api.docs import authenticated, guarded_change, problems
+from referral_service.api.docs import authenticated, guarded_change
 from referral_service.api.presenters import page_payload
 from referral_service.schemas import check_ins as s
 from referral_service.services.handovers import check_ins
@@ -21,16 +21,22 @@ def check_in_payload(view: check_ins.CheckInView) -> dict:
 @blp.route("/check-ins", methods=["GET"])
 @blp.arguments(s.CheckInListArgs, location="query")
 @blp.response(200, s.CheckInPage)
-@problems(blp, 401, 422)
 def list_check_ins(args: dict):
+    """List the check-ins after the municipal help ended.
+
+    Those of tasks you work on, with when each is due and what comes next.
+    """
     page = check_ins.list_check_ins(unit_of_work(), deps().clock, actor=current_actor(), **args)
     return page_payload(page, check_in_payload)
 
 
 @blp.route("/check-ins/<check_in_id>", methods=["GET"])
 @blp.response(200, s.CheckInOut)
-@problems(blp, 401, 404)
 def get_check_in(check_in_id: str):
+    """Read one check-in.
+
+    With its ETag, for If-Match on the next change.
+    """
     view = check_ins.get_check_in(unit_of_work(), deps().clock, actor=current_actor(), check_in_id=check_in_id)
     return check_in_payload(view), {"ETag": view.etag}
 
@@ -38,7 +44,10 @@ def get_check_in(check_in_id: str):
 @guarded_change(blp, "/check-ins/<check_in_id>/record", method="POST", body=s.RecordCheckInIn,
                 response=s.CheckInOut)
 def record_check_in(data: dict, check_in_id: str):
-    """Record how the check-in went."""
+    """Record how the check-in went.
+
+    Send If-Match with the check-in's ETag.
+    """
     view = check_ins.record_check_in(unit_of_work(), deps().clock, actor=current_actor(), check_in_id=check_in_id,
                                      if_match=if_match(), **data)
     return check_in_payload(view), {"ETag": view.etag}
@@ -47,7 +56,10 @@ def record_check_in(data: dict, check_in_id: str):
 @guarded_change(blp, "/check-ins/<check_in_id>/cancel", method="POST", body=s.CancelCheckInIn,
                 response=s.CheckInOut)
 def cancel_check_in(data: dict, check_in_id: str):
-    """Call the check-in off, saying why."""
+    """Call the check-in off.
+
+    Saying why; send If-Match with the check-in's ETag.
+    """
     view = check_ins.cancel_check_in(unit_of_work(), deps().clock, actor=current_actor(), check_in_id=check_in_id,
                                      if_match=if_match(), **data)
     return check_in_payload(view), {"ETag": view.etag}

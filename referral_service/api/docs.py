@@ -1,4 +1,8 @@
-"""Decorators that document the problem responses of an operation, so the spec tells the truth."""
+"""Decorators that document what an operation answers, so the spec tells the truth.
+
+A view names the refusals that are rules of the domain (403, 409, 429); those that follow from the kind of
+operation (401, 404, 400/413/415/422, 412) are added to every operation by api/openapi_docs.py.
+"""
 
 from __future__ import annotations
 
@@ -8,19 +12,8 @@ from typing import Any
 from flask_smorest import Blueprint
 
 from referral_service.api.context import current_actor
+from referral_service.api.openapi_docs import DESCRIPTIONS, PROBLEM_CONTENT_TYPE
 from referral_service.schemas.common import ProblemSchema
-
-DESCRIPTIONS = {
-    400: "Malformed request",
-    401: "Not authenticated",
-    403: "Not allowed for your role",
-    404: "Not found, or not visible to you",
-    409: "Wrong state for the action, or a concurrent decision won",
-    412: "If-Match is stale",
-    413: "Request body too large",
-    422: "Invalid data",
-    429: "Rate limited",
-}
 
 
 def problems(blp: Blueprint, *statuses: int) -> Callable[[Any], Any]:
@@ -29,7 +22,7 @@ def problems(blp: Blueprint, *statuses: int) -> Callable[[Any], Any]:
     def decorate(view: Any) -> Any:
         for status in statuses:
             view = blp.alt_response(status, schema=ProblemSchema, description=DESCRIPTIONS[status],
-                                    content_type="application/problem+json")(view)
+                                    content_type=PROBLEM_CONTENT_TYPE)(view)
         return view
 
     return decorate
@@ -44,11 +37,12 @@ def authenticated(blp: Blueprint) -> None:
 
 
 #: The If-Match header every state-changing action accepts (412 when stale).
-IF_MATCH = {"in": "header", "name": "If-Match", "required": False, "schema": {"type": "string"}}
+IF_MATCH = {"in": "header", "name": "If-Match", "required": False, "schema": {"type": "string"},
+            "description": "The ETag you read; the change is made only if the record is still that version (else 412)."}
 
 
 def guarded_change(blp: Blueprint, rule: str, *, method: str, body: Any, response: Any,
-                   statuses: tuple[int, ...] = (400, 401, 403, 404, 409, 412, 413, 422)) -> Callable[[Any], Any]:
+                   statuses: tuple[int, ...] = (403, 409)) -> Callable[[Any], Any]:
     """An operation that changes a record the client read: its body, its response, If-Match and its problems."""
 
     def decorate(view: Any) -> Any:

@@ -20,14 +20,14 @@ from referral_service.domain.child import Child
 from referral_service.domain.handover import DeadlineMark, Handover, HandoverEvent
 from referral_service.domain.organisation import Organisation, ReferralRightGrant, User
 from referral_service.domain.referral import Consent, CoReferrer, MunicipalContact, Referral
-from referral_service.errors import Conflict, NotFound
+from referral_service.errors import Conflict, NotFound, PreconditionFailed
 from referral_service.security.access_log import DENIED_HANDOVER, DENIED_REFERRAL, record_access, record_attempt
 from referral_service.security.actor import Actor
 from referral_service.security.handover_visibility import visible_handovers
 from referral_service.security.visibility import parties_of, visible_referrals
 from referral_service.services.referrals.guardian_identities import copy_guardian_identities
 from referral_service.services.referrals.queries import current_consent, current_handover
-from referral_service.services.views import HandoverView, ReferralView, build_view
+from referral_service.services.views import HandoverView, ReferralView, build_view, names_a_version
 from referral_service.workflows.escalation import Mark
 from referral_service.workflows.referral_lifecycle import Party
 from referral_service.workflows.referral_rights import GrantPeriod
@@ -35,12 +35,13 @@ from referral_service.workflows.referral_rights import GrantPeriod
 REFERRAL_NOT_FOUND = "No such referral, or it is not visible to you."
 HANDOVER_NOT_FOUND = "No such handover task, or it is not visible to you."
 RACE_LOST = "Another change to this record was made at the same time."
+STALE_AFTER_RACE = "The record was changed at the same time as your request. Fetch it again."
 
 
 class ReferralRepository(Protocol):
     def get_visible(self, *, actor: Actor, referral_id: str) -> Referral: ...
     def parties_of(self, *, actor: Actor, referral: Referral) -> frozenset[Party]: ...
-    def claim_version(self, referral: Referral) -> None: ...
+    def claim_version(self, referral: Referral, *, if_match: str | None = None) -> None: ...
     def child_of(self, referral: Referral) -> Child: ...
     def current_consent(self, referral_id: str) -> Consent | None: ...
     def referral_right_grants(self, municipality_number: str | None) -> list[GrantPeriod]: ...
@@ -51,7 +52,7 @@ class ReferralRepository(Protocol):
 
 class HandoverRepository(Protocol):
     def get_visible(self, *, actor: Actor, handover_id: str) -> tuple[Handover, Referral]: ...
-    def claim_version(self, handover: Handover) -> None: ...
+    def claim_version(self, handover: Handover, *, if_match: str | None = None) -> None: ...
     def add_event(self, event: HandoverEvent) -> None: ...
     def view(self, handover: Handover) -> HandoverView: ...
     def for_referral(self, referral_id: str) -> Handover | None: ...
@@ -71,10 +72,13 @@ class AccessLogRepository(Protocol):
     def record(self, *, actor: Actor, action: str, referrals: Iterable[Referral]) -> None: ...
 
 
-def claim_row_version(session: Session, table: Any, row: Any) -> None:
-    """Bump the version if nobody else has; the loser of a race gets 409, never a second decision.
+def claim_row_version(session: Session, table: Any, row: Any, *, if_match: str | None = None) -> None:
+    """Bump the version if nobody else has; the loser of a race never makes a second decision.
 
-    The conditional UPDATE also takes the row's write lock until this transaction ends.
+    The conditional UPDATE also takes the row's write lock until this transaction ends. On PostgreSQL the loser
+    passed the If-Match check before the winner committed, waits here for the winner's lock and then finds the
+    version moved on: the version its If-Match named is stale now, so it answers 412 as a stale copy does (API.md);
+    without If-Match it answers 409.
     """
     claimed = session.execute(
         update(table)
@@ -83,6 +87,8 @@ def claim_row_version(session: Session, table: Any, row: Any) -> None:
         .execution_options(synchronize_session=False)
     ).rowcount
     if claimed != 1:
+        if names_a_version(if_match):
+            raise PreconditionFailed(STALE_AFTER_RACE)
         raise Conflict(RACE_LOST)
     # The UPDATE above stored it: the session takes it as stored, so its flush does not write it again.
     set_committed_value(row, "version", row.version + 1)
@@ -104,8 +110,8 @@ class SqlReferrals:
     def parties_of(self, *, actor: Actor, referral: Referral) -> frozenset[Party]:
         return parties_of(self.session, actor=actor, referral=referral)
 
-    def claim_version(self, referral: Referral) -> None:
-        claim_row_version(self.session, Referral, referral)
+    def claim_version(self, referral: Referral, *, if_match: str | None = None) -> None:
+        claim_row_version(self.session, Referral, referral, if_match=if_match)
 
     def child_of(self, referral: Referral) -> Child:
         child = self.session.get(Child, referral.child_id)
@@ -167,8 +173,8 @@ class SqlHandovers:
         assert referral is not None  # a foreign key guarantees it
         return handover, referral
 
-    def claim_version(self, handover: Handover) -> None:
-        claim_row_version(self.session, Handover, handover)
+    def claim_version(self, handover: Handover, *, if_match: str | None = None) -> None:
+        claim_row_version(self.session, Handover, handover, if_match=if_match)
 
     def _chain(self, handover: Handover) -> list[str]:
         """The task and those it continues after moves: its history is theirs too."""

@@ -59,6 +59,11 @@ class ReferralView:
         return etag_for(self.referral)
 
 
+def names_a_version(if_match: str | None) -> bool:
+    """True when the client sent If-Match with a version (not `*`): it asks to change that version only."""
+    return if_match is not None and if_match.strip() != "*"
+
+
 def etag_for(referral: Referral) -> str:
     return f'"{referral.id}.{referral.version}"'
 

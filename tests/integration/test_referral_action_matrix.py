@@ -416,11 +416,12 @@ def test_forward_to_the_same_clinic_gets_422(world):
 
 
 def test_two_decisions_racing_in_parallel_make_exactly_one_decision(world, monkeypatch):
-    """Two clinicians decide at once with the same ETag: one 200, the other refused, one decision event.
+    """Two clinicians decide at once with the same ETag: one 200, the other 412, one decision event.
 
     On PostgreSQL both requests are held until both have passed the If-Match check, so only the version
-    claim can stop the second (409). SQLite serialises whole transactions (BEGIN IMMEDIATE), so the
-    requests cannot overlap there and the later one sees the stale ETag (412).
+    claim can stop the second; its If-Match is stale by then, and it answers 412 as API.md promises.
+    SQLite serialises whole transactions (BEGIN IMMEDIATE), so the requests cannot overlap there and the
+    later one sees the stale ETag at the check (412 as well).
     """
     import threading
 
@@ -455,7 +456,7 @@ def test_two_decisions_racing_in_parallel_make_exactly_one_decision(world, monke
 
     winners = [action for action, code in codes.items() if code == 200]
     losers = [code for code in codes.values() if code != 200]
-    assert len(winners) == 1 and losers == ([409] if overlap else [412]), codes
+    assert len(winners) == 1 and losers == [412], codes
     after = snapshot(world, rid)
     assert after["referral"]["status"] == ALLOWED[("submitted", winners[0])]
     assert [e["action"] for e in after["events"] if e["action"] in bodies] == winners

@@ -6,6 +6,9 @@ and content types, bodies that match the documented schema, invalid data refused
 without a valid bearer token. It runs as a referrer (gp) and as BUP intake (bup), and as a municipal
 coordinator on the handover and alert operations, each with real ids of cases that user takes part in,
 so that the successful answers are checked too, not only the 404s of random ids. Both backends.
+The document declares every status each operation answers and has no catch-all `default` response
+(api/openapi_docs.py), so `status_code_conformance` checks every answer against its operation's list, and
+`response_headers_conformance` checks that the required `ETag` comes with every referral, task and check-in.
 
 Hypothesis drives `APIOperation.as_strategy` directly rather than `schemathesis.pytest.from_fixture`:
 the lazy-fixture loader of schemathesis 4.32.5 reads `request.node._nodeid`, which pytest 9.2 no longer

@@ -12,10 +12,10 @@ from referral_service.domain.handover import Handover, HandoverEvent
 from referral_service.domain.organisation import Organisation, User
 from referral_service.domain.outbox import OutboxMessage
 from referral_service.domain.referral import Consent, Referral
-from referral_service.errors import Conflict, NotFound
+from referral_service.errors import Conflict, NotFound, PreconditionFailed
 from referral_service.security.actor import Actor
 from referral_service.services.unit_of_work import UnitOfWork
-from referral_service.services.views import HandoverView, ReferralView, child_details
+from referral_service.services.views import HandoverView, ReferralView, child_details, names_a_version
 from referral_service.workflows.escalation import Mark
 from referral_service.workflows.referral_lifecycle import Party
 from referral_service.workflows.referral_rights import GrantPeriod
@@ -46,8 +46,10 @@ class FakeReferrals:
             parties.add(Party.CLINIC)
         return frozenset(parties)
 
-    def claim_version(self, referral: Referral) -> None:
+    def claim_version(self, referral: Referral, *, if_match: str | None = None) -> None:
         if (referral.id, referral.version) in self.taken_versions:
+            if names_a_version(if_match):
+                raise PreconditionFailed("The record was changed at the same time as your request.")
             raise Conflict("Another change to this record was made at the same time.")
         referral.version += 1
 
@@ -87,7 +89,7 @@ class FakeHandovers:
             raise NotFound("No such handover task, or it is not visible to you.")
         return handover, self.referrals.rows[handover.referral_id]
 
-    def claim_version(self, handover: Handover) -> None:
+    def claim_version(self, handover: Handover, *, if_match: str | None = None) -> None:
         handover.version += 1
 
     def for_referral(self, referral_id: str) -> Handover | None:

@@ -139,6 +139,18 @@ def test_a_decision_that_loses_a_race_is_refused_not_made_twice(uow):
     assert uow.commits == 0 and uow.outbox == [] and events(uow) == []
 
 
+def test_a_decision_that_loses_a_race_with_if_match_is_told_its_copy_is_stale(uow):
+    referral = a_referral(uow, status=ReferralStatus.SUBMITTED)
+    etag = f'"{referral.id}.{referral.version}"'  # the client read the version the winner claimed first
+    uow.referrals.taken_versions.add((referral.id, referral.version))
+
+    with pytest.raises(PreconditionFailed):
+        take_action(uow, **action_parts(), actor=BUP, referral_id=referral.id, action=ReferralAction.REJECT,
+                    data=REJECTION, if_match=etag)
+
+    assert uow.commits == 0 and uow.outbox == [] and events(uow) == []
+
+
 def test_a_draft_without_what_the_law_needs_cannot_be_submitted(uow):
     referral = a_referral(uow, status=ReferralStatus.DRAFT)
 

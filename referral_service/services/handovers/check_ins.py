@@ -163,7 +163,7 @@ def _act(uow: SqlUnitOfWork, clock: Clock, *, actor: Actor, check_in_id: str, if
         raise PreconditionFailed("The check-in has changed since you read it. Fetch it again.")
     if check_in.status != CheckInStatus.PLANNED:
         raise Conflict(f"The check-in is {check_in.status}; only a planned check-in can be {action}ed.")
-    claim_row_version(uow.session, CheckIn, check_in)
+    claim_row_version(uow.session, CheckIn, check_in, if_match=if_match)
     return check_in, handover, referral
 
 

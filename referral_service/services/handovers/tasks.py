@@ -102,7 +102,7 @@ def act_on_handover(uow: UnitOfWork, clock: Clock, *, actor: Actor, handover_id:
             raise PreconditionFailed("The task has changed since you read it. Fetch it again.")
         from_status = HandoverStatus(handover.status)
         to_status = next_handover_status(status=from_status, action=action)
-        uow.handovers.claim_version(handover)
+        uow.handovers.claim_version(handover, if_match=if_match)
         event_data = _apply(handover, action, data, actor=actor, uow=uow, clock=clock)
         handover.status, handover.updated_at = to_status, clock.now()
         step = HandoverEvent(handover_id=handover.id, action=action, from_status=from_status, to_status=to_status,

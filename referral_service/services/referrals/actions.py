@@ -248,7 +248,7 @@ def take_action(uow: UnitOfWork, *, clock: Clock, deadlines: DeadlinePolicy, ref
             raise Forbidden(f"Your role may not {action} a referral.")
         check_if_match(referral, if_match)
         decision = lifecycle.decide(status=ReferralStatus(referral.status), action=action, parties=parties)
-        uow.referrals.claim_version(referral)
+        uow.referrals.claim_version(referral, if_match=if_match)
         context = ActionContext(uow, clock, deadlines, referrers, municipalities, actor, referral)
         event_data = EFFECTS[action](context, data)
         _apply(uow, clock, actor=actor, referral=referral, decision=decision, event_data=event_data)

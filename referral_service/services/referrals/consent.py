@@ -40,7 +40,7 @@ def change_consent(uow: SqlUnitOfWork, clock: Clock, *, actor: Actor, referral_i
         if problems:
             raise InvalidData("The consent does not fit the child's age.",
                               errors={"consent": [problem.reason for problem in problems]})
-        uow.referrals.claim_version(referral)
+        uow.referrals.claim_version(referral, if_match=if_match)
         record_consent(session, referral=referral, actor=actor, consent=consent, now=clock.now())
         referral.updated_at = clock.now()
         record_event(uow, clock, referral=referral, action=ReferralAction.CHANGE_CONSENT,

@@ -383,7 +383,7 @@ def update_draft(uow: SqlUnitOfWork, *, clock: Clock, identity: IdentityNumbers,
         if child is None and (data.get("child") or {}).get("birth_date"):
             # Without a new number the child stays; a birth date given with it must be the registered one.
             _check_birth_date_kept(uow.referrals.child_of(referral), data["child"]["birth_date"])
-        uow.referrals.claim_version(referral)
+        uow.referrals.claim_version(referral, if_match=if_match)
         if child is not None:
             session.flush()
             referral.child_id = child.id
@@ -450,14 +450,15 @@ def invite_co_referrer(uow: SqlUnitOfWork, clock: Clock, *, actor: Actor, referr
         _require_referrer(actor)
         require_party(uow.referrals, actor=actor, referral=referral, party=Party.REFERRER)
         check_if_match(referral, if_match)
-        _invite(uow, clock, actor=actor, referral=referral, organisation_id=organisation_id, version_claimed=False)
+        _invite(uow, clock, actor=actor, referral=referral, organisation_id=organisation_id, version_claimed=False,
+                if_match=if_match)
         view = build_view(uow.session, referral)  # in the transaction: the answer is what this commit stores
         uow.commit()
         return view
 
 
 def _invite(uow: SqlUnitOfWork, clock: Clock, *, actor: Actor, referral: Referral, organisation_id: str,
-            version_claimed: bool) -> None:
+            version_claimed: bool, if_match: str | None = None) -> None:
     """Add the co-referrer, unless it takes part already, in the caller's unit of work."""
     session = uow.session
     organisation = session.get(Organisation, organisation_id)
@@ -471,7 +472,7 @@ def _invite(uow: SqlUnitOfWork, clock: Clock, *, actor: Actor, referral: Referra
     if exists is not None or organisation_id == referral.referrer_org_id:
         return
     if not version_claimed:
-        uow.referrals.claim_version(referral)
+        uow.referrals.claim_version(referral, if_match=if_match)
     session.add(CoReferrer(referral_id=referral.id, organisation_id=organisation_id,
                            invited_by_user_id=actor.user_id, invited_at=clock.now()))
     record_event(uow, clock, referral=referral, action=ReferralAction.INVITE_CO_REFERRER,
@@ -495,7 +496,7 @@ def update_municipal_contacts(uow: SqlUnitOfWork, clock: Clock, *, actor: Actor,
         if referral.status not in CONTACTS_OPEN_IN:
             raise Conflict("The municipal contacts can only change while the child is with BUP.")
         _check_organisations(session, {"municipal_contacts": contacts})
-        uow.referrals.claim_version(referral)
+        uow.referrals.claim_version(referral, if_match=if_match)
         _replace_contacts(session, referral=referral, contacts=contacts)
         referral.updated_at = clock.now()
         record_event(uow, clock, referral=referral, action=ReferralAction.UPDATE_MUNICIPAL_CONTACTS,

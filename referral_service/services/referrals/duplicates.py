@@ -146,7 +146,8 @@ def join_referral(uow: SqlUnitOfWork, clock: Clock, *, actor: Actor, referral_id
         decision = lifecycle.decide_merge(
             action=ReferralAction.JOIN, ending=ReferralStatus(own.status), staying=ReferralStatus(other.status),
             parties=parties, same_child=True, same_clinic=True)
-        _merge(uow, clock, actor=actor, ending=own, staying=other, action=ReferralAction.JOIN, decision=decision)
+        _merge(uow, clock, actor=actor, ending=own, staying=other, action=ReferralAction.JOIN, decision=decision,
+               if_match=if_match, named=own)
         uow.commit()
         return build_view(session, own, viewer=actor)
 
@@ -169,7 +170,7 @@ def merge_referrals(uow: SqlUnitOfWork, clock: Clock, *, actor: Actor, referral_
             parties=parties & uow.referrals.parties_of(actor=actor, referral=ending),
             same_child=ending.child_id == staying.child_id, same_clinic=ending.clinic_id == staying.clinic_id)
         _merge(uow, clock, actor=actor, ending=ending, staying=staying, action=ReferralAction.MERGE,
-               decision=decision)
+               decision=decision, if_match=if_match, named=staying)
         uow.commit()
         return build_view(session, staying, viewer=actor)
 
@@ -196,11 +197,12 @@ def _content_of(session: Session, referral: Referral) -> dict[str, Any]:
 
 
 def _merge(uow: SqlUnitOfWork, clock: Clock, *, actor: Actor, ending: Referral, staying: Referral,
-           action: ReferralAction, decision: lifecycle.Decision) -> None:
-    """The ending referral becomes part of the one that stays; both keep their own history."""
+           action: ReferralAction, decision: lifecycle.Decision, if_match: str | None, named: Referral) -> None:
+    """The ending referral becomes part of the one that stays; both keep their own history. `if_match` is the
+    version of `named`, the referral the request is addressed to."""
     session = uow.session
     for referral in sorted((ending, staying), key=lambda r: r.id):  # one lock order, whoever merges
-        uow.referrals.claim_version(referral)
+        uow.referrals.claim_version(referral, if_match=if_match if referral is named else None)
     now = clock.now()
     content = _content_of(session, ending)
     staying.reasons = list(dict.fromkeys([*staying.reasons, *ending.reasons]))

@@ -6,7 +6,7 @@ from referral_service.domain.referral import Referral
 from referral_service.errors import Forbidden, PreconditionFailed
 from referral_service.security.actor import Actor
 from referral_service.services.repositories import ReferralRepository
-from referral_service.services.views import etag_for
+from referral_service.services.views import etag_for, names_a_version
 from referral_service.workflows.referral_lifecycle import Party
 
 
@@ -17,7 +17,7 @@ def require_party(referrals: ReferralRepository, *, actor: Actor, referral: Refe
 
 def if_match_fails(etag: str, if_match: str | None) -> bool:
     """True when the client sent If-Match and its copy is stale; no header means it does not ask."""
-    if if_match is None or if_match.strip() == "*":
+    if not names_a_version(if_match):
         return False
     return etag not in {tag.strip().removeprefix("W/") for tag in if_match.split(",")}
 

@@ -42,7 +42,7 @@ def record_move(uow: SqlUnitOfWork, clock: Clock, *, deadlines: DeadlinePolicy, 
         if moved_on > today:
             raise InvalidData("A move is recorded once the family has moved.",
                               errors={"moved_on": ["After today."]})
-        uow.referrals.claim_version(referral)
+        uow.referrals.claim_version(referral, if_match=if_match)
         from_municipality = referral.child_home_municipality
         # This referral's description of the child, and the shared child row that new referrals start from.
         referral.child_home_municipality = new_home

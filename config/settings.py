@@ -140,6 +140,13 @@ class BaseConfig:
     FAMILY_NUDGE_ANSWER_WORKING_DAYS = 2
     #: The service's clock: None is real time. Tests pass a settable clock here; never read from the environment.
     CLOCK: Callable[[], datetime] | None = None
+    # Issue 15 — bad input: a JSON body nested deeper than this is refused before it is parsed (the deepest real
+    # body is a handful of levels); every date a person enters lies within a range around today in Norway: deadlines
+    # and planned days up to DATE_HORIZON_DAYS ahead, recorded and planned days no more than DATE_LOOKBACK_DAYS back
+    # (workflows/date_ranges.py).
+    MAX_JSON_DEPTH = 32
+    DATE_HORIZON_DAYS = 730
+    DATE_LOOKBACK_DAYS = 3650
 
     def __init__(self, overrides: dict[str, object] | None = None) -> None:
         for name in dir(type(self)):

@@ -5,6 +5,7 @@
 - Text the databases cannot hold: a NUL character (PostgreSQL stores none) or a lone UTF-16 surrogate (JSON's
   "\\ud800": no UTF-8 encoding exists for it), in any JSON key or value, form field or query argument; and a form
   body whose bytes are not UTF-8.
+- A JSON body that does not parse is 400 here, whatever the reason (the API's parser lets some through as 500).
 
 The refusal names where the text is, never the text itself.
 """
@@ -17,6 +18,7 @@ from typing import Any
 from urllib.parse import unquote_to_bytes
 
 from flask import Flask, request
+from werkzeug.exceptions import BadRequest
 
 from referral_service.errors import InvalidData
 
@@ -93,6 +95,15 @@ def _form_is_utf8(body: bytes) -> bool:
     return True
 
 
+def _parsed_json() -> Any:
+    """The JSON body, parsed once for every reader after us; 400 when it is no JSON (bad syntax, not UTF-8, or a
+    number with more digits than Python turns into an int: an error the API's own parser would not catch)."""
+    try:
+        return request.get_json()
+    except BadRequest:
+        raise BadRequest("The request body is not valid JSON.") from None
+
+
 def check_request_input(*, max_json_depth: int) -> None:
     """Refuse the request (422) when its body or arguments hold what cannot be parsed safely or stored."""
     if request.is_json:
@@ -104,8 +115,8 @@ def check_request_input(*, max_json_depth: int) -> None:
         raise UnusableText("The form body is not valid UTF-8.", errors={"_body": ["Must be UTF-8."]})
     found: dict[str, list[str]] = {}
     sources: list[Any] = [request.args.to_dict(flat=False), request.form.to_dict(flat=False)]
-    if request.is_json:
-        sources.append(request.get_json(silent=True))
+    if request.is_json and request.get_data(cache=True).strip():
+        sources.append(_parsed_json())
     for source in sources:
         for path, flaw in _walk(source, ""):
             found.setdefault(path, []).append(flaw)

@@ -151,3 +151,11 @@ def test_an_api_error_for_a_date_names_the_field_in_english(world, today):
     body["consent"]["recorded_on"] = (today + timedelta(days=1)).isoformat()
     problem = assert_problem(world.post("gp", API, json=body), 422, "consent.recorded_on")
     assert problem["errors"]["consent.recorded_on"] == ["The date is in the future; give the day it happened."]
+
+
+@pytest.mark.parametrize("day", ["9999-12-31", "0001-01-01"])
+def test_the_access_logs_search_by_an_absurd_day_is_told_in_norwegian_not_a_500(app, world, day):
+    auditor = WebUser(app, "auditor")
+    page = auditor.get(f"/revisjon?fra={day}&til={day}")
+    assert "Fra og med: skriv datoen som åååå-mm-dd" in page.text()
+    assert "Til og med: skriv datoen som åååå-mm-dd" in page.text()

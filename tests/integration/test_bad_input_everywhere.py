@@ -190,8 +190,7 @@ class Failures:
     seen: list[str] = field(default_factory=list)
 
     def check(self, what: str, response) -> None:
-        """A 5xx, or an error answered without a problem document (API) or a page (web), is a failure; the body
-        sent is never repeated in the report (it may be megabytes)."""
+        """A 5xx is a failure; the report names the request, never the body sent (it may be megabytes)."""
         if response.status_code >= 500:
             self.seen.append(f"{what}: {response.status_code}")
 

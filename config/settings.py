@@ -177,6 +177,13 @@ class BaseConfig:
     API_CONTACT_URL = "https://bup-henvisning.example/kontakt"
     API_LICENSE_NAME = "Proprietary"
     API_LICENSE_URL = "https://bup-henvisning.example/lisens"
+    # Issue 15 — bad input: a JSON body nested deeper than this is refused before it is parsed (the deepest real
+    # body is a handful of levels); every date a person enters lies within a range around today in Norway: deadlines
+    # and planned days up to DATE_HORIZON_DAYS ahead, recorded and planned days no more than DATE_LOOKBACK_DAYS back
+    # (workflows/date_ranges.py).
+    MAX_JSON_DEPTH = 32
+    DATE_HORIZON_DAYS = 730
+    DATE_LOOKBACK_DAYS = 3650
 
     def __init__(self, overrides: dict[str, object] | None = None) -> None:
         for name in dir(type(self)):

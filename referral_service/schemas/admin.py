@@ -6,7 +6,9 @@ from marshmallow import Schema, ValidationError, fields, validate, validates_sch
 
 from referral_service.domain.enums import REGISTRABLE_ORGANISATION_KINDS, Profession, Role
 from referral_service.schemas.common import MUNICIPALITY_NUMBER, PageArgs, PageSchema, required_text
+from referral_service.schemas.dates import within
 from referral_service.workflows.contact_details import MAX_HOURS
+from referral_service.workflows.date_ranges import DateKind
 
 
 class TokenRequest(Schema):
@@ -158,8 +160,8 @@ class GrantIn(Schema):
 
     municipality_number = fields.String(required=True, validate=MUNICIPALITY_NUMBER)
     profession = fields.String(required=True, validate=validate.OneOf([p.value for p in Profession]))
-    valid_from = fields.Date(required=True)
-    valid_to = fields.Date(allow_none=True, load_default=None)
+    valid_from = fields.Date(required=True, validate=within(DateKind.PLANNED))
+    valid_to = fields.Date(allow_none=True, load_default=None, validate=within(DateKind.PLANNED))
     basis = fields.String(load_default="", validate=validate.Length(max=300))
 
 
@@ -179,4 +181,4 @@ class GrantList(Schema):
 class GrantEndIn(Schema):
     """The grant's new last day."""
 
-    valid_to = fields.Date(required=True)
+    valid_to = fields.Date(required=True, validate=within(DateKind.PLANNED))

@@ -8,6 +8,8 @@ from referral_service.domain.enums import CHOSEN_HANDOVER_OUTCOMES, HandoverOutc
 from referral_service.errors import Reason
 from referral_service.notify.alert_texts import alert_text
 from referral_service.schemas.common import CursorPageArgs, EventSchema, PageSchema, required_text
+from referral_service.schemas.dates import within
+from referral_service.workflows.date_ranges import DateKind
 from referral_service.workflows.handover_lifecycle import HandoverAction, HandoverStatus
 
 
@@ -73,7 +75,7 @@ class AssignIn(Schema):
 
 
 class PlanIn(Schema):
-    first_contact_on = fields.Date(required=True)
+    first_contact_on = fields.Date(required=True, validate=within(DateKind.PLANNED))
     plan = required_text()
 
 

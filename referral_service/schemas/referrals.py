@@ -23,6 +23,8 @@ from referral_service.schemas.common import (
     required_text,
     text,
 )
+from referral_service.schemas.dates import within
+from referral_service.workflows.date_ranges import DateKind
 
 
 def one_of(enum) -> validate.OneOf:
@@ -51,7 +53,7 @@ class ChildIn(Schema):
     family_name = required_text(200)
     home_municipality = fields.String(required=True, validate=MUNICIPALITY_NUMBER)
     guardians = fields.List(fields.Nested(GuardianIn), load_default=list, validate=validate.Length(max=10))
-    birth_date = fields.Date(allow_none=True, metadata={"description": (
+    birth_date = fields.Date(allow_none=True, validate=within(DateKind.BIRTH), metadata={"description": (
         "The registered birth date. Required for an FH-number and for a number issued from 2032 that does not "
         "tell it; when given, it must agree with the number's date digits.")})
 
@@ -59,7 +61,7 @@ class ChildIn(Schema):
 class ConsentIn(Schema):
     given_by = fields.List(fields.String(validate=one_of(ConsentGiver)), load_default=list)
     share_with = fields.List(fields.String(validate=one_of(ShareWith)), load_default=list)
-    recorded_on = fields.Date(allow_none=True)
+    recorded_on = fields.Date(allow_none=True, validate=within(DateKind.RECORDED))
     withhold_from_guardians = fields.Boolean(load_default=False)
 
 
@@ -275,7 +277,7 @@ class SupplementIn(Schema):
 
 
 class AcceptIn(Schema):
-    care_start_due = fields.Date(required=True)
+    care_start_due = fields.Date(required=True, validate=within(DateKind.PLANNED))
     priority = fields.String(allow_none=True, validate=one_of(Priority))
 
 
@@ -288,7 +290,7 @@ class RejectIn(Schema):
 class MunicipalOutcomeIn(Schema):
     """After an assessment conversation: the help belongs in the municipality, and what it should offer."""
 
-    assessment_conversation_on = fields.Date(required=True)
+    assessment_conversation_on = fields.Date(required=True, validate=within(DateKind.RECORDED))
     explanation = required_text()
     municipal_advice = required_text()
 
@@ -306,7 +308,7 @@ class TransferToDpsIn(Schema):
 
 
 class StartTreatmentIn(Schema):
-    first_appointment_on = fields.Date(required=True)
+    first_appointment_on = fields.Date(required=True, validate=within(DateKind.PLANNED))
 
 
 class DischargeIn(Schema):
@@ -316,7 +318,7 @@ class DischargeIn(Schema):
 
 
 class PlanDischargeIn(Schema):
-    planned_discharge_on = fields.Date(required=True)
+    planned_discharge_on = fields.Date(required=True, validate=within(DateKind.PLANNED))
 
 
 class WithdrawIn(Schema):
@@ -355,4 +357,4 @@ class MoveIn(Schema):
     """The family has moved: the child's new home municipality (from the register) and, if known, the day."""
 
     home_municipality = fields.String(required=True, validate=MUNICIPALITY_NUMBER)
-    moved_on = fields.Date(load_default=None, allow_none=True)
+    moved_on = fields.Date(load_default=None, allow_none=True, validate=within(DateKind.PLANNED))

@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import Response, render_template
 
 from referral_service.security.csrf import FormExpired
+from referral_service.security.input_guard import UnusableText
 from referral_service.web.kept_forms import keep_expired_post
 
 PAGE_TITLES = {400: "Noe gikk galt", 403: "Du har ikke tilgang", 404: "Fant ikke siden", 405: "Noe gikk galt",
@@ -17,6 +18,9 @@ PAGE_MESSAGES = {403: "Du har ikke tilgang til dette.",
                  500: "Det oppstod en feil. Prøv igjen om litt."}
 DEFAULT_MESSAGE = "Noe gikk galt. Prøv igjen."
 FORM_EXPIRED = "Skjemaet er utløpt. Last siden på nytt og prøv igjen."
+UNUSABLE_TEXT = ("Noe av teksten du sendte inneholder tegn som ikke kan lagres (for eksempel usynlige kontrolltegn "
+                 "eller ødelagte tegn fra en kopi). Ingenting er lagret. Gå tilbake, skriv teksten på nytt "
+                 "uten å lime den inn, og prøv igjen.")
 
 
 def error_page(status: int, error: Exception) -> Response:
@@ -26,6 +30,11 @@ def error_page(status: int, error: Exception) -> Response:
         kept = keep_expired_post()
         if kept is not None:
             return kept
-    message = FORM_EXPIRED if isinstance(error, FormExpired) else PAGE_MESSAGES.get(status, DEFAULT_MESSAGE)
+    if isinstance(error, FormExpired):
+        message = FORM_EXPIRED
+    elif isinstance(error, UnusableText):
+        message = UNUSABLE_TEXT
+    else:
+        message = PAGE_MESSAGES.get(status, DEFAULT_MESSAGE)
     body = render_template("error.html", title=PAGE_TITLES.get(status, "Noe gikk galt"), message=message)
     return Response(body, status=status, mimetype="text/html")

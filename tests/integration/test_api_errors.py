@@ -15,10 +15,13 @@ from sqlmodel import SQLModel
 
 from referral_service.demo import DEMO_PASSWORD
 from referral_service.logging_setup import JsonFormatter
+from tests.support.clock import norway_today
 from tests.support.world import USERS
 
 PROBLEM_KEYS = {"type", "title", "status", "detail"}
 UNKNOWN_ID = "00000000-0000-4000-8000-000000000000"
+#: A start-of-care deadline the date ranges allow (workflows/date_ranges.py): refusals for other reasons use it.
+LATER = (norway_today() + timedelta(days=60)).isoformat()
 
 
 # --- helpers shared by the API test modules ---------------------------------------------------------------
@@ -188,7 +191,7 @@ def test_a_school_nurse_without_referral_right_may_not_submit(world):
 
 def test_a_referrer_may_not_take_the_clinics_decision(world):
     rid = world.referral_in("submitted")["id"]
-    refuse(world, "gp", "post", f"/api/v1/referrals/{rid}/accept", 403, json={"care_start_due": "2030-01-01"})
+    refuse(world, "gp", "post", f"/api/v1/referrals/{rid}/accept", 403, json={"care_start_due": LATER})
     assert world.get("gp", f"/api/v1/referrals/{rid}").json["status"] == "submitted"
 
 
@@ -216,7 +219,7 @@ def test_another_clinics_referral_is_404_exactly_like_an_unknown_one(world):
 
 def test_another_clinic_cannot_act_on_a_referral_it_does_not_receive(world):
     rid = world.referral_in("submitted")["id"]
-    refuse(world, "bup2", "post", f"/api/v1/referrals/{rid}/accept", 404, json={"care_start_due": "2030-01-01"})
+    refuse(world, "bup2", "post", f"/api/v1/referrals/{rid}/accept", 404, json={"care_start_due": LATER})
 
 
 def test_a_referrer_of_another_organisation_gets_404(world):
@@ -251,7 +254,7 @@ def test_submitting_a_submitted_referral_is_409(world):
 
 def test_accepting_a_rejected_referral_is_409(world):
     rid = world.referral_in("rejected")["id"]
-    refuse(world, "bup", "post", f"/api/v1/referrals/{rid}/accept", 409, json={"care_start_due": "2030-01-01"})
+    refuse(world, "bup", "post", f"/api/v1/referrals/{rid}/accept", 409, json={"care_start_due": LATER})
     assert world.get("bup", f"/api/v1/referrals/{rid}").json["status"] == "rejected"
 
 
@@ -286,7 +289,7 @@ def test_a_clinic_decision_with_a_stale_if_match_is_412(world):
     stale = etag_of(world, "bup", rid)
     world.act("bup", rid, "request-information", {"questions": "Hvor lenge?"})
     world.act("gp", rid, "supplement", {"text": "Siden august."})
-    refuse(world, "bup", "post", f"/api/v1/referrals/{rid}/accept", 412, json={"care_start_due": "2030-01-01"},
+    refuse(world, "bup", "post", f"/api/v1/referrals/{rid}/accept", 412, json={"care_start_due": LATER},
            headers={"If-Match": stale})
     assert world.get("bup", f"/api/v1/referrals/{rid}").json["status"] == "submitted"
 

@@ -16,6 +16,7 @@ from sqlmodel import SQLModel
 
 from referral_service.bootstrap import dependencies
 from tests.integration.conftest import KEPT_TABLES
+from tests.support.clock import norway_today
 from tests.support.loop import InProcessWorker
 
 API = "/api/v1/handovers"
@@ -226,7 +227,8 @@ def test_closing_says_how_the_task_ended(world, handover):
 
 # --- refusals: each answers problem+json and changes nothing -----------------------------------------------
 
-PLAN = {"first_contact_on": "2099-01-05", "plan": "Samtale."}
+#: A first contact a month ahead: within the dates a person may enter (workflows/date_ranges.py).
+PLAN = {"first_contact_on": (norway_today() + timedelta(days=30)).isoformat(), "plan": "Samtale."}
 
 
 @pytest.mark.parametrize(("done", "action", "body"), [

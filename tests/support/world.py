@@ -92,8 +92,10 @@ class World:
             "urgency": "normal",
             "measures_tried": "Samtaler med helsesykepleier i åtte uker; tilrettelegging på skolen.",
             "child_view": "Jeg vil gjerne snakke med noen som kan hjelpe.",
+            # Recorded a week before the service's today: a consent date may not lie ahead (date_ranges.py), and
+            # tests set the clock to days before and after any fixed date.
             "consent": {"given_by": ["guardian"], "share_with": ["bup", "municipality"],
-                        "recorded_on": "2026-11-02"},
+                        "recorded_on": (dependencies(self.app).clock.today() - timedelta(days=7)).isoformat()},
             "municipal_contacts": [{"role": "Helsesykepleier", "name": "Heidi Helsesykepleier",
                                     "organisation_id": self.orgs["school_askoy"].id}],
         }

@@ -66,6 +66,10 @@ REASONS: dict[str, str] = {
     "withholding_only_from_12_to_16": "Bare barn fra 12 til 16 år kan be om at foresatte ikke får informasjon.",
     # schemas/handovers.py
     "assignee_or_service": "Velg én person, eller skriv navnet på én tjeneste.",
+    # workflows/date_ranges.py
+    "date_in_future": "Datoen kan ikke være fram i tid.",
+    "date_beyond_horizon": "Datoen er for langt fram i tid. Sjekk årstallet.",
+    "date_too_early": "Datoen er for langt tilbake i tid. Sjekk årstallet.",
 }
 
 def reason_text(message: str) -> str | None:

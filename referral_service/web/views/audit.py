@@ -17,6 +17,7 @@ from flask import Response, redirect, render_template, request, url_for
 from referral_service.api.context import db_session, deps, unit_of_work
 from referral_service.services.admin import audit, insight
 from referral_service.web.blueprint import web
+from referral_service.web.forms.period import EARLIEST, LATEST
 from referral_service.web.paging import requested_page
 from referral_service.web.search import remember_posted_search, remembered_search
 from referral_service.web.session_auth import login_required, web_actor
@@ -131,10 +132,13 @@ def _kept(asked: dict[str, str]) -> dict[str, str]:
 
 
 def _day(text: str | None) -> date | None:
+    """The day asked for; None when it is no date, or one outside the years anyone searches (9999-12-31 has no
+    day after it to end the search at)."""
     try:
-        return date.fromisoformat(text) if text else None
+        day = date.fromisoformat(text) if text else None
     except ValueError:
         return None
+    return day if day is not None and EARLIEST <= day <= LATEST else None
 
 
 def _start_of(text: str | None, *, days: int = 0) -> datetime | None:

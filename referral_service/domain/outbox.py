@@ -27,3 +27,5 @@ class OutboxMessage(SQLModel, table=True):
     #: Its effects are committed; set in the same transaction as those effects.
     processed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     attempts: int = 0
+    #: The web request (or task, `task:<id>`) that wrote it, carried to the task that handles it for the logs.
+    request_id: str | None = Field(default=None, max_length=64)

@@ -48,7 +48,7 @@ def create_celery(deps: Dependencies) -> Celery:
     # and never builds a Celery app.
     from celery import Celery
 
-    from referral_service.tasks import bell_relay, runtime, threaded_beat
+    from referral_service.tasks import bell_relay, runtime, task_logging, threaded_beat
 
     config = deps.config
     runtime.install(deps)
@@ -80,6 +80,7 @@ def create_celery(deps: Dependencies) -> Celery:
         beat_schedule_filename=str(Path(config.DATA_DIR) / "celerybeat-schedule"),
     )
     threaded_beat.install(app)
+    task_logging.install(app)
     bell_relay.install(app)
     app.set_default()
     import referral_service.tasks.jobs  # noqa: F401  (registers the tasks)

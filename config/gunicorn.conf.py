@@ -1,29 +1,36 @@
 """gunicorn's settings for the web service: `gunicorn --config config/gunicorn.conf.py referral_service.wsgi:app`.
 
-A plain gunicorn configuration file, read from the environment:
-- REFERRAL_BIND (default 0.0.0.0:8080): the address to listen on;
-- REFERRAL_WEB_WORKERS (default 2): worker processes; REFERRAL_WEB_THREADS (default 4): threads in each;
-- REFERRAL_WEB_TIMEOUT (default 30): seconds before a silent worker is restarted.
-Logs are JSON lines (referral_service/gunicorn_logger.py): the access log on standard output, one line per
-request with its request id and its path without the query string; gunicorn's own messages on standard error.
-The app's settings (REFERRAL_*) are read by the app itself (referral_service.wsgi).
+A plain gunicorn configuration file. Its values are the service's settings (config/settings.py), so they are set
+like every other one: REFERRAL_WEB_BIND (0.0.0.0:8080), REFERRAL_WEB_WORKERS (2), REFERRAL_WEB_THREADS (4),
+REFERRAL_WEB_TIMEOUT_SECONDS (30), REFERRAL_LOG_LEVEL (INFO). Only these are read here: nothing is checked or
+made (secrets, keys); the app does that when each worker builds it (referral_service.wsgi).
+
+Logs are JSON lines (referral_service/gunicorn_logger.py): the access log on standard output, one line per request
+with its status, its path without the query string and the request id the client was answered (`X-Request-ID`);
+gunicorn's own messages and the app's lines on standard error.
 """
 
 import os
+import sys
+from pathlib import Path
 
-bind = os.environ.get("REFERRAL_BIND", "0.0.0.0:8080")
-workers = int(os.environ.get("REFERRAL_WEB_WORKERS", "2"))
-threads = int(os.environ.get("REFERRAL_WEB_THREADS", "4"))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the project, for `config` (any working directory)
+
+from config import CONFIGS  # noqa: E402
+
+_settings = CONFIGS[(os.environ.get("REFERRAL_ENV") or "development").lower()]()
+
+bind = _settings.WEB_BIND
+workers = int(_settings.WEB_WORKERS)
+threads = int(_settings.WEB_THREADS)
 worker_class = "gthread"
-timeout = int(os.environ.get("REFERRAL_WEB_TIMEOUT", "30"))
+timeout = int(_settings.WEB_TIMEOUT_SECONDS)
 graceful_timeout = 20
-# Behind a proxy that keeps connections open: keep them a little longer than the proxy's own idle timeout.
-keepalive = 5
 
 accesslog = "-"
 errorlog = "-"
-loglevel = os.environ.get("REFERRAL_LOG_LEVEL", "INFO").lower()
+loglevel = str(_settings.LOG_LEVEL).lower()
 logger_class = "referral_service.gunicorn_logger.JsonLogger"
 
 # --- Prometheus multiprocess hooks (issue 15, part A: metrics) ---------------------------------------------------
-# Part A's `child_exit` / `when_ready` hooks (prometheus_client.multiprocess) go here.
+# Part A's hooks (`child_exit`, and setting up PROMETHEUS_MULTIPROC_DIR) go here.

@@ -140,6 +140,14 @@ class BaseConfig:
     FAMILY_NUDGE_ANSWER_WORKING_DAYS = 2
     #: The service's clock: None is real time. Tests pass a settable clock here; never read from the environment.
     CLOCK: Callable[[], datetime] | None = None
+    # Issue 15 — logs: the web under gunicorn (config/gunicorn.conf.py reads these; its logs are JSON lines)
+    #: The address gunicorn listens on.
+    WEB_BIND = "0.0.0.0:8080"
+    #: gunicorn's worker processes, and the threads in each.
+    WEB_WORKERS = 2
+    WEB_THREADS = 4
+    #: Seconds a gunicorn worker may stay silent (a request running) before gunicorn restarts it.
+    WEB_TIMEOUT_SECONDS = 30
 
     def __init__(self, overrides: dict[str, object] | None = None) -> None:
         for name in dir(type(self)):

@@ -86,7 +86,7 @@ def gunicorn(tmp_path_factory) -> Iterator[Gunicorn]:
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("REFERRAL_")}
     env.update({"REFERRAL_ENV": "test", "REFERRAL_DATABASE_URL": database_url, "REFERRAL_DATA_DIR": str(data_dir),
-                "REFERRAL_LOG_LEVEL": "INFO", "REFERRAL_BIND": f"127.0.0.1:{port}", "REFERRAL_WEB_WORKERS": "1",
+                "REFERRAL_LOG_LEVEL": "INFO", "REFERRAL_WEB_BIND": f"127.0.0.1:{port}", "REFERRAL_WEB_WORKERS": "1",
                 "PYTHONUNBUFFERED": "1"})
     out, err = data_dir / "gunicorn.out", data_dir / "gunicorn.err"
     with open(out, "wb") as stdout, open(err, "wb") as stderr:

@@ -74,7 +74,9 @@ def reconcile_loop() -> int:
     repairs = reconcile.reconcile(rt.unit_of_work(), clock=rt.clock, deadlines=rt.deadlines,
                                   grace=timedelta(seconds=rt.config.RECONCILE_GRACE_SECONDS))
     with rt.database.session() as session:
-        log.info("outbox backlog", extra=operations.backlog(session, rt.clock))
+        backlog = operations.backlog(session, rt.clock)
+    # An empty backlog is the idle service's routine: at DEBUG, like the relay's idle ticks.
+    log.log(logging.INFO if backlog["outbox_unprocessed"] else logging.DEBUG, "outbox backlog", extra=backlog)
     return repairs.total
 
 

@@ -156,3 +156,34 @@ def test_a_referral_made_through_gunicorn_leaves_its_identity_number_in_no_line(
     lines = gunicorn.lines()  # all JSON
     assert {line["logger"] for line in lines} >= {"gunicorn.error", "gunicorn.access", "referral_service.request"}
     assert NATIONAL_ID not in gunicorn.text()
+
+
+@pytest.mark.parametrize(("command", "started"), [
+    (["-m", "celery", "-A", "worker", "beat", "--loglevel=INFO"], "beat: Starting..."),
+    (["-m", "referral_service.tasks.embedded_worker"], " ready."),
+], ids=["celery-beat", "embedded-worker"])
+def test_beat_and_the_embedded_worker_write_only_json_lines_from_start_to_shutdown(tmp_path, command, started):
+    data_dir = tmp_path / "var"
+    database_url = f"sqlite:///{tmp_path / 'referrals.sqlite'}"
+    upgrade(database_url)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("REFERRAL_")}
+    env.update({"REFERRAL_ENV": "test", "REFERRAL_DATABASE_URL": database_url, "REFERRAL_DATA_DIR": str(data_dir),
+                "REFERRAL_SMTP_HOST": "", "REFERRAL_LOG_LEVEL": "INFO", "PYTHONUNBUFFERED": "1"})
+    if "beat" in command:
+        command = [*command, f"--schedule={tmp_path / 'beat-schedule'}"]
+    log = tmp_path / "process.log"
+    with open(log, "wb") as out:
+        process = subprocess.Popen([sys.executable, *command], cwd=ROOT, env=env, stdout=out,
+                                   stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True)
+    try:
+        deadline = time.monotonic() + 60
+        while started not in log.read_text(errors="replace"):
+            assert process.poll() is None and time.monotonic() < deadline, log.read_text(errors="replace")[-3000:]
+            time.sleep(0.1)
+    finally:
+        os.killpg(process.pid, signal.SIGTERM)
+        process.wait(timeout=30)
+    lines = [json.loads(line) for line in log.read_text(errors="replace").splitlines() if line.strip()]
+    messages = [line["message"] for line in lines]
+    assert any(message.startswith("celery ") and message.endswith(" starting") for message in messages), messages
+    assert not [line for line in lines if line["level"] == "info" and "outbox.relay" in line["message"]], messages

@@ -26,6 +26,9 @@ threads = int(_settings.WEB_THREADS)
 worker_class = "gthread"
 timeout = int(_settings.WEB_TIMEOUT_SECONDS)
 graceful_timeout = 20
+# gunicorn's control socket (`gunicornc`) would live in the home directory, which the image's user may not have;
+# the service is managed by its container, not through that socket.
+control_socket_disable = True
 
 accesslog = "-"
 errorlog = "-"

@@ -104,6 +104,8 @@ class JsonBannerBeat(Beat):
 def say_as_json(msg: str, f: Any = sys.__stderr__) -> None:
     """Celery's signal handlers' notices ("worker: Warm shutdown") as a JSON line, written as Celery writes them:
     straight to the file descriptor, which is safe inside a signal handler, unlike the logging module's locks."""
+    if not logging.getLogger().isEnabledFor(logging.INFO):
+        return
     line = json.dumps({"at": datetime.now(UTC).isoformat(), "level": "info", "logger": "celery.apps.worker",
                        "message": str(msg).strip()}, ensure_ascii=False)
     stream = f if f is not None else sys.__stderr__

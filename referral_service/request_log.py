@@ -16,6 +16,10 @@ from referral_service.request_context import HEADER, bind_request_id, request_id
 
 log = logging.getLogger("referral_service.request")
 
+#: Endpoints that probes and scrapers call every few seconds (healthchecks, Prometheus): answered well, their
+#: line is at DEBUG, so they do not bury the requests people made (gunicorn's access log still has every one).
+PROBE_ENDPOINTS = {"ops.health", "ops.ready", "ops.metrics"}
+
 
 def _start() -> None:
     g.request_started = time.perf_counter()
@@ -30,7 +34,8 @@ def _finish(response: Response) -> Response:
         request_id = g.request_id
     response.headers[HEADER] = request_id
     started = g.get("request_started", time.perf_counter())
-    log.info("request", extra={
+    routine = request.endpoint in PROBE_ENDPOINTS and response.status_code < 400
+    log.log(logging.DEBUG if routine else logging.INFO, "request", extra={
         "method": request.method, "endpoint": request.endpoint, "path": request.path,
         "status": response.status_code, "duration_ms": round((time.perf_counter() - started) * 1000, 1)})
     return response

@@ -118,17 +118,28 @@ def gunicorn(tmp_path_factory) -> Iterator[Gunicorn]:
 
 
 def test_the_access_log_line_is_json_with_status_path_and_the_callers_request_id(gunicorn):
-    status, headers, _ = gunicorn.call("GET", f"/health?sok={NATIONAL_ID}", headers={"X-Request-ID": "proxy.7-abc"})
+    path = "/api/v1/openapi.json"
+    status, headers, _ = gunicorn.call("GET", f"{path}?sok={NATIONAL_ID}", headers={"X-Request-ID": "proxy.7-abc"})
     assert status == 200 and headers["X-Request-ID"] == "proxy.7-abc"
 
     access = wait_for_line(gunicorn, lambda line: line["logger"] == "gunicorn.access"
-                           and line.get("request_id") == "proxy.7-abc", "the access of /health")
-    assert (access["method"], access["path"], access["status"]) == ("GET", "/health", 200)
+                           and line.get("request_id") == "proxy.7-abc", "the access of the OpenAPI document")
+    assert (access["level"], access["method"], access["path"], access["status"]) == ("info", "GET", path, 200)
     assert isinstance(access["duration_ms"], float | int)
     app_line = wait_for_line(gunicorn, lambda line: line["logger"] == "referral_service.request"
-                             and line.get("request_id") == "proxy.7-abc", "the app's line for /health")
-    assert (app_line["path"], app_line["status"], app_line["endpoint"]) == ("/health", 200, "ops.health")
+                             and line.get("request_id") == "proxy.7-abc", "the app's line for the document")
+    assert (app_line["level"], app_line["path"], app_line["status"]) == ("info", path, 200)
+    assert app_line["endpoint"]
     assert NATIONAL_ID not in gunicorn.text()  # the query string is never logged
+
+
+def test_a_healthcheck_is_in_the_access_log_but_the_apps_line_for_it_is_below_info(gunicorn):
+    status, headers, _ = gunicorn.call("GET", "/health", headers={"X-Request-ID": "probe-1"})
+    assert status == 200 and headers["X-Request-ID"] == "probe-1"
+    wait_for_line(gunicorn, lambda line: line["logger"] == "gunicorn.access" and line.get("request_id") == "probe-1",
+                  "the access of /health")
+    assert not [line for line in gunicorn.lines()
+                if line["logger"] == "referral_service.request" and line.get("request_id") == "probe-1"]
 
 
 def test_a_made_request_id_is_answered_and_logged_for_an_error_too(gunicorn):

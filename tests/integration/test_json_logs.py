@@ -49,7 +49,7 @@ class Gunicorn:
             all_headers["Content-Type"] = "application/json"
         request = urllib.request.Request(self.base + path, data=data, method=method, headers=all_headers)
         try:
-            with urllib.request.urlopen(request, timeout=30) as response:
+            with urllib.request.urlopen(request, timeout=60) as response:
                 status, answered, raw = response.status, dict(response.headers), response.read()
         except urllib.error.HTTPError as exc:
             status, answered, raw = exc.code, dict(exc.headers), exc.read()
@@ -64,7 +64,7 @@ class Gunicorn:
         return self.out.read_text(errors="replace") + self.err.read_text(errors="replace")
 
 
-def wait_for_line(gunicorn: Gunicorn, condition, what: str, timeout: float = 15.0) -> dict:
+def wait_for_line(gunicorn: Gunicorn, condition, what: str, timeout: float = 30.0) -> dict:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         found = [line for line in gunicorn.lines() if condition(line)]
@@ -187,7 +187,7 @@ def test_beat_and_the_embedded_worker_write_only_json_lines_from_start_to_shutdo
         process = subprocess.Popen([sys.executable, *command], cwd=ROOT, env=env, stdout=out,
                                    stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True)
     try:
-        deadline = time.monotonic() + 60
+        deadline = time.monotonic() + 90
         while started not in log.read_text(errors="replace"):
             assert process.poll() is None and time.monotonic() < deadline, log.read_text(errors="replace")[-3000:]
             time.sleep(0.1)

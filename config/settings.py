@@ -184,6 +184,14 @@ class BaseConfig:
     MAX_JSON_DEPTH = 32
     DATE_HORIZON_DAYS = 730
     DATE_LOOKBACK_DAYS = 3650
+    # Issue 15 — logs: the web under gunicorn (config/gunicorn.conf.py reads these; its logs are JSON lines)
+    #: The address gunicorn listens on.
+    WEB_BIND = "0.0.0.0:8080"
+    #: gunicorn's worker processes, and the threads in each.
+    WEB_WORKERS = 2
+    WEB_THREADS = 4
+    #: Seconds a gunicorn worker may stay silent (a request running) before gunicorn restarts it.
+    WEB_TIMEOUT_SECONDS = 30
 
     def __init__(self, overrides: dict[str, object] | None = None) -> None:
         for name in dir(type(self)):

@@ -53,6 +53,9 @@ def create_app(config: BaseConfig | None = None) -> Flask:
     config = config or load_config()
     configure_logging(config.LOG_LEVEL)
     app = Flask(__name__)
+    from referral_service.request_log import install_request_log
+
+    install_request_log(app)  # first: its request id is current in every later hook, its log line comes last
     app.config.update(config.as_flask_config())
     app.config.update(_openapi_settings())
     app.config["REFERRAL_CONFIG"] = config

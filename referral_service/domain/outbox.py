@@ -30,3 +30,5 @@ class OutboxMessage(SQLModel, table=True):
     attempts: int = 0
     #: A delivery that failed for now waits until then (workflows/email_retries.py); None: at once.
     next_attempt_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    #: The web request (or task, `task:<id>`) that wrote it, carried to the task that handles it for the logs.
+    request_id: str | None = Field(default=None, max_length=64)

@@ -18,6 +18,7 @@ from referral_service.domain.alert import Alert
 from referral_service.domain.outbox import OutboxMessage
 from referral_service.domain.referral import ReferralEvent
 from referral_service.outbox_bell import OutboxBell
+from referral_service.request_context import current_request_id
 from referral_service.security.access_log import commit_with_access_log
 from referral_service.services.repositories import (
     AccessLogRepository,
@@ -40,11 +41,13 @@ DomainEvent = ReferralEvent | Alert
 
 
 def outbox_message_for(event: DomainEvent) -> OutboxMessage:
-    """The outbox row that carries one domain event to the worker; ids only, the worker reads the rest."""
+    """The outbox row that carries one domain event to the worker; ids only, the worker reads the rest.
+    It carries the current request id too (the web request's, or the task's that raised it), for the logs."""
     if isinstance(event, ReferralEvent):
         return OutboxMessage(topic=REFERRAL_EVENT_TOPIC, event_id=event.id, created_at=event.at,
-                             payload={"event_id": event.id})
-    return OutboxMessage(topic=ALERT_EMAIL_TOPIC, created_at=event.created_at, payload={"alert_id": event.id})
+                             payload={"event_id": event.id}, request_id=current_request_id())
+    return OutboxMessage(topic=ALERT_EMAIL_TOPIC, created_at=event.created_at, payload={"alert_id": event.id},
+                         request_id=current_request_id())
 
 
 class UnitOfWork:

@@ -48,7 +48,7 @@ def create_celery(deps: Dependencies) -> Celery:
     # and never builds a Celery app.
     from celery import Celery
 
-    from referral_service.tasks import bell_relay, heartbeat, runtime, threaded_beat
+    from referral_service.tasks import bell_relay, heartbeat, runtime, task_logging, threaded_beat
 
     config = deps.config
     runtime.install(deps)
@@ -80,6 +80,7 @@ def create_celery(deps: Dependencies) -> Celery:
         beat_schedule_filename=str(Path(config.DATA_DIR) / "celerybeat-schedule"),
     )
     threaded_beat.install(app)
+    task_logging.install(app)
     bell_relay.install(app)
     heartbeat.install(app)  # issue 15: heartbeats of workers and beat
     if config.WORKER_METRICS_PORT:

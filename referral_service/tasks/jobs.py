@@ -15,6 +15,7 @@ from referral_service.services.alerts.delivery import deliver_alert_email
 from referral_service.services.loop import reconcile, sweeps
 from referral_service.services.loop import relay as outbox
 from referral_service.services.unit_of_work import ALERT_EMAIL_TOPIC, REFERRAL_EVENT_TOPIC
+from referral_service.tasks import task_logging
 from referral_service.tasks.runtime import current
 
 log = logging.getLogger(__name__)
@@ -24,7 +25,9 @@ def publisher(connection: Connection) -> Callable[[OutboxMessage], None]:
     """Hand one outbox row at a time to the broker, over this connection, as the task for its topic."""
     def publish(message: OutboxMessage) -> None:
         task = {REFERRAL_EVENT_TOPIC: process_referral_event, ALERT_EMAIL_TOPIC: deliver_email}[message.topic]
-        task.apply_async(args=[message.id], connection=connection)
+        # The row's request id travels as a header: the task runs with it (tasks/task_logging.py).
+        task.apply_async(args=[message.id], connection=connection,
+                         headers={task_logging.REQUEST_ID_HEADER: message.request_id})
     return publish
 
 
@@ -67,7 +70,9 @@ def reconcile_loop() -> int:
     repairs = reconcile.reconcile(rt.unit_of_work(), clock=rt.clock, deadlines=rt.deadlines,
                                   grace=timedelta(seconds=rt.config.RECONCILE_GRACE_SECONDS))
     with rt.database.session() as session:
-        log.info("outbox backlog", extra=operations.backlog(session, rt.clock))
+        backlog = operations.backlog(session, rt.clock)
+    # An empty backlog is the idle service's routine: at DEBUG, like the relay's idle ticks.
+    log.log(logging.INFO if backlog["outbox_unprocessed"] else logging.DEBUG, "outbox backlog", extra=backlog)
     return repairs.total
 
 

@@ -87,7 +87,8 @@ print(client.get("/ready").get_json()["checks"])
 @pytest.mark.timeout(180)
 def test_the_worker_runs_the_scheduled_background_work_in_its_own_threads(tmp_path):
     data_dir = tmp_path / "var"
-    env = service_env(data_dir, REFERRAL_LOG_LEVEL="INFO", REFERRAL_SWEEP_INTERVAL_SECONDS="1",
+    # DEBUG: the scheduled tasks' "succeeded" lines are at DEBUG (tasks/task_logging.py).
+    env = service_env(data_dir, REFERRAL_LOG_LEVEL="DEBUG", REFERRAL_SWEEP_INTERVAL_SECONDS="1",
                       REFERRAL_RECONCILE_INTERVAL_SECONDS="1")
     python("from referral_service.cli import main; main(['db', 'upgrade'], standalone_mode=False)", env)
     log = tmp_path / "worker.log"

@@ -142,7 +142,8 @@ class Loop:
 
     def start_beat(self, name: str) -> Child:
         child = self._spawn(name, ["beat", f"--schedule={self.data_dir / (name + '-schedule')}", "--loglevel=INFO"])
-        wait_until(lambda: "Sending due task relay-outbox" in child.text() or not child.alive(),
+        # Beat's "Sending due task" lines are at DEBUG (tasks/task_logging.py); its start is at INFO.
+        wait_until(lambda: "beat: Starting..." in child.text() or not child.alive(),
                    timeout=30, what=f"beat {name} to send its first relay", diagnostics=child.text)
         assert child.alive(), child.text()
         return child
@@ -509,4 +510,4 @@ def test_with_no_scheduler_at_all_the_outbox_bell_alone_closes_the_loop(loop):
                diagnostics=lambda: loop.state(referrals))
     loop.reject(referrals)
     loop.assert_loop_closed_exactly_once(referrals)
-    assert "Sending due task" not in loop.logs(), "a scheduler ran after all"
+    assert "beat: Starting..." not in loop.logs(), "a scheduler ran after all"

@@ -2,14 +2,14 @@
 next attempt and when its e-mail was given up
 
 Revision ID: 0039
-Revises: 0036
+Revises: 0038
 Create Date: 2026-12-07 09:30:00
 """
 import sqlalchemy as sa
 from alembic import op
 
 revision = '0039'
-down_revision = '0036'
+down_revision = '0038'
 branch_labels = None
 depends_on = None
 

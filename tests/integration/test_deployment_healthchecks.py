@@ -20,9 +20,9 @@ import pytest
 
 from referral_service.migrations import upgrade
 from tests.integration.test_deployment_compose import REQUIRED, _compose
-from tests.integration.test_embedded_serve import wait_until
 from tests.support.redis_server import find_redis_server
 from tests.support.servers import free_port, unavailable
+from tests.support.waiting import wait_until
 
 ROOT = Path(__file__).resolve().parents[2]
 PASSWORD = secrets.token_hex(16)

@@ -26,8 +26,8 @@ from referral_service.migrations import upgrade
 from tests.integration.test_deployment_compose import REQUIRED, _compose
 from tests.integration.test_deployment_healthchecks import _check
 from tests.integration.test_deployment_image import dockerfile_stages
-from tests.integration.test_embedded_serve import wait_until
 from tests.support.servers import free_port, unavailable
+from tests.support.waiting import wait_until
 
 ROOT = Path(__file__).resolve().parents[2]
 FORM_EXPIRED = "Skjemaet er utløpt"

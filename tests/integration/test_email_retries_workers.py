@@ -16,9 +16,9 @@ from tests.integration.test_workers_redis import (  # noqa: F401 - the fixtures 
     loop,
     redis_server,
     template_database,
-    wait_until,
 )
 from tests.support.mail_server import PASSWORD, USERNAME, MailServer, make_certificate
+from tests.support.waiting import wait_until
 
 #: Seconds the mail server is down: past the reconciler's grace (3 s) several times over.
 OUTAGE_SECONDS = 10

@@ -18,8 +18,8 @@ from tests.integration.test_embedded_serve import (
     descendants,
     new_referral,
     organisation_ids,
-    wait_until,
 )
+from tests.support.waiting import wait_until
 
 #: `serve` after `db upgrade` and `seed-demo` on an empty DATA_DIR, as `make run` does.
 served = test_embedded_serve.served

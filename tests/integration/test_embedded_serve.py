@@ -13,7 +13,7 @@ import sys
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
@@ -24,6 +24,7 @@ from referral_service.demo import DEMO_PASSWORD
 from referral_service.domain.national_id import make_synthetic_national_id
 from tests.support.clock import norway_today
 from tests.support.servers import free_port
+from tests.support.waiting import wait_until
 from tests.support.world import USERS
 
 pytestmark = pytest.mark.slow
@@ -44,16 +45,6 @@ def cli() -> list[str]:
         return [found]
     return [sys.executable, "-c", "from referral_service.cli import main; main()"]
 
-
-def wait_until(condition: Callable[[], object], *, timeout: float, what: str, interval: float = 0.05) -> object:
-    deadline = time.monotonic() + timeout
-    while True:
-        value = condition()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout}s waiting for {what}")
-        time.sleep(interval)
 
 
 def descendants(pid: int) -> set[int]:

@@ -19,8 +19,9 @@ from pathlib import Path
 import pytest
 
 from referral_service.tasks.embedded import SERVE_PID
-from tests.integration.test_embedded_serve import ROOT, alive, cli, wait_until
+from tests.integration.test_embedded_serve import ROOT, alive, cli
 from tests.support.servers import free_port
+from tests.support.waiting import wait_until
 
 pytestmark = pytest.mark.slow
 

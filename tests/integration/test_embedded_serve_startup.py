@@ -11,8 +11,9 @@ import pytest
 
 from referral_service.demo import DEMO_PASSWORD, USERS
 from tests.integration import test_embedded_serve
-from tests.integration.test_embedded_serve import ROOT, cli, wait_until
+from tests.integration.test_embedded_serve import ROOT, cli
 from tests.integration.test_embedded_serve_killed import started_by
+from tests.support.waiting import wait_until
 
 pytestmark = pytest.mark.slow
 

@@ -22,9 +22,9 @@ from tests.integration.test_workers_redis import (  # noqa: F401  (fixtures: the
     Loop,
     redis_server,
     template_database,
-    wait_until,
 )
 from tests.support.servers import free_port
+from tests.support.waiting import wait_until
 from tests.support.world import build_world
 
 pytestmark = [pytest.mark.slow, pytest.mark.redis, pytest.mark.postgres]

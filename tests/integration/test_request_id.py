@@ -15,8 +15,7 @@ import os
 import signal
 import subprocess
 import sys
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -32,6 +31,7 @@ from referral_service.domain.national_id import make_synthetic_national_id
 from referral_service.domain.outbox import OutboxMessage
 from referral_service.logging_setup import JsonFormatter
 from referral_service.migrations import upgrade
+from tests.support.waiting import wait_until
 from tests.support.world import World, build_world
 
 pytestmark = pytest.mark.slow
@@ -44,17 +44,6 @@ FAMILY_NAME = "Loggfrisen"
 #: How long the worker may take to close the loop (handover and three e-mails) once the rejection is in.
 SETTLE_SECONDS = 45.0
 
-
-def wait_until(condition: Callable[[], object], *, timeout: float, what: str,
-               diagnostics: Callable[[], str] = lambda: "") -> object:
-    deadline = time.monotonic() + timeout
-    while True:
-        value = condition()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout}s waiting for {what}\n{diagnostics()}")
-        time.sleep(0.1)
 
 
 def json_lines(text: str) -> list[dict]:

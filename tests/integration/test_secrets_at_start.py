@@ -23,9 +23,10 @@ from config.secret_strength import new_fernet_key, new_signing_secret
 from config.settings import SECRET_NAMES
 from referral_service import create_app
 from referral_service.demo import DEMO_PASSWORD
-from tests.integration.test_embedded_serve import ROOT, Http, cli, new_referral, wait_until
+from tests.integration.test_embedded_serve import ROOT, Http, cli, new_referral
 from tests.integration.test_web_referral_form import Browser
 from tests.support.servers import free_port
+from tests.support.waiting import wait_until
 from tests.support.world import USERS
 
 OLD_CONSTANT = "development-only-secret-not-for-production"

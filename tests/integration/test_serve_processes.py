@@ -12,11 +12,11 @@ import json
 import os
 import subprocess
 import sys
-import time
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+
+from tests.support.waiting import wait_until
 
 pytestmark = pytest.mark.slow
 
@@ -41,15 +41,6 @@ def loaded_modules(code: str, env: dict[str, str]) -> set[str]:
     """The top-level packages and modules loaded once `code` has run."""
     printed = python(code + "\nimport json, sys\nprint(json.dumps(sorted(sys.modules)))", env)
     return {name for name in json.loads(printed.splitlines()[-1])}
-
-
-def wait_until(condition: Callable[[], object], *, timeout: float, what: str) -> object:
-    deadline = time.monotonic() + timeout
-    while not (value := condition()):
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout}s waiting for {what}")
-        time.sleep(0.1)
-    return value
 
 
 def test_the_worker_loads_neither_the_web_nor_celerys_command_line_nor_cryptography(tmp_path):

@@ -17,7 +17,7 @@ import sys
 import time
 import uuid
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -42,6 +42,7 @@ from referral_service.services.loop import relay as outbox
 from referral_service.services.unit_of_work import ALERT_EMAIL_TOPIC, REFERRAL_EVENT_TOPIC, SqlUnitOfWork
 from referral_service.tasks import broker_settings
 from tests.support.redis_server import RedisServer, start_redis
+from tests.support.waiting import wait_until
 from tests.support.world import World, build_world
 
 pytestmark = [pytest.mark.slow, pytest.mark.redis, pytest.mark.postgres]
@@ -55,18 +56,6 @@ SETTLE_SECONDS = 45.0
 
 
 # --- waiting -------------------------------------------------------------------------------------------------
-
-def wait_until(condition: Callable[[], object], *, timeout: float, what: str, interval: float = 0.05,
-               diagnostics: Callable[[], str] = lambda: "") -> object:
-    """Poll `condition` until it is truthy; fail with `what` (and diagnostics) after `timeout` seconds."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = condition()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout}s waiting for {what}\n{diagnostics()}")
-        time.sleep(interval)
 
 
 # --- processes -------------------------------------------------------------------------------------------------

@@ -231,6 +231,11 @@ class BaseConfig:
         if self.SMTP_SECURITY == "none" and self.SMTP_USERNAME and self.ENV not in ("development", "test"):
             raise ConfigurationError("REFERRAL_SMTP_USERNAME is refused with REFERRAL_SMTP_SECURITY=none: the "
                                      "password would cross the network in clear text; use starttls or tls")
+        # A retry schedule that cannot wait would hand the same e-mail to the relay at every tick for a whole day.
+        if not (self.EMAIL_RETRY_BASE_SECONDS > 0 and self.EMAIL_RETRY_MAX_SECONDS >= self.EMAIL_RETRY_BASE_SECONDS
+                and self.EMAIL_RETRY_WINDOW_HOURS >= 0 and 0 <= self.EMAIL_RETRY_JITTER < 1):
+            raise ConfigurationError("REFERRAL_EMAIL_RETRY_* must give a wait: BASE_SECONDS above 0, MAX_SECONDS at "
+                                     "least BASE_SECONDS, WINDOW_HOURS 0 or more, JITTER from 0 up to (not) 1")
 
     def _check_identity_keys(self) -> None:
         """Malformed identity keys are refused everywhere: no environment can encrypt with them."""
@@ -300,3 +305,6 @@ class ProductionConfig(BaseConfig):
         if self.ALLOW_SWEEP_AT:
             raise ConfigurationError("sweeps as of another time (--at) are never allowed in production")
         self._check_smtp()
+        if self.BASE_URL == DEFAULT_BASE_URL:
+            raise ConfigurationError("production refuses to start without REFERRAL_BASE_URL (the address users reach "
+                                     "the service at: e-mail links and sign-in callbacks point there)")

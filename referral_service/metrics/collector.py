@@ -63,6 +63,9 @@ class DatabaseCollector(Collector):
         yield _gauge("referral_outbox_oldest_unprocessed_age_seconds",
                      "Age of the oldest outbox message whose effects are not yet committed (0 when none).",
                      waiting["oldest_pending_seconds"] or 0.0)
+        yield _gauge("referral_alert_emails_retrying",
+                     "Alert e-mails waiting in their retry window for the next attempt (not backlog: planned).",
+                     waiting["email_retries_waiting"])
 
         alerts = GaugeMetricFamily("referral_alerts", "Alerts whose e-mail is waiting or has failed, by e-mail state.",
                                    labels=["email_state"])

@@ -1,6 +1,6 @@
 """The web's metrics: how long each request took, by endpoint and status, and the /metrics page.
 
-Requests are labelled with Flask's endpoint name (e.g. 'referral_actions.referral_reject'), never the path: a path
+Requests are labelled with Flask's endpoint name (e.g. 'referral_actions.reject_referral'), never the path: a path
 carries ids, and a label per id would grow without end. /metrics carries no personal data (counts and timings only);
 it is open unless METRICS_TOKEN is set, then it wants `Authorization: Bearer <token>` (README "Metrics and
 readiness").

@@ -120,6 +120,8 @@ class OperationsOut(Schema):
     outbox_pending = fields.Integer()
     outbox_unprocessed = fields.Integer()
     oldest_pending_seconds = fields.Float(allow_none=True)
+    #: E-mails waiting in their retry window: planned, not stuck, so not in the backlog above.
+    email_retries_waiting = fields.Integer()
     alerts_failed = fields.Integer()
     alerts_pending_email = fields.Integer()
     repairs_last_24h = fields.Integer()

@@ -8,6 +8,7 @@ not routes, not views, not tasks.
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import datetime
 from types import TracebackType
 from typing import Self
 
@@ -40,13 +41,14 @@ ALERT_EMAIL_TOPIC = "alert.email"
 DomainEvent = ReferralEvent | Alert
 
 
-def outbox_message_for(event: DomainEvent) -> OutboxMessage:
+def outbox_message_for(event: DomainEvent, at: datetime | None = None) -> OutboxMessage:
     """The outbox row that carries one domain event to the worker; ids only, the worker reads the rest.
-    It carries the current request id too (the web request's, or the task's that raised it), for the logs."""
+    It carries the current request id too (the web request's, or the task's that raised it), for the logs.
+    `at` is when it was raised, when that is not when the event happened (an alert's e-mail sent again)."""
     if isinstance(event, ReferralEvent):
-        return OutboxMessage(topic=REFERRAL_EVENT_TOPIC, event_id=event.id, created_at=event.at,
+        return OutboxMessage(topic=REFERRAL_EVENT_TOPIC, event_id=event.id, created_at=at or event.at,
                              payload={"event_id": event.id}, request_id=current_request_id())
-    return OutboxMessage(topic=ALERT_EMAIL_TOPIC, created_at=event.created_at, payload={"alert_id": event.id},
+    return OutboxMessage(topic=ALERT_EMAIL_TOPIC, created_at=at or event.created_at, payload={"alert_id": event.id},
                          request_id=current_request_id())
 
 
@@ -60,7 +62,7 @@ class UnitOfWork:
     access_log: AccessLogRepository
 
     def __init__(self) -> None:
-        self._events: list[DomainEvent] = []
+        self._events: list[tuple[DomainEvent, datetime | None]] = []
         self._committed = False
 
     def __enter__(self) -> Self:
@@ -74,9 +76,10 @@ class UnitOfWork:
             self.rollback()
         self._events = []
 
-    def raise_event(self, event: DomainEvent) -> None:
-        """Keep the event for the outbox; it is written with the transaction, or not at all."""
-        self._events.append(event)
+    def raise_event(self, event: DomainEvent, *, at: datetime | None = None) -> None:
+        """Keep the event for the outbox; it is written with the transaction, or not at all. `at`: when it is
+        raised, if not when it happened (outbox_message_for)."""
+        self._events.append((event, at))
 
     def record_event(self, event: ReferralEvent) -> ReferralEvent:
         """Store a referral event and raise it."""
@@ -86,8 +89,8 @@ class UnitOfWork:
 
     def commit(self) -> None:
         wrote_outbox = bool(self._events)
-        for event in self._events:
-            self.add(outbox_message_for(event))
+        for event, at in self._events:
+            self.add(outbox_message_for(event, at))
         self._events = []
         if wrote_outbox:
             self._ring_in()

@@ -81,7 +81,14 @@ class AtomicChannel(filesystem.Channel):
         """The message in the file at `path`, or None when it holds none a consumer could take."""
         try:
             with open(path, "rb") as handle:
-                payload = loads(bytes_to_str(handle.read()))
+                raw = handle.read()
+        except OSError as exc:
+            # Not the message's fault (too many open files, a disk error): it goes back to the queue for the next
+            # poll, never aside, and the channel reports the error as kombu's own transport does.
+            self._put_back(path)
+            raise ChannelError(f"Cannot read a message in {self.processed_folder!r}.") from exc
+        try:
+            payload = loads(bytes_to_str(raw))
             # What kombu's virtual Message and Celery's consumer need to take it in: properties with a delivery
             # tag, a body that decodes, mappings where they expect mappings. A body Celery cannot use as a task
             # Celery rejects itself, and the worker goes on.
@@ -92,6 +99,12 @@ class AtomicChannel(filesystem.Channel):
         except Exception:  # noqa: BLE001 - unreadable or not a message: set aside, never fatal
             return None
         return payload
+
+    def _put_back(self, path: str) -> None:
+        try:
+            os.rename(path, os.path.join(self.data_folder_in, os.path.basename(path)))
+        except OSError:
+            log.exception("broker message could not be put back in the queue", extra={"file": os.path.basename(path)})
 
     def _set_aside(self, path: str, filename: str) -> None:
         folder = self.malformed_folder

@@ -130,3 +130,13 @@ def test_a_resent_email_that_fails_again_alerts_the_administrators_again_once(wo
         again = session.get(Alert, alert.id)
     assert again.email_state == "failed" and again.email_attempts > alert.email_attempts + 5
     assert told() == before + 1
+
+
+def test_a_resent_email_is_new_work_in_the_backlog_not_as_old_as_its_alert(world, app, failed):
+    """The alert is a day old; its e-mail sent again is work raised now, so the backlog's age does not jump a day."""
+    _server, _worker, by_user, _referral, _total = failed
+    coordinator = by_user["coordinator_askoy"]
+    assert world.post("admin", f"/api/v1/admin/alerts/{coordinator.id}/resend").status_code == 202
+    status = world.get("admin", "/api/v1/admin/operations").json
+    assert status["outbox_pending"] == 1
+    assert status["oldest_pending_seconds"] < 60

@@ -64,6 +64,7 @@ def web(postgres_server, tmp_path_factory) -> Iterator[str]:
                REFERRAL_SECRET_KEY=new_signing_secret(), REFERRAL_AUDIT_KEY=new_signing_secret(),
                REFERRAL_ID_ENCRYPTION_KEY=new_fernet_key(), REFERRAL_BROKER_URL="redis://127.0.0.1:1/0",
                REFERRAL_SMTP_HOST="smtp.invalid", REFERRAL_TRUSTED_PROXY_HOPS="1",
+               REFERRAL_BASE_URL="https://localhost",
                REFERRAL_DATA_DIR=str(tmp_path / "data"))
     log = (tmp_path / "gunicorn.log").open("w")
     process = subprocess.Popen([sys.executable, "-m", "gunicorn", "--bind", f"127.0.0.1:{port}", "--workers", "1",

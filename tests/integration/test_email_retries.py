@@ -120,6 +120,10 @@ def test_a_failed_attempt_waits_in_the_database_and_the_relay_hands_it_over_only
         assert timedelta(seconds=base * 0.79) <= row.next_attempt_at - failed_at <= timedelta(seconds=base * 1.21)
     shown = {a.email_next_attempt_at for a in alerts(app)}
     assert shown == {r.next_attempt_at for r in rows}  # the alert shows it too
+    # Waiting for a planned attempt is not backlog: an operator sees it apart, and no backlog alarm goes off.
+    status = world.get("admin", "/api/v1/admin/operations").json
+    assert (status["outbox_pending"], status["outbox_unprocessed"], status["oldest_pending_seconds"]) == (0, 0, None)
+    assert status["email_retries_waiting"] == len(rows)
 
     clock.set(min(r.next_attempt_at for r in rows) - timedelta(seconds=1))
     assert worker.relay() == 0  # not yet due

@@ -131,3 +131,45 @@ def test_the_transport_sets_each_malformed_file_aside_and_hands_out_the_good_mes
     assert list((broker / "queue").glob("*.work.msg")) == []
     assert sorted(r.file for r in caplog.records) == sorted(f"0000000000000_{kind}.work.msg" for kind in MALFORMED)
     assert CONTENT_MARKER not in caplog.text
+
+
+def test_a_good_message_that_cannot_be_read_now_goes_back_to_the_queue_not_aside(tmp_path, monkeypatch):
+    """A read that fails for the machine's sake (too many open files, a disk error) is not the message's fault: it
+    stays in the queue for the next poll, and is handed out once the file can be read."""
+    import builtins
+
+    from kombu import Connection, Exchange, Queue
+    from kombu.exceptions import ChannelError
+
+    from config import load_config
+    from referral_service.tasks import broker_settings
+
+    config = load_config()
+    config.DATA_DIR = str(tmp_path / "var")
+    settings = broker_settings(config)
+    broker = tmp_path / "var" / "broker"
+    queue = Queue("work", Exchange("work", type="direct"), routing_key="work")
+    real_open = builtins.open
+
+    def failing_open(path, *args, **kwargs):
+        if "/broker/processed/" in str(path):
+            raise OSError(24, "Too many open files")
+        return real_open(path, *args, **kwargs)
+
+    with Connection(settings["broker_url"], transport_options=settings["broker_transport_options"]) as connection:
+        channel = connection.default_channel
+        queue(channel).declare()
+        # Put straight into the queue: kombu's in-process routing state is shared with the test above.
+        message = channel.prepare_message(b'{"referral": "good"}', content_type="application/json",
+                                          content_encoding="utf-8")
+        message["properties"].update(delivery_info={"exchange": "", "routing_key": "work"},
+                                     delivery_tag=channel._next_delivery_tag())
+        channel._put("work", message)
+        monkeypatch.setattr(builtins, "open", failing_open)
+        with pytest.raises(ChannelError):
+            queue(connection.default_channel).get(no_ack=True)
+        monkeypatch.setattr(builtins, "open", real_open)
+        assert len(list((broker / "queue").glob("*.work.msg"))) == 1
+        assert not (broker / "malformed").exists() or list((broker / "malformed").iterdir()) == []
+        payload = connection.channel()._get("work")
+    assert payload["body"] == b'{"referral": "good"}'

@@ -25,7 +25,7 @@ REJECTION = {"reason_code": "not_specialist_need", "explanation": "Ikke behov fo
 FAMILIES = {"referral_http_request_duration_seconds", "referral_outbox_pending_messages",
             "referral_outbox_unprocessed_messages", "referral_outbox_oldest_unprocessed_age_seconds",
             "referral_alerts", "referral_handovers", "referral_reconciler_repairs_last_day",
-            "referral_heartbeat_age_seconds", "referral_metrics_database_up"}
+            "referral_heartbeat_age_seconds", "referral_metrics_database_up", "referral_alert_emails_retrying"}
 
 
 class Scrape(dict):
@@ -61,7 +61,7 @@ def endpoint_of(app, path: str, method: str) -> str:
 
 def test_a_rejection_moves_the_request_count_backlog_handovers_and_alerts(app, world, clock):
     client = app.test_client()
-    worker = InProcessWorker(app, mailer=FakeMailer(), max_email_attempts=1)
+    worker = InProcessWorker(app, mailer=FakeMailer())
     referral = world.referral_in("submitted")
     worker.run()
     reject_path = f"/api/v1/referrals/{referral['id']}/reject"
@@ -98,10 +98,17 @@ def test_a_rejection_moves_the_request_count_backlog_handovers_and_alerts(app, w
     assert new_alerts >= 1  # the coordinator, the GP and the child's contact
     assert handed_over.value("referral_outbox_pending_messages") >= new_alerts  # their e-mails wait
 
-    # Every e-mail fails on its only attempt: the alerts move from pending to failed, and the backlog empties.
-    worker.mailer = FakeMailer(fail_times=1_000)
+    # The mail server is down: the e-mails wait for their next attempt, counted apart from the backlog.
+    worker.mailer = FakeMailer(fail_times=100_000)
     worker.run()
+    retrying = scrape(client)
+    assert retrying.value("referral_alert_emails_retrying") >= new_alerts
+    assert retrying.value("referral_outbox_pending_messages") == 0
+    assert retrying.value("referral_outbox_oldest_unprocessed_age_seconds") == 0
+    # Down for the whole retry window: the alerts move from pending to failed, and nothing waits any more.
+    worker.run_retries(clock)
     failed = scrape(client)
+    assert failed.value("referral_alert_emails_retrying") == 0
     assert failed.value("referral_alerts", email_state="pending") == 0
     assert failed.value("referral_alerts", email_state="failed") >= before.value(
         "referral_alerts", email_state="failed") + new_alerts

@@ -102,3 +102,20 @@ def test_one_scrape_sums_the_requests_of_every_gunicorn_worker(tmp_path):
         except subprocess.TimeoutExpired:
             os.killpg(server.pid, signal.SIGKILL)
             server.wait(timeout=10)
+
+
+def test_a_client_of_the_worker_app_leaves_no_metric_files(tmp_path):
+    """compose's healthcheck runs `celery -A worker inspect ping` every 30 s in the worker's container, where
+    PROMETHEUS_MULTIPROC_DIR and WORKER_METRICS_PORT are set: building the app there must write no metric file, or
+    the folder (a tmpfs) fills and every scrape reads thousands of files. Only a starting worker counts."""
+    folder = tmp_path / "prometheus"
+    folder.mkdir()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("REFERRAL_")}
+    env.update(REFERRAL_DATA_DIR=str(tmp_path / "data"), REFERRAL_WORKER_METRICS_PORT=str(free_port()),
+               PROMETHEUS_MULTIPROC_DIR=str(folder))
+    code = "import worker; from celery import signals; print(len(signals.worker_init.receivers))"
+    done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True,
+                          timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert int(done.stdout.split()[-1]) >= 1, "the worker's metrics are installed when a worker starts"
+    assert list(folder.iterdir()) == []

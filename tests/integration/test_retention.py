@@ -288,6 +288,7 @@ def test_the_sweep_at_a_time_is_refused_by_a_complete_production_configuration(p
            "REFERRAL_SECRET_KEY": secrets.token_urlsafe(48), "REFERRAL_AUDIT_KEY": secrets.token_urlsafe(48),
            "REFERRAL_ID_ENCRYPTION_KEY": Fernet.generate_key().decode(),
            "REFERRAL_BROKER_URL": "redis://127.0.0.1:1/0", "REFERRAL_SMTP_HOST": "x",
+           "REFERRAL_BASE_URL": "https://henvisning.kommune.example",
            "REFERRAL_DATABASE_URL": postgres_server.url}
     result = CliRunner().invoke(main, ["retention", "sweep", "--at", SWEEP_AT], env=env)
     assert result.exit_code != 0

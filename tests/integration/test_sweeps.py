@@ -275,6 +275,7 @@ def test_sweep_at_is_refused_by_a_complete_production_configuration(postgres_ser
            "REFERRAL_SECRET_KEY": new_signing_secret(), "REFERRAL_AUDIT_KEY": new_signing_secret(),
            "REFERRAL_ID_ENCRYPTION_KEY": new_fernet_key(),
            "REFERRAL_BROKER_URL": "redis://127.0.0.1:1/0", "REFERRAL_SMTP_HOST": "x",
+           "REFERRAL_BASE_URL": "https://henvisning.kommune.example",
            "REFERRAL_DATABASE_URL": postgres_server.url}
     result = CliRunner().invoke(main, ["sweep", "--at", "2026-04-08T09:00:00+02:00"], env=env)
     assert result.exit_code != 0

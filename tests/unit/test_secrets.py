@@ -22,7 +22,7 @@ def production(**secrets: str) -> ProductionConfig:
     settings: dict[str, object] = {
         "SECRET_KEY": new_signing_secret(), "AUDIT_KEY": new_signing_secret(), "ID_ENCRYPTION_KEY": new_fernet_key(),
         "DATABASE_URL": "postgresql+psycopg://u@127.0.0.1:1/db", "BROKER_URL": "redis://127.0.0.1:1/0",
-        "SMTP_HOST": "smtp",
+        "SMTP_HOST": "smtp", "BASE_URL": "https://henvisning.kommune.example",
     }
     settings.update(secrets)
     return ProductionConfig(settings)
@@ -151,3 +151,16 @@ def test_production_refuses_the_access_logs_key_equal_to_the_secret_key():
     with pytest.raises(ConfigurationError, match="REFERRAL_AUDIT_KEY equal to REFERRAL_SECRET_KEY") as refused:
         production(SECRET_KEY=shared, AUDIT_KEY=shared).validate()
     assert shared not in str(refused.value)
+
+
+def test_production_refuses_to_start_without_the_public_address():
+    """E-mail links and sign-in callbacks would point at 127.0.0.1 on every user's own machine."""
+    with pytest.raises(ConfigurationError, match="REFERRAL_BASE_URL"):
+        production(BASE_URL="").validate()
+
+
+@pytest.mark.parametrize("retries", [{"EMAIL_RETRY_BASE_SECONDS": 0}, {"EMAIL_RETRY_MAX_SECONDS": 1},
+                                     {"EMAIL_RETRY_WINDOW_HOURS": -1}, {"EMAIL_RETRY_JITTER": 1.5}])
+def test_a_retry_schedule_that_cannot_wait_is_refused(retries):
+    with pytest.raises(ConfigurationError, match="REFERRAL_EMAIL_RETRY_"):
+        production(**retries).validate()

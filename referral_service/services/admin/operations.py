@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import func, type_coerce
+from sqlalchemy import func, or_, type_coerce
 from sqlmodel import Session, select
 
 from referral_service.clock import Clock
@@ -20,14 +20,21 @@ from referral_service.security.actor import Actor
 
 def backlog(session: Session, clock: Clock) -> dict[str, Any]:
     """The rows still waiting, each counted in the index that starts with its NULL (ix_outbox_pending,
-    ix_outbox_unprocessed): the cost follows the backlog, not the years of delivered rows."""
+    ix_outbox_unprocessed): the cost follows the backlog, not the years of delivered rows.
+
+    An e-mail waiting in its retry window (next_attempt_at ahead) is not backlog: nothing is stuck, its next
+    attempt is planned; it is counted apart (`email_retries_waiting`), so a mail outage does not hide a real
+    backlog behind it, nor look like one."""
+    now = clock.now()
+    due = or_(OutboxMessage.next_attempt_at.is_(None), OutboxMessage.next_attempt_at <= now)
     count = lambda *where: session.exec(select(func.count()).select_from(OutboxMessage).where(*where)).one()  # noqa: E731
     oldest = session.exec(select(type_coerce(func.min(OutboxMessage.created_at), UTCDateTime))
-                          .where(OutboxMessage.processed_at.is_(None))).one()
+                          .where(OutboxMessage.processed_at.is_(None), due)).one()
     return {
-        "outbox_pending": count(OutboxMessage.dispatched_at.is_(None)),
-        "outbox_unprocessed": count(OutboxMessage.processed_at.is_(None)),
-        "oldest_pending_seconds": round((clock.now() - oldest).total_seconds(), 1) if oldest else None,
+        "outbox_pending": count(OutboxMessage.dispatched_at.is_(None), OutboxMessage.processed_at.is_(None), due),
+        "outbox_unprocessed": count(OutboxMessage.processed_at.is_(None), due),
+        "oldest_pending_seconds": round((now - oldest).total_seconds(), 1) if oldest else None,
+        "email_retries_waiting": count(OutboxMessage.processed_at.is_(None), OutboxMessage.next_attempt_at > now),
     }
 
 

@@ -53,7 +53,8 @@ def _deliver(uow: SqlUnitOfWork, clock: Clock, *, message_id: str, mailer: Maile
     now = clock.now()
     if message.next_attempt_at is not None and message.next_attempt_at > now:
         return "waiting"  # a redelivered task of an earlier attempt: the relay hands the row over when it is due
-    alert = session.get(Alert, message.payload["alert_id"])
+    # The alert is locked too: two rows for one alert (a resend beside a redelivery) never both send.
+    alert = session.get(Alert, message.payload["alert_id"], with_for_update=True)
     if alert is None or alert.email_state != "pending":
         mark_processed(session, clock, message_id=message_id)
         return alert.email_state if alert else "missing"

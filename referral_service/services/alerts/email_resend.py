@@ -7,6 +7,7 @@ import logging
 from dataclasses import dataclass
 from datetime import datetime
 
+from sqlalchemy import update
 from sqlmodel import Session, col, select
 
 from referral_service.clock import Clock
@@ -59,17 +60,22 @@ def resend_email(uow: SqlUnitOfWork, clock: Clock, *, actor: Actor, alert_id: st
     through the unit of work, recorded in the administration log. 409 unless it failed."""
     with uow:
         _require_admin(actor)
-        alert = uow.session.get(Alert, alert_id)
+        # Failed -> pending in one conditional statement: of two resends at once (a double click, two
+        # administrators) only one finds it failed, so one new outbox row, one e-mail.
+        claimed = uow.session.execute(
+            update(Alert).where(col(Alert.id) == alert_id, col(Alert.email_state) == "failed")
+            .values(email_state="pending", email_retry_until=None, email_next_attempt_at=None, email_failed_at=None)
+        ).rowcount
+        alert = uow.session.get(Alert, alert_id, populate_existing=True)
         if alert is None:
             raise NotFound("No such alert.")
-        if alert.email_state != "failed":
+        if not claimed:
             raise Conflict(f"The alert's e-mail is {alert.email_state}, not failed: there is nothing to resend.")
-        before = {"email_state": alert.email_state, "email_attempts": alert.email_attempts}
-        alert.email_state = "pending"
-        alert.email_retry_until = alert.email_next_attempt_at = alert.email_failed_at = None
-        uow.raise_event(alert)  # its outbox row: the relay hands it to a worker as any alert's e-mail
+        # Its outbox row, raised now (not when the alert was made): the relay hands it to a worker as any alert's.
+        uow.raise_event(alert, at=clock.now())
         events.record(uow.session, clock=clock, actor=actor, action=events.ALERT_EMAIL_RESENT, target_kind="alert",
-                      target_id=alert.id, before=before, after={"email_state": "pending", "kind": alert.kind})
+                      target_id=alert.id, before={"email_state": "failed", "email_attempts": alert.email_attempts},
+                      after={"email_state": "pending", "kind": alert.kind})
         uow.commit()
     log.info("alert e-mail to be sent again", extra={"alert_id": alert.id, "kind": alert.kind})
     return alert

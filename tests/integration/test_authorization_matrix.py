@@ -16,11 +16,12 @@ from the served document, so a new endpoint without an expectation fails the sui
 from __future__ import annotations
 
 import functools
+import random
 import tempfile
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import date, timedelta
 from typing import Any
 
 import pytest
@@ -29,6 +30,7 @@ from config import load_config
 from referral_service import create_app
 from referral_service.bootstrap import dependencies
 from referral_service.demo import DEMO_PASSWORD
+from referral_service.domain.municipalities import load_register
 from referral_service.migrations import upgrade
 from tests.integration.test_api_errors import UNKNOWN_ID, db_counts
 from tests.support.loop import InProcessWorker
@@ -36,6 +38,8 @@ from tests.support.world import USERS
 
 API = "/api/v1"
 HTTP_METHODS = ("get", "post", "put", "patch", "delete")
+#: Municipalities outside the test world (Bergen 4601, Askøy 4627), for referral rights that touch no test's case.
+OTHER_MUNICIPALITIES = sorted({m.number for m in load_register().in_force(date.today())} - {"4601", "4627"})
 #: The one operation open to everyone: logging in. Its rules are in test_login_security.
 UNAUTHENTICATED = {f"POST {API}/auth/token"}
 
@@ -274,11 +278,13 @@ def valid_body(world, operation: str) -> dict[str, Any] | None:
         f"PUT {API}/users/{{user_id}}/roles": {"roles": ["referrer"]},
         f"PUT {API}/users/{{user_id}}/contact": {"phone": "55 55 55 55", "reachable_hours": "hverdager"},
         f"PUT {API}/organisations/{{organisation_id}}/contact": {"phone": "55 55 55 55"},
-        # One day far ahead, a different one each time: grants stay between tests and may not overlap.
-        f"POST {API}/referral-rights": {"municipality_number": "4627", "profession": "ppt_adviser",
-                                        "valid_from": (far := (today + timedelta(days=40000 + uuid.uuid4().int
-                                                                                  % 20000)).isoformat()),
-                                        "valid_to": far},
+        # One day ahead (within the dates' horizon) in a municipality outside the world, a different pair each
+        # time: grants stay between tests and may not overlap.
+        f"POST {API}/referral-rights": {"municipality_number": random.choice(OTHER_MUNICIPALITIES),
+                                        "profession": "ppt_adviser",
+                                        "valid_from": (ahead := (today + timedelta(days=1 + uuid.uuid4().int
+                                                                                    % 700)).isoformat()),
+                                        "valid_to": ahead},
         f"POST {API}/referral-rights/{{grant_id}}/end": {"valid_to": today.isoformat()},
         f"POST {API}/auth/password": {"current_password": "ikke-passordet", "new_password": "et-langt-passord-2026"},
         f"POST {C}/record": {"outcome": "Det går bra.", "outcome_code": "doing_well"},

@@ -76,7 +76,9 @@ def _port_open(port: int) -> bool:
 
 def _base_env() -> dict[str, str]:
     env = {name: value for name, value in os.environ.items() if not name.startswith("REFERRAL_")}
-    env.update(PYTHONPATH=str(ROOT), PYTHONUNBUFFERED="1", HOSTNAME=socket.gethostname())
+    # The image has its venv's commands (celery, gunicorn) on PATH; so does this run, whatever called pytest.
+    env.update(PYTHONPATH=str(ROOT), PYTHONUNBUFFERED="1", HOSTNAME=socket.gethostname(),
+               PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}")
     return env
 
 
@@ -85,7 +87,9 @@ def celery_env(redis, tmp_path) -> dict[str, str]:
     database = f"sqlite:///{tmp_path / 'referrals.sqlite'}"
     upgrade(database)
     return {**_base_env(), "REFERRAL_ENV": "test", "REFERRAL_DATABASE_URL": database, "REFERRAL_SMTP_HOST": "",
-            "REFERRAL_BROKER_URL": f"redis://:{PASSWORD}@127.0.0.1:{redis}/0", "REFERRAL_DATA_DIR": str(tmp_path)}
+            "REFERRAL_BROKER_URL": f"redis://:{PASSWORD}@127.0.0.1:{redis}/0", "REFERRAL_DATA_DIR": str(tmp_path),
+            # The lines the tests wait for: the worker's "ready." (INFO) and beat's routine ticks (DEBUG).
+            "REFERRAL_LOG_LEVEL": "DEBUG"}
 
 
 def _start(command: list[str], env: dict[str, str], log: Path) -> subprocess.Popen:

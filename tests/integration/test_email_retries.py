@@ -154,7 +154,8 @@ def test_past_its_window_an_email_is_failed_and_the_administrators_are_alerted_o
 
 
 def test_the_relays_query_keeps_to_the_pending_index(tmp_path):
-    """The due filter is read from ix_outbox_pending's entries: the relay's cost follows the backlog."""
+    """The relay's query reads the waiting rows' index entries, never the delivered ones: its cost follows the
+    backlog, not the years of e-mails sent."""
     url = f"sqlite:///{tmp_path / 'plan.sqlite'}"
     upgrade(url)
     engine = create_engine(url)
@@ -176,5 +177,8 @@ def test_the_relays_query_keeps_to_the_pending_index(tmp_path):
         cursor = connection.connection.cursor()
         plan = " ".join(str(row) for row in cursor.execute("EXPLAIN QUERY PLAN " + statements[0][0],
                                                              statements[0][1]).fetchall())
-    assert "ix_outbox_pending" in plan, plan
+    # Either index that starts with a column NULL only while the row waits (dispatched_at, processed_at); which
+    # one SQLite takes depends on the order its tables were rebuilt in by the migrations.
+    assert "USING INDEX ix_outbox_pending" in plan or "USING INDEX ix_outbox_unprocessed" in plan, plan
+    assert "SCAN outbox_message" not in plan, plan
     assert "TEMP B-TREE FOR ORDER BY" not in plan, plan  # the order comes from the index (ties on id aside)

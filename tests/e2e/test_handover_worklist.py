@@ -84,9 +84,9 @@ def seed(app, world: World, clock: TestClock) -> list[Seeded]:
     by the coordinator, a colleague, a service or nobody; some with the first contact planned; a tenth closed (half
     of them by the coordinator who held them)."""
     worker = InProcessWorker(app)
-    bodies = {i: _child(world, i) for i in range(COUNT)}
     old = [i for i in range(COUNT) if i % 10 in (0, 1)]
     clock.set(datetime.now(OSLO) - timedelta(days=21))
+    bodies = {i: _child(world, i) for i in range(COUNT)}  # consent recorded before the oldest referral
     referral_of = {_rejected(world, bodies[i]): i for i in old}
     worker.run(rounds=50)
     clock.reset()

@@ -80,4 +80,4 @@ def test_serve_prints_the_address_and_the_demo_logins_last(served):
     assert any(line.startswith("SECRET_KEY: kept in ") for line in block)
     # After the worker's banner and its start: nothing of the start scrolls the block away.
     before = log[:start]
-    assert "[tasks]" in before and "Connected to atomicfs" in before
+    assert "celery worker starting" in before and "Connected to atomicfs" in before

@@ -85,16 +85,14 @@ def create_celery(deps: Dependencies) -> Celery:
     heartbeat.install(app)  # issue 15: heartbeats of workers and beat
     # A prefork child must not share its parent's database connections (the heartbeat thread and the outbox bell use
     # them in the parent): the child starts with a pool of its own, leaving the parent's connections to the parent.
-    from celery import signals as celery_signals
+    from celery import signals
 
-    celery_signals.worker_process_init.connect(lambda **_: deps.database.engine.dispose(close=False), weak=False,
-                                               dispatch_uid="referral-fresh-pool-after-fork")
+    signals.worker_process_init.connect(lambda **_: deps.database.engine.dispose(close=False), weak=False,
+                                        dispatch_uid="referral-fresh-pool-after-fork")
     if config.WORKER_METRICS_PORT:
         # Issue 15: the worker's own metrics. Only when served: prometheus_client is ~1 MB of a worker's memory. Only
         # in a worker, once it starts: a `celery -A worker inspect ping` (compose's healthcheck) builds this app too,
         # and must leave no metric files in PROMETHEUS_MULTIPROC_DIR.
-        from celery import signals
-
         signals.worker_init.connect(_install_worker_metrics, weak=False, dispatch_uid="referral-metrics-install")
     app.set_default()
     import referral_service.tasks.jobs  # noqa: F401  (registers the tasks)

@@ -10,7 +10,6 @@ from __future__ import annotations
 import subprocess
 import time
 import urllib.request
-import uuid
 from collections.abc import Iterator
 
 import pytest
@@ -20,6 +19,7 @@ from config import load_config
 from referral_service import create_app
 from tests.integration.test_workers_redis import (  # noqa: F401  (fixtures: the Redis server, the seeded template)
     Loop,
+    database_from_template,
     redis_server,
     template_database,
 )
@@ -48,11 +48,7 @@ class HeartbeatLoop(Loop):
 
 @pytest.fixture
 def loop(postgres_server, template_database, redis_server, tmp_path) -> Iterator[HeartbeatLoop]:  # noqa: F811
-    name = f"ready_{uuid.uuid4().hex[:12]}"
-    subprocess.run([str(postgres_server.bin_dir / "psql"), "-h", "127.0.0.1", "-p", str(postgres_server.port),
-                    "-U", "postgres", "-q", "-c", f'CREATE DATABASE "{name}" TEMPLATE "{template_database}"'],
-                   check=True, capture_output=True)
-    url = postgres_server.url_for(name)
+    url = database_from_template(postgres_server, template_database, prefix="ready")
     redis_server.start()
     redis_server.flush()
     data_dir = tmp_path / "data"

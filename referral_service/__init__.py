@@ -71,6 +71,7 @@ def create_app(config: BaseConfig | None = None) -> Flask:
 
     from referral_service.api import register_api
     from referral_service.api.context import close_db_session
+    from referral_service.api.fhir import register_fhir
     from referral_service.api.problems import register_problem_handlers
     from referral_service.api.spec import ProblemApi
     from referral_service.metrics.web import install_metrics
@@ -83,6 +84,7 @@ def create_app(config: BaseConfig | None = None) -> Flask:
     api = ProblemApi(app)
     register_api(api)
     app.register_blueprint(ops_blp)
+    register_fhir(app)
     register_web(app)
     # After Api(app), so that our problem+json handlers replace flask-smorest's own.
     register_problem_handlers(app, render_page=error_page)

@@ -1,4 +1,4 @@
-"""The one place errors become RFC 9457 problem+json."""
+"""The one place errors become answers: RFC 9457 problem+json for the API, an OperationOutcome under /fhir."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from flask import Flask, Response, current_app, has_request_context, json, reque
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 from referral_service.errors import DomainError
+from referral_service.fhir.outcome import operation_outcome
 
 log = logging.getLogger(__name__)
 
@@ -18,6 +19,8 @@ PROBLEM_TYPE_BASE = "https://bup-henvisning.example/problems/"
 
 def problem_response(*, status: int, title: str, detail: str, errors: dict[str, list[str]] | None = None,
                      headers: dict[str, str] | None = None) -> Response:
+    if has_request_context() and _is_fhir(request.path):
+        return _outcome_response(status=status, detail=detail, errors=errors, headers=headers)
     body: dict[str, Any] = {
         "type": PROBLEM_TYPE_BASE + title.lower().replace(" ", "-"),
         "title": title,
@@ -61,7 +64,23 @@ def _validation_errors(exc: HTTPException) -> dict[str, list[str]] | None:
 
 
 #: Paths answered in JSON; everything else is a page for people, rendered by the web's error pages.
-MACHINE_PATHS = ("/api/", "/health", "/ready")
+MACHINE_PATHS = ("/api/", "/health", "/ready", "/fhir")
+FHIR_PREFIX = "/fhir"
+
+
+def _is_fhir(path: str) -> bool:
+    return path == FHIR_PREFIX or path.startswith(FHIR_PREFIX + "/")
+
+
+def _outcome_response(*, status: int, detail: str, errors: dict[str, list[str]] | None,
+                      headers: dict[str, str] | None) -> Response:
+    """The FHIR interface's error: an OperationOutcome, as `application/fhir+json`."""
+    response = Response(json.dumps(operation_outcome(status=status, detail=detail, errors=errors)), status=status,
+                        mimetype="application/fhir+json")
+    response.headers["Content-Type"] = "application/fhir+json; charset=utf-8"
+    for name, value in (headers or {}).items():
+        response.headers[name] = value
+    return response
 
 PageRenderer = Callable[[int, Exception], Response]
 PAGE_RENDERER = "problem_page_renderer"

@@ -1,0 +1,191 @@
+"""Must-show 5 of issue 16: need-to-know on /fhir, from the same matrix as /api/v1 (test_authorization_matrix).
+
+Each FHIR read mirrors an /api/v1 operation, and its expected answer per demo user is that operation's row of the
+/api/v1 matrix (EXPECTED), not written again: the ServiceRequest, the referral Task, the Consent, the Patient and the
+Communications are the referral read (`GET /api/v1/referrals/{referral_id}`), the Provenances its history, the
+handover Task the handover read. The rows are generated from the registry of served FHIR types
+(`services/fhir/registry.READERS`), so a new FHIR type without an expectation fails the suite, as a new /api/v1
+operation does there.
+
+A user who may not see the resource (another clinic, another municipality, the administrator, ...) gets 404 with the
+same body as an unknown id, and nothing but the access log changes; the parties get 200 and the resource validates.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pytest
+
+import referral_service.api.fhir  # noqa: F401  (registers the served FHIR types, as create_app does)
+from referral_service.services.fhir.registry import READERS, SEARCH_PARAMETERS
+from tests.integration.test_api_errors import UNKNOWN_ID, db_counts
+from tests.integration.test_authorization_matrix import EXPECTED, SHOWN_IN_LISTS, Case
+from tests.support.fhir import FHIR_JSON, validated
+from tests.support.loop import InProcessWorker
+from tests.support.world import USERS
+
+API = "/api/v1"
+R = f"{API}/referrals/{{referral_id}}"
+H = f"{API}/handovers/{{handover_id}}"
+#: The scenario every /fhir read is tried in: rejected by BUP and handed over to Askøy (the /api/v1 matrix's).
+SCENARIO = "handed_over"
+
+
+@dataclass(frozen=True)
+class Read:
+    """One /fhir read (`path`, with the case's ids) and the /api/v1 operation whose matrix row it follows."""
+
+    path: str
+    mirrors: str
+
+
+#: FHIR resource type -> its reads in the case.
+FHIR_READS: dict[str, tuple[Read, ...]] = {
+    "ServiceRequest": (Read("ServiceRequest/{referral_id}", f"GET {R}"),),
+    "Task": (Read("Task/{referral_id}", f"GET {R}"), Read("Task/{handover_id}", f"GET {H}")),
+    "Patient": (Read("Patient/{child_id}", f"GET {R}"),),
+    "Consent": (Read("Consent/{referral_id}", f"GET {R}"),),
+    "Communication": (Read("Communication/{communication_id}", f"GET {R}"),),
+    "Provenance": (Read("Provenance/{event_id}", f"GET {R}/events"),),
+    # Directory data: as every user may list the organisations.
+    "Organization": (Read("Organization/{organisation_id}", f"GET {API}/organisations"),),
+    "PractitionerRole": (Read("PractitionerRole/{practitioner_role_id}", f"GET {API}/organisations"),),
+    "Practitioner": (Read("Practitioner/{practitioner_id}", f"GET {API}/organisations"),),
+}
+
+#: FHIR resource type -> searches that find the case, and the /api/v1 list whose "shown to" they follow.
+FHIR_SEARCHES: dict[str, tuple[Read, ...]] = {
+    "ServiceRequest": (Read("ServiceRequest?_id={referral_id}", f"{API}/referrals"),),
+    "Task": (Read("Task?focus=ServiceRequest/{referral_id}", f"{API}/referrals"),
+             Read("Task?_id={handover_id}", f"{API}/handovers")),
+}
+
+
+@dataclass
+class FhirCase(Case):
+    """The /api/v1 matrix's case, with the ids only /fhir names."""
+
+    child_id: str = UNKNOWN_ID
+    event_id: str = UNKNOWN_ID
+    communication_id: str = UNKNOWN_ID
+    practitioner_role_id: str = UNKNOWN_ID
+    practitioner_id: str = UNKNOWN_ID
+
+
+def fhir(world, who: str, path: str):
+    return world.client.get(f"/fhir/{path}", headers=world.headers(who))
+
+
+def questioned_and_handed_over(world, app) -> FhirCase:
+    """BUP asked for more, the GP answered, BUP rejected; the worker has made Askøy's handover task. The /api/v1
+    matrix's `handed_over` case, with a question and an answer (the Communications) on the way."""
+    referral = world.referral_in("information_requested")
+    world.act("gp", referral["id"], "supplement", {"text": "Siden august."})
+    world.act("bup", referral["id"], "reject", {"reason_code": "not_specialist_need",
+                                                "explanation": "Ikke behov for spesialist.",
+                                                "municipal_advice": "Tilbud hos kommunepsykolog."})
+    InProcessWorker(app).run()
+    read = world.get("gp", f"{API}/referrals/{referral['id']}").json
+    case = FhirCase(referral_id=read["id"], handover_id=read["handover_id"], child_id=read["child"]["id"],
+                    organisation_id=world.orgs["bup"].id)
+    events = world.get("gp", f"{API}/referrals/{case.referral_id}/events").json["items"]
+    case.event_id = next(e["id"] for e in events if e["action"] == "reject")
+    case.communication_id = communication_of(world, case)
+    request = fhir(world, "gp", f"ServiceRequest/{case.referral_id}").get_json()
+    case.practitioner_role_id = request["requester"]["reference"].removeprefix("PractitionerRole/")
+    role = fhir(world, "gp", f"PractitionerRole/{case.practitioner_role_id}").get_json()
+    case.practitioner_id = role["practitioner"]["reference"].removeprefix("Practitioner/")
+    return case
+
+
+def communication_of(world, case: FhirCase) -> str:
+    """The id of the information request's Communication (FHIR.md §8: one per request or supplement)."""
+    events = world.get("gp", f"{API}/referrals/{case.referral_id}/events").json["items"]
+    return next(e["id"] for e in events if e["action"] == "request_information")
+
+
+def expected_row(read: Read) -> dict[str, int]:
+    """The /api/v1 matrix's answers for the operation `read` mirrors, in the handed-over case (or its only one)."""
+    rows = EXPECTED[read.mirrors]
+    return rows[SCENARIO] if SCENARIO in rows else rows["none"]
+
+
+READ_ROWS = [pytest.param(resource_type, index, id=read.path)
+             for resource_type in sorted(READERS)
+             for index, read in enumerate(FHIR_READS.get(resource_type, (Read(f"{resource_type}/?", "?"),)))]
+SEARCH_ROWS = [pytest.param(read, id=read.path) for resource_type in sorted(SEARCH_PARAMETERS)
+               for read in FHIR_SEARCHES.get(resource_type, ())]
+
+
+def test_every_served_fhir_type_has_an_expectation_and_no_other():
+    assert sorted(set(READERS) - set(FHIR_READS)) == [], "FHIR types served without an expected answer per user"
+    assert sorted(set(FHIR_READS) - set(READERS)) == [], "expectations for FHIR types the service does not serve"
+    for reads in FHIR_READS.values():
+        for read in reads:
+            assert read.mirrors in EXPECTED, f"{read.path} follows {read.mirrors}, which /api/v1 does not serve"
+
+
+@pytest.mark.parametrize("resource_type, index", READ_ROWS)
+def test_each_user_gets_the_answer_of_the_api_operation_the_read_mirrors(world, app, resource_type, index):
+    assert resource_type in FHIR_READS, f"{resource_type} is served but the matrix has no expectation for it"
+    read = FHIR_READS[resource_type][index]
+    row = expected_row(read)
+    case = questioned_and_handed_over(world, app)
+    path = read.path.format(**vars(case))
+    wanted_id = path.split("/")[1]
+    wrong: list[str] = []
+    for who in USERS:
+        world.headers(who)  # log in before counting rows: the login writes a token
+        before = db_counts(world)
+        response = fhir(world, who, path)
+        got, expected = response.status_code, row[who]
+        if got != expected:
+            wrong.append(f"{who}: expected {expected}, got {got} {response.get_data(as_text=True)[:200]}")
+            continue
+        assert response.mimetype == FHIR_JSON
+        if got == 200:
+            resource = validated(response.get_json(), resource_type)
+            assert resource["id"] == wanted_id
+            continue
+        changed = {table for table, n in db_counts(world).items() if n != before.get(table)}
+        if changed - {"access_log", "access_log_head"}:
+            wrong.append(f"{who}: the refused read changed {sorted(changed)}")
+        hidden = validated(response.get_json(), "OperationOutcome")
+        missing = fhir(world, who, read.path.format(**vars(FhirCase())))
+        if (missing.status_code, missing.get_json()) != (404, hidden):
+            wrong.append(f"{who}: the hidden resource answers {hidden}, an unknown id "
+                         f"{missing.status_code} {missing.get_json()}")
+    assert not wrong, f"{path} (as {read.mirrors}):\n  " + "\n  ".join(wrong)
+
+
+@pytest.mark.parametrize("search", SEARCH_ROWS)
+def test_a_search_finds_the_case_only_for_the_organisations_that_take_part(world, app, search):
+    case = questioned_and_handed_over(world, app)
+    path = search.path.format(**vars(case))
+    wanted = search.path.split("?")[0] + "/" + (case.handover_id if "{handover_id}" in search.path
+                                                  else case.referral_id)
+    _id_name, shown_to = SHOWN_IN_LISTS[search.mirrors]
+    found_by: set[str] = set()
+    for who in USERS:
+        response = fhir(world, who, path)
+        assert response.status_code == 200, (who, response.get_data(as_text=True)[:300])
+        bundle = validated(response.get_json(), "Bundle")
+        assert bundle["type"] == "searchset"
+        found = {f"{e['resource']['resourceType']}/{e['resource']['id']}" for e in bundle.get("entry", [])
+                 if e.get("search", {}).get("mode", "match") == "match"}
+        if wanted in found:
+            found_by.add(who)
+        else:
+            assert found == set() and bundle.get("total", 0) == 0, (who, found)
+    assert found_by == shown_to
+
+
+def test_a_case_nobody_may_see_is_no_different_from_none(world, app):
+    """The administrator and the auditor read no child data on /fhir either (as test_the_administrator_...)."""
+    case = questioned_and_handed_over(world, app)
+    for path in (f"ServiceRequest/{case.referral_id}", f"Task/{case.referral_id}", f"Task/{case.handover_id}",
+                 f"Patient/{case.child_id}", f"Consent/{case.referral_id}"):
+        for who in ("admin", "auditor", "bup2"):
+            assert fhir(world, who, path).status_code == 404, (who, path)
+

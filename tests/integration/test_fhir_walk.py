@@ -1,0 +1,171 @@
+"""Must-show 1 of issue 16: a referral walks from draft to an acknowledged handover, and at each step a journal
+system reads the ServiceRequest, both Tasks, the Patient and the Consent from /fhir as the people who take part
+(the GP, BUP, the municipality's coordinator). Every resource validates with `fhir.resources`, and the statuses are
+FHIR.md's tables (§5, §6): ServiceRequest.status, Task.status and businessStatus, step by step.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from referral_service.fhir.codes import (
+    CONSENT_SCOPE,
+    D_NUMMER,
+    FODSELSNUMMER,
+    LOINC,
+    SNOMED,
+    TASK_CODE,
+    TEST_DATA_SECURITY,
+    code_system,
+)
+from tests.support.fhir import fhir_get
+from tests.support.loop import InProcessWorker
+
+API = "/api/v1"
+#: Who reads the case at each step: a draft is the referring side's alone (DESIGN rule 5).
+READERS_OF_A_DRAFT = ("gp",)
+READERS_WITH_BUP = ("gp", "bup")
+READERS_AFTER_HANDOVER = ("gp", "bup", "coordinator_askoy")
+#: "Tilbakemelding på henvisning": 1 called in, 2 information, 3 forwarded, 4 rejected.
+FEEDBACK_REJECTED = "4"
+
+
+def codes(concept: dict[str, Any] | None, system: str | None = None) -> set[str]:
+    """The codes of a CodeableConcept (in `system`, when given)."""
+    return {c["code"] for c in (concept or {}).get("coding", []) if system is None or c.get("system") == system}
+
+
+def has_coding(concept: dict[str, Any] | None, system: str, code: str) -> bool:
+    return code in codes(concept, system)
+
+
+def read_case(world, who: str, *, referral_id: str, child_id: str,
+              handover_id: str | None = None) -> dict[str, dict[str, Any]]:
+    """The case's resources as `who` reads them from /fhir, each validated (tests/support/fhir.fhir_get)."""
+    read = {
+        "ServiceRequest": fhir_get(world, who, f"ServiceRequest/{referral_id}"),
+        "Task": fhir_get(world, who, f"Task/{referral_id}"),
+        "Patient": fhir_get(world, who, f"Patient/{child_id}"),
+        "Consent": fhir_get(world, who, f"Consent/{referral_id}"),
+    }
+    if handover_id is not None:
+        read["HandoverTask"] = fhir_get(world, who, f"Task/{handover_id}")
+    for name, resource in read.items():
+        assert resource["resourceType"] == ("Task" if name == "HandoverTask" else name), (who, name)
+        assert resource["id"] == {"Patient": child_id, "HandoverTask": handover_id}.get(name, referral_id)
+        assert resource.get("meta", {}).get("versionId"), (who, name, "meta.versionId is the row version")
+    return read
+
+
+def assert_referral_step(read: dict[str, dict[str, Any]], *, referral_id: str, child_id: str,
+                         service_request: str, task: str, business: str) -> None:
+    """FHIR.md §4 and §5 for one step of the walk, as one reader sees it."""
+    request, task_resource = read["ServiceRequest"], read["Task"]
+    assert request["status"] == service_request
+    assert request["intent"] == "order"
+    assert has_coding(request["category"][0], SNOMED, "3457005")
+    assert request["subject"]["reference"] == f"Patient/{child_id}"
+    assert request["priority"] == "routine"
+
+    assert task_resource["status"] == task
+    assert has_coding(task_resource["businessStatus"], code_system("referral-status"), business)
+    assert has_coding(task_resource["code"], TASK_CODE, "fulfill")
+    assert task_resource["intent"] == "order"
+    assert task_resource["focus"]["reference"] == f"ServiceRequest/{referral_id}"
+    assert task_resource["for"]["reference"] == f"Patient/{child_id}"
+
+
+def assert_patient(patient: dict[str, Any], national_id: str) -> None:
+    """FHIR.md §3: the number in the identifier body only; synthetic numbers are marked as test data."""
+    [identifier] = [i for i in patient["identifier"] if i["system"] in (FODSELSNUMMER, D_NUMMER)]
+    assert identifier["value"] == national_id
+    assert "gender" not in patient
+    assert {"system": TEST_DATA_SECURITY["system"], "code": "HTEST"}.items() <= patient["meta"]["security"][0].items()
+    assert patient["birthDate"] == "2012-05-10"
+
+
+def assert_consent(consent: dict[str, Any], *, child_id: str) -> None:
+    """FHIR.md §7."""
+    assert consent["status"] == "active"
+    assert has_coding(consent["scope"], CONSENT_SCOPE, "patient-privacy")
+    assert any(has_coding(category, LOINC, "64292-6") for category in consent["category"])
+    assert consent["patient"]["reference"] == f"Patient/{child_id}"
+    assert consent["provision"]["type"] == "permit"
+
+
+def assert_handover_task(task: dict[str, Any], *, referral_id: str, askoy_id: str, status: str,
+                         business: str) -> None:
+    """FHIR.md §6: the municipality owns it; it is about the ServiceRequest and part of the referral Task."""
+    assert task["status"] == status
+    assert has_coding(task["businessStatus"], code_system("handover-status"), business)
+    assert has_coding(task["code"], code_system("task-type"), "municipal-handover")
+    assert task["owner"]["reference"] == f"Organization/{askoy_id}"
+    assert task["focus"]["reference"] == f"ServiceRequest/{referral_id}"
+    assert {"reference": f"ServiceRequest/{referral_id}"}.items() <= task["basedOn"][0].items()
+    assert {"reference": f"Task/{referral_id}"}.items() <= task["partOf"][0].items()
+
+
+def test_a_referral_walks_from_draft_to_an_acknowledged_handover_and_every_resource_validates(world, app):
+    body = world.referral_body()
+    national_id = body["child"]["national_id"]
+    created = world.post("gp", f"{API}/referrals", json=body)
+    assert created.status_code == 201, created.json
+    referral_id, child_id = created.json["id"], created.json["child"]["id"]
+    ids = {"referral_id": referral_id, "child_id": child_id}
+
+    # Draft: the GP's alone; BUP is shown what an unknown id shows.
+    for who in READERS_OF_A_DRAFT:
+        read = read_case(world, who, **ids)
+        assert_referral_step(read, **ids, service_request="draft", task="draft", business="draft")
+        assert_patient(read["Patient"], national_id)
+        assert_consent(read["Consent"], child_id=child_id)
+    fhir_get(world, "bup", f"ServiceRequest/{referral_id}", expect=404)
+
+    # Submitted: BUP reads it too, as an order requested of the clinic.
+    world.act("gp", referral_id, "submit")
+    for who in READERS_WITH_BUP:
+        read = read_case(world, who, **ids)
+        assert_referral_step(read, **ids, service_request="active", task="requested", business="submitted")
+        assert read["Task"]["owner"]["reference"] == f"Organization/{world.orgs['bup'].id}"
+        assert read["ServiceRequest"]["performer"][0]["reference"] == f"Organization/{world.orgs['bup'].id}"
+        assert_patient(read["Patient"], national_id)
+    fhir_get(world, "coordinator_askoy", f"ServiceRequest/{referral_id}", expect=404)
+
+    # Rejected: the Task says why, with the national feedback code for "rejected"; the worker hands over.
+    world.act("bup", referral_id, "reject", {"reason_code": "not_specialist_need",
+                                             "explanation": "Ikke behov for spesialist.",
+                                             "municipal_advice": "Tilbud hos kommunepsykolog."})
+    for who in READERS_WITH_BUP:
+        read = read_case(world, who, **ids)
+        assert_referral_step(read, **ids, service_request="revoked", task="rejected", business="rejected")
+        task = read["Task"]
+        assert FEEDBACK_REJECTED in feedback_codes(task), task["businessStatus"]
+        assert has_coding(task["statusReason"], code_system("rejection-reason"), "not_specialist_need")
+        assert task["statusReason"]["text"] == "Ikke behov for spesialist."
+    InProcessWorker(app).run()
+    handover_id = world.get("gp", f"{API}/referrals/{referral_id}").json["handover_id"]
+    assert handover_id
+    askoy_id = world.orgs["askoy"].id
+    for who in READERS_AFTER_HANDOVER:
+        read = read_case(world, who, **ids, handover_id=handover_id)
+        assert_referral_step(read, **ids, service_request="revoked", task="rejected", business="rejected")
+        assert_handover_task(read["HandoverTask"], referral_id=referral_id, askoy_id=askoy_id,
+                             status="requested", business="open")
+        assert_consent(read["Consent"], child_id=child_id)
+
+    # Acknowledged: Askøy has taken the task on.
+    acknowledged = world.post("coordinator_askoy", f"{API}/handovers/{handover_id}/acknowledge")
+    assert acknowledged.status_code == 200, acknowledged.json
+    for who in READERS_AFTER_HANDOVER:
+        read = read_case(world, who, **ids, handover_id=handover_id)
+        assert_handover_task(read["HandoverTask"], referral_id=referral_id, askoy_id=askoy_id,
+                             status="accepted", business="acknowledged")
+        assert read["Task"]["status"] == "rejected"
+    fhir_get(world, "bup2", f"Task/{handover_id}", expect=404)
+
+
+def feedback_codes(task: dict[str, Any]) -> set[str]:
+    """The codes of the referral Task's businessStatus outside our own referral-status system: where the national
+    "Tilbakemelding på henvisning" status goes."""
+    return {c["code"] for c in task["businessStatus"]["coding"]
+            if c.get("system") != code_system("referral-status")}

@@ -11,7 +11,12 @@ from flask import Flask
 
 from referral_service.api.fhir import routes  # noqa: F401  (the routes of blp)
 from referral_service.api.fhir.http import blp, install_fhir_media_types
-from referral_service.services.fhir import patients, service_requests  # noqa: F401  (register Patient, ServiceRequest)
+from referral_service.services.fhir import (  # noqa: F401  (register their readers)
+    consents,
+    directory,
+    patients,
+    service_requests,
+)
 
 
 def register_fhir(app: Flask) -> None:

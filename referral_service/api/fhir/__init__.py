@@ -11,6 +11,13 @@ from flask import Flask
 
 from referral_service.api.fhir import routes  # noqa: F401  (the routes of blp)
 from referral_service.api.fhir.http import blp, install_fhir_media_types
+from referral_service.services.fhir import (  # noqa: F401  (register their readers)
+    consents,
+    directory,
+    patients,
+    service_requests,
+    tasks,
+)
 
 
 def register_fhir(app: Flask) -> None:

@@ -145,7 +145,8 @@ def _count_of(value: str) -> int:
 def _refuse_identity_numbers(name: str, value: str) -> None:
     if name.partition(":")[0] == "identifier":
         raise _refuse(IDENTIFIER_REFUSED, "identifier")
-    if any(looks_like_identity_number(v) for v in [value, *value.split(",")]):
+    parts = [value, *value.split(",")]
+    if any(looks_like_identity_number(last) for part in parts for last in (part, re.split(r"[/|]", part)[-1])):
         raise _refuse(IDENTITY_NUMBER_REFUSED, name.partition(":")[0])
 
 
@@ -178,7 +179,6 @@ def _parse(search: Search, args: Iterable[tuple[str, str]], *, lenient: bool) ->
     cursor: str | None = None
     includes: list[str] = []
     for name, value in args:
-        _refuse_identity_numbers(name, value)
         if name == "_count":
             count = _count_of(value)
         elif name == CURSOR:
@@ -217,6 +217,9 @@ def search_for(resource_type: str) -> Search:
 def run_search(req: FhirRequest, resource_type: str, args: Iterable[tuple[str, str]], *,
                lenient: bool = False) -> dict[str, Any]:
     """One page of `resource_type`'s search as a searchset Bundle, with its `self` and `next` links."""
+    args = list(args)
+    for name, value in args:  # before anything else, on every type, whatever the handling
+        _refuse_identity_numbers(name, value)
     search = search_for(resource_type)
     parsed = _parse(search, args, lenient=lenient)
     secret, scope = _secret(req), _scope(req, resource_type, parsed.used)

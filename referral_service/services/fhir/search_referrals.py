@@ -12,8 +12,10 @@ from collections.abc import Sequence
 from sqlmodel import Session, col, select
 
 from referral_service.domain.referral import Referral
+from referral_service.fhir.service_request import SERVICE_REQUEST_STATUS
 from referral_service.security.access_log import record_access
 from referral_service.security.visibility import visible_referrals
+from referral_service.services.fhir.patients import patients_for
 from referral_service.services.fhir.registry import FhirRequest, Resource, SearchParameter
 from referral_service.services.fhir.search import ID, LAST_UPDATED, Found, SearchQuery, searches
 from referral_service.services.fhir.search_clauses import (
@@ -23,6 +25,7 @@ from referral_service.services.fhir.search_clauses import (
     reference_clauses,
     status_clauses,
 )
+from referral_service.services.fhir.service_requests import service_requests_for
 from referral_service.services.pagination import PageRequest
 from referral_service.services.referrals.queries import find_referrals
 from referral_service.services.views import ReferralView, build_views
@@ -69,10 +72,6 @@ def visible_views(session: Session, req: FhirRequest, referral_ids: Sequence[str
                                               "Organization/{id} (the referring organisation)."),
 ), includes=(SUBJECT_INCLUDE,))
 def service_request_page(req: FhirRequest, query: SearchQuery) -> Found:
-    from referral_service.fhir.service_request import SERVICE_REQUEST_STATUS
-    from referral_service.services.fhir.patients import patients_for
-    from referral_service.services.fhir.service_requests import service_requests_for
-
     clauses = [
         *referral_clauses(req, query, status_table=SERVICE_REQUEST_STATUS),
         *reference_clauses(query, "requester", by_type={
@@ -85,6 +84,7 @@ def service_request_page(req: FhirRequest, query: SearchQuery) -> Found:
         record_access(session, actor=req.actor, action=SEARCH_ACTION, referrals=page.items)
         views = build_views(session, page.items, viewer=req.actor)
         matches: list[Resource] = service_requests_for(req, views)
-        included: list[Resource] = patients_for(req, views) if SUBJECT_INCLUDE in query.includes else []
         uow.commit()
+    # Each Patient's number is revealed (and logged) as a use case of its own: after this one.
+    included: list[Resource] = patients_for(req, views) if SUBJECT_INCLUDE in query.includes else []
     return Found(matches=matches, included=included, next_after=page.next_after, total=page.total)

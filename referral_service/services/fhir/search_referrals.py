@@ -45,12 +45,13 @@ def wanted_page(query: SearchQuery) -> PageRequest:
     return PageRequest.by_cursor(per_page=query.count, after=query.after)
 
 
-def referral_clauses(req: FhirRequest, query: SearchQuery, *, status_table: dict[str, str]) -> list[Clause]:
-    """The parameters every resource made from a referral row takes: _id, _lastUpdated, status, patient."""
+def referral_clauses(req: FhirRequest, query: SearchQuery, *, status_table: dict[str, str] | None) -> list[Clause]:
+    """The parameters every resource made from a referral row takes: _id, _lastUpdated, patient, and status by
+    `status_table` (our status -> the resource's) when it is that simple."""
     return [
         *id_clauses(query, col(Referral.id)),
         *last_updated_clauses(query, col(Referral.updated_at), zone=req.deps.clock.timezone),
-        *status_clauses(query, col(Referral.status), status_table),
+        *(status_clauses(query, col(Referral.status), status_table) if status_table is not None else []),
         *reference_clauses(query, "patient", by_type={"Patient": lambda ids: col(Referral.child_id).in_(ids)}),
     ]
 

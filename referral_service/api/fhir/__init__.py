@@ -10,7 +10,10 @@ from __future__ import annotations
 from flask import Flask
 
 import referral_service.api.fhir.search  # noqa: F401  (GET /fhir/{type}: the searches)
-from referral_service.api.fhir import routes  # noqa: F401  (the routes of blp)
+from referral_service.api.fhir import (
+    routes,  # noqa: F401  (the routes of blp)
+    writes,  # noqa: F401  (POST /fhir and PUT /fhir/Task/<id>)
+)
 from referral_service.api.fhir.http import blp, install_fhir_media_types
 from referral_service.services.fhir import (  # noqa: F401  (register their readers)
     consents,

@@ -1,0 +1,205 @@
+"""Writing through /fhir: a journal system's transaction Bundle creates a draft exactly as POST /api/v1/referrals
+does, and BUP's system takes the lifecycle actions through Task updates (issue 16, must-show 2 and 3)."""
+
+from __future__ import annotations
+
+import copy
+import uuid
+from typing import Any
+
+from sqlalchemy import text
+
+from referral_service.fhir.codes import (
+    FODSELSNUMMER,
+    KOMMUNENUMMER,
+    MUNICIPALITY_EXTENSION,
+    PARTICIPATION_TYPE,
+    ROLE_CODE,
+    code_system,
+    extension,
+)
+from tests.support.fhir import FHIR_JSON, outcome_of, validated
+
+#: The identifier system a GP's journal system numbers its referrals in (any system of its own).
+EPJ_REFERRALS = "urn:oid:2.16.578.1.12.4.1.7.9999.1"
+#: Rows a refused Bundle must leave as they were.
+WRITTEN_TABLES = ("referral", "child", "consent", "referral_event", "municipal_contact", "outbox_message",
+                  "idempotency_record")
+
+
+def bundle_for(world, body: dict[str, Any], *, identifier: str | None = None) -> dict[str, Any]:
+    """The transaction Bundle a journal system sends for the REST body `body` (world.referral_body)."""
+    child = body["child"]
+    patient_url, request_url, consent_url = (f"urn:uuid:{uuid.uuid4()}" for _ in range(3))
+    patient = {
+        "resourceType": "Patient",
+        "identifier": [{"system": FODSELSNUMMER, "value": child["national_id"]}],
+        "name": [{"use": "official", "family": child["family_name"], "given": [child["given_name"]]}],
+        "address": [{"_district": {"extension": [{"url": MUNICIPALITY_EXTENSION, "valueCoding": {
+            "system": KOMMUNENUMMER, "code": child["home_municipality"]}}]}}],
+        "contact": [{"relationship": [{"coding": [{"system": ROLE_CODE, "code": "GUARD"}]}],
+                     "name": {"text": g["name"]}, "telecom": [{"system": "phone", "value": g["phone"]}]}
+                    for g in child["guardians"]],
+    }
+    notes = [(kind, body[field]) for kind, field in (("description", "description"),
+                                                     ("measures-tried", "measures_tried"),
+                                                     ("child-view", "child_view"))]
+    service_request = {
+        "resourceType": "ServiceRequest",
+        "identifier": [{"system": EPJ_REFERRALS, "value": identifier or str(uuid.uuid4())}],
+        "status": "active", "intent": "order", "priority": "routine",
+        "subject": {"reference": patient_url},
+        "requester": {"display": "Fastlegen"},
+        "performer": [{"reference": f"Organization/{body['clinic_id']}"}],
+        "reasonCode": [{"coding": [{"system": code_system("referral-reason"), "code": r}]} for r in body["reasons"]],
+        "note": [{"extension": [{"url": extension("note-kind"), "valueCode": kind}], "text": value}
+                 for kind, value in notes],
+        "contained": [{"resourceType": "CareTeam", "id": "contacts", "participant": [
+            {"role": [{"text": c["role"]}], "member": {"display": c["name"]},
+             "onBehalfOf": {"reference": f"Organization/{c['organisation_id']}"}}
+            for c in body["municipal_contacts"]]}],
+        "supportingInfo": [{"reference": "#contacts"}, {"reference": consent_url}],
+    }
+    consent = {
+        "resourceType": "Consent", "status": "active",
+        "scope": {"coding": [{"system": "http://terminology.hl7.org/CodeSystem/consentscope",
+                              "code": "patient-privacy"}]},
+        "category": [{"coding": [{"system": "http://loinc.org", "code": "64292-6"}]}],
+        "patient": {"reference": patient_url},
+        "dateTime": body["consent"]["recorded_on"],
+        "performer": [{"reference": "#guardian"}],
+        "contained": [{"resourceType": "RelatedPerson", "id": "guardian", "patient": {"reference": patient_url},
+                       "relationship": [{"coding": [{"system": ROLE_CODE, "code": "GUARD"}]}]}],
+        "policy": [{"uri": "https://lovdata.no/lov/1999-07-02-63"}],
+        "provision": {"type": "permit", "actor": [
+            {"role": {"coding": [{"system": PARTICIPATION_TYPE, "code": "IRCP"}]}, "reference": {"display": who}}
+            for who in body["consent"]["share_with"]]},
+    }
+    entries = [(patient_url, patient), (request_url, service_request), (consent_url, consent)]
+    bundle = {"resourceType": "Bundle", "type": "transaction",
+              "entry": [{"fullUrl": url, "resource": resource,
+                         "request": {"method": "POST", "url": resource["resourceType"]}}
+                        for url, resource in entries]}
+    return validated(bundle, "Bundle")
+
+
+def post_bundle(world, bundle: Any, who: str = "gp", **headers: str):
+    return world.client.post("/fhir", json=bundle, headers=world.headers(who, **headers))
+
+
+def created_ids(response) -> dict[str, str]:
+    """The ids in a transaction-response's locations, by resource type."""
+    answer = validated(response.get_json(), "Bundle")
+    assert answer["type"] == "transaction-response"
+    return {entry["response"]["location"].split("/")[0]: entry["response"]["location"].split("/")[1]
+            for entry in answer["entry"]}
+
+
+def row_counts(world) -> dict[str, int]:
+    with world.app.extensions["referral_db"].engine.connect() as connection:
+        return {table: connection.execute(text(f'SELECT count(*) FROM "{table}"')).scalar_one()
+                for table in WRITTEN_TABLES}
+
+
+#: What differs between two drafts of the same content: who they are, and when.
+IDENTITY_FIELDS = {"id", "created_at", "updated_at", "recorded_at"}
+
+
+def content_of(referral: dict[str, Any]) -> dict[str, Any]:
+    def strip(value: Any) -> Any:
+        if isinstance(value, dict):
+            return {k: strip(v) for k, v in value.items() if k not in IDENTITY_FIELDS}
+        if isinstance(value, list):
+            return [strip(v) for v in value]
+        return value
+
+    return strip(referral)
+
+
+def test_a_gps_transaction_bundle_creates_a_draft_the_rest_api_shows_as_its_own(world):
+    body = world.referral_body()
+    response = post_bundle(world, bundle_for(world, body))
+    assert response.status_code == 200, response.get_data(as_text=True)
+    assert response.mimetype == FHIR_JSON
+    answer = validated(response.get_json(), "Bundle")
+    assert [e["response"]["status"] for e in answer["entry"]] == ["201 Created"] * 3
+    ids = created_ids(response)
+    referral_id = ids["ServiceRequest"]
+    assert answer["entry"][1]["response"]["location"] == f"ServiceRequest/{referral_id}/_history/1"
+    assert answer["entry"][1]["response"]["etag"] == 'W/"1"'
+    assert answer["entry"][2]["response"]["location"] == f"Consent/{referral_id}"
+    from_fhir = world.get("gp", f"/api/v1/referrals/{referral_id}").json
+    assert from_fhir["status"] == "draft"
+    assert ids["Patient"] == from_fhir["child"]["id"]
+
+    from_rest = world.create_referral(**body)
+    shown = world.get("gp", f"/api/v1/referrals/{from_rest['id']}").json
+    assert content_of(from_fhir) == content_of(shown)
+    assert body["child"]["national_id"] not in response.get_data(as_text=True)
+
+
+def test_an_invalid_identity_number_is_422_without_the_number_and_writes_nothing(world):
+    for bad in ("12345678901", "123456 78901"):
+        body = world.referral_body()
+        body["child"]["national_id"] = bad
+        before = row_counts(world)
+        response = post_bundle(world, bundle_for(world, body))
+        assert response.status_code == 422, response.get_data(as_text=True)
+        outcome = outcome_of(response)
+        said = response.get_data(as_text=True)
+        assert bad not in said and bad.replace(" ", "") not in said and "78901" not in said
+        assert ["Bundle.entry[0].resource.identifier[0].value"] in [i.get("expression") for i in outcome["issue"]]
+        assert {i["code"] for i in outcome["issue"]} == {"invalid"}
+        assert row_counts(world) == before
+
+
+def test_bundles_this_server_does_not_take_are_422_and_write_nothing(world):
+    body = world.referral_body()
+    good = bundle_for(world, body)
+    extra = copy.deepcopy(good)
+    extra["entry"].append({"fullUrl": f"urn:uuid:{uuid.uuid4()}", "request": {"method": "POST", "url": "Observation"},
+                           "resource": {"resourceType": "Observation", "status": "final",
+                                        "code": {"text": "Vekt"}}})
+    no_request = copy.deepcopy(good)
+    del no_request["entry"][1]
+    unknown_clinic = copy.deepcopy(good)
+    unknown_clinic["entry"][1]["resource"]["performer"] = [{"reference": f"Organization/{uuid.uuid4()}"}]
+    batch = copy.deepcopy(good) | {"type": "batch"}
+    put = copy.deepcopy(good)
+    put["entry"][0]["request"] = {"method": "PUT", "url": "Patient/x"}
+    cases = {
+        "extra entry": (extra, "Bundle.entry[3].resource"),
+        "missing ServiceRequest": (no_request, "Bundle.entry"),
+        "unknown clinic": (unknown_clinic, "Bundle.entry[1].resource.performer[0].reference"),
+        "not a transaction": (batch, "Bundle.type"),
+        "not a POST": (put, "Bundle.entry[0].request"),
+    }
+    before = row_counts(world)
+    for name, (bundle, expression) in cases.items():
+        response = post_bundle(world, bundle)
+        assert response.status_code == 422, (name, response.get_data(as_text=True))
+        outcome = outcome_of(response)
+        assert [expression] in [i.get("expression") for i in outcome["issue"]], (name, outcome)
+        assert body["child"]["national_id"] not in response.get_data(as_text=True)
+    assert row_counts(world) == before
+
+
+def test_a_repeated_service_request_identifier_returns_the_same_draft(world):
+    bundle = bundle_for(world, world.referral_body(), identifier="EPJ-2026-0001")
+    first = post_bundle(world, bundle)
+    again = post_bundle(world, bundle)
+    assert first.status_code == again.status_code == 200
+    assert created_ids(again) == created_ids(first)
+    assert [e["response"]["status"] for e in again.get_json()["entry"]] == ["200 OK"] * 3
+    assert row_counts(world)["referral"] == 1
+
+
+def test_the_idempotency_key_is_honoured(world):
+    body = world.referral_body()
+    first = post_bundle(world, bundle_for(world, body), **{"Idempotency-Key": "epj-retry-1"})
+    # The retry carries the same content, but the journal system made new fullUrls and identifier for it.
+    again = post_bundle(world, bundle_for(world, body, identifier="another"), **{"Idempotency-Key": "epj-retry-1"})
+    assert first.status_code == again.status_code == 200, again.get_data(as_text=True)
+    assert created_ids(again) == created_ids(first)
+    assert [e["response"]["status"] for e in again.get_json()["entry"]] == ["200 OK"] * 3
+    assert row_counts(world)["referral"] == 1

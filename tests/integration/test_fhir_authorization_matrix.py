@@ -102,7 +102,7 @@ def questioned_and_handed_over(world, app) -> FhirCase:
 def communication_of(world, case: FhirCase) -> str:
     """The id of the information request's Communication (FHIR.md §8: one per request or supplement)."""
     events = world.get("gp", f"{API}/referrals/{case.referral_id}/events").json["items"]
-    return next(e["id"] for e in events if e["action"] == "request_information")
+    return next(e["id"] for e in events if e["action"] == "request-information")
 
 
 def expected_row(read: Read) -> dict[str, int]:

@@ -11,7 +11,7 @@ from flask import Flask
 
 from referral_service.api.fhir import routes  # noqa: F401  (the routes of blp)
 from referral_service.api.fhir.http import blp, install_fhir_media_types
-from referral_service.services.fhir import tasks  # noqa: F401  (registers Task)
+from referral_service.services.fhir import communications, provenances, tasks  # noqa: F401  (Task, Communication, Provenance)
 
 
 def register_fhir(app: Flask) -> None:

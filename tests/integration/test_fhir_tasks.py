@@ -4,6 +4,7 @@ unknown id), and each read is written to the access log."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -11,6 +12,7 @@ from sqlmodel import select
 
 from referral_service.bootstrap import dependencies
 from referral_service.domain.access_log import AccessLogEntry
+from referral_service.domain.handover import DeadlineMark
 from tests.support.fhir import fhir_get, outcome_of
 from tests.support.loop import InProcessWorker
 
@@ -335,3 +337,19 @@ def test_each_handover_step_is_a_provenance_the_service_its_agent_when_no_person
     other = world.client.get(f"/fhir/Provenance/handover-{steps['create']}",
                              headers=world.headers("coordinator_bergen"))
     assert other.status_code == 404
+
+
+def test_a_decision_after_the_assessment_deadline_is_a_breach_the_service_recorded(world, app, test_clock):
+    referral = world.referral_in("submitted")
+    test_clock.set(datetime.now(UTC) + timedelta(days=40))  # past the assessment deadline (signs in again)
+    world.act("bup", referral["id"], "reject", {"reason_code": "other", "explanation": "Sent vurdert.",
+                                                "municipal_advice": "Kommunepsykolog."})
+    with app.extensions["referral_db"].session() as session:
+        (mark,) = session.exec(select(DeadlineMark).where(DeadlineMark.referral_id == referral["id"])).all()
+    breach = fhir_get(world, "gp", f"Provenance/mark-{mark.id}")
+    assert codes(breach["activity"]) == {f"{CANON}/CodeSystem/referral-action": "deadline-breach"}
+    assert breach["activity"]["text"].startswith("assessment_breach")
+    assert breach["agent"][0]["who"]["type"] == "Device"
+    assert breach["target"] == [{"reference": f"ServiceRequest/{referral['id']}"},
+                                {"reference": f"Task/{referral['id']}"}]
+    assert world.client.get(f"/fhir/Provenance/mark-{mark.id}", headers=world.headers("bup2")).status_code == 404

@@ -353,3 +353,10 @@ def test_a_decision_after_the_assessment_deadline_is_a_breach_the_service_record
     assert breach["target"] == [{"reference": f"ServiceRequest/{referral['id']}"},
                                 {"reference": f"Task/{referral['id']}"}]
     assert world.client.get(f"/fhir/Provenance/mark-{mark.id}", headers=world.headers("bup2")).status_code == 404
+
+
+def test_the_capability_statement_says_tasks_communications_and_provenance_are_read(world):
+    response = world.client.get("/fhir/metadata")
+    served = {r["type"]: r for r in response.get_json()["rest"][0]["resource"]}
+    for resource_type in ("Task", "Communication", "Provenance"):
+        assert {"code": "read"} in served[resource_type]["interaction"], resource_type

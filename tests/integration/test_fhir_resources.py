@@ -244,3 +244,21 @@ def test_the_capability_statement_lists_the_resources_read_here(world):
     statement = world.client.get("/fhir/metadata").get_json()
     served = {resource["type"] for resource in statement["rest"][0]["resource"]}
     assert {"Patient", "Organization", "Practitioner", "PractitionerRole", "ServiceRequest", "Consent"} <= served
+
+
+def test_reading_the_referral_and_its_consent_is_logged_on_the_readers_basis(world):
+    referral = world.referral_in("submitted")
+    fhir_get(world, "bup", f"ServiceRequest/{referral['id']}")
+    fhir_get(world, "bup", f"Consent/{referral['id']}")
+    rows = access_rows(world, action="read", user="bup")
+    assert [(row.referral_id, row.child_id, row.basis) for row in rows] == \
+        [(referral["id"], referral["child"]["id"], "receiving_clinic")] * 2
+
+
+def test_an_identity_number_in_the_address_is_neither_echoed_nor_kept(world):
+    referral = world.referral_in("submitted")
+    number = _number_of(world, referral["id"])
+    response = world.client.get(f"/fhir/Patient/{number}", headers=world.headers("gp"))
+    assert response.status_code == 404
+    assert number not in response.get_data(as_text=True)
+    assert [row.requested_id for row in access_rows(world, action="denied:patient", user="gp")] == [None]

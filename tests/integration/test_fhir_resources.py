@@ -132,6 +132,21 @@ def test_a_synthetic_number_marks_the_patient_as_test_data(world):
     referral = world.referral_in("submitted")
     patient = fhir_get(world, "gp", f"Patient/{referral['child']['id']}")
     assert patient["meta"]["security"] == [{"system": ACT_REASON, "code": "HTEST", "display": "test health data"}]
+    assert "extension" not in patient and "communication" not in patient
+
+
+def test_the_newest_referral_the_reader_may_see_describes_the_child(world):
+    first = world.referral_in("rejected")
+    body = world.referral_body(interpreter={"needed": True, "language": "ar"})
+    body["child"] = {**body["child"], "national_id": _number_of(world, first["id"]), "given_name": "Ole"}
+    response = world.post("gp", "/api/v1/referrals", json=body)
+    assert response.status_code == 201, response.json
+    assert response.json["child"]["id"] == first["child"]["id"]
+    patient = fhir_get(world, "gp", f"Patient/{first['child']['id']}")
+    assert patient["name"][0]["given"] == ["Ole"]
+    assert patient["communication"][0]["language"]["coding"] == [{"system": "urn:ietf:bcp:47", "code": "ar"}]
+    # BUP never received the new draft: it reads the child as the referral it has describes it.
+    assert fhir_get(world, "bup", f"Patient/{first['child']['id']}")["name"][0]["given"] == ["Ola"]
 
 
 def _number_of(world, referral_id: str) -> str:
@@ -244,3 +259,21 @@ def test_the_capability_statement_lists_the_resources_read_here(world):
     statement = world.client.get("/fhir/metadata").get_json()
     served = {resource["type"] for resource in statement["rest"][0]["resource"]}
     assert {"Patient", "Organization", "Practitioner", "PractitionerRole", "ServiceRequest", "Consent"} <= served
+
+
+def test_reading_the_referral_and_its_consent_is_logged_on_the_readers_basis(world):
+    referral = world.referral_in("submitted")
+    fhir_get(world, "bup", f"ServiceRequest/{referral['id']}")
+    fhir_get(world, "bup", f"Consent/{referral['id']}")
+    rows = access_rows(world, action="read", user="bup")
+    assert [(row.referral_id, row.child_id, row.basis) for row in rows] == \
+        [(referral["id"], referral["child"]["id"], "receiving_clinic")] * 2
+
+
+def test_an_identity_number_in_the_address_is_neither_echoed_nor_kept(world):
+    referral = world.referral_in("submitted")
+    number = _number_of(world, referral["id"])
+    response = world.client.get(f"/fhir/Patient/{number}", headers=world.headers("gp"))
+    assert response.status_code == 404
+    assert number not in response.get_data(as_text=True)
+    assert [row.requested_id for row in access_rows(world, action="denied:patient", user="gp")] == [None]

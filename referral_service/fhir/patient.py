@@ -34,12 +34,12 @@ def national_identifier(number: str, kind: str) -> list[dict[str, Any]]:
     return [{"use": "official", "system": system, "value": number}] if system else []
 
 
-def municipality_address(number: str, name: str | None) -> dict[str, Any]:
-    """The home municipality: its name in `district`, its number in no-basis' municipality extension."""
+def municipality_address(number: str, name: str | None, *, use: str = "home") -> dict[str, Any]:
+    """A municipality: its name in `district`, its number in no-basis' municipality extension."""
     district: dict[str, Any] = {"extension": [{"url": MUNICIPALITY_EXTENSION,
                                                "valueCoding": {"system": KOMMUNENUMMER, "code": number,
                                                                **({"display": name} if name else {})}}]}
-    return {"use": "home", **({"district": name} if name else {}), "_district": district}
+    return {"use": use, **({"district": name} if name else {}), "_district": district}
 
 
 def guardian_contact(guardian: dict[str, Any]) -> dict[str, Any]:

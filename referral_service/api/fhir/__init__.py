@@ -12,11 +12,13 @@ from flask import Flask
 import referral_service.api.fhir.search  # noqa: F401  (GET /fhir/{type}: the searches)
 from referral_service.api.fhir import routes  # noqa: F401  (the routes of blp)
 from referral_service.api.fhir.http import blp, install_fhir_media_types
-from referral_service.services.fhir import (  # noqa: F401  (register Patient, ServiceRequest)
+from referral_service.services.fhir import (  # noqa: F401  (register their readers)
+    consents,
+    directory,
     patients,
     service_requests,
-    tasks,  # noqa: F401  (registers Task)
 )
+from referral_service.services.fhir import communications, provenances, tasks  # noqa: F401  (Task, Communication, Provenance)
 
 
 def register_fhir(app: Flask) -> None:

@@ -15,7 +15,7 @@ from referral_service.domain.referral import Referral
 from referral_service.errors import Forbidden, NotFound
 from referral_service.fhir.patient import patient
 from referral_service.fhir.service_request import fhir_instant
-from referral_service.security.access_log import record_attempt
+from referral_service.security.access_log import DENIED_PATIENT, record_attempt
 from referral_service.security.actor import Actor
 from referral_service.security.visibility import visible_referrals
 from referral_service.services.fhir.registry import FhirRequest, Resource, reads
@@ -24,7 +24,6 @@ from referral_service.services.views import ReferralView
 
 #: The same answer for a child that does not exist and one the caller may not see.
 PATIENT_NOT_FOUND = "No such patient, or it is not visible to you."
-DENIED_PATIENT = "denied:patient"
 
 
 def newest_visible_referrals(session: Session, *, actor: Actor, child_ids: Iterable[str]) -> dict[str, str]:

@@ -12,13 +12,15 @@ from flask import Flask
 import referral_service.api.fhir.search  # noqa: F401  (GET /fhir/{type}: the searches)
 from referral_service.api.fhir import routes  # noqa: F401  (the routes of blp)
 from referral_service.api.fhir.http import blp, install_fhir_media_types
-from referral_service.services.fhir import (  # noqa: F401  (register their readers)
+from referral_service.services.fhir import (  # noqa: F401  (each registers its reader)
+    communications,
     consents,
     directory,
     patients,
+    provenances,
     service_requests,
+    tasks,
 )
-from referral_service.services.fhir import communications, provenances, tasks  # noqa: F401  (Task, Communication, Provenance)
 
 
 def register_fhir(app: Flask) -> None:

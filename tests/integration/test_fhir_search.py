@@ -215,6 +215,7 @@ def test_the_capability_statement_declares_each_search_parameter_and_include(wor
     assert service_request["searchInclude"] == ["ServiceRequest:subject"]
     assert {p["name"] for p in task["searchParam"]} == {"_id", "_lastUpdated", "status", "patient", "owner", "focus"}
     assert set(task["searchInclude"]) == {"Task:focus", "Task:patient"}
+    assert {p["name"] for p in resources["Consent"]["searchParam"]} == {"_id", "_lastUpdated", "status", "patient"}
 
 
 # --- Task ----------------------------------------------------------------------------------------------------------
@@ -291,3 +292,18 @@ def test_task_pages_run_through_both_lists_with_no_task_twice_and_none_missed(wo
     assert sorted(seen) == sorted(made) and len(seen) == len(set(seen)) == 7
     everything = search(world, "gp", "Task?_count=100")
     assert ids(everything) == seen  # the same order as one page
+
+
+# --- Consent -------------------------------------------------------------------------------------------------------
+
+def test_consents_in_force_are_found_by_patient_and_status_with_their_patient(world):
+    one, other = world.create_referral(), world.referral_in("submitted")
+    bundle = search(world, "gp", f"Consent?patient=Patient/{one['child']['id']}&_include=Consent:patient")
+    assert ids(bundle) == [one["id"]]
+    consent = entries(bundle)[0]["resource"]
+    assert consent["status"] == "active"
+    assert consent["patient"] == {"reference": f"Patient/{one['child']['id']}"}
+    assert ids(bundle, "include") == [one["child"]["id"]]
+    assert ids(search(world, "gp", "Consent?status=active")) == [other["id"], one["id"]]
+    assert ids(search(world, "gp", "Consent?status=inactive")) == []
+    assert ids(search(world, "bup2", "Consent")) == []

@@ -1,6 +1,7 @@
-"""Searching referrals as ServiceRequests (`GET /fhir/ServiceRequest?…`): the referrals the reader's organisation
-takes part in, read through the same need-to-know clauses and indexes as `GET /api/v1/referrals`
-(services/referrals/queries.find_referrals), newest first, each one shown written to the access log.
+"""Searching referrals as ServiceRequests (`GET /fhir/ServiceRequest?…`) and their consents in force
+(`GET /fhir/Consent?…`): the referrals the reader's organisation takes part in, read through the same need-to-know
+clauses and indexes as `GET /api/v1/referrals` (services/referrals/queries.find_referrals), newest first, each one
+shown written to the access log.
 
 `requester` takes `PractitionerRole/{user id}` (the referrer who wrote it: ServiceRequest.requester) or
 `Organization/{id}` (the referring organisation, which the PractitionerRole belongs to); a bare id either."""
@@ -9,12 +10,15 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from sqlalchemy import false, true
 from sqlmodel import Session, col, select
 
 from referral_service.domain.referral import Referral
+from referral_service.fhir.search_values import alternatives
 from referral_service.fhir.service_request import SERVICE_REQUEST_STATUS
 from referral_service.security.access_log import record_access
 from referral_service.security.visibility import visible_referrals
+from referral_service.services.fhir.consents import consents_for
 from referral_service.services.fhir.patients import patients_for
 from referral_service.services.fhir.registry import FhirRequest, Resource, SearchParameter
 from referral_service.services.fhir.search import ID, LAST_UPDATED, Found, SearchQuery, searches
@@ -36,6 +40,7 @@ SEARCH_ACTION = "fhir_search"
 PATIENT = SearchParameter("patient", "reference", "The child: Patient/{id} or the bare id (our id, never an identity "
                                                   "number).")
 SUBJECT_INCLUDE = "ServiceRequest:subject"
+CONSENT_PATIENT_INCLUDE = "Consent:patient"
 
 
 def wanted_page(query: SearchQuery) -> PageRequest:
@@ -89,3 +94,26 @@ def service_request_page(req: FhirRequest, query: SearchQuery) -> Found:
     # Each Patient's number is revealed (and logged) as a use case of its own: after this one.
     included: list[Resource] = patients_for(req, views) if SUBJECT_INCLUDE in query.includes else []
     return Found(matches=matches, included=included, next_after=page.next_after, total=page.total)
+
+
+def _consent_status(query: SearchQuery) -> list[Clause]:
+    """A Consent here is the consent in force on a referral, which fhir/consent.py always calls `active`."""
+    return [true() if "active" in alternatives(occurrence) else false() for occurrence in query.occurrences("status")]
+
+
+@searches("Consent", parameters=(
+    ID, LAST_UPDATED,
+    SearchParameter("status", "token", "Consent.status (consent-state-codes): the consent in force is active."),
+    PATIENT,
+), includes=(CONSENT_PATIENT_INCLUDE,))
+def consent_page(req: FhirRequest, query: SearchQuery) -> Found:
+    """The consents in force on the referrals the reader may see (Consent/{referral id}), newest referral first."""
+    clauses = [*referral_clauses(req, query, status_table=None), *_consent_status(query)]
+    with req.uow as uow:
+        session = uow.session
+        page = find_referrals(session, req.deps.clock, actor=req.actor, wanted=wanted_page(query), where=clauses)
+        record_access(session, actor=req.actor, action=SEARCH_ACTION, referrals=page.items)
+        views = build_views(session, page.items, viewer=req.actor)
+        uow.commit()
+    included: list[Resource] = patients_for(req, views) if CONSENT_PATIENT_INCLUDE in query.includes else []
+    return Found(matches=consents_for(req, views), included=included, next_after=page.next_after, total=page.total)

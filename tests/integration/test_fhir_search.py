@@ -213,6 +213,7 @@ def test_the_capability_statement_declares_each_search_parameter_and_include(wor
     assert {p["name"] for p in service_request["searchParam"]} == {"_id", "_lastUpdated", "status", "patient",
                                                                    "requester"}
     assert service_request["searchInclude"] == ["ServiceRequest:subject"]
+    assert service_request["searchRevInclude"] == ["Task:focus"]
     assert {p["name"] for p in task["searchParam"]} == {"_id", "_lastUpdated", "status", "patient", "owner", "focus"}
     assert set(task["searchInclude"]) == {"Task:focus", "Task:patient"}
     assert {p["name"] for p in resources["Consent"]["searchParam"]} == {"_id", "_lastUpdated", "status", "patient"}
@@ -307,3 +308,18 @@ def test_consents_in_force_are_found_by_patient_and_status_with_their_patient(wo
     assert ids(search(world, "gp", "Consent?status=active")) == [other["id"], one["id"]]
     assert ids(search(world, "gp", "Consent?status=inactive")) == []
     assert ids(search(world, "bup2", "Consent")) == []
+
+
+def test_a_referral_with_its_tasks_and_patient_in_one_search(world):
+    referral, handover_id = handed_back(world)
+    world.referral_in("submitted")
+    bundle = search(world, "gp", f"ServiceRequest?_id={referral['id']}&_include=ServiceRequest:subject"
+                                 "&_revinclude=Task:focus")
+    assert ids(bundle) == [referral["id"]]
+    included = {(e["resource"]["resourceType"], e["resource"]["id"]) for e in entries(bundle, "include")}
+    assert included == {("Task", referral["id"]), ("Task", handover_id), ("Patient", referral["child"]["id"])}
+    assert "_revinclude=Task%3Afocus" in link(bundle, "self")
+    search(world, "gp", "ServiceRequest?_revinclude=Provenance:target", expect=400)
+    # Another municipality: nothing, included or not.
+    assert search(world, "coordinator_bergen", f"ServiceRequest?_id={referral['id']}&_revinclude=Task:focus")[
+        "entry"] == []

@@ -8,7 +8,8 @@ from urllib.parse import parse_qsl, urlsplit
 
 from sqlalchemy import text
 
-from tests.support.fhir import outcome_of, validated
+from tests.support.fhir import fhir_get, outcome_of, validated
+from tests.support.loop import InProcessWorker
 
 BASE = "http://localhost/fhir"
 
@@ -212,5 +213,113 @@ def test_the_capability_statement_declares_each_search_parameter_and_include(wor
     assert {p["name"] for p in service_request["searchParam"]} == {"_id", "_lastUpdated", "status", "patient",
                                                                    "requester"}
     assert service_request["searchInclude"] == ["ServiceRequest:subject"]
+    assert service_request["searchRevInclude"] == ["Task:focus"]
     assert {p["name"] for p in task["searchParam"]} == {"_id", "_lastUpdated", "status", "patient", "owner", "focus"}
     assert set(task["searchInclude"]) == {"Task:focus", "Task:patient"}
+    assert {p["name"] for p in resources["Consent"]["searchParam"]} == {"_id", "_lastUpdated", "status", "patient"}
+
+
+# --- Task ----------------------------------------------------------------------------------------------------------
+
+def handed_back(world) -> tuple[dict, str]:
+    """A rejected referral whose handover the background work has created: the referral and the handover's id."""
+    referral = world.referral_in("rejected")
+    InProcessWorker(world.app).run()
+    handover_id = world.get("gp", f"/api/v1/referrals/{referral['id']}").json["handover_id"]
+    assert handover_id
+    return referral, handover_id
+
+
+def test_focus_finds_both_tasks_of_a_referral_and_includes_its_service_request_and_patient(world):
+    referral, handover_id = handed_back(world)
+    world.referral_in("submitted")  # another referral: its Task is not in focus
+    bundle = search(world, "gp", f"Task?focus=ServiceRequest/{referral['id']}&_include=Task:focus"
+                                 "&_include=Task:patient")
+    assert set(ids(bundle)) == {referral["id"], handover_id}
+    assert bundle["total"] == 2
+    tasks = {e["resource"]["id"]: e["resource"] for e in entries(bundle)}
+    assert tasks[referral["id"]]["status"] == "rejected"
+    assert tasks[handover_id]["status"] == "requested"
+    for task in tasks.values():
+        assert task["focus"] == {"reference": f"ServiceRequest/{referral['id']}"}
+    included = {(e["resource"]["resourceType"], e["resource"]["id"]) for e in entries(bundle, "include")}
+    assert included == {("ServiceRequest", referral["id"]), ("Patient", referral["child"]["id"])}
+    assert sorted(access_rows(world, action="fhir_search", user="gp")) == [referral["id"], referral["id"]]
+
+
+def test_task_status_owner_and_patient_select_across_both_kinds_of_task(world):
+    referral, handover_id = handed_back(world)
+    submitted = world.referral_in("submitted")
+    assert ids(search(world, "gp", "Task?status=requested")) == [submitted["id"], handover_id]  # newest first
+    assert ids(search(world, "gp", "Task?status=rejected")) == [referral["id"]]
+    assert set(ids(search(world, "gp", "Task?status=rejected,requested"))) == {referral["id"], handover_id,
+                                                                              submitted["id"]}
+    assert ids(search(world, "gp", "Task?status=completed")) == []
+    owner = fhir_get(world, "gp", f"Task/{handover_id}")["owner"]["reference"]
+    assert ids(search(world, "gp", f"Task?owner={owner}")) == [handover_id]
+    assert set(ids(search(world, "gp", f"Task?owner=Organization/{world.orgs['bup'].id}"))) == {
+        referral["id"], submitted["id"]}
+    assert set(ids(search(world, "gp", f"Task?patient=Patient/{referral['child']['id']}"))) == {referral["id"],
+                                                                                                handover_id}
+    assert ids(search(world, "gp", f"Task?_id={handover_id}")) == [handover_id]
+
+
+def test_the_municipality_finds_what_it_may_read_and_strangers_nothing(world):
+    referral, handover_id = handed_back(world)
+    world.referral_in("submitted")  # not handed over: the municipality has no part in it
+    bundle = search(world, "coordinator_askoy", "Task?_include=Task:focus")
+    # The handover shares the referral with the municipality (consent): both Tasks, as a read by id answers them.
+    assert set(ids(bundle)) == {handover_id, referral["id"]}
+    for task_id in ids(bundle):
+        assert fhir_get(world, "coordinator_askoy", f"Task/{task_id}")["id"] == task_id
+    assert ids(bundle, "include") == [referral["id"]]
+    for stranger in ("coordinator_bergen", "bup2", "ppt"):
+        assert search(world, stranger, f"Task?focus=ServiceRequest/{referral['id']}")["entry"] == [], stranger
+
+
+def test_task_pages_run_through_both_lists_with_no_task_twice_and_none_missed(world):
+    made: list[str] = []
+    for _ in range(2):
+        referral, handover_id = handed_back(world)
+        made += [referral["id"], handover_id]
+    made += [world.create_referral()["id"] for _ in range(3)]
+    first = search(world, "gp", "Task?_count=2")
+    assert first["total"] == 7
+    bundle, seen = first, ids(first)
+    while link(bundle, "next"):
+        bundle = follow(world, "gp", link(bundle, "next"))
+        assert len(ids(bundle)) <= 2
+        seen += ids(bundle)
+    assert sorted(seen) == sorted(made) and len(seen) == len(set(seen)) == 7
+    everything = search(world, "gp", "Task?_count=100")
+    assert ids(everything) == seen  # the same order as one page
+
+
+# --- Consent -------------------------------------------------------------------------------------------------------
+
+def test_consents_in_force_are_found_by_patient_and_status_with_their_patient(world):
+    one, other = world.create_referral(), world.referral_in("submitted")
+    bundle = search(world, "gp", f"Consent?patient=Patient/{one['child']['id']}&_include=Consent:patient")
+    assert ids(bundle) == [one["id"]]
+    consent = entries(bundle)[0]["resource"]
+    assert consent["status"] == "active"
+    assert consent["patient"] == {"reference": f"Patient/{one['child']['id']}"}
+    assert ids(bundle, "include") == [one["child"]["id"]]
+    assert ids(search(world, "gp", "Consent?status=active")) == [other["id"], one["id"]]
+    assert ids(search(world, "gp", "Consent?status=inactive")) == []
+    assert ids(search(world, "bup2", "Consent")) == []
+
+
+def test_a_referral_with_its_tasks_and_patient_in_one_search(world):
+    referral, handover_id = handed_back(world)
+    world.referral_in("submitted")
+    bundle = search(world, "gp", f"ServiceRequest?_id={referral['id']}&_include=ServiceRequest:subject"
+                                 "&_revinclude=Task:focus")
+    assert ids(bundle) == [referral["id"]]
+    included = {(e["resource"]["resourceType"], e["resource"]["id"]) for e in entries(bundle, "include")}
+    assert included == {("Task", referral["id"]), ("Task", handover_id), ("Patient", referral["child"]["id"])}
+    assert "_revinclude=Task%3Afocus" in link(bundle, "self")
+    search(world, "gp", "ServiceRequest?_revinclude=Provenance:target", expect=400)
+    # Another municipality: nothing, included or not.
+    assert search(world, "coordinator_bergen", f"ServiceRequest?_id={referral['id']}&_revinclude=Task:focus")[
+        "entry"] == []

@@ -30,6 +30,7 @@ from referral_service.services.cursors import decode_cursor, encode_cursor
 from referral_service.services.fhir.registry import (
     INCLUDES,
     READERS,
+    REVINCLUDES,
     SEARCH_PARAMETERS,
     FhirRequest,
     Resource,
@@ -40,7 +41,7 @@ DEFAULT_COUNT = 20
 MAX_COUNT = 100
 CURSOR = "_cursor"
 #: Parameters about the answer rather than the rows: taken by every search.
-_RESULT_PARAMETERS = ("_count", "_include", CURSOR, "_format")
+_RESULT_PARAMETERS = ("_count", "_include", "_revinclude", CURSOR, "_format")
 #: A parameter name that may be repeated in a message (letters, '_', '-', '.', ':' only: never a number).
 _SAFE_NAME = re.compile(r"^[A-Za-z_][A-Za-z_\-.:]{0,40}$")
 
@@ -67,6 +68,7 @@ class SearchQuery:
     count: int
     after: tuple[Any, ...] | None = None
     includes: frozenset[str] = frozenset()
+    revincludes: frozenset[str] = frozenset()
 
     @property
     def first_page(self) -> bool:
@@ -96,6 +98,7 @@ class Search:
     parameters: tuple[SearchParameter, ...]
     includes: tuple[str, ...]
     page_of: PageOf
+    revincludes: tuple[str, ...] = ()
 
     @property
     def names(self) -> frozenset[str]:
@@ -106,16 +109,20 @@ class Search:
 SEARCHES: dict[str, Search] = {}
 
 
-def searches(resource_type: str, *, parameters: Sequence[SearchParameter],
-             includes: Sequence[str] = ()) -> Callable[[PageOf], PageOf]:
-    """Register `resource_type`'s search: its page function, parameters and includes (in the CapabilityStatement)."""
+def searches(resource_type: str, *, parameters: Sequence[SearchParameter], includes: Sequence[str] = (),
+             revincludes: Sequence[str] = ()) -> Callable[[PageOf], PageOf]:
+    """Register `resource_type`'s search: its page function, parameters and (rev)includes (in the
+    CapabilityStatement)."""
 
     def register(page_of: PageOf) -> PageOf:
         assert resource_type not in SEARCHES, f"two searches of {resource_type}"
-        SEARCHES[resource_type] = Search(resource_type, tuple(parameters), tuple(includes), page_of)
+        SEARCHES[resource_type] = Search(resource_type, tuple(parameters), tuple(includes), page_of,
+                                         tuple(revincludes))
         SEARCH_PARAMETERS[resource_type] = tuple(parameters)
         if includes:
             INCLUDES[resource_type] = tuple(includes)
+        if revincludes:
+            REVINCLUDES[resource_type] = tuple(revincludes)
         return page_of
 
     return register
@@ -131,7 +138,8 @@ class _Parsed:
     criteria: dict[str, list[str]]
     count: int | None
     cursor: str | None
-    includes: tuple[str, ...]
+    #: (_include or _revinclude, value)
+    includes: tuple[tuple[str, str], ...]
     #: The query string as used: the filters and includes, in a stable order (for the links and the cursor's scope).
     used: list[tuple[str, str]]
 
@@ -150,13 +158,13 @@ def _refuse_identity_numbers(name: str, value: str) -> None:
         raise _refuse(IDENTITY_NUMBER_REFUSED, name.partition(":")[0])
 
 
-def _include(search: Search, value: str, *, lenient: bool) -> list[str]:
-    if value in search.includes:
-        return [value]
+def _include(search: Search, name: str, value: str, *, lenient: bool) -> list[tuple[str, str]]:
+    served = search.includes if name == "_include" else search.revincludes
+    if value in served:
+        return [(name, value)]
     if lenient:
         return []
-    raise _refuse(f"{search.resource_type} searches include only: {', '.join(search.includes) or 'none'}.",
-                  "_include")
+    raise _refuse(f"{search.resource_type} searches take {name} {', '.join(served) or 'with no value'} only.", name)
 
 
 def _criterion(search: Search, name: str, value: str, *, lenient: bool) -> tuple[str, str] | None:
@@ -177,20 +185,20 @@ def _parse(search: Search, args: Iterable[tuple[str, str]], *, lenient: bool) ->
     criteria: dict[str, list[str]] = {}
     count: int | None = None
     cursor: str | None = None
-    includes: list[str] = []
+    includes: list[tuple[str, str]] = []
     for name, value in args:
         if name == "_count":
             count = _count_of(value)
         elif name == CURSOR:
             cursor = value
-        elif name == "_include":
-            includes += _include(search, value, lenient=lenient)
+        elif name in ("_include", "_revinclude"):
+            includes += _include(search, name, value, lenient=lenient)
         elif name != "_format":  # _format was negotiated before the route ran (http.py): JSON only
             criterion = _criterion(search, name, value, lenient=lenient)
             if criterion is not None:
                 criteria.setdefault(criterion[0], []).append(criterion[1])
     used = sorted((name, value) for name, values in criteria.items() for value in values)
-    used += [("_include", include) for include in sorted(set(includes))]
+    used += sorted(set(includes))
     return _Parsed(criteria, count, cursor, tuple(sorted(set(includes))), used)
 
 
@@ -225,8 +233,10 @@ def run_search(req: FhirRequest, resource_type: str, args: Iterable[tuple[str, s
     secret, scope = _secret(req), _scope(req, resource_type, parsed.used)
     after = decode_cursor(parsed.cursor, secret=secret, scope=scope) if parsed.cursor else None
     count = DEFAULT_COUNT if parsed.count is None else parsed.count
-    found = search.page_of(req, SearchQuery(criteria=parsed.criteria, count=count, after=after,
-                                            includes=frozenset(parsed.includes)))
+    found = search.page_of(req, SearchQuery(
+        criteria=parsed.criteria, count=count, after=after,
+        includes=frozenset(value for name, value in parsed.includes if name == "_include"),
+        revincludes=frozenset(value for name, value in parsed.includes if name == "_revinclude")))
     address = f"{req.base_url}/{resource_type}"
     paging = [("_count", str(count))] if parsed.count is not None else []
     self_link = _link(address, [*parsed.used, *paging, *([(CURSOR, parsed.cursor)] if parsed.cursor else [])])

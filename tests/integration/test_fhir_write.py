@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import copy
 import uuid
+from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import text
 
+from referral_service.bootstrap import dependencies
 from referral_service.fhir.codes import (
     FODSELSNUMMER,
     KOMMUNENUMMER,
@@ -18,7 +20,8 @@ from referral_service.fhir.codes import (
     code_system,
     extension,
 )
-from tests.support.fhir import FHIR_JSON, outcome_of, validated
+from tests.support.fhir import FHIR_JSON, fhir_get, outcome_of, validated
+from tests.support.loop import InProcessWorker
 
 #: The identifier system a GP's journal system numbers its referrals in (any system of its own).
 EPJ_REFERRALS = "urn:oid:2.16.578.1.12.4.1.7.9999.1"
@@ -203,3 +206,132 @@ def test_the_idempotency_key_is_honoured(world):
     assert created_ids(again) == created_ids(first)
     assert [e["response"]["status"] for e in again.get_json()["entry"]] == ["200 OK"] * 3
     assert row_counts(world)["referral"] == 1
+
+
+# --- Task updates: the lifecycle actions -------------------------------------------------------------------------
+
+REJECTION = {"reason_code": "not_specialist_need", "explanation": "Ikke behov for spesialist.",
+             "municipal_advice": "Tilbud hos kommunepsykolog."}
+
+
+def rejected_task(task: dict[str, Any], rejection: dict[str, str] = REJECTION) -> dict[str, Any]:
+    """The Task as BUP's system sends it back to reject: status, the reason with the explanation, the advice."""
+    changed = copy.deepcopy(task)
+    changed["status"] = "rejected"
+    changed["businessStatus"] = {"coding": [{"system": code_system("referral-status"), "code": "rejected"}]}
+    changed["statusReason"] = {"coding": [{"system": code_system("rejection-reason"),
+                                           "code": rejection["reason_code"]}], "text": rejection["explanation"]}
+    changed["output"] = [*changed.get("output", []), {
+        "type": {"coding": [{"system": code_system("task-data"), "code": "municipal-advice"}]},
+        "valueString": rejection["municipal_advice"]}]
+    return validated(changed, "Task")
+
+
+def put_task(world, who: str, task: dict[str, Any], *, if_match: str | None = None):
+    extra = {"If-Match": if_match} if if_match else {}
+    return world.client.put(f"/fhir/Task/{task['id']}", json=task, headers=world.headers(who, **extra))
+
+
+def version_tag(task: dict[str, Any]) -> str:
+    return f'W/"{task["meta"]["versionId"]}"'
+
+
+def handover_of(world, referral_id: str) -> dict[str, Any]:
+    handover_id = world.get("gp", f"/api/v1/referrals/{referral_id}").json["handover_id"]
+    assert handover_id, "the worker made no handover task"
+    return world.get("coordinator_askoy", f"/api/v1/handovers/{handover_id}").json
+
+
+def test_bup_rejects_through_a_task_update_and_the_worker_hands_the_child_back_as_after_a_rest_rejection(world):
+    referral_id = world.referral_in("submitted")["id"]
+    task = fhir_get(world, "bup", f"Task/{referral_id}")
+    response = put_task(world, "bup", rejected_task(task), if_match=version_tag(task))
+    assert response.status_code == 200, response.get_data(as_text=True)
+    assert response.mimetype == FHIR_JSON
+    answered = validated(response.get_json(), "Task")
+    assert answered["status"] == "rejected"
+    assert {(c["system"].rsplit("/", 1)[-1], c["code"]) for c in answered["businessStatus"]["coding"]} >= {
+        ("referral-status", "rejected"), ("urn:oid:2.16.578.1.12.4.1.1.9148", "4")}
+    assert answered["statusReason"]["coding"][0]["code"] == "not_specialist_need"
+    assert response.headers["ETag"] == version_tag(answered) != version_tag(task)
+    assert world.get("gp", f"/api/v1/referrals/{referral_id}").json["status"] == "rejected"
+
+    twin_id = world.referral_in("rejected")["id"]  # the same rejection through POST /api/v1/.../reject
+    InProcessWorker(world.app).run()
+    through_fhir, through_rest = handover_of(world, referral_id), handover_of(world, twin_id)
+    same = ("trigger", "municipality_number", "addressed_to", "owner_org_id", "owner_reason", "status",
+            "acknowledge_due", "first_contact_due", "content")
+    assert {k: through_fhir[k] for k in same} == {k: through_rest[k] for k in same}
+    assert through_fhir["trigger"] == "rejected" and through_fhir["status"] == "open"
+    fhir_event = world.get("bup", f"/api/v1/referrals/{referral_id}/events").json["items"][-1]
+    rest_event = world.get("bup", f"/api/v1/referrals/{twin_id}/events").json["items"][-1]
+    kept = ("action", "from_status", "to_status", "data", "actor_id")
+    assert {k: fhir_event.get(k) for k in kept} == {k: rest_event.get(k) for k in kept}
+    assert fhir_event["action"] == "reject"
+
+
+def test_a_stale_if_match_is_412_and_changes_nothing(world):
+    referral_id = world.referral_in("submitted")["id"]
+    task = fhir_get(world, "bup", f"Task/{referral_id}")
+    world.act("bup", referral_id, "request-information", {"questions": "Hvor lenge har det vart?"})
+    response = put_task(world, "bup", rejected_task(task), if_match=version_tag(task))
+    assert response.status_code == 412
+    assert outcome_of(response)["issue"][0]["code"] == "conflict"
+    assert world.get("gp", f"/api/v1/referrals/{referral_id}").json["status"] == "information_requested"
+
+
+def test_a_change_the_lifecycle_refuses_is_409_as_an_operation_outcome(world):
+    referral_id = world.referral_in("accepted")["id"]
+    task = fhir_get(world, "bup", f"Task/{referral_id}")
+    response = put_task(world, "bup", rejected_task(task), if_match=version_tag(task))
+    assert response.status_code == 409, response.get_data(as_text=True)
+    assert outcome_of(response)["issue"][0]["code"] == "conflict"
+    assert world.get("gp", f"/api/v1/referrals/{referral_id}").json["status"] == "accepted"
+
+
+def test_a_rejection_without_its_advice_is_422_at_the_task_element(world):
+    referral_id = world.referral_in("submitted")["id"]
+    task = fhir_get(world, "bup", f"Task/{referral_id}")
+    without_advice = rejected_task(task)
+    without_advice["output"] = []
+    response = put_task(world, "bup", without_advice)
+    assert response.status_code == 422
+    assert ["Task.output"] in [i.get("expression") for i in outcome_of(response)["issue"]]
+    assert world.get("gp", f"/api/v1/referrals/{referral_id}").json["status"] == "submitted"
+
+
+def test_another_clinics_token_gets_404_like_an_unknown_task(world):
+    referral_id = world.referral_in("submitted")["id"]
+    task = fhir_get(world, "bup", f"Task/{referral_id}")
+    stranger = put_task(world, "bup2", rejected_task(task))
+    unknown = put_task(world, "bup2", rejected_task(task) | {"id": str(uuid.uuid4())})
+    assert stranger.status_code == unknown.status_code == 404
+    assert outcome_of(stranger) == outcome_of(unknown)
+    assert world.get("gp", f"/api/v1/referrals/{referral_id}").json["status"] == "submitted"
+
+
+def test_bup_walks_a_referral_from_submitted_to_discharged_through_task_updates(world):
+    referral_id = world.referral_in("submitted")["id"]
+    today = dependencies(world.app).clock.today()
+    steps = [
+        ("accepted", "accepted", [("care-start-due", "valueDate", (today + timedelta(days=30)).isoformat())], {}),
+        ("in-progress", "in_treatment", [], {"executionPeriod": {"start": today.isoformat()}}),
+        ("completed", "discharged", [("discharge-summary", "valueString", "Bedre."),
+                                     ("follow-up-recommendations", "valueString", "Samtaler."),
+                                     ("epikrise-sent", "valueBoolean", True)], {}),
+    ]
+    for status, ours, outputs, extra in steps:
+        task = fhir_get(world, "bup", f"Task/{referral_id}")
+        task.update(status=status, **extra)
+        task.pop("businessStatus")
+        task["output"] = [*task.get("output", []), *({
+            "type": {"coding": [{"system": code_system("task-data"), "code": code}]}, key: value}
+            for code, key, value in outputs)]
+        response = put_task(world, "bup", task, if_match=version_tag(task))
+        assert response.status_code == 200, (status, response.get_data(as_text=True))
+        assert validated(response.get_json(), "Task")["status"] == status
+        assert world.get("gp", f"/api/v1/referrals/{referral_id}").json["status"] == ours
+    # The same Task again is no new decision: nothing changes.
+    again = put_task(world, "bup", fhir_get(world, "bup", f"Task/{referral_id}"))
+    assert again.status_code == 200
+    assert len(world.get("bup", f"/api/v1/referrals/{referral_id}/events").json["items"]) == 5

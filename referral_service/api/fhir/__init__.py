@@ -14,8 +14,11 @@ from referral_service.api.fhir import (
     writes,  # noqa: F401  (POST /fhir and PUT /fhir/Task/<id>)
 )
 from referral_service.api.fhir.http import blp, install_fhir_media_types
-from referral_service.services.fhir import patients, service_requests  # noqa: F401  (register Patient, ServiceRequest)
-from referral_service.services.fhir import tasks  # noqa: F401  (registers Task)
+from referral_service.services.fhir import (  # noqa: F401  (register Patient, ServiceRequest)
+    patients,
+    service_requests,
+    tasks,  # noqa: F401  (registers Task)
+)
 
 
 def register_fhir(app: Flask) -> None:

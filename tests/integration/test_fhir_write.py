@@ -335,3 +335,77 @@ def test_bup_walks_a_referral_from_submitted_to_discharged_through_task_updates(
     again = put_task(world, "bup", fhir_get(world, "bup", f"Task/{referral_id}"))
     assert again.status_code == 200
     assert len(world.get("bup", f"/api/v1/referrals/{referral_id}/events").json["items"]) == 5
+
+
+def test_a_read_referral_sent_back_as_a_bundle_reads_back_the_same(world):
+    """Round trip: read the ServiceRequest and Patient, create a draft from them, read the new one."""
+    first_id = created_ids(post_bundle(world, bundle_for(world, world.referral_body())))["ServiceRequest"]
+    service_request = fhir_get(world, "gp", f"ServiceRequest/{first_id}")
+    patient = fhir_get(world, "gp", f"Patient/{service_request['subject']['reference'].split('/')[1]}")
+    patient_url, request_url = f"urn:uuid:{uuid.uuid4()}", f"urn:uuid:{uuid.uuid4()}"
+    sent_patient = {k: v for k, v in patient.items() if k not in ("id", "meta")}
+    sent_request = {k: v for k, v in service_request.items() if k not in ("id", "meta", "authoredOn")}
+    sent_request |= {"subject": {"reference": patient_url},
+                     "identifier": [{"system": EPJ_REFERRALS, "value": "round-trip"}]}
+    bundle = validated({"resourceType": "Bundle", "type": "transaction", "entry": [
+        {"fullUrl": patient_url, "resource": sent_patient, "request": {"method": "POST", "url": "Patient"}},
+        {"fullUrl": request_url, "resource": sent_request, "request": {"method": "POST", "url": "ServiceRequest"}}]})
+    response = post_bundle(world, bundle)
+    assert response.status_code == 200, response.get_data(as_text=True)
+    second_id = created_ids(response)["ServiceRequest"]
+    assert second_id != first_id
+    again = fhir_get(world, "gp", f"ServiceRequest/{second_id}")
+    differs = ("id", "meta", "identifier", "authoredOn", "supportingInfo")
+    assert {k: v for k, v in again.items() if k not in differs} == \
+        {k: v for k, v in service_request.items() if k not in differs}
+    assert again["status"] == "draft"
+    assert fhir_get(world, "gp", again["subject"]["reference"]) == patient
+
+
+def test_the_capability_statement_says_transaction_and_task_update(world):
+    statement = validated(world.client.get("/fhir/metadata").get_json(), "CapabilityStatement")
+    rest = statement["rest"][0]
+    assert {"code": "transaction"} in rest["interaction"]
+    task = next(r for r in rest["resource"] if r["type"] == "Task")
+    assert {"code": "update"} in task["interaction"]
+
+
+def test_a_synthetic_number_is_422_where_synthetic_numbers_are_not_allowed(world, monkeypatch):
+    from dataclasses import replace
+
+    from referral_service.bootstrap import EXTENSION
+
+    deps = dependencies(world.app)
+    monkeypatch.setitem(world.app.extensions, EXTENSION,
+                        replace(deps, identity=replace(deps.identity, allow_synthetic_ids=False)))
+    body = world.referral_body()
+    before = row_counts(world)
+    response = post_bundle(world, bundle_for(world, body))
+    assert response.status_code == 422, response.get_data(as_text=True)
+    assert ["Bundle.entry[0].resource.identifier[0].value"] in [
+        i.get("expression") for i in outcome_of(response)["issue"]]
+    assert body["child"]["national_id"] not in response.get_data(as_text=True)
+    assert row_counts(world) == before
+
+
+def test_the_clinic_may_be_named_by_its_her_id(world):
+    engine = world.app.extensions["referral_db"].engine
+    clinic_id = world.orgs["bup"].id
+    with engine.begin() as connection:
+        connection.execute(text("UPDATE organisation SET her_id = '8765432' WHERE id = :id"), {"id": clinic_id})
+    try:
+        bundle = bundle_for(world, world.referral_body())
+        bundle["entry"][1]["resource"]["performer"] = [
+            {"identifier": {"system": "urn:oid:2.16.578.1.12.4.1.2", "value": "8765432"}}]
+        response = post_bundle(world, bundle)
+        assert response.status_code == 200, response.get_data(as_text=True)
+        referral = world.get("gp", f"/api/v1/referrals/{created_ids(response)['ServiceRequest']}").json
+        assert referral["clinic_id"] == clinic_id
+        bundle["entry"][1]["resource"]["performer"][0]["identifier"]["value"] = "1111111"
+        unknown = post_bundle(world, bundle)
+        assert unknown.status_code == 422
+        assert ["Bundle.entry[1].resource.performer[0].identifier.value"] in [
+            i.get("expression") for i in outcome_of(unknown)["issue"]]
+    finally:
+        with engine.begin() as connection:
+            connection.execute(text("UPDATE organisation SET her_id = NULL WHERE id = :id"), {"id": clinic_id})

@@ -13,9 +13,10 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from referral_service.domain.enums import ReferralAction, ReferralStatus
+from referral_service.domain.enums import HandoverStatus, ReferralAction, ReferralStatus
 from referral_service.errors import InvalidData
-from referral_service.fhir.codes import TASK_CODE, code_system
+from referral_service.fhir.codes import TASK_CODE, code_system, extension
+from referral_service.workflows.handover_lifecycle import HandoverAction
 
 S, A = ReferralStatus, ReferralAction
 
@@ -91,17 +92,23 @@ def asked_status(task: dict[str, Any]) -> ReferralStatus:
     return status
 
 
-def check_task(task: Any, *, task_id: str) -> dict[str, Any]:
-    """The sent body as a referral's Task with this id (422 otherwise)."""
+#: The code a referral's Task and a handover's Task carry (FHIR.md §5, §6).
+REFERRAL_TASK_CODE = (TASK_CODE, "fulfill")
+HANDOVER_TASK_CODE = (code_system("task-type"), "municipal-handover")
+
+
+def check_task(task: Any, *, task_id: str, handover: bool) -> dict[str, Any]:
+    """The sent body as the Task with this id, of the kind the id names (422 otherwise)."""
     if not isinstance(task, dict) or task.get("resourceType") != "Task":
         raise InvalidData("Send a Task.", errors={"Task": ["Must be a Task resource."]})
     if task.get("id") != task_id:
         raise InvalidData("The Task's id must be the one in the address.", errors={"Task.id": ["Must match the URL."]})
+    system, code = HANDOVER_TASK_CODE if handover else REFERRAL_TASK_CODE
     codes = [c.get("code") for c in (task.get("code") or {}).get("coding") or [] if isinstance(c, dict)
-             and c.get("system") == TASK_CODE]
-    if task.get("code") is not None and codes != ["fulfill"]:
-        raise InvalidData("This Task is a referral's: its code is 'fulfill'.", errors={"Task.code": [
-            "A referral's Task has the task-code 'fulfill'."]})
+             and c.get("system") == system]
+    if task.get("code") is not None and codes != [code]:
+        raise InvalidData("The Task's code does not fit the task it updates.",
+                          errors={"Task.code": [f"This Task's code is '{code}'."]})
     return task
 
 
@@ -191,3 +198,95 @@ def _expected_at(source: str) -> str:
     return {"reason-text": "Task.statusReason.text", "reason-code": "Task.statusReason.coding",
             "restriction-end": "Task.restriction.period.end",
             "execution-start": "Task.executionPeriod.start"}.get(source, "Task.output")
+
+
+# --- The handover's Task (FHIR.md §6): the municipality acknowledges, assigns, plans and closes -----------------
+
+H, HA = HandoverStatus, HandoverAction
+#: `Task.status` -> the handover status it asks for, when no `businessStatus` says it more exactly.
+HANDOVER_STATUS_BY_TASK_STATUS: dict[str, HandoverStatus] = {
+    "requested": H.OPEN, "accepted": H.ACKNOWLEDGED, "in-progress": H.ASSIGNED, "completed": H.CLOSED,
+}
+#: The handover status asked for -> the step that reaches it.
+HANDOVER_ACTION_TO: dict[HandoverStatus, HandoverAction] = {
+    H.ACKNOWLEDGED: HA.ACKNOWLEDGE, H.ASSIGNED: HA.ASSIGN, H.FOLLOW_UP_PLANNED: HA.PLAN, H.CLOSED: HA.CLOSE,
+}
+
+
+@dataclass
+class HandoverChange:
+    """The handover step a Task update asks for (None: nothing changed), its REST body, and where each field
+    came from."""
+
+    action: HandoverAction | None
+    data: dict[str, Any] = field(default_factory=dict)
+    origins: dict[str, str] = field(default_factory=dict)
+
+    def fhir_path(self, body_field: str) -> str:
+        return self.origins.get(body_field.split(".")[0], "Task")
+
+
+def asked_handover_status(task: dict[str, Any]) -> HandoverStatus:
+    """The handover status the sent Task asks for: `businessStatus` in handover-status, else `Task.status` (an
+    in-progress Task with a planned first contact is `follow_up_planned`)."""
+    ours = [c.get("code") for c in (task.get("businessStatus") or {}).get("coding") or []
+            if isinstance(c, dict) and c.get("system") == code_system("handover-status")]
+    if ours and ours[0] in set(HandoverStatus):
+        return HandoverStatus(ours[0])
+    if ours:
+        raise InvalidData("The Task's businessStatus is not a handover status this server takes.",
+                          errors={"Task.businessStatus": ["Not a handover status that an update may ask for."]})
+    status = HANDOVER_STATUS_BY_TASK_STATUS.get(task.get("status") or "")
+    if status is None:
+        raise InvalidData("The Task's status is not one a handover takes.",
+                          errors={"Task.status": ["Not a status a handover's Task takes."]})
+    if status is H.ASSIGNED and _datum(task, "first-contact") is not None:
+        return H.FOLLOW_UP_PLANNED
+    return status
+
+
+def _assignee_of(task: dict[str, Any]) -> tuple[dict[str, Any], dict[str, str]]:
+    """Who the Task is assigned to: a person (extension `assignee`) or a service (`performerType`)."""
+    for i, ext in enumerate(task.get("extension") or []):
+        if (ext or {}).get("url") == extension("assignee"):
+            person = ((ext.get("valueReference") or {}).get("reference") or "").rsplit("/", 1)[-1]
+            return {"assignee_user_id": person}, {"assignee_user_id": f"Task.extension[{i}].valueReference"}
+    services = [(i, (p or {}).get("text")) for i, p in enumerate(task.get("performerType") or [])]
+    if services and services[0][1]:
+        return {"service": services[0][1]}, {"service": "Task.performerType[0].text"}
+    return {}, {"assignee_user_id": "Task.extension"}
+
+
+def read_handover_change(*, current: HandoverStatus, assigned_to: dict[str, str | None],
+                         task: dict[str, Any]) -> HandoverChange:
+    """The one step the sent handover Task asks for against the task as it stands; `assigned_to` is its current
+    assignee (`assignee_user_id` or `service`)."""
+    asked = asked_handover_status(task)
+    assignee, assignee_origins = _assignee_of(task)
+    if asked == current:
+        reassigned = asked is H.ASSIGNED and assignee and any(
+            assigned_to.get(key) != value for key, value in assignee.items())
+        if not reassigned:
+            return HandoverChange(action=None)
+    action = HANDOVER_ACTION_TO.get(asked)
+    if action is None:
+        raise InvalidData("No step of the handover leads to the status asked for.",
+                          errors={"Task.status": ["No step leads to this status."]})
+    change = HandoverChange(action=action)
+    if action is HA.ASSIGN:
+        change.data, change.origins = assignee, assignee_origins
+    elif action is HA.PLAN:
+        for body_field, code in (("first_contact_on", "first-contact"), ("plan", "plan")):
+            found = _source_value(task, code)
+            change.origins[body_field] = found[1] if found else "Task.output"
+            if found is not None:
+                change.data[body_field] = found[0]
+    elif action is HA.CLOSE:
+        outcome = _datum(task, "outcome")
+        concept = (outcome[0].get("valueCodeableConcept") or {}) if outcome else {}
+        codes = [c.get("code") for c in concept.get("coding") or [] if isinstance(c, dict)
+                 and c.get("system") == code_system("handover-outcome")]
+        path = f"{outcome[1]}.valueCodeableConcept" if outcome else "Task.output"
+        change.data = {"outcome": concept.get("text") or "", **({"outcome_code": codes[0]} if codes else {})}
+        change.origins = {"outcome": f"{path}.text", "outcome_code": f"{path}.coding"}
+    return change

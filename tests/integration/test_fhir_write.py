@@ -214,6 +214,11 @@ REJECTION = {"reason_code": "not_specialist_need", "explanation": "Ikke behov fo
              "municipal_advice": "Tilbud hos kommunepsykolog."}
 
 
+def data(code: str, **value: Any) -> dict[str, Any]:
+    """One Task input/output entry typed by our task-data code."""
+    return {"type": {"coding": [{"system": code_system("task-data"), "code": code}]}, **value}
+
+
 def rejected_task(task: dict[str, Any], rejection: dict[str, str] = REJECTION) -> dict[str, Any]:
     """The Task as BUP's system sends it back to reject: status, the reason with the explanation, the advice."""
     changed = copy.deepcopy(task)
@@ -221,9 +226,8 @@ def rejected_task(task: dict[str, Any], rejection: dict[str, str] = REJECTION) -
     changed["businessStatus"] = {"coding": [{"system": code_system("referral-status"), "code": "rejected"}]}
     changed["statusReason"] = {"coding": [{"system": code_system("rejection-reason"),
                                            "code": rejection["reason_code"]}], "text": rejection["explanation"]}
-    changed["output"] = [*changed.get("output", []), {
-        "type": {"coding": [{"system": code_system("task-data"), "code": "municipal-advice"}]},
-        "valueString": rejection["municipal_advice"]}]
+    changed["output"] = [*changed.get("output", []),
+                         data("municipal-advice", valueString=rejection["municipal_advice"])]
     return validated(changed, "Task")
 
 
@@ -324,9 +328,7 @@ def test_bup_walks_a_referral_from_submitted_to_discharged_through_task_updates(
         task = fhir_get(world, "bup", f"Task/{referral_id}")
         task.update(status=status, **extra)
         task.pop("businessStatus")
-        task["output"] = [*task.get("output", []), *({
-            "type": {"coding": [{"system": code_system("task-data"), "code": code}]}, key: value}
-            for code, key, value in outputs)]
+        task["output"] = [*task.get("output", []), *(data(code, **{key: value}) for code, key, value in outputs)]
         response = put_task(world, "bup", task, if_match=version_tag(task))
         assert response.status_code == 200, (status, response.get_data(as_text=True))
         assert validated(response.get_json(), "Task")["status"] == status
@@ -409,3 +411,43 @@ def test_the_clinic_may_be_named_by_its_her_id(world):
     finally:
         with engine.begin() as connection:
             connection.execute(text("UPDATE organisation SET her_id = NULL WHERE id = :id"), {"id": clinic_id})
+
+
+def test_the_municipality_works_the_handover_through_task_updates(world):
+    referral_id = world.referral_in("rejected")["id"]
+    InProcessWorker(world.app).run()
+    handover_id = handover_of(world, referral_id)["id"]
+    today = dependencies(world.app).clock.today()
+    steps = [
+        ("accepted", {}, "acknowledged"),
+        ("in-progress", {"performerType": [{"text": "Psykisk helsetjeneste for barn og unge"}]}, "assigned"),
+        ("in-progress", {"output": [data("first-contact", valueDate=(today + timedelta(days=3)).isoformat()),
+                                    data("plan", valueString="Samtaler hos kommunepsykolog.")]}, "follow_up_planned"),
+        ("completed", {"output": [data("outcome", valueCodeableConcept={
+            "coding": [{"system": code_system("handover-outcome"), "code": "followed_up"}],
+            "text": "Fulgt opp med samtaler."})]}, "closed"),
+    ]
+    for status, changes, ours in steps:
+        task = fhir_get(world, "coordinator_askoy", f"Task/{handover_id}")
+        task.pop("businessStatus")
+        task.update(status=status, **changes)
+        response = put_task(world, "coordinator_askoy", task, if_match=version_tag(task))
+        assert response.status_code == 200, (ours, response.get_data(as_text=True))
+        answered = validated(response.get_json(), "Task")
+        assert answered["businessStatus"]["coding"][0]["code"] == ours
+        assert world.get("coordinator_askoy", f"/api/v1/handovers/{handover_id}").json["status"] == ours
+    assert world.get("coordinator_askoy", f"/api/v1/handovers/{handover_id}").json["outcome"] == \
+        "Fulgt opp med samtaler."
+
+
+def test_bup_may_not_work_the_municipalitys_handover_task(world):
+    referral_id = world.referral_in("rejected")["id"]
+    InProcessWorker(world.app).run()
+    handover_id = handover_of(world, referral_id)["id"]
+    task = fhir_get(world, "bup", f"Task/{handover_id}")
+    task.update(status="accepted")
+    task.pop("businessStatus")
+    response = put_task(world, "bup", task)
+    assert response.status_code == 403, response.get_data(as_text=True)
+    assert outcome_of(response)["issue"][0]["code"] == "forbidden"
+    assert world.get("coordinator_askoy", f"/api/v1/handovers/{handover_id}").json["status"] == "open"

@@ -119,6 +119,8 @@ def record_attempt(session: Session, *, actor: Actor, action: str, requested_id:
 
 
 DENIED_REFERRAL, DENIED_HANDOVER, DENIED_CHECK_IN = "denied:referral", "denied:handover", "denied:check_in"
+#: A child asked for as a FHIR Patient by someone who may read none of the child's referrals (or no such child).
+DENIED_PATIENT = "denied:patient"
 _ID_CHARACTERS = frozenset("0123456789abcdefABCDEF-")
 
 

@@ -14,10 +14,12 @@ from referral_service.api.fhir import (
     writes,  # noqa: F401  (POST /fhir and PUT /fhir/Task/<id>)
 )
 from referral_service.api.fhir.http import blp, install_fhir_media_types
-from referral_service.services.fhir import (  # noqa: F401  (register Patient, ServiceRequest)
+from referral_service.services.fhir import (  # noqa: F401  (register their readers)
+    consents,
+    directory,
     patients,
     service_requests,
-    tasks,  # noqa: F401  (registers Task)
+    tasks,
 )
 
 

@@ -15,7 +15,7 @@ from referral_service.domain.referral import Referral
 from referral_service.errors import Forbidden, NotFound
 from referral_service.fhir.patient import patient
 from referral_service.fhir.service_request import fhir_instant
-from referral_service.security.access_log import record_attempt
+from referral_service.security.access_log import DENIED_PATIENT, record_attempt
 from referral_service.security.actor import Actor
 from referral_service.security.visibility import visible_referrals
 from referral_service.services.fhir.registry import FhirRequest, Resource, reads
@@ -24,7 +24,6 @@ from referral_service.services.views import ReferralView
 
 #: The same answer for a child that does not exist and one the caller may not see.
 PATIENT_NOT_FOUND = "No such patient, or it is not visible to you."
-DENIED_PATIENT = "denied:patient"
 
 
 def newest_visible_referrals(session: Session, *, actor: Actor, child_ids: Iterable[str]) -> dict[str, str]:
@@ -84,5 +83,7 @@ def patients_for(req: FhirRequest, views: list[ReferralView]) -> list[Resource]:
         synthetic, kind = children[child_id]
         resources.append(patient(view.child, last_updated=fhir_instant(view.referral.updated_at),
                                  synthetic=synthetic, number=numbers[child_id], number_kind=kind,
-                                 municipality_name=_municipality_name(req, view.child.home_municipality)))
+                                 municipality_name=_municipality_name(req, view.child.home_municipality),
+                                 interpreter_needed=view.referral.interpreter_needed,
+                                 interpreter_language=view.referral.interpreter_language))
     return resources

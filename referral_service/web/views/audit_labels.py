@@ -35,6 +35,7 @@ ACTION = {
     "denied:referral": "Forsøkte å åpne en henvisning uten tilgang",
     "denied:handover": "Forsøkte å åpne en tilbakehenvisning uten tilgang",
     "denied:check_in": "Forsøkte å åpne en oppfølgingssamtale uten tilgang",
+    "denied:patient": "Forsøkte å åpne barnets opplysninger (FHIR Patient) uten tilgang",
     # The family page (issue 14): the family's own reading, and the letters to them.
     "family_list": "Så henvisningen i listen på familiesiden",
     "family_read": "Leste henvisningen på familiesiden",

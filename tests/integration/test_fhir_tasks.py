@@ -4,6 +4,7 @@ unknown id), and each read is written to the access log."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -11,6 +12,7 @@ from sqlmodel import select
 
 from referral_service.bootstrap import dependencies
 from referral_service.domain.access_log import AccessLogEntry
+from referral_service.domain.handover import DeadlineMark
 from tests.support.fhir import fhir_get, outcome_of
 from tests.support.loop import InProcessWorker
 
@@ -258,3 +260,103 @@ def test_the_handover_task_is_404_alike_for_another_municipality_and_logged_for_
     before = log_rows(app, referral_id)
     fhir_get(world, "coordinator_askoy", f"Task/{handover_id}")
     assert log_rows(app, referral_id)[len(before):] == [("read_handover", world.users["coordinator_askoy"].id)]
+
+
+# ---- Communication and Provenance ---------------------------------------------------------------------------
+
+def events_of(world, referral_id: str) -> dict[str, str]:
+    """The referral's event ids by action (the last of each), as the REST API lists them."""
+    return {e["action"]: e["id"] for e in world.get("gp", f"/api/v1/referrals/{referral_id}/events").json["items"]}
+
+
+def test_bups_question_and_the_referrers_answer_are_communications_the_answer_in_response_to_it(world):
+    referral = world.referral_in("information_requested")
+    world.act("gp", referral["id"], "supplement", {"text": "Det har vart i et år."})
+    ids = events_of(world, referral["id"])
+    question = fhir_get(world, "gp", f"Communication/{ids['request-information']}")
+    answer = fhir_get(world, "bup", f"Communication/{ids['supplement']}")
+    assert codes(question["category"][0]) == {f"{CANON}/CodeSystem/communication-kind": "information-request"}
+    assert codes(answer["category"][0]) == {f"{CANON}/CodeSystem/communication-kind": "information-supplement"}
+    assert question["payload"] == [{"contentString": "Hvor lenge?"}]
+    assert answer["payload"] == [{"contentString": "Det har vart i et år."}]
+    assert answer["inResponseTo"] == [{"reference": f"Communication/{ids['request-information']}"}]
+    assert "inResponseTo" not in question
+    assert question["sender"] == {"reference": f"PractitionerRole/{world.users['bup'].id}"}
+    assert question["recipient"] == [{"reference": f"Organization/{world.orgs['gp'].id}"}]
+    assert answer["recipient"] == [{"reference": f"Organization/{world.orgs['bup'].id}"}]
+    for message in (question, answer):
+        assert message["status"] == "completed"
+        assert message["basedOn"] == [{"reference": f"ServiceRequest/{referral['id']}"}]
+        assert message["partOf"] == [{"reference": f"Task/{referral['id']}"}]
+
+
+def test_a_communication_is_404_alike_for_a_stranger_an_unknown_id_and_an_event_that_is_no_message(world):
+    referral = world.referral_in("information_requested")
+    ids = events_of(world, referral["id"])
+    answers = [world.client.get(f"/fhir/Communication/{i}", headers=world.headers(who)) for who, i in (
+        ("bup2", ids["request-information"]), ("bup2", UNKNOWN_ID), ("gp", ids["submit"]))]
+    assert [a.status_code for a in answers] == [404, 404, 404]
+    assert outcome_of(answers[0]) == outcome_of(answers[1]) == outcome_of(answers[2])
+
+
+def test_each_referral_event_is_a_provenance_of_who_did_what(world, app):
+    referral = world.referral_in("rejected")
+    ids = events_of(world, referral["id"])
+    for action, who in (("create", "gp"), ("submit", "gp"), ("reject", "bup")):
+        provenance = fhir_get(world, "gp", f"Provenance/{ids[action]}")
+        assert codes(provenance["activity"]) == {f"{CANON}/CodeSystem/referral-action": action}
+        assert provenance["agent"] == [{"who": {"reference": f"PractitionerRole/{world.users[who].id}"},
+                                        "onBehalfOf": {"reference": f"Organization/{world.orgs[who].id}"}}]
+        assert provenance["target"] == [{"reference": f"ServiceRequest/{referral['id']}"},
+                                        {"reference": f"Task/{referral['id']}"}]
+    before = log_rows(app, referral["id"])
+    stranger = world.client.get(f"/fhir/Provenance/{ids['reject']}", headers=world.headers("bup2"))
+    unknown = world.client.get(f"/fhir/Provenance/handover-{UNKNOWN_ID}", headers=world.headers("bup2"))
+    assert stranger.status_code == unknown.status_code == 404
+    assert outcome_of(stranger) == outcome_of(unknown)
+    fhir_get(world, "bup", f"Provenance/{ids['reject']}")
+    assert log_rows(app, referral["id"])[len(before):] == [("denied:referral", world.users["bup2"].id),
+                                                            ("read", world.users["bup"].id)]
+
+
+def test_each_handover_step_is_a_provenance_the_service_its_agent_when_no_person_acted(world):
+    referral_id, handover_id = handed_back(world)
+    step(world, handover_id, "acknowledge")
+    steps = {e["action"]: e["id"] for e in world.get("coordinator_askoy", f"/api/v1/handovers/{handover_id}")
+             .json["events"]}
+    created = fhir_get(world, "coordinator_askoy", f"Provenance/handover-{steps['create']}")
+    acknowledged = fhir_get(world, "coordinator_askoy", f"Provenance/handover-{steps['acknowledge']}")
+    assert codes(created["activity"]) == {f"{CANON}/CodeSystem/referral-action": "handover-create"}
+    assert created["agent"][0]["who"]["type"] == "Device"
+    assert codes(acknowledged["activity"]) == {f"{CANON}/CodeSystem/referral-action": "handover-acknowledge"}
+    assert acknowledged["agent"] == [
+        {"who": {"reference": f"PractitionerRole/{world.users['coordinator_askoy'].id}"},
+         "onBehalfOf": {"reference": f"Organization/{world.orgs['askoy'].id}"}}]
+    assert acknowledged["target"] == [{"reference": f"Task/{handover_id}"},
+                                      {"reference": f"ServiceRequest/{referral_id}"}]
+    other = world.client.get(f"/fhir/Provenance/handover-{steps['create']}",
+                             headers=world.headers("coordinator_bergen"))
+    assert other.status_code == 404
+
+
+def test_a_decision_after_the_assessment_deadline_is_a_breach_the_service_recorded(world, app, test_clock):
+    referral = world.referral_in("submitted")
+    test_clock.set(datetime.now(UTC) + timedelta(days=40))  # past the assessment deadline (signs in again)
+    world.act("bup", referral["id"], "reject", {"reason_code": "other", "explanation": "Sent vurdert.",
+                                                "municipal_advice": "Kommunepsykolog."})
+    with app.extensions["referral_db"].session() as session:
+        (mark,) = session.exec(select(DeadlineMark).where(DeadlineMark.referral_id == referral["id"])).all()
+    breach = fhir_get(world, "gp", f"Provenance/mark-{mark.id}")
+    assert codes(breach["activity"]) == {f"{CANON}/CodeSystem/referral-action": "deadline-breach"}
+    assert breach["activity"]["text"].startswith("assessment_breach")
+    assert breach["agent"][0]["who"]["type"] == "Device"
+    assert breach["target"] == [{"reference": f"ServiceRequest/{referral['id']}"},
+                                {"reference": f"Task/{referral['id']}"}]
+    assert world.client.get(f"/fhir/Provenance/mark-{mark.id}", headers=world.headers("bup2")).status_code == 404
+
+
+def test_the_capability_statement_says_tasks_communications_and_provenance_are_read(world):
+    response = world.client.get("/fhir/metadata")
+    served = {r["type"]: r for r in response.get_json()["rest"][0]["resource"]}
+    for resource_type in ("Task", "Communication", "Provenance"):
+        assert {"code": "read"} in served[resource_type]["interaction"], resource_type

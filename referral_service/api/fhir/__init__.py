@@ -15,9 +15,11 @@ from referral_service.api.fhir import (
 )
 from referral_service.api.fhir.http import blp, install_fhir_media_types
 from referral_service.services.fhir import (  # noqa: F401  (register their readers)
+    communications,
     consents,
     directory,
     patients,
+    provenances,
     service_requests,
     tasks,
 )

@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import copy
 import uuid
+from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import text
 
+from referral_service.bootstrap import dependencies
 from referral_service.fhir.codes import (
     FODSELSNUMMER,
     KOMMUNENUMMER,
@@ -18,7 +20,8 @@ from referral_service.fhir.codes import (
     code_system,
     extension,
 )
-from tests.support.fhir import FHIR_JSON, outcome_of, validated
+from tests.support.fhir import FHIR_JSON, fhir_get, outcome_of, validated
+from tests.support.loop import InProcessWorker
 
 #: The identifier system a GP's journal system numbers its referrals in (any system of its own).
 EPJ_REFERRALS = "urn:oid:2.16.578.1.12.4.1.7.9999.1"
@@ -203,3 +206,248 @@ def test_the_idempotency_key_is_honoured(world):
     assert created_ids(again) == created_ids(first)
     assert [e["response"]["status"] for e in again.get_json()["entry"]] == ["200 OK"] * 3
     assert row_counts(world)["referral"] == 1
+
+
+# --- Task updates: the lifecycle actions -------------------------------------------------------------------------
+
+REJECTION = {"reason_code": "not_specialist_need", "explanation": "Ikke behov for spesialist.",
+             "municipal_advice": "Tilbud hos kommunepsykolog."}
+
+
+def data(code: str, **value: Any) -> dict[str, Any]:
+    """One Task input/output entry typed by our task-data code."""
+    return {"type": {"coding": [{"system": code_system("task-data"), "code": code}]}, **value}
+
+
+def rejected_task(task: dict[str, Any], rejection: dict[str, str] = REJECTION) -> dict[str, Any]:
+    """The Task as BUP's system sends it back to reject: status, the reason with the explanation, the advice."""
+    changed = copy.deepcopy(task)
+    changed["status"] = "rejected"
+    changed["businessStatus"] = {"coding": [{"system": code_system("referral-status"), "code": "rejected"}]}
+    changed["statusReason"] = {"coding": [{"system": code_system("rejection-reason"),
+                                           "code": rejection["reason_code"]}], "text": rejection["explanation"]}
+    changed["output"] = [*changed.get("output", []),
+                         data("municipal-advice", valueString=rejection["municipal_advice"])]
+    return validated(changed, "Task")
+
+
+def put_task(world, who: str, task: dict[str, Any], *, if_match: str | None = None):
+    extra = {"If-Match": if_match} if if_match else {}
+    return world.client.put(f"/fhir/Task/{task['id']}", json=task, headers=world.headers(who, **extra))
+
+
+def version_tag(task: dict[str, Any]) -> str:
+    return f'W/"{task["meta"]["versionId"]}"'
+
+
+def handover_of(world, referral_id: str) -> dict[str, Any]:
+    handover_id = world.get("gp", f"/api/v1/referrals/{referral_id}").json["handover_id"]
+    assert handover_id, "the worker made no handover task"
+    return world.get("coordinator_askoy", f"/api/v1/handovers/{handover_id}").json
+
+
+def test_bup_rejects_through_a_task_update_and_the_worker_hands_the_child_back_as_after_a_rest_rejection(world):
+    referral_id = world.referral_in("submitted")["id"]
+    task = fhir_get(world, "bup", f"Task/{referral_id}")
+    response = put_task(world, "bup", rejected_task(task), if_match=version_tag(task))
+    assert response.status_code == 200, response.get_data(as_text=True)
+    assert response.mimetype == FHIR_JSON
+    answered = validated(response.get_json(), "Task")
+    assert answered["status"] == "rejected"
+    assert {(c["system"].rsplit("/", 1)[-1], c["code"]) for c in answered["businessStatus"]["coding"]} >= {
+        ("referral-status", "rejected"), ("urn:oid:2.16.578.1.12.4.1.1.9148", "4")}
+    assert answered["statusReason"]["coding"][0]["code"] == "not_specialist_need"
+    assert response.headers["ETag"] == version_tag(answered) != version_tag(task)
+    assert world.get("gp", f"/api/v1/referrals/{referral_id}").json["status"] == "rejected"
+
+    twin_id = world.referral_in("rejected")["id"]  # the same rejection through POST /api/v1/.../reject
+    InProcessWorker(world.app).run()
+    through_fhir, through_rest = handover_of(world, referral_id), handover_of(world, twin_id)
+    same = ("trigger", "municipality_number", "addressed_to", "owner_org_id", "owner_reason", "status",
+            "acknowledge_due", "first_contact_due", "content")
+    assert {k: through_fhir[k] for k in same} == {k: through_rest[k] for k in same}
+    assert through_fhir["trigger"] == "rejected" and through_fhir["status"] == "open"
+    fhir_event = world.get("bup", f"/api/v1/referrals/{referral_id}/events").json["items"][-1]
+    rest_event = world.get("bup", f"/api/v1/referrals/{twin_id}/events").json["items"][-1]
+    kept = ("action", "from_status", "to_status", "data", "actor_id")
+    assert {k: fhir_event.get(k) for k in kept} == {k: rest_event.get(k) for k in kept}
+    assert fhir_event["action"] == "reject"
+
+
+def test_a_stale_if_match_is_412_and_changes_nothing(world):
+    referral_id = world.referral_in("submitted")["id"]
+    task = fhir_get(world, "bup", f"Task/{referral_id}")
+    world.act("bup", referral_id, "request-information", {"questions": "Hvor lenge har det vart?"})
+    response = put_task(world, "bup", rejected_task(task), if_match=version_tag(task))
+    assert response.status_code == 412
+    assert outcome_of(response)["issue"][0]["code"] == "conflict"
+    assert world.get("gp", f"/api/v1/referrals/{referral_id}").json["status"] == "information_requested"
+
+
+def test_a_change_the_lifecycle_refuses_is_409_as_an_operation_outcome(world):
+    referral_id = world.referral_in("accepted")["id"]
+    task = fhir_get(world, "bup", f"Task/{referral_id}")
+    response = put_task(world, "bup", rejected_task(task), if_match=version_tag(task))
+    assert response.status_code == 409, response.get_data(as_text=True)
+    assert outcome_of(response)["issue"][0]["code"] == "conflict"
+    assert world.get("gp", f"/api/v1/referrals/{referral_id}").json["status"] == "accepted"
+
+
+def test_a_rejection_without_its_advice_is_422_at_the_task_element(world):
+    referral_id = world.referral_in("submitted")["id"]
+    task = fhir_get(world, "bup", f"Task/{referral_id}")
+    without_advice = rejected_task(task)
+    without_advice["output"] = []
+    response = put_task(world, "bup", without_advice)
+    assert response.status_code == 422
+    assert ["Task.output"] in [i.get("expression") for i in outcome_of(response)["issue"]]
+    assert world.get("gp", f"/api/v1/referrals/{referral_id}").json["status"] == "submitted"
+
+
+def test_another_clinics_token_gets_404_like_an_unknown_task(world):
+    referral_id = world.referral_in("submitted")["id"]
+    task = fhir_get(world, "bup", f"Task/{referral_id}")
+    stranger = put_task(world, "bup2", rejected_task(task))
+    unknown = put_task(world, "bup2", rejected_task(task) | {"id": str(uuid.uuid4())})
+    assert stranger.status_code == unknown.status_code == 404
+    assert outcome_of(stranger) == outcome_of(unknown)
+    assert world.get("gp", f"/api/v1/referrals/{referral_id}").json["status"] == "submitted"
+
+
+def test_bup_walks_a_referral_from_submitted_to_discharged_through_task_updates(world):
+    referral_id = world.referral_in("submitted")["id"]
+    today = dependencies(world.app).clock.today()
+    steps = [
+        ("accepted", "accepted", [("care-start-due", "valueDate", (today + timedelta(days=30)).isoformat())], {}),
+        ("in-progress", "in_treatment", [], {"executionPeriod": {"start": today.isoformat()}}),
+        ("completed", "discharged", [("discharge-summary", "valueString", "Bedre."),
+                                     ("follow-up-recommendations", "valueString", "Samtaler."),
+                                     ("epikrise-sent", "valueBoolean", True)], {}),
+    ]
+    for status, ours, outputs, extra in steps:
+        task = fhir_get(world, "bup", f"Task/{referral_id}")
+        task.update(status=status, **extra)
+        task.pop("businessStatus")
+        task["output"] = [*task.get("output", []), *(data(code, **{key: value}) for code, key, value in outputs)]
+        response = put_task(world, "bup", task, if_match=version_tag(task))
+        assert response.status_code == 200, (status, response.get_data(as_text=True))
+        assert validated(response.get_json(), "Task")["status"] == status
+        assert world.get("gp", f"/api/v1/referrals/{referral_id}").json["status"] == ours
+    # The same Task again is no new decision: nothing changes.
+    again = put_task(world, "bup", fhir_get(world, "bup", f"Task/{referral_id}"))
+    assert again.status_code == 200
+    assert len(world.get("bup", f"/api/v1/referrals/{referral_id}/events").json["items"]) == 5
+
+
+def test_a_read_referral_sent_back_as_a_bundle_reads_back_the_same(world):
+    """Round trip: read the ServiceRequest and Patient, create a draft from them, read the new one."""
+    first_id = created_ids(post_bundle(world, bundle_for(world, world.referral_body())))["ServiceRequest"]
+    service_request = fhir_get(world, "gp", f"ServiceRequest/{first_id}")
+    patient = fhir_get(world, "gp", f"Patient/{service_request['subject']['reference'].split('/')[1]}")
+    patient_url, request_url = f"urn:uuid:{uuid.uuid4()}", f"urn:uuid:{uuid.uuid4()}"
+    sent_patient = {k: v for k, v in patient.items() if k not in ("id", "meta")}
+    sent_request = {k: v for k, v in service_request.items() if k not in ("id", "meta", "authoredOn")}
+    sent_request |= {"subject": {"reference": patient_url},
+                     "identifier": [{"system": EPJ_REFERRALS, "value": "round-trip"}]}
+    bundle = validated({"resourceType": "Bundle", "type": "transaction", "entry": [
+        {"fullUrl": patient_url, "resource": sent_patient, "request": {"method": "POST", "url": "Patient"}},
+        {"fullUrl": request_url, "resource": sent_request, "request": {"method": "POST", "url": "ServiceRequest"}}]})
+    response = post_bundle(world, bundle)
+    assert response.status_code == 200, response.get_data(as_text=True)
+    second_id = created_ids(response)["ServiceRequest"]
+    assert second_id != first_id
+    again = fhir_get(world, "gp", f"ServiceRequest/{second_id}")
+    differs = ("id", "meta", "identifier", "authoredOn", "supportingInfo")
+    assert {k: v for k, v in again.items() if k not in differs} == \
+        {k: v for k, v in service_request.items() if k not in differs}
+    assert again["status"] == "draft"
+    assert fhir_get(world, "gp", again["subject"]["reference"]) == patient
+
+
+def test_the_capability_statement_says_transaction_and_task_update(world):
+    statement = validated(world.client.get("/fhir/metadata").get_json(), "CapabilityStatement")
+    rest = statement["rest"][0]
+    assert {"code": "transaction"} in rest["interaction"]
+    task = next(r for r in rest["resource"] if r["type"] == "Task")
+    assert {"code": "update"} in task["interaction"]
+
+
+def test_a_synthetic_number_is_422_where_synthetic_numbers_are_not_allowed(world, monkeypatch):
+    from dataclasses import replace
+
+    from referral_service.bootstrap import EXTENSION
+
+    deps = dependencies(world.app)
+    monkeypatch.setitem(world.app.extensions, EXTENSION,
+                        replace(deps, identity=replace(deps.identity, allow_synthetic_ids=False)))
+    body = world.referral_body()
+    before = row_counts(world)
+    response = post_bundle(world, bundle_for(world, body))
+    assert response.status_code == 422, response.get_data(as_text=True)
+    assert ["Bundle.entry[0].resource.identifier[0].value"] in [
+        i.get("expression") for i in outcome_of(response)["issue"]]
+    assert body["child"]["national_id"] not in response.get_data(as_text=True)
+    assert row_counts(world) == before
+
+
+def test_the_clinic_may_be_named_by_its_her_id(world):
+    engine = world.app.extensions["referral_db"].engine
+    clinic_id = world.orgs["bup"].id
+    with engine.begin() as connection:
+        connection.execute(text("UPDATE organisation SET her_id = '8765432' WHERE id = :id"), {"id": clinic_id})
+    try:
+        bundle = bundle_for(world, world.referral_body())
+        bundle["entry"][1]["resource"]["performer"] = [
+            {"identifier": {"system": "urn:oid:2.16.578.1.12.4.1.2", "value": "8765432"}}]
+        response = post_bundle(world, bundle)
+        assert response.status_code == 200, response.get_data(as_text=True)
+        referral = world.get("gp", f"/api/v1/referrals/{created_ids(response)['ServiceRequest']}").json
+        assert referral["clinic_id"] == clinic_id
+        bundle["entry"][1]["resource"]["performer"][0]["identifier"]["value"] = "1111111"
+        unknown = post_bundle(world, bundle)
+        assert unknown.status_code == 422
+        assert ["Bundle.entry[1].resource.performer[0].identifier.value"] in [
+            i.get("expression") for i in outcome_of(unknown)["issue"]]
+    finally:
+        with engine.begin() as connection:
+            connection.execute(text("UPDATE organisation SET her_id = NULL WHERE id = :id"), {"id": clinic_id})
+
+
+def test_the_municipality_works_the_handover_through_task_updates(world):
+    referral_id = world.referral_in("rejected")["id"]
+    InProcessWorker(world.app).run()
+    handover_id = handover_of(world, referral_id)["id"]
+    today = dependencies(world.app).clock.today()
+    steps = [
+        ("accepted", {}, "acknowledged"),
+        ("in-progress", {"performerType": [{"text": "Psykisk helsetjeneste for barn og unge"}]}, "assigned"),
+        ("in-progress", {"output": [data("first-contact", valueDate=(today + timedelta(days=3)).isoformat()),
+                                    data("plan", valueString="Samtaler hos kommunepsykolog.")]}, "follow_up_planned"),
+        ("completed", {"output": [data("outcome", valueCodeableConcept={
+            "coding": [{"system": code_system("handover-outcome"), "code": "followed_up"}],
+            "text": "Fulgt opp med samtaler."})]}, "closed"),
+    ]
+    for status, changes, ours in steps:
+        task = fhir_get(world, "coordinator_askoy", f"Task/{handover_id}")
+        task.pop("businessStatus")
+        task.update(status=status, **changes)
+        response = put_task(world, "coordinator_askoy", task, if_match=version_tag(task))
+        assert response.status_code == 200, (ours, response.get_data(as_text=True))
+        answered = validated(response.get_json(), "Task")
+        assert answered["businessStatus"]["coding"][0]["code"] == ours
+        assert world.get("coordinator_askoy", f"/api/v1/handovers/{handover_id}").json["status"] == ours
+    assert world.get("coordinator_askoy", f"/api/v1/handovers/{handover_id}").json["outcome"] == \
+        "Fulgt opp med samtaler."
+
+
+def test_bup_may_not_work_the_municipalitys_handover_task(world):
+    referral_id = world.referral_in("rejected")["id"]
+    InProcessWorker(world.app).run()
+    handover_id = handover_of(world, referral_id)["id"]
+    task = fhir_get(world, "bup", f"Task/{handover_id}")
+    task.update(status="accepted")
+    task.pop("businessStatus")
+    response = put_task(world, "bup", task)
+    assert response.status_code == 403, response.get_data(as_text=True)
+    assert outcome_of(response)["issue"][0]["code"] == "forbidden"
+    assert world.get("coordinator_askoy", f"/api/v1/handovers/{handover_id}").json["status"] == "open"

@@ -8,6 +8,7 @@ from flask import Response, request
 from referral_service.api.fhir.http import blp, fhir_json, fhir_request
 from referral_service.api.fhir.routes import SYSTEM_INTERACTIONS
 from referral_service.fhir.inbound import transaction_response
+from referral_service.services.fhir.task_updates import update_task as update_fhir_task
 from referral_service.services.fhir.transactions import create_draft_from_bundle
 
 SYSTEM_INTERACTIONS.append("transaction")
@@ -24,3 +25,12 @@ def transaction() -> Response:
     return fhir_json(transaction_response(entries=result.entries, referral_id=referral.id, version=referral.version,
                                           child_id=result.view.child.id, created=result.created,
                                           last_modified=referral.updated_at.isoformat()))
+
+
+@blp.route("/Task/<task_id>", methods=["PUT"])
+def update_task(task_id: str) -> Response:
+    """A referral's or a handover's Task with a new status (and what the step needs): the action it asks for, taken;
+    the Task as it now stands. If-Match: W/"<versionId>" (412 when stale)."""
+    task = update_fhir_task(fhir_request(), task_id=task_id, task=request.get_json(silent=True),
+                            if_match=request.headers.get("If-Match"))
+    return fhir_json(task)

@@ -20,7 +20,7 @@ from referral_service.domain.subscription import FhirSubscription, SubscriptionN
 from referral_service.fhir.codes import CANON
 from tests.support.fhir import FHIR_JSON, fhir_get, outcome_of, validated
 from tests.support.loop import InProcessWorker
-from tests.support.rest_hook import RestHookReceiver, event_of
+from tests.support.rest_hook import RestHookReceiver, event_of, subscription_of
 
 TOPIC = f"{CANON}/SubscriptionTopic/task-changed"
 BACKPORT = "http://hl7.org/fhir/uv/subscriptions-backport/StructureDefinition"
@@ -62,12 +62,6 @@ def real_post(url: str, body: bytes) -> int:
 
 def worker_for(world) -> InProcessWorker:
     return InProcessWorker(world.app, fhir_post=real_post)
-
-
-def subscriber_of(bundle: dict) -> str:
-    status = bundle["entry"][0]["resource"]
-    reference = next(p for p in status["parameter"] if p["name"] == "subscription")["valueReference"]["reference"]
-    return reference.rsplit("/", 1)[1]
 
 
 def test_an_organisation_subscribes_sees_only_its_own_subscription_and_turns_it_off(world, receiver):
@@ -183,7 +177,7 @@ def test_each_task_change_is_told_once_to_each_subscriber_that_may_see_the_task(
 
     heard: dict[str, Counter] = {who: Counter() for who in subscribers.values()}
     for bundle in received:
-        heard[subscribers[subscriber_of(bundle)]][event_of(bundle)] += 1
+        heard[subscribers[subscription_of(bundle)]][event_of(bundle)] += 1
     referral_changes_seen_by_gp = len(referral_actions)  # the draft's creation, submit, reject
     assert referral_actions[-2:] == ["submit", "reject"]
     expected = {

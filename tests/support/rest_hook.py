@@ -64,3 +64,10 @@ def event_of(bundle: dict[str, Any]) -> tuple[str, int]:
     event = next(p for p in status["parameter"] if p["name"] == "notification-event")
     parts = {p["name"]: p for p in event["part"]}
     return parts["focus"]["valueReference"]["reference"].rsplit("/", 1)[1], int(parts["event-number"]["valueString"])
+
+
+def subscription_of(bundle: dict[str, Any]) -> str:
+    """The id of the subscription one notification was sent for."""
+    status = bundle["entry"][0]["resource"]
+    reference = next(p for p in status["parameter"] if p["name"] == "subscription")["valueReference"]["reference"]
+    return reference.rsplit("/", 1)[1]

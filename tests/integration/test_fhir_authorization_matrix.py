@@ -18,9 +18,10 @@ from dataclasses import dataclass
 import pytest
 
 import referral_service.api.fhir  # noqa: F401  (registers the served FHIR types, as create_app does)
+from referral_service.fhir.codes import CANON
 from referral_service.services.fhir.registry import READERS, SEARCH_PARAMETERS
 from tests.integration.test_api_errors import UNKNOWN_ID, db_counts
-from tests.integration.test_authorization_matrix import EXPECTED, SHOWN_IN_LISTS, Case
+from tests.integration.test_authorization_matrix import EXPECTED, SHOWN_IN_LISTS, Case, answers
 from tests.support.fhir import FHIR_JSON, validated
 from tests.support.loop import InProcessWorker
 from tests.support.world import USERS
@@ -40,25 +41,38 @@ class Read:
     mirrors: str
 
 
+#: Not an /api/v1 operation: a Subscription is read by the users of the organisation that made it, 404 to everyone
+#: else (test_fhir_subscriptions has the rest of its rules). In the case, BUP Bergen sentrum's intake made it.
+SUBSCRIBERS_OWN = "the subscribing organisation's users"
+SUBSCRIBER = "bup"
+OWN_ROWS = {SUBSCRIBERS_OWN: {"none": answers(404, bup=200)}}
+
 #: FHIR resource type -> its reads in the case.
 FHIR_READS: dict[str, tuple[Read, ...]] = {
     "ServiceRequest": (Read("ServiceRequest/{referral_id}", f"GET {R}"),),
     "Task": (Read("Task/{referral_id}", f"GET {R}"), Read("Task/{handover_id}", f"GET {H}")),
     "Patient": (Read("Patient/{child_id}", f"GET {R}"),),
     "Consent": (Read("Consent/{referral_id}", f"GET {R}"),),
-    "Communication": (Read("Communication/{communication_id}", f"GET {R}"),),
-    "Provenance": (Read("Provenance/{event_id}", f"GET {R}/events"),),
+    # BUP's question and the referrer's answer, each a Communication (FHIR.md §8), read with the referral.
+    "Communication": (Read("Communication/{question_id}", f"GET {R}"), Read("Communication/{answer_id}", f"GET {R}")),
+    # The history: a referral event with the referral's events, a handover step with the handover.
+    "Provenance": (Read("Provenance/{event_id}", f"GET {R}/events"),
+                   Read("Provenance/handover-{handover_event_id}", f"GET {H}")),
     # Directory data: as every user may list the organisations.
     "Organization": (Read("Organization/{organisation_id}", f"GET {API}/organisations"),),
     "PractitionerRole": (Read("PractitionerRole/{practitioner_role_id}", f"GET {API}/organisations"),),
     "Practitioner": (Read("Practitioner/{practitioner_id}", f"GET {API}/organisations"),),
+    # An organisation's own subscription: FHIR's alone, no /api/v1 operation to follow (below).
+    "Subscription": (Read("Subscription/{subscription_id}", SUBSCRIBERS_OWN),),
 }
 
 #: FHIR resource type -> searches that find the case, and the /api/v1 list whose "shown to" they follow.
 FHIR_SEARCHES: dict[str, tuple[Read, ...]] = {
-    "ServiceRequest": (Read("ServiceRequest?_id={referral_id}", f"{API}/referrals"),),
-    "Task": (Read("Task?focus=ServiceRequest/{referral_id}", f"{API}/referrals"),
-             Read("Task?_id={handover_id}", f"{API}/handovers")),
+    "ServiceRequest": (Read("ServiceRequest?_id={referral_id}&_include=ServiceRequest:subject", f"{API}/referrals"),
+                       Read("ServiceRequest?patient=Patient/{child_id}&_revinclude=Task:focus", f"{API}/referrals")),
+    "Task": (Read("Task?focus=ServiceRequest/{referral_id}&_include=Task:focus", f"{API}/referrals"),
+             Read("Task?_id={handover_id}&_include=Task:patient", f"{API}/handovers")),
+    "Consent": (Read("Consent?patient=Patient/{child_id}&_include=Consent:patient", f"{API}/referrals"),),
 }
 
 
@@ -68,7 +82,10 @@ class FhirCase(Case):
 
     child_id: str = UNKNOWN_ID
     event_id: str = UNKNOWN_ID
-    communication_id: str = UNKNOWN_ID
+    handover_event_id: str = UNKNOWN_ID
+    question_id: str = UNKNOWN_ID
+    answer_id: str = UNKNOWN_ID
+    subscription_id: str = UNKNOWN_ID
     practitioner_role_id: str = UNKNOWN_ID
     practitioner_id: str = UNKNOWN_ID
 
@@ -91,7 +108,11 @@ def questioned_and_handed_over(world, app) -> FhirCase:
                     organisation_id=world.orgs["bup"].id)
     events = world.get("gp", f"{API}/referrals/{case.referral_id}/events").json["items"]
     case.event_id = next(e["id"] for e in events if e["action"] == "reject")
-    case.communication_id = communication_of(world, case)
+    # Communications are the question's and the answer's events (FHIR.md §8).
+    case.question_id = next(e["id"] for e in events if e["action"] == "request-information")
+    case.answer_id = next(e["id"] for e in events if e["action"] == "supplement")
+    case.handover_event_id = world.get("gp", f"{API}/handovers/{case.handover_id}").json["events"][0]["id"]
+    case.subscription_id = subscribe(world, SUBSCRIBER)
     request = fhir(world, "gp", f"ServiceRequest/{case.referral_id}").get_json()
     case.practitioner_role_id = request["requester"]["reference"].removeprefix("PractitionerRole/")
     role = fhir(world, "gp", f"PractitionerRole/{case.practitioner_role_id}").get_json()
@@ -99,15 +120,22 @@ def questioned_and_handed_over(world, app) -> FhirCase:
     return case
 
 
-def communication_of(world, case: FhirCase) -> str:
-    """The id of the information request's Communication (FHIR.md §8: one per request or supplement)."""
-    events = world.get("gp", f"{API}/referrals/{case.referral_id}/events").json["items"]
-    return next(e["id"] for e in events if e["action"] == "request-information")
+def subscribe(world, who: str) -> str:
+    """A rest-hook subscription to Task changes by `who`'s organisation (nothing is delivered in these tests)."""
+    backport = "http://hl7.org/fhir/uv/subscriptions-backport/StructureDefinition"
+    response = world.client.post("/fhir/Subscription", headers=world.headers(who), json={
+        "resourceType": "Subscription", "status": "requested", "reason": "Henvisninger",
+        "criteria": f"{CANON}/SubscriptionTopic/task-changed",
+        "channel": {"type": "rest-hook", "endpoint": "http://127.0.0.1:9/hook", "payload": FHIR_JSON,
+                    "_payload": {"extension": [{"url": f"{backport}/backport-payload-content",
+                                                "valueCode": "id-only"}]}}})
+    assert response.status_code == 201, response.get_data(as_text=True)
+    return validated(response.get_json(), "Subscription")["id"]
 
 
 def expected_row(read: Read) -> dict[str, int]:
     """The /api/v1 matrix's answers for the operation `read` mirrors, in the handed-over case (or its only one)."""
-    rows = EXPECTED[read.mirrors]
+    rows = {**EXPECTED, **OWN_ROWS}[read.mirrors]
     return rows[SCENARIO] if SCENARIO in rows else rows["none"]
 
 
@@ -123,7 +151,7 @@ def test_every_served_fhir_type_has_an_expectation_and_no_other():
     assert sorted(set(FHIR_READS) - set(READERS)) == [], "expectations for FHIR types the service does not serve"
     for reads in FHIR_READS.values():
         for read in reads:
-            assert read.mirrors in EXPECTED, f"{read.path} follows {read.mirrors}, which /api/v1 does not serve"
+            assert read.mirrors in {**EXPECTED, **OWN_ROWS}, f"{read.path} follows {read.mirrors}: no such row"
 
 
 @pytest.mark.parametrize("resource_type, index", READ_ROWS)
@@ -159,6 +187,10 @@ def test_each_user_gets_the_answer_of_the_api_operation_the_read_mirrors(world, 
     assert not wrong, f"{path} (as {read.mirrors}):\n  " + "\n  ".join(wrong)
 
 
+def test_every_searchable_fhir_type_has_a_search_expectation():
+    assert sorted(set(SEARCH_PARAMETERS) - set(FHIR_SEARCHES)) == [], "FHIR types searched without an expectation"
+
+
 @pytest.mark.parametrize("search", SEARCH_ROWS)
 def test_a_search_finds_the_case_only_for_the_organisations_that_take_part(world, app, search):
     case = questioned_and_handed_over(world, app)
@@ -176,8 +208,8 @@ def test_a_search_finds_the_case_only_for_the_organisations_that_take_part(world
                  if e.get("search", {}).get("mode", "match") == "match"}
         if wanted in found:
             found_by.add(who)
-        else:
-            assert found == set() and bundle.get("total", 0) == 0, (who, found)
+        else:  # nothing at all: no match, nothing included, not counted
+            assert bundle.get("entry", []) == [] and bundle.get("total", 0) == 0, (who, bundle.get("entry"))
     assert found_by == shown_to
 
 

@@ -9,6 +9,8 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
+from sqlalchemy import text
+
 from referral_service.fhir.codes import (
     CONSENT_SCOPE,
     D_NUMMER,
@@ -48,21 +50,38 @@ def has_coding(concept: dict[str, Any] | None, system: str, code: str) -> bool:
 
 def read_case(world, who: str, *, referral_id: str, child_id: str,
               handover_id: str | None = None) -> dict[str, dict[str, Any]]:
-    """The case's resources as `who` reads them from /fhir, each validated (tests/support/fhir.fhir_get)."""
+    """The case's resources as `who` reads them from /fhir, each validated (tests/support/fhir.fhir_get); each
+    read of the child's data is in the access log, as `who`'s, about this child or referral."""
+    def logged_read(path: str) -> dict[str, Any]:
+        before = logged_reads(world, who, referral_id=referral_id, child_id=child_id)
+        resource = fhir_get(world, who, path)
+        assert logged_reads(world, who, referral_id=referral_id, child_id=child_id) > before, (
+            who, path, "every /fhir read of the child's data is written to the access log")
+        return resource
+
     read = {
-        "ServiceRequest": fhir_get(world, who, f"ServiceRequest/{referral_id}"),
-        "Task": fhir_get(world, who, f"Task/{referral_id}"),
-        "Patient": fhir_get(world, who, f"Patient/{child_id}"),
-        "Consent": fhir_get(world, who, f"Consent/{referral_id}"),
+        "ServiceRequest": logged_read(f"ServiceRequest/{referral_id}"),
+        "Task": logged_read(f"Task/{referral_id}"),
+        "Patient": logged_read(f"Patient/{child_id}"),
+        "Consent": logged_read(f"Consent/{referral_id}"),
     }
     if handover_id is not None:
-        read["HandoverTask"] = fhir_get(world, who, f"Task/{handover_id}")
+        read["HandoverTask"] = logged_read(f"Task/{handover_id}")
     for name, resource in read.items():
         assert resource["resourceType"] == ("Task" if name == "HandoverTask" else name), (who, name)
         assert resource["id"] == {"Patient": child_id, "HandoverTask": handover_id}.get(name, referral_id)
         if name in VERSIONED:
             assert resource["meta"]["versionId"], (who, name, "meta.versionId is the row version (the ETag)")
     return read
+
+
+def logged_reads(world, who: str, *, referral_id: str, child_id: str) -> int:
+    """Access log rows of `who` about this referral or this child."""
+    with world.app.extensions["referral_db"].engine.connect() as connection:
+        return connection.execute(text("SELECT count(*) FROM access_log WHERE user_id = :user AND "
+                                       "(referral_id = :referral OR child_id = :child)"),
+                                  {"user": world.users[who].id, "referral": referral_id, "child": child_id}
+                                  ).scalar_one()
 
 
 def assert_referral_step(read: dict[str, dict[str, Any]], *, referral_id: str, child_id: str,

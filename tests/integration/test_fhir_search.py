@@ -217,6 +217,7 @@ def test_the_capability_statement_declares_each_search_parameter_and_include(wor
     assert {p["name"] for p in task["searchParam"]} == {"_id", "_lastUpdated", "status", "patient", "owner", "focus"}
     assert set(task["searchInclude"]) == {"Task:focus", "Task:patient"}
     assert {p["name"] for p in resources["Consent"]["searchParam"]} == {"_id", "_lastUpdated", "status", "patient"}
+    assert {p["name"] for p in resources["Communication"]["searchParam"]} == {"_id", "patient", "based-on"}
 
 
 # --- Task ----------------------------------------------------------------------------------------------------------
@@ -323,3 +324,19 @@ def test_a_referral_with_its_tasks_and_patient_in_one_search(world):
     # Another municipality: nothing, included or not.
     assert search(world, "coordinator_bergen", f"ServiceRequest?_id={referral['id']}&_revinclude=Task:focus")[
         "entry"] == []
+
+
+def test_a_supplemented_referral_is_received_and_its_question_and_answer_are_communications(world):
+    referral = world.referral_in("information_requested")
+    world.act("gp", referral["id"], "supplement", {"text": "Det har vart i et år."})
+    waiting = world.referral_in("submitted")
+    assert ids(search(world, "bup", "Task?status=received")) == [referral["id"]]
+    assert ids(search(world, "bup", "Task?status=requested")) == [waiting["id"]]
+    bundle = search(world, "bup", f"Communication?based-on=ServiceRequest/{referral['id']}")
+    answer, question = (e["resource"] for e in entries(bundle))  # newest first
+    assert question["payload"] == [{"contentString": "Hvor lenge?"}]
+    assert answer["inResponseTo"] == [{"reference": f"Communication/{question['id']}"}]
+    assert bundle["total"] == 2
+    assert ids(search(world, "gp", f"Communication?patient=Patient/{referral['child']['id']}&_count=1")) == [
+        answer["id"]]
+    assert search(world, "bup2", "Communication")["entry"] == []

@@ -184,6 +184,10 @@ def test_identity_numbers_are_never_searchable_and_never_echoed(world):
         outcome = outcome_of(response)
         assert number not in response.get_data(as_text=True), query
         assert "identity number" in outcome["issue"][0]["diagnostics"].lower(), query
+    # Whatever the value: the rule is named, the value is not.
+    refused = search(world, "gp", "Patient?identifier:exact=Testesen", expect=400)
+    assert refused["issue"][1]["expression"] == ["identifier"]
+    assert "never searchable" in refused["issue"][0]["diagnostics"] and "Testesen" not in str(refused)
 
 
 def test_unknown_parameters_are_400_unless_the_client_asks_for_lenient_handling(world):

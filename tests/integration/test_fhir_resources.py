@@ -132,6 +132,21 @@ def test_a_synthetic_number_marks_the_patient_as_test_data(world):
     referral = world.referral_in("submitted")
     patient = fhir_get(world, "gp", f"Patient/{referral['child']['id']}")
     assert patient["meta"]["security"] == [{"system": ACT_REASON, "code": "HTEST", "display": "test health data"}]
+    assert "extension" not in patient and "communication" not in patient
+
+
+def test_the_newest_referral_the_reader_may_see_describes_the_child(world):
+    first = world.referral_in("rejected")
+    body = world.referral_body(interpreter={"needed": True, "language": "ar"})
+    body["child"] = {**body["child"], "national_id": _number_of(world, first["id"]), "given_name": "Ole"}
+    response = world.post("gp", "/api/v1/referrals", json=body)
+    assert response.status_code == 201, response.json
+    assert response.json["child"]["id"] == first["child"]["id"]
+    patient = fhir_get(world, "gp", f"Patient/{first['child']['id']}")
+    assert patient["name"][0]["given"] == ["Ole"]
+    assert patient["communication"][0]["language"]["coding"] == [{"system": "urn:ietf:bcp:47", "code": "ar"}]
+    # BUP never received the new draft: it reads the child as the referral it has describes it.
+    assert fhir_get(world, "bup", f"Patient/{first['child']['id']}")["name"][0]["given"] == ["Ola"]
 
 
 def _number_of(world, referral_id: str) -> str:

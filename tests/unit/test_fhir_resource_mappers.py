@@ -125,3 +125,16 @@ def test_the_directory_carries_her_id_kommunenummer_and_hpr():
     role = validated(practitioner_role(user, organisation_name="Askøy kommune"), "PractitionerRole")
     assert [c["coding"][0]["code"] for c in role["code"]] == ["referrer", "referrer_lead"]
     assert "a@b.example" not in str(role) + str(person) and "99999999" not in str(role) + str(person)
+
+
+def test_an_interpreter_need_is_the_core_extension_and_the_language():
+    person = validated(patient(a_view().child, last_updated="2026-03-02T09:30:00+00:00", synthetic=False,
+                               interpreter_needed=True, interpreter_language="ar"), "Patient")
+    assert person["extension"] == [{"url": "http://hl7.org/fhir/StructureDefinition/patient-interpreterRequired",
+                                    "valueBoolean": True}]
+    assert person["communication"] == [{"language": {"coding": [{"system": "urn:ietf:bcp:47", "code": "ar"}],
+                                                     "text": "Arabisk"}, "preferred": True}]
+    unnamed = validated(patient(a_view().child, last_updated="2026-03-02T09:30:00+00:00", synthetic=False,
+                                interpreter_needed=True), "Patient")
+    assert "communication" not in unnamed and unnamed["extension"][0]["valueBoolean"] is True
+    assert "extension" not in patient(a_view().child, last_updated="2026-03-02T09:30:00+00:00", synthetic=False)

@@ -83,5 +83,7 @@ def patients_for(req: FhirRequest, views: list[ReferralView]) -> list[Resource]:
         synthetic, kind = children[child_id]
         resources.append(patient(view.child, last_updated=fhir_instant(view.referral.updated_at),
                                  synthetic=synthetic, number=numbers[child_id], number_kind=kind,
-                                 municipality_name=_municipality_name(req, view.child.home_municipality)))
+                                 municipality_name=_municipality_name(req, view.child.home_municipality),
+                                 interpreter_needed=view.referral.interpreter_needed,
+                                 interpreter_language=view.referral.interpreter_language))
     return resources

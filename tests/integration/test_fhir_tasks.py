@@ -262,6 +262,24 @@ def test_the_handover_task_is_404_alike_for_another_municipality_and_logged_for_
     assert log_rows(app, referral_id)[len(before):] == [("read_handover", world.users["coordinator_askoy"].id)]
 
 
+def test_without_municipal_consent_the_referrer_owns_the_task_and_the_municipality_cannot_read_it(world):
+    consent = {"given_by": ["guardian"], "share_with": ["bup"],
+               "recorded_on": (dependencies(world.app).clock.today() - timedelta(days=7)).isoformat()}
+    referral = world.create_referral(consent=consent)
+    world.act("gp", referral["id"], "submit")
+    world.act("bup", referral["id"], "reject", {"reason_code": "other", "explanation": "Ikke for BUP.",
+                                                "municipal_advice": "Helsestasjon for ungdom."})
+    InProcessWorker(world.app).run()
+    handover_id = world.get("gp", f"/api/v1/referrals/{referral['id']}").json["handover_id"]
+    rest = world.get("gp", f"/api/v1/handovers/{handover_id}").json
+    task = fhir_get(world, "gp", f"Task/{handover_id}")
+    assert task["owner"] == {"reference": f"Organization/{world.orgs['gp'].id}"}
+    inputs = data_of(task["input"])
+    assert inputs["municipal-advice"] == rest["content"]["municipal_advice"] == "Helsestasjon for ungdom."
+    assert world.client.get(f"/fhir/Task/{handover_id}", headers=world.headers("coordinator_askoy")).status_code \
+        == 404
+
+
 # ---- Communication and Provenance ---------------------------------------------------------------------------
 
 def events_of(world, referral_id: str) -> dict[str, str]:
@@ -297,6 +315,14 @@ def test_a_communication_is_404_alike_for_a_stranger_an_unknown_id_and_an_event_
         ("bup2", ids["request-information"]), ("bup2", UNKNOWN_ID), ("gp", ids["submit"]))]
     assert [a.status_code for a in answers] == [404, 404, 404]
     assert outcome_of(answers[0]) == outcome_of(answers[1]) == outcome_of(answers[2])
+
+
+def test_each_read_of_a_communication_is_in_the_access_log(world, app):
+    referral = world.referral_in("information_requested")
+    question = events_of(world, referral["id"])["request-information"]
+    before = log_rows(app, referral["id"])
+    fhir_get(world, "gp", f"Communication/{question}")
+    assert log_rows(app, referral["id"])[len(before):] == [("read", world.users["gp"].id)]
 
 
 def test_each_referral_event_is_a_provenance_of_who_did_what(world, app):
@@ -353,3 +379,10 @@ def test_a_decision_after_the_assessment_deadline_is_a_breach_the_service_record
     assert breach["target"] == [{"reference": f"ServiceRequest/{referral['id']}"},
                                 {"reference": f"Task/{referral['id']}"}]
     assert world.client.get(f"/fhir/Provenance/mark-{mark.id}", headers=world.headers("bup2")).status_code == 404
+
+
+def test_the_capability_statement_says_tasks_communications_and_provenance_are_read(world):
+    response = world.client.get("/fhir/metadata")
+    served = {r["type"]: r for r in response.get_json()["rest"][0]["resource"]}
+    for resource_type in ("Task", "Communication", "Provenance"):
+        assert {"code": "read"} in served[resource_type]["interaction"], resource_type

@@ -344,3 +344,21 @@ def test_a_supplemented_referral_is_received_and_its_question_and_answer_are_com
     assert ids(search(world, "gp", f"Communication?patient=Patient/{referral['child']['id']}&_count=1")) == [
         answer["id"]]
     assert search(world, "bup2", "Communication")["entry"] == []
+
+
+def test_the_handover_tasks_status_and_last_update_follow_its_steps(world):
+    referral, handover_id = handed_back(world)
+    coordinator = "coordinator_askoy"
+    before = (datetime.now(UTC) - timedelta(seconds=1)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    assert world.post(coordinator, f"/api/v1/handovers/{handover_id}/acknowledge").status_code == 200
+    assert ids(search(world, coordinator, "Task?status=accepted")) == [handover_id]
+    assert ids(search(world, coordinator, "Task?status=requested")) == []
+    changed = set(ids(search(world, coordinator, f"Task?_lastUpdated=ge{before}")))
+    assert handover_id in changed
+    closed = world.post(coordinator, f"/api/v1/handovers/{handover_id}/close",
+                        json={"outcome": "Følges opp av kommunepsykolog."})
+    assert closed.status_code == 200, closed.json
+    assert ids(search(world, coordinator, "Task?status=completed")) == [handover_id]
+    assert ids(search(world, coordinator, "Task?status=cancelled")) == []
+    assert ids(search(world, "gp", f"Task?status=completed,rejected&focus=ServiceRequest/{referral['id']}")) == [
+        handover_id, referral["id"]]

@@ -205,7 +205,7 @@ def test_unknown_parameters_are_400_unless_the_client_asks_for_lenient_handling(
 
 def test_a_type_not_served_is_404_and_one_read_by_id_only_is_400(world):
     assert search(world, "gp", "Observation", expect=404)["issue"][0]["code"] == "not-found"
-    assert search(world, "gp", "Patient?_id=x", expect=400)["issue"][0]["code"] == "structure"
+    assert search(world, "gp", "Organization?name=x", expect=400)["issue"][0]["code"] == "structure"
     assert world.client.get("/fhir/ServiceRequest").status_code == 401
 
 
@@ -222,6 +222,7 @@ def test_the_capability_statement_declares_each_search_parameter_and_include(wor
     assert set(task["searchInclude"]) == {"Task:focus", "Task:patient"}
     assert {p["name"] for p in resources["Consent"]["searchParam"]} == {"_id", "_lastUpdated", "status", "patient"}
     assert {p["name"] for p in resources["Communication"]["searchParam"]} == {"_id", "patient", "based-on"}
+    assert {p["name"] for p in resources["Patient"]["searchParam"]} == {"_id"}
 
 
 # --- Task ----------------------------------------------------------------------------------------------------------
@@ -362,3 +363,22 @@ def test_the_handover_tasks_status_and_last_update_follow_its_steps(world):
     assert ids(search(world, coordinator, "Task?status=cancelled")) == []
     assert ids(search(world, "gp", f"Task?status=completed,rejected&focus=ServiceRequest/{referral['id']}")) == [
         handover_id, referral["id"]]
+
+
+# --- Patient -------------------------------------------------------------------------------------------------------
+
+def test_the_children_of_the_readers_referrals_are_found_by_id_page_by_page(world):
+    child = world.referral_body()["child"]
+    one, again, other = world.create_referral(child=child), world.create_referral(child=child), world.create_referral()
+    world.create_referral("ppt")  # a child the GP has no part in
+    first = search(world, "gp", "Patient?_count=1")
+    assert first["total"] == 2
+    second = follow(world, "gp", link(first, "next"))
+    assert link(second, "next") is None
+    assert sorted(ids(first) + ids(second)) == sorted([one["child"]["id"], other["child"]["id"]])
+    for patient in (entries(first) + entries(second)):
+        assert patient["resource"]["identifier"][0]["value"]  # the GP may see the number
+    assert ids(search(world, "gp", f"Patient?_id={other['child']['id']}")) == [other["child"]["id"]]
+    assert again["child"]["id"] == one["child"]["id"]
+    assert search(world, "bup2", f"Patient?_id={other['child']['id']}")["entry"] == []
+    assert search(world, "ppt", f"Patient?_id={other['child']['id']}")["entry"] == []

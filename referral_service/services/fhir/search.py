@@ -37,6 +37,7 @@ from referral_service.services.fhir.registry import (
     Resource,
     SearchParameter,
 )
+from referral_service.services.pagination import Page
 
 DEFAULT_COUNT = 20
 MAX_COUNT = 100
@@ -127,6 +128,17 @@ def searches(resource_type: str, *, parameters: Sequence[SearchParameter], inclu
         return page_of
 
     return register
+
+
+def newest_first(pages: Sequence[Page[Any]], *, count: int, when: str) -> tuple[list[Any], tuple[Any, ...] | None]:
+    """One page from pages of several lists, each read in the order (`when` newest first, then the id) after the same
+    cursor and one row longer than the page: the first `count` rows of them all, and the sort key of the last one
+    shown when more follow (a cursor that continues every list there: no row twice, none skipped)."""
+    rows = sorted(sorted((row for page in pages for row in page.items), key=lambda row: row.id),
+                  key=lambda row: getattr(row, when), reverse=True)
+    shown = rows[:count]
+    more = len(rows) > count or any(page.next_after is not None for page in pages)
+    return shown, ((getattr(shown[-1], when), shown[-1].id) if more and shown else None)
 
 
 def _refuse(detail: str, parameter: str | None = None) -> SearchRefused:

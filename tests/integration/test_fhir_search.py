@@ -223,6 +223,7 @@ def test_the_capability_statement_declares_each_search_parameter_and_include(wor
     assert {p["name"] for p in resources["Consent"]["searchParam"]} == {"_id", "_lastUpdated", "status", "patient"}
     assert {p["name"] for p in resources["Communication"]["searchParam"]} == {"_id", "patient", "based-on"}
     assert {p["name"] for p in resources["Patient"]["searchParam"]} == {"_id"}
+    assert {p["name"] for p in resources["Provenance"]["searchParam"]} == {"target", "patient"}
 
 
 # --- Task ----------------------------------------------------------------------------------------------------------
@@ -382,3 +383,30 @@ def test_the_children_of_the_readers_referrals_are_found_by_id_page_by_page(worl
     assert again["child"]["id"] == one["child"]["id"]
     assert search(world, "bup2", f"Patient?_id={other['child']['id']}")["entry"] == []
     assert search(world, "ppt", f"Patient?_id={other['child']['id']}")["entry"] == []
+
+
+# --- Provenance ----------------------------------------------------------------------------------------------------
+
+def test_the_history_of_a_referral_and_its_task_as_provenance_pages(world):
+    referral, handover_id = handed_back(world)
+    assert world.post("coordinator_askoy", f"/api/v1/handovers/{handover_id}/acknowledge").status_code == 200
+    world.referral_in("submitted")  # another referral's history
+    everything = search(world, "gp", f"Provenance?target=ServiceRequest/{referral['id']}&_count=100")
+    history = entries(everything)
+    assert everything["total"] == len(history) >= 4
+    recorded = [e["resource"]["recorded"] for e in history]
+    assert recorded == sorted(recorded, reverse=True)
+    targets = [{t["reference"] for t in e["resource"]["target"]} for e in history]
+    assert all(f"ServiceRequest/{referral['id']}" in t for t in targets)
+    of_task = [e["resource"]["id"] for e, t in zip(history, targets, strict=True) if f"Task/{handover_id}" in t]
+    assert of_task and set(ids(search(world, "gp", f"Provenance?target=Task/{handover_id}"))) == set(of_task)
+    for provenance_id in ids(everything):  # what a search finds, a read by id answers
+        assert fhir_get(world, "gp", f"Provenance/{provenance_id}")["id"] == provenance_id
+    bundle, paged = search(world, "gp", f"Provenance?target=ServiceRequest/{referral['id']}&_count=2"), []
+    paged += ids(bundle)
+    while link(bundle, "next"):
+        bundle = follow(world, "gp", link(bundle, "next"))
+        paged += ids(bundle)
+    assert paged == ids(everything)
+    assert search(world, "bup2", f"Provenance?target=ServiceRequest/{referral['id']}")["entry"] == []
+    assert search(world, "coordinator_bergen", "Provenance")["entry"] == []

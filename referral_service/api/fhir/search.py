@@ -8,6 +8,7 @@ from referral_service.api.fhir.http import blp, fhir_json, fhir_request
 from referral_service.services.fhir import (  # noqa: F401  (register their searches)
     search_communications,
     search_patients,
+    search_provenances,
     search_referrals,
     search_tasks,
 )

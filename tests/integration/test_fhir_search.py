@@ -184,6 +184,10 @@ def test_identity_numbers_are_never_searchable_and_never_echoed(world):
         outcome = outcome_of(response)
         assert number not in response.get_data(as_text=True), query
         assert "identity number" in outcome["issue"][0]["diagnostics"].lower(), query
+    # Whatever the value: the rule is named, the value is not.
+    refused = search(world, "gp", "Patient?identifier:exact=Testesen", expect=400)
+    assert refused["issue"][1]["expression"] == ["identifier"]
+    assert "never searchable" in refused["issue"][0]["diagnostics"] and "Testesen" not in str(refused)
 
 
 def test_unknown_parameters_are_400_unless_the_client_asks_for_lenient_handling(world):
@@ -201,7 +205,7 @@ def test_unknown_parameters_are_400_unless_the_client_asks_for_lenient_handling(
 
 def test_a_type_not_served_is_404_and_one_read_by_id_only_is_400(world):
     assert search(world, "gp", "Observation", expect=404)["issue"][0]["code"] == "not-found"
-    assert search(world, "gp", "Patient?_id=x", expect=400)["issue"][0]["code"] == "structure"
+    assert search(world, "gp", "Organization?name=x", expect=400)["issue"][0]["code"] == "structure"
     assert world.client.get("/fhir/ServiceRequest").status_code == 401
 
 
@@ -217,6 +221,9 @@ def test_the_capability_statement_declares_each_search_parameter_and_include(wor
     assert {p["name"] for p in task["searchParam"]} == {"_id", "_lastUpdated", "status", "patient", "owner", "focus"}
     assert set(task["searchInclude"]) == {"Task:focus", "Task:patient"}
     assert {p["name"] for p in resources["Consent"]["searchParam"]} == {"_id", "_lastUpdated", "status", "patient"}
+    assert {p["name"] for p in resources["Communication"]["searchParam"]} == {"_id", "patient", "based-on"}
+    assert {p["name"] for p in resources["Patient"]["searchParam"]} == {"_id"}
+    assert {p["name"] for p in resources["Provenance"]["searchParam"]} == {"target", "patient"}
 
 
 # --- Task ----------------------------------------------------------------------------------------------------------
@@ -323,3 +330,83 @@ def test_a_referral_with_its_tasks_and_patient_in_one_search(world):
     # Another municipality: nothing, included or not.
     assert search(world, "coordinator_bergen", f"ServiceRequest?_id={referral['id']}&_revinclude=Task:focus")[
         "entry"] == []
+
+
+def test_a_supplemented_referral_is_received_and_its_question_and_answer_are_communications(world):
+    referral = world.referral_in("information_requested")
+    world.act("gp", referral["id"], "supplement", {"text": "Det har vart i et år."})
+    waiting = world.referral_in("submitted")
+    assert ids(search(world, "bup", "Task?status=received")) == [referral["id"]]
+    assert ids(search(world, "bup", "Task?status=requested")) == [waiting["id"]]
+    bundle = search(world, "bup", f"Communication?based-on=ServiceRequest/{referral['id']}")
+    answer, question = (e["resource"] for e in entries(bundle))  # newest first
+    assert question["payload"] == [{"contentString": "Hvor lenge?"}]
+    assert answer["inResponseTo"] == [{"reference": f"Communication/{question['id']}"}]
+    assert bundle["total"] == 2
+    assert ids(search(world, "gp", f"Communication?patient=Patient/{referral['child']['id']}&_count=1")) == [
+        answer["id"]]
+    assert search(world, "bup2", "Communication")["entry"] == []
+
+
+def test_the_handover_tasks_status_and_last_update_follow_its_steps(world):
+    referral, handover_id = handed_back(world)
+    coordinator = "coordinator_askoy"
+    before = (datetime.now(UTC) - timedelta(seconds=1)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    assert world.post(coordinator, f"/api/v1/handovers/{handover_id}/acknowledge").status_code == 200
+    assert ids(search(world, coordinator, "Task?status=accepted")) == [handover_id]
+    assert ids(search(world, coordinator, "Task?status=requested")) == []
+    changed = set(ids(search(world, coordinator, f"Task?_lastUpdated=ge{before}")))
+    assert handover_id in changed
+    closed = world.post(coordinator, f"/api/v1/handovers/{handover_id}/close",
+                        json={"outcome": "Følges opp av kommunepsykolog."})
+    assert closed.status_code == 200, closed.json
+    assert ids(search(world, coordinator, "Task?status=completed")) == [handover_id]
+    assert ids(search(world, coordinator, "Task?status=cancelled")) == []
+    assert ids(search(world, "gp", f"Task?status=completed,rejected&focus=ServiceRequest/{referral['id']}")) == [
+        handover_id, referral["id"]]
+
+
+# --- Patient -------------------------------------------------------------------------------------------------------
+
+def test_the_children_of_the_readers_referrals_are_found_by_id_page_by_page(world):
+    child = world.referral_body()["child"]
+    one, again, other = world.create_referral(child=child), world.create_referral(child=child), world.create_referral()
+    world.create_referral("ppt")  # a child the GP has no part in
+    first = search(world, "gp", "Patient?_count=1")
+    assert first["total"] == 2
+    second = follow(world, "gp", link(first, "next"))
+    assert link(second, "next") is None
+    assert sorted(ids(first) + ids(second)) == sorted([one["child"]["id"], other["child"]["id"]])
+    for patient in (entries(first) + entries(second)):
+        assert patient["resource"]["identifier"][0]["value"]  # the GP may see the number
+    assert ids(search(world, "gp", f"Patient?_id={other['child']['id']}")) == [other["child"]["id"]]
+    assert again["child"]["id"] == one["child"]["id"]
+    assert search(world, "bup2", f"Patient?_id={other['child']['id']}")["entry"] == []
+    assert search(world, "ppt", f"Patient?_id={other['child']['id']}")["entry"] == []
+
+
+# --- Provenance ----------------------------------------------------------------------------------------------------
+
+def test_the_history_of_a_referral_and_its_task_as_provenance_pages(world):
+    referral, handover_id = handed_back(world)
+    assert world.post("coordinator_askoy", f"/api/v1/handovers/{handover_id}/acknowledge").status_code == 200
+    world.referral_in("submitted")  # another referral's history
+    everything = search(world, "gp", f"Provenance?target=ServiceRequest/{referral['id']}&_count=100")
+    history = entries(everything)
+    assert everything["total"] == len(history) >= 4
+    recorded = [e["resource"]["recorded"] for e in history]
+    assert recorded == sorted(recorded, reverse=True)
+    targets = [{t["reference"] for t in e["resource"]["target"]} for e in history]
+    assert all(f"ServiceRequest/{referral['id']}" in t for t in targets)
+    of_task = [e["resource"]["id"] for e, t in zip(history, targets, strict=True) if f"Task/{handover_id}" in t]
+    assert of_task and set(ids(search(world, "gp", f"Provenance?target=Task/{handover_id}"))) == set(of_task)
+    for provenance_id in ids(everything):  # what a search finds, a read by id answers
+        assert fhir_get(world, "gp", f"Provenance/{provenance_id}")["id"] == provenance_id
+    bundle, paged = search(world, "gp", f"Provenance?target=ServiceRequest/{referral['id']}&_count=2"), []
+    paged += ids(bundle)
+    while link(bundle, "next"):
+        bundle = follow(world, "gp", link(bundle, "next"))
+        paged += ids(bundle)
+    assert paged == ids(everything)
+    assert search(world, "bup2", f"Provenance?target=ServiceRequest/{referral['id']}")["entry"] == []
+    assert search(world, "coordinator_bergen", "Provenance")["entry"] == []

@@ -5,7 +5,13 @@ from __future__ import annotations
 from flask import Response, request
 
 from referral_service.api.fhir.http import blp, fhir_json, fhir_request
-from referral_service.services.fhir import search_referrals, search_tasks  # noqa: F401  (register their searches)
+from referral_service.services.fhir import (  # noqa: F401  (register their searches)
+    search_communications,
+    search_patients,
+    search_provenances,
+    search_referrals,
+    search_tasks,
+)
 from referral_service.services.fhir.search import run_search
 
 

@@ -7,8 +7,9 @@ what the caller may see. This module reads the query string the same way for eve
 - Strict handling by default: a parameter this server does not know is 400 (FHIR R4 §3.1.1.5.3); with
   `Prefer: handling=lenient` it is ignored, and the `self` link shows only the parameters that were used. A modifier
   (`status:not`) is never ignored: it would change the meaning of what is answered.
-- `identifier` is refused on every type, whatever the handling: identity numbers are never searchable by URL
-  (FHIR.md §1). So is any value that looks like an identity number. No message repeats a value that was sent.
+- `Patient?identifier=` is refused, whatever the handling: identity numbers are never searchable by URL
+  (FHIR.md §1). So is any value that looks like an identity number, on every type and under every name. No message
+  repeats a value that was sent.
 - Paging: newest first, `_count` (default 20, at most 100), and a `next` link with an opaque `_cursor` (a keyset
   cursor, services/cursors.py) bound to the type, the reader and the filters; `total` is counted on the first page
   (each part of the need-to-know read through its index, as the /api/v1 lists count) and omitted after a cursor.
@@ -36,6 +37,7 @@ from referral_service.services.fhir.registry import (
     Resource,
     SearchParameter,
 )
+from referral_service.services.pagination import Page
 
 DEFAULT_COUNT = 20
 MAX_COUNT = 100
@@ -128,6 +130,17 @@ def searches(resource_type: str, *, parameters: Sequence[SearchParameter], inclu
     return register
 
 
+def newest_first(pages: Sequence[Page[Any]], *, count: int, when: str) -> tuple[list[Any], tuple[Any, ...] | None]:
+    """One page from pages of several lists, each read in the order (`when` newest first, then the id) after the same
+    cursor and one row longer than the page: the first `count` rows of them all, and the sort key of the last one
+    shown when more follow (a cursor that continues every list there: no row twice, none skipped)."""
+    rows = sorted(sorted((row for page in pages for row in page.items), key=lambda row: row.id),
+                  key=lambda row: getattr(row, when), reverse=True)
+    shown = rows[:count]
+    more = len(rows) > count or any(page.next_after is not None for page in pages)
+    return shown, ((getattr(shown[-1], when), shown[-1].id) if more and shown else None)
+
+
 def _refuse(detail: str, parameter: str | None = None) -> SearchRefused:
     named = parameter if parameter is not None and _SAFE_NAME.match(parameter) else "_query"
     return SearchRefused(detail, errors={named: [detail]})
@@ -150,8 +163,10 @@ def _count_of(value: str) -> int:
     return min(int(value), MAX_COUNT)
 
 
-def _refuse_identity_numbers(name: str, value: str) -> None:
-    if name.partition(":")[0] == "identifier":
+def _refuse_identity_numbers(resource_type: str, name: str, value: str) -> None:
+    """Patient.identifier holds the identity number: never a search parameter. Nor is a value that looks like one,
+    on any type, under any name."""
+    if resource_type == "Patient" and name.partition(":")[0] == "identifier":
         raise _refuse(IDENTIFIER_REFUSED, "identifier")
     parts = [value, *value.split(",")]
     if any(looks_like_identity_number(last) for part in parts for last in (part, re.split(r"[/|]", part)[-1])):
@@ -227,7 +242,7 @@ def run_search(req: FhirRequest, resource_type: str, args: Iterable[tuple[str, s
     """One page of `resource_type`'s search as a searchset Bundle, with its `self` and `next` links."""
     args = list(args)
     for name, value in args:  # before anything else, on every type, whatever the handling
-        _refuse_identity_numbers(name, value)
+        _refuse_identity_numbers(resource_type, name, value)
     search = search_for(resource_type)
     parsed = _parse(search, args, lenient=lenient)
     secret, scope = _secret(req), _scope(req, resource_type, parsed.used)

@@ -24,7 +24,7 @@ from referral_service.security.access_log import record_access
 from referral_service.security.handover_visibility import handover_parts
 from referral_service.services.fhir.patients import patients_for
 from referral_service.services.fhir.registry import FhirRequest, Resource, SearchParameter
-from referral_service.services.fhir.search import ID, LAST_UPDATED, Found, SearchQuery, searches
+from referral_service.services.fhir.search import ID, LAST_UPDATED, Found, SearchQuery, newest_first, searches
 from referral_service.services.fhir.search_clauses import (
     Clause,
     id_clauses,
@@ -117,11 +117,6 @@ def _referral_task_clauses(req: FhirRequest, query: SearchQuery) -> list[Clause]
     ]
 
 
-def _newest_first(rows: list[Any]) -> list[Any]:
-    """Referrals and handovers in the lists' order: created, newest first, then the id."""
-    return sorted(sorted(rows, key=lambda row: row.id), key=lambda row: row.created_at, reverse=True)
-
-
 @searches("Task", parameters=(
     ID, LAST_UPDATED,
     SearchParameter("status", "token", "Task.status (task-status), for both kinds of Task."),
@@ -140,9 +135,7 @@ def task_page(req: FhirRequest, query: SearchQuery) -> Found:
         found_by = [and_(part, *by_handover) for part in handover_parts(req.actor)]
         handovers = read_page(session, Handover, counting=found_by, branches=[Branch(where=w) for w in found_by],
                               order=_HANDOVER_ORDER, wanted=wanted, key_of=lambda h: (h.created_at, h.id))
-        merged = _newest_first([*referrals.items, *handovers.items])
-        page = merged[:query.count]
-        more = len(merged) > query.count or bool(referrals.next_after or handovers.next_after)
+        page, next_after = newest_first([referrals, handovers], count=query.count, when="created_at")
         shown_referrals = [row for row in page if isinstance(row, Referral)]
         shown_handovers = [row for row in page if isinstance(row, Handover)]
         record_access(session, actor=req.actor, action=SEARCH_ACTION,
@@ -159,8 +152,7 @@ def task_page(req: FhirRequest, query: SearchQuery) -> Found:
     if PATIENT_INCLUDE in query.includes:
         included += patients_for(req, focused)
     total = None if referrals.total is None or handovers.total is None else referrals.total + handovers.total
-    return Found(matches=[by_id[row.id] for row in page], included=included,
-                 next_after=(page[-1].created_at, page[-1].id) if more and page else None, total=total)
+    return Found(matches=[by_id[row.id] for row in page], included=included, next_after=next_after, total=total)
 
 
 def _referral_id(row: Any) -> str:

@@ -478,3 +478,17 @@ def test_bup_may_not_work_the_municipalitys_handover_task(world):
     assert response.status_code == 403, response.get_data(as_text=True)
     assert outcome_of(response)["issue"][0]["code"] == "forbidden"
     assert world.get("coordinator_askoy", f"/api/v1/handovers/{handover_id}").json["status"] == "open"
+
+
+def test_the_identity_number_sent_in_a_bundle_is_neither_logged_nor_answered(world, caplog, capfd, monkeypatch):
+    from tests.integration.test_api_errors import capture_everything_logged, with_wrong_check_digit
+
+    everything_logged = capture_everything_logged(caplog, capfd, monkeypatch)
+    good = world.referral_body()
+    bad = world.referral_body()
+    bad["child"]["national_id"] = with_wrong_check_digit(bad["child"]["national_id"])
+    answers = [post_bundle(world, bundle_for(world, body)) for body in (good, bad)]
+    assert [a.status_code for a in answers] == [200, 422]
+    said = everything_logged() + "".join(a.get_data(as_text=True) for a in answers)
+    for body in (good, bad):
+        assert body["child"]["national_id"] not in said

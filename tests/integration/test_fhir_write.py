@@ -495,3 +495,30 @@ def test_the_identity_number_sent_in_a_bundle_is_neither_logged_nor_answered(wor
     said = everything_logged() + "".join(a.get_data(as_text=True) for a in answers)
     for body in (good, bad):
         assert body["child"]["national_id"] not in said
+
+
+def test_the_requester_is_the_tokens_user_whatever_the_bundle_says(world):
+    bundle = bundle_for(world, world.referral_body())
+    bundle["entry"][1]["resource"]["requester"] = {"reference": f"PractitionerRole/{world.users['ppt'].id}"}
+    response = post_bundle(world, bundle)
+    assert response.status_code == 200, response.get_data(as_text=True)
+    referral = world.get("gp", f"/api/v1/referrals/{created_ids(response)['ServiceRequest']}").json
+    assert referral["referrer_user_id"] == world.users["gp"].id
+
+
+def test_only_a_referrer_may_post_a_bundle(world):
+    before = row_counts(world)
+    response = post_bundle(world, bundle_for(world, world.referral_body()), who="bup")
+    assert response.status_code == 403
+    assert outcome_of(response)["issue"][0]["code"] == "forbidden"
+    assert row_counts(world) == before
+
+
+def test_an_idempotency_key_used_for_another_referral_is_422(world):
+    assert post_bundle(world, bundle_for(world, world.referral_body()), **{"Idempotency-Key": "k-1"}).status_code \
+        == 200
+    before = row_counts(world)
+    other = post_bundle(world, bundle_for(world, world.referral_body()), **{"Idempotency-Key": "k-1"})
+    assert other.status_code == 422
+    assert outcome_of(other)["issue"][0]["code"] == "invalid"
+    assert row_counts(world) == before

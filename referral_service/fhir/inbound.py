@@ -43,7 +43,10 @@ NOTE_FIELDS = {"description": "description", "measures-tried": "measures_tried",
 #: Consent.provision.actor, by the display of a recipient without an Organization -> what the consent shares with.
 RECIPIENTS = {"bup": "bup", "municipality": "municipality", "kommunen": "municipality", "kommune": "municipality",
               "school": "school", "skolen": "school", "skole": "school", "child_welfare": "child_welfare",
-              "barnevernet": "child_welfare", "barnevern": "child_welfare"}
+              "barnevernet": "child_welfare", "barnevern": "child_welfare", "barneverntjenesten": "child_welfare"}
+#: Consent.performer named by display only -> who gave the consent (as the Consent reader names them).
+GIVERS = {"foresatte": "guardian", "guardian": "guardian", "barneverntjenesten": "child_welfare",
+          "barnevernet": "child_welfare", "child_welfare": "child_welfare"}
 ORGANIZATION_REF = re.compile(r"^(?:.*/)?Organization/([A-Za-z0-9\-.]{1,64})$")
 
 
@@ -331,9 +334,7 @@ def _read_consent(inbound: InboundReferral, consent: dict[str, Any], at: str, pa
     provision = consent.get("provision") or {}
     if provision and provision.get("type", "permit") != "permit":
         errors.add(f"{at}.provision.type", "The consent's provision permits.")
-    withhold = any((nested or {}).get("type") == "deny" and any(
-        "GUARD" in _codes((actor or {}).get("role"), ROLE_CODE) for actor in (nested or {}).get("actor") or [])
-        for nested in provision.get("provision") or [])
+    withhold = _withholds_from_guardians(provision)
     recorded = consent.get("dateTime")
     inbound.body["consent"] = {"given_by": _consent_givers(consent, patient_url),
                                "share_with": _recipients(inbound, provision, at, errors),
@@ -355,7 +356,29 @@ def _consent_givers(consent: dict[str, Any], patient_url: str) -> list[str]:
             given_by.append("guardian")
         elif ORGANIZATION_REF.match(reference):
             given_by.append("child_welfare")
-    return given_by
+        elif ((performer or {}).get("display") or "").strip().lower() in GIVERS:
+            given_by.append(GIVERS[performer["display"].strip().lower()])
+    return sorted(set(given_by))
+
+
+def _withholds_from_guardians(provision: dict[str, Any]) -> bool:
+    """A nested deny naming the guardians (a contained RelatedPerson, the GUARD role, or "Foresatte")."""
+    for nested in provision.get("provision") or []:
+        if (nested or {}).get("type") != "deny":
+            continue
+        for actor in nested.get("actor") or []:
+            reference = (actor or {}).get("reference") or {}
+            if ("GUARD" in _codes((actor or {}).get("role"), ROLE_CODE)
+                    or (reference.get("reference") or "").startswith(("#", "RelatedPerson"))
+                    or GIVERS.get((reference.get("display") or "").strip().lower()) == "guardian"):
+                return True
+    return False
+
+
+def _recipient(display: Any) -> str | None:
+    """What a recipient named by display only is: one of ours, or a municipality by its name ("Askøy kommune")."""
+    words = display.strip().lower() if isinstance(display, str) else ""
+    return RECIPIENTS.get(words) or ("municipality" if words.endswith(" kommune") else None)
 
 
 def _recipients(inbound: InboundReferral, provision: dict[str, Any], at: str, errors: _Errors) -> list[str]:
@@ -369,8 +392,8 @@ def _recipients(inbound: InboundReferral, provision: dict[str, Any], at: str, er
         organisation = ORGANIZATION_REF.match(reference.get("reference") or "")
         if organisation:
             inbound.recipient_organisations[organisation.group(1)] = f"{at}.provision.actor[{a}].reference"
-        elif (reference.get("display") or "").strip().lower() in RECIPIENTS:
-            share_with.append(RECIPIENTS[reference["display"].strip().lower()])
+        elif _recipient(reference.get("display")) is not None:
+            share_with.append(str(_recipient(reference.get("display"))))
         else:
             errors.add(f"{at}.provision.actor[{a}].reference",
                        "Name a recipient as Organization/{id}, or as BUP, the municipality, the school or the "

@@ -4,6 +4,7 @@ does, and BUP's system takes the lifecycle actions through Task updates (issue 1
 from __future__ import annotations
 
 import copy
+import json
 import uuid
 from datetime import timedelta
 from typing import Any
@@ -44,6 +45,11 @@ def bundle_for(world, body: dict[str, Any], *, identifier: str | None = None) ->
                      "name": {"text": g["name"]}, "telecom": [{"system": "phone", "value": g["phone"]}]}
                     for g in child["guardians"]],
     }
+    if body.get("interpreter"):
+        patient["extension"] = [{"url": "http://hl7.org/fhir/StructureDefinition/patient-interpreterRequired",
+                                 "valueBoolean": body["interpreter"]["needed"]}]
+        patient["communication"] = [{"language": {"coding": [{"system": "urn:ietf:bcp:47",
+                                                               "code": body["interpreter"]["language"]}]}}]
     notes = [(kind, body[field]) for kind, field in (("description", "description"),
                                                      ("measures-tried", "measures_tried"),
                                                      ("child-view", "child_view"))]
@@ -70,7 +76,8 @@ def bundle_for(world, body: dict[str, Any], *, identifier: str | None = None) ->
         "category": [{"coding": [{"system": "http://loinc.org", "code": "64292-6"}]}],
         "patient": {"reference": patient_url},
         "dateTime": body["consent"]["recorded_on"],
-        "performer": [{"reference": "#guardian"}],
+        "performer": [{"reference": {"guardian": "#guardian", "child": patient_url}[giver]}
+                      for giver in body["consent"]["given_by"]],
         "contained": [{"resourceType": "RelatedPerson", "id": "guardian", "patient": {"reference": patient_url},
                        "relationship": [{"coding": [{"system": ROLE_CODE, "code": "GUARD"}]}]}],
         "policy": [{"uri": "https://lovdata.no/lov/1999-07-02-63"}],
@@ -78,6 +85,10 @@ def bundle_for(world, body: dict[str, Any], *, identifier: str | None = None) ->
             {"role": {"coding": [{"system": PARTICIPATION_TYPE, "code": "IRCP"}]}, "reference": {"display": who}}
             for who in body["consent"]["share_with"]]},
     }
+    if body["consent"].get("withhold_from_guardians"):
+        consent["provision"]["provision"] = [{"type": "deny", "actor": [{
+            "role": {"coding": [{"system": PARTICIPATION_TYPE, "code": "IRCP"}]},
+            "reference": {"reference": "#guardian"}}]}]
     entries = [(patient_url, patient), (request_url, service_request), (consent_url, consent)]
     bundle = {"resourceType": "Bundle", "type": "transaction",
               "entry": [{"fullUrl": url, "resource": resource,
@@ -120,7 +131,8 @@ def content_of(referral: dict[str, Any]) -> dict[str, Any]:
 
 
 def test_a_gps_transaction_bundle_creates_a_draft_the_rest_api_shows_as_its_own(world):
-    body = world.referral_body()
+    body = world.referral_body(interpreter={"needed": True, "language": "ar"})
+    body["consent"] |= {"given_by": ["child", "guardian"], "withhold_from_guardians": True}
     response = post_bundle(world, bundle_for(world, body))
     assert response.status_code == 200, response.get_data(as_text=True)
     assert response.mimetype == FHIR_JSON
@@ -133,6 +145,8 @@ def test_a_gps_transaction_bundle_creates_a_draft_the_rest_api_shows_as_its_own(
     assert answer["entry"][2]["response"]["location"] == f"Consent/{referral_id}"
     from_fhir = world.get("gp", f"/api/v1/referrals/{referral_id}").json
     assert from_fhir["status"] == "draft"
+    assert from_fhir["interpreter"]["language"] == "ar" and from_fhir["consent"]["withhold_from_guardians"]
+    assert from_fhir["consent"]["given_by"] == ["child", "guardian"] and len(from_fhir["municipal_contacts"]) == 1
     assert ids["Patient"] == from_fhir["child"]["id"]
 
     from_rest = world.create_referral(**body)
@@ -339,29 +353,45 @@ def test_bup_walks_a_referral_from_submitted_to_discharged_through_task_updates(
     assert len(world.get("bup", f"/api/v1/referrals/{referral_id}/events").json["items"]) == 5
 
 
+def as_sent(resource: dict[str, Any], *, patient_id: str, patient_url: str) -> dict[str, Any]:
+    """A resource as read, made new again: no id or meta, the Patient named by the Bundle's fullUrl."""
+    text = json.dumps({k: v for k, v in resource.items() if k not in ("id", "meta")})
+    return json.loads(text.replace(f'"Patient/{patient_id}"', f'"{patient_url}"'))
+
+
 def test_a_read_referral_sent_back_as_a_bundle_reads_back_the_same(world):
-    """Round trip: read the ServiceRequest and Patient, create a draft from them, read the new one."""
-    first_id = created_ids(post_bundle(world, bundle_for(world, world.referral_body())))["ServiceRequest"]
-    service_request = fhir_get(world, "gp", f"ServiceRequest/{first_id}")
-    patient = fhir_get(world, "gp", f"Patient/{service_request['subject']['reference'].split('/')[1]}")
-    patient_url, request_url = f"urn:uuid:{uuid.uuid4()}", f"urn:uuid:{uuid.uuid4()}"
-    sent_patient = {k: v for k, v in patient.items() if k not in ("id", "meta")}
-    sent_request = {k: v for k, v in service_request.items() if k not in ("id", "meta", "authoredOn")}
-    sent_request |= {"subject": {"reference": patient_url},
-                     "identifier": [{"system": EPJ_REFERRALS, "value": "round-trip"}]}
+    """Round trip: read the ServiceRequest, Patient and Consent, create a draft from them, read the new one."""
+    body = world.referral_body(consent={"given_by": ["guardian", "child"],
+                                        "share_with": ["bup", "municipality", "school"],
+                                        "recorded_on": world.referral_body()["consent"]["recorded_on"],
+                                        "withhold_from_guardians": True})
+    first_id = created_ids(post_bundle(world, bundle_for(world, body)))["ServiceRequest"]
+    read = {kind: fhir_get(world, "gp", f"{kind}/{first_id}") for kind in ("ServiceRequest", "Consent")}
+    patient_id = read["ServiceRequest"]["subject"]["reference"].split("/")[1]
+    read["Patient"] = fhir_get(world, "gp", f"Patient/{patient_id}")
+    urls = {kind: f"urn:uuid:{uuid.uuid4()}" for kind in read}
+    sent = {kind: as_sent(resource, patient_id=patient_id, patient_url=urls["Patient"])
+            for kind, resource in read.items()}
+    sent["ServiceRequest"].pop("authoredOn")
+    sent["ServiceRequest"]["identifier"] = [{"system": EPJ_REFERRALS, "value": "round-trip"}]
     bundle = validated({"resourceType": "Bundle", "type": "transaction", "entry": [
-        {"fullUrl": patient_url, "resource": sent_patient, "request": {"method": "POST", "url": "Patient"}},
-        {"fullUrl": request_url, "resource": sent_request, "request": {"method": "POST", "url": "ServiceRequest"}}]})
+        {"fullUrl": urls[kind], "resource": sent[kind], "request": {"method": "POST", "url": kind}}
+        for kind in ("Patient", "ServiceRequest", "Consent")]})
     response = post_bundle(world, bundle)
     assert response.status_code == 200, response.get_data(as_text=True)
     second_id = created_ids(response)["ServiceRequest"]
     assert second_id != first_id
-    again = fhir_get(world, "gp", f"ServiceRequest/{second_id}")
+    again = {kind: fhir_get(world, "gp", f"{kind}/{second_id}") for kind in ("ServiceRequest", "Consent")}
     differs = ("id", "meta", "identifier", "authoredOn", "supportingInfo")
-    assert {k: v for k, v in again.items() if k not in differs} == \
-        {k: v for k, v in service_request.items() if k not in differs}
-    assert again["status"] == "draft"
-    assert fhir_get(world, "gp", again["subject"]["reference"]) == patient
+    for kind in ("ServiceRequest", "Consent"):
+        assert {k: v for k, v in again[kind].items() if k not in differs} == \
+            {k: v for k, v in read[kind].items() if k not in differs}, kind
+    assert again["ServiceRequest"]["status"] == "draft"
+    assert again["Consent"]["provision"]["provision"][0]["type"] == "deny"
+    # The same child, described alike (its lastUpdated is the newest referral's, which is the new one).
+    patient_again = fhir_get(world, "gp", again["ServiceRequest"]["subject"]["reference"])
+    assert {k: v for k, v in patient_again.items() if k != "meta"} == \
+        {k: v for k, v in read["Patient"].items() if k != "meta"}
 
 
 def test_the_capability_statement_says_transaction_and_task_update(world):
@@ -451,3 +481,44 @@ def test_bup_may_not_work_the_municipalitys_handover_task(world):
     assert response.status_code == 403, response.get_data(as_text=True)
     assert outcome_of(response)["issue"][0]["code"] == "forbidden"
     assert world.get("coordinator_askoy", f"/api/v1/handovers/{handover_id}").json["status"] == "open"
+
+
+def test_the_identity_number_sent_in_a_bundle_is_neither_logged_nor_answered(world, caplog, capfd, monkeypatch):
+    from tests.integration.test_api_errors import capture_everything_logged, with_wrong_check_digit
+
+    everything_logged = capture_everything_logged(caplog, capfd, monkeypatch)
+    good = world.referral_body()
+    bad = world.referral_body()
+    bad["child"]["national_id"] = with_wrong_check_digit(bad["child"]["national_id"])
+    answers = [post_bundle(world, bundle_for(world, body)) for body in (good, bad)]
+    assert [a.status_code for a in answers] == [200, 422]
+    said = everything_logged() + "".join(a.get_data(as_text=True) for a in answers)
+    for body in (good, bad):
+        assert body["child"]["national_id"] not in said
+
+
+def test_the_requester_is_the_tokens_user_whatever_the_bundle_says(world):
+    bundle = bundle_for(world, world.referral_body())
+    bundle["entry"][1]["resource"]["requester"] = {"reference": f"PractitionerRole/{world.users['ppt'].id}"}
+    response = post_bundle(world, bundle)
+    assert response.status_code == 200, response.get_data(as_text=True)
+    referral = world.get("gp", f"/api/v1/referrals/{created_ids(response)['ServiceRequest']}").json
+    assert referral["referrer_user_id"] == world.users["gp"].id
+
+
+def test_only_a_referrer_may_post_a_bundle(world):
+    before = row_counts(world)
+    response = post_bundle(world, bundle_for(world, world.referral_body()), who="bup")
+    assert response.status_code == 403
+    assert outcome_of(response)["issue"][0]["code"] == "forbidden"
+    assert row_counts(world) == before
+
+
+def test_an_idempotency_key_used_for_another_referral_is_422(world):
+    assert post_bundle(world, bundle_for(world, world.referral_body()), **{"Idempotency-Key": "k-1"}).status_code \
+        == 200
+    before = row_counts(world)
+    other = post_bundle(world, bundle_for(world, world.referral_body()), **{"Idempotency-Key": "k-1"})
+    assert other.status_code == 422
+    assert outcome_of(other)["issue"][0]["code"] == "invalid"
+    assert row_counts(world) == before

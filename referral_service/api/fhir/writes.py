@@ -8,6 +8,7 @@ from flask import Response, request
 from referral_service.api.fhir.http import blp, fhir_json, fhir_request
 from referral_service.api.fhir.routes import SYSTEM_INTERACTIONS
 from referral_service.fhir.inbound import transaction_response
+from referral_service.fhir.service_request import fhir_instant
 from referral_service.services.fhir.task_updates import update_task as update_fhir_task
 from referral_service.services.fhir.transactions import create_draft_from_bundle
 
@@ -24,7 +25,7 @@ def transaction() -> Response:
     referral = result.view.referral
     return fhir_json(transaction_response(entries=result.entries, referral_id=referral.id, version=referral.version,
                                           child_id=result.view.child.id, created=result.created,
-                                          last_modified=referral.updated_at.isoformat()))
+                                          last_modified=fhir_instant(referral.updated_at)))
 
 
 @blp.route("/Task/<task_id>", methods=["PUT"])

@@ -7,17 +7,19 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterator
+from datetime import timedelta
 
 import pytest
 import requests
 from sqlmodel import select
 
 from referral_service.bootstrap import dependencies
-from referral_service.domain.handover import Handover
+from referral_service.domain.handover import DeadlineMark, Handover
 from referral_service.domain.outbox import OutboxMessage
 from referral_service.domain.referral import ReferralEvent
 from referral_service.domain.subscription import FhirSubscription, SubscriptionNotification
 from referral_service.fhir.codes import CANON
+from referral_service.services.loop.sweeps import run_sweeps
 from tests.support.fhir import FHIR_JSON, fhir_get, outcome_of, validated
 from tests.support.loop import InProcessWorker
 from tests.support.rest_hook import RestHookReceiver, event_of, subscription_of
@@ -242,3 +244,27 @@ def test_a_dead_endpoint_is_retried_then_its_subscription_shows_the_error_to_its
     worker.run()
     with world.app.extensions["referral_db"].session() as session:
         assert len(session.exec(select(SubscriptionNotification)).all()) == 1
+
+
+def test_an_escalation_of_the_handover_task_is_told_to_the_municipality(world, receiver, clock):
+    worker = worker_for(world)
+    sub_id = subscribe(world, "coordinator_askoy", receiver.url)
+    referral = world.referral_in("rejected")
+    worker.run()
+    with world.app.extensions["referral_db"].session() as session:
+        handover = session.exec(select(Handover).where(Handover.referral_id == referral["id"])).one()
+    assert [event_of(b) for b in receiver.received()] == [(handover.id, 1)]  # its creation
+
+    clock.set(clock() + timedelta(days=14))  # long past the acknowledgement's deadline: the task escalates
+    deps = dependencies(world.app)
+    run_sweeps(deps.unit_of_work(), clock=deps.clock, deadlines=deps.deadlines)
+    worker.run()
+
+    with world.app.extensions["referral_db"].session() as session:
+        escalated = session.get(Handover, handover.id)
+        marks = session.exec(select(DeadlineMark).where(DeadlineMark.handover_id == handover.id)).all()
+    assert escalated.escalation_level >= 1 and marks
+    told = [event_of(b) for b in receiver.received()]
+    assert told == [(handover.id, n) for n in range(1, len(marks) + 2)]  # one notification per escalation step
+    shown = fhir_get(world, "coordinator_askoy", f"Subscription/{sub_id}")
+    assert shown["status"] == "active" and shown["meta"]["versionId"] == str(len(marks) + 2)

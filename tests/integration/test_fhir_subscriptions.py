@@ -20,6 +20,7 @@ from referral_service.domain.referral import ReferralEvent
 from referral_service.domain.subscription import FhirSubscription, SubscriptionNotification
 from referral_service.fhir.codes import CANON
 from referral_service.services.loop.sweeps import run_sweeps
+from tests.integration.test_web_decisions import WebUser
 from tests.support.fhir import FHIR_JSON, fhir_get, outcome_of, validated
 from tests.support.loop import InProcessWorker
 from tests.support.rest_hook import RestHookReceiver, event_of, subscription_of
@@ -224,6 +225,9 @@ def test_a_dead_endpoint_is_retried_then_its_subscription_shows_the_error_to_its
     worker = worker_for(world)
     referral = world.referral_in("submitted")
 
+    worker.run()
+    waiting = world.get("admin", "/api/v1/admin/operations").json
+    assert waiting["subscription_retries_waiting"] == 1 and waiting["email_retries_waiting"] == 0
     moves = worker.run_retries(clock)
 
     assert moves >= 3  # tried again, with growing waits, until the window ended
@@ -238,6 +242,10 @@ def test_a_dead_endpoint_is_retried_then_its_subscription_shows_the_error_to_its
     assert operations.status_code == 200
     assert operations.json["subscription_notifications_failed"] == 1
     assert operations.json["subscriptions_in_error"] == 1
+    drift = WebUser(world.app, "admin").get("/admin/drift").text()
+    assert "FHIR-abonnementer som har stoppet" in drift
+    assert world.orgs["bup"].name in drift
+    assert sub_id[:8] in drift and "could not be reached" in drift
 
     # A subscription in error is told of nothing more (its owner makes a new one).
     world.act("bup", referral["id"], "reject", REJECTION)

@@ -49,6 +49,8 @@ class FhirSubscription(SQLModel, table=True):
     #: Notifications numbered so far (events-since-subscription-start); each takes the next number.
     events_count: int = 0
     reason: str | None = Field(default=None, max_length=500)
+    #: The resource's version (meta.versionId, the ETag): moves on when its status or error changes.
+    version: int = 1
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 

@@ -48,13 +48,13 @@ def criteria_of(filter_kind: str | None, filter_value: str | None) -> str | None
 
 def subscription_resource(*, subscription_id: str, status: str, endpoint: str, filter_kind: str | None,
                           filter_value: str | None, reason: str | None, error: str | None,
-                          events_count: int, updated_at: datetime) -> dict[str, Any]:
-    """Our Subscription as R4: the topic in `criteria`, the filter in its backport extension, the error when the
-    subscription gave up, and the count of its events so far (as the backport's status reports it)."""
+                          version: int, updated_at: datetime) -> dict[str, Any]:
+    """Our Subscription as R4: the topic in `criteria`, the filter in its backport extension, and the error when
+    the subscription gave up."""
     resource: dict[str, Any] = {
         "resourceType": "Subscription",
         "id": subscription_id,
-        "meta": {"versionId": str(events_count + 1), "lastUpdated": _instant(updated_at)},
+        "meta": {"versionId": str(version), "lastUpdated": _instant(updated_at)},
         "status": status,
         "reason": reason or "Task changes",
         "criteria": TASK_CHANGED_TOPIC,

@@ -129,3 +129,4 @@ class OperationsOut(Schema):
     #: FHIR subscription notifications given up, and the subscriptions in `error` because of it (issue 16).
     subscription_notifications_failed = fields.Integer()
     subscriptions_in_error = fields.Integer()
+    subscription_retries_waiting = fields.Integer()

@@ -7,17 +7,20 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterator
+from datetime import timedelta
 
 import pytest
 import requests
 from sqlmodel import select
 
 from referral_service.bootstrap import dependencies
-from referral_service.domain.handover import Handover
+from referral_service.domain.handover import DeadlineMark, Handover
 from referral_service.domain.outbox import OutboxMessage
 from referral_service.domain.referral import ReferralEvent
 from referral_service.domain.subscription import FhirSubscription, SubscriptionNotification
 from referral_service.fhir.codes import CANON
+from referral_service.services.loop.sweeps import run_sweeps
+from tests.integration.test_web_decisions import WebUser
 from tests.support.fhir import FHIR_JSON, fhir_get, outcome_of, validated
 from tests.support.loop import InProcessWorker
 from tests.support.rest_hook import RestHookReceiver, event_of, subscription_of
@@ -88,7 +91,9 @@ def test_an_organisation_subscribes_sees_only_its_own_subscription_and_turns_it_
     assert fhir_get(world, "bup", f"Subscription/{sub_id}")["status"] == "active"
 
     assert world.client.delete(f"/fhir/Subscription/{sub_id}", headers=world.headers("bup")).status_code == 204
-    assert fhir_get(world, "bup", f"Subscription/{sub_id}")["status"] == "off"
+    turned_off = world.client.get(f"/fhir/Subscription/{sub_id}", headers=world.headers("bup"))
+    assert validated(turned_off.get_json(), "Subscription")["status"] == "off"
+    assert turned_off.headers["ETag"] == 'W/"2"' and read["meta"]["versionId"] == "1"  # the change has a version
 
     statement = fhir_get(world, "bup", "metadata")
     served = {r["type"]: {i["code"] for i in r["interaction"]} for r in statement["rest"][0]["resource"]}
@@ -222,6 +227,9 @@ def test_a_dead_endpoint_is_retried_then_its_subscription_shows_the_error_to_its
     worker = worker_for(world)
     referral = world.referral_in("submitted")
 
+    worker.run()
+    waiting = world.get("admin", "/api/v1/admin/operations").json
+    assert waiting["subscription_retries_waiting"] == 1 and waiting["email_retries_waiting"] == 0
     moves = worker.run_retries(clock)
 
     assert moves >= 3  # tried again, with growing waits, until the window ended
@@ -236,9 +244,37 @@ def test_a_dead_endpoint_is_retried_then_its_subscription_shows_the_error_to_its
     assert operations.status_code == 200
     assert operations.json["subscription_notifications_failed"] == 1
     assert operations.json["subscriptions_in_error"] == 1
+    drift = WebUser(world.app, "admin").get("/admin/drift").text()
+    assert "FHIR-abonnementer som har stoppet" in drift
+    assert world.orgs["bup"].name in drift
+    assert sub_id[:8] in drift and "could not be reached" in drift
 
     # A subscription in error is told of nothing more (its owner makes a new one).
     world.act("bup", referral["id"], "reject", REJECTION)
     worker.run()
     with world.app.extensions["referral_db"].session() as session:
         assert len(session.exec(select(SubscriptionNotification)).all()) == 1
+
+
+def test_an_escalation_of_the_handover_task_is_told_to_the_municipality(world, receiver, clock):
+    worker = worker_for(world)
+    sub_id = subscribe(world, "coordinator_askoy", receiver.url)
+    referral = world.referral_in("rejected")
+    worker.run()
+    with world.app.extensions["referral_db"].session() as session:
+        handover = session.exec(select(Handover).where(Handover.referral_id == referral["id"])).one()
+    assert [event_of(b) for b in receiver.received()] == [(handover.id, 1)]  # its creation
+
+    clock.set(clock() + timedelta(days=14))  # long past the acknowledgement's deadline: the task escalates
+    deps = dependencies(world.app)
+    run_sweeps(deps.unit_of_work(), clock=deps.clock, deadlines=deps.deadlines)
+    worker.run()
+
+    with world.app.extensions["referral_db"].session() as session:
+        escalated = session.get(Handover, handover.id)
+        marks = session.exec(select(DeadlineMark).where(DeadlineMark.handover_id == handover.id)).all()
+    assert escalated.escalation_level >= 1 and marks
+    told = [event_of(b) for b in receiver.received()]
+    assert told == [(handover.id, n) for n in range(1, len(marks) + 2)]  # one notification per escalation step
+    shown = fhir_get(world, "coordinator_askoy", f"Subscription/{sub_id}")
+    assert shown["status"] == "active"

@@ -30,6 +30,7 @@ def upgrade() -> None:
         sa.Column('error', S(length=500), nullable=True),
         sa.Column('events_count', sa.Integer(), nullable=False),
         sa.Column('reason', S(length=500), nullable=True),
+        sa.Column('version', sa.Integer(), nullable=False),
         sa.Column('created_at', WHEN, nullable=False),
         sa.Column('updated_at', WHEN, nullable=False),
         sa.ForeignKeyConstraint(['organisation_id'], ['organisation.id']),

@@ -23,6 +23,8 @@ from referral_service.domain.subscription import (
 from referral_service.domain.types import UTCDateTime
 from referral_service.errors import Forbidden
 from referral_service.security.actor import Actor
+from referral_service.services.fhir.notifications import FHIR_NOTIFICATION_TOPIC
+from referral_service.services.unit_of_work import ALERT_EMAIL_TOPIC
 
 
 def backlog(session: Session, clock: Clock) -> dict[str, Any]:
@@ -41,7 +43,12 @@ def backlog(session: Session, clock: Clock) -> dict[str, Any]:
         "outbox_pending": count(OutboxMessage.dispatched_at.is_(None), OutboxMessage.processed_at.is_(None), due),
         "outbox_unprocessed": count(OutboxMessage.processed_at.is_(None), due),
         "oldest_pending_seconds": round((now - oldest).total_seconds(), 1) if oldest else None,
-        "email_retries_waiting": count(OutboxMessage.processed_at.is_(None), OutboxMessage.next_attempt_at > now),
+        "email_retries_waiting": count(OutboxMessage.processed_at.is_(None), OutboxMessage.next_attempt_at > now,
+                                       OutboxMessage.topic == ALERT_EMAIL_TOPIC),
+        # FHIR subscription notifications waiting for their next attempt (issue 16), counted apart likewise.
+        "subscription_retries_waiting": count(OutboxMessage.processed_at.is_(None),
+                                              OutboxMessage.next_attempt_at > now,
+                                              OutboxMessage.topic == FHIR_NOTIFICATION_TOPIC),
     }
 
 

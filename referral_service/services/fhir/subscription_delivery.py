@@ -13,6 +13,8 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import requests
+from sqlalchemy import update
+from sqlmodel import col
 
 from referral_service.clock import Clock
 from referral_service.domain.outbox import OutboxMessage
@@ -155,12 +157,15 @@ def _fail(uow: SqlUnitOfWork, clock: Clock, *, notification: SubscriptionNotific
     notification.state = NotificationState.FAILED
     notification.failed_at = now
     mark_processed(uow.session, clock, message_id=message_id)
-    if subscription.status == SubscriptionStatus.ACTIVE:
-        # No further notifications are written for it (services/fhir/notifications.py); a person sees why.
-        subscription.status = SubscriptionStatus.ERROR
-        subscription.error = (f"Notification {notification.event_number} was given up after "
-                              f"{notification.attempts} attempts: {notification.last_error}.")[:500]
-        subscription.updated_at = now
+    # No further notifications are written for it (services/fhir/notifications.py); a person sees why. One
+    # conditional UPDATE, without holding the row while the endpoint was asked: a subscription turned off meanwhile
+    # stays off, and of two notifications given up together the first one's reason is kept.
+    uow.session.execute(update(FhirSubscription).where(
+        col(FhirSubscription.id) == subscription.id, col(FhirSubscription.status) == SubscriptionStatus.ACTIVE)
+        .values(status=SubscriptionStatus.ERROR, updated_at=now, version=FhirSubscription.version + 1,
+                error=(f"Notification {notification.event_number} was given up after {notification.attempts} "
+                       f"attempts: {notification.last_error}.")[:500])
+        .execution_options(synchronize_session=False))
     log.warning("subscription notification failed", extra={
         "notification_id": notification.id, "subscription_id": subscription.id,
         "event_number": notification.event_number, "attempts": notification.attempts,

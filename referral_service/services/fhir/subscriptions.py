@@ -6,7 +6,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlmodel import select
+from sqlalchemy import update
+from sqlmodel import col, select
 
 from referral_service.domain.subscription import FhirSubscription, SubscriptionStatus
 from referral_service.errors import NotFound
@@ -23,7 +24,7 @@ def _resource(subscription: FhirSubscription) -> Resource:
     return subscription_resource(subscription_id=subscription.id, status=str(subscription.status),
                                  endpoint=subscription.endpoint, filter_kind=subscription.filter_kind,
                                  filter_value=subscription.filter_value, reason=subscription.reason,
-                                 error=subscription.error, events_count=subscription.events_count,
+                                 error=subscription.error, version=subscription.version,
                                  updated_at=subscription.updated_at)
 
 
@@ -63,10 +64,12 @@ def delete_subscription(req: FhirRequest, subscription_id: str) -> None:
     """Off: nothing more is written for it, and what still waits is not sent. The row stays, so its history and
     its notifications remain for the administrators."""
     with req.uow:
-        subscription = _owned(req, subscription_id)
-        if subscription.status != SubscriptionStatus.OFF:
-            subscription.status = SubscriptionStatus.OFF
-            subscription.updated_at = req.deps.clock.now()
+        _owned(req, subscription_id)
+        # One conditional UPDATE: a delivery giving up at the same moment (to `error`) never overwrites it.
+        req.uow.session.execute(update(FhirSubscription).where(
+            col(FhirSubscription.id) == subscription_id, col(FhirSubscription.status) != SubscriptionStatus.OFF)
+            .values(status=SubscriptionStatus.OFF, updated_at=req.deps.clock.now(),
+                    version=FhirSubscription.version + 1).execution_options(synchronize_session=False))
         req.uow.commit()
 
 

@@ -66,13 +66,33 @@ FHIR_READS: dict[str, tuple[Read, ...]] = {
     "Subscription": (Read("Subscription/{subscription_id}", SUBSCRIBERS_OWN),),
 }
 
-#: FHIR resource type -> searches that find the case, and the /api/v1 list whose "shown to" they follow.
-FHIR_SEARCHES: dict[str, tuple[Read, ...]] = {
-    "ServiceRequest": (Read("ServiceRequest?_id={referral_id}&_include=ServiceRequest:subject", f"{API}/referrals"),
-                       Read("ServiceRequest?patient=Patient/{child_id}&_revinclude=Task:focus", f"{API}/referrals")),
-    "Task": (Read("Task?focus=ServiceRequest/{referral_id}&_include=Task:focus", f"{API}/referrals"),
-             Read("Task?_id={handover_id}&_include=Task:patient", f"{API}/handovers")),
-    "Consent": (Read("Consent?patient=Patient/{child_id}&_include=Consent:patient", f"{API}/referrals"),),
+@dataclass(frozen=True)
+class Search:
+    """One /fhir search (`path`), the resource it must find for those who take part (`finds`), and the /api/v1 list
+    whose "shown to" it follows."""
+
+    path: str
+    finds: str
+    mirrors: str
+
+
+REFERRALS, HANDOVERS = f"{API}/referrals", f"{API}/handovers"
+#: FHIR resource type -> searches that find the case.
+FHIR_SEARCHES: dict[str, tuple[Search, ...]] = {
+    "ServiceRequest": (
+        Search("ServiceRequest?_id={referral_id}&_include=ServiceRequest:subject", "ServiceRequest/{referral_id}",
+               REFERRALS),
+        Search("ServiceRequest?patient=Patient/{child_id}&_revinclude=Task:focus", "ServiceRequest/{referral_id}",
+               REFERRALS)),
+    "Task": (Search("Task?focus=ServiceRequest/{referral_id}&_include=Task:focus", "Task/{referral_id}", REFERRALS),
+             Search("Task?_id={handover_id}&_include=Task:patient", "Task/{handover_id}", HANDOVERS)),
+    "Consent": (Search("Consent?patient=Patient/{child_id}&_include=Consent:patient", "Consent/{referral_id}",
+                       REFERRALS),),
+    "Patient": (Search("Patient?_id={child_id}", "Patient/{child_id}", REFERRALS),),
+    "Communication": (Search("Communication?based-on=ServiceRequest/{referral_id}", "Communication/{question_id}",
+                             REFERRALS),),
+    "Provenance": (Search("Provenance?target=ServiceRequest/{referral_id}", "Provenance/{event_id}", REFERRALS),
+                   Search("Provenance?patient=Patient/{child_id}", "Provenance/{event_id}", REFERRALS)),
 }
 
 
@@ -195,8 +215,7 @@ def test_every_searchable_fhir_type_has_a_search_expectation():
 def test_a_search_finds_the_case_only_for_the_organisations_that_take_part(world, app, search):
     case = questioned_and_handed_over(world, app)
     path = search.path.format(**vars(case))
-    wanted = search.path.split("?")[0] + "/" + (case.handover_id if "{handover_id}" in search.path
-                                                  else case.referral_id)
+    wanted = search.finds.format(**vars(case))
     _id_name, shown_to = SHOWN_IN_LISTS[search.mirrors]
     found_by: set[str] = set()
     for who in USERS:

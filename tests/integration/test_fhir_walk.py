@@ -31,8 +31,8 @@ EPJ_REFERRALS = "urn:oid:2.16.578.1.12.4.1.7.9999.1"
 READERS_OF_A_DRAFT = ("gp",)
 READERS_WITH_BUP = ("gp", "bup")
 READERS_AFTER_HANDOVER = ("gp", "bup", "coordinator_askoy")
-#: What has a row version (FHIR.md §1: meta.versionId = ETag); the child and the consent rows keep none.
-VERSIONED = ("ServiceRequest", "Task", "HandoverTask")
+#: What has a version (FHIR.md §1: meta.versionId = ETag); the child's row keeps none.
+VERSIONED = ("ServiceRequest", "Task", "HandoverTask", "Consent")
 #: "Tilbakemelding på henvisning" (1 called in, 2 right to care with the time to follow, 3 forwarded, 4 rejected):
 #: Helsedirektoratet's kodeverk 9148, in the Task's businessStatus beside our own code (the tasks part's choice).
 FEEDBACK = "urn:oid:2.16.578.1.12.4.1.1.9148"

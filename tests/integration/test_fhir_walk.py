@@ -54,9 +54,13 @@ def read_case(world, who: str, *, referral_id: str, child_id: str,
     read of the child's data is in the access log, as `who`'s, about this child or referral."""
     def logged_read(path: str) -> dict[str, Any]:
         before = logged_reads(world, who, referral_id=referral_id, child_id=child_id)
-        resource = fhir_get(world, who, path)
+        response = world.client.get(f"/fhir/{path}", headers=world.headers(who))
+        assert response.status_code == 200, (who, path, response.get_data(as_text=True)[:300])
+        resource = validated(response.get_json())
         assert logged_reads(world, who, referral_id=referral_id, child_id=child_id) > before, (
             who, path, "every /fhir read of the child's data is written to the access log")
+        version = resource["meta"].get("versionId")
+        assert response.headers.get("ETag") == (f'W/"{version}"' if version else None), (who, path)
         return resource
 
     read = {
@@ -182,6 +186,10 @@ def test_a_referral_walks_from_draft_to_an_acknowledged_handover_and_every_resou
         assert_handover_task(read["HandoverTask"], referral_id=referral_id, askoy_id=askoy_id,
                              status="requested", business="open")
         assert_consent(read["Consent"], child_id=child_id)
+    # The municipality reads the child, not the number (as it may not reveal it through /api/v1 either).
+    coordinator = world.client.get(f"/fhir/Patient/{child_id}", headers=world.headers("coordinator_askoy"))
+    assert national_id not in coordinator.get_data(as_text=True)
+    assert world.post("coordinator_askoy", f"{API}/referrals/{referral_id}/national-id").status_code == 403
 
     # Acknowledged: Askøy has taken the task on.
     acknowledged = world.post("coordinator_askoy", f"{API}/handovers/{handover_id}/acknowledge")

@@ -201,6 +201,7 @@ def test_unknown_parameters_are_400_unless_the_client_asks_for_lenient_handling(
                      Prefer="handling=lenient")
     assert ids(lenient) == [referral["id"]]
     assert link(lenient, "self") == f"{BASE}/ServiceRequest?status=draft"
+    assert ids(search(world, "gp", "ServiceRequest?_format=json&_pretty=true")) == [referral["id"]]
 
 
 def test_a_type_not_served_is_404_and_one_read_by_id_only_is_400(world):

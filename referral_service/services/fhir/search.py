@@ -43,7 +43,9 @@ DEFAULT_COUNT = 20
 MAX_COUNT = 100
 CURSOR = "_cursor"
 #: Parameters about the answer rather than the rows: taken by every search.
-_RESULT_PARAMETERS = ("_count", "_include", "_revinclude", CURSOR, "_format")
+_RESULT_PARAMETERS = ("_count", "_include", "_revinclude", CURSOR, "_format", "_pretty")
+#: Taken and of no effect: the format was negotiated before the route ran (http.py: JSON only); the JSON is compact.
+_NO_EFFECT = ("_format", "_pretty")
 #: A parameter name that may be repeated in a message (letters, '_', '-', '.', ':' only: never a number).
 _SAFE_NAME = re.compile(r"^[A-Za-z_][A-Za-z_\-.:]{0,40}$")
 
@@ -208,7 +210,7 @@ def _parse(search: Search, args: Iterable[tuple[str, str]], *, lenient: bool) ->
             cursor = value
         elif name in ("_include", "_revinclude"):
             includes += _include(search, name, value, lenient=lenient)
-        elif name != "_format":  # _format was negotiated before the route ran (http.py): JSON only
+        elif name not in _NO_EFFECT:
             criterion = _criterion(search, name, value, lenient=lenient)
             if criterion is not None:
                 criteria.setdefault(criterion[0], []).append(criterion[1])

@@ -522,3 +522,13 @@ def test_an_idempotency_key_used_for_another_referral_is_422(world):
     assert other.status_code == 422
     assert outcome_of(other)["issue"][0]["code"] == "invalid"
     assert row_counts(world) == before
+
+
+def test_an_identifier_sent_again_with_other_content_is_422_at_the_identifier(world):
+    assert post_bundle(world, bundle_for(world, world.referral_body(), identifier="EPJ-7")).status_code == 200
+    before = row_counts(world)
+    other = post_bundle(world, bundle_for(world, world.referral_body(), identifier="EPJ-7"))
+    assert other.status_code == 422
+    issues = outcome_of(other)["issue"]
+    assert ["Bundle.entry[1].resource.identifier[0]"] in [i.get("expression") for i in issues]
+    assert row_counts(world) == before

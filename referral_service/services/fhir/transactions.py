@@ -31,6 +31,7 @@ SHARE_WITH_BY_KIND = {OrganisationKind.BUP_CLINIC: ShareWith.BUP, OrganisationKi
 #: The idempotency key derived from a ServiceRequest's business identifier (its own namespace: no REST key
 #: can collide with it).
 IDENTIFIER_KEY_PREFIX = "fhir:ServiceRequest.identifier:"
+REUSED_IDENTIFIER = "This identifier was sent before with a different referral."
 
 
 @dataclass(frozen=True)
@@ -95,9 +96,11 @@ def _at_fhir_paths(inbound: InboundReferral, errors: dict[str, list[str]], *,
     """The REST field errors keyed by the FHIR elements the fields came from (the message stays the service's)."""
     located: dict[str, list[str]] = {}
     for body_field, messages in errors.items():
-        if body_field == "Idempotency-Key":
-            # A key derived from the identifier names it; a key sent as a header is no element of the Bundle.
-            path = inbound.origins.get("identifier", "_schema") if from_identifier else "_schema"
+        if body_field == "Idempotency-Key" and from_identifier and "identifier" in inbound.origins:
+            # The key was derived from the ServiceRequest's identifier: it is what was sent twice.
+            path, messages = inbound.origins["identifier"], [REUSED_IDENTIFIER]
+        elif body_field == "Idempotency-Key":
+            path = "_schema"  # a header is no element of the Bundle
         else:
             path = inbound.fhir_path(body_field) or "Bundle"
         located.setdefault(path, []).extend(messages)

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from flask import Flask
 
-from referral_service.api.fhir import routes, subscriptions  # noqa: F401  (the routes of blp; Subscription)
+import referral_service.api.fhir.subscriptions  # noqa: F401  (POST /fhir/Subscription, DELETE; its reader)
+from referral_service.api.fhir import routes  # noqa: F401  (the routes of blp)
 from referral_service.api.fhir.http import blp, install_fhir_media_types
 
 

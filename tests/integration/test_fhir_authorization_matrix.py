@@ -18,7 +18,7 @@ from dataclasses import dataclass
 import pytest
 
 import referral_service.api.fhir  # noqa: F401  (registers the served FHIR types, as create_app does)
-from referral_service.fhir.codes import CANON
+from referral_service.fhir.codes import CANON, code_system
 from referral_service.services.fhir.registry import READERS, SEARCH_PARAMETERS
 from tests.integration.test_api_errors import UNKNOWN_ID, db_counts
 from tests.integration.test_authorization_matrix import EXPECTED, SHOWN_IN_LISTS, Case, answers
@@ -240,3 +240,48 @@ def test_a_case_nobody_may_see_is_no_different_from_none(world, app):
         for who in ("admin", "auditor", "bup2"):
             assert fhir(world, who, path).status_code == 404, (who, path)
 
+
+
+# --- writes -------------------------------------------------------------------------------------------------------
+
+def rejected(task: dict, task_id: str) -> dict:
+    """The referral Task as BUP's system sends it back to reject (the write part's shape, FHIR.md §5)."""
+    return {**task, "id": task_id, "status": "rejected",
+            "businessStatus": {"coding": [{"system": code_system("referral-status"), "code": "rejected"}]},
+            "statusReason": {"coding": [{"system": code_system("rejection-reason"), "code": "not_specialist_need"}],
+                             "text": "Ikke behov for spesialist."},
+            "output": [*task.get("output", []), {
+                "type": {"coding": [{"system": code_system("task-data"), "code": "municipal-advice"}]},
+                "valueString": "Tilbud hos kommunepsykolog."}]}
+
+
+def test_a_task_update_is_answered_as_the_api_action_it_takes(world, app):
+    """PUT /fhir/Task/{referral_id} asking for `rejected` is `POST /api/v1/referrals/{id}/reject`: the same row of
+    the /api/v1 matrix, refusals change nothing but the access log, and a hidden Task is an unknown one."""
+    row = EXPECTED[f"POST {R}/reject"]["submitted"]
+    referral_id = world.referral_in("submitted")["id"]
+    task = rejected(fhir(world, "bup", f"Task/{referral_id}").get_json(), referral_id)
+    wrong: list[str] = []
+    for who in sorted(USERS, key=lambda w: row[w] == 200):  # the one success last: it changes the case
+        world.headers(who)
+        before = db_counts(world)
+        response = world.client.put(f"/fhir/Task/{referral_id}", json=task, headers=world.headers(who))
+        if response.status_code != row[who]:
+            wrong.append(f"{who}: expected {row[who]}, got {response.status_code} "
+                         f"{response.get_data(as_text=True)[:200]}")
+            continue
+        if response.status_code == 200:
+            assert validated(response.get_json(), "Task")["status"] == "rejected"
+            continue
+        validated(response.get_json(), "OperationOutcome")
+        changed = {table for table, n in db_counts(world).items() if n != before.get(table)}
+        if changed - {"access_log", "access_log_head"}:
+            wrong.append(f"{who}: the refused update changed {sorted(changed)}")
+        if response.status_code == 404:
+            missing = world.client.put(f"/fhir/Task/{UNKNOWN_ID}", json={**task, "id": UNKNOWN_ID},
+                                       headers=world.headers(who))
+            if (missing.status_code, missing.get_json()) != (404, response.get_json()):
+                wrong.append(f"{who}: the hidden Task answers {response.get_json()}, an unknown one "
+                             f"{missing.status_code} {missing.get_json()}")
+    assert not wrong, "PUT /fhir/Task/{referral_id} (as reject):\n  " + "\n  ".join(wrong)
+    assert world.get("gp", f"{API}/referrals/{referral_id}").json["status"] == "rejected"

@@ -9,6 +9,7 @@ A change is told to a subscription once: (subscription, change) is unique, and s
 from __future__ import annotations
 
 import logging
+import uuid
 
 from sqlalchemy import update
 from sqlmodel import Session, col, select
@@ -27,6 +28,13 @@ from referral_service.services.fhir.task_changes import TaskChange, take_task_ch
 log = logging.getLogger(__name__)
 
 FHIR_NOTIFICATION_TOPIC = "fhir.notification"
+_NOTIFICATIONS = uuid.UUID("5d0f1b7e-3c2a-4f4e-9a61-6a1f0c2b9e47")  # the namespace of the notifications' ids
+
+
+def notification_id(subscription_id: str, change_id: str) -> str:
+    """The same for the same (subscription, change): the notification's key and its outbox row's event id, so a
+    change told again could never make a second one (the insert would fail, not send twice)."""
+    return str(uuid.uuid5(_NOTIFICATIONS, f"{subscription_id}:{change_id}"))
 
 
 def _subscriber(session: Session, subscription: FhirSubscription) -> Actor | None:
@@ -95,7 +103,8 @@ def write_notifications(session: Session) -> int:
             if not (_matches(session, subscription, change) and _may_see(session, actor, change)):
                 continue
             notification = SubscriptionNotification(
-                subscription_id=subscription.id, change_id=change.change_id, task_id=change.task_id,
+                id=notification_id(subscription.id, change.change_id), subscription_id=subscription.id,
+                change_id=change.change_id, task_id=change.task_id,
                 event_number=_next_event_number(session, subscription), occurred_at=change.at)
             session.add(notification)
             session.add(OutboxMessage(topic=FHIR_NOTIFICATION_TOPIC, event_id=notification.id,

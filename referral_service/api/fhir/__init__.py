@@ -11,11 +11,14 @@ from flask import Flask
 
 from referral_service.api.fhir import routes  # noqa: F401  (the routes of blp)
 from referral_service.api.fhir.http import blp, install_fhir_media_types
-from referral_service.services.fhir import (  # noqa: F401  (register their readers)
+from referral_service.services.fhir import (  # noqa: F401  (each registers the resources it serves)
+    communications,
     consents,
     directory,
     patients,
+    provenances,
     service_requests,
+    tasks,
 )
 
 

@@ -9,7 +9,10 @@ from __future__ import annotations
 
 from flask import Flask
 
-from referral_service.api.fhir import routes  # noqa: F401  (the routes of blp)
+from referral_service.api.fhir import (
+    routes,  # noqa: F401  (the routes of blp)
+    writes,  # noqa: F401  (POST /fhir and PUT /fhir/Task/<id>)
+)
 from referral_service.api.fhir.http import blp, install_fhir_media_types
 from referral_service.services.fhir import (  # noqa: F401  (each registers the resources it serves)
     communications,

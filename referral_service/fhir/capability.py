@@ -6,7 +6,13 @@ from datetime import date
 from typing import Any
 
 from referral_service.fhir.codes import FHIR_VERSION
-from referral_service.services.fhir.registry import INCLUDES, OTHER_INTERACTIONS, READERS, SEARCH_PARAMETERS
+from referral_service.services.fhir.registry import (
+    INCLUDES,
+    OTHER_INTERACTIONS,
+    READERS,
+    REVINCLUDES,
+    SEARCH_PARAMETERS,
+)
 
 SECURITY_SERVICE = "http://terminology.hl7.org/CodeSystem/restful-security-service"
 
@@ -21,6 +27,8 @@ def _resource(resource_type: str) -> dict[str, Any]:
                                 for p in SEARCH_PARAMETERS[resource_type]]
     if INCLUDES.get(resource_type):
         entry["searchInclude"] = list(INCLUDES[resource_type])
+    if REVINCLUDES.get(resource_type):
+        entry["searchRevInclude"] = list(REVINCLUDES[resource_type])
     return entry
 
 

@@ -44,6 +44,8 @@ SEARCH_PARAMETERS: dict[str, tuple[SearchParameter, ...]] = {}
 OTHER_INTERACTIONS: dict[str, tuple[str, ...]] = {}
 #: resource type -> the _include values its search takes (e.g. "Task:focus").
 INCLUDES: dict[str, tuple[str, ...]] = {}
+#: resource type -> the _revinclude values its search takes (e.g. "Task:focus" on ServiceRequest).
+REVINCLUDES: dict[str, tuple[str, ...]] = {}
 
 
 def reads(resource_type: str) -> Callable[[Reader], Reader]:

@@ -7,7 +7,7 @@ from dataclasses import replace
 from datetime import date
 from typing import TYPE_CHECKING, Any, cast
 
-from sqlalchemy import and_, or_, true
+from sqlalchemy import ColumnElement, and_, or_, true
 from sqlmodel import Session, col, select
 
 from referral_service.clock import Clock
@@ -92,13 +92,15 @@ def list_referrals(uow: SqlUnitOfWork, clock: Clock, *, actor: Actor, wanted: Pa
 
 def find_referrals(session: Session, clock: Clock, *, actor: Actor, wanted: PageRequest, sort: str = "created_at",
                    statuses: Collection[str] | None = None, overdue: bool = False,
-                   referred_by_user_id: str | None = None, search: ChildSearch = NO_SEARCH) -> Page[Referral]:
+                   referred_by_user_id: str | None = None, search: ChildSearch = NO_SEARCH,
+                   where: Collection[ColumnElement[bool]] = ()) -> Page[Referral]:
     """A page of the referrals the actor's organisation takes part in, narrowed to any of `statuses`, to those
-    `referred_by_user_id` wrote and by a child `search` (the caller logs the access to those it shows).
+    `referred_by_user_id` wrote, by a child `search` and by any further clauses on the referral row (`where`: the
+    FHIR search's parameters); the caller logs the access to those it shows.
 
     Each part of the need-to-know rule (security.visibility.referral_parts) is read through its own index, only as
     far as the page reaches, with the filters as WHERE clauses on it; a page after a cursor counts nothing."""
-    filters = [true()]
+    filters = [true(), *where]
     if statuses is not None:
         wanted_statuses = list(statuses)
         filters.append(col(Referral.status) == wanted_statuses[0] if len(wanted_statuses) == 1

@@ -117,13 +117,29 @@ DECIDED_BY: dict[str, ReferralAction] = {
 }
 
 
+#: The action that moved the referral on to another clinic, by the status it left the referral in.
+MOVED_ON_BY: dict[str, ReferralAction] = {S.FORWARDED: A.FORWARD, S.TRANSFERRED_TO_DPS: A.TRANSFER_TO_DPS}
+
+
+def _next_clinic(referral: Referral, events: list[ReferralEvent]) -> str | None:
+    """The clinic (BUP or DPS) the referral went on to, as the move's event names it. `forwarded-to` is that
+    Organization, not the new ServiceRequest: the sender may not see the new referral (it is the next clinic's), and
+    a Task sent back names the clinic the same way (fhir/task_updates.py); the new ServiceRequest points back here
+    through `replaces`."""
+    if referral.status not in MOVED_ON_BY:
+        return None
+    moved = _latest(events, MOVED_ON_BY[referral.status])
+    clinic = moved.data.get("clinic_id") if moved else None
+    return clinic if isinstance(clinic, str) and clinic else None
+
+
 def _outputs(referral: Referral, events: list[ReferralEvent]) -> list[dict[str, Any]]:
     """BUP's decisions as they stand: start of care, advice to the municipality, the discharge, the next clinic."""
     accepted = _latest(events, A.ACCEPT)
     handed_back = _latest(events, A.REJECT if referral.status == S.REJECTED else A.MUNICIPAL_OUTCOME)
     discharge = _latest(events, A.DISCHARGE)
     ends_with_advice = referral.status in (S.REJECTED, S.MUNICIPAL_LEVEL)
-    moved_on = referral.forwarded_to_id if referral.status in (S.FORWARDED, S.TRANSFERRED_TO_DPS) else None
+    moved_on = _next_clinic(referral, events)
     return data([
         ("care-start-due", referral.care_start_due if accepted else None),
         ("priority", referral.priority if accepted else None),
@@ -133,7 +149,7 @@ def _outputs(referral: Referral, events: list[ReferralEvent]) -> list[dict[str, 
         ("discharge-summary", discharge.data.get("summary") if discharge else None),
         ("follow-up-recommendations", discharge.data.get("follow_up_recommendations") if discharge else None),
         ("epikrise-sent", (not referral.epikrise_pending) if discharge else None),
-        ("forwarded-to", reference("ServiceRequest", moved_on) if moved_on else None),
+        ("forwarded-to", reference("Organization", moved_on) if moved_on else None),
     ])
 
 

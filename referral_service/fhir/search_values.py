@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import datetime, timedelta, tzinfo
+from datetime import UTC, datetime, timedelta, tzinfo
 
 #: FHIR's id datatype; ours are uuids.
 _ID = re.compile(r"^[A-Za-z0-9\-.]{1,64}$")
@@ -17,6 +17,8 @@ _DATE = re.compile(r"^(?P<prefix>eq|ne|gt|lt|ge|le|sa|eb|ap)?(?P<year>\d{4})(-(?
                    r"(T(?P<time>\d{2}:\d{2}(:\d{2}(\.\d+)?)?)(?P<zone>Z|[+-]\d{2}:\d{2})?)?)?)?$")
 #: The date prefixes this server takes.
 DATE_PREFIXES = ("eq", "gt", "lt", "ge", "le")
+#: The years a date may name: nothing here changed before the service existed, and far ends overflow the calendar.
+FIRST_YEAR, LAST_YEAR = 1900, 2999
 
 
 class BadSearchValue(ValueError):
@@ -77,19 +79,26 @@ def date_range(value: str, *, zone: tzinfo) -> DateRange:
 
 
 def _period(match: re.Match[str], zone: tzinfo) -> tuple[datetime, datetime]:
+    """The instants a date stands for, both ends computed (and taken to UTC, as the columns hold them) inside one
+    guard: a year outside FIRST_YEAR..LAST_YEAR, a day that does not exist or a zone that cannot be reached is a
+    BadSearchValue, never an error from the calendar or the database."""
     year, month, day = int(match["year"]), int(match["month"] or 1), int(match["day"] or 1)
+    if not FIRST_YEAR <= year <= LAST_YEAR:
+        raise BadSearchValue(f"A date lies in the years {FIRST_YEAR} to {LAST_YEAR}.")
     try:
         if match["time"]:
             clock = match["time"] + (":00" if len(match["time"]) == 5 else "")
             stamp = datetime.fromisoformat(f"{year:04d}-{month:02d}-{day:02d}T{clock}{match['zone'] or ''}")
             start = stamp if stamp.tzinfo else stamp.replace(tzinfo=zone)
-            step = timedelta(seconds=1) if len(match["time"]) > 5 else timedelta(minutes=1)
-            return start, start + step
-        start = datetime(year, month, day, tzinfo=zone)
-    except ValueError as error:
+            end = start + (timedelta(seconds=1) if len(match["time"]) > 5 else timedelta(minutes=1))
+        else:
+            start = datetime(year, month, day, tzinfo=zone)
+            if match["day"]:
+                end = start + timedelta(days=1)
+            elif match["month"]:
+                end = datetime(year + month // 12, month % 12 + 1, 1, tzinfo=zone)
+            else:
+                end = datetime(year + 1, 1, 1, tzinfo=zone)
+        return start.astimezone(UTC), end.astimezone(UTC)
+    except (ValueError, OverflowError) as error:
         raise BadSearchValue("A date names a day that exists.") from error
-    if match["day"]:
-        return start, start + timedelta(days=1)
-    if match["month"]:
-        return start, datetime(year + month // 12, month % 12 + 1, 1, tzinfo=zone)
-    return start, datetime(year + 1, 1, 1, tzinfo=zone)

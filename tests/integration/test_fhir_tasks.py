@@ -130,11 +130,18 @@ def test_the_discharged_task_has_its_execution_period_summary_and_recommendation
                                        "epikrise-sent": True}
 
 
-def test_the_forwarded_task_points_to_the_referral_at_the_next_clinic(world):
+def test_the_forwarded_task_names_the_next_clinic_which_its_reader_can_read(world):
     referral = world.referral_in("forwarded")
     task = fhir_get(world, "bup", f"Task/{referral['id']}")
-    assert data_of(task["output"]) == {"forwarded-to": {"reference": f"ServiceRequest/{referral['forwarded_to_id']}"}}
+    next_clinic = f"Organization/{world.orgs['bup2'].id}"
+    assert data_of(task["output"]) == {"forwarded-to": {"reference": next_clinic}}
     assert task["statusReason"] == {"text": "Bosted"}
+    # The sender reads what the Task points to (the new referral is the next clinic's, not BUP's to see) ...
+    assert fhir_get(world, "bup", next_clinic)["name"]
+    fhir_get(world, "bup", f"ServiceRequest/{referral['forwarded_to_id']}", expect=404)
+    # ... and the new referral points back to this one.
+    assert fhir_get(world, "bup2", f"ServiceRequest/{referral['forwarded_to_id']}")["replaces"] == [
+        {"reference": f"ServiceRequest/{referral['id']}"}]
 
 
 def test_a_stranger_gets_the_same_404_as_for_an_unknown_id_and_the_look_is_logged(world, app):

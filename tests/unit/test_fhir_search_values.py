@@ -48,6 +48,21 @@ def test_what_the_server_does_not_take_is_refused_without_repeating_it(value):
     assert value not in str(refused.value)
 
 
+@pytest.mark.parametrize("value", ["9999-12", "9999-12-31", "gt9999", "le9999-12-31T23:59:59-14:00",
+                                   "ge0001-01-01T00:00:00+14:00", "0001", "lt1899-12-31", "3000-01-01"])
+def test_a_date_beyond_the_years_a_search_may_name_is_refused_not_overflowed(value):
+    with pytest.raises(BadSearchValue) as refused:
+        date_range(value, zone=OSLO)
+    assert value not in str(refused.value)
+
+
+def test_the_first_and_last_days_a_search_may_name_are_ranges_in_utc():
+    first, last = date_range("ge1900-01-01", zone=OSLO), date_range("2999-12-31T23:59:59+14:00", zone=OSLO)
+    assert first.start == datetime(1900, 1, 1, tzinfo=OSLO) and first.start.tzinfo is UTC
+    assert (last.start, last.end) == (datetime(2999, 12, 31, 9, 59, 59, tzinfo=UTC),
+                                      datetime(2999, 12, 31, 10, 0, tzinfo=UTC))
+
+
 def test_references_take_a_type_an_address_or_a_bare_id():
     assert reference_id("Patient/abc-1", types=("Patient",)) == ("Patient", "abc-1")
     assert reference_id("https://x.example/fhir/Patient/abc-1", types=("Patient",)) == ("Patient", "abc-1")

@@ -57,13 +57,14 @@ def test_each_status_reads_as_its_task_status_and_business_status(status):
     assert task["meta"]["versionId"] == "3"
 
 
-def test_a_transfer_to_dps_points_to_the_referral_at_the_dps():
-    referral = a_referral("transferred_to_dps", forwarded_to_id="r-2")
-    task = validated(referral_task(referral, [an_event("transfer-to-dps", {"clinic_id": "o-dps",
-                                                                            "reason": "Fyller 18."})]))
+@pytest.mark.parametrize(("status", "action", "clinic"), [("transferred_to_dps", "transfer-to-dps", "o-dps"),
+                                                            ("forwarded", "forward", "o-bup2")])
+def test_a_referral_moved_on_names_the_clinic_it_went_to_not_its_new_referral(status, action, clinic):
+    referral = a_referral(status, forwarded_to_id="r-2")
+    task = validated(referral_task(referral, [an_event(action, {"clinic_id": clinic, "reason": "Fyller 18."})]))
     assert task["output"] == [{"type": {"coding": [{"system": f"{CANON}/CodeSystem/task-data",
                                                      "code": "forwarded-to"}]},
-                               "valueReference": {"reference": "ServiceRequest/r-2"}}]
+                               "valueReference": {"reference": f"Organization/{clinic}"}}]
     assert task["statusReason"] == {"text": "Fyller 18."}
 
 

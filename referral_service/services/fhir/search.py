@@ -48,6 +48,10 @@ _RESULT_PARAMETERS = ("_count", "_include", "_revinclude", CURSOR, "_format", "_
 _NO_EFFECT = ("_format", "_pretty")
 #: A parameter name that may be repeated in a message (letters, '_', '-', '.', ':' only: never a number).
 _SAFE_NAME = re.compile(r"^[A-Za-z_][A-Za-z_\-.:]{0,40}$")
+#: `_count`: ASCII digits only (str.isdigit() also takes '²' and '١', which int() then refuses or reads).
+_COUNT = re.compile(r"[0-9]{1,4}")
+#: What services/cursors.py makes: base64url, a dot, base64url. Anything else is refused before it is decoded.
+_CURSOR_SHAPE = re.compile(r"[A-Za-z0-9_\-]{1,2000}\.[A-Za-z0-9_\-]{1,100}")
 
 IDENTIFIER_REFUSED = ("Identity numbers are never searchable by URL: search by our id (_id, patient) instead, or "
                       "read the Patient from a referral you may see.")
@@ -160,9 +164,17 @@ class _Parsed:
 
 
 def _count_of(value: str) -> int:
-    if not value.isdigit():
+    """`_count`, capped at 100; a value that is not one to four ASCII digits is refused (and never given to int())."""
+    if not _COUNT.fullmatch(value):
         raise _refuse("_count is a whole number of entries per page (at most 100).", "_count")
     return min(int(value), MAX_COUNT)
+
+
+def _cursor_of(value: str) -> str:
+    """`_cursor` as the `next` link gave it; an empty or misshapen one is refused (400) rather than read as none."""
+    if not _CURSOR_SHAPE.fullmatch(value):
+        raise _refuse("_cursor is taken only as the next link gives it; start again from the first page.", CURSOR)
+    return value
 
 
 def _refuse_identity_numbers(resource_type: str, name: str, value: str) -> None:
@@ -207,7 +219,7 @@ def _parse(search: Search, args: Iterable[tuple[str, str]], *, lenient: bool) ->
         if name == "_count":
             count = _count_of(value)
         elif name == CURSOR:
-            cursor = value
+            cursor = _cursor_of(value)
         elif name in ("_include", "_revinclude"):
             includes += _include(search, name, value, lenient=lenient)
         elif name not in _NO_EFFECT:
@@ -248,7 +260,7 @@ def run_search(req: FhirRequest, resource_type: str, args: Iterable[tuple[str, s
     search = search_for(resource_type)
     parsed = _parse(search, args, lenient=lenient)
     secret, scope = _secret(req), _scope(req, resource_type, parsed.used)
-    after = decode_cursor(parsed.cursor, secret=secret, scope=scope) if parsed.cursor else None
+    after = decode_cursor(parsed.cursor, secret=secret, scope=scope) if parsed.cursor is not None else None
     count = DEFAULT_COUNT if parsed.count is None else parsed.count
     found = search.page_of(req, SearchQuery(
         criteria=parsed.criteria, count=count, after=after,

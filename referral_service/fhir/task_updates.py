@@ -1,10 +1,16 @@
-"""A Task update read as one lifecycle action (FHIR.md §5, read backwards).
+"""A Task update read as one lifecycle action (FHIR.md §5 and §6, read backwards).
 
-Pure: the referral's current status and the Task a client PUTs in, the action and its REST body out, with the
-FHIR element each body field came from. Whether the action is allowed is not decided here: the lifecycle table
-(`workflows/referral_lifecycle.py`) stays the one rule, applied by `take_action`. What changed is read from
-`businessStatus` (our `referral-status` coding) or, without it, from `Task.status`; the action's data from
-`statusReason` (the rejection reason and the explanation) and the `input`/`output` entries typed by `task-data`.
+Pure: the referral's (or handover's) current status and the Task a client PUTs in, the action and its REST body
+out, with the FHIR element each body field came from. Whether the action is allowed is not decided here: the
+lifecycle tables stay the one rule, applied by `take_action` / `act_on_handover`.
+
+What is asked for is what CHANGED against the task as it stands: a client reads the Task, changes `Task.status`
+(or our `businessStatus` coding, or both) and PUTs it back. When only one of them changed, that one says it; when
+both changed they must agree (422 at `Task.status` otherwise); when neither changed, the status stays (a planned
+discharge or the epikrise sent may still be recorded). The statuses are read backwards from the outbound tables
+(`referral_task.STATES`, `handover_task.STATUSES`), so the §5/§6 table exists once. The action's data comes from
+`statusReason` and the `input`/`output` entries typed by `task-data`; an element of the wrong JSON shape is 422
+at its path (`fhir/shape.py`).
 """
 
 from __future__ import annotations
@@ -15,17 +21,27 @@ from typing import Any
 
 from referral_service.domain.enums import HandoverStatus, ReferralAction, ReferralStatus
 from referral_service.errors import InvalidData
+from referral_service.fhir import shape
 from referral_service.fhir.codes import TASK_CODE, code_system, extension
+from referral_service.fhir.handover_task import STATUSES as HANDOVER_TASK_STATUSES
+from referral_service.fhir.handover_task import TRANSFERRED
+from referral_service.fhir.referral_task import STATES
 from referral_service.workflows.handover_lifecycle import HandoverAction
 
 S, A = ReferralStatus, ReferralAction
 
-#: `Task.status` -> the status it asks for, when no `businessStatus` says it more exactly (FHIR.md §5's table).
-STATUS_BY_TASK_STATUS: dict[str, ReferralStatus] = {
-    "draft": S.DRAFT, "requested": S.SUBMITTED, "received": S.SUBMITTED, "on-hold": S.INFORMATION_REQUESTED,
-    "accepted": S.ACCEPTED, "in-progress": S.IN_TREATMENT, "completed": S.DISCHARGED, "rejected": S.REJECTED,
-    "cancelled": S.WITHDRAWN,
+#: `Task.status` -> the statuses of ours it stands for, read backwards from the one table (FHIR.md §5,
+#: `referral_task.STATES`); `received` is a submitted referral that has been supplemented.
+STATUSES_BY_TASK_STATUS: dict[str, tuple[ReferralStatus, ...]] = {
+    **{task_status: tuple(S(s) for s, state in STATES.items() if state.status == task_status)
+       for task_status in dict.fromkeys(state.status for state in STATES.values())},
+    "received": (S.SUBMITTED,),
 }
+#: Where one `Task.status` stands for several of ours, the one it means when sent alone (without `businessStatus`);
+#: `cancelled` with an output `forwarded-to` is a forward (see `_by_data`).
+PLAIN_STATUS: dict[str, ReferralStatus] = {"rejected": S.REJECTED, "cancelled": S.WITHDRAWN,
+                                           "completed": S.DISCHARGED}
+assert all(status in STATUSES_BY_TASK_STATUS[task_status] for task_status, status in PLAIN_STATUS.items())
 #: The status a Task update asks for -> the action that reaches it. From `information_requested` a referral goes
 #: back to `submitted` by the referrer's supplement, from a draft by submitting it.
 ACTION_TO: dict[ReferralStatus, ReferralAction] = {
@@ -70,26 +86,57 @@ class TaskChange:
         return self.origins.get(body_field.split(".")[0], "Task")
 
 
-def asked_status(task: dict[str, Any]) -> ReferralStatus:
-    """The status the sent Task asks for: its `businessStatus` in our code system, else its `Task.status`."""
-    ours = [c.get("code") for c in (task.get("businessStatus") or {}).get("coding") or []
-            if isinstance(c, dict) and c.get("system") == code_system("referral-status")]
-    if ours:
-        if ours[0] not in set(ReferralStatus):
-            raise InvalidData("The Task's businessStatus is not a referral status.",
-                              errors={"Task.businessStatus": ["Not a code of the referral-status code system."]})
-        status = ReferralStatus(ours[0])
-        if task.get("status") is not None and STATUS_BY_TASK_STATUS.get(task["status"]) is None:
-            raise InvalidData("The Task's status is not one a referral takes.",
-                              errors={"Task.status": ["Not a status a referral's Task takes."]})
-        return status
-    if task.get("status") not in STATUS_BY_TASK_STATUS:
-        raise InvalidData("The Task's status is not one a referral takes.",
-                          errors={"Task.status": ["Not a status a referral's Task takes."]})
-    status = STATUS_BY_TASK_STATUS[task["status"]]
-    if status is S.WITHDRAWN and _datum(task, "forwarded-to") is not None:
-        return S.FORWARDED
+def _status_sent(task: dict[str, Any], known: set[str], kind: str) -> str | None:
+    status = shape.text(task.get("status"), "Task.status")
+    if status is not None and status not in known:
+        raise InvalidData(f"The Task's status is not one a {kind} takes.",
+                          errors={"Task.status": [f"Not a status a {kind}'s Task takes."]})
     return status
+
+
+def _business_sent(task: dict[str, Any], system: str) -> str | None:
+    """Our `businessStatus` code, if the Task carries one."""
+    ours = shape.codes(shape.obj(task.get("businessStatus"), "Task.businessStatus"), system, "Task.businessStatus")
+    return ours[0] if ours else None
+
+
+def _disagree() -> InvalidData:
+    return InvalidData("The Task's status and businessStatus ask for different things.",
+                       errors={"Task.status": ["Does not fit the businessStatus sent with it."]})
+
+
+def asked_status(task: dict[str, Any], current: ReferralStatus) -> ReferralStatus:
+    """The status the sent Task asks for, read from what changed against `current` (see the module's doc)."""
+    status = _status_sent(task, set(STATUSES_BY_TASK_STATUS), "referral")
+    business = _business_sent(task, code_system("referral-status"))
+    if business is not None and business not in set(ReferralStatus):
+        raise InvalidData("The Task's businessStatus is not a referral status.",
+                          errors={"Task.businessStatus": ["Not a code of the referral-status code system."]})
+    if status is None and business is None:
+        raise InvalidData("The Task has no status.", errors={"Task.status": ["Required."]})
+    business_changed = business is not None and business != current
+    status_changed = status is not None and current not in STATUSES_BY_TASK_STATUS[status]
+    if business_changed:
+        if status_changed and S(str(business)) not in STATUSES_BY_TASK_STATUS[str(status)]:
+            raise _disagree()
+        return S(str(business))
+    if not status_changed:
+        return current
+    assert status is not None
+    return _plain_status(task, status)
+
+
+def _plain_status(task: dict[str, Any], status: str) -> ReferralStatus:
+    """What a changed `Task.status` asks for without `businessStatus`."""
+    forwarded = _datum(task, "forwarded-to") is not None
+    if status == "cancelled" and forwarded:
+        return S.FORWARDED
+    if status == "completed" and forwarded:  # a discharge, or the transfer to DPS (which also ends `completed`)
+        raise InvalidData("Say with businessStatus whether the referral is discharged or transferred to DPS.",
+                          errors={"Task.businessStatus": ["Required with a completed Task that names "
+                                                          "forwarded-to."]})
+    candidates = STATUSES_BY_TASK_STATUS[status]
+    return candidates[0] if len(candidates) == 1 else PLAIN_STATUS[status]
 
 
 #: The code a referral's Task and a handover's Task carry (FHIR.md §5, §6).
@@ -104,9 +151,8 @@ def check_task(task: Any, *, task_id: str, handover: bool) -> dict[str, Any]:
     if task.get("id") != task_id:
         raise InvalidData("The Task's id must be the one in the address.", errors={"Task.id": ["Must match the URL."]})
     system, code = HANDOVER_TASK_CODE if handover else REFERRAL_TASK_CODE
-    codes = [c.get("code") for c in (task.get("code") or {}).get("coding") or [] if isinstance(c, dict)
-             and c.get("system") == system]
-    if task.get("code") is not None and codes != [code]:
+    sent_code = shape.obj(task.get("code"), "Task.code")
+    if task.get("code") is not None and shape.codes(sent_code, system, "Task.code") != [code]:
         raise InvalidData("The Task's code does not fit the task it updates.",
                           errors={"Task.code": [f"This Task's code is '{code}'."]})
     return task
@@ -114,7 +160,7 @@ def check_task(task: Any, *, task_id: str, handover: bool) -> dict[str, Any]:
 
 def read_change(*, current: ReferralStatus, task: dict[str, Any], epikrise_pending: bool) -> TaskChange:
     """The one action the sent Task asks for against the referral's current status, and its body."""
-    asked = asked_status(task)
+    asked = asked_status(task, current)
     if asked == current:
         action = _same_status_action(current, task, epikrise_pending=epikrise_pending)
     elif asked is S.SUBMITTED and current is S.INFORMATION_REQUESTED:
@@ -152,28 +198,31 @@ def _same_status_action(current: ReferralStatus, task: dict[str, Any], *, epikri
 def _datum(task: dict[str, Any], code: str) -> tuple[dict[str, Any], str] | None:
     """The `output` (else `input`) entry of a task-data code, and its path."""
     for element in ("output", "input"):
-        for i, entry in enumerate(task.get(element) or []):
-            codings = ((entry or {}).get("type") or {}).get("coding") or []
-            if any(isinstance(c, dict) and c.get("system") == code_system("task-data") and c.get("code") == code
-                   for c in codings):
-                return entry, f"Task.{element}[{i}]"
+        for i, entry in enumerate(shape.objs(task.get(element), f"Task.{element}")):
+            at = f"Task.{element}[{i}]"
+            if code in shape.codes(shape.obj(entry.get("type"), f"{at}.type"), code_system("task-data"),
+                                   f"{at}.type"):
+                return entry, at
     return None
 
 
 def _source_value(task: dict[str, Any], source: str) -> tuple[Any, str] | None:
-    reason = task.get("statusReason") or {}
+    reason = shape.obj(task.get("statusReason"), "Task.statusReason")
     if source == "reason-text":
-        return (reason["text"], "Task.statusReason.text") if reason.get("text") else None
+        said = shape.text(reason.get("text"), "Task.statusReason.text")
+        return (said, "Task.statusReason.text") if said else None
     if source == "reason-code":
-        codes = [c.get("code") for c in reason.get("coding") or [] if isinstance(c, dict)
-                 and c.get("system") == code_system("rejection-reason")]
+        codes = shape.codes(reason, code_system("rejection-reason"), "Task.statusReason")
         return (codes[0], "Task.statusReason.coding") if codes else None
     if source == "restriction-end":
-        end = (((task.get("restriction") or {}).get("period")) or {}).get("end")
-        return (end[:10], "Task.restriction.period.end") if isinstance(end, str) else None
+        period = shape.obj(shape.obj(task.get("restriction"), "Task.restriction").get("period"),
+                           "Task.restriction.period")
+        end = shape.text(period.get("end"), "Task.restriction.period.end")
+        return (end[:10], "Task.restriction.period.end") if end is not None else None
     if source == "execution-start":
-        start = (task.get("executionPeriod") or {}).get("start")
-        return (start[:10], "Task.executionPeriod.start") if isinstance(start, str) else None
+        start = shape.text(shape.obj(task.get("executionPeriod"), "Task.executionPeriod").get("start"),
+                           "Task.executionPeriod.start")
+        return (start[:10], "Task.executionPeriod.start") if start is not None else None
     found = _datum(task, source)
     if found is None:
         return None
@@ -186,11 +235,14 @@ def _value(entry: dict[str, Any], path: str) -> tuple[Any, str] | None:
         if key in entry:
             return entry[key], f"{path}.{key}"
     if "valueReference" in entry:
-        matched = ORGANIZATION_REF.match((entry["valueReference"] or {}).get("reference") or "")
+        reference = shape.text(shape.obj(entry["valueReference"], f"{path}.valueReference").get("reference"),
+                               f"{path}.valueReference.reference")
+        matched = ORGANIZATION_REF.match(reference or "")
         return (matched.group(1) if matched else "", f"{path}.valueReference")
-    codes = [c.get("code") for c in (entry.get("valueCodeableConcept") or {}).get("coding") or []
-             if isinstance(c, dict)]
-    return (codes[0], f"{path}.valueCodeableConcept") if codes else None
+    concept_at = f"{path}.valueCodeableConcept"
+    codes = [c.get("code") for c in shape.objs(shape.obj(entry.get("valueCodeableConcept"), concept_at)
+                                               .get("coding"), f"{concept_at}.coding")]
+    return (codes[0], concept_at) if codes else None
 
 
 def _expected_at(source: str) -> str:
@@ -203,9 +255,12 @@ def _expected_at(source: str) -> str:
 # --- The handover's Task (FHIR.md §6): the municipality acknowledges, assigns, plans and closes -----------------
 
 H, HA = HandoverStatus, HandoverAction
-#: `Task.status` -> the handover status it asks for, when no `businessStatus` says it more exactly.
-HANDOVER_STATUS_BY_TASK_STATUS: dict[str, HandoverStatus] = {
-    "requested": H.OPEN, "accepted": H.ACKNOWLEDGED, "in-progress": H.ASSIGNED, "completed": H.CLOSED,
+#: `Task.status` -> the handover statuses it stands for, read backwards from `handover_task.STATUSES`; a task
+#: closed because the family moved reads `cancelled` (business status `transferred`).
+HANDOVER_STATUSES_BY_TASK_STATUS: dict[str, tuple[HandoverStatus, ...]] = {
+    **{task_status: tuple(H(s) for s, st in HANDOVER_TASK_STATUSES.items() if st == task_status)
+       for task_status in dict.fromkeys(HANDOVER_TASK_STATUSES.values())},
+    "cancelled": (H.CLOSED,),
 }
 #: The handover status asked for -> the step that reaches it.
 HANDOVER_ACTION_TO: dict[HandoverStatus, HandoverAction] = {
@@ -226,32 +281,49 @@ class HandoverChange:
         return self.origins.get(body_field.split(".")[0], "Task")
 
 
-def asked_handover_status(task: dict[str, Any]) -> HandoverStatus:
-    """The handover status the sent Task asks for: `businessStatus` in handover-status, else `Task.status` (an
-    in-progress Task with a planned first contact is `follow_up_planned`)."""
-    ours = [c.get("code") for c in (task.get("businessStatus") or {}).get("coding") or []
-            if isinstance(c, dict) and c.get("system") == code_system("handover-status")]
-    if ours and ours[0] in set(HandoverStatus):
-        return HandoverStatus(ours[0])
-    if ours:
+def _handover_by_status(task: dict[str, Any], status: str) -> HandoverStatus:
+    """What a `Task.status` asks for alone: `in-progress` with a planned first contact is `follow_up_planned`."""
+    if status == "cancelled":
+        raise InvalidData("A handover is not cancelled through its Task.",
+                          errors={"Task.status": ["Not a status an update may ask for."]})
+    candidates = HANDOVER_STATUSES_BY_TASK_STATUS[status]
+    if H.FOLLOW_UP_PLANNED in candidates:
+        return H.FOLLOW_UP_PLANNED if _datum(task, "first-contact") is not None else H.ASSIGNED
+    return candidates[0]
+
+
+def asked_handover_status(task: dict[str, Any], current: HandoverStatus) -> HandoverStatus:
+    """The handover status the sent Task asks for, read from what changed against `current` as for a referral's
+    Task. A planned first contact sent with an unchanged `in-progress` asks for `follow_up_planned`."""
+    status = _status_sent(task, set(HANDOVER_STATUSES_BY_TASK_STATUS), "handover")
+    business = _business_sent(task, code_system("handover-status"))
+    if business == TRANSFERRED and current is H.CLOSED:
+        business = H.CLOSED
+    if business is not None and business not in set(HandoverStatus):
         raise InvalidData("The Task's businessStatus is not a handover status this server takes.",
                           errors={"Task.businessStatus": ["Not a handover status that an update may ask for."]})
-    status = HANDOVER_STATUS_BY_TASK_STATUS.get(task.get("status") or "")
-    if status is None:
-        raise InvalidData("The Task's status is not one a handover takes.",
-                          errors={"Task.status": ["Not a status a handover's Task takes."]})
-    if status is H.ASSIGNED and _datum(task, "first-contact") is not None:
-        return H.FOLLOW_UP_PLANNED
-    return status
+    if status is None and business is None:
+        raise InvalidData("The Task has no status.", errors={"Task.status": ["Required."]})
+    business_changed = business is not None and business != current
+    status_changed = status is not None and current not in HANDOVER_STATUSES_BY_TASK_STATUS[status]
+    if business_changed:
+        if status_changed and H(str(business)) not in HANDOVER_STATUSES_BY_TASK_STATUS[str(status)]:
+            raise _disagree()
+        return H(str(business))
+    if status is not None and (status_changed or (current is H.ASSIGNED and status == "in-progress")):
+        return _handover_by_status(task, status)
+    return current
 
 
 def _assignee_of(task: dict[str, Any]) -> tuple[dict[str, Any], dict[str, str]]:
     """Who the Task is assigned to: a person (extension `assignee`) or a service (`performerType`)."""
-    for i, ext in enumerate(task.get("extension") or []):
-        if (ext or {}).get("url") == extension("assignee"):
-            person = ((ext.get("valueReference") or {}).get("reference") or "").rsplit("/", 1)[-1]
-            return {"assignee_user_id": person}, {"assignee_user_id": f"Task.extension[{i}].valueReference"}
-    services = [(i, (p or {}).get("text")) for i, p in enumerate(task.get("performerType") or [])]
+    for i, ext in enumerate(shape.objs(task.get("extension"), "Task.extension")):
+        if ext.get("url") == extension("assignee"):
+            at = f"Task.extension[{i}].valueReference"
+            reference = shape.text(shape.obj(ext.get("valueReference"), at).get("reference"), f"{at}.reference")
+            return {"assignee_user_id": (reference or "").rsplit("/", 1)[-1]}, {"assignee_user_id": at}
+    services = [(i, shape.text(p.get("text"), f"Task.performerType[{i}].text"))
+                for i, p in enumerate(shape.objs(task.get("performerType"), "Task.performerType"))]
     if services and services[0][1]:
         return {"service": services[0][1]}, {"service": "Task.performerType[0].text"}
     return {}, {"assignee_user_id": "Task.extension"}
@@ -261,7 +333,7 @@ def read_handover_change(*, current: HandoverStatus, assigned_to: dict[str, str 
                          task: dict[str, Any]) -> HandoverChange:
     """The one step the sent handover Task asks for against the task as it stands; `assigned_to` is its current
     assignee (`assignee_user_id` or `service`)."""
-    asked = asked_handover_status(task)
+    asked = asked_handover_status(task, current)
     assignee, assignee_origins = _assignee_of(task)
     if asked == current:
         reassigned = asked is H.ASSIGNED and assignee and any(
@@ -283,10 +355,10 @@ def read_handover_change(*, current: HandoverStatus, assigned_to: dict[str, str 
                 change.data[body_field] = found[0]
     elif action is HA.CLOSE:
         outcome = _datum(task, "outcome")
-        concept = (outcome[0].get("valueCodeableConcept") or {}) if outcome else {}
-        codes = [c.get("code") for c in concept.get("coding") or [] if isinstance(c, dict)
-                 and c.get("system") == code_system("handover-outcome")]
         path = f"{outcome[1]}.valueCodeableConcept" if outcome else "Task.output"
-        change.data = {"outcome": concept.get("text") or "", **({"outcome_code": codes[0]} if codes else {})}
+        concept = shape.obj(outcome[0].get("valueCodeableConcept"), path) if outcome else {}
+        codes = shape.codes(concept, code_system("handover-outcome"), path)
+        change.data = {"outcome": shape.text(concept.get("text"), f"{path}.text") or "",
+                       **({"outcome_code": codes[0]} if codes else {})}
         change.origins = {"outcome": f"{path}.text", "outcome_code": f"{path}.coding"}
     return change

@@ -10,8 +10,10 @@ from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import text
+from sqlmodel import col, select
 
 from referral_service.bootstrap import dependencies
+from referral_service.domain.access_log import AccessLogEntry
 from referral_service.fhir.codes import (
     FODSELSNUMMER,
     KOMMUNENUMMER,
@@ -532,3 +534,65 @@ def test_an_identifier_sent_again_with_other_content_is_422_at_the_identifier(wo
     issues = outcome_of(other)["issue"]
     assert ["Bundle.entry[1].resource.identifier[0]"] in [i.get("expression") for i in issues]
     assert row_counts(world) == before
+
+
+def test_a_task_read_changed_in_its_status_only_and_put_back_takes_the_action(world):
+    """The usual FHIR update: GET, change Task.status, PUT. The businessStatus read with it still says the old
+    status; the change is what counts."""
+    referral_id = world.referral_in("submitted")["id"]
+    task = fhir_get(world, "bup", f"Task/{referral_id}")
+    sent = rejected_task(task)
+    sent["businessStatus"] = task["businessStatus"]  # as read: still "submitted"
+    response = put_task(world, "bup", sent, if_match=version_tag(task))
+    assert response.status_code == 200, response.get_data(as_text=True)
+    answered = validated(response.get_json(), "Task")
+    assert (answered["status"], answered["businessStatus"]["coding"][0]["code"]) == ("rejected", "rejected")
+    assert world.get("bup", f"/api/v1/referrals/{referral_id}").json["status"] == "rejected"
+
+
+def test_a_task_whose_status_and_business_status_disagree_is_422_and_changes_nothing(world):
+    referral_id = world.referral_in("submitted")["id"]
+    task = fhir_get(world, "bup", f"Task/{referral_id}")
+    task["status"] = "cancelled"
+    task["businessStatus"] = {"coding": [{"system": code_system("referral-status"), "code": "accepted"}]}
+    response = put_task(world, "bup", task, if_match=version_tag(task))
+    assert response.status_code == 422, response.get_data(as_text=True)
+    assert [i["expression"] for i in outcome_of(response)["issue"] if i.get("expression")] == [["Task.status"]]
+    assert world.get("bup", f"/api/v1/referrals/{referral_id}").json["status"] == "submitted"
+
+
+def test_the_municipality_updates_the_handover_task_keeping_the_business_status_it_read(world, app):
+    referral_id = world.referral_in("rejected")["id"]
+    InProcessWorker(world.app).run()
+    handover_id = handover_of(world, referral_id)["id"]
+    with app.extensions["referral_db"].session() as session:
+        log_before = session.exec(select(AccessLogEntry.seq)).all()
+    for status, changes, ours in [
+        ("accepted", {}, "acknowledged"),
+        ("completed", {"output": [data("outcome", valueCodeableConcept={"text": "Fulgt opp."})]}, "closed"),
+    ]:
+        task = fhir_get(world, "coordinator_askoy", f"Task/{handover_id}")
+        task.update(status=status, **changes)  # businessStatus as read: the step before
+        response = put_task(world, "coordinator_askoy", task, if_match=version_tag(task))
+        assert response.status_code == 200, (ours, response.get_data(as_text=True))
+        assert validated(response.get_json(), "Task")["businessStatus"]["coding"][0]["code"] == ours
+        assert world.get("coordinator_askoy", f"/api/v1/handovers/{handover_id}").json["status"] == ours
+    with app.extensions["referral_db"].session() as session:
+        new_rows = session.exec(select(AccessLogEntry).where(col(AccessLogEntry.seq).not_in(log_before))).all()
+    # Every read is logged, and no update looked the handover's id up as a referral (no false "denied" row).
+    assert new_rows and not [row.action for row in new_rows if row.action.startswith("denied")]
+
+
+def test_a_handover_task_update_writes_no_false_denied_row_in_the_access_log(world, app):
+    referral_id = world.referral_in("rejected")["id"]
+    InProcessWorker(world.app).run()
+    handover_id = handover_of(world, referral_id)["id"]
+    task = fhir_get(world, "coordinator_askoy", f"Task/{handover_id}")
+    with app.extensions["referral_db"].session() as session:
+        log_before = session.exec(select(AccessLogEntry.seq)).all()
+    response = put_task(world, "coordinator_askoy", task, if_match=version_tag(task))  # asks for no change
+    assert response.status_code == 200, response.get_data(as_text=True)
+    with app.extensions["referral_db"].session() as session:
+        new_rows = session.exec(select(AccessLogEntry).where(col(AccessLogEntry.seq).not_in(log_before))).all()
+    assert [row.action for row in new_rows if row.action.startswith("denied")] == []
+    assert new_rows, "the Task answered is a read, and logged"

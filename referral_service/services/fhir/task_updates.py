@@ -22,7 +22,12 @@ from referral_service.fhir.task_updates import check_task, read_change, read_han
 from referral_service.schemas.handovers import STEP_BODIES
 from referral_service.schemas.referrals import ACTION_BODIES
 from referral_service.services.fhir.registry import OTHER_INTERACTIONS, FhirRequest
-from referral_service.services.fhir.tasks import TASK_NOT_FOUND, handover_task_of, referral_task_of
+from referral_service.services.fhir.tasks import (
+    TASK_NOT_FOUND,
+    _names_a_referral,
+    handover_task_of,
+    referral_task_of,
+)
 from referral_service.services.handovers.tasks import act_on_handover
 from referral_service.services.referrals.actions import take_action
 from referral_service.services.referrals.guards import if_match_fails
@@ -46,20 +51,19 @@ def rest_if_match(if_match: str | None, *, row_id: str) -> str | None:
 def update_task(req: FhirRequest, *, task_id: str, task: Any, if_match: str | None) -> dict[str, Any]:
     """Take the one action the sent Task asks for; the Task as it now stands (404 when not visible, 412 when
     stale, 403/409/422 as the lifecycle refuses)."""
+    is_referral = _names_a_referral(req, task_id)  # no need-to-know call: a handover is never a refused referral
     with req.uow.reading() as uow:
         try:
-            referral = uow.referrals.get_visible(actor=req.actor, referral_id=task_id)
-            current: Any = (ReferralStatus(referral.status), etag_for(referral), referral.epikrise_pending)
-        except NotFound:
-            current = None
-        if current is None:
-            try:
+            if is_referral:
+                referral = uow.referrals.get_visible(actor=req.actor, referral_id=task_id)
+                current = (ReferralStatus(referral.status), etag_for(referral), referral.epikrise_pending)
+            else:
                 handover, _referral = uow.handovers.get_visible(actor=req.actor, handover_id=task_id)
-            except NotFound:
-                raise NotFound(TASK_NOT_FOUND) from None  # the same answer as a read of a Task one may not see
-            assigned_to = {"assignee_user_id": handover.assignee_user_id, "service": handover.assigned_service}
-            current_handover = (HandoverStatus(handover.status), handover_etag(handover), assigned_to)
-    if current is None:
+                assigned_to = {"assignee_user_id": handover.assignee_user_id, "service": handover.assigned_service}
+                current_handover = (HandoverStatus(handover.status), handover_etag(handover), assigned_to)
+        except NotFound:
+            raise NotFound(TASK_NOT_FOUND) from None  # the same answer as a read of a Task one may not see
+    if not is_referral:
         return _update_handover_task(req, task_id=task_id, task=task, if_match=if_match, current=current_handover)
     return _update_referral_task(req, task_id=task_id, task=task, if_match=if_match, current=current)
 

@@ -126,3 +126,7 @@ class OperationsOut(Schema):
     alerts_pending_email = fields.Integer()
     repairs_last_24h = fields.Integer()
     last_repair_at = fields.DateTime(allow_none=True)
+    #: FHIR subscription notifications given up, and the subscriptions in `error` because of it (issue 16).
+    subscription_notifications_failed = fields.Integer()
+    subscriptions_in_error = fields.Integer()
+    subscription_retries_waiting = fields.Integer()

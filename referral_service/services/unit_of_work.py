@@ -21,6 +21,7 @@ from referral_service.domain.referral import ReferralEvent
 from referral_service.outbox_bell import OutboxBell
 from referral_service.request_context import current_request_id
 from referral_service.security.access_log import commit_with_access_log
+from referral_service.services.fhir.notifications import write_notifications
 from referral_service.services.repositories import (
     AccessLogRepository,
     DeadlineMarkRepository,
@@ -92,12 +93,17 @@ class UnitOfWork:
         for event, at in self._events:
             self.add(outbox_message_for(event, at))
         self._events = []
+        wrote_outbox = self._notify_subscribers() > 0 or wrote_outbox
         if wrote_outbox:
             self._ring_in()
         self._commit()
         self._committed = True
         if wrote_outbox:
             self._rung()
+
+    def _notify_subscribers(self) -> int:
+        """Write the FHIR subscription notifications of the Tasks this transaction changed; none here."""
+        return 0
 
     def _ring_in(self) -> None:
         """Ring the outbox's bell inside the transaction (outbox_bell.py); nothing here."""
@@ -172,6 +178,9 @@ class SqlUnitOfWork(UnitOfWork):
 
     def add(self, row: object) -> None:
         self.session.add(row)
+
+    def _notify_subscribers(self) -> int:
+        return write_notifications(self.session)
 
     def _ring_in(self) -> None:
         if self._bell is not None:

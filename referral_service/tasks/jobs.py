@@ -12,6 +12,8 @@ from kombu import Connection
 from referral_service.domain.outbox import OutboxMessage
 from referral_service.services.admin import audit, operations
 from referral_service.services.alerts.delivery import deliver_alert_email
+from referral_service.services.fhir.notifications import FHIR_NOTIFICATION_TOPIC
+from referral_service.services.fhir.subscription_delivery import NotificationSettings, deliver_notification, http_post
 from referral_service.services.loop import reconcile, sweeps
 from referral_service.services.loop import relay as outbox
 from referral_service.services.unit_of_work import ALERT_EMAIL_TOPIC, REFERRAL_EVENT_TOPIC
@@ -24,7 +26,8 @@ log = logging.getLogger(__name__)
 def publisher(connection: Connection) -> Callable[[OutboxMessage], None]:
     """Hand one outbox row at a time to the broker, over this connection, as the task for its topic."""
     def publish(message: OutboxMessage) -> None:
-        task = {REFERRAL_EVENT_TOPIC: process_referral_event, ALERT_EMAIL_TOPIC: deliver_email}[message.topic]
+        task = {REFERRAL_EVENT_TOPIC: process_referral_event, ALERT_EMAIL_TOPIC: deliver_email,
+                FHIR_NOTIFICATION_TOPIC: deliver_fhir_notification}[message.topic]
         # The row's request id travels as a header: the task runs with it (tasks/task_logging.py).
         task.apply_async(args=[message.id], connection=connection,
                          headers={task_logging.REQUEST_ID_HEADER: message.request_id})
@@ -56,6 +59,15 @@ def deliver_email(message_id: str) -> str:
     rt = current()
     return deliver_alert_email(rt.unit_of_work(), rt.clock, message_id=message_id, mailer=rt.mailer,
                                settings=rt.email)
+
+
+@shared_task(name="fhir.deliver_notification")
+def deliver_fhir_notification(message_id: str) -> str:
+    # No Celery retry, as for the e-mails: a failed POST schedules the next attempt on the outbox row.
+    rt = current()
+    settings = NotificationSettings.from_settings(rt.config)
+    return deliver_notification(rt.unit_of_work(), rt.clock, message_id=message_id,
+                                post=http_post(settings.timeout_seconds), settings=settings)
 
 
 @shared_task(name="deadlines.sweep")

@@ -11,8 +11,14 @@ from referral_service.bootstrap import dependencies
 from referral_service.domain.outbox import OutboxMessage
 from referral_service.notify.mailer import FakeMailer, Mailer
 from referral_service.services.alerts.delivery import EmailSettings, deliver_alert_email
+from referral_service.services.fhir.notifications import FHIR_NOTIFICATION_TOPIC
+from referral_service.services.fhir.subscription_delivery import NotificationSettings, Post, deliver_notification
 from referral_service.services.loop import relay as outbox
 from referral_service.services.unit_of_work import ALERT_EMAIL_TOPIC, REFERRAL_EVENT_TOPIC, SqlUnitOfWork
+
+
+def _nobody_answers(_url: str, _body: bytes) -> int:
+    raise ConnectionRefusedError("no endpoint in this test")
 
 
 @dataclass
@@ -25,6 +31,8 @@ class InProcessWorker:
     app: Flask
     mailer: Mailer = field(default_factory=FakeMailer)
     queue: list[tuple[str, str]] = field(default_factory=list)
+    #: Where FHIR subscription notifications are POSTed (url, body) -> status; None: no endpoint answers.
+    fhir_post: Post | None = None
 
     @property
     def database(self):
@@ -51,6 +59,10 @@ class InProcessWorker:
             elif topic == ALERT_EMAIL_TOPIC:
                 deliver_alert_email(SqlUnitOfWork.on(session), self.deps.clock, message_id=message_id,
                                     mailer=self.mailer, settings=self.email_settings)
+            elif topic == FHIR_NOTIFICATION_TOPIC:
+                deliver_notification(SqlUnitOfWork.on(session), self.deps.clock, message_id=message_id,
+                                     post=self.fhir_post or _nobody_answers,
+                                     settings=NotificationSettings.from_settings(self.deps.config))
 
     def run(self, *, rounds: int = 10) -> None:
         """Relay and process until nothing is left (the alert e-mails included)."""

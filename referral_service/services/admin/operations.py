@@ -12,10 +12,19 @@ from referral_service.clock import Clock
 from referral_service.domain.alert import Alert
 from referral_service.domain.enums import Role
 from referral_service.domain.handover import RepairReport
+from referral_service.domain.organisation import Organisation
 from referral_service.domain.outbox import OutboxMessage
+from referral_service.domain.subscription import (
+    FhirSubscription,
+    NotificationState,
+    SubscriptionNotification,
+    SubscriptionStatus,
+)
 from referral_service.domain.types import UTCDateTime
 from referral_service.errors import Forbidden
 from referral_service.security.actor import Actor
+from referral_service.services.fhir.notifications import FHIR_NOTIFICATION_TOPIC
+from referral_service.services.unit_of_work import ALERT_EMAIL_TOPIC
 
 
 def backlog(session: Session, clock: Clock) -> dict[str, Any]:
@@ -34,7 +43,12 @@ def backlog(session: Session, clock: Clock) -> dict[str, Any]:
         "outbox_pending": count(OutboxMessage.dispatched_at.is_(None), OutboxMessage.processed_at.is_(None), due),
         "outbox_unprocessed": count(OutboxMessage.processed_at.is_(None), due),
         "oldest_pending_seconds": round((now - oldest).total_seconds(), 1) if oldest else None,
-        "email_retries_waiting": count(OutboxMessage.processed_at.is_(None), OutboxMessage.next_attempt_at > now),
+        "email_retries_waiting": count(OutboxMessage.processed_at.is_(None), OutboxMessage.next_attempt_at > now,
+                                       OutboxMessage.topic == ALERT_EMAIL_TOPIC),
+        # FHIR subscription notifications waiting for their next attempt (issue 16), counted apart likewise.
+        "subscription_retries_waiting": count(OutboxMessage.processed_at.is_(None),
+                                              OutboxMessage.next_attempt_at > now,
+                                              OutboxMessage.topic == FHIR_NOTIFICATION_TOPIC),
     }
 
 
@@ -55,4 +69,23 @@ def operations_status(session: Session, clock: Clock, *, actor: Actor) -> dict[s
         "alerts_pending_email": alerts_in("pending"),
         "repairs_last_24h": int(repairs),
         "last_repair_at": last.at if last else None,
+        # FHIR subscriptions (issue 16): notifications given up, and the subscriptions that stopped for it.
+        "subscription_notifications_failed": session.exec(
+            select(func.count()).select_from(SubscriptionNotification)
+            .where(SubscriptionNotification.state == NotificationState.FAILED)).one(),
+        "subscriptions_in_error": session.exec(select(func.count()).select_from(FhirSubscription)
+                                               .where(FhirSubscription.status == SubscriptionStatus.ERROR)).one(),
     }
+
+
+def subscriptions_in_error(session: Session, *, actor: Actor) -> list[dict[str, Any]]:
+    """The FHIR subscriptions that stopped because a notification was given up: whose, where to, and why (no child
+    data: the error names the notification's number and the endpoint's answer)."""
+    if not actor.has_role(Role.ADMIN):
+        raise Forbidden("Only administrators see the operations view.")
+    rows = session.exec(select(FhirSubscription, Organisation.name)
+                        .join(Organisation, Organisation.id == FhirSubscription.organisation_id)
+                        .where(FhirSubscription.status == SubscriptionStatus.ERROR)
+                        .order_by(FhirSubscription.updated_at.desc()).limit(100)).all()
+    return [{"subscription_id": sub.id, "organisation": name, "endpoint": sub.endpoint, "error": sub.error,
+             "since": sub.updated_at} for sub, name in rows]

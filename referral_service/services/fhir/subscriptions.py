@@ -1,0 +1,78 @@
+"""FHIR Subscriptions: an organisation asks to hear of Task changes at its endpoint (create), sees its
+subscription's status and error (read), and turns it off (delete). Only the owning organisation sees one: any other
+caller gets 404, as for an unknown id. What it hears is decided in services/fhir/notifications.py."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import update
+from sqlmodel import col, select
+
+from referral_service.domain.subscription import FhirSubscription, SubscriptionStatus
+from referral_service.errors import NotFound
+from referral_service.fhir.subscription import parse_subscription, subscription_resource
+from referral_service.services.fhir.registry import OTHER_INTERACTIONS, FhirRequest, Resource, reads
+from referral_service.services.fhir.subscription_delivery import NotificationSettings
+
+NOT_FOUND = "No such Subscription."
+
+OTHER_INTERACTIONS["Subscription"] = ("create", "delete")
+
+
+def _resource(subscription: FhirSubscription) -> Resource:
+    return subscription_resource(subscription_id=subscription.id, status=str(subscription.status),
+                                 endpoint=subscription.endpoint, filter_kind=subscription.filter_kind,
+                                 filter_value=subscription.filter_value, reason=subscription.reason,
+                                 error=subscription.error, version=subscription.version,
+                                 updated_at=subscription.updated_at)
+
+
+def _owned(req: FhirRequest, subscription_id: str) -> FhirSubscription:
+    subscription = req.uow.session.exec(select(FhirSubscription).where(
+        FhirSubscription.id == subscription_id,
+        FhirSubscription.organisation_id == req.actor.organisation_id)).first()
+    if subscription is None:
+        raise NotFound(NOT_FOUND)
+    return subscription
+
+
+def create_subscription(req: FhirRequest, body: Any) -> Resource:
+    """A new subscription of the caller's organisation, active at once (no handshake is sent)."""
+    settings = NotificationSettings.from_settings(req.deps.config)
+    asked = parse_subscription(body, allow_http=settings.allow_http)
+    now = req.deps.clock.now()
+    with req.uow:
+        subscription = FhirSubscription(organisation_id=req.actor.organisation_id,
+                                        created_by_user_id=req.actor.user_id, endpoint=asked.endpoint,
+                                        filter_kind=asked.filter_kind, filter_value=asked.filter_value,
+                                        reason=asked.reason, status=SubscriptionStatus.ACTIVE,
+                                        created_at=now, updated_at=now)
+        req.uow.add(subscription)
+        req.uow.commit()
+        return _resource(subscription)
+
+
+@reads("Subscription")
+def read_subscription(req: FhirRequest, subscription_id: str) -> Resource:
+    """Its status, its error once a notification was given up, and how many events it was told of."""
+    with req.uow:
+        return _resource(_owned(req, subscription_id))
+
+
+def delete_subscription(req: FhirRequest, subscription_id: str) -> None:
+    """Off: nothing more is written for it, and what still waits is not sent. The row stays, so its history and
+    its notifications remain for the administrators."""
+    with req.uow:
+        _owned(req, subscription_id)
+        # One conditional UPDATE: a delivery giving up at the same moment (to `error`) never overwrites it.
+        req.uow.session.execute(update(FhirSubscription).where(
+            col(FhirSubscription.id) == subscription_id, col(FhirSubscription.status) != SubscriptionStatus.OFF)
+            .values(status=SubscriptionStatus.OFF, updated_at=req.deps.clock.now(),
+                    version=FhirSubscription.version + 1).execution_options(synchronize_session=False))
+        req.uow.commit()
+
+
+def subscriptions_for(req: FhirRequest, subscriptions: list[FhirSubscription]) -> list[dict[str, Any]]:
+    """The resources of many subscriptions already known to be the caller's (for a search)."""
+    return [_resource(s) for s in subscriptions if s.organisation_id == req.actor.organisation_id]

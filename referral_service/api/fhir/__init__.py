@@ -12,11 +12,11 @@ from flask import Flask
 from referral_service.api.fhir import (
     routes,  # noqa: F401  (the routes of blp)
     search,  # noqa: F401  (GET /fhir/{type}: the searches)
-    subscriptions,  # noqa: F401  (/fhir/Subscription; registers its reader)
+    subscriptions,  # noqa: F401  (POST /fhir/Subscription, DELETE; its reader)
     writes,  # noqa: F401  (POST /fhir and PUT /fhir/Task/<id>)
 )
 from referral_service.api.fhir.http import blp, install_fhir_media_types
-from referral_service.services.fhir import (  # noqa: F401  (each registers its reader)
+from referral_service.services.fhir import (  # noqa: F401  (each registers the resources it serves)
     communications,
     consents,
     directory,

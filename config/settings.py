@@ -168,16 +168,6 @@ class BaseConfig:
     WORKER_METRICS_ADDRESS = "0.0.0.0"  # noqa: S104 - Prometheus scrapes it from another host or container
     #: How often each worker and the scheduler (beat) stamp their heartbeat in the database.
     HEARTBEAT_INTERVAL_SECONDS = 10.0
-    # Issue 16 — FHIR subscriptions (rest-hook notifications of Task changes).
-    #: Endpoints may be plain http (not https): outside production only, e.g. a receiver on loopback.
-    FHIR_SUBSCRIPTION_ALLOW_HTTP = True
-    #: Seconds one POST of a notification may take before it counts as failed.
-    FHIR_SUBSCRIPTION_TIMEOUT_SECONDS = 5.0
-    #: A failed notification is tried again after base*2^n seconds (at most max), +- 20 %, for the window counted
-    #: from its first failure; then it is failed and its subscription goes to `error`.
-    FHIR_SUBSCRIPTION_RETRY_BASE_SECONDS = 30.0
-    FHIR_SUBSCRIPTION_RETRY_MAX_SECONDS = 3600.0
-    FHIR_SUBSCRIPTION_RETRY_WINDOW_HOURS = 24.0
     #: /ready answers 503 when the newest worker or beat heartbeat is older than this; 0: heartbeats not checked.
     READY_HEARTBEAT_MAX_AGE_SECONDS = 60.0
     # Issue 15 — the OpenAPI document: who answers for the API and under what licence (its `info.contact` and
@@ -202,6 +192,16 @@ class BaseConfig:
     WEB_THREADS = 4
     #: Seconds a gunicorn worker may stay silent (a request running) before gunicorn restarts it.
     WEB_TIMEOUT_SECONDS = 30
+    # Issue 16 — FHIR subscriptions (rest-hook notifications of Task changes).
+    #: Endpoints may be plain http (not https): outside production only, e.g. a receiver on loopback.
+    FHIR_SUBSCRIPTION_ALLOW_HTTP = True
+    #: Seconds one POST of a notification may take before it counts as failed.
+    FHIR_SUBSCRIPTION_TIMEOUT_SECONDS = 5.0
+    #: A failed notification is tried again after base*2^n seconds (at most max), +- 20 %, for the window counted
+    #: from its first failure; then it is failed and its subscription goes to `error`.
+    FHIR_SUBSCRIPTION_RETRY_BASE_SECONDS = 30.0
+    FHIR_SUBSCRIPTION_RETRY_MAX_SECONDS = 3600.0
+    FHIR_SUBSCRIPTION_RETRY_WINDOW_HOURS = 24.0
 
     def __init__(self, overrides: dict[str, object] | None = None) -> None:
         for name in dir(type(self)):

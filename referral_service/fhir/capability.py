@@ -8,6 +8,7 @@ from typing import Any
 from referral_service.fhir.codes import FHIR_VERSION
 from referral_service.services.fhir.registry import (
     INCLUDES,
+    OPERATIONS,
     OTHER_INTERACTIONS,
     READERS,
     REVINCLUDES,
@@ -29,6 +30,9 @@ def _resource(resource_type: str) -> dict[str, Any]:
         entry["searchInclude"] = list(INCLUDES[resource_type])
     if REVINCLUDES.get(resource_type):
         entry["searchRevInclude"] = list(REVINCLUDES[resource_type])
+    if OPERATIONS.get(resource_type):
+        entry["operation"] = [{"name": o.name, "definition": o.definition, "documentation": o.documentation}
+                              for o in OPERATIONS[resource_type]]
     return entry
 
 

@@ -13,8 +13,10 @@ from datetime import UTC, datetime, timedelta, tzinfo
 _ID = re.compile(r"^[A-Za-z0-9\-.]{1,64}$")
 #: An identity number (fødselsnummer, D-nummer, H-nummer): eleven digits, perhaps with a space after the date.
 _IDENTITY_NUMBER = re.compile(r"^\d{6}\s?\d{5}$")
-_DATE = re.compile(r"^(?P<prefix>eq|ne|gt|lt|ge|le|sa|eb|ap)?(?P<year>\d{4})(-(?P<month>\d{2})(-(?P<day>\d{2})"
-                   r"(T(?P<time>\d{2}:\d{2}(:\d{2}(\.\d+)?)?)(?P<zone>Z|[+-]\d{2}:\d{2})?)?)?)?$")
+#: ASCII digits only (re's \d also takes other scripts' digits, which int() reads).
+_DATE = re.compile(r"^(?P<prefix>eq|ne|gt|lt|ge|le|sa|eb|ap)?(?P<year>[0-9]{4})(-(?P<month>[0-9]{2})"
+                   r"(-(?P<day>[0-9]{2})(T(?P<time>[0-9]{2}:[0-9]{2}(:[0-9]{2}(\.[0-9]+)?)?)"
+                   r"(?P<zone>Z|[+-][0-9]{2}:[0-9]{2})?)?)?)?$")
 #: The date prefixes this server takes.
 DATE_PREFIXES = ("eq", "gt", "lt", "ge", "le")
 #: The years a date may name: nothing here changed before the service existed, and far ends overflow the calendar.

@@ -436,3 +436,116 @@ def test_the_history_of_a_referral_and_its_task_as_provenance_pages(world):
     assert paged == ids(everything)
     assert search(world, "bup2", f"Provenance?target=ServiceRequest/{referral['id']}")["entry"] == []
     assert search(world, "coordinator_bergen", "Provenance")["entry"] == []
+
+
+# --- ServiceRequest/$everything ------------------------------------------------------------------------------------
+
+def everything(world, who: str, referral_id: str, *, expect: int = 200, query: str = "", **headers: str) -> dict:
+    return search(world, who, f"ServiceRequest/{referral_id}/$everything{query}", expect=expect, **headers)
+
+
+def keys(bundle: dict, mode: str = "include") -> set[tuple[str, str]]:
+    return {(e["resource"]["resourceType"], e["resource"]["id"]) for e in entries(bundle, mode)}
+
+
+def references(resource: dict) -> set[str]:
+    found: set[str] = set()
+    stack: list = [resource]
+    while stack:
+        value = stack.pop()
+        if isinstance(value, dict):
+            if isinstance(value.get("reference"), str) and not value["reference"].startswith("#"):
+                found.add(value["reference"])
+            stack += list(value.values())
+        elif isinstance(value, list):
+            stack += value
+    return found
+
+
+def test_everything_is_the_referral_chain_the_caller_may_see_with_what_it_references(world):
+    old = world.referral_in("forwarded")
+    new_id, child, gp = old["forwarded_to_id"], old["child"]["id"], world.users["gp"]
+    bup, bup2 = world.orgs["bup"].id, world.orgs["bup2"].id
+    # The referrer has a part in both: the whole chain, oldest first, from either end.
+    bundle = everything(world, "gp", new_id)
+    assert ids(bundle) == [old["id"], new_id] and bundle["total"] == 2
+    assert ids(everything(world, "gp", old["id"])) == [old["id"], new_id]
+    assert link(bundle, "self") == f"{BASE}/ServiceRequest/{new_id}/$everything" and link(bundle, "next") is None
+    included = keys(bundle)
+    assert {("Task", old["id"]), ("Task", new_id), ("Patient", child), ("Consent", old["id"]), ("Consent", new_id),
+            ("PractitionerRole", gp.id), ("Organization", bup), ("Organization", bup2),
+            ("Organization", gp.organisation_id)} <= included
+    assert {kind for kind, _ in included} == {"Task", "Patient", "Consent", "Provenance", "PractitionerRole",
+                                              "Organization"}
+    by_key = {(e["resource"]["resourceType"], e["resource"]["id"]): e["resource"] for e in bundle["entry"]}
+    # What the referrals, their Tasks and Consents point to is in the Bundle: nothing to look up afterwards.
+    for key, resource in by_key.items():
+        if key[0] in ("ServiceRequest", "Task", "Consent"):
+            assert references(resource) <= {f"{kind}/{rid}" for kind, rid in by_key}, key
+    assert by_key[("ServiceRequest", new_id)]["replaces"] == [{"reference": f"ServiceRequest/{old['id']}"}]
+    assert [c["code"] for c in by_key[("Task", old["id"])]["businessStatus"]["coding"]] == ["forwarded", "3"]
+    assert by_key[("Task", old["id"])]["status"] == "cancelled" and by_key[("Task", new_id)]["status"] == "requested"
+    assert all(r["target"] for (kind, _), r in by_key.items() if kind == "Provenance")
+    # The sending clinic: its own referral, and the next clinic as the Organization its Task names; not the new one.
+    sent = everything(world, "bup", old["id"])
+    assert ids(sent) == [old["id"]]
+    assert ("Organization", bup2) in keys(sent) and ("Task", new_id) not in keys(sent)
+    assert new_id not in str(sent)
+    # The next clinic: the new referral only; the old one is not its to see (404, as the read).
+    assert ids(everything(world, "bup2", new_id)) == [new_id]
+    everything(world, "bup2", old["id"], expect=404)
+
+
+def test_everything_holds_the_handover_task_and_the_questions_and_answers(world):
+    referral, handover_id = handed_back(world)
+    bundle = everything(world, "gp", referral["id"])
+    assert ids(bundle) == [referral["id"]]
+    assert {("Task", referral["id"]), ("Task", handover_id)} <= keys(bundle)
+    municipal = everything(world, "coordinator_askoy", referral["id"])
+    assert ("Task", handover_id) in keys(municipal)
+    asked = world.referral_in("information_requested")
+    world.act("gp", asked["id"], "supplement", {"text": "Det har vart i et år."})
+    messages = [e["resource"] for e in entries(everything(world, "bup", asked["id"]), "include")
+                if e["resource"]["resourceType"] == "Communication"]
+    assert sorted(m["payload"][0]["contentString"] for m in messages) == ["Det har vart i et år.", "Hvor lenge?"]
+    assert all(m["status"] == "completed" for m in messages)
+
+
+def test_everything_of_a_referral_not_visible_is_the_404_of_an_unknown_id_and_each_look_is_logged(world):
+    referral = world.referral_in("submitted")
+    unknown = "00000000-0000-4000-8000-000000000000"
+    for stranger in ("bup2", "coordinator_bergen"):
+        hidden = world.client.get(f"/fhir/ServiceRequest/{referral['id']}/$everything", headers=world.headers(stranger))
+        missing = world.client.get(f"/fhir/ServiceRequest/{unknown}/$everything", headers=world.headers(stranger))
+        assert hidden.status_code == missing.status_code == 404, stranger
+        assert outcome_of(hidden) == outcome_of(missing)
+        assert access_rows(world, action="fhir_everything", user=stranger) == []
+    engine = world.app.extensions["referral_db"].engine
+    with engine.connect() as connection:
+        denied = connection.execute(text("SELECT action FROM access_log WHERE requested_id = :id AND user_id = :user"),
+                                    {"id": referral["id"], "user": world.users["bup2"].id}).scalars().all()
+    assert denied == ["denied:referral"]
+    everything(world, "bup", referral["id"])
+    assert access_rows(world, action="fhir_everything", user="bup") == [referral["id"]]
+    assert world.client.get(f"/fhir/ServiceRequest/{referral['id']}/$everything").status_code == 401
+
+
+def test_everything_takes_no_parameters_and_the_capability_statement_declares_it(world):
+    referral = world.create_referral()
+    number = world.national_id()
+    refused = everything(world, "gp", referral["id"], query="?_count=5", expect=400)
+    assert refused["issue"][1]["expression"] == ["_count"]
+    assert ids(everything(world, "gp", referral["id"], query="?_count=5", Prefer="handling=lenient")) == [
+        referral["id"]]
+    assert ids(everything(world, "gp", referral["id"], query="?_format=json")) == [referral["id"]]
+    response = world.client.get(f"/fhir/ServiceRequest/{referral['id']}/$everything?patient={number}",
+                                headers=world.headers("gp", Prefer="handling=lenient"))
+    assert response.status_code == 400 and number not in response.get_data(as_text=True)
+    statement = world.client.get("/fhir/metadata").get_json()
+    resources = {r["type"]: r for r in statement["rest"][0]["resource"]}
+    assert resources["ServiceRequest"]["operation"] == [{
+        "name": "everything", "definition": "https://bup-henvisning.example/fhir/OperationDefinition/"
+                                            "ServiceRequest-everything",
+        "documentation": resources["ServiceRequest"]["operation"][0]["documentation"]}]
+    assert all("operation" not in r for kind, r in resources.items() if kind != "ServiceRequest")
+    validated(statement, "CapabilityStatement")

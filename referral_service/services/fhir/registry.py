@@ -48,6 +48,19 @@ INCLUDES: dict[str, tuple[str, ...]] = {}
 REVINCLUDES: dict[str, tuple[str, ...]] = {}
 
 
+@dataclass(frozen=True)
+class Operation:
+    """An operation served on one resource (`GET /fhir/{type}/{id}/${name}`), its OperationDefinition canonical."""
+
+    name: str
+    definition: str
+    documentation: str
+
+
+#: resource type -> the operations served on its resources (e.g. ServiceRequest $everything).
+OPERATIONS: dict[str, tuple[Operation, ...]] = {}
+
+
 def reads(resource_type: str) -> Callable[[Reader], Reader]:
     """Register `resource_type`'s reader."""
 

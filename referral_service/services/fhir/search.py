@@ -277,5 +277,16 @@ def run_search(req: FhirRequest, resource_type: str, args: Iterable[tuple[str, s
                      next_link=next_link, total=found.total)
 
 
+def refuse_parameters(resource_type: str, operation: str, args: Iterable[tuple[str, str]], *,
+                      lenient: bool = False) -> None:
+    """An operation that takes no parameters: identity numbers are refused as in any search, `_format` and `_pretty`
+    taken (of no effect), any other parameter 400 (ignored under `Prefer: handling=lenient`)."""
+    for name, value in args:
+        _refuse_identity_numbers(resource_type, name, value)
+        if name not in _NO_EFFECT and not lenient:
+            raise _refuse(f"{resource_type}/${operation} takes no parameters (send Prefer: handling=lenient to have "
+                          "them ignored).", name)
+
+
 def _link(address: str, query: list[tuple[str, str]]) -> str:
     return f"{address}?{urlencode(query)}" if query else address

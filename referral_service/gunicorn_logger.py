@@ -11,6 +11,7 @@ from typing import Any
 
 from gunicorn.glogging import Logger
 
+from referral_service.log_paths import path_for_log
 from referral_service.logging_setup import JsonFormatter
 from referral_service.request_context import HEADER
 
@@ -41,7 +42,7 @@ class JsonLogger(Logger):
         try:
             self.access_log.info("access", extra={
                 "method": environ.get("REQUEST_METHOD"),
-                "path": environ.get("PATH_INFO"),  # never the query string
+                "path": path_for_log(environ.get("PATH_INFO")),  # never the query string, no identity number
                 "status": _status_code(resp.status),
                 "duration_ms": round(request_time.total_seconds() * 1000, 1),
                 "bytes": getattr(resp, "sent", None),

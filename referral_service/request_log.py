@@ -12,6 +12,7 @@ import time
 
 from flask import Flask, Response, g, request
 
+from referral_service.log_paths import path_for_log
 from referral_service.request_context import HEADER, bind_request_id, request_id_from_header, unbind_request_id
 
 log = logging.getLogger("referral_service.request")
@@ -36,7 +37,7 @@ def _finish(response: Response) -> Response:
     started = g.get("request_started", time.perf_counter())
     routine = request.endpoint in PROBE_ENDPOINTS and response.status_code < 400
     log.log(logging.DEBUG if routine else logging.INFO, "request", extra={
-        "method": request.method, "endpoint": request.endpoint, "path": request.path,
+        "method": request.method, "endpoint": request.endpoint, "path": path_for_log(request.path),
         "status": response.status_code, "duration_ms": round((time.perf_counter() - started) * 1000, 1)})
     return response
 

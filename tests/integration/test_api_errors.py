@@ -398,3 +398,19 @@ def test_a_rejected_identity_number_in_an_edit_is_neither_echoed_nor_logged(worl
     assert wrong not in response.get_data(as_text=True)
     assert wrong not in everything_logged()
     assert etag_of(world, "gp", referral["id"]) == etag
+
+
+def test_an_identity_number_put_in_an_address_is_neither_echoed_nor_logged(world, everything_logged):
+    """A client that puts a child's number in a URL path (by mistake, or probing): 404, and the request's log line
+    keeps the path with the number masked."""
+    number = world.national_id()
+    spaced = f"{number[:6]}%20{number[6:]}"
+    for path in (f"/api/v1/referrals/{number}", f"/api/v1/handovers/{number}", f"/fhir/ServiceRequest/{number}",
+                 f"/fhir/Patient/{spaced}", f"/fhir/ServiceRequest/{number}/$everything", f"/fhir/Task/{number}"):
+        response = world.get("gp", path)
+        assert response.status_code == 404, path
+        assert number not in response.get_data(as_text=True), path
+    logged = everything_logged()
+    assert number not in logged
+    assert number[6:] not in logged  # nor its last five digits after a space
+    assert "/fhir/ServiceRequest/***********" in logged  # the line is there, with the number masked

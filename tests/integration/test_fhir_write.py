@@ -172,6 +172,57 @@ def test_an_invalid_identity_number_is_422_without_the_number_and_writes_nothing
         assert row_counts(world) == before
 
 
+P, SR, C = "Bundle.entry[0].resource", "Bundle.entry[1].resource", "Bundle.entry[2].resource"
+
+
+def _set(entry: int, path: str, value: Any) -> Any:
+    """A change to one element of a Bundle's entries: `path` is dotted, with list indexes as numbers."""
+    def change(entries: list[dict[str, Any]]) -> None:
+        *parents, last = path.split(".")
+        node: Any = entries[entry]
+        for part in parents:
+            node = node[int(part)] if part.isdigit() else node[part]
+        node[int(last) if last.isdigit() else last] = value
+    return change
+
+
+#: Elements of the wrong JSON shape (review16 fuzz1: each was a 500, or read letter by letter, or dropped): each
+#: is 422 at its own path.
+MALFORMED: dict[str, tuple[Any, str]] = {
+    "request a string": (_set(0, "request", "POST Patient"), "Bundle.entry[0].request"),
+    "address a string": (_set(0, "resource.address", "x"), f"{P}.address"),
+    "address[0] a string": (_set(0, "resource.address", ["x"]), f"{P}.address[0]"),
+    "_district a string": (_set(0, "resource.address.0._district", "x"), f"{P}.address[0]._district"),
+    "contact a string": (_set(0, "resource.contact", "x"), f"{P}.contact"),
+    "contact[0] a string": (_set(0, "resource.contact", ["x"]), f"{P}.contact[0]"),
+    "contact name a string": (_set(0, "resource.contact.0.name", "x"), f"{P}.contact[0].name"),
+    "contact telecom a string": (_set(0, "resource.contact.0.telecom", "x"), f"{P}.contact[0].telecom"),
+    "Patient extension a string": (_set(0, "resource.extension", "x"), f"{P}.extension"),
+    "communication a string": (_set(0, "resource.communication", "x"), f"{P}.communication"),
+    "given a string": (_set(0, "resource.name.0.given", "Ola"), f"{P}.name[0].given"),
+    "given a number": (_set(0, "resource.name.0.given", [5]), f"{P}.name[0].given[0]"),
+    "subject a string": (_set(1, "resource.subject", "x"), f"{SR}.subject"),
+    "performer reference a number": (_set(1, "resource.performer.0.reference", 5), f"{SR}.performer[0].reference"),
+    "identifier a string": (_set(1, "resource.identifier", "x"), f"{SR}.identifier"),
+    "identifier value a number": (_set(1, "resource.identifier.0.value", 20260001), f"{SR}.identifier[0].value"),
+    "note a string": (_set(1, "resource.note", "x"), f"{SR}.note"),
+    "note[0] a string": (_set(1, "resource.note", ["x"]), f"{SR}.note[0]"),
+    "note extension a string": (_set(1, "resource.note.0.extension", "x"), f"{SR}.note[0].extension"),
+    "priority a list": (_set(1, "resource.priority", ["urgent"]), f"{SR}.priority"),
+    "participant a string": (_set(1, "resource.contained.0.participant", "x"), f"{SR}.contained[0].participant"),
+    "participant role a string": (_set(1, "resource.contained.0.participant.0.role", "x"),
+                                  f"{SR}.contained[0].participant[0].role"),
+    "supportingInfo a string": (_set(1, "resource.supportingInfo", "x"), f"{SR}.supportingInfo"),
+    "Consent performer a string": (_set(2, "resource.performer", "x"), f"{C}.performer"),
+    "provision a string": (_set(2, "resource.provision", "x"), f"{C}.provision"),
+    "provision actor a string": (_set(2, "resource.provision.actor", "x"), f"{C}.provision.actor"),
+    "actor reference a string": (_set(2, "resource.provision.actor.0.reference", "x"),
+                                 f"{C}.provision.actor[0].reference"),
+    "nested provision a string": (_set(2, "resource.provision.provision", "x"), f"{C}.provision.provision"),
+    "nested provision[0] a string": (_set(2, "resource.provision.provision", ["x"]), f"{C}.provision.provision[0]"),
+}
+
+
 def test_bundles_this_server_does_not_take_are_422_and_write_nothing(world):
     body = world.referral_body()
     good = bundle_for(world, body)
@@ -193,6 +244,10 @@ def test_bundles_this_server_does_not_take_are_422_and_write_nothing(world):
         "not a transaction": (batch, "Bundle.type"),
         "not a POST": (put, "Bundle.entry[0].request"),
     }
+    for name, (change, expression) in MALFORMED.items():
+        malformed = copy.deepcopy(good)
+        change(malformed["entry"])
+        cases[name] = (malformed, expression)
     before = row_counts(world)
     for name, (bundle, expression) in cases.items():
         response = post_bundle(world, bundle)

@@ -9,6 +9,7 @@ import uuid
 from datetime import timedelta
 from typing import Any
 
+import pytest
 from sqlalchemy import text
 from sqlmodel import col, select
 
@@ -651,3 +652,18 @@ def test_a_handover_task_update_writes_no_false_denied_row_in_the_access_log(wor
         new_rows = session.exec(select(AccessLogEntry).where(col(AccessLogEntry.seq).not_in(log_before))).all()
     assert [row.action for row in new_rows if row.action.startswith("denied")] == []
     assert new_rows, "the Task answered is a read, and logged"
+
+
+@pytest.mark.parametrize("content_type, status", [
+    ("application/json-patch+json", 415), ("application/merge-patch+json", 415), ("text/plain", 415),
+    ("application/fhir+json; charset=utf-8", 200), ("application/json", 200), ("application/json+fhir", 200),
+])
+def test_a_task_update_is_taken_as_fhir_json_or_json_only(world, content_type, status):
+    referral_id = world.referral_in("submitted")["id"]
+    task = fhir_get(world, "bup", f"Task/{referral_id}")
+    headers = world.headers("bup", **{"Content-Type": content_type})
+    response = world.client.put(f"/fhir/Task/{referral_id}", data=json.dumps(task), headers=headers)
+    assert response.status_code == status, response.get_data(as_text=True)
+    if status == 415:
+        assert outcome_of(response)["issue"][0]["code"] == "not-supported"
+    assert world.get("bup", f"/api/v1/referrals/{referral_id}").json["status"] == "submitted"

@@ -92,16 +92,19 @@ def _read_guardians(inbound: InboundReferral, child: dict[str, Any], patient: di
 
 
 def _read_interpreter(inbound: InboundReferral, patient: dict[str, Any], at: str) -> None:
+    """The interpreter the child needs, in the preferred language (its shape checked even when none is needed)."""
     required = [e for e in shape.objs(patient.get("extension"), f"{at}.extension")
                 if e.get("url") == INTERPRETER_REQUIRED]
     languages = shape.objs(patient.get("communication"), f"{at}.communication")
+    codes = [[c.get("code") for c in shape.objs(shape.obj(language.get("language"),
+                                                          f"{at}.communication[{i}].language").get("coding"),
+                                                f"{at}.communication[{i}].language.coding")]
+             for i, language in enumerate(languages)]
     if not required:
         return
     index = next((i for i, c in enumerate(languages) if c.get("preferred")), 0)
-    language_at = f"{at}.communication[{index}].language"
-    language = shape.obj(languages[index].get("language"), language_at) if languages else {}
-    codes = [c.get("code") for c in shape.objs(language.get("coding"), f"{language_at}.coding")]
+    preferred = codes[index] if codes else []
     inbound.body["interpreter"] = {"needed": required[0].get("valueBoolean"),
-                                   "language": codes[0] if codes else None}
+                                   "language": preferred[0] if preferred else None}
     inbound.origins["interpreter"] = f"{at}.extension"
     inbound.origins["interpreter.language"] = f"{at}.communication"

@@ -200,6 +200,8 @@ MALFORMED: dict[str, tuple[Any, str]] = {
     "contact telecom a string": (_set(0, "resource.contact.0.telecom", "x"), f"{P}.contact[0].telecom"),
     "Patient extension a string": (_set(0, "resource.extension", "x"), f"{P}.extension"),
     "communication a string": (_set(0, "resource.communication", "x"), f"{P}.communication"),
+    "communication language a string": (_set(0, "resource.communication", [{"language": "x"}]),
+                                        f"{P}.communication[0].language"),
     "given a string": (_set(0, "resource.name.0.given", "Ola"), f"{P}.name[0].given"),
     "given a number": (_set(0, "resource.name.0.given", [5]), f"{P}.name[0].given[0]"),
     "subject a string": (_set(1, "resource.subject", "x"), f"{SR}.subject"),

@@ -9,6 +9,7 @@ import uuid
 from datetime import timedelta
 from typing import Any
 
+import pytest
 from sqlalchemy import text
 from sqlmodel import col, select
 
@@ -172,6 +173,59 @@ def test_an_invalid_identity_number_is_422_without_the_number_and_writes_nothing
         assert row_counts(world) == before
 
 
+P, SR, C = "Bundle.entry[0].resource", "Bundle.entry[1].resource", "Bundle.entry[2].resource"
+
+
+def _set(entry: int, path: str, value: Any) -> Any:
+    """A change to one element of a Bundle's entries: `path` is dotted, with list indexes as numbers."""
+    def change(entries: list[dict[str, Any]]) -> None:
+        *parents, last = path.split(".")
+        node: Any = entries[entry]
+        for part in parents:
+            node = node[int(part)] if part.isdigit() else node[part]
+        node[int(last) if last.isdigit() else last] = value
+    return change
+
+
+#: Elements of the wrong JSON shape (review16 fuzz1: each was a 500, or read letter by letter, or dropped): each
+#: is 422 at its own path.
+MALFORMED: dict[str, tuple[Any, str]] = {
+    "request a string": (_set(0, "request", "POST Patient"), "Bundle.entry[0].request"),
+    "address a string": (_set(0, "resource.address", "x"), f"{P}.address"),
+    "address[0] a string": (_set(0, "resource.address", ["x"]), f"{P}.address[0]"),
+    "_district a string": (_set(0, "resource.address.0._district", "x"), f"{P}.address[0]._district"),
+    "contact a string": (_set(0, "resource.contact", "x"), f"{P}.contact"),
+    "contact[0] a string": (_set(0, "resource.contact", ["x"]), f"{P}.contact[0]"),
+    "contact name a string": (_set(0, "resource.contact.0.name", "x"), f"{P}.contact[0].name"),
+    "contact telecom a string": (_set(0, "resource.contact.0.telecom", "x"), f"{P}.contact[0].telecom"),
+    "Patient extension a string": (_set(0, "resource.extension", "x"), f"{P}.extension"),
+    "communication a string": (_set(0, "resource.communication", "x"), f"{P}.communication"),
+    "communication language a string": (_set(0, "resource.communication", [{"language": "x"}]),
+                                        f"{P}.communication[0].language"),
+    "given a string": (_set(0, "resource.name.0.given", "Ola"), f"{P}.name[0].given"),
+    "given a number": (_set(0, "resource.name.0.given", [5]), f"{P}.name[0].given[0]"),
+    "subject a string": (_set(1, "resource.subject", "x"), f"{SR}.subject"),
+    "performer reference a number": (_set(1, "resource.performer.0.reference", 5), f"{SR}.performer[0].reference"),
+    "identifier a string": (_set(1, "resource.identifier", "x"), f"{SR}.identifier"),
+    "identifier value a number": (_set(1, "resource.identifier.0.value", 20260001), f"{SR}.identifier[0].value"),
+    "note a string": (_set(1, "resource.note", "x"), f"{SR}.note"),
+    "note[0] a string": (_set(1, "resource.note", ["x"]), f"{SR}.note[0]"),
+    "note extension a string": (_set(1, "resource.note.0.extension", "x"), f"{SR}.note[0].extension"),
+    "priority a list": (_set(1, "resource.priority", ["urgent"]), f"{SR}.priority"),
+    "participant a string": (_set(1, "resource.contained.0.participant", "x"), f"{SR}.contained[0].participant"),
+    "participant role a string": (_set(1, "resource.contained.0.participant.0.role", "x"),
+                                  f"{SR}.contained[0].participant[0].role"),
+    "supportingInfo a string": (_set(1, "resource.supportingInfo", "x"), f"{SR}.supportingInfo"),
+    "Consent performer a string": (_set(2, "resource.performer", "x"), f"{C}.performer"),
+    "provision a string": (_set(2, "resource.provision", "x"), f"{C}.provision"),
+    "provision actor a string": (_set(2, "resource.provision.actor", "x"), f"{C}.provision.actor"),
+    "actor reference a string": (_set(2, "resource.provision.actor.0.reference", "x"),
+                                 f"{C}.provision.actor[0].reference"),
+    "nested provision a string": (_set(2, "resource.provision.provision", "x"), f"{C}.provision.provision"),
+    "nested provision[0] a string": (_set(2, "resource.provision.provision", ["x"]), f"{C}.provision.provision[0]"),
+}
+
+
 def test_bundles_this_server_does_not_take_are_422_and_write_nothing(world):
     body = world.referral_body()
     good = bundle_for(world, body)
@@ -193,6 +247,10 @@ def test_bundles_this_server_does_not_take_are_422_and_write_nothing(world):
         "not a transaction": (batch, "Bundle.type"),
         "not a POST": (put, "Bundle.entry[0].request"),
     }
+    for name, (change, expression) in MALFORMED.items():
+        malformed = copy.deepcopy(good)
+        change(malformed["entry"])
+        cases[name] = (malformed, expression)
     before = row_counts(world)
     for name, (bundle, expression) in cases.items():
         response = post_bundle(world, bundle)
@@ -596,3 +654,18 @@ def test_a_handover_task_update_writes_no_false_denied_row_in_the_access_log(wor
         new_rows = session.exec(select(AccessLogEntry).where(col(AccessLogEntry.seq).not_in(log_before))).all()
     assert [row.action for row in new_rows if row.action.startswith("denied")] == []
     assert new_rows, "the Task answered is a read, and logged"
+
+
+@pytest.mark.parametrize("content_type, status", [
+    ("application/json-patch+json", 415), ("application/merge-patch+json", 415), ("text/plain", 415),
+    ("application/fhir+json; charset=utf-8", 200), ("application/json", 200), ("application/json+fhir", 200),
+])
+def test_a_task_update_is_taken_as_fhir_json_or_json_only(world, content_type, status):
+    referral_id = world.referral_in("submitted")["id"]
+    task = fhir_get(world, "bup", f"Task/{referral_id}")
+    headers = world.headers("bup", **{"Content-Type": content_type})
+    response = world.client.put(f"/fhir/Task/{referral_id}", data=json.dumps(task), headers=headers)
+    assert response.status_code == status, response.get_data(as_text=True)
+    if status == 415:
+        assert outcome_of(response)["issue"][0]["code"] == "not-supported"
+    assert world.get("bup", f"/api/v1/referrals/{referral_id}").json["status"] == "submitted"

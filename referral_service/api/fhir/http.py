@@ -14,6 +14,9 @@ PREFIX = "/fhir"
 FHIR_JSON = "application/fhir+json"
 #: What a client may ask for with Accept or _format; anything else that names no JSON is 406.
 JSON_FORMATS = frozenset({FHIR_JSON, "application/json", "json", "application/json+fhir", "*/*", "application/*"})
+#: The media types a body may be sent as: FHIR JSON (and its R3 spelling) or plain JSON. Other `+json` types
+#: (`application/json-patch+json`, `application/merge-patch+json`) are not taken, so they are 415, not a 422 later.
+BODY_TYPES = frozenset({FHIR_JSON, "application/json", "application/json+fhir"})
 
 blp = Blueprint("fhir", __name__, url_prefix=PREFIX)
 
@@ -40,7 +43,7 @@ def install_fhir_media_types(app: Flask) -> None:
             return
         if _wants_only_other_formats():
             raise NotAcceptable("This server answers FHIR JSON only (application/fhir+json).")
-        if _has_body() and not request.is_json:
+        if _has_body() and request.mimetype not in BODY_TYPES:
             raise UnsupportedMediaType("Send the body as FHIR JSON, with Content-Type: application/fhir+json.")
 
 

@@ -20,7 +20,7 @@ def transaction() -> Response:
     """A transaction Bundle (Patient, ServiceRequest, optional Consent): a new draft referral, or the one an
     identical earlier Bundle created (same Idempotency-Key, or same ServiceRequest.identifier)."""
     req = fhir_request()
-    result = create_draft_from_bundle(req, bundle=request.get_json(silent=True),
+    result = create_draft_from_bundle(req, bundle=request.get_json(force=True, silent=True),
                                       idempotency_key=request.headers.get("Idempotency-Key") or None)
     referral = result.view.referral
     return fhir_json(transaction_response(entries=result.entries, referral_id=referral.id, version=referral.version,
@@ -32,6 +32,6 @@ def transaction() -> Response:
 def update_task(task_id: str) -> Response:
     """A referral's or a handover's Task with a new status (and what the step needs): the action it asks for, taken;
     the Task as it now stands. If-Match: W/"<versionId>" (412 when stale)."""
-    task = update_fhir_task(fhir_request(), task_id=task_id, task=request.get_json(silent=True),
+    task = update_fhir_task(fhir_request(), task_id=task_id, task=request.get_json(force=True, silent=True),
                             if_match=request.headers.get("If-Match"))
     return fhir_json(task)

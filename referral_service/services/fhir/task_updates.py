@@ -1,10 +1,12 @@
 """PUT /fhir/Task/{id}: BUP's (or the referrer's) system takes a referral's lifecycle action, the municipality a
 handover's step, by updating the Task.
 
-The sent Task is compared with the task as it stands (`fhir/task_updates.py` reads the one action it asks for);
-the action's body is loaded by the same schema as the REST API's action and taken by the same service
-(`take_action`, `act_on_handover`): the lifecycle tables decide, and refuse as the REST API does (403, 409, 422),
-told as an OperationOutcome. If-Match is the Task's `W/"<versionId>"`; without one, as in the REST API, it is not
+The sent Task is compared with the task as it stands: what changed in it (its `Task.status`, our `businessStatus`,
+or both in agreement) is the one action it asks for (`fhir/task_updates.py`). The id is first told apart as a
+referral's or a handover's, as the Task reader does, so need-to-know is asked once, of the right table. The
+action's body is loaded by the same schema as the REST API's action and taken by the same service (`take_action`,
+`act_on_handover`): the lifecycle tables decide, and refuse as the REST API does (403, 409, 422), told as an
+OperationOutcome. If-Match is the Task's `W/"<versionId>"`; without one, as in the REST API, it is not
 asked for, and the change is made against the version it was compared with (a change in between is 412, never a
 different action). A Task that asks for no change answers the Task as it is.
 """

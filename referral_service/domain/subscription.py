@@ -31,13 +31,14 @@ class NotificationState(StrEnum):
 
 class FhirSubscription(SQLModel, table=True):
     __tablename__ = "fhir_subscription"
-    __table_args__ = (Index("ix_fhir_subscription_status", "status"),)
+    #: The active subscriptions a Task change may concern, found by their filter (services/fhir/notifications.py).
+    __table_args__ = (Index("ix_fhir_subscription_status_filter", "status", "filter_kind", "filter_value"),)
 
     id: str = Field(default_factory=new_id, primary_key=True, max_length=36)
     #: The organisation that owns it: only it sees it, and it hears only of the Tasks it may see.
     organisation_id: str = Field(foreign_key="organisation.id", index=True, max_length=36)
     #: The user who created it: the need-to-know rule is asked as this user (their roles) for every change.
-    created_by_user_id: str = Field(foreign_key="app_user.id", max_length=36)
+    created_by_user_id: str = Field(foreign_key="app_user.id", index=True, max_length=36)
     endpoint: str = Field(max_length=2000)
     #: "owner" (Task?owner=Organization/{id}), "id" (Task?_id={id}) or None (every Task the owner may see).
     filter_kind: str | None = Field(default=None, max_length=16)

@@ -57,6 +57,9 @@ TEXTS = {
                                      "voksenpsykiatrien. Vurder henvisningen.",
     "alert_delivery_failed": ("Et e-postvarsel kunne ikke leveres. Mottakeren har varselet i innboksen sin. "
                               "Du kan sende e-posten på nytt under Administrasjon › Drift."),
+    "fhir_subscription_error": ("Et FHIR-abonnement får ikke lenger varsler om endringer i oppgaver. Årsaken står "
+                                "under Administrasjon › Drift; abonnementet må settes aktivt igjen eller "
+                                "opprettes på nytt."),
     "handover_reassign": "En tilbakehenvisning er flyttet til deg fra en kollega som ikke lenger bruker tjenesten.",
     "handover_release": "En tilbakehenvisning er tilbake i køen fordi den som hadde den, ikke lenger bruker "
                         "tjenesten. Tildel den til noen.",

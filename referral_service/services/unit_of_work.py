@@ -89,11 +89,12 @@ class UnitOfWork:
         return event
 
     def commit(self) -> None:
-        wrote_outbox = bool(self._events)
+        # The notifications first: a subscription they put in error raises alerts, whose events go out below.
+        wrote_outbox = self._notify_subscribers() > 0
+        wrote_outbox = bool(self._events) or wrote_outbox
         for event, at in self._events:
             self.add(outbox_message_for(event, at))
         self._events = []
-        wrote_outbox = self._notify_subscribers() > 0 or wrote_outbox
         if wrote_outbox:
             self._ring_in()
         self._commit()
@@ -180,7 +181,7 @@ class SqlUnitOfWork(UnitOfWork):
         self.session.add(row)
 
     def _notify_subscribers(self) -> int:
-        return write_notifications(self.session)
+        return write_notifications(self)
 
     def _ring_in(self) -> None:
         if self._bell is not None:

@@ -203,6 +203,7 @@ ALERT_KIND = {
     "check_in_overdue": "Eskalert til deg: oppfølgingssamtale ikke registrert",
     "check_in_cancelled": "Oppfølgingssamtale avlyst",
     "alert_delivery_failed": "E-postvarsel kunne ikke leveres",
+    "fhir_subscription_error": "FHIR-abonnement stoppet",
     "family_nudge": "Familien har ikke hørt noe",
     "family_nudge_unanswered": "Eskalert til deg: familien har ikke hørt noe",
     "family_voice": "Barnets egne ord fra familiesiden",

@@ -37,7 +37,10 @@ def upgrade() -> None:
         sa.ForeignKeyConstraint(['created_by_user_id'], ['app_user.id']),
         sa.PrimaryKeyConstraint('id'),
     )
-    op.create_index('ix_fhir_subscription_status', 'fhir_subscription', ['status'], unique=False)
+    op.create_index('ix_fhir_subscription_status_filter', 'fhir_subscription',
+                    ['status', 'filter_kind', 'filter_value'], unique=False)
+    op.create_index('ix_fhir_subscription_created_by_user_id', 'fhir_subscription', ['created_by_user_id'],
+                    unique=False)
     op.create_index('ix_fhir_subscription_organisation_id', 'fhir_subscription', ['organisation_id'], unique=False)
     op.create_table(
         'fhir_subscription_notification',
@@ -69,5 +72,6 @@ def downgrade() -> None:
     op.drop_index('ix_fhir_notification_state_created', table_name='fhir_subscription_notification')
     op.drop_table('fhir_subscription_notification')
     op.drop_index('ix_fhir_subscription_organisation_id', table_name='fhir_subscription')
-    op.drop_index('ix_fhir_subscription_status', table_name='fhir_subscription')
+    op.drop_index('ix_fhir_subscription_created_by_user_id', table_name='fhir_subscription')
+    op.drop_index('ix_fhir_subscription_status_filter', table_name='fhir_subscription')
     op.drop_table('fhir_subscription')

@@ -25,6 +25,7 @@ from referral_service.services.admin.directory import require_admin
 from referral_service.services.admin.web_sessions import end_user_sessions
 from referral_service.services.alerts.inbox import raise_alerts
 from referral_service.services.alerts.recipients import administrators
+from referral_service.services.fhir.subscription_errors import put_in_error_for_user
 from referral_service.services.handovers import check_ins, holders, routing
 from referral_service.services.unit_of_work import SqlUnitOfWork
 from referral_service.workflows.staff_change import may_take_over, working_roles
@@ -93,11 +94,19 @@ def move_check_ins(uow: SqlUnitOfWork, clock: Clock, departure: Departure) -> in
                                     actor_id=departure.actor.user_id)
 
 
+def stop_subscriptions(uow: SqlUnitOfWork, clock: Clock, departure: Departure) -> int:
+    """The FHIR subscriptions the leaver created cannot move (the need-to-know rule is asked as their creator):
+    each goes to `error` with the reason, and the administrators and the organisation's leads are alerted."""
+    return put_in_error_for_user(uow, clock, user_id=departure.leaver.id,
+                                 reason="The user who created the subscription was deactivated.")
+
+
 #: What a person may hold, and the function that moves each kind when the person leaves.
 MOVERS: dict[str, Mover] = {
     "handovers": move_handovers,
     "check_ins": move_check_ins,
     "alerts": move_alerts,
+    "fhir_subscriptions": stop_subscriptions,
 }
 
 

@@ -13,8 +13,6 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import requests
-from sqlalchemy import update
-from sqlmodel import col
 
 from referral_service.clock import Clock
 from referral_service.domain.outbox import OutboxMessage
@@ -25,6 +23,7 @@ from referral_service.domain.subscription import (
     SubscriptionStatus,
 )
 from referral_service.fhir.subscription import FHIR_JSON, notification_bundle
+from referral_service.services.fhir.subscription_errors import put_in_error
 from referral_service.services.loop.relay import lock_unprocessed, mark_processed
 from referral_service.services.unit_of_work import SqlUnitOfWork
 from referral_service.workflows.email_retries import EmailRetryPolicy
@@ -157,15 +156,9 @@ def _fail(uow: SqlUnitOfWork, clock: Clock, *, notification: SubscriptionNotific
     notification.state = NotificationState.FAILED
     notification.failed_at = now
     mark_processed(uow.session, clock, message_id=message_id)
-    # No further notifications are written for it (services/fhir/notifications.py); a person sees why. One
-    # conditional UPDATE, without holding the row while the endpoint was asked: a subscription turned off meanwhile
-    # stays off, and of two notifications given up together the first one's reason is kept.
-    uow.session.execute(update(FhirSubscription).where(
-        col(FhirSubscription.id) == subscription.id, col(FhirSubscription.status) == SubscriptionStatus.ACTIVE)
-        .values(status=SubscriptionStatus.ERROR, updated_at=now, version=FhirSubscription.version + 1,
-                error=(f"Notification {notification.event_number} was given up after {notification.attempts} "
-                       f"attempts: {notification.last_error}.")[:500])
-        .execution_options(synchronize_session=False))
+    put_in_error(uow, clock, subscription=subscription, reason=(  # no later notifications; people are alerted
+        f"Notification {notification.event_number} was given up after {notification.attempts} attempts: "
+        f"{notification.last_error}."))
     log.warning("subscription notification failed", extra={
         "notification_id": notification.id, "subscription_id": subscription.id,
         "event_number": notification.event_number, "attempts": notification.attempts,

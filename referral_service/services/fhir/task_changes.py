@@ -1,7 +1,8 @@
 """What changed a FHIR Task in a transaction: the rows that record a change, gathered as they are flushed.
 
 A Task changes when a referral event is recorded (the referral Task, `Task/{referral_id}`), a handover event is
-recorded (the handover Task, `Task/{handover_id}`) or a handover escalates (a deadline mark on the task). Every
+recorded (the handover Task, `Task/{handover_id}`) or a handover escalates (an escalation mark on the task; a
+check-in's reminder marks carry the handover too, and change no Task). Every
 service already writes one of those rows for each change, so they are gathered here, in the session, and the unit
 of work turns them into subscription notifications in the same transaction (services/fhir/notifications.py).
 """
@@ -17,8 +18,11 @@ from sqlalchemy.orm import Session, SessionTransaction
 
 from referral_service.domain.handover import DeadlineMark, HandoverEvent
 from referral_service.domain.referral import ReferralEvent
+from referral_service.workflows.escalation import HANDOVER_NO_FIRST_CONTACT, HANDOVER_UNACKNOWLEDGED
 
 _KEY = "fhir_task_change_rows"
+#: The marks that escalate a handover Task (its level is part of the Task: sweeps.py moves its version).
+HANDOVER_ESCALATIONS = frozenset({HANDOVER_UNACKNOWLEDGED, HANDOVER_NO_FIRST_CONTACT})
 
 
 @dataclass(frozen=True)
@@ -34,7 +38,7 @@ class TaskChange:
 def _records_a_change(row: object) -> bool:
     if isinstance(row, ReferralEvent | HandoverEvent):
         return True
-    return isinstance(row, DeadlineMark) and row.handover_id is not None  # an escalation of a handover task
+    return isinstance(row, DeadlineMark) and row.handover_id is not None and row.kind in HANDOVER_ESCALATIONS
 
 
 @event.listens_for(Session, "after_flush")

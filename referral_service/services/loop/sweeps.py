@@ -143,7 +143,9 @@ def sweep_handovers(uow: SqlUnitOfWork, result: SweepResult, *, clock: Clock,
             if _record(uow, clock, mark, users=lambda: routing.escalation_recipients(uow.session, handover),
                        referral_id=handover.referral_id,
                        handover_id=handover.id):
-                handover.escalation_level = max(handover.escalation_level, mark.level)
+                if mark.level > handover.escalation_level:  # the Task changed: its ETag and versionId move
+                    handover.escalation_level = mark.level
+                    handover.version += 1
                 result.count(mark.kind)
 
     _in_batches(uow, Handover, _candidates(uow, lambda session: due.handovers_to_escalate(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from referral_service.domain.enums import Priority
 from referral_service.domain.languages import INTERPRETER_LANGUAGES
 from referral_service.notify.alert_texts import TRIGGER_WORDS
@@ -209,3 +211,17 @@ ALERT_KIND = {
     "family_voice": "Barnets egne ord fra familiesiden",
 }
 ALERT_KIND_OTHER = "Nytt varsel"
+
+
+def subscription_error(error: str | None) -> str:
+    """Why a FHIR subscription stopped, in Norwegian for the Drift page (the subscriber reads the English reason,
+    services/fhir/subscription_errors.py, which the page shows beside it)."""
+    if not error:
+        return "–"
+    given_up = re.match(r"Notification (\d+) was given up after (\d+) attempts", error)
+    if given_up:
+        return (f"Varsling {given_up[1]} ble gitt opp etter {given_up[2]} forsøk. Senere endringer varsles ikke "
+                "før abonnementet er aktivt igjen.")
+    if "was deactivated" in error or "no longer uses the service" in error:
+        return "Brukeren som opprettet abonnementet, bruker ikke lenger tjenesten. Endringer varsles ikke."
+    return "Abonnementet får ikke lenger varslinger."

@@ -25,6 +25,7 @@ from referral_service.services.fhir.subscription_errors import SUBSCRIPTION_ERRO
 from referral_service.services.loop.sweeps import run_sweeps
 from tests.integration.test_check_ins import DUE, at, closed_handover
 from tests.integration.test_fhir_subscriptions import REJECTION, real_post, subscribe
+from tests.integration.test_web_decisions import WebUser
 from tests.support.fhir import fhir_get, validated
 from tests.support.loop import InProcessWorker
 from tests.support.rest_hook import RestHookReceiver
@@ -190,3 +191,26 @@ def test_a_check_in_reminder_tells_nothing_and_an_escalation_moves_the_handover_
     assert len(notifications(world)) > told
     with world.app.extensions["referral_db"].session() as session:
         assert session.exec(select(FhirSubscription)).one().status == "active"
+
+
+def test_the_administrators_see_a_stopped_subscription_in_norwegian_without_its_secret_and_its_changes_are_logged(
+        world, gp_comes_back):
+    sub_id = subscribe(world, "gp", "http://127.0.0.1:9/hook?token=geheim")
+    other = subscribe(world, "lead_gp", "http://127.0.0.1:9/other")
+    assert world.client.delete(f"/fhir/Subscription/{other}", headers=world.headers("lead_gp")).status_code == 204
+    world.post("admin", f"/api/v1/admin/users/{world.users['gp'].id}/deactivate", json={"to_queue": True})
+
+    drift = WebUser(world.app, "admin").get("/admin/drift").text()
+    assert "FHIR-varslinger som venter på nytt forsøk" in drift
+    assert "bruker ikke lenger tjenesten" in drift and sub_id[:8] in drift
+    assert "http://127.0.0.1:9/hook" in drift and "geheim" not in drift
+
+    logged = {(e["target_id"], e["action"]): e for e in world.get("admin", "/api/v1/admin/events?per_page=100")
+              .json["items"] if e["action"].startswith("fhir_subscription")}
+    assert set(logged) == {(sub_id, "fhir_subscription_created"), (other, "fhir_subscription_created"),
+                           (other, "fhir_subscription_turned_off")}
+    created = logged[(sub_id, "fhir_subscription_created")]
+    assert created["actor_user_id"] == world.users["gp"].id
+    assert created["after"]["endpoint"] == "http://127.0.0.1:9/hook?…"
+    assert logged[(other, "fhir_subscription_turned_off")]["after"]["status"] == "off"
+    assert "geheim" not in repr(logged)

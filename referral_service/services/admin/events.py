@@ -27,6 +27,8 @@ GRANT_ADDED = "grant_added"
 GRANT_ENDED = "grant_ended"
 PASSWORD_RESET = "password_reset"
 ALERT_EMAIL_RESENT = "alert_email_resent"
+SUBSCRIPTION_CREATED = "fhir_subscription_created"
+SUBSCRIPTION_TURNED_OFF = "fhir_subscription_turned_off"
 
 
 def record(session: Session, *, clock: Clock | None, actor: Actor | None, action: str, target_kind: str,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 from sqlalchemy import func, or_, type_coerce
 from sqlmodel import Session, select
@@ -87,5 +88,17 @@ def subscriptions_in_error(session: Session, *, actor: Actor) -> list[dict[str, 
                         .join(Organisation, Organisation.id == FhirSubscription.organisation_id)
                         .where(FhirSubscription.status == SubscriptionStatus.ERROR)
                         .order_by(FhirSubscription.updated_at.desc()).limit(100)).all()
-    return [{"subscription_id": sub.id, "organisation": name, "endpoint": sub.endpoint, "error": sub.error,
+    return [{"subscription_id": sub.id, "organisation": name, "endpoint": shown_endpoint(sub.endpoint),
+             "error": sub.error,
              "since": sub.updated_at} for sub, name in rows]
+
+
+def shown_endpoint(endpoint: str) -> str:
+    """An endpoint as people may see it (the Drift page, the administration log): scheme, host, port and path; a
+    query string or user part, where a subscriber may have put a secret, is left out."""
+    parts = urlsplit(endpoint)
+    host = parts.hostname or ""
+    netloc = f"[{host}]" if ":" in host else host
+    if parts.port is not None:
+        netloc += f":{parts.port}"
+    return urlunsplit((parts.scheme, netloc, parts.path, "…" if parts.query else "", ""))

@@ -12,6 +12,8 @@ from sqlmodel import col, select
 from referral_service.domain.subscription import FhirSubscription, SubscriptionStatus
 from referral_service.errors import NotFound
 from referral_service.fhir.subscription import parse_subscription, subscription_resource
+from referral_service.services.admin import events
+from referral_service.services.admin.operations import shown_endpoint
 from referral_service.services.fhir.registry import OTHER_INTERACTIONS, FhirRequest, Resource, reads
 from referral_service.services.fhir.subscription_delivery import NotificationSettings
 
@@ -26,6 +28,13 @@ def _resource(subscription: FhirSubscription) -> Resource:
                                  filter_value=subscription.filter_value, reason=subscription.reason,
                                  error=subscription.error, version=subscription.version,
                                  updated_at=subscription.updated_at)
+
+
+def _logged(subscription: FhirSubscription) -> dict[str, Any]:
+    """What the administration log keeps of a subscription (its endpoint without a query string)."""
+    return {"organisation_id": subscription.organisation_id, "endpoint": shown_endpoint(subscription.endpoint),
+            "filter_kind": subscription.filter_kind, "filter_value": subscription.filter_value,
+            "status": str(subscription.status)}
 
 
 def _owned(req: FhirRequest, subscription_id: str) -> FhirSubscription:
@@ -49,6 +58,10 @@ def create_subscription(req: FhirRequest, body: Any) -> Resource:
                                         reason=asked.reason, status=SubscriptionStatus.ACTIVE,
                                         created_at=now, updated_at=now)
         req.uow.add(subscription)
+        req.uow.session.flush()
+        events.record(req.uow.session, clock=req.deps.clock, actor=req.actor, action=events.SUBSCRIPTION_CREATED,
+                      target_kind="fhir_subscription", target_id=subscription.id,
+                      after=_logged(subscription))
         req.uow.commit()
         return _resource(subscription)
 
@@ -64,12 +77,17 @@ def delete_subscription(req: FhirRequest, subscription_id: str) -> None:
     """Off: nothing more is written for it, and what still waits is not sent. The row stays, so its history and
     its notifications remain for the administrators."""
     with req.uow:
-        _owned(req, subscription_id)
+        subscription = _owned(req, subscription_id)
+        before = _logged(subscription)
         # One conditional UPDATE: a delivery giving up at the same moment (to `error`) never overwrites it.
-        req.uow.session.execute(update(FhirSubscription).where(
+        turned_off = req.uow.session.execute(update(FhirSubscription).where(
             col(FhirSubscription.id) == subscription_id, col(FhirSubscription.status) != SubscriptionStatus.OFF)
             .values(status=SubscriptionStatus.OFF, updated_at=req.deps.clock.now(),
-                    version=FhirSubscription.version + 1).execution_options(synchronize_session=False))
+                    version=FhirSubscription.version + 1).execution_options(synchronize_session=False)).rowcount
+        if turned_off:
+            events.record(req.uow.session, clock=req.deps.clock, actor=req.actor,
+                          action=events.SUBSCRIPTION_TURNED_OFF, target_kind="fhir_subscription",
+                          target_id=subscription_id, before=before, after={**before, "status": "off"})
         req.uow.commit()
 
 

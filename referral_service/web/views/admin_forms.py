@@ -48,6 +48,8 @@ ACTION = {
     events.GRANT_ENDED: "Henvisningsrett avsluttet tidlig",
     events.PASSWORD_RESET: "Nytt midlertidig passord gitt",
     events.ALERT_EMAIL_RESENT: "E-postvarsel sendt på nytt",
+    events.SUBSCRIPTION_CREATED: "FHIR-abonnement opprettet",
+    events.SUBSCRIPTION_TURNED_OFF: "FHIR-abonnement slått av",
     CONTACT_CHANGED: "Telefon og tid for familier endret",
 }
 

@@ -22,7 +22,8 @@ def admin_operations():
                            status=operations.operations_status(session, deps().clock, actor=actor),
                            failed=email_resend.failed_emails(session, actor=actor), kinds=labels.ALERT_KIND,
                            kind_other=labels.ALERT_KIND_OTHER,
-                           subscriptions=operations.subscriptions_in_error(session, actor=actor))
+                           subscriptions=operations.subscriptions_in_error(session, actor=actor),
+                           subscription_error=labels.subscription_error)
 
 
 @web.post("/admin/drift/varsler/<alert_id>/send-pa-nytt")

@@ -214,3 +214,49 @@ def test_the_administrators_see_a_stopped_subscription_in_norwegian_without_its_
     assert created["after"]["endpoint"] == "http://127.0.0.1:9/hook?…"
     assert logged[(other, "fhir_subscription_turned_off")]["after"]["status"] == "off"
     assert "geheim" not in repr(logged)
+
+
+def set_active(world, who: str, active: bool) -> None:
+    with world.app.extensions["referral_db"].session() as session:
+        session.get(User, world.users[who].id).active = active
+        session.commit()
+
+
+def test_the_owner_sets_a_subscription_in_error_active_again_and_a_later_error_alerts_again(world, gp_comes_back):
+    sub_id = subscribe(world, "gp", "http://127.0.0.1:9/hook")
+    first, second, third = (world.referral_in("submitted") for _ in range(3))
+    set_active(world, "gp", False)
+    world.act("bup", first["id"], "reject", REJECTION)
+    stopped = fhir_get(world, "lead_gp", f"Subscription/{sub_id}")
+    assert stopped["status"] == "error"
+    told = len(notifications(world))
+
+    set_active(world, "gp", True)
+    world._tokens.pop("gp", None)
+    body = {**stopped, "status": "active"}
+    moved_endpoint = {**body, "channel": {**body["channel"], "endpoint": "http://127.0.0.1:9/elsewhere"}}
+    assert world.client.put(f"/fhir/Subscription/{sub_id}", json=moved_endpoint,
+                            headers=world.headers("gp")).status_code == 422
+    assert world.client.put(f"/fhir/Subscription/{sub_id}", json=body, headers=world.headers("bup")).status_code == 404
+    response = world.client.put(f"/fhir/Subscription/{sub_id}", json=body, headers=world.headers("gp"))
+    assert response.status_code == 200, response.get_data(as_text=True)
+    active = validated(response.get_json(), "Subscription")
+    assert active["status"] == "active" and "error" not in active
+    assert int(active["meta"]["versionId"]) == int(stopped["meta"]["versionId"]) + 1
+    [logged] = [e for e in world.get("admin", f"/api/v1/admin/events?target_id={sub_id}").json["items"]
+                if e["action"] == "fhir_subscription_reactivated"]
+    assert logged["before"]["status"] == "error" and logged["after"]["status"] == "active"
+
+    world.act("bup", second["id"], "reject", REJECTION)
+    assert len(notifications(world)) == told + 1  # told again from now on
+
+    set_active(world, "gp", False)  # it stops again: a new time in error, a new alert
+    world.act("bup", third["id"], "reject", REJECTION)
+    assert fhir_get(world, "lead_gp", f"Subscription/{sub_id}")["status"] == "error"
+    assert len(error_alerts(world, "admin")) == 2
+
+    assert world.client.delete(f"/fhir/Subscription/{sub_id}", headers=world.headers("lead_gp")).status_code == 204
+    set_active(world, "gp", True)
+    world._tokens.pop("gp", None)
+    refused = world.client.put(f"/fhir/Subscription/{sub_id}", json=body, headers=world.headers("gp"))
+    assert refused.status_code == 409

@@ -1,4 +1,5 @@
-"""POST /fhir/Subscription and DELETE /fhir/Subscription/{id}; the read is the generic one (routes.py)."""
+"""POST /fhir/Subscription, PUT (reactivation) and DELETE /fhir/Subscription/{id}; the read is the generic one
+(routes.py)."""
 
 from __future__ import annotations
 
@@ -19,3 +20,9 @@ def create_subscription() -> Response:
 def delete_subscription(subscription_id: str) -> Response:
     subscriptions.delete_subscription(fhir_request(), subscription_id)
     return Response(status=204)
+
+
+@blp.route("/Subscription/<subscription_id>", methods=["PUT"])
+def reactivate_subscription(subscription_id: str) -> Response:
+    resource = subscriptions.reactivate_subscription(fhir_request(), subscription_id, request.get_json(silent=True))
+    return fhir_json(resource, 200)

@@ -29,6 +29,7 @@ PASSWORD_RESET = "password_reset"
 ALERT_EMAIL_RESENT = "alert_email_resent"
 SUBSCRIPTION_CREATED = "fhir_subscription_created"
 SUBSCRIPTION_TURNED_OFF = "fhir_subscription_turned_off"
+SUBSCRIPTION_REACTIVATED = "fhir_subscription_reactivated"
 
 
 def record(session: Session, *, clock: Clock | None, actor: Actor | None, action: str, target_kind: str,

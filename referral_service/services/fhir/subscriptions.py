@@ -10,7 +10,7 @@ from sqlalchemy import update
 from sqlmodel import col, select
 
 from referral_service.domain.subscription import FhirSubscription, SubscriptionStatus
-from referral_service.errors import NotFound
+from referral_service.errors import Conflict, InvalidData, NotFound
 from referral_service.fhir.subscription import parse_subscription, subscription_resource
 from referral_service.services.admin import events
 from referral_service.services.admin.operations import shown_endpoint
@@ -19,7 +19,7 @@ from referral_service.services.fhir.subscription_delivery import NotificationSet
 
 NOT_FOUND = "No such Subscription."
 
-OTHER_INTERACTIONS["Subscription"] = ("create", "delete")
+OTHER_INTERACTIONS["Subscription"] = ("create", "update", "delete")
 
 
 def _resource(subscription: FhirSubscription) -> Resource:
@@ -71,6 +71,39 @@ def read_subscription(req: FhirRequest, subscription_id: str) -> Resource:
     """Its status, its error once a notification was given up, and how many events it was told of."""
     with req.uow:
         return _resource(_owned(req, subscription_id))
+
+
+def reactivate_subscription(req: FhirRequest, subscription_id: str, body: Any) -> Resource:
+    """PUT by its owner with status `active` (or `requested`): a subscription in `error` is active again, its
+    error cleared; the changes made while it was in error are not told. Only the status may change (another
+    endpoint or filter is a new subscription); one turned off stays off (409)."""
+    settings = NotificationSettings.from_settings(req.deps.config)
+    asked = parse_subscription(body, allow_http=settings.allow_http)
+    with req.uow:
+        subscription = _owned(req, subscription_id)
+        if body.get("id") not in (None, subscription_id):
+            raise InvalidData("The resource's id is not the one in the address.", errors={"id": ["Not this id."]})
+        if (asked.endpoint, asked.filter_kind, asked.filter_value) != (
+                subscription.endpoint, subscription.filter_kind, subscription.filter_value):
+            raise InvalidData("Only the status of a subscription may change.",
+                              errors={"channel.endpoint": ["Create a new subscription for another endpoint or "
+                                                           "filter."]})
+        if subscription.status == SubscriptionStatus.OFF:
+            raise Conflict("A subscription that was turned off stays off; create a new one.")
+        before = _logged(subscription)
+        # One conditional UPDATE: from `error` only, so a delivery or a deletion meanwhile is never overwritten.
+        moved = req.uow.session.execute(update(FhirSubscription).where(
+            col(FhirSubscription.id) == subscription_id, col(FhirSubscription.status) == SubscriptionStatus.ERROR)
+            .values(status=SubscriptionStatus.ACTIVE, error=None, updated_at=req.deps.clock.now(),
+                    version=FhirSubscription.version + 1).execution_options(synchronize_session=False)).rowcount
+        if moved:
+            events.record(req.uow.session, clock=req.deps.clock, actor=req.actor,
+                          action=events.SUBSCRIPTION_REACTIVATED, target_kind="fhir_subscription",
+                          target_id=subscription_id, before=before, after={**before, "status": "active"})
+        req.uow.commit()
+    with req.uow:
+        req.uow.session.refresh(subscription)  # as the UPDATE left it
+        return _resource(subscription)
 
 
 def delete_subscription(req: FhirRequest, subscription_id: str) -> None:

@@ -50,6 +50,7 @@ ACTION = {
     events.ALERT_EMAIL_RESENT: "E-postvarsel sendt på nytt",
     events.SUBSCRIPTION_CREATED: "FHIR-abonnement opprettet",
     events.SUBSCRIPTION_TURNED_OFF: "FHIR-abonnement slått av",
+    events.SUBSCRIPTION_REACTIVATED: "FHIR-abonnement aktivt igjen",
     CONTACT_CHANGED: "Telefon og tid for familier endret",
 }
 

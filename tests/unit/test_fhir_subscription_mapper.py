@@ -11,6 +11,7 @@ from referral_service.errors import InvalidData
 from referral_service.fhir.subscription import (
     FILTER_CRITERIA,
     TASK_CHANGED_TOPIC,
+    is_public_address,
     notification_bundle,
     parse_subscription,
     subscription_resource,
@@ -78,3 +79,14 @@ def test_the_subscription_and_its_notification_are_r4_resources():
     assert event["focus"]["valueReference"]["reference"] == "https://bup.example/fhir/Task/t1"
     assert bundle["entry"][1] == {"fullUrl": "https://bup.example/fhir/Task/t1",
                                   "request": {"method": "PUT", "url": "Task/t1"}, "response": {"status": "200"}}
+
+
+@pytest.mark.parametrize("address, public", [
+    ("93.184.215.14", True), ("2606:2800:21f:cb07:6820:80da:af6b:8b2c", True),
+    ("127.0.0.1", False), ("::1", False), ("10.0.0.5", False), ("172.16.3.4", False), ("192.168.1.1", False),
+    ("169.254.169.254", False), ("fe80::1%eth0", False), ("100.64.0.1", False), ("0.0.0.0", False),
+    ("224.0.0.1", False), ("::ffff:10.0.0.5", False), ("::ffff:127.0.0.1", False), ("fc00::1", False),
+    ("not an address", False),
+])
+def test_only_public_internet_addresses_are_public(address, public):
+    assert is_public_address(address) is public

@@ -479,11 +479,17 @@ def test_a_notification_the_subscriber_may_no_longer_have_is_cancelled_not_sent(
     moved_away = subscribe(world, "bup", receiver.url)
     left = subscribe(world, "gp", receiver.url)
     referral = world.referral_in("submitted")
-    with world.app.extensions["referral_db"].session() as session:
+    database = world.app.extensions["referral_db"]
+    with database.session() as session:
         session.get(Referral, referral["id"]).clinic_id = world.orgs["bup2"].id  # the referral went elsewhere
         session.get(User, world.users["gp"].id).active = False  # the referrer who subscribed left
         session.commit()
-    worker_for(world).run()
+    try:
+        worker_for(world).run()
+    finally:
+        with database.session() as session:  # the demo users are shared by every test
+            session.get(User, world.users["gp"].id).active = True
+            session.commit()
     assert receiver.received() == []
     states = Counter((n.subscription_id, n.state) for n in notifications_of(world))
     assert states[(moved_away, "cancelled")] == 1 and states[(left, "cancelled")] >= 1

@@ -206,7 +206,7 @@ class BaseConfig:
     #: Endpoints must resolve (and connect) to public internet addresses only: no loopback, private, link-local
     #: (cloud metadata) or reserved ones; checked when a subscription is made and at each delivery. Off in tests.
     FHIR_SUBSCRIPTION_PUBLIC_ONLY = True
-    #: Seconds a worker holds a claimed notification while it POSTs (at least the timeout + 30 s): a worker killed
+    #: Seconds a worker holds a claimed notification while it POSTs (at least the timeout + 5 s): a worker killed
     #: meanwhile leaves it to the reconciler, which hands it back to the relay once this and its grace are over.
     FHIR_SUBSCRIPTION_CLAIM_SECONDS = 60.0
 

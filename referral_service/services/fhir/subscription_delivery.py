@@ -60,8 +60,9 @@ Resolve = Callable[[str, int], list[str]]
 #: What the subscriber reads (Subscription.error) whatever went wrong: which of its hosts and ports answer how is
 #: nothing an outsider learns from us. The detail is in the log and on the notification for the administrators.
 SUBSCRIBER_ERROR = "the endpoint could not be reached or did not accept the notification"
-#: The lease outlives the POST's deadline by this much, so a slow record step is never taken for a dead worker.
-_LEASE_MARGIN_SECONDS = 30.0
+#: The lease outlives the POST's deadline by at least this much; a record step slower still leads at worst to a
+#: second POST with the same event number (the record is conditional, so the outcome is kept once).
+_LEASE_MARGIN_SECONDS = 5.0
 
 
 class DeliveryFailed(Exception):

@@ -90,3 +90,22 @@ def test_the_subscription_and_its_notification_are_r4_resources():
 ])
 def test_only_public_internet_addresses_are_public(address, public):
     assert is_public_address(address) is public
+
+
+def test_an_endpoint_is_refused_when_any_address_of_its_host_is_not_public_or_it_does_not_resolve():
+    from referral_service.services.fhir.subscription_delivery import endpoint_addresses_refused
+
+    def resolver(answers: dict[str, list[str]]):
+        def resolve(host: str, port: int) -> list[str]:
+            if host not in answers:
+                raise OSError("no such host")
+            return answers[host]
+        return resolve
+
+    dns = resolver({"journal.example": ["93.184.215.14"], "split.example": ["93.184.215.14", "10.0.0.5"],
+                    "empty.example": []})
+    assert endpoint_addresses_refused("https://journal.example/hook", dns) is None
+    assert "not public" in (endpoint_addresses_refused("https://split.example/hook", dns) or "")
+    assert "does not resolve" in (endpoint_addresses_refused("https://nowhere.example/hook", dns) or "")
+    assert "does not resolve" in (endpoint_addresses_refused("https://empty.example/hook", dns) or "")
+    assert "does not resolve" in (endpoint_addresses_refused("https://journal.example:99999/hook", dns) or "")

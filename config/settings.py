@@ -202,6 +202,13 @@ class BaseConfig:
     FHIR_SUBSCRIPTION_RETRY_BASE_SECONDS = 30.0
     FHIR_SUBSCRIPTION_RETRY_MAX_SECONDS = 3600.0
     FHIR_SUBSCRIPTION_RETRY_WINDOW_HOURS = 24.0
+    # Issue 16 — FHIR subscription delivery
+    #: Endpoints must resolve (and connect) to public internet addresses only: no loopback, private, link-local
+    #: (cloud metadata) or reserved ones; checked when a subscription is made and at each delivery. Off in tests.
+    FHIR_SUBSCRIPTION_PUBLIC_ONLY = True
+    #: Seconds a worker holds a claimed notification while it POSTs (at least the timeout + 5 s): a worker killed
+    #: meanwhile leaves it to the reconciler, which hands it back to the relay once this and its grace are over.
+    FHIR_SUBSCRIPTION_CLAIM_SECONDS = 60.0
 
     def __init__(self, overrides: dict[str, object] | None = None) -> None:
         for name in dir(type(self)):
@@ -277,6 +284,8 @@ class TestConfig(BaseConfig):
     LOG_LEVEL = "WARNING"
     # Issue 15 — metrics, heartbeats and /ready: most tests run no worker, so /ready does not ask for heartbeats.
     READY_HEARTBEAT_MAX_AGE_SECONDS = 0.0
+    # Issue 16 — FHIR subscription delivery: the tests' receivers listen on loopback.
+    FHIR_SUBSCRIPTION_PUBLIC_ONLY = False
 
 
 class ProductionConfig(BaseConfig):
@@ -321,3 +330,5 @@ class ProductionConfig(BaseConfig):
 
     # Issue 16 — FHIR subscriptions: notifications leave over https only.
     FHIR_SUBSCRIPTION_ALLOW_HTTP = False
+    # Issue 16 — FHIR subscription delivery: endpoints on public addresses only.
+    FHIR_SUBSCRIPTION_PUBLIC_ONLY = True

@@ -7,6 +7,7 @@ One topic: a Task changed (`{CANON}/SubscriptionTopic/task-changed`), filtered b
 
 from __future__ import annotations
 
+import ipaddress
 import re
 from dataclasses import dataclass
 from datetime import datetime
@@ -22,6 +23,9 @@ FILTER_CRITERIA = f"{_BACKPORT}/backport-filter-criteria"
 PAYLOAD_CONTENT = f"{_BACKPORT}/backport-payload-content"
 FHIR_JSON = "application/fhir+json"
 ID_ONLY = "id-only"
+
+#: Said to a client whose endpoint is not on the public internet (the address it resolves to is never echoed).
+NOT_PUBLIC = "The endpoint must resolve to public internet addresses only."
 
 _ID = r"[A-Za-z0-9\-.]{1,64}"
 _FILTERS = {"owner": re.compile(rf"Task\?owner=Organization/({_ID})"), "id": re.compile(rf"Task\?_id=({_ID})")}
@@ -44,6 +48,18 @@ def criteria_of(filter_kind: str | None, filter_value: str | None) -> str | None
     if filter_kind == "id":
         return f"Task?_id={filter_value}"
     return None
+
+
+def is_public_address(address: str) -> bool:
+    """An address on the public internet: not loopback, private, link-local (cloud metadata), shared, reserved or
+    multicast; an IPv4 address written as IPv6 (::ffff:10.0.0.5) is judged as the IPv4 address it is."""
+    try:
+        ip = ipaddress.ip_address(address.split("%", 1)[0])
+    except ValueError:
+        return False
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
+        ip = ip.ipv4_mapped
+    return ip.is_global and not ip.is_multicast
 
 
 def subscription_resource(*, subscription_id: str, status: str, endpoint: str, filter_kind: str | None,

@@ -67,7 +67,8 @@ def deliver_fhir_notification(message_id: str) -> str:
     rt = current()
     settings = NotificationSettings.from_settings(rt.config)
     return deliver_notification(rt.unit_of_work(), rt.clock, message_id=message_id,
-                                post=http_post(settings.timeout_seconds), settings=settings)
+                                post=http_post(settings.timeout_seconds, public_only=settings.public_only),
+                                settings=settings)
 
 
 @shared_task(name="deadlines.sweep")

@@ -5,9 +5,12 @@ subscription shows `error` to its owner and the administrators."""
 
 from __future__ import annotations
 
+import threading
+import time
 from collections import Counter
 from collections.abc import Iterator
 from datetime import timedelta
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 import requests
@@ -15,10 +18,18 @@ from sqlmodel import select
 
 from referral_service.bootstrap import dependencies
 from referral_service.domain.handover import DeadlineMark, Handover
+from referral_service.domain.organisation import User
 from referral_service.domain.outbox import OutboxMessage
-from referral_service.domain.referral import ReferralEvent
+from referral_service.domain.referral import Referral, ReferralEvent
 from referral_service.domain.subscription import FhirSubscription, SubscriptionNotification
 from referral_service.fhir.codes import CANON
+from referral_service.services.fhir.subscription_delivery import (
+    SUBSCRIBER_ERROR,
+    EndpointNotPublic,
+    NotificationSettings,
+    http_post,
+)
+from referral_service.services.loop.reconcile import reconcile
 from referral_service.services.loop.sweeps import run_sweeps
 from tests.integration.test_web_decisions import WebUser
 from tests.support.fhir import FHIR_JSON, fhir_get, outcome_of, validated
@@ -278,3 +289,208 @@ def test_an_escalation_of_the_handover_task_is_told_to_the_municipality(world, r
     assert told == [(handover.id, n) for n in range(1, len(marks) + 2)]  # one notification per escalation step
     shown = fhir_get(world, "coordinator_askoy", f"Subscription/{sub_id}")
     assert shown["status"] == "active"
+
+
+# --- delivery: claim, POST outside any transaction under a total deadline, record; public endpoints only; -------
+# --- a notification the subscriber may no longer have is not sent (review 2, items 1, 2 and 8) ------------------
+
+class HeldEndpoint:
+    """A rest-hook endpoint on loopback that holds its answer until released (or drips it, one byte at a time)."""
+
+    def __init__(self, *, drip_seconds: float | None = None) -> None:
+        self.arrived = threading.Event()
+        self.release = threading.Event()
+        self.posts = 0
+        endpoint = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:  # noqa: N802 - the name http.server calls
+                self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                endpoint.posts += 1
+                endpoint.arrived.set()
+                if drip_seconds is not None:
+                    for byte in b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n":
+                        if endpoint.release.wait(drip_seconds):
+                            return
+                        try:
+                            self.wfile.write(bytes([byte]))
+                            self.wfile.flush()
+                        except OSError:
+                            return
+                    return
+                endpoint.release.wait(30)
+                self.send_response(200)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+            def log_message(self, *_args: object) -> None:
+                pass
+
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._server.daemon_threads = True
+        threading.Thread(target=self._server.serve_forever, daemon=True).start()
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self._server.server_address[1]}/notify"
+
+    def close(self) -> None:
+        self.release.set()
+        self._server.shutdown()
+        self._server.server_close()
+
+
+def notifications_of(world) -> list[SubscriptionNotification]:
+    with world.app.extensions["referral_db"].session() as session:
+        return list(session.exec(select(SubscriptionNotification).order_by(SubscriptionNotification.event_number)))
+
+
+def test_while_the_endpoint_holds_its_answer_the_database_takes_other_writes(world):
+    held = HeldEndpoint()
+    try:
+        subscribe(world, "bup", held.url)
+        world.referral_in("submitted")
+        worker = InProcessWorker(world.app, fhir_post=http_post(10.0))
+        delivering = threading.Thread(target=worker.run)
+        delivering.start()
+        held.arrived.wait(10)
+        assert held.arrived.is_set(), "the notification was not posted"
+        started = time.monotonic()
+        other = world.post("gp", "/api/v1/referrals", json=world.referral_body())  # a write, while the POST waits
+        assert other.status_code == 201, other.get_data(as_text=True)
+        assert time.monotonic() - started < 5
+        held.release.set()
+        delivering.join(20)
+        assert not delivering.is_alive()
+    finally:
+        held.close()
+    assert [(n.state, n.attempts) for n in notifications_of(world)] == [("delivered", 1)]
+
+
+def test_an_endpoint_that_drips_its_answer_is_cut_at_the_total_deadline(world, clock):
+    dripping = HeldEndpoint(drip_seconds=0.25)  # 38 bytes: almost 10 s, each byte well within a read timeout
+    try:
+        subscribe(world, "bup", dripping.url)
+        world.referral_in("submitted")
+        worker = InProcessWorker(world.app, fhir_post=http_post(1.0))
+        started = time.monotonic()
+        worker.run()
+        elapsed = time.monotonic() - started
+    finally:
+        dripping.close()
+    assert dripping.posts == 1
+    assert elapsed < 4, elapsed
+    [note] = notifications_of(world)
+    assert note.state == "pending" and note.attempts == 1
+    assert note.last_error == "the endpoint did not answer in time"
+    [message] = InProcessWorker(world.app).pending_outbox()
+    assert message.dispatched_at is None and message.next_attempt_at > clock()  # waits for its next attempt
+
+
+class WorkerKilled(BaseException):
+    """Stands for a worker killed while its POST is under way (nothing in the service catches it)."""
+
+
+def test_a_worker_killed_between_claim_and_record_leaves_the_notification_to_be_tried_again(world, receiver, clock):
+    def killed_mid_post(url: str, body: bytes) -> int:
+        raise WorkerKilled()
+
+    subscribe(world, "bup", receiver.url)
+    world.referral_in("submitted")
+    dying = InProcessWorker(world.app, fhir_post=killed_mid_post)
+    dying.relay()
+    [(topic, message_id)] = [item for item in dying.queue if item[0] == "fhir.notification"]
+    with pytest.raises(WorkerKilled):
+        dying.process(topic, message_id)
+
+    [note] = notifications_of(world)
+    assert (note.state, note.attempts) == ("pending", 1)  # claimed, never recorded
+    worker = worker_for(world)
+    worker.process(topic, message_id)  # a twin delivery while the claim holds: nothing is posted
+    worker.run()
+    assert receiver.received() == []
+
+    deps = dependencies(world.app)
+    settings = NotificationSettings.from_settings(deps.config)
+    clock.set(clock() + timedelta(seconds=settings.claim_seconds + deps.config.RECONCILE_GRACE_SECONDS + 1))
+    repairs = reconcile(deps.unit_of_work(), clock=deps.clock, deadlines=deps.deadlines,
+                        grace=timedelta(seconds=deps.config.RECONCILE_GRACE_SECONDS))
+    assert repairs.stuck_messages >= 1
+    worker.run()
+    assert [event_of(b)[1] for b in receiver.received()] == [1]  # tried again once the claim ran out: once
+    [note] = notifications_of(world)
+    assert (note.state, note.attempts) == ("delivered", 2)
+
+
+PRIVATE_HOSTS = ["127.0.0.1", "169.254.169.254", "10.0.0.5", "[::1]", "localhost"]
+
+
+def test_endpoints_not_on_the_public_internet_are_refused_at_creation_and_never_posted_to(world, clock, monkeypatch):
+    config = dependencies(world.app).config
+    monkeypatch.setattr(config, "FHIR_SUBSCRIPTION_PUBLIC_ONLY", True)
+    for host in PRIVATE_HOSTS:
+        refused = world.client.post("/fhir/Subscription", json=subscription(f"https://{host}:6379/hook"),
+                                    headers=world.headers("bup"))
+        assert refused.status_code == 422, host
+        outcome = validated(outcome_of(refused), "OperationOutcome")
+        assert outcome["issue"][0]["severity"] == "error"
+        text = refused.get_data(as_text=True)
+        assert "channel.endpoint" in text and "public" in text
+        assert host.strip("[]") not in text and "6379" not in text  # the address is never echoed
+    with world.app.extensions["referral_db"].session() as session:
+        assert session.exec(select(FhirSubscription)).all() == []
+    subscribe(world, "bup", "https://93.184.215.14/hook")  # a public address is taken
+
+    # Made while the rule was off (or a name that resolves elsewhere now): checked again at each delivery.
+    monkeypatch.setattr(config, "FHIR_SUBSCRIPTION_PUBLIC_ONLY", False)
+    private = [subscribe(world, "bup", f"https://{host}:6379/hook") for host in PRIVATE_HOSTS]
+    monkeypatch.setattr(config, "FHIR_SUBSCRIPTION_PUBLIC_ONLY", True)
+    monkeypatch.setattr(config, "FHIR_SUBSCRIPTION_RETRY_BASE_SECONDS", 600.0)
+    monkeypatch.setattr(config, "FHIR_SUBSCRIPTION_RETRY_WINDOW_HOURS", 1.0)
+    posted: list[str] = []
+
+    def recording_post(url: str, body: bytes) -> int:
+        posted.append(url)
+        return 200
+
+    world.referral_in("submitted")
+    InProcessWorker(world.app, fhir_post=recording_post).run_retries(clock)
+    assert not any(host.strip("[]") in url for url in posted for host in PRIVATE_HOSTS)
+    assert posted == ["https://93.184.215.14/hook"]  # the public one only
+    failed = [n for n in notifications_of(world) if n.subscription_id in private]
+    assert len(failed) == len(PRIVATE_HOSTS) and {n.state for n in failed} == {"failed"}
+    assert all("not public" in n.last_error for n in failed)  # the detail, for the administrators
+    for sub_id in private:
+        shown = fhir_get(world, "bup", f"Subscription/{sub_id}")
+        assert shown["status"] == "error"
+        assert SUBSCRIBER_ERROR in shown["error"] and "public" not in shown["error"]  # a generic reason only
+
+
+def test_the_real_channel_takes_no_proxy_from_the_environment_and_refuses_a_private_peer(monkeypatch, receiver):
+    monkeypatch.setenv("HTTP_PROXY", "http://127.0.0.1:1")
+    monkeypatch.setenv("http_proxy", "http://127.0.0.1:1")
+    assert http_post(5.0)(receiver.url, b"{}") == 200  # the proxy was not used: it would have refused
+    with pytest.raises(EndpointNotPublic):  # a name that resolved to a public address but connects to loopback
+        http_post(5.0, public_only=True)(receiver.url, b"{}")
+    assert len(receiver.received()) == 1
+
+
+def test_a_notification_the_subscriber_may_no_longer_have_is_cancelled_not_sent(world, receiver):
+    moved_away = subscribe(world, "bup", receiver.url)
+    left = subscribe(world, "gp", receiver.url)
+    referral = world.referral_in("submitted")
+    database = world.app.extensions["referral_db"]
+    with database.session() as session:
+        session.get(Referral, referral["id"]).clinic_id = world.orgs["bup2"].id  # the referral went elsewhere
+        session.get(User, world.users["gp"].id).active = False  # the referrer who subscribed left
+        session.commit()
+    try:
+        worker_for(world).run()
+    finally:
+        with database.session() as session:  # the demo users are shared by every test
+            session.get(User, world.users["gp"].id).active = True
+            session.commit()
+    assert receiver.received() == []
+    states = Counter((n.subscription_id, n.state) for n in notifications_of(world))
+    assert states[(moved_away, "cancelled")] == 1 and states[(left, "cancelled")] >= 1
+    assert not any(state != "cancelled" for _sub, state in states)

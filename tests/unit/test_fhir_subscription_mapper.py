@@ -11,6 +11,7 @@ from referral_service.errors import InvalidData
 from referral_service.fhir.subscription import (
     FILTER_CRITERIA,
     TASK_CHANGED_TOPIC,
+    is_public_address,
     notification_bundle,
     parse_subscription,
     subscription_resource,
@@ -78,3 +79,33 @@ def test_the_subscription_and_its_notification_are_r4_resources():
     assert event["focus"]["valueReference"]["reference"] == "https://bup.example/fhir/Task/t1"
     assert bundle["entry"][1] == {"fullUrl": "https://bup.example/fhir/Task/t1",
                                   "request": {"method": "PUT", "url": "Task/t1"}, "response": {"status": "200"}}
+
+
+@pytest.mark.parametrize("address, public", [
+    ("93.184.215.14", True), ("2606:2800:21f:cb07:6820:80da:af6b:8b2c", True),
+    ("127.0.0.1", False), ("::1", False), ("10.0.0.5", False), ("172.16.3.4", False), ("192.168.1.1", False),
+    ("169.254.169.254", False), ("fe80::1%eth0", False), ("100.64.0.1", False), ("0.0.0.0", False),
+    ("224.0.0.1", False), ("::ffff:10.0.0.5", False), ("::ffff:127.0.0.1", False), ("fc00::1", False),
+    ("not an address", False),
+])
+def test_only_public_internet_addresses_are_public(address, public):
+    assert is_public_address(address) is public
+
+
+def test_an_endpoint_is_refused_when_any_address_of_its_host_is_not_public_or_it_does_not_resolve():
+    from referral_service.services.fhir.subscription_delivery import endpoint_addresses_refused
+
+    def resolver(answers: dict[str, list[str]]):
+        def resolve(host: str, port: int) -> list[str]:
+            if host not in answers:
+                raise OSError("no such host")
+            return answers[host]
+        return resolve
+
+    dns = resolver({"journal.example": ["93.184.215.14"], "split.example": ["93.184.215.14", "10.0.0.5"],
+                    "empty.example": []})
+    assert endpoint_addresses_refused("https://journal.example/hook", dns) is None
+    assert "not public" in (endpoint_addresses_refused("https://split.example/hook", dns) or "")
+    assert "does not resolve" in (endpoint_addresses_refused("https://nowhere.example/hook", dns) or "")
+    assert "does not resolve" in (endpoint_addresses_refused("https://empty.example/hook", dns) or "")
+    assert "does not resolve" in (endpoint_addresses_refused("https://journal.example:99999/hook", dns) or "")

@@ -4,6 +4,7 @@ caller gets 404, as for an unknown id. What it hears is decided in services/fhir
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from sqlalchemy import update
@@ -11,11 +12,13 @@ from sqlmodel import col, select
 
 from referral_service.domain.subscription import FhirSubscription, SubscriptionStatus
 from referral_service.errors import Conflict, InvalidData, NotFound
-from referral_service.fhir.subscription import parse_subscription, subscription_resource
+from referral_service.fhir.subscription import NOT_PUBLIC, parse_subscription, subscription_resource
 from referral_service.services.admin import events
 from referral_service.services.admin.operations import shown_endpoint
 from referral_service.services.fhir.registry import OTHER_INTERACTIONS, FhirRequest, Resource, reads
-from referral_service.services.fhir.subscription_delivery import NotificationSettings
+from referral_service.services.fhir.subscription_delivery import NotificationSettings, endpoint_addresses_refused
+
+log = logging.getLogger(__name__)
 
 NOT_FOUND = "No such Subscription."
 
@@ -50,6 +53,11 @@ def create_subscription(req: FhirRequest, body: Any) -> Resource:
     """A new subscription of the caller's organisation, active at once (no handshake is sent)."""
     settings = NotificationSettings.from_settings(req.deps.config)
     asked = parse_subscription(body, allow_http=settings.allow_http)
+    if settings.public_only:  # resolved before any transaction: a slow resolver holds no lock
+        refused = endpoint_addresses_refused(asked.endpoint)
+        if refused is not None:
+            log.info("subscription endpoint refused", extra={"reason": refused})
+            raise InvalidData("The Subscription cannot be served.", errors={"channel.endpoint": [NOT_PUBLIC]})
     now = req.deps.clock.now()
     with req.uow:
         subscription = FhirSubscription(organisation_id=req.actor.organisation_id,

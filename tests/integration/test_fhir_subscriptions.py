@@ -5,11 +5,12 @@ subscription shows `error` to its owner and the administrators."""
 
 from __future__ import annotations
 
+import json
 import threading
 import time
 from collections import Counter
 from collections.abc import Iterator
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
@@ -23,6 +24,7 @@ from referral_service.domain.outbox import OutboxMessage
 from referral_service.domain.referral import Referral, ReferralEvent
 from referral_service.domain.subscription import FhirSubscription, SubscriptionNotification
 from referral_service.fhir.codes import CANON
+from referral_service.fhir.subscription import notification_bundle
 from referral_service.services.fhir.subscription_delivery import (
     SUBSCRIBER_ERROR,
     EndpointNotPublic,
@@ -469,9 +471,13 @@ def test_endpoints_not_on_the_public_internet_are_refused_at_creation_and_never_
 def test_the_real_channel_takes_no_proxy_from_the_environment_and_refuses_a_private_peer(monkeypatch, receiver):
     monkeypatch.setenv("HTTP_PROXY", "http://127.0.0.1:1")
     monkeypatch.setenv("http_proxy", "http://127.0.0.1:1")
-    assert http_post(5.0)(receiver.url, b"{}") == 200  # the proxy was not used: it would have refused
+    now = datetime.now(UTC)
+    body = json.dumps(notification_bundle(notification_id="n-1", subscription_id="s-1", status="active",
+                                          event_number=1, occurred_at=now, sent_at=now, task_id="t-1",
+                                          base_url="http://127.0.0.1/fhir")).encode()
+    assert http_post(5.0)(receiver.url, body) == 200  # the proxy was not used: it would have refused
     with pytest.raises(EndpointNotPublic):  # a name that resolved to a public address but connects to loopback
-        http_post(5.0, public_only=True)(receiver.url, b"{}")
+        http_post(5.0, public_only=True)(receiver.url, body)
     assert len(receiver.received()) == 1
 
 

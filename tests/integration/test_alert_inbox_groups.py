@@ -47,6 +47,7 @@ SAMPLE_DATA = {
     "referral_decision": {"clinic": "BUP Bergen sentrum", "trigger": "rejected"},
     "repeat_rejection": {"rejections": 2, "window_months": 12},
     "alert_delivery_failed": {},
+    "fhir_subscription_error": {"subscription_id": "00000000-0000-0000-0000-000000000000"},
     "epikrise_missing": {},
     **{kind: {"clinic": "BUP Bergen sentrum"} for kind in TEXTS if kind.startswith("referral_")
        and kind != "referral_decision"},

@@ -155,7 +155,8 @@ def test_deactivating_a_coordinator_with_five_open_tasks_moves_them_and_their_al
     response = deactivate(world, staff.ids["leaver"], {"successor_user_id": staff.ids["colleague"]})
 
     assert response.status_code == 200, response.json
-    assert response.json["moved"] == {"handovers": 5, "check_ins": 0, "alerts": len(leaver_alerts)}
+    assert response.json["moved"] == {"handovers": 5, "check_ins": 0, "alerts": len(leaver_alerts),
+                                      "fhir_subscriptions": 0}
     assert response.json["tokens_revoked"] >= 1 and response.json["active"] is False
     after = tasks(app, five)
     assert {t.assignee_user_id for t in after.values()} == {staff.ids["colleague"]}

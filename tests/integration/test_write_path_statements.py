@@ -22,8 +22,9 @@ from referral_service.services.referrals.drafts import _find_or_register_child, 
 #: What counts: statements that read or write rows (an upsert is an INSERT).
 DATA_STATEMENTS = frozenset({"SELECT", "INSERT", "UPDATE", "DELETE", "WITH"})
 #: A GP's create and submit of a complete referral, the token check of each request included, and the four
-#: statements of the submit that keep Oversikt's counts in its transaction (services/dashboard_counts.py).
-CREATE_AND_SUBMIT_STATEMENTS = 31
+#: statements of the submit that keep Oversikt's counts in its transaction (services/dashboard_counts.py), and in
+#: each of the two writes the one query for the FHIR subscriptions that may hear of the change (notifications.py).
+CREATE_AND_SUBMIT_STATEMENTS = 33
 #: A new referral of a child already registered: the search for the child's other open referrals, and the
 #: access-log row of telling the referrer of them, take the place of registering the child.
 CREATE_OF_A_KNOWN_CHILD_STATEMENTS = 14

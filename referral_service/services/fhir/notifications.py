@@ -18,6 +18,7 @@ from datetime import UTC
 from typing import TYPE_CHECKING
 
 from sqlalchemy import and_, or_, update
+from sqlalchemy.orm.util import identity_key
 from sqlmodel import Session, col, select
 
 from referral_service.clock import Clock
@@ -49,16 +50,26 @@ def notification_id(subscription_id: str, change_id: str) -> str:
 
 def _owners(session: Session, changes: list[TaskChange]) -> dict[str, str]:
     """Task.owner of each changed Task, by Task id: the clinic for the referral Task, the owning organisation for
-    the handover Task (FHIR.md). At most two queries, whatever the number of changes."""
-    referral_ids = {c.task_id for c in changes if c.handover_id is None}
-    handover_ids = {c.handover_id for c in changes if c.handover_id is not None}
+    the handover Task (FHIR.md). The changed rows are usually in the session already (no query); the others are
+    read in at most two queries, whatever the number of changes."""
     owners: dict[str, str] = {}
-    if referral_ids:
+    missing_referrals: set[str] = set()
+    missing_handovers: set[str] = set()
+    for change in changes:
+        kind, wanted, missing = ((Handover, change.handover_id, missing_handovers) if change.handover_id is not None
+                                 else (Referral, change.task_id, missing_referrals))
+        held = session.identity_map.get(identity_key(kind, wanted))
+        if held is None:
+            missing.add(wanted)
+        elif (owner := held.owner_org_id if kind is Handover else held.clinic_id) is not None:
+            owners[change.task_id] = owner
+    if missing_referrals:
         owners.update(session.exec(select(Referral.id, Referral.clinic_id)
-                                   .where(col(Referral.id).in_(referral_ids))).all())
-    if handover_ids:
-        owners.update(session.exec(select(Handover.id, Handover.owner_org_id)
-                                   .where(col(Handover.id).in_(handover_ids))).all())
+                                   .where(col(Referral.id).in_(missing_referrals))).all())
+    if missing_handovers:
+        owners.update((i, o) for i, o in session.exec(select(Handover.id, Handover.owner_org_id)
+                                                      .where(col(Handover.id).in_(missing_handovers))).all()
+                      if o is not None)
     return owners
 
 
